@@ -1,0 +1,1 @@
+"""Warnline: federated early-warning exchange for aerial threats."""

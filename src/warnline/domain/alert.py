@@ -1,0 +1,101 @@
+"""What a recipient is told (CAP 1.2 semantics), and what became of each attempt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from warnline.domain.report import ThreatKind
+
+
+class AlertStatus(StrEnum):
+    """CAP `status`: an exercise alert is marked as such on every channel."""
+
+    ACTUAL = "Actual"
+    EXERCISE = "Exercise"
+    TEST = "Test"
+
+
+class MsgType(StrEnum):
+    """CAP `msgType`."""
+
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+
+
+class Severity(StrEnum):
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+
+
+class Urgency(StrEnum):
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Alert:
+    """One version of the alert for one (incident, area at risk).
+
+    Versions increase by one with each Update; a Cancel is the last version.
+    `reason` says in plain words why this version was issued.
+    """
+
+    alert_id: str
+    version: int
+    incident_id: str
+    area_id: str
+    area_name: str
+    partner: str
+    msg_type: MsgType
+    status: AlertStatus
+    sent_at: datetime
+    severity: Severity
+    urgency: Urgency
+    time_to_arrival_s: float | None
+    expected_at: datetime | None
+    kinds: dict[ThreatKind, int]
+    headline: str
+    reason: str
+    area_polygon: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def version_key(self) -> str:
+        return f"{self.alert_id}@{self.version}"
+
+
+class DeliveryOutcome(StrEnum):
+    SENT = "sent"  # handed to the channel
+    DELIVERED = "delivered"  # the recipient's device confirmed receipt
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delivery:
+    """One attempt to bring one alert version to one recipient on one channel."""
+
+    alert_id: str
+    version: int
+    recipient: str
+    partner: str
+    channel: str
+    attempt: int
+    at: datetime
+    outcome: DeliveryOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Acknowledgement:
+    """A duty officer confirmed they have the alert."""
+
+    alert_id: str
+    version: int
+    partner: str
+    user: str
+    channel: str
+    at: datetime

@@ -1,0 +1,38 @@
+"""Incidents group tracks (a raid); assignments settle who leads the response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from warnline.domain.report import ThreatKind
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Incident:
+    incident_id: str
+    opened_at: datetime
+    updated_at: datetime
+    track_ids: tuple[str, ...]
+    kinds: dict[ThreatKind, int] = field(default_factory=dict)
+    confirmed_hostile: bool = False
+    ended: bool = False
+
+
+class AssignmentStatus(StrEnum):
+    LEAD = "lead"  # a partner leads the response
+    ESCALATED = "escalated"  # nobody could be assigned: the coordination cell decides
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assignment:
+    """Who leads the response to an incident, and why (assignment of responsibility
+    between partners; nothing here controls a weapon)."""
+
+    incident_id: str
+    status: AssignmentStatus
+    lead: str | None
+    rule: str
+    explanation: str
+    decided_at: datetime

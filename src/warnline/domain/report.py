@@ -1,0 +1,82 @@
+"""What one partner saw: the single input type every ingest adapter produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from warnline.domain.geo import Position, Velocity
+
+
+class ThreatKind(StrEnum):
+    DRONE = "drone"
+    CRUISE_MISSILE = "cruise_missile"
+    BALLISTIC_MISSILE = "ballistic_missile"
+    ROCKET = "rocket"
+    AIRCRAFT = "aircraft"
+    UNKNOWN = "unknown"
+
+
+class Identity(StrEnum):
+    """Standard identity as in APP-6 / MIL-STD-2525."""
+
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+    ASSUMED_FRIEND = "assumed_friend"
+    FRIEND = "friend"
+    NEUTRAL = "neutral"
+    SUSPECT = "suspect"
+    HOSTILE = "hostile"
+
+    @property
+    def threatening(self) -> bool:
+        return self in (Identity.SUSPECT, Identity.HOSTILE)
+
+
+class Attribution(StrEnum):
+    NAMED = "named"
+    ANONYMOUS = "anonymous"  # shown to others as "coalition source"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Releasability:
+    """To whom a partner releases a report and how it is attributed.
+
+    `release_to` None means every coalition partner; the coordination cell always
+    receives everything (it is the hub operator under the agreement).
+    """
+
+    release_to: frozenset[str] | None = None
+    attribution: Attribution = Attribution.NAMED
+
+    def releases_to(self, partner: str) -> bool:
+        return self.release_to is None or partner in self.release_to
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Report:
+    """One observation of one object by one partner's sensor or watch officer.
+
+    `report_id` is chosen by the partner and unique among its reports: it is the
+    idempotency key, so a resent report is journaled once.
+    """
+
+    report_id: str
+    partner: str
+    sensor: str
+    observed_at: datetime
+    position: Position
+    accuracy_m: float
+    kind: ThreatKind = ThreatKind.UNKNOWN
+    identity: Identity = Identity.UNKNOWN
+    confidence: float = 0.5
+    velocity: Velocity | None = None
+    sensor_track: str | None = None
+    releasability: Releasability | None = None
+    source_format: str = "json"
+
+    @property
+    def key(self) -> str:
+        """Coalition-wide unique identity of this report."""
+        return f"{self.partner}/{self.report_id}"

@@ -1,0 +1,78 @@
+"""The coalition picture: fused tracks and what each endangers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from warnline.domain.geo import Position, Velocity
+from warnline.domain.report import Identity, Releasability, ThreatKind
+
+
+class TrackState(StrEnum):
+    TENTATIVE = "tentative"  # one report so far
+    CONFIRMED = "confirmed"  # enough reports to be believed
+    COASTING = "coasting"  # no report lately; position extrapolated
+    LOST = "lost"  # dropped from the picture
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Contributor:
+    """One partner's share in a track; release decides who may learn of it."""
+
+    partner: str
+    sensor: str
+    releasability: Releasability
+    last_report_at: datetime
+    last_position: Position
+    report_count: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Track:
+    track_id: str
+    state: TrackState
+    updated_at: datetime
+    first_seen: datetime
+    position: Position
+    velocity: Velocity
+    sigma_m: float
+    kind: ThreatKind
+    identity: Identity
+    confidence: float
+    contributors: tuple[Contributor, ...]
+    report_count: int
+
+    @property
+    def partners(self) -> frozenset[str]:
+        return frozenset(c.partner for c in self.contributors)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AreaAtRisk:
+    """An area the predicted corridor enters, and when."""
+
+    area_id: str
+    partner: str
+    name: str
+    area_kind: str  # "territory" or "defended"
+    time_to_arrival_s: float
+    expected_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assessment:
+    """Where a track may go and whom it endangers.
+
+    `path` samples the predicted path; `corridor` is the uncertainty corridor as a
+    lon/lat polygon ring. Both are for display and explanation; `areas` is the
+    decision-relevant part.
+    """
+
+    track_id: str
+    assessed_at: datetime
+    path: tuple[Position, ...]
+    corridor: tuple[tuple[float, float], ...]
+    areas: tuple[AreaAtRisk, ...]
+    horizon_s: float

@@ -1,0 +1,118 @@
+"""One error tree for Warnline; callers catch the branch they can handle.
+
+    WarnlineError
+    ├── ConfigError                the coalition agreement or a node config is invalid
+    │   └── AgreementError         names the field and the reason
+    ├── InputError                 a partner's submission is refused (-> RFC 9457 problem)
+    │   ├── SchemaError            malformed body or field
+    │   ├── SignatureError         missing, unknown-key or bad signature
+    │   ├── StaleReportError       observation time too old or in the future
+    │   ├── SanityError            physically implausible values
+    │   └── RateLimitError         the partner sends faster than agreed
+    ├── AuthError                  unknown user, bad password, missing/expired session
+    │   └── ForbiddenError         authenticated but not allowed
+    ├── NotFoundError              no such alert, track, ...
+    ├── JournalError               the journal cannot store or read
+    │   └── JournalCorruptError    stored entries fail their hash chain
+    ├── AuditError                 an audit record does not verify (names the entry)
+    └── ChannelError               a channel could not hand over a delivery
+
+Context goes in keyword arguments (`field`, `reason`, `entry`...), never only in text.
+"""
+
+from __future__ import annotations
+
+
+class WarnlineError(Exception):
+    """Root of every error Warnline raises on purpose."""
+
+
+class ConfigError(WarnlineError):
+    pass
+
+
+class AgreementError(ConfigError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"agreement field {field!r}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InputError(WarnlineError):
+    """Refused input; `title` and `status` shape the RFC 9457 problem document."""
+
+    title = "Invalid input"
+    status = 400
+    type_slug = "invalid-input"
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.reason = reason
+        self.field = field
+
+
+class SchemaError(InputError):
+    title = "Malformed submission"
+    status = 422
+    type_slug = "schema"
+
+
+class SignatureError(InputError):
+    title = "Signature not accepted"
+    status = 401
+    type_slug = "signature"
+
+
+class StaleReportError(InputError):
+    title = "Report time out of bounds"
+    status = 422
+    type_slug = "stale-report"
+
+
+class SanityError(InputError):
+    title = "Implausible report"
+    status = 422
+    type_slug = "sanity"
+
+
+class RateLimitError(InputError):
+    title = "Rate limit exceeded"
+    status = 429
+    type_slug = "rate-limit"
+
+
+class AuthError(WarnlineError):
+    status = 401
+
+
+class ForbiddenError(AuthError):
+    status = 403
+
+
+class NotFoundError(WarnlineError):
+    pass
+
+
+class JournalError(WarnlineError):
+    pass
+
+
+class JournalCorruptError(JournalError):
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"journal entry {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+class AuditError(WarnlineError):
+    def __init__(self, entry: int, reason: str) -> None:
+        super().__init__(f"audit entry {entry}: {reason}")
+        self.entry = entry
+        self.reason = reason
+
+
+class ChannelError(WarnlineError):
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(f"{channel}: {reason}")
+        self.channel = channel
+        self.reason = reason
