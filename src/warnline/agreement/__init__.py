@@ -1,0 +1,1 @@
+"""The coalition agreement: partners, keys, areas, contacts, policies."""

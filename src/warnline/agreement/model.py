@@ -1,0 +1,97 @@
+"""The coalition agreement as frozen data: parsed once, then handed to every stage.
+
+Parsing and validation live in `warnline.agreement.load`; nothing here does I/O.
+Geometries are shapely objects in WGS84 lon/lat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shapely.geometry.base import BaseGeometry
+
+from warnline.domain.alert import Severity
+from warnline.domain.report import Releasability
+
+
+class AreaKind(StrEnum):
+    TERRITORY = "territory"
+    DEFENDED = "defended"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Area:
+    """A partner's territory or one of its defended areas."""
+
+    area_id: str
+    partner: str
+    name: str
+    kind: AreaKind
+    geometry: BaseGeometry
+    time_to_shelter_s: float = 90.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """A duty role and how to reach it (channel name -> address)."""
+
+    role: str
+    name: str
+    addresses: dict[str, str]
+    language: str = "en"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationStep:
+    after_s: float
+    channels: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EscalationPolicy:
+    min_severity: Severity
+    steps: tuple[EscalationStep, ...]
+    repeat_s: float = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Partner:
+    code: str  # ISO 3166-1 alpha-3, e.g. "JOR"
+    name: str
+    public_keys: dict[str, str]  # key id -> base64 Ed25519 verify key
+    territory: Area
+    defended_areas: tuple[Area, ...]
+    releasability: Releasability
+    languages: tuple[str, ...] = ("en",)
+    contacts: tuple[Contact, ...] = ()
+    escalation: tuple[EscalationPolicy, ...] = ()
+    can_lead: bool = True
+    membership_visible: bool = True
+
+    @property
+    def areas(self) -> tuple[Area, ...]:
+        return (self.territory, *self.defended_areas)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    name: str
+    coordination_cell: str  # partner code of the hub operator
+    exercise: bool
+    partners: dict[str, Partner]
+    hub_public_key: str = ""
+    max_report_age_s: float = 300.0
+    max_report_lead_s: float = 5.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def areas(self) -> tuple[Area, ...]:
+        return tuple(a for p in self.partners.values() for a in p.areas)
+
+    def area(self, area_id: str) -> Area:
+        for a in self.areas:
+            if a.area_id == area_id:
+                return a
+        raise KeyError(area_id)
