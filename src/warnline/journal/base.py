@@ -1,0 +1,103 @@
+"""The journal: a durable, ordered, idempotent log of every input and decision.
+
+Every stage's output is an `Event`; the journal gives it a sequence number and
+chains it to its predecessor by hash (so the audit stage can prove nothing was
+changed, dropped, inserted or reordered). A follower stores how far it has read in
+the same write as its outputs, so a restart resumes exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    """Something to journal. `event_id` is the idempotency key: appending an event
+    whose id is already stored is a no-op that returns the stored entry's seq."""
+
+    event_id: str
+    kind: str
+    at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Entry:
+    """A journaled event with its place in the log and its chain hash."""
+
+    seq: int
+    event: Event
+    prev_hash: str
+    hash: str
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Deterministic JSON bytes: the form that is hashed and signed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_body(seq: int, event: Event) -> dict[str, Any]:
+    """The hashed content of an entry (documented in docs/audit-format.md)."""
+    return {
+        "seq": seq,
+        "event_id": event.event_id,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "payload": event.payload,
+    }
+
+
+def chain_hash(prev_hash: str, seq: int, event: Event) -> str:
+    """SHA-256 over the previous hash and the canonical body of this entry."""
+    h = hashlib.sha256(bytes.fromhex(prev_hash))
+    h.update(canonical_json(entry_body(seq, event)))
+    return h.hexdigest()
+
+
+class Journal(ABC):
+    """Interface every backend (SQLite embedded, JetStream coalition) implements."""
+
+    @abstractmethod
+    def append(self, events: Sequence[Event]) -> list[int]:
+        """Durably store `events` in order; return each one's seq. Returns only once
+        the events are on stable storage, so callers may then acknowledge them."""
+
+    @abstractmethod
+    def append_from(self, follower: str, position: int, events: Sequence[Event]) -> list[int]:
+        """Store a follower's outputs and its new read position in one write."""
+
+    @abstractmethod
+    def position(self, follower: str) -> int:
+        """The last seq the follower has processed (0 if none)."""
+
+    @abstractmethod
+    def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
+        """Entries with seq > `after`, in order."""
+
+    @abstractmethod
+    def last_seq(self) -> int: ...
+
+    @abstractmethod
+    def contains(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` are stored."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def iter_all(self, batch: int = 5000) -> Iterator[Entry]:
+        after = 0
+        while True:
+            chunk = self.read(after, batch)
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].seq
