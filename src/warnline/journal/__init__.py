@@ -1,1 +1,16 @@
-"""journal stage."""
+"""journal stage: durable, ordered, idempotent log of every input and decision."""
+
+from warnline.journal.base import GENESIS_HASH, Entry, Event, Journal, canonical_json, chain_hash
+from warnline.journal.memory import MemoryJournal
+from warnline.journal.sqlite import SQLiteJournal
+
+__all__ = [
+    "GENESIS_HASH",
+    "Entry",
+    "Event",
+    "Journal",
+    "MemoryJournal",
+    "SQLiteJournal",
+    "canonical_json",
+    "chain_hash",
+]

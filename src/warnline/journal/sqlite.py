@@ -1,0 +1,224 @@
+"""Embedded journal on SQLite in WAL mode, with group commit.
+
+Appends from many threads queue up for one writer thread, which stores everything
+waiting in a single transaction (`synchronous=FULL`: the WAL is fsynced at commit)
+and only then completes the callers' futures. So an input is acknowledged only
+once it is on disk, and a burst costs one fsync rather than one per report.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from warnline.errors import JournalError
+from warnline.journal.base import GENESIS_HASH, Entry, Event, Journal, chain_hash
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq       INTEGER PRIMARY KEY,
+    event_id  TEXT NOT NULL UNIQUE,
+    kind      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    payload   TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS positions (
+    follower TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+"""
+
+
+@dataclass
+class _Request:
+    events: Sequence[Event]
+    follower: str | None = None
+    position: int = 0
+    future: Future[list[int]] = field(default_factory=Future)
+
+
+class SQLiteJournal(Journal):
+    """`path` is the database file; its directory is created if missing."""
+
+    def __init__(self, path: Path, *, max_batch: int = 5000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._max_batch = max_batch
+        self._write = self._connect()
+        self._write.executescript(_SCHEMA)
+        self._read_local = threading.local()
+        row = self._write.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._writer, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    # -- writing ---------------------------------------------------------------
+
+    def append(self, events: Sequence[Event]) -> list[int]:
+        return self.submit(events).result()
+
+    def append_from(self, follower: str, position: int, events: Sequence[Event]) -> list[int]:
+        return self.submit(events, follower=follower, position=position).result()
+
+    def submit(
+        self, events: Sequence[Event], *, follower: str | None = None, position: int = 0
+    ) -> Future[list[int]]:
+        """Queue an append; the future completes once the batch is durable."""
+        if self._closed:
+            raise JournalError("journal is closed")
+        req = _Request(events=list(events), follower=follower, position=position)
+        self._queue.put(req)
+        return req.future
+
+    def _writer(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            size = len(first.events)
+            while size < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+                size += len(nxt.events)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Request]) -> None:
+        last_seq, last_hash = self._last_seq, self._last_hash
+        results: list[list[int]] = []
+        try:
+            cur = self._write.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            pending: dict[str, int] = {}
+            for req in batch:
+                seqs: list[int] = []
+                for ev in req.events:
+                    known = pending.get(ev.event_id)
+                    if known is None:
+                        row = cur.execute(
+                            "SELECT seq FROM entries WHERE event_id=?", (ev.event_id,)
+                        ).fetchone()
+                        known = row[0] if row else None
+                    if known is not None:
+                        seqs.append(known)
+                        continue
+                    last_seq += 1
+                    prev_hash, last_hash = last_hash, chain_hash(last_hash, last_seq, ev)
+                    cur.execute(
+                        "INSERT INTO entries VALUES (?,?,?,?,?,?,?)",
+                        (
+                            last_seq,
+                            ev.event_id,
+                            ev.kind,
+                            ev.at.isoformat(),
+                            json.dumps(ev.payload, separators=(",", ":"), ensure_ascii=False),
+                            prev_hash,
+                            last_hash,
+                        ),
+                    )
+                    pending[ev.event_id] = last_seq
+                    seqs.append(last_seq)
+                if req.follower is not None:
+                    cur.execute(
+                        "INSERT INTO positions VALUES (?,?) ON CONFLICT(follower) "
+                        "DO UPDATE SET position=excluded.position",
+                        (req.follower, req.position),
+                    )
+                results.append(seqs)
+            cur.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 - every caller must hear of it
+            try:
+                self._write.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            err = JournalError(f"append failed: {exc}")
+            for req in batch:
+                req.future.set_exception(err)
+            return
+        self._last_seq, self._last_hash = last_seq, last_hash
+        for req, seqs in zip(batch, results, strict=True):
+            req.future.set_result(seqs)
+
+    # -- reading ---------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._read_local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._read_local.conn = conn
+        return conn
+
+    def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
+        sql = "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries WHERE seq > ? ORDER BY seq"
+        args: tuple[int, ...] = (after,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args = (after, limit)
+        rows = self._reader().execute(sql, args).fetchall()
+        return [
+            Entry(
+                seq=r[0],
+                event=Event(
+                    event_id=r[1],
+                    kind=r[2],
+                    at=datetime.fromisoformat(r[3]),
+                    payload=json.loads(r[4]),
+                ),
+                prev_hash=r[5],
+                hash=r[6],
+            )
+            for r in rows
+        ]
+
+    def position(self, follower: str) -> int:
+        row = self._reader().execute(
+            "SELECT position FROM positions WHERE follower=?", (follower,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def last_seq(self) -> int:
+        row = self._reader().execute("SELECT MAX(seq) FROM entries").fetchone()
+        return int(row[0] or 0)
+
+    def contains(self, event_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        conn = self._reader()
+        ids = list(event_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(f"SELECT event_id FROM entries WHERE event_id IN ({marks})", chunk)
+            found.update(r[0] for r in rows)
+        return found
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+        self._write.close()
