@@ -7,6 +7,7 @@ Geometries are shapely objects in WGS84 lon/lat.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 
 from shapely.geometry.base import BaseGeometry
@@ -90,8 +91,9 @@ class Agreement:
     def areas(self) -> tuple[Area, ...]:
         return tuple(a for p in self.partners.values() for a in p.areas)
 
+    @cached_property
+    def _area_index(self) -> dict[str, Area]:
+        return {a.area_id: a for a in self.areas}
+
     def area(self, area_id: str) -> Area:
-        for a in self.areas:
-            if a.area_id == area_id:
-                return a
-        raise KeyError(area_id)
+        return self._area_index[area_id]

@@ -1,1 +1,6 @@
-"""alerting stage."""
+"""alerting stage: incidents, the alert lifecycle and CAP 1.2 encoding."""
+
+from warnline.alerting.incidents import IncidentBook
+from warnline.alerting.lifecycle import AlertPolicy, Alerting
+
+__all__ = ["AlertPolicy", "Alerting", "IncidentBook"]

@@ -1,1 +1,6 @@
-"""channels stage."""
+"""channels stage: one adapter per medium."""
+
+from warnline.channels.base import Channel
+from warnline.channels.console import ConsoleChannel
+
+__all__ = ["Channel", "ConsoleChannel"]

@@ -47,8 +47,13 @@ class Releasability:
     receives everything (it is the hub operator under the agreement).
     """
 
-    release_to: frozenset[str] | None = None
+    release_to: tuple[str, ...] | None = None
     attribution: Attribution = Attribution.NAMED
+
+    def __post_init__(self) -> None:
+        # Sorted and de-duplicated, so equal policies serialise to equal bytes.
+        if self.release_to is not None:
+            object.__setattr__(self, "release_to", tuple(sorted(set(self.release_to))))
 
     def releases_to(self, partner: str) -> bool:
         return self.release_to is None or partner in self.release_to

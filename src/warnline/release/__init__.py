@@ -1,1 +1,5 @@
-"""release stage."""
+"""release stage: the one place that shapes every outbound byte per recipient."""
+
+from warnline.release.policy import COALITION_PARTNER, COALITION_SOURCE, Release
+
+__all__ = ["COALITION_PARTNER", "COALITION_SOURCE", "Release"]

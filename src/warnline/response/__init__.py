@@ -1,1 +1,5 @@
-"""response stage."""
+"""response stage: lead-responder assignment between partners."""
+
+from warnline.response.assigner import LeadAssigner
+
+__all__ = ["LeadAssigner"]

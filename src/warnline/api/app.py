@@ -1,0 +1,225 @@
+"""The HTTP API and WebSocket stream (base /api/v1), and the console's static files.
+
+Handlers hold no state: they authenticate, call the node, and return what release
+shaped for the caller. Errors are RFC 9457 problem documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from warnline.alerting.cap import encode_cap
+from warnline.api.accounts import Session
+from warnline.api.metrics import Metrics
+from warnline.api.problems import HANDLERS
+from warnline.api.feed import atom_feed
+from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
+from warnline.node import Node
+
+SESSION_COOKIE = "warnline_session"
+CAP_SENDER = "hub@warnline.invalid"
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class AckIn(BaseModel):
+    version: int | None = Field(default=None, ge=1)
+
+
+def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
+    metrics = Metrics(node)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_node:
+            await node.start()
+        yield
+        if manage_node:
+            await node.stop()
+
+    app = FastAPI(
+        title="Warnline",
+        version="0.1.0",
+        summary="Federated early-warning exchange for aerial threats",
+        lifespan=lifespan,
+    )
+    for exc, handler in HANDLERS.items():
+        app.add_exception_handler(exc, handler)
+
+    def session(request: Request) -> Session:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+        return node.accounts.session(token, node.now())
+
+    Caller = Annotated[Session, Depends(session)]
+
+    @app.post("/api/v1/session", tags=["console"])
+    async def login(body: LoginIn) -> JSONResponse:
+        s = node.accounts.login(body.username, body.password, node.now())
+        resp = JSONResponse(_me(node, s) | {"token": s.token})
+        resp.set_cookie(SESSION_COOKIE, s.token, httponly=True, samesite="strict")
+        return resp
+
+    @app.delete("/api/v1/session", tags=["console"], status_code=204)
+    async def logout(caller: Caller) -> Response:
+        node.accounts.logout(caller.token)
+        resp = Response(status_code=204)
+        resp.delete_cookie(SESSION_COOKIE)
+        return resp
+
+    @app.get("/api/v1/me", tags=["console"])
+    async def me(caller: Caller) -> dict[str, Any]:
+        return _me(node, caller)
+
+    @app.post(
+        "/api/v1/reports",
+        status_code=202,
+        tags=["ingest"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}}},
+            }
+        },
+    )
+    async def post_reports(request: Request) -> dict[str, Any]:
+        """One report, a list, or {"reports": [...]}, Ed25519-signed over the body
+        (headers X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature).
+        202 once every report is in the journal."""
+        body = await request.body()
+        try:
+            keys = await node.submit_reports(body, request.headers)
+        except InputError as exc:
+            metrics.rejected.labels(reason=exc.type_slug).inc()
+            raise
+        metrics.accepted.labels(partner=request.headers.get("x-warnline-partner", "")).inc(len(keys))
+        return {"accepted": len(keys), "reports": keys}
+
+    @app.get("/api/v1/tracks", tags=["picture"])
+    async def tracks(caller: Caller) -> dict[str, Any]:
+        return node.picture_for(caller.user.partner)
+
+    @app.get("/api/v1/incidents", tags=["picture"])
+    async def incidents(caller: Caller) -> list[dict[str, Any]]:
+        return node.incidents_for(caller.user.partner)
+
+    @app.get("/api/v1/alerts", tags=["alerts"])
+    async def alerts(caller: Caller, active: bool = False) -> list[dict[str, Any]]:
+        return node.alerts_for(caller.user.partner, active_only=active)
+
+    @app.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
+    async def ack(alert_id: str, caller: Caller, body: AckIn | None = None) -> dict[str, Any]:
+        a = await node.acknowledge(caller.user.username, alert_id, body.version if body else None, "api")
+        return {"alert_id": a.alert_id, "version": a.version, "user": a.user, "at": a.at.isoformat()}
+
+    @app.get("/api/v1/alerts/{alert_id}/cap", tags=["alerts"], response_class=Response)
+    async def alert_cap(alert_id: str, caller: Caller, version: int | None = None) -> Response:
+        versions = node.alert_versions(alert_id)
+        if not node.release.alert_visible(caller.user.partner, versions[-1]):
+            raise NotFoundError(f"no alert {alert_id}")
+        chosen = versions[-1] if version is None else next((v for v in versions if v.version == version), None)
+        if chosen is None:
+            raise NotFoundError(f"alert {alert_id} has no version {version}")
+        langs = node.agreement.partners[chosen.partner].languages
+        xml = encode_cap(chosen, sender=CAP_SENDER, previous=[v for v in versions if v.version < chosen.version], languages=langs)
+        return Response(xml, media_type="application/cap+xml")
+
+    @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
+    async def cap_feed(partner: str, caller: Caller) -> Response:
+        if caller.user.partner not in (partner, node.agreement.coordination_cell):
+            raise ForbiddenError(f"feed of {partner} is not released to {caller.user.partner}")
+        if partner not in node.agreement.partners:
+            raise NotFoundError(f"no partner {partner}")
+        return Response(atom_feed(node, partner, CAP_SENDER), media_type="application/atom+xml")
+
+    @app.get("/api/v1/assignments", tags=["response"])
+    async def assignments(caller: Caller) -> list[dict[str, Any]]:
+        return node.assignments_for(caller.user.partner)
+
+    @app.get("/api/v1/areas", tags=["picture"])
+    async def areas(caller: Caller) -> dict[str, Any]:
+        return node.areas_for(caller.user.partner)
+
+    @app.websocket("/api/v1/stream")
+    async def stream(ws: WebSocket) -> None:
+        token = ws.query_params.get("token") or ws.cookies.get(SESSION_COOKIE)
+        try:
+            s = node.accounts.session(token, node.now())
+        except AuthError:
+            await ws.close(code=4401)
+            return
+        await ws.accept()
+        user = s.user
+        await ws.send_text(json.dumps({"type": "hello", **_me(node, s)}))
+        await ws.send_text(json.dumps({"type": "picture", **node.picture_for(user.partner)}))
+        node.console.connect(user.username, ws)
+        node.wake()  # pending deliveries for this user are now due
+        try:
+            while True:
+                msg = json.loads(await ws.receive_text())
+                await _on_console_message(node, user.username, msg, ws)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            node.console.disconnect(user.username, ws)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok" if node.ready.is_set() else "starting", "journal_seq": node.journal.last_seq()}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    async def prometheus() -> Response:
+        metrics.refresh()
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    static = files("warnline.console") / "static"
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(str(static / "index.html"))
+
+    app.mount("/console", StaticFiles(directory=str(static)), name="console")
+    return app
+
+
+def _me(node: Node, s: Session) -> dict[str, Any]:
+    return {
+        "user": s.user.username,
+        "partner": s.user.partner,
+        "role": s.user.role.value,
+        "exercise": node.agreement.exercise,
+        "coordination_cell": node.agreement.coordination_cell,
+        "speed": node.settings.speed,
+    }
+
+
+async def _on_console_message(node: Node, user: str, msg: dict[str, Any], ws: WebSocket) -> None:
+    kind = msg.get("type")
+    try:
+        if kind == "received":
+            await node.receipt(user, str(msg["alert_id"]), int(msg["version"]), int(msg.get("count", 1)))
+        elif kind == "ack":
+            version = msg.get("version")
+            await node.acknowledge(user, str(msg["alert_id"]), None if version is None else int(version), "console")
+        else:
+            await ws.send_text(json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"}))
+    except (KeyError, ValueError, TypeError) as exc:
+        await ws.send_text(json.dumps({"type": "error", "detail": f"malformed message: {exc}"}))
+    except (NotFoundError, ForbiddenError) as exc:
+        await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
+
+
+__all__ = ["create_app"]

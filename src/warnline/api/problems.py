@@ -1,0 +1,58 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
+
+PROBLEM_BASE = "https://warnline.invalid/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(status: int, slug: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+async def input_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    return problem(exc.status, exc.type_slug, exc.title, str(exc), request.url.path, field=exc.field, reason=exc.reason)
+
+
+async def auth_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    if isinstance(exc, ForbiddenError):
+        return problem(403, "forbidden", "Forbidden", str(exc), request.url.path)
+    return problem(401, "unauthorized", "Not signed in", str(exc), request.url.path)
+
+
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, "not-found", "Not found", str(exc), request.url.path)
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    err = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid"}
+    field = ".".join(str(p) for p in err["loc"])
+    return problem(422, "schema", "Malformed request", f"{field}: {err['msg']}", request.url.path, field=field, reason=err["msg"])
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return problem(exc.status_code, "http", str(exc.detail), str(exc.detail), request.url.path)
+
+
+HANDLERS: dict[Any, Any] = {
+    InputError: input_error,
+    AuthError: auth_error,
+    NotFoundError: not_found,
+    RequestValidationError: validation_error,
+    HTTPException: http_error,
+}

@@ -1,0 +1,145 @@
+// Warnline console: sign in, follow the stream, acknowledge alerts.
+// Everything shown arrives already released for the signed-in partner.
+"use strict";
+const state = { clockRef: null, me: null, alerts: new Map(), received: new Map(), ws: null, areas: null, tracks: [] };
+const $ = (id) => document.getElementById(id);
+const BOUNDS = { lon0: 24, lon1: 60, lat0: 12, lat1: 38 };
+
+function project(lon, lat) {
+  const x = (lon - BOUNDS.lon0) / (BOUNDS.lon1 - BOUNDS.lon0) * 1000;
+  const y = (BOUNDS.lat1 - lat) / (BOUNDS.lat1 - BOUNDS.lat0) * 700;
+  return [x.toFixed(1), y.toFixed(1)];
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  const res = await fetch("/api/v1/session", {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: $("username").value, password: $("password").value }),
+  });
+  if (!res.ok) { $("login-error").textContent = (await res.json()).detail || "Sign-in failed"; return; }
+  state.me = await res.json();
+  start();
+}
+
+async function start() {
+  $("login-view").hidden = true; $("console-view").hidden = false;
+  $("who").textContent = `${state.me.user} (${state.me.partner}, ${state.me.role})`;
+  if (state.me.exercise) { $("banner").hidden = false; $("banner").textContent = "EXERCISE EXERCISE EXERCISE"; }
+  const auth = { headers: { authorization: `Bearer ${state.me.token}` } };
+  state.areas = await (await fetch("/api/v1/areas", auth)).json();
+  for (const a of await (await fetch("/api/v1/alerts", auth)).json()) state.alerts.set(a.alert_id, a);
+  renderAlerts(); drawMap();
+  connect();
+  setInterval(renderCountdowns, 1000);
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream?token=${encodeURIComponent(state.me.token)}`);
+  state.ws = ws;
+  ws.onopen = () => { $("link").textContent = "online"; $("link").className = "link up"; };
+  ws.onclose = () => { $("link").textContent = "offline"; $("link").className = "link down"; setTimeout(connect, 2000); };
+  ws.onmessage = (m) => onMessage(JSON.parse(m.data));
+}
+
+function onMessage(msg) {
+  if (msg.type === "alert") {
+    const a = msg.alert;
+    const n = (state.received.get(a.version_key) || 0) + 1;
+    state.received.set(a.version_key, n);
+    state.ws.send(JSON.stringify({ type: "received", alert_id: a.alert_id, version: a.version, count: n }));
+    const cur = state.alerts.get(a.alert_id);
+    if (!cur || cur.version <= a.version) state.alerts.set(a.alert_id, a);
+    renderAlerts();
+  } else if (msg.type === "ack") {
+    const a = state.alerts.get(msg.alert_id);
+    if (a && a.version <= msg.version) { a.acknowledged_by = [...new Set([...(a.acknowledged_by || []), msg.user])]; renderAlerts(); }
+  } else if (msg.type === "picture") {
+    state.clockRef = { scenario: Date.parse(msg.at), wall: Date.now() };
+    state.tracks = msg.tracks; $("picture-at").textContent = msg.at.slice(11, 19) + "Z"; renderTracks(); drawMap();
+  } else if (msg.type === "assignment") {
+    const li = document.createElement("li");
+    const a = msg.assignment;
+    li.textContent = `${a.incident_id}: ${a.status === "lead" ? "lead " + a.lead : "escalated to coordination cell"} — ${a.explanation}`;
+    $("assignments").prepend(li);
+  }
+}
+
+function acknowledge(alertId, version) {
+  state.ws.send(JSON.stringify({ type: "ack", alert_id: alertId, version }));
+}
+
+function renderAlerts() {
+  const ul = $("alerts"); ul.replaceChildren();
+  const list = [...state.alerts.values()].sort((a, b) => (a.expected_at || "9").localeCompare(b.expected_at || "9"));
+  let active = 0;
+  for (const a of list) {
+    const li = document.createElement("li");
+    const acked = (a.acknowledged_by || []).length > 0;
+    const cancel = a.msg_type === "Cancel";
+    if (!cancel) active++;
+    li.className = "alert" + (acked ? " acked" : "") + (cancel ? " cancel" : "");
+    li.dataset.alertId = a.alert_id;
+    const ex = a.status !== "Actual" ? `[${a.status.toUpperCase()}] ` : "";
+    li.innerHTML = `<div><strong></strong></div><div class="countdown"></div><div class="why"></div>`;
+    li.querySelector("strong").textContent = `${ex}${a.msg_type} v${a.version}: ${a.headline}`;
+    li.querySelector(".countdown").dataset.expected = a.expected_at || "";
+    li.querySelector(".why").textContent = a.reason;
+    if (!cancel && !acked && a.partner === state.me.partner) {
+      const b = document.createElement("button");
+      b.textContent = `Acknowledge ${a.area_name}`;
+      b.onclick = () => acknowledge(a.alert_id, a.version);
+      li.append(b);
+    } else if (acked) {
+      const s = document.createElement("div"); s.textContent = "Acknowledged by " + a.acknowledged_by.join(", "); li.append(s);
+    }
+    ul.append(li);
+  }
+  $("alert-count").textContent = `(${active} active)`;
+  renderCountdowns();
+}
+
+function renderCountdowns() {
+  // Scenario time may run faster than the wall clock: count from the server's time.
+  const speed = (state.me && state.me.speed) || 1;
+  const now = state.clockRef ? state.clockRef.scenario + (Date.now() - state.clockRef.wall) * speed : Date.now();
+  for (const el of document.querySelectorAll(".countdown")) {
+    if (!el.dataset.expected) { el.textContent = ""; continue; }
+    const s = Math.max(0, Math.round((Date.parse(el.dataset.expected) - now) / 1000));
+    el.textContent = `T-${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+}
+
+function renderTracks() {
+  const tb = $("tracks").querySelector("tbody"); tb.replaceChildren();
+  for (const t of state.tracks) {
+    const tr = document.createElement("tr");
+    const risk = (t.areas_at_risk || [])[0];
+    for (const v of [t.track_id, t.kind, t.identity, `${t.position.lat.toFixed(2)}, ${t.position.lon.toFixed(2)}`, t.sources.join(", "),
+                     risk ? `${risk.name} in ${Math.round(risk.time_to_arrival_s)} s` : ""]) {
+      const td = document.createElement("td"); td.textContent = v; tr.append(td);
+    }
+    tb.append(tr);
+  }
+}
+
+function ringPath(ring) { return ring.map(([lon, lat], i) => (i ? "L" : "M") + project(lon, lat).join(",")).join("") + "Z"; }
+
+function drawMap() {
+  const svg = $("map"); if (!state.areas) return;
+  let html = "";
+  for (const f of state.areas.features) {
+    const g = f.geometry; const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    const cls = f.properties.kind === "territory" ? "area" : "area defended";
+    for (const p of polys) html += `<path class="${cls}" d="${ringPath(p[0])}"><title>${f.properties.name}</title></path>`;
+  }
+  for (const t of state.tracks) {
+    if (t.corridor && t.corridor.length) html += `<path class="corridor" d="${ringPath(t.corridor)}"/>`;
+    const [x, y] = project(t.position.lon, t.position.lat);
+    html += `<circle class="track" cx="${x}" cy="${y}" r="4"><title>${t.track_id} ${t.kind}</title></circle>`;
+  }
+  svg.innerHTML = html;
+}
+
+$("login").addEventListener("submit", login);

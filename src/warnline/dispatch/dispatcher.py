@@ -1,0 +1,167 @@
+"""Who must get which alert version, on which channel, and when to try again.
+
+The dispatcher is a fold over the journal: `alert.issued` creates one pending
+delivery per recipient; a receipt from the recipient's device (`delivery.result`),
+an acknowledgement by the recipient's partner (`ack.received`) or a newer version
+of the same alert ends it. `due()` returns the attempts to make now, as events to
+journal before anything is sent; an attempt without a receipt is retried after
+`retry_s`. It speaks no wire protocol: channels do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from warnline.domain import Acknowledgement, Alert
+from warnline.domain.codec import from_json, to_json
+from warnline.journal import Entry, Event
+
+ALERT_KIND = "alert.issued"
+ACK_KIND = "ack.received"
+ATTEMPT_KIND = "delivery.attempt"
+RESULT_KIND = "delivery.result"
+
+
+@dataclass
+class Pending:
+    alert: Alert
+    recipient: str
+    channel: str
+    attempts: int = 0
+    next_at: datetime | None = None  # None: try as soon as reachable
+
+
+@dataclass
+class DispatchState:
+    pending: dict[tuple[str, str, str], Pending] = field(default_factory=dict)  # alert, recipient, channel
+    delivered: dict[tuple[str, int, str], int] = field(default_factory=dict)  # receipts per version+recipient
+    acks: dict[str, list[Acknowledgement]] = field(default_factory=dict)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        recipients: Callable[[str], Sequence[str]],
+        partner_of: Callable[[str], str],
+        channel: str = "console",
+        retry_s: float = 10.0,
+    ) -> None:
+        self.recipients = recipients
+        self.partner_of = partner_of
+        self.channel = channel
+        self.retry = timedelta(seconds=retry_s)
+        self.state = DispatchState()
+        self.latest: dict[str, Alert] = {}
+
+    def observe(self, entries: Iterable[Entry]) -> list[Alert]:
+        """Fold journal entries; return alert versions that became newly pending."""
+        fresh: list[Alert] = []
+        for entry in entries:
+            ev = entry.event
+            if ev.kind == ALERT_KIND:
+                alert = from_json(Alert, ev.payload)
+                if self._issue(alert):
+                    fresh.append(alert)
+            elif ev.kind == ACK_KIND:
+                self._ack(from_json(Acknowledgement, ev.payload))
+            elif ev.kind == ATTEMPT_KIND:
+                p = self.state.pending.get(
+                    (ev.payload["alert_id"], ev.payload["recipient"], ev.payload["channel"])
+                )
+                if p is not None and p.alert.version == ev.payload["version"]:
+                    p.attempts = max(p.attempts, ev.payload["attempt"])
+                    p.next_at = ev.at + self.retry
+            elif ev.kind == RESULT_KIND:
+                self._receipt(ev.payload["alert_id"], ev.payload["version"], ev.payload["recipient"], ev.payload["channel"])
+        return fresh
+
+    def _issue(self, alert: Alert) -> bool:
+        current = self.latest.get(alert.alert_id)
+        if current is not None and current.version >= alert.version:
+            return False
+        self.latest[alert.alert_id] = alert
+        for recipient in self.recipients(alert.partner):
+            # A newer version supersedes whatever was pending for the older one.
+            self.state.pending[(alert.alert_id, recipient, self.channel)] = Pending(
+                alert=alert, recipient=recipient, channel=self.channel
+            )
+        return True
+
+    def _ack(self, ack: Acknowledgement) -> None:
+        self.state.acks.setdefault(ack.alert_id, []).append(ack)
+        for key, p in list(self.state.pending.items()):
+            if (
+                key[0] == ack.alert_id
+                and p.alert.version <= ack.version
+                and self.partner_of(p.recipient) == ack.partner
+            ):
+                del self.state.pending[key]
+
+    def _receipt(self, alert_id: str, version: int, recipient: str, channel: str) -> None:
+        k = (alert_id, version, recipient)
+        self.state.delivered[k] = self.state.delivered.get(k, 0) + 1
+        p = self.state.pending.get((alert_id, recipient, channel))
+        if p is not None and p.alert.version <= version:
+            del self.state.pending[(alert_id, recipient, channel)]
+
+    def due(self, at: datetime, reachable: Callable[[str], bool]) -> list[Event]:
+        """Attempts to make now, as journal events; state moves on at once so a
+        second call before the events are read back does not repeat them."""
+        out = []
+        for (alert_id, recipient, channel), p in sorted(self.state.pending.items()):
+            if p.next_at is not None and p.next_at > at:
+                continue
+            if not reachable(recipient):
+                continue
+            p.attempts += 1
+            p.next_at = at + self.retry
+            out.append(
+                Event(
+                    event_id=f"attempt:{alert_id}:v{p.alert.version}:{recipient}:{channel}:{p.attempts}",
+                    kind=ATTEMPT_KIND,
+                    at=at,
+                    payload={
+                        "alert_id": alert_id,
+                        "version": p.alert.version,
+                        "recipient": recipient,
+                        "partner": p.alert.partner,
+                        "channel": channel,
+                        "attempt": p.attempts,
+                    },
+                )
+            )
+        return out
+
+    def alert_for(self, event: Event) -> Alert:
+        """The alert version an attempt event refers to."""
+        return self.latest[event.payload["alert_id"]]
+
+    def acks_for(self, alert_id: str) -> list[Acknowledgement]:
+        return self.state.acks.get(alert_id, [])
+
+
+def ack_event(ack: Acknowledgement) -> Event:
+    return Event(
+        event_id=f"ack:{ack.alert_id}:v{ack.version}:{ack.user}",
+        kind=ACK_KIND,
+        at=ack.at,
+        payload=to_json(ack),
+    )
+
+
+def receipt_event(*, alert_id: str, version: int, recipient: str, channel: str, at: datetime, n: int) -> Event:
+    return Event(
+        event_id=f"receipt:{alert_id}:v{version}:{recipient}:{channel}:{n}",
+        kind=RESULT_KIND,
+        at=at,
+        payload={
+            "alert_id": alert_id,
+            "version": version,
+            "recipient": recipient,
+            "channel": channel,
+            "outcome": "delivered",
+        },
+    )

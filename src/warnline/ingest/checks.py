@@ -1,0 +1,58 @@
+"""Time, sanity and rate checks applied to every report whatever its format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from warnline.agreement.model import Agreement
+from warnline.domain import Report
+from warnline.errors import RateLimitError, SanityError, StaleReportError
+
+MAX_SPEED_MS = 8_000.0  # faster than any aerial threat in scope: a unit error, not a threat
+
+
+def check_reports(reports: Sequence[Report], *, agreement: Agreement, now: datetime) -> None:
+    known = agreement.partners.keys()
+    for i, r in enumerate(reports):
+        age = (now - r.observed_at).total_seconds()
+        if age > agreement.max_report_age_s:
+            raise StaleReportError(
+                f"observed {age:.0f} s ago, more than {agreement.max_report_age_s:.0f} s",
+                field=f"reports.{i}.observed_at",
+            )
+        if -age > agreement.max_report_lead_s:
+            raise StaleReportError(
+                f"observed {-age:.1f} s in the future", field=f"reports.{i}.observed_at"
+            )
+        if r.velocity is not None and (r.velocity.ground_speed**2 + r.velocity.up**2) ** 0.5 > MAX_SPEED_MS:
+            raise SanityError(
+                f"speed above {MAX_SPEED_MS:.0f} m/s", field=f"reports.{i}.velocity"
+            )
+        if r.releasability is not None and r.releasability.release_to is not None:
+            unknown = sorted(set(r.releasability.release_to) - set(known))
+            if unknown:
+                raise SanityError(
+                    f"unknown partner(s) {', '.join(unknown)}",
+                    field=f"reports.{i}.releasability.release_to",
+                )
+
+
+class RateLimiter:
+    """A token bucket per partner on the node's clock (reports per second)."""
+
+    def __init__(self, *, rate: float = 5000.0, burst: float = 20000.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens: dict[str, float] = {}
+        self._last: dict[str, datetime] = {}
+
+    def take(self, partner: str, n: int, now: datetime) -> None:
+        last = self._last.get(partner)
+        tokens = self._tokens.get(partner, self.burst)
+        if last is not None:
+            tokens = min(self.burst, tokens + (now - last).total_seconds() * self.rate)
+        if n > tokens:
+            raise RateLimitError(f"partner {partner} exceeds {self.rate:.0f} reports/s")
+        self._tokens[partner] = tokens - n
+        self._last[partner] = now

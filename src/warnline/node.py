@@ -1,0 +1,317 @@
+"""Wiring: the one module that assembles the stages into a running node.
+
+Everything else is handed its collaborators; only here are concrete classes chosen
+(SQLite or memory journal, the console channel, the agreement's policies). The
+node's loops only move entries from the journal through the pipeline it was given:
+
+    inputs (reports, acks, receipts, ticks) -> journal -> pipeline -> decisions -> journal
+    journal -> dispatcher -> attempts -> journal -> channels
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import mapping
+
+from warnline.agreement.model import Agreement
+from warnline.alerting import Alerting, IncidentBook
+from warnline.api.accounts import Accounts
+from warnline.assess import Assessor
+from warnline.channels import ConsoleChannel
+from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
+from warnline.domain import Acknowledgement, Alert, Assignment, Clock, MsgType
+from warnline.domain.codec import from_json
+from warnline.domain.plane import regional_plane
+from warnline.errors import ForbiddenError, NotFoundError
+from warnline.ingest import Intake
+from warnline.journal import Entry, Event, Journal
+from warnline.journal.sqlite import SQLiteJournal
+from warnline.picture import Picture
+from warnline.pipeline import ALERT_KIND, ASSIGNMENT_KIND, TICK_KIND, Pipeline
+from warnline.release import Release
+from warnline.response import LeadAssigner
+
+log = logging.getLogger("warnline.node")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeSettings:
+    tick_s: float = 0.5  # scenario seconds between clock ticks
+    speed: float = 1.0  # scenario seconds per wall second (the exercise runs faster)
+    retry_s: float = 10.0
+    picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
+
+
+class Node:
+    def __init__(
+        self,
+        *,
+        agreement: Agreement,
+        journal: Journal,
+        clock: Clock,
+        accounts: Accounts,
+        settings: NodeSettings | None = None,
+    ) -> None:
+        self.agreement = agreement
+        self.journal = journal
+        self.clock = clock
+        self.accounts = accounts
+        self.settings = settings or NodeSettings()
+        plane = regional_plane()
+        self.intake = Intake(agreement=agreement, clock=clock)
+        self.pipeline = Pipeline(
+            picture=Picture(plane=plane),
+            assessor=Assessor(agreement=agreement, plane=plane),
+            incidents=IncidentBook(plane=plane),
+            alerting=Alerting(agreement=agreement),
+            assigner=LeadAssigner(agreement=agreement),
+        )
+        self.release = Release(agreement)
+        self.console = ConsoleChannel()
+        self.dispatcher = Dispatcher(
+            recipients=self._recipients,
+            partner_of=accounts.partner_of,
+            retry_s=self.settings.retry_s,
+        )
+        self._pos = 0
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+
+    def _recipients(self, partner: str) -> list[str]:
+        users = self.accounts.of_partner(partner)
+        if partner != self.agreement.coordination_cell:
+            users += self.accounts.of_partner(self.agreement.coordination_cell)
+        return users
+
+    # -- life cycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._recover)
+        self._tasks = [
+            asyncio.create_task(self._process_loop(), name="process"),
+            asyncio.create_task(self._tick_loop(), name="tick"),
+            asyncio.create_task(self._picture_loop(), name="picture-push"),
+        ]
+        self.ready.set()
+
+    def _recover(self) -> None:
+        """Rebuild state from the journal; decisions already stored are not redone."""
+        stored = self.journal.position(Pipeline.FOLLOWER)
+        missing: list[Event] = []
+        entries: list[Entry] = []
+        for entry in self.journal.iter_all():
+            entries.append(entry)
+            if entry.seq <= stored:
+                missing.extend(self.pipeline.process([entry]))
+        if missing:
+            have = self.journal.contains([e.event_id for e in missing])
+            lost = [e for e in missing if e.event_id not in have]
+            if lost:  # cannot happen with atomic append_from; heal rather than diverge
+                log.warning("re-storing %d decisions missing from the journal", len(lost))
+                self.journal.append(lost)
+        self._pos = stored
+        self.dispatcher.observe(entries)
+        log.info("recovered %d entries, pipeline at %d", len(entries), stored)
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks = []
+
+    # -- inputs --------------------------------------------------------------------
+
+    async def append(self, events: list[Event]) -> list[int]:
+        """Durably journal inputs, then wake the pipeline."""
+        if not events:
+            return []
+        seqs = await self._append(events)
+        self._wake.set()
+        return seqs
+
+    async def _append(self, events: list[Event], follower: str | None = None, position: int = 0) -> list[int]:
+        if isinstance(self.journal, SQLiteJournal):
+            fut = self.journal.submit(events, follower=follower, position=position)
+            return await asyncio.wrap_future(fut)
+        if follower is not None:
+            return self.journal.append_from(follower, position, events)
+        return self.journal.append(events)
+
+    async def submit_reports(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
+        reports = self.intake.json_submission(body, headers)
+        events = self.intake.events(reports, submission=uuid.uuid4().hex)
+        await self.append(events)
+        return [r.key for r in reports]
+
+    async def acknowledge(self, username: str, alert_id: str, version: int | None, channel: str) -> Acknowledgement:
+        user_partner = self.accounts.partner_of(username)
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None:
+            raise NotFoundError(f"no alert {alert_id}")
+        if user_partner != alert.partner:
+            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+        ack = Acknowledgement(
+            alert_id=alert_id,
+            version=alert.version if version is None else min(version, alert.version),
+            partner=user_partner,
+            user=username,
+            channel=channel,
+            at=self.clock.now(),
+        )
+        await self.append([ack_event(ack)])
+        return ack
+
+    async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
+        ev = receipt_event(
+            alert_id=alert_id, version=version, recipient=username, channel="console",
+            at=self.clock.now(), n=max(1, count),
+        )
+        await self.append([ev])
+
+    # -- loops ---------------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        period = self.settings.tick_s / self.settings.speed
+        while True:
+            now = self.clock.now()
+            await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
+            await asyncio.sleep(period)
+
+    async def _process_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._process_once()
+            except Exception:
+                log.exception("processing failed; retrying on next wake")
+                await asyncio.sleep(0.1)
+                self._wake.set()
+
+    async def _process_once(self) -> None:
+        entries = await asyncio.to_thread(self.journal.read, self._pos)
+        if not entries:
+            return
+        decisions = self.pipeline.process(entries)
+        last = entries[-1].seq
+        await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)
+        self._pos = last
+        if decisions:
+            self._wake.set()
+        self.dispatcher.observe(entries)
+        await self._announce(entries)
+        attempts = self.dispatcher.due(self.clock.now(), self.console.reachable)
+        if attempts:
+            await self._append(attempts)
+            await self._send(attempts)
+
+    async def _send(self, attempts: list[Event]) -> None:
+        for ev in attempts:
+            alert = self.dispatcher.latest[ev.payload["alert_id"]]
+            if alert.version != ev.payload["version"]:
+                continue
+            user = ev.payload["recipient"]
+            view = self.release.alert(
+                self.accounts.partner_of(user), alert, self.dispatcher.acks_for(alert.alert_id)
+            )
+            if view is not None:
+                await self.console.send(user, {"type": "alert", "alert": view})
+
+    async def _announce(self, entries: list[Entry]) -> None:
+        """Tell consoles about acknowledgements and assignments as they land."""
+        for entry in entries:
+            ev = entry.event
+            if ev.kind == "ack.received":
+                for user in self._recipients(ev.payload["partner"]):
+                    await self.console.send(user, {"type": "ack", **ev.payload})
+            elif ev.kind == ASSIGNMENT_KIND:
+                a = from_json(Assignment, ev.payload)
+                for user in self.console.online():
+                    view = self.release.assignment(self.accounts.partner_of(user), a)
+                    await self.console.send(user, {"type": "assignment", "assignment": view})
+
+    async def _picture_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.picture_push_s)
+            for user in self.console.online():
+                await self.console.send(user, {"type": "picture", **self.picture_for(self.accounts.partner_of(user))})
+
+    # -- read model, as released -------------------------------------------------------
+
+    def picture_for(self, viewer: str) -> dict[str, Any]:
+        tracks = []
+        for t in self.pipeline.picture.tracks():
+            v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
+            if v is not None:
+                tracks.append(v)
+        return {"at": self.clock.now().isoformat(), "tracks": tracks}
+
+    def alerts_for(self, viewer: str, *, active_only: bool = False) -> list[dict[str, Any]]:
+        out = []
+        for alert_id, versions in sorted(self.pipeline.alerting.history.items()):
+            latest = versions[-1]
+            if active_only and latest.msg_type is MsgType.CANCEL:
+                continue
+            v = self.release.alert(viewer, latest, self.dispatcher.acks_for(alert_id))
+            if v is not None:
+                out.append(v)
+        return out
+
+    def alert_versions(self, alert_id: str) -> list[Alert]:
+        versions = self.pipeline.alerting.history.get(alert_id)
+        if not versions:
+            raise NotFoundError(f"no alert {alert_id}")
+        return versions
+
+    def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
+        visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
+        out = []
+        for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
+            alerts = [vs[-1] for vs in self.pipeline.alerting.history.values() if vs[-1].incident_id == inc.incident_id]
+            v = self.release.incident(viewer, inc, visible, alerts)
+            if v is not None:
+                out.append(v)
+        return out
+
+    def assignments_for(self, viewer: str) -> list[dict[str, Any]]:
+        return [
+            self.release.assignment(viewer, a)
+            for _, a in sorted(self.pipeline.assigner.assignments.items())
+        ]
+
+    def areas_for(self, viewer: str) -> dict[str, Any]:
+        """GeoJSON of the areas the viewer may know of (hidden members' are left out)."""
+        feats = []
+        for p in self.agreement.partners.values():
+            if self.release.partner_label(viewer, p.code) != p.code:
+                continue
+            for a in p.areas:
+                feats.append(
+                    {
+                        "type": "Feature",
+                        "id": a.area_id,
+                        "properties": {"area_id": a.area_id, "partner": p.code, "name": a.name, "kind": a.kind.value},
+                        "geometry": mapping(a.geometry),
+                    }
+                )
+        return {"type": "FeatureCollection", "features": feats}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+__all__ = ["ALERT_KIND", "ATTEMPT_KIND", "Node", "NodeSettings"]

@@ -1,0 +1,142 @@
+"""The one place that decides what each partner may see.
+
+Every outbound view (API, WebSocket, CAP, feeds, messages) is built here, for one
+viewer. Rules, from the agreement:
+- The coordination cell sees everything (it operates the hub).
+- A report's data goes only to partners its releasability names; a contributor the
+  viewer may not learn of is left out, and an anonymous one is shown as
+  "coalition source".
+- A track is shown only if at least one contributor released to the viewer; when
+  not every contributor did, the viewer gets the position last reported by a
+  releasing contributor, not the fused estimate (which would carry withheld data).
+- A partner whose membership is not visible is never named to others.
+- Alerts go to the partner whose area they concern (and the cell); they name tracks
+  and areas, never sources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warnline.agreement.model import Agreement
+from warnline.domain import (
+    Acknowledgement,
+    Alert,
+    Assessment,
+    Assignment,
+    Attribution,
+    Incident,
+    Track,
+)
+from warnline.domain.codec import to_json
+
+COALITION_SOURCE = "coalition source"
+COALITION_PARTNER = "coalition partner"
+
+
+class Release:
+    def __init__(self, agreement: Agreement) -> None:
+        self.agreement = agreement
+        self.cell = agreement.coordination_cell
+
+    def is_cell(self, viewer: str) -> bool:
+        return viewer == self.cell
+
+    def partner_label(self, viewer: str, code: str) -> str:
+        if viewer in (code, self.cell) or self.agreement.partners[code].membership_visible:
+            return code
+        return COALITION_PARTNER
+
+    # -- picture -----------------------------------------------------------------
+
+    def track(self, viewer: str, track: Track, assessment: Assessment | None = None) -> dict[str, Any] | None:
+        released = [c for c in track.contributors if self._sees(viewer, c.partner, c.releasability.releases_to(viewer))]
+        if not released:
+            return None
+        full = len(released) == len(track.contributors)
+        if full:
+            pos, vel, sigma = track.position, track.velocity, track.sigma_m
+        else:
+            latest = max(released, key=lambda c: (c.last_report_at, c.partner, c.sensor))
+            pos, vel, sigma = latest.last_position, None, None
+        sources = sorted(
+            {
+                c.partner
+                if c.releasability.attribution is Attribution.NAMED or self.is_cell(viewer) or c.partner == viewer
+                else COALITION_SOURCE
+                for c in released
+            }
+        )
+        sources = [s if s == COALITION_SOURCE else self.partner_label(viewer, s) for s in sources]
+        view: dict[str, Any] = {
+            "track_id": track.track_id,
+            "state": track.state.value,
+            "updated_at": track.updated_at.isoformat(),
+            "position": to_json(pos),
+            "velocity": None if vel is None else to_json(vel),
+            "sigma_m": sigma,
+            "kind": track.kind.value,
+            "identity": track.identity.value,
+            "sources": sorted(set(sources)),
+            "fused": full,
+        }
+        if assessment is not None and full:
+            view["areas_at_risk"] = [
+                {
+                    "area_id": a.area_id,
+                    "name": a.name,
+                    "partner": self.partner_label(viewer, a.partner),
+                    "time_to_arrival_s": a.time_to_arrival_s,
+                    "expected_at": a.expected_at.isoformat(),
+                }
+                for a in assessment.areas
+                if self._area_visible(viewer, a.partner)
+            ]
+            view["corridor"] = [list(p) for p in assessment.corridor]
+        return view
+
+    def _sees(self, viewer: str, source: str, released: bool) -> bool:
+        return self.is_cell(viewer) or viewer == source or released
+
+    def _area_visible(self, viewer: str, owner: str) -> bool:
+        return viewer in (owner, self.cell) or self.agreement.partners[owner].membership_visible
+
+    # -- alerts ------------------------------------------------------------------
+
+    def alert_visible(self, viewer: str, alert: Alert) -> bool:
+        return viewer in (alert.partner, self.cell)
+
+    def alert(self, viewer: str, alert: Alert, acks: list[Acknowledgement] | None = None) -> dict[str, Any] | None:
+        if not self.alert_visible(viewer, alert):
+            return None
+        view = to_json(alert)
+        view["version_key"] = alert.version_key
+        view["acknowledged_by"] = sorted({a.user for a in acks or [] if a.version == alert.version})
+        return view
+
+    def incident(self, viewer: str, incident: Incident, visible_tracks: set[str], alerts: list[Alert]) -> dict[str, Any] | None:
+        mine = [a for a in alerts if self.alert_visible(viewer, a)]
+        tracks = [t for t in incident.track_ids if t in visible_tracks]
+        if not (self.is_cell(viewer) or mine or tracks):
+            return None
+        return {
+            "incident_id": incident.incident_id,
+            "opened_at": incident.opened_at.isoformat(),
+            "updated_at": incident.updated_at.isoformat(),
+            "track_ids": tracks,
+            "kinds": {k.value: n for k, n in incident.kinds.items()},
+            "confirmed_hostile": incident.confirmed_hostile,
+            "ended": incident.ended,
+            "alerts": sorted(a.alert_id for a in mine),
+        }
+
+    def assignment(self, viewer: str, assignment: Assignment) -> dict[str, Any]:
+        """The full explanation goes to the cell and the lead; others learn who leads
+        (if they may) and under which rule, since the explanation names areas."""
+        view = to_json(assignment)
+        if self.is_cell(viewer) or viewer == assignment.lead:
+            return view
+        if assignment.lead is not None:
+            view["lead"] = self.partner_label(viewer, assignment.lead)
+        view["explanation"] = f"Decided under the agreement's {assignment.rule} rule."
+        return view
