@@ -64,30 +64,35 @@ class Pipeline:
         self._last_assessed_track: dict[str, Track] = {}
         self._force: set[str] = set()
         self._known_tracks: set[str] = set()
+        self._batch: list[Report] = []
+        self._submission: str | None = None
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
-        """Fold `entries` in journal order; return the decisions they caused."""
+        """Fold `entries` in journal order; return the decisions they caused.
+
+        The reports of one submission go to the picture as one batch (association
+        within a batch is global), and a submission split across two calls is held
+        until it is complete, so decisions never depend on how reads were chunked.
+        """
         out: list[Event] = []
-        batch: list[Report] = []
-        submission: str | None = None
         for entry in entries:
             ev = entry.event
             if ev.kind == REPORT_KIND:
                 sub = ev.payload.get("submission")
-                if batch and sub != submission:
-                    self._reports(batch)
-                    batch = []
-                submission = sub
-                batch.append(from_json(Report, ev.payload["report"]))
+                if self._batch and sub != self._submission:
+                    self._flush()
+                self._submission = sub
+                self._batch.append(from_json(Report, ev.payload["report"]))
                 continue
-            if batch:
-                self._reports(batch)
-                batch = []
+            self._flush()
             if ev.kind == TICK_KIND:
                 out.extend(self._tick(ev.at, entry.seq))
-        if batch:
-            self._reports(batch)
         return out
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._reports(self._batch)
+            self._batch = []
 
     def _reports(self, reports: list[Report]) -> None:
         self.reports_seen += len(reports)

@@ -33,6 +33,7 @@ class SignatureVerifier:
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> str:
         """Return the partner that signed `body`, or raise SignatureError."""
+        headers = {k.lower(): v for k, v in headers.items()}
         partner = headers.get(PARTNER_HEADER)
         kid = headers.get(KEY_ID_HEADER, "k1")
         sig_b64 = headers.get(SIGNATURE_HEADER)

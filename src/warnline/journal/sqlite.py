@@ -56,6 +56,8 @@ class SQLiteJournal(Journal):
         self._write = self._connect()
         self._write.executescript(_SCHEMA)
         self._read_local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         row = self._write.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
@@ -170,6 +172,8 @@ class SQLiteJournal(Journal):
         if conn is None:
             conn = self._connect()
             self._read_local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
         return conn
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
@@ -221,4 +225,8 @@ class SQLiteJournal(Journal):
         self._closed = True
         self._queue.put(None)
         self._thread.join(timeout=10)
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
         self._write.close()

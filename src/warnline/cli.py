@@ -1,0 +1,99 @@
+"""The `warnline` command: demo, serve, audit verify, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from warnline.errors import AuditError, ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="warnline", description="Federated early-warning exchange for aerial threats.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the exercise on the embedded default and print a summary")
+    demo.add_argument("--duration", type=float, default=600.0, help="scenario seconds of raid (default 600)")
+    demo.add_argument("--speed", type=float, default=5.0, help="scenario seconds per wall second (default 5)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-console", action="store_true", help="do not announce the web console")
+    demo.add_argument("--export", type=Path, help="write summary.json, cap/, journal/, audit/ here")
+    demo.add_argument("--port", type=int, default=8800)
+    demo.add_argument("--scale", type=float, default=1.0, help="multiply the number of threats")
+
+    serve = sub.add_parser("serve", help="run a node")
+    serve.add_argument("--config", type=Path, required=True)
+    serve.add_argument("--data", type=Path, help="data directory (overrides the config)")
+
+    audit = sub.add_parser("audit", help="verifiable record")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="verify an exported audit record")
+    verify.add_argument("path", type=Path)
+    verify.add_argument("--keys", type=Path, help="JSON {signer: base64 key} obtained out of band")
+
+    bench = sub.add_parser("bench", help="run benchmarks and print figures")
+    bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    bench.add_argument("--json", type=Path, help="also write the figures here")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "serve":
+            from warnline.serve import serve_node
+
+            return serve_node(args.config, args.data)
+        if args.command == "audit":
+            return _audit_verify(args.path, args.keys)
+        if args.command == "bench":
+            from warnline.bench import run_benchmarks
+
+            return run_benchmarks(args.names, args.json)
+    except ConfigError as exc:
+        print(f"warnline: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from warnline.exercise import ExerciseOptions, run_exercise
+
+    if args.duration <= 0 or args.speed <= 0:
+        print("warnline demo: --duration and --speed must be positive", file=sys.stderr)
+        return 2
+    opts = ExerciseOptions(
+        duration_s=args.duration,
+        speed=args.speed,
+        seed=args.seed,
+        console=not args.no_console,
+        export=args.export,
+        port=args.port,
+        scale=args.scale,
+    )
+    summary = asyncio.run(run_exercise(opts))
+    return 0 if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0 else 1
+
+
+def _audit_verify(path: Path, keys: Path | None) -> int:
+    from warnline.audit import verify_record
+
+    public_keys = json.loads(keys.read_text()) if keys else None
+    try:
+        result = verify_record(path, public_keys=public_keys)
+    except AuditError as exc:
+        print(f"audit record NOT intact: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"warnline audit verify: {exc}", file=sys.stderr)
+        return 2
+    print(f"audit record intact: {result.entries} entries, {result.checkpoints} signed checkpoints, head {result.head_hash}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""`warnline demo`: the exercise on the embedded default, end to end.
+
+A real node (SQLite journal, HTTP API, console) on 127.0.0.1; partners' systems
+submit signed reports over HTTP; duty officers follow their consoles over
+WebSocket and acknowledge; at the end the summary is counted from the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import uvicorn
+
+from warnline.agreement.exercise_keys import exercise_signing_key
+from warnline.agreement.load import load_agreement
+from warnline.agreement.model import Agreement
+from warnline.alerting.cap import cap_identifier, encode_cap
+from warnline.api.accounts import Accounts, Role, User
+from warnline.api.app import CAP_SENDER, create_app
+from warnline.audit import export_record
+from warnline.domain import Alert, ScaledClock
+from warnline.domain.codec import from_json
+from warnline.journal import SQLiteJournal
+from warnline.node import Node, NodeSettings
+from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.feed import SensorFeed
+from warnline.sim.scenario import build_scenario
+from warnline.summary import summarize
+
+log = logging.getLogger("warnline.exercise")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExerciseOptions:
+    duration_s: float = 600.0  # scenario seconds of raid
+    speed: float = 5.0  # scenario seconds per wall second
+    seed: int = 7
+    console: bool = True
+    export: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8800
+    scale: float = 1.0
+    agreement_path: Path | None = None
+    drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
+
+
+def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
+    """One watch account per partner, each with a fresh random password."""
+    passwords: dict[str, str] = {}
+    users = []
+    for code in sorted(agreement.partners):
+        name = f"{code.lower()}-watch"
+        passwords[name] = secrets.token_urlsafe(12)
+        role = Role.CELL if code == agreement.coordination_cell else Role.WATCH
+        users.append(User(username=name, partner=code, role=role, password_hash=Accounts.hash_password(passwords[name])))
+    return Accounts(users), passwords
+
+
+def _p_ack(code: str, cell: str, rng: np.random.Generator) -> float:
+    if code == cell:
+        return 0.0  # the cell watches; it cannot acknowledge for a partner
+    if code == "EGY":
+        return 0.0  # one watch floor that never answers: its alerts stay unacknowledged
+    return float(rng.uniform(0.75, 0.95))
+
+
+async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str, Any]:
+    agreement = load_agreement(opts.agreement_path)
+    rng = np.random.default_rng(opts.seed)
+    export = opts.export
+    workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
+    if export is not None:
+        for sub in ("cap", "journal", "audit"):
+            shutil.rmtree(export / sub, ignore_errors=True)
+        export.mkdir(parents=True, exist_ok=True)
+    accounts, passwords = make_accounts(agreement)
+    (workdir / "accounts.json").write_text(
+        json.dumps({"accounts": [{"username": u, "partner": accounts.partner_of(u), "password": p} for u, p in passwords.items()]}, indent=2)
+    )
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = ScaledClock(start=start, speed=opts.speed)
+    journal = SQLiteJournal(workdir / "journal" / "journal.db")
+    node = Node(agreement=agreement, journal=journal, clock=clock, accounts=accounts, settings=NodeSettings(speed=opts.speed))
+    base = f"http://{opts.host}:{opts.port}"
+    server = uvicorn.Server(uvicorn.Config(create_app(node, manage_node=False), host=opts.host, port=opts.port, log_level="warning", lifespan="off"))
+    await node.start()
+    serve = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise RuntimeError(f"the console could not listen on {base}")
+    print(f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, seed {opts.seed}", file=out)
+    if opts.console:
+        print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
+    for user, pw in passwords.items():
+        print(f"  {user:10s} {pw}", file=out)
+    xlog = ExerciseLog()
+    scenario = build_scenario(agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale)
+    systems = {
+        code: PartnerSystem(partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog)
+        for code in agreement.partners
+    }
+    officers = [
+        DutyOfficer(username=u, password=pw, base_url=base, clock=clock, p_ack=_p_ack(accounts.partner_of(u), agreement.coordination_cell, rng), rng=np.random.default_rng(opts.seed * 1000 + i), log_=xlog)
+        for i, (u, pw) in enumerate(sorted(passwords.items()))
+    ]
+    officer_tasks = [asyncio.create_task(o.run()) for o in officers]
+    try:
+        await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
+        await _drain(node, clock, opts.drain_s)
+    finally:
+        for t in officer_tasks:
+            t.cancel()
+        await asyncio.gather(*officer_tasks, return_exceptions=True)
+        server.should_exit = True
+        await serve
+        await node.stop()
+    summary = summarize(
+        journal.iter_all(),
+        cell=agreement.coordination_cell,
+        users_of={p: accounts.of_partner(p) for p in agreement.partners},
+        accepted_reports=xlog.accepted_reports,
+        tracks=node.pipeline.tracks_created,
+    )
+    summary["rejected_submissions"] = xlog.rejected_submissions
+    summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
+    summary["scenario"] = {"threats": len(scenario.threats), "sensors": len(scenario.sensors), "duration_s": opts.duration_s, "speed": opts.speed, "seed": opts.seed}
+    if export is not None:
+        summary["cap_messages"] = _export_cap(journal, agreement, export / "cap")
+        rec = export_record(journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB"))
+        summary["audit"] = {"entries": rec.entries, "checkpoints": rec.checkpoints, "head_hash": rec.head_hash}
+    journal.close()
+    if export is not None:
+        (export / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _print_summary(summary, out)
+    return summary
+
+
+async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
+    """Let the last threats end, alerts clear and deliveries land (bounded)."""
+    deadline = clock.now() + timedelta(seconds=drain_s)
+    while clock.now() < deadline:
+        if not node.pipeline.alerting.active and not node.dispatcher.state.pending and not node.pipeline.picture.tracks():
+            break
+        await asyncio.sleep(clock.wall_seconds(1.0))
+    await asyncio.sleep(clock.wall_seconds(2.0))
+
+
+def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    history: dict[str, list[Alert]] = {}
+    n = 0
+    for entry in journal.iter_all():
+        if entry.event.kind != "alert.issued":
+            continue
+        alert = from_json(Alert, entry.event.payload)
+        prev = history.setdefault(alert.alert_id, [])
+        xml = encode_cap(alert, sender=CAP_SENDER, previous=list(prev), languages=agreement.partners[alert.partner].languages)
+        (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(xml)
+        prev.append(alert)
+        n += 1
+    return n
+
+
+def _print_summary(summary: dict[str, Any], out: Any) -> None:
+    keys = ["reports", "tracks", "incidents", "alerts", "alert_messages", "deliveries", "acknowledgements", "assignments", "assignments_by_lead", "unassigned", "lost", "duplicates"]
+    print("\nExercise summary", file=out)
+    for k in keys:
+        print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)

@@ -1,0 +1,89 @@
+"""`warnline serve --config FILE`: one node from a small TOML config.
+
+    [node]
+    host = "127.0.0.1"
+    port = 8800
+    data = "var/warnline"          # journal lives in <data>/journal.db
+    agreement = "default"          # or a path to an agreement TOML
+    tick_s = 0.5
+
+    [[users]]
+    username = "jor-watch"
+    partner = "JOR"
+    role = "watch"
+    password_hash = "$argon2id$..."
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from warnline.agreement.load import load_agreement
+from warnline.api.accounts import Accounts, Role, User
+from warnline.api.app import create_app
+from warnline.domain import SystemClock
+from warnline.errors import ConfigError
+from warnline.journal import SQLiteJournal
+from warnline.node import Node, NodeSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeConfig:
+    host: str
+    port: int
+    data: Path
+    agreement: Path | None
+    tick_s: float
+    users: list[User]
+
+
+def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    node: dict[str, Any] = raw.get("node", {})
+    unknown = set(node) - {"host", "port", "data", "agreement", "tick_s"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
+    host = str(node.get("host", "127.0.0.1"))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(f"{path}: node.host {host!r}: this build listens on loopback only")
+    users = []
+    for i, u in enumerate(raw.get("users", [])):
+        try:
+            users.append(User(username=u["username"], partner=u["partner"], role=Role(u["role"]), password_hash=u["password_hash"]))
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"{path}: users[{i}]: missing or invalid {exc}") from None
+    agreement = node.get("agreement", "default")
+    base = path.parent
+    return NodeConfig(
+        host=host,
+        port=int(node.get("port", 8800)),
+        data=data_override or (base / str(node.get("data", "var/warnline"))),
+        agreement=None if agreement == "default" else base / str(agreement),
+        tick_s=float(node.get("tick_s", 0.5)),
+        users=users,
+    )
+
+
+def serve_node(config_path: Path, data: Path | None) -> int:
+    cfg = load_config(config_path, data)
+    agreement = load_agreement(cfg.agreement)
+    for u in cfg.users:
+        if u.partner not in agreement.partners:
+            raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
+    journal = SQLiteJournal(cfg.data / "journal.db")
+    node = Node(agreement=agreement, journal=journal, clock=SystemClock(), accounts=Accounts(cfg.users), settings=NodeSettings(tick_s=cfg.tick_s))
+    app = create_app(node)
+    try:
+        asyncio.run(uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning")).serve())
+    finally:
+        journal.close()
+    return 0

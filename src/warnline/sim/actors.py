@@ -1,0 +1,148 @@
+"""The exercise's players: partners' systems that submit signed reports over HTTP,
+and duty officers who watch their console stream and acknowledge (or do not)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+import websockets
+from nacl.signing import SigningKey
+
+from warnline.domain import ScaledClock
+from warnline.domain.codec import to_json
+from warnline.ingest.signature import sign_headers
+from warnline.sim.feed import Observation, SensorFeed
+
+log = logging.getLogger("warnline.sim")
+
+
+@dataclass
+class ExerciseLog:
+    """What the players saw, to check the node against (not the node's own word)."""
+
+    accepted_reports: set[str] = field(default_factory=set)  # report keys answered 202
+    rejected_submissions: int = 0
+    received: Counter[tuple[str, str]] = field(default_factory=Counter)  # (user, version_key)
+    acks_sent: Counter[str] = field(default_factory=Counter)  # by channel
+    ack_errors: int = 0
+
+
+class PartnerSystem:
+    """Sends a partner's observations in signed batches, once per `batch_s`."""
+
+    def __init__(self, *, partner: str, key: SigningKey, base_url: str, clock: ScaledClock, log_: ExerciseLog) -> None:
+        self.partner = partner
+        self.key = key
+        self.base_url = base_url
+        self.clock = clock
+        self.log = log_
+        self.queue: list[Observation] = []
+
+    async def send(self, client: httpx.AsyncClient, batch: list[Observation]) -> None:
+        body = json.dumps({"reports": [_wire(o) for o in batch]}).encode()
+        headers = sign_headers(body, partner=self.partner, key=self.key) | {"content-type": "application/json"}
+        for attempt in range(5):  # a refused connection is retried: nothing may be lost
+            try:
+                resp = await client.post(f"{self.base_url}/api/v1/reports", content=body, headers=headers)
+            except httpx.TransportError:
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
+            if resp.status_code == 202:
+                self.log.accepted_reports.update(resp.json()["reports"])
+            else:
+                self.log.rejected_submissions += 1
+                log.warning("%s submission refused: %s", self.partner, resp.text[:300])
+            return
+
+
+def _wire(o: Observation) -> dict[str, Any]:
+    d = to_json(o.report)
+    for k in ("partner", "source_format", "releasability"):
+        d.pop(k, None)
+    return d
+
+
+async def run_feed(feed: SensorFeed, systems: dict[str, PartnerSystem], clock: ScaledClock, until_s: float, batch_s: float = 1.0) -> None:
+    """Pace the sensor feed on the scenario clock and hand batches to each partner."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        pending: list[Observation] = []
+        t = 0.0
+        while t <= until_s:
+            now_s = (clock.now() - clock.start).total_seconds()
+            if now_s < t:
+                await asyncio.sleep(clock.wall_seconds(t - now_s))
+            pending.extend(feed.until(t))
+            ready = [o for o in pending if o.deliver_s <= t]
+            pending = [o for o in pending if o.deliver_s > t]
+            by_partner: dict[str, list[Observation]] = {}
+            for o in ready:
+                by_partner.setdefault(o.report.partner, []).append(o)
+            await asyncio.gather(*(systems[p].send(client, b) for p, b in sorted(by_partner.items())))
+            t += batch_s
+
+
+class DutyOfficer:
+    """Signs in, follows the stream, acknowledges most alerts after a human delay.
+
+    `p_ack` is the share of alerts this officer acknowledges; half of the
+    acknowledgements go through the console stream, half through the HTTP API.
+    """
+
+    def __init__(self, *, username: str, password: str, base_url: str, clock: ScaledClock, p_ack: float, rng: np.random.Generator, log_: ExerciseLog) -> None:
+        self.username = username
+        self.password = password
+        self.base_url = base_url
+        self.clock = clock
+        self.p_ack = p_ack
+        self.rng = rng
+        self.log = log_
+        self._acked: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
+            resp = await http.post("/api/v1/session", json={"username": self.username, "password": self.password})
+            resp.raise_for_status()
+            token = resp.json()["token"]
+            ws_url = self.base_url.replace("http", "ws", 1) + f"/api/v1/stream?token={token}"
+            async with websockets.connect(ws_url, max_size=None) as ws:
+                async for raw in ws:
+                    msg = json.loads(raw)
+                    if msg.get("type") == "alert":
+                        await self._on_alert(ws, http, token, msg["alert"])
+
+    async def _on_alert(self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any]) -> None:
+        key = (self.username, alert["version_key"])
+        self.log.received[key] += 1
+        await ws.send(json.dumps({"type": "received", "alert_id": alert["alert_id"], "version": alert["version"], "count": self.log.received[key]}))
+        mine = alert["partner"] == self.username.split("-")[0].upper()
+        if not mine or alert["msg_type"] == "Cancel" or alert["alert_id"] in self._acked:
+            return
+        if self.rng.random() > self.p_ack:
+            self._acked.add(alert["alert_id"])  # this officer lets this alert go unanswered
+            return
+        self._acked.add(alert["alert_id"])
+        delay = float(self.rng.uniform(3.0, 20.0))
+        via_api = bool(self.rng.random() < 0.5)
+        task = asyncio.create_task(self._ack_later(ws, http, token, alert, delay, via_api))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ack_later(self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any], delay: float, via_api: bool) -> None:
+        await asyncio.sleep(self.clock.wall_seconds(delay))
+        if via_api:
+            r = await http.post(f"/api/v1/alerts/{alert['alert_id']}/ack", json={"version": alert["version"]}, headers={"authorization": f"Bearer {token}"})
+            if r.status_code == 200:
+                self.log.acks_sent["api"] += 1
+            else:
+                self.log.ack_errors += 1
+        else:
+            await ws.send(json.dumps({"type": "ack", "alert_id": alert["alert_id"], "version": alert["version"]}))
+            self.log.acks_sent["console"] += 1

@@ -1,0 +1,298 @@
+"""The assess stage against the default coalition's real geography."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod
+
+import warnline.assess
+from warnline.agreement.load import default_agreement
+from warnline.assess import KIND_LIMITS, Assessor
+from warnline.assess.kinematics import MIN_HALF_WIDTH_M, sample_times
+from warnline.domain import (
+    Assessment,
+    Identity,
+    Position,
+    ThreatKind,
+    Track,
+    TrackState,
+    Velocity,
+)
+from warnline.domain.plane import regional_plane
+
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GEOD = Geod(ellps="WGS84")
+AMMAN = (31.9454, 35.9284)  # lat, lon of the JOR-amman circle (radius 15 km)
+
+
+@pytest.fixture(scope="module")
+def assessor() -> Assessor:
+    return Assessor(agreement=default_agreement())
+
+
+def track(
+    track_id: str,
+    *,
+    lat: float,
+    lon: float,
+    speed: float,
+    heading: float,
+    kind: ThreatKind = ThreatKind.DRONE,
+    alt_m: float = 500.0,
+    climb: float = 0.0,
+    sigma_m: float = 200.0,
+    age_s: float = 0.0,
+    identity: Identity = Identity.HOSTILE,
+) -> Track:
+    rad = math.radians(heading)
+    return Track(
+        track_id=track_id,
+        state=TrackState.CONFIRMED,
+        updated_at=AT - timedelta(seconds=age_s),
+        first_seen=AT - timedelta(seconds=120),
+        position=Position(lat=lat, lon=lon, alt_m=alt_m),
+        velocity=Velocity(east=speed * math.sin(rad), north=speed * math.cos(rad), up=climb),
+        sigma_m=sigma_m,
+        kind=kind,
+        identity=identity,
+        confidence=0.9,
+        contributors=(),
+        report_count=4,
+    )
+
+
+def offset(lat: float, lon: float, bearing: float, distance_m: float) -> tuple[float, float]:
+    """(lat, lon) `distance_m` from a point along `bearing`."""
+    lon2, lat2, _ = GEOD.fwd(lon, lat, bearing, distance_m)
+    return lat2, lon2
+
+
+def bearing(frm: tuple[float, float], to: tuple[float, float]) -> float:
+    azimuth, _, _ = GEOD.inv(frm[1], frm[0], to[1], to[0])
+    return float(azimuth) % 360.0
+
+
+def tta(assessment: Assessment) -> dict[str, float]:
+    return {a.area_id: a.time_to_arrival_s for a in assessment.areas}
+
+
+def along_across(assessment: Assessment) -> tuple[np.ndarray, np.ndarray, float]:
+    """Corridor ring in the plane, in metres along and across the predicted path."""
+    plane = regional_plane()
+    start, end = assessment.path[0], assessment.path[-1]
+    x0, y0 = plane.point_xy(start.lon, start.lat)
+    x1, y1 = plane.point_xy(end.lon, end.lat)
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    ring = np.array(assessment.corridor)
+    x, y = plane.to_xy(ring[:, 0], ring[:, 1])
+    return (x - x0) * ux + (y - y0) * uy, -(x - x0) * uy + (y - y0) * ux, length
+
+
+def test_drone_heading_for_amman(assessor: Assessor) -> None:
+    lat, lon = offset(*AMMAN, 90.0, 50_000.0)
+    drone = track("d1", lat=lat, lon=lon, speed=50.0, heading=bearing((lat, lon), AMMAN))
+    [result] = assessor.assess([drone], AT)
+    arrivals = tta(result)
+    assert arrivals["JOR"] == 0.0  # it is already over Jordan
+    expected = (50_000.0 - 15_000.0) / 50.0  # to the edge of the 15 km circle
+    assert arrivals["JOR-amman"] == pytest.approx(expected, rel=0.10)
+    amman = next(a for a in result.areas if a.area_id == "JOR-amman")
+    assert amman.partner == "JOR" and amman.name == "Amman" and amman.area_kind == "defended"
+    assert amman.expected_at == AT + timedelta(seconds=amman.time_to_arrival_s)
+    assert result.track_id == "d1" and result.assessed_at == AT
+
+
+def test_track_heading_away_endangers_nobody(assessor: Assessor) -> None:
+    over_sea = offset(32.0853, 34.7818, 270.0, 150_000.0)  # 150 km west of Tel Aviv
+    outbound = track("sea", lat=over_sea[0], lon=over_sea[1], speed=50.0, heading=270.0)
+    over_iraq = track("irq", lat=33.0, lon=42.5, speed=60.0, heading=80.0)
+    results = assessor.assess([outbound, over_iraq], AT)
+    assert [r.areas for r in results] == [(), ()]
+    assert all(len(r.corridor) > 3 for r in results)
+
+
+def test_track_over_a_territory_arrives_now(assessor: Assessor) -> None:
+    riyadh = track("r", lat=24.7136, lon=46.6753, speed=40.0, heading=45.0)
+    [result] = assessor.assess([riyadh], AT)
+    assert tta(result)["SAU"] == 0.0
+    assert tta(result)["SAU-riyadh"] == 0.0
+    assert result.areas[0].time_to_arrival_s == 0.0
+
+
+def test_ballistic_corridor_is_long_narrow_and_ends_at_impact(assessor: Assessor) -> None:
+    start = (30.5, 42.0)  # over western Iraq
+    missile = track(
+        "b1",
+        lat=start[0],
+        lon=start[1],
+        speed=2500.0,
+        heading=bearing(start, AMMAN),
+        kind=ThreatKind.BALLISTIC_MISSILE,
+        alt_m=100_000.0,
+        climb=-500.0,
+    )
+    drone = track("d", lat=start[0], lon=start[1], speed=50.0, heading=bearing(start, AMMAN))
+    ballistic, slow = assessor.assess([missile, drone], AT)
+    assert ballistic.horizon_s == pytest.approx(200.0)  # 100 km / 500 m/s, before 1800 s
+    assert ballistic.path[-1].alt_m == pytest.approx(0.0, abs=1e-6)
+    _, across, length = along_across(ballistic)
+    assert length == pytest.approx(500_000.0, rel=0.02)
+    assert np.abs(across).max() < 0.07 * length  # tan 3 degrees plus the starting width
+    _, across_slow, length_slow = along_across(slow)
+    assert np.abs(across_slow).max() > 0.3 * length_slow
+
+
+def test_corridor_widens_with_time(assessor: Assessor) -> None:
+    drone = track("w", lat=29.0, lon=33.5, speed=60.0, heading=30.0)  # over Sinai
+    [result] = assessor.assess([drone], AT)
+    along, across, length = along_across(result)
+    near = np.abs(across[along < 0.1 * length]).max()
+    far = np.abs(across[along > 0.7 * length]).max()
+    assert 0.8 * MIN_HALF_WIDTH_M < near <= MIN_HALF_WIDTH_M  # starts at its minimum width
+    assert far > 10 * near
+    assert len(result.corridor) <= 64
+    assert result.corridor[0] == result.corridor[-1]
+
+
+def test_fast_missile_does_not_skip_a_small_area(assessor: Assessor) -> None:
+    """At 3 km/s a 10 s step is 30 km: the samples must tighten so a 5 km circle is hit."""
+    sitra = default_agreement().area("BHR-sitra").geometry.centroid
+    lat, lon = offset(sitra.y, sitra.x, 300.0, 50_000.0)
+    missile = track(
+        "fast",
+        lat=lat,
+        lon=lon,
+        speed=3000.0,
+        heading=bearing((lat, lon), (sitra.y, sitra.x)),
+        kind=ThreatKind.BALLISTIC_MISSILE,
+        alt_m=60_000.0,
+        climb=-400.0,
+    )
+    [result] = assessor.assess([missile], AT)
+    assert tta(result)["BHR-sitra"] == pytest.approx((50_000 - 5_000) / 3000.0, rel=0.10)
+    times = sample_times(150.0, step_s=10.0, speed=3000.0, start_m=2000.0, spread=0.05)
+    widths = 2000.0 + 3000.0 * times * 0.05
+    assert np.all(np.diff(times) * 3000.0 <= widths[:-1] / 2 + 1e-6)
+
+
+def test_falling_rocket_stops_at_the_ground(assessor: Assessor) -> None:
+    lat, lon = offset(31.2518, 34.7913, 225.0, 20_000.0)  # 20 km south-west of Beersheba
+    rocket = track(
+        "rk",
+        lat=lat,
+        lon=lon,
+        speed=500.0,
+        heading=45.0,
+        kind=ThreatKind.ROCKET,
+        alt_m=6_000.0,
+        climb=-200.0,
+    )
+    [result] = assessor.assess([rocket], AT)
+    assert result.horizon_s == pytest.approx(30.0)
+    assert "ISR-beersheba" in tta(result)
+    assert "ISR-tel-aviv" not in tta(result)  # 90 km away: beyond 30 s at 500 m/s
+
+
+def test_track_is_extrapolated_to_the_assessment_time(assessor: Assessor) -> None:
+    old = track("old", lat=30.0, lon=31.0, speed=100.0, heading=90.0, age_s=60.0)
+    [result] = assessor.assess([old], AT)
+    _, _, moved = GEOD.inv(31.0, 30.0, result.path[0].lon, result.path[0].lat)
+    assert moved == pytest.approx(6_000.0, rel=0.02)
+
+
+def test_velocity_follows_true_north_in_the_plane(assessor: Assessor) -> None:
+    """At 30 degrees east, grid north of the plane is ~7 degrees off true north."""
+    north = track("n", lat=27.0, lon=30.0, speed=100.0, heading=0.0)
+    [result] = assessor.assess([north], AT)
+    end = result.path[-1]
+    assert end.lon == pytest.approx(30.0, abs=0.02)
+    assert end.lat == pytest.approx(27.0 + 180_000.0 / 110_800.0, abs=0.03)
+
+
+def test_stationary_track_endangers_only_what_it_is_over(assessor: Assessor) -> None:
+    hover = track("h", lat=25.2854, lon=51.531, speed=0.0, heading=0.0, sigma_m=100.0)
+    [result] = assessor.assess([hover], AT)
+    assert tta(result) == {"QAT": 0.0, "QAT-doha": 0.0}
+    assert len(result.path) == 1
+
+
+def test_areas_sorted_by_arrival_then_id(assessor: Assessor) -> None:
+    lat, lon = offset(*AMMAN, 90.0, 120_000.0)
+    drone = track("s", lat=lat, lon=lon, speed=80.0, heading=bearing((lat, lon), AMMAN))
+    [result] = assessor.assess([drone], AT)
+    keys = [(a.time_to_arrival_s, a.area_id) for a in result.areas]
+    assert keys == sorted(keys) and len(keys) >= 3
+
+
+def test_output_order_is_input_order_and_not_threatening_tracks_are_assessed(
+    assessor: Assessor,
+) -> None:
+    tracks = [
+        track(f"t{i}", lat=22.0 + i * 0.7, lon=33.0 + i * 1.1, speed=150.0, heading=i * 37.0)
+        for i in range(15)
+    ]
+    tracks[3] = track(
+        "friend", lat=31.9, lon=35.9, speed=100.0, heading=10.0, identity=Identity.FRIEND
+    )
+    results = assessor.assess(tracks, AT)
+    assert [r.track_id for r in results] == [t.track_id for t in tracks]
+    assert tta(results[3])["JOR"] == 0.0
+    reversed_results = assessor.assess(tracks[::-1], AT)
+    assert reversed_results[::-1] == results
+
+
+def test_deterministic(assessor: Assessor) -> None:
+    rng = np.random.default_rng(11)
+    kinds = list(ThreatKind)
+    tracks = [
+        track(
+            f"r{i}",
+            lat=float(rng.uniform(21.0, 34.0)),
+            lon=float(rng.uniform(30.0, 57.0)),
+            speed=float(rng.uniform(0.0, 2500.0)),
+            heading=float(rng.uniform(0.0, 360.0)),
+            kind=kinds[i % len(kinds)],
+            alt_m=float(rng.uniform(0.0, 90_000.0)),
+            climb=float(rng.uniform(-800.0, 100.0)),
+            sigma_m=float(rng.uniform(10.0, 3000.0)),
+        )
+        for i in range(60)
+    ]
+    first = assessor.assess(tracks, AT)
+    assert assessor.assess(tracks, AT) == first
+    assert Assessor(agreement=default_agreement()).assess(tracks, AT) == first
+    assert sum(len(r.areas) for r in first) > 0
+
+
+def test_empty_batch(assessor: Assessor) -> None:
+    assert assessor.assess([], AT) == []
+
+
+def test_corridor_contains_the_path(assessor: Assessor) -> None:
+    drone = track("c", lat=26.0, lon=50.0, speed=45.0, heading=120.0)
+    [result] = assessor.assess([drone], AT)
+    corridor = shapely.Polygon(result.corridor)
+    assert corridor.is_valid
+    for p in result.path:
+        assert corridor.buffer(1e-6).contains(shapely.Point(p.lon, p.lat))
+
+
+def test_kind_limits_cover_every_kind() -> None:
+    assert set(KIND_LIMITS) == set(ThreatKind)
+    assert KIND_LIMITS[ThreatKind.BALLISTIC_MISSILE].falls
+    assert not KIND_LIMITS[ThreatKind.DRONE].falls
+
+
+def test_exports() -> None:
+    assert sorted(warnline.assess.__all__) == ["Assessor", "KIND_LIMITS", "KindLimits"]
+
+
+def test_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError):
+        Assessor(agreement=default_agreement(), step_s=0.0)

@@ -1,0 +1,135 @@
+"""Signed JSON submissions: accepted when right, refused with the field and reason when not."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from tests.factories import T0, signed, wire_report
+
+from warnline.agreement.model import Agreement
+from warnline.domain import ManualClock
+from warnline.errors import (
+    RateLimitError,
+    SanityError,
+    SchemaError,
+    SignatureError,
+    StaleReportError,
+)
+from warnline.ingest import Intake
+from warnline.ingest.checks import RateLimiter
+
+
+@pytest.fixture
+def intake(agreement: Agreement) -> Intake:
+    return Intake(agreement=agreement, clock=ManualClock(T0 + timedelta(seconds=1)))
+
+
+def test_single_list_and_object_forms(intake: Intake) -> None:
+    for payload in (wire_report(), [wire_report(), wire_report("r2")], {"reports": [wire_report("r3")]}):
+        body, headers = signed(payload)
+        reports = intake.json_submission(body, headers)
+        assert reports and all(r.partner == "JOR" for r in reports)
+
+
+def test_partner_default_releasability_filled_in(intake: Intake, agreement: Agreement) -> None:
+    body, headers = signed(wire_report(), partner="BHR")
+    (r,) = intake.json_submission(body, headers)
+    assert r.releasability == agreement.partners["BHR"].releasability
+
+
+def test_explicit_releasability_kept(intake: Intake) -> None:
+    body, headers = signed(wire_report(releasability={"release_to": ["USA", "ISR"], "attribution": "anonymous"}))
+    (r,) = intake.json_submission(body, headers)
+    assert r.releasability is not None and r.releasability.release_to == ("ISR", "USA")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda h: h.pop("X-Warnline-Signature"), "x-warnline-signature"),
+        (lambda h: h.update({"X-Warnline-Partner": "ZZZ"}), "x-warnline-key-id"),
+        (lambda h: h.update({"X-Warnline-Signature": base64.b64encode(b"x" * 64).decode()}), "x-warnline-signature"),
+        (lambda h: h.update({"X-Warnline-Partner": "ISR"}), "x-warnline-signature"),
+    ],
+)
+def test_bad_signatures_refused(intake: Intake, mutate, field: str) -> None:  # type: ignore[no-untyped-def]
+    body, headers = signed(wire_report())
+    mutate(headers)
+    with pytest.raises(SignatureError) as err:
+        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+    assert err.value.field == field
+
+
+def test_body_changed_after_signing_refused(intake: Intake) -> None:
+    body, headers = signed(wire_report())
+    with pytest.raises(SignatureError):
+        intake.json_submission(body.replace(b"31.95", b"31.96"), {k.lower(): v for k, v in headers.items()})
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"position": {"lat": 95, "lon": 36}}, "reports.0.position.lat"),
+        ({"accuracy_m": 0}, "reports.0.accuracy_m"),
+        ({"kind": "spaceship"}, "reports.0.kind"),
+        ({"confidence": 1.5}, "reports.0.confidence"),
+        ({"surprise": 1}, "reports.0.surprise"),
+        ({"report_id": "bad id with spaces"}, "reports.0.report_id"),
+        ({"partner": "ISR"}, "reports.0.partner"),
+    ],
+)
+def test_schema_errors_name_the_field(intake: Intake, over: dict, field: str) -> None:  # type: ignore[type-arg]
+    body, headers = signed([wire_report(**over)])
+    with pytest.raises(SchemaError) as err:
+        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+    assert err.value.field == field
+
+
+def test_not_json_refused(intake: Intake) -> None:
+    body = b"{not json"
+    _, headers = signed({})
+    from warnline.agreement.exercise_keys import exercise_signing_key
+    from warnline.ingest.signature import sign_headers
+
+    headers = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"))
+    with pytest.raises(SchemaError):
+        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+
+
+def test_stale_and_future_reports_refused(intake: Intake) -> None:
+    for t, needle in ((T0 - timedelta(minutes=10), "ago"), (T0 + timedelta(minutes=1), "future")):
+        body, headers = signed([wire_report(t=t)])
+        with pytest.raises(StaleReportError) as err:
+            intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        assert needle in err.value.reason and err.value.field == "reports.0.observed_at"
+
+
+def test_implausible_speed_and_unknown_release_partner(intake: Intake) -> None:
+    body, headers = signed([wire_report(velocity={"east": 9000.0, "north": 0.0})])
+    with pytest.raises(SanityError):
+        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+    body, headers = signed([wire_report(releasability={"release_to": ["XXX"]})])
+    with pytest.raises(SanityError) as err:
+        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+    assert "XXX" in err.value.reason
+
+
+def test_rate_limit_per_partner() -> None:
+    limiter = RateLimiter(rate=10, burst=20)
+    limiter.take("JOR", 20, T0)
+    with pytest.raises(RateLimitError):
+        limiter.take("JOR", 1, T0)
+    limiter.take("ISR", 5, T0)  # another partner has its own bucket
+    limiter.take("JOR", 10, T0 + timedelta(seconds=1))
+
+
+def test_events_are_idempotent_by_partner_and_report_id(intake: Intake) -> None:
+    body, headers = signed([wire_report("same"), wire_report("other")])
+    reports = intake.json_submission(body, headers)
+    events = intake.events(reports, submission="s1")
+    again = intake.events(reports, submission="s2")
+    assert [e.event_id for e in events] == [e.event_id for e in again] == ["report:JOR:same", "report:JOR:other"]
+    assert json.loads(json.dumps(events[0].payload))["report"]["report_id"] == "same"

@@ -1,0 +1,158 @@
+"""Correlation: many partners' reports of one object make one track, of two objects two."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from warnline.domain import ThreatKind, TrackState
+from warnline.picture import Picture
+
+PARTNERS = {"alpha": 80.0, "bravo": 150.0, "charlie": 250.0}
+
+
+def straight(scene, rng, *, origin, velocity, tag, seconds=40.0, with_tracks=True, **kw):
+    """Every partner reports the object every two seconds, with its own noise and phase."""
+    reports = []
+    for name, accuracy in PARTNERS.items():
+        phase = rng.uniform(0.0, 2.0)
+        for k in range(int(seconds / 2.0)):
+            t = phase + 2.0 * k
+            x = origin[0] + velocity[0] * t + rng.normal(0.0, accuracy)
+            y = origin[1] + velocity[1] * t + rng.normal(0.0, accuracy)
+            track = f"{name}-{tag}" if with_tracks else None
+            reports.append(scene.report(name, x, y, t, accuracy=accuracy, sensor_track=track, **kw))
+    return reports
+
+
+def run(picture, scene, reports):
+    for batch in scene.by_second(reports):
+        picture.ingest(batch)
+    return picture.tracks()
+
+
+@pytest.mark.parametrize("with_tracks", [True, False])
+def test_one_object_seen_by_three_partners_is_one_track(scene, with_tracks):
+    rng = np.random.default_rng(7)
+    reports = straight(
+        scene,
+        rng,
+        origin=(0.0, 0.0),
+        velocity=(50.0, 20.0),
+        tag="7",
+        with_tracks=with_tracks,
+        kind=ThreatKind.DRONE,
+    )
+    (track,) = run(Picture(), scene, reports)
+    assert track.partners == frozenset(PARTNERS)
+    assert track.report_count == len(reports) == 60
+    assert [c.report_count for c in track.contributors] == [20, 20, 20]
+    assert track.state is TrackState.CONFIRMED
+    assert track.kind is ThreatKind.DRONE
+    last = max(r.observed_at for r in reports)
+    assert track.updated_at == last
+    t = (last - scene.t0).total_seconds()
+    x, y = scene.xy(track.position.lat, track.position.lon)
+    assert math.hypot(x - 50.0 * t, y - 20.0 * t) < 3 * max(track.sigma_m, 40.0)
+    assert track.velocity.east == pytest.approx(50.0, abs=6.0)
+    assert track.velocity.north == pytest.approx(20.0, abs=6.0)
+
+
+def test_two_objects_30_km_apart_stay_two_tracks(scene):
+    rng = np.random.default_rng(11)
+    reports = straight(scene, rng, origin=(0.0, 0.0), velocity=(50.0, 0.0), tag="a")
+    reports += straight(scene, rng, origin=(0.0, 30_000.0), velocity=(50.0, 0.0), tag="b")
+    tracks = run(Picture(), scene, reports)
+    assert len(tracks) == 2
+    assert all(t.partners == frozenset(PARTNERS) for t in tracks)
+    assert sorted(t.report_count for t in tracks) == [60, 60]
+    norths = sorted(scene.xy(t.position.lat, t.position.lon)[1] for t in tracks)
+    assert norths[0] == pytest.approx(0.0, abs=500.0)
+    assert norths[1] == pytest.approx(30_000.0, abs=500.0)
+
+
+def test_crossing_tracks_keep_their_headings(scene):
+    """Two drones cross in an X; reports carry no sensor tracks, so only the filter and
+    the assignment keep them apart."""
+    rng = np.random.default_rng(3)
+    reports = []
+    for name, accuracy in (("alpha", 100.0), ("bravo", 100.0)):
+        phase = rng.uniform(0.0, 2.0)
+        for k in range(100):
+            t = phase + 2.0 * k
+            for north0, vn in ((-3000.0, 30.0), (3000.0, -30.0)):
+                x = -4000.0 + 40.0 * t + rng.normal(0.0, accuracy)
+                y = north0 + vn * t + rng.normal(0.0, accuracy)
+                reports.append(scene.report(name, x, y, t, accuracy=accuracy))
+    picture = Picture()
+    batches = scene.by_second(reports)
+    for batch in batches[:20]:
+        picture.ingest(batch)
+    early = {t.track_id: t.velocity.north for t in picture.tracks()}
+    assert sorted(np.sign(v) for v in early.values()) == [-1.0, 1.0]
+    for batch in batches[20:]:
+        picture.ingest(batch)
+    late = picture.tracks()
+    assert len(late) == 2
+    for track in late:
+        assert track.velocity.north == pytest.approx(30.0 * np.sign(early[track.track_id]), abs=10)
+
+
+def test_drone_report_does_not_join_ballistic_track(scene):
+    picture = Picture()
+    bm = ThreatKind.BALLISTIC_MISSILE
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, kind=bm, confidence=0.8)])
+    picture.ingest([scene.report("bravo", 100.0, 0.0, 1.0, kind=bm, confidence=0.8)])
+    (ballistic,) = picture.tracks()
+    changed = picture.ingest([scene.report("charlie", 50.0, 0.0, 2.0, kind=ThreatKind.DRONE)])
+    assert [t.kind for t in changed] == [ThreatKind.DRONE]
+    assert changed[0].track_id != ballistic.track_id
+    again = picture.get(ballistic.track_id)
+    assert again is not None and again.report_count == 2
+    # An unclassified report may belong to anything, and here it is nearest the missile.
+    changed = picture.ingest([scene.report("delta", 80.0, 0.0, 3.0, accuracy=30.0)])
+    assert [t.track_id for t in changed] == [ballistic.track_id]
+
+
+def test_kinds_a_sensor_may_confuse_still_correlate(scene):
+    picture = Picture()
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, kind=ThreatKind.DRONE, confidence=0.9)])
+    changed = picture.ingest(
+        [scene.report("bravo", 60.0, 0.0, 1.0, kind=ThreatKind.CRUISE_MISSILE, confidence=0.4)]
+    )
+    (track,) = picture.tracks()
+    assert [t.track_id for t in changed] == [track.track_id]
+    assert track.kind is ThreatKind.DRONE  # more confidence behind it
+
+
+def test_sensor_track_continuity_beats_nearest_neighbour(scene):
+    picture = Picture()
+    first = picture.ingest(
+        [
+            scene.report("alpha", 0.0, 0.0, 0.0, accuracy=300.0, sensor_track="s1"),
+            scene.report("alpha", 800.0, 0.0, 0.0, accuracy=300.0, sensor_track="s2"),
+        ]
+    )
+    near_s1, near_s2 = (t.track_id for t in first)
+    # Reported at 700 m: nearer the s2 track, but the sensor says it is s1.
+    changed = picture.ingest([scene.report("alpha", 700.0, 0.0, 2.0, sensor_track="s1")])
+    assert [t.track_id for t in changed] == [near_s1]
+    assert len(picture.tracks()) == 2
+    # The same report without a sensor track goes to the nearest track.
+    changed = picture.ingest([scene.report("bravo", 790.0, 0.0, 2.5, accuracy=300.0)])
+    assert [t.track_id for t in changed] == [near_s2]
+
+
+def test_one_sensor_two_reports_in_a_batch_never_update_one_track(scene):
+    picture = Picture()
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, accuracy=500.0)])
+    changed = picture.ingest(
+        [
+            scene.report("bravo", 0.0, 0.0, 1.0, accuracy=500.0),
+            scene.report("bravo", 300.0, 0.0, 1.2, accuracy=500.0),
+        ]
+    )
+    assert len(changed) == 2
+    assert sorted(t.report_count for t in picture.tracks()) == [1, 2]
