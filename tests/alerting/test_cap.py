@@ -318,6 +318,13 @@ def test_update_without_earlier_versions_is_refused() -> None:
         encode_cap(alert, sender=SENDER)
 
 
+def test_a_first_alert_references_nothing_whatever_history_is_passed() -> None:
+    alert, previous = chain(MsgType.UPDATE)
+    first = dataclasses.replace(previous[0])
+    root = parse(encode_cap(first, sender=SENDER, previous=[*previous, alert]))
+    assert root.find("cap:references", NS) is None
+
+
 def test_previous_versions_must_be_earlier_and_of_the_same_alert() -> None:
     alert, previous = chain(MsgType.UPDATE)
     with pytest.raises(ValueError, match="oldest first"):

@@ -69,3 +69,9 @@ class Scene:
 @pytest.fixture
 def scene() -> Scene:
     return Scene()
+
+
+@pytest.fixture(scope="session")
+def new_scene() -> type[Scene]:
+    """For property tests: a fresh scene per generated example."""
+    return Scene

@@ -56,8 +56,10 @@ def test_one_object_seen_by_three_partners_is_one_track(scene, with_tracks):
     t = (last - scene.t0).total_seconds()
     x, y = scene.xy(track.position.lat, track.position.lon)
     assert math.hypot(x - 50.0 * t, y - 20.0 * t) < 3 * max(track.sigma_m, 40.0)
-    assert track.velocity.east == pytest.approx(50.0, abs=6.0)
-    assert track.velocity.north == pytest.approx(20.0, abs=6.0)
+    # The filter allows for a drone's manoeuvres, so on a straight line its velocity
+    # error is a few m/s (about 4 m/s RMS over many seeds here).
+    assert track.velocity.east == pytest.approx(50.0, abs=12.0)
+    assert track.velocity.north == pytest.approx(20.0, abs=12.0)
 
 
 def test_two_objects_30_km_apart_stay_two_tracks(scene):
@@ -100,20 +102,31 @@ def test_crossing_tracks_keep_their_headings(scene):
         assert track.velocity.north == pytest.approx(30.0 * np.sign(early[track.track_id]), abs=10)
 
 
-def test_drone_report_does_not_join_ballistic_track(scene):
+def ballistic_track(scene):
     picture = Picture()
     bm = ThreatKind.BALLISTIC_MISSILE
     picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, kind=bm, confidence=0.8)])
-    picture.ingest([scene.report("bravo", 100.0, 0.0, 1.0, kind=bm, confidence=0.8)])
-    (ballistic,) = picture.tracks()
-    changed = picture.ingest([scene.report("charlie", 50.0, 0.0, 2.0, kind=ThreatKind.DRONE)])
-    assert [t.kind for t in changed] == [ThreatKind.DRONE]
-    assert changed[0].track_id != ballistic.track_id
-    again = picture.get(ballistic.track_id)
-    assert again is not None and again.report_count == 2
-    # An unclassified report may belong to anything, and here it is nearest the missile.
-    changed = picture.ingest([scene.report("delta", 80.0, 0.0, 3.0, accuracy=30.0)])
-    assert [t.track_id for t in changed] == [ballistic.track_id]
+    picture.ingest([scene.report("bravo", 0.0, 0.0, 1.0, kind=bm, confidence=0.8)])
+    (track,) = picture.tracks()
+    return picture, track
+
+
+@pytest.mark.parametrize(
+    ("kind", "joins"),
+    [(ThreatKind.DRONE, False), (ThreatKind.UNKNOWN, True), (ThreatKind.ROCKET, True)],
+)
+def test_drone_report_does_not_join_ballistic_track(scene, kind, joins):
+    picture, ballistic = ballistic_track(scene)
+    # 300 m off, well inside the missile's gate: only the kind can keep it out.
+    changed = picture.ingest([scene.report("charlie", 300.0, 0.0, 2.0, kind=kind)])
+    assert (changed[0].track_id == ballistic.track_id) is joins
+    assert len(picture.tracks()) == (1 if joins else 2)
+    if not joins:
+        assert changed[0].kind is ThreatKind.DRONE
+        assert picture.get(ballistic.track_id).report_count == 2
+        # An unclassified report may belong to either, and here it is on the missile.
+        changed = picture.ingest([scene.report("delta", 0.0, 0.0, 3.0)])
+        assert [t.track_id for t in changed] == [ballistic.track_id]
 
 
 def test_kinds_a_sensor_may_confuse_still_correlate(scene):

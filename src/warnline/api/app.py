@@ -39,6 +39,17 @@ class AckIn(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
+def _session(request: Request) -> Session:
+    """The caller's session, from a bearer token or the console's cookie."""
+    node: Node = request.app.state.node
+    auth = request.headers.get("authorization", "")
+    token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    return node.accounts.session(token, node.now())
+
+
+Caller = Annotated[Session, Depends(_session)]
+
+
 def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
     metrics = Metrics(node)
 
@@ -59,13 +70,7 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
     for exc, handler in HANDLERS.items():
         app.add_exception_handler(exc, handler)
 
-    def session(request: Request) -> Session:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-        return node.accounts.session(token, node.now())
-
-    Caller = Annotated[Session, Depends(session)]
-
+    app.state.node = node
     @app.post("/api/v1/session", tags=["console"])
     async def login(body: LoginIn) -> JSONResponse:
         s = node.accounts.login(body.username, body.password, node.now())
