@@ -116,3 +116,20 @@ def test_far_apart_tracks_are_separate_incidents(agreement: Agreement) -> None:
     book, _ = setup(agreement)
     book.update([make_track("T000001"), make_track("T000002", lat=24.5, lon=46.7)], [], T0)
     assert len(book.open_incidents()) == 2
+
+
+def test_raise_after_cancel_is_a_new_alert(agreement: Agreement) -> None:
+    book, alerting = setup(agreement)
+    tr = make_track()
+    book.update([tr], [], T0)
+    risk = {tr.track_id: make_assessment(tr, T0, [("JOR-amman", "JOR", 600)])}
+    empty = {tr.track_id: make_assessment(tr, T0, [])}
+    first = alerting.evaluate(book, risk, T0)[0]
+    alerting.evaluate(book, empty, T0 + timedelta(seconds=1))
+    (cancel,) = alerting.evaluate(book, empty, T0 + timedelta(seconds=30))
+    assert cancel.msg_type is MsgType.CANCEL and cancel.alert_id == first.alert_id
+    (again,) = alerting.evaluate(book, risk, T0 + timedelta(seconds=40))
+    assert again.msg_type is MsgType.ALERT and again.version == 1
+    assert again.alert_id == f"{first.alert_id}-2"
+    (update,) = alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [("JOR-amman", "JOR", 200)])}, T0 + timedelta(seconds=60))
+    assert update.alert_id == again.alert_id and update.version == 2

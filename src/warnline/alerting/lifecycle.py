@@ -2,7 +2,8 @@
 
 Hysteresis keeps alerts from flapping: an alert is raised only from confirmed
 tracks, updated only on a material change (expected arrival moved by more than
-`update_tta_s`, or the mix of threats changed) and at most every
+`update_tta_s` or `update_tta_fraction` of the time left, whichever is larger, or
+the mix of threats changed) and at most every
 `min_update_interval_s`, and cancelled only after the area has been out of every
 corridor for `clear_after_s`, or at once when the incident ends.
 """
@@ -42,6 +43,7 @@ _ORDER = [Severity.MINOR, Severity.MODERATE, Severity.SEVERE, Severity.EXTREME]
 class AlertPolicy:
     alert_horizon_s: float = 1800.0
     update_tta_s: float = 30.0
+    update_tta_fraction: float = 0.15
     min_update_interval_s: float = 10.0
     clear_after_s: float = 20.0
     immediate_within_s: float = 900.0
@@ -79,7 +81,7 @@ class Alerting:
             exposures[inc.incident_id] = self._exposure(book, inc.incident_id, assessments, at)
         for inc_id, by_area in sorted(exposures.items()):
             for area_id, exp in sorted(by_area.items()):
-                alert_id = f"A-{inc_id}-{area_id}"
+                alert_id = self._alert_id(inc_id, area_id)
                 self._clear_since.pop(alert_id, None)
                 prev = self.active.get(alert_id)
                 if prev is None:
@@ -94,6 +96,17 @@ class Alerting:
             if ended or (at - since).total_seconds() >= self.policy.clear_after_s:
                 out.append(self._cancel(prev, at, "threat ended" if ended else "area no longer in any predicted corridor"))
         return out
+
+    def _alert_id(self, inc_id: str, area_id: str) -> str:
+        """Stable while the alert lives; a raise after a Cancel is a new alert (CAP
+        identifiers must not repeat, and the old chain ended with its Cancel)."""
+        base = f"A-{inc_id}-{area_id}"
+        n = 1
+        alert_id = base
+        while alert_id in self.history and alert_id not in self.active:
+            n += 1
+            alert_id = f"{base}-{n}"
+        return alert_id
 
     def _exposure(
         self, book: IncidentBook, inc_id: str, assessments: Mapping[str, Assessment], at: datetime
@@ -122,7 +135,10 @@ class Alerting:
             return False
         assert prev.expected_at is not None
         shift = abs((exp.expected_at - prev.expected_at).total_seconds())
-        return shift > self.policy.update_tta_s or exp.kinds != prev.kinds
+        tta = (exp.expected_at - at).total_seconds()
+        # A minute's shift matters at T-3 min, not at T-25 min.
+        threshold = max(self.policy.update_tta_s, self.policy.update_tta_fraction * tta)
+        return shift > threshold or exp.kinds != prev.kinds
 
     def _issue(
         self,

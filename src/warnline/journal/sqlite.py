@@ -8,12 +8,13 @@ once it is on disk, and a burst costs one fsync rather than one per report.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -159,11 +160,11 @@ class SQLiteJournal(Journal):
                 pass
             err = JournalError(f"append failed: {exc}")
             for req in batch:
-                req.future.set_exception(err)
+                _settle(req.future, error=err)
             return
         self._last_seq, self._last_hash = last_seq, last_hash
         for req, seqs in zip(batch, results, strict=True):
-            req.future.set_result(seqs)
+            _settle(req.future, result=seqs)
 
     # -- reading ---------------------------------------------------------------
 
@@ -230,3 +231,17 @@ class SQLiteJournal(Journal):
                 conn.close()
             self._readers.clear()
         self._write.close()
+
+
+def _settle(
+    future: Future[list[int]], *, result: list[int] | None = None, error: Exception | None = None
+) -> None:
+    """Complete a caller's future unless the caller has given up on it (a cancelled
+    await at shutdown); what was committed stays committed either way."""
+    with contextlib.suppress(InvalidStateError):
+        if future.cancelled():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or [])

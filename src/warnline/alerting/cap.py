@@ -1,0 +1,436 @@
+"""CAP 1.2 encoding of one alert version, for partners whose warning systems speak CAP.
+
+Each version of an alert becomes one CAP message: the first as `Alert`, later ones as
+`Update` or `Cancel` that reference every earlier version, so a CAP consumer that missed a
+message can still tie the chain together. Scope is always `Restricted` to the one partner
+the alert was released to: a CAP message is an outbound byte like any other, and the release
+stage has already decided that this partner may see it.
+
+The human texts come from a small fixed phrase table per language rather than from free
+translation: a duty officer reading Arabic or Hebrew must get the same short, vetted
+sentence every time, with only the area name and the numbers filled in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree  # type: ignore[import-untyped]
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from warnline.domain.alert import Alert, AlertStatus, MsgType
+from warnline.domain.report import ThreatKind
+
+__all__ = ["CAP_NAMESPACE", "cap_datetime", "cap_identifier", "cap_polygon", "encode_cap"]
+
+CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
+SENDER_NAME = "Warnline coordination hub"
+EXERCISE_MARK = "EXERCISE EXERCISE EXERCISE"
+HEADLINE_MAX = 160  # CAP 1.2 suggests 160 characters as a target for the headline
+MAX_POLYGON_POINTS = 100  # many CAP consumers (and sirens' controllers) choke on long rings
+EXPIRES_AFTER_ARRIVAL = timedelta(minutes=10)
+EXPIRES_WITHOUT_ARRIVAL = timedelta(minutes=30)
+
+# CAP forbids spaces and commas in identifiers and senders (they delimit `references`),
+# and the restricted XML characters '<' and '&'.
+_CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Phrases:
+    """The fixed texts of one language; `{area}` and `{eta}` are filled in."""
+
+    cap_language: str
+    event: str
+    headline: str
+    headline_no_eta: str
+    headline_cancel: str
+    summary: str
+    summary_no_eta: str
+    summary_cancel: str
+    instruction: str
+    instruction_cancel: str
+    threats: str
+    reason: str
+    list_separator: str
+    exercise_mark: str
+    kinds: dict[ThreatKind, str]
+    under_a_minute: str
+
+    def minutes(self, n: int) -> str:
+        """`n` minutes, with the noun form the language needs after a numeral."""
+        if self.cap_language == "ar":
+            if n == 1:
+                return "دقيقة واحدة"
+            if n == 2:
+                return "دقيقتين"
+            return f"{n} دقائق" if 3 <= n <= 10 else f"{n} دقيقة"
+        if self.cap_language == "he":
+            return "דקה" if n == 1 else f"{n} דקות"
+        return "1 minute" if n == 1 else f"{n} minutes"
+
+
+_PHRASES: dict[str, _Phrases] = {
+    "en": _Phrases(
+        cap_language="en-US",
+        event="Aerial threat",
+        headline="Aerial threat to {area}: take shelter now, arrival in {eta}",
+        headline_no_eta="Aerial threat to {area}: take shelter now",
+        headline_cancel="All clear for {area}: the aerial threat has passed",
+        summary="Aerial threat to {area}. Expected arrival in {eta}.",
+        summary_no_eta="Aerial threat to {area}.",
+        summary_cancel="All clear for {area}: the aerial threat has passed.",
+        instruction="Take shelter now. Stay in the protected space until the all-clear.",
+        instruction_cancel="All clear. You may leave the protected space.",
+        threats="Threats: {counts}.",
+        reason="Reason: {reason}",
+        list_separator=", ",
+        exercise_mark=EXERCISE_MARK,
+        kinds={
+            ThreatKind.DRONE: "drone",
+            ThreatKind.CRUISE_MISSILE: "cruise missile",
+            ThreatKind.BALLISTIC_MISSILE: "ballistic missile",
+            ThreatKind.ROCKET: "rocket",
+            ThreatKind.AIRCRAFT: "aircraft",
+            ThreatKind.UNKNOWN: "unidentified object",
+        },
+        under_a_minute="less than a minute",
+    ),
+    "ar": _Phrases(
+        cap_language="ar",
+        event="تهديد جوي",
+        headline="تهديد جوي — احتمِ فوراً: {area}، الوصول خلال {eta}",
+        headline_no_eta="تهديد جوي — احتمِ فوراً: {area}",
+        headline_cancel="زال الخطر: انتهى التهديد الجوي على {area}",
+        summary="تهديد جوي نحو {area}. الوصول المتوقع خلال {eta}.",
+        summary_no_eta="تهديد جوي نحو {area}.",
+        summary_cancel="زال الخطر: انتهى التهديد الجوي على {area}.",
+        instruction="احتمِ فوراً في أقرب مكان محمي وابقَ فيه حتى يُعلَن زوال الخطر.",
+        instruction_cancel="زال الخطر. يمكنك مغادرة المكان المحمي.",
+        threats="التهديدات: {counts}.",
+        reason="السبب: {reason}",
+        list_separator="، ",
+        exercise_mark=f"{EXERCISE_MARK} (تمرين)",
+        kinds={
+            ThreatKind.DRONE: "طائرة مسيّرة",
+            ThreatKind.CRUISE_MISSILE: "صاروخ كروز",
+            ThreatKind.BALLISTIC_MISSILE: "صاروخ باليستي",
+            ThreatKind.ROCKET: "قذيفة صاروخية",
+            ThreatKind.AIRCRAFT: "طائرة",
+            ThreatKind.UNKNOWN: "جسم غير محدد",
+        },
+        under_a_minute="أقل من دقيقة",
+    ),
+    "he": _Phrases(
+        cap_language="he",
+        event="איום אווירי",
+        headline="איום אווירי — היכנסו למרחב המוגן מיד: {area}, הגעה בעוד {eta}",
+        headline_no_eta="איום אווירי — היכנסו למרחב המוגן מיד: {area}",
+        headline_cancel="האירוע הסתיים: {area} — ניתן לצאת מהמרחב המוגן",
+        summary="איום אווירי לעבר {area}. הגעה משוערת בעוד {eta}.",
+        summary_no_eta="איום אווירי לעבר {area}.",
+        summary_cancel="האירוע הסתיים באזור {area}.",
+        instruction="היכנסו למרחב המוגן מיד והישארו בו עד להודעה על סיום האירוע.",
+        instruction_cancel="האירוע הסתיים. ניתן לצאת מהמרחב המוגן.",
+        threats="איומים: {counts}.",
+        reason="סיבה: {reason}",
+        list_separator=", ",
+        exercise_mark=f"{EXERCISE_MARK} (תרגיל)",
+        kinds={
+            ThreatKind.DRONE: "כטב״ם",
+            ThreatKind.CRUISE_MISSILE: "טיל שיוט",
+            ThreatKind.BALLISTIC_MISSILE: "טיל בליסטי",
+            ThreatKind.ROCKET: "רקטה",
+            ThreatKind.AIRCRAFT: "כלי טיס",  # noqa: RUF001 (Hebrew text, not look-alikes)
+            ThreatKind.UNKNOWN: "גוף לא מזוהה",
+        },
+        under_a_minute="פחות מדקה",
+    ),
+}
+_LANGUAGE_ALIASES = {"en-US": "en", "en-GB": "en", "ar-JO": "ar", "he-IL": "he", "iw": "he"}
+
+
+def cap_identifier(alert: Alert) -> str:
+    """The CAP identifier of one alert version, unique per (alert, version)."""
+    identifier = f"warnline-{alert.alert_id}-v{alert.version}"
+    _require_token(identifier, "identifier")
+    return identifier
+
+
+def cap_datetime(when: datetime) -> str:
+    """A CAP 1.2 DateTime: whole seconds, in UTC, written with the "-00:00" offset.
+
+    CAP 1.2 (3.3.2) forbids "Z" and requires UTC to be written "-00:00" (the schema's
+    pattern alone would also accept "+00:00", but strict consumers check the rule).
+    """
+    if when.tzinfo is None:
+        raise ValueError("CAP times need a timezone-aware datetime")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
+
+
+def encode_cap(
+    alert: Alert,
+    *,
+    sender: str,
+    previous: Sequence[Alert] = (),
+    languages: Sequence[str] = ("en",),
+    exercise_note: str | None = None,
+) -> bytes:
+    """One CAP 1.2 message (UTF-8 XML bytes) for one version of `alert`.
+
+    `previous` are the earlier versions of the same alert, oldest first; an Update or
+    Cancel references all of them (an Alert ignores them). Each of `languages` ("en",
+    "ar", "he") gets an info block. `exercise_note` replaces the "EXERCISE EXERCISE
+    EXERCISE" mark of an exercise alert. Raises ValueError for a message that would
+    mislead a consumer (an Update without earlier versions, an exercise note on an
+    actual alert, a naive time...).
+    """
+    _check_previous(alert, previous)
+    if exercise_note is not None and alert.status is not AlertStatus.EXERCISE:
+        raise ValueError("exercise_note given for an alert that is not an exercise")
+    _require_token(sender, "sender")
+    _require_token(alert.partner, "partner code")
+    phrases = [_phrases(lang) for lang in dict.fromkeys(languages)]
+    if not phrases:
+        raise ValueError("at least one language is needed")
+
+    root = etree.Element(_q("alert"), nsmap={None: CAP_NAMESPACE})
+    _sub(root, "identifier", cap_identifier(alert))
+    _sub(root, "sender", sender)
+    _sub(root, "sent", cap_datetime(alert.sent_at))
+    _sub(root, "status", alert.status.value)
+    _sub(root, "msgType", alert.msg_type.value)
+    _sub(root, "scope", "Restricted")
+    _sub(root, "restriction", f"Releasable to coalition partner {alert.partner} only")
+    _sub(root, "addresses", alert.partner)
+    if alert.status is AlertStatus.EXERCISE:
+        _sub(root, "note", exercise_note or EXERCISE_MARK)
+    if alert.msg_type is not MsgType.ALERT:
+        refs = (f"{sender},{cap_identifier(p)},{cap_datetime(p.sent_at)}" for p in previous)
+        _sub(root, "references", " ".join(refs))
+    _sub(root, "incidents", _cap_list_item(alert.incident_id))
+    polygon = cap_polygon(alert.area_polygon)
+    for p in phrases:
+        _add_info(root, alert, p, exercise_note=exercise_note, polygon=polygon)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def cap_polygon(
+    ring: Sequence[tuple[float, float]], *, max_points: int = MAX_POLYGON_POINTS
+) -> str | None:
+    """A CAP polygon ("lat,lon lat,lon ...", closed) from a lon/lat ring, or None.
+
+    `Alert.area_polygon` holds (lon, lat) pairs like every geometry in the domain; CAP
+    wants latitude first. A ring longer than `max_points` is simplified outwards (the
+    result still covers the whole area: nobody inside the area is left out of a warning).
+    """
+    points = [(float(lon), float(lat)) for lon, lat in ring]
+    if len(points) > 1 and points[0] == points[-1]:
+        points.pop()
+    if len(points) < 3:
+        return None
+    if len(points) + 1 > max_points:
+        simplified = _simplify_outwards(points, max_points)
+        if simplified is None:
+            return None
+        points = simplified
+    pairs: list[str] = []
+    for lon, lat in points:
+        pair = f"{_coord(lat)},{_coord(lon)}"
+        if not pairs or pairs[-1] != pair:
+            pairs.append(pair)
+    while len(pairs) > 1 and pairs[0] == pairs[-1]:
+        pairs.pop()
+    if len(set(pairs)) < 3:
+        return None
+    pairs.append(pairs[0])
+    return " ".join(pairs)
+
+
+def _add_info(
+    root: etree._Element,
+    alert: Alert,
+    p: _Phrases,
+    *,
+    exercise_note: str | None,
+    polygon: str | None,
+) -> None:
+    cancel = alert.msg_type is MsgType.CANCEL
+    info = _sub(root, "info")
+    _sub(info, "language", p.cap_language)
+    _sub(info, "category", "Security")
+    _sub(info, "category", "Safety")
+    _sub(info, "event", p.event)
+    _sub(info, "responseType", "AllClear" if cancel else "Shelter")
+    # An all-clear is about something that has passed; the domain urgency describes the threat.
+    _sub(info, "urgency", "Past" if cancel else alert.urgency.value)
+    _sub(info, "severity", alert.severity.value)
+    _sub(info, "certainty", "Observed")
+    _sub(info, "expires", cap_datetime(_expires(alert)))
+    _sub(info, "senderName", SENDER_NAME)
+    mark = None
+    if alert.status is AlertStatus.EXERCISE:
+        mark = exercise_note or p.exercise_mark
+    _sub(info, "headline", _headline(alert, p, mark))
+    _sub(info, "description", _description(alert, p, mark))
+    _sub(info, "instruction", p.instruction_cancel if cancel else p.instruction)
+    for name, value in _parameters(alert):
+        param = _sub(info, "parameter")
+        _sub(param, "valueName", name)
+        _sub(param, "value", value)
+    area = _sub(info, "area")
+    _sub(area, "areaDesc", alert.area_name)
+    if polygon is not None:
+        _sub(area, "polygon", polygon)
+
+
+def _headline(alert: Alert, p: _Phrases, mark: str | None) -> str:
+    """The headline within HEADLINE_MAX characters, shortening the area name first: the
+    full name is in areaDesc, while "take shelter" and the time left must stay whole."""
+    if alert.msg_type is MsgType.CANCEL:
+        template, eta = p.headline_cancel, ""
+    elif alert.time_to_arrival_s is None:
+        template, eta = p.headline_no_eta, ""
+    else:
+        template, eta = p.headline, _eta(alert.time_to_arrival_s, p)
+    if mark:
+        template = f"{mark} {template}"
+    area = alert.area_name
+    text = template.format(area=area, eta=eta)
+    overflow = len(text) - HEADLINE_MAX
+    if overflow > 0 and len(area) > overflow + 1:
+        text = template.format(area=area[: len(area) - overflow - 1].rstrip() + "…", eta=eta)
+    return text if len(text) <= HEADLINE_MAX else text[: HEADLINE_MAX - 1].rstrip() + "…"
+
+
+def _description(alert: Alert, p: _Phrases, mark: str | None) -> str:
+    lines = [mark] if mark else []
+    if alert.msg_type is MsgType.CANCEL:
+        lines.append(p.summary_cancel.format(area=alert.area_name))
+    elif alert.time_to_arrival_s is None:
+        lines.append(p.summary_no_eta.format(area=alert.area_name))
+    else:
+        eta = _eta(alert.time_to_arrival_s, p)
+        lines.append(p.summary.format(area=alert.area_name, eta=eta))
+    counts = [(p.kinds[kind], n) for kind, n in _kind_counts(alert)]
+    if counts:
+        lines.append(p.threats.format(counts=p.list_separator.join(f"{k} {n}" for k, n in counts)))
+    if alert.reason:
+        lines.append(p.reason.format(reason=alert.reason))
+    return "\n".join(lines)
+
+
+def _parameters(alert: Alert) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if alert.time_to_arrival_s is not None:
+        params.append(("timeToArrival", str(_whole_seconds(alert.time_to_arrival_s))))
+    if alert.expected_at is not None:
+        params.append(("expectedAt", cap_datetime(alert.expected_at)))
+    kinds = _kind_counts(alert)
+    if kinds:
+        params.append(("threatKinds", " ".join(f"{k.value}={n}" for k, n in kinds)))
+    params.append(("warnlineAlertId", alert.alert_id))
+    params.append(("warnlineVersion", str(alert.version)))
+    return params
+
+
+def _kind_counts(alert: Alert) -> list[tuple[ThreatKind, int]]:
+    """Counts by kind in the enum's fixed order, so the text is the same on every run."""
+    return [(k, alert.kinds[k]) for k in ThreatKind if alert.kinds.get(k, 0) > 0]
+
+
+def _expires(alert: Alert) -> datetime:
+    if alert.expected_at is not None:
+        return alert.expected_at + EXPIRES_AFTER_ARRIVAL
+    return alert.sent_at + EXPIRES_WITHOUT_ARRIVAL
+
+
+def _whole_seconds(seconds: float) -> int:
+    """Rounded down: telling someone they have more time than they have is the worse error."""
+    return max(0, math.floor(seconds))
+
+
+def _eta(seconds: float, p: _Phrases) -> str:
+    minutes = _whole_seconds(seconds) // 60
+    return p.under_a_minute if minutes < 1 else p.minutes(minutes)
+
+
+def _check_previous(alert: Alert, previous: Sequence[Alert]) -> None:
+    """An Update or Cancel must name the versions it supersedes, and only those: a wrong
+    reference would make a consumer cancel or replace the wrong message. (A first Alert
+    references nothing, so whatever history a caller passes along with it is ignored.)"""
+    if alert.msg_type is MsgType.ALERT:
+        return
+    if not previous:
+        raise ValueError(f"an {alert.msg_type.value} must reference the earlier versions")
+    last = 0
+    for p in previous:
+        if p.alert_id != alert.alert_id:
+            raise ValueError(f"previous version of another alert: {p.alert_id!r}")
+        if not last < p.version < alert.version:
+            raise ValueError(
+                f"previous versions of {alert.alert_id!r} must be earlier than "
+                f"v{alert.version}, oldest first, each once (got v{p.version} after v{last})"
+            )
+        last = p.version
+
+
+def _simplify_outwards(
+    points: list[tuple[float, float]], max_points: int
+) -> list[tuple[float, float]] | None:
+    """A ring of at most `max_points` vertices (closed) that covers the original one,
+    or None if the original encloses no area.
+
+    Buffering by the tolerance before simplifying keeps the simplified boundary outside
+    the original (Douglas-Peucker moves the boundary by at most the tolerance).
+    """
+    shape: BaseGeometry = Polygon(points)
+    if not shape.is_valid:
+        shape = shape.convex_hull
+    if not isinstance(shape, Polygon) or shape.is_empty:
+        return None
+    minx, miny, maxx, maxy = shape.bounds
+    tolerance = max(maxx - minx, maxy - miny, 1e-6) / 1000.0
+    while True:
+        simple = shape.buffer(tolerance, quad_segs=2).simplify(tolerance, preserve_topology=True)
+        if isinstance(simple, Polygon) and len(simple.exterior.coords) <= max_points:
+            return [(float(x), float(y)) for x, y in simple.exterior.coords[:-1]]
+        tolerance *= 1.5
+
+
+def _phrases(language: str) -> _Phrases:
+    key = _LANGUAGE_ALIASES.get(language, language)
+    if key not in _PHRASES:
+        raise ValueError(f"no CAP texts for language {language!r}; have {sorted(_PHRASES)}")
+    return _PHRASES[key]
+
+
+def _require_token(value: str, what: str) -> None:
+    if not _CAP_TOKEN.match(value):
+        raise ValueError(f"CAP {what} must not be empty or contain spaces, commas, '<' or '&'")
+
+
+def _cap_list_item(value: str) -> str:
+    """CAP lists are space-separated; an item containing spaces is double-quoted."""
+    return f'"{value}"' if any(c.isspace() for c in value) else value
+
+
+def _coord(value: float) -> str:
+    text = f"{value:.4f}"
+    return "0.0000" if text == "-0.0000" else text
+
+
+def _q(tag: str) -> str:
+    return f"{{{CAP_NAMESPACE}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    child = etree.SubElement(parent, _q(tag))
+    if text is not None:
+        child.text = text
+    return child
