@@ -1,1 +1,48 @@
-"""bench stage."""
+"""`warnline bench`: benchmarks that print figures and can write them as JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def _journal() -> dict[str, Any]:
+    from warnline.bench.journal import run
+
+    return run()
+
+
+def _picture() -> dict[str, Any]:
+    from warnline.picture.bench import run
+
+    return {"300_objects": run(n_objects=300), "3000_objects": run(n_objects=3000, seconds=30)}
+
+
+BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "journal": _journal,
+    "picture": _picture,
+}
+
+
+def run_benchmarks(names: list[str], json_path: Path | None) -> int:
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        print(f"warnline bench: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    results: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+    }
+    for name in names or list(BENCHMARKS):
+        print(f"== {name}")
+        figures = BENCHMARKS[name]()
+        results[name] = figures
+        print(json.dumps(figures, indent=2))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+    return 0

@@ -1,0 +1,466 @@
+"""Read the coalition agreement (TOML) once, check all of it, and freeze it.
+
+Two passes. The schema pass (strict pydantic models that refuse unknown keys, so a typo
+cannot pass silently) checks presence, types and ranges; the agreement pass checks what
+spans fields: codes that must exist, ids that must be unique, keys that must decode,
+geometries that must be valid. Either way the first problem found is raised as one
+`AgreementError` whose `field` is the exact path in the document, for example
+``partners[3].defended_areas[1].radius_km``.
+
+Geometries come out in WGS84 lon/lat: territories from the packaged Natural Earth
+outlines (lightly simplified, so the hot path's geometry stays cheap), circles as
+geodesic 64-gons. A partner with no territory in the region (the coordination cell)
+gets a territory area with an empty geometry, which no corridor can enter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+import tomllib
+import unicodedata
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import shapely
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import ErrorDetails
+from pyproj import Geod
+from shapely.geometry import Polygon, shape
+from shapely.geometry.base import BaseGeometry
+
+from warnline.agreement.model import (
+    Agreement,
+    Area,
+    AreaKind,
+    Contact,
+    EscalationPolicy,
+    EscalationStep,
+    Partner,
+)
+from warnline.domain.alert import Severity
+from warnline.domain.report import Attribution, Releasability
+from warnline.errors import AgreementError
+
+KNOWN_CHANNELS = ("console", "webhook", "email", "sms", "voice", "cot", "apprise")
+TERRITORY_TOLERANCE_DEG = 0.002  # about 200 m: invisible at alert scale, 1/3 of the vertices
+CIRCLE_POINTS = 64
+
+_PARTNER_CODE = re.compile(r"[A-Z]{3}")
+_AREA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_GEOD = Geod(ellps="WGS84")
+
+# ---------------------------------------------------------------------------- schema pass
+
+
+def _release_to(value: object) -> tuple[str, ...] | None:
+    if value == "all":
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError('must be "all" or a list of partner codes')
+
+
+Text = Annotated[str, Field(min_length=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+LonLat = Annotated[list[float], Field(min_length=2, max_length=2)]
+ReleaseTo = Annotated[tuple[str, ...] | None, PlainValidator(_release_to)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class _StepIn(_In):
+    after_s: NonNegative
+    channels: Annotated[list[str], Field(min_length=1)]
+    roles: Annotated[list[str], Field(min_length=1)]
+
+
+class _PolicyIn(_In):
+    min_severity: Literal["Extreme", "Severe", "Moderate", "Minor"]
+    repeat_s: Positive = 60.0
+    steps: Annotated[list[_StepIn], Field(min_length=1)]
+
+
+class _ReleasabilityIn(_In):
+    release_to: ReleaseTo = None
+    attribution: Literal["named", "anonymous"] = "named"
+
+
+class _AreaIn(_In):
+    name: Text
+    id: str | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    radius_km: Positive | None = None
+    polygon: list[LonLat] | None = None
+    time_to_shelter_s: Positive | None = None
+
+
+class _ContactIn(_In):
+    role: Text
+    name: Text
+    language: str = "en"
+    addresses: Annotated[dict[str, Text], Field(min_length=1)]
+
+
+class _PartnerIn(_In):
+    code: str
+    name: Text
+    languages: Annotated[list[str], Field(min_length=1)] = ["en"]
+    territory: str | None = None
+    time_to_shelter_s: Positive = 90.0
+    can_lead: bool = True
+    membership_visible: bool = True
+    public_keys: Annotated[dict[str, str], Field(min_length=1)]
+    releasability: _ReleasabilityIn = _ReleasabilityIn()
+    escalation: list[_PolicyIn] | None = None
+    defended_areas: list[_AreaIn] = []
+    contacts: list[_ContactIn] = []
+
+
+class _CoalitionIn(_In):
+    name: Text
+    coordination_cell: str
+    exercise: bool
+    hub_public_key: str = ""
+    max_report_age_s: Positive = 300.0
+    max_report_lead_s: NonNegative = 5.0
+    notes: list[str] = []
+
+
+class _DocumentIn(_In):
+    coalition: _CoalitionIn
+    default_escalation: list[_PolicyIn] = []
+    partners: Annotated[list[_PartnerIn], Field(min_length=1)]
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def _reason(error: ErrorDetails) -> str:
+    """Pydantic's finding, worded the way the rest of our errors are."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind in _BOUNDS:
+        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown key (not part of the agreement format)"
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"must have {bound} {limit} item(s)"
+    if kind == "string_too_short":
+        return "must not be empty"
+    return error["msg"].replace("Input should", "must").replace("should", "must")
+
+
+def _schema(document: dict[str, Any]) -> _DocumentIn:
+    try:
+        return _DocumentIn.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise AgreementError(field=_field_path(first["loc"]), reason=_reason(first)) from None
+
+
+# ------------------------------------------------------------------------- geometry
+
+
+@functools.cache
+def _territories() -> dict[str, BaseGeometry]:
+    """Outlines by Natural Earth adm0_a3 code, simplified and made valid once."""
+    text = resources.files("warnline.agreement").joinpath("data/territories.geojson")
+    outlines: dict[str, BaseGeometry] = {}
+    for feature in json.loads(text.read_text(encoding="utf-8"))["features"]:
+        geometry = shape(feature["geometry"])
+        geometry = shapely.make_valid(
+            geometry.simplify(TERRITORY_TOLERANCE_DEG, preserve_topology=True)
+        )
+        polygons = shapely.get_parts(geometry)
+        keep = [g for g in polygons if g.geom_type in ("Polygon", "MultiPolygon")]
+        outlines[feature["properties"]["adm0_a3"]] = shapely.union_all(keep)
+    return outlines
+
+
+def geodesic_circle(lat: float, lon: float, radius_m: float) -> Polygon:
+    """A circle on the ellipsoid as a lon/lat polygon of CIRCLE_POINTS vertices."""
+    azimuths = np.linspace(0.0, 360.0, CIRCLE_POINTS, endpoint=False)
+    lons, lats, _ = _GEOD.fwd(
+        np.full(CIRCLE_POINTS, lon), np.full(CIRCLE_POINTS, lat), azimuths,
+        np.full(CIRCLE_POINTS, radius_m),
+    )  # fmt: skip
+    return Polygon(np.column_stack([lons, lats]))
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+# ------------------------------------------------------------------------ agreement pass
+
+
+def _check_key(value: str, field: str) -> None:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise AgreementError(field=field, reason="is not valid base64") from None
+    if len(raw) != 32:
+        raise AgreementError(
+            field=field, reason=f"must be a 32-byte Ed25519 verify key, got {len(raw)} bytes"
+        )
+
+
+def _polygon(points: list[list[float]], field: str) -> Polygon:
+    for i, (lon, lat) in enumerate(points):
+        if not (-180.0 <= lon <= 180.0):
+            raise AgreementError(field=f"{field}[{i}][0]", reason="longitude must be in ±180")
+        if not (-90.0 <= lat <= 90.0):
+            raise AgreementError(field=f"{field}[{i}][1]", reason="latitude must be in ±90")
+    distinct = {(lon, lat) for lon, lat in points}
+    if len(distinct) < 3:
+        raise AgreementError(field=field, reason="needs at least 3 distinct [lon, lat] points")
+    polygon = Polygon(points)
+    if not polygon.is_valid:
+        raise AgreementError(
+            field=field, reason=f"is not valid: {shapely.is_valid_reason(polygon)}"
+        )
+    return polygon
+
+
+def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
+    circle = (spec.lat, spec.lon, spec.radius_km)
+    if spec.polygon is not None:
+        if any(v is not None for v in circle):
+            raise AgreementError(field=field, reason="give either a polygon or lat/lon/radius_km")
+        geometry: BaseGeometry = _polygon(spec.polygon, f"{field}.polygon")
+    else:
+        for key, value in zip(("lat", "lon", "radius_km"), circle, strict=True):
+            if value is None:
+                raise AgreementError(field=f"{field}.{key}", reason="is required for a circle")
+        assert spec.lat is not None and spec.lon is not None and spec.radius_km is not None
+        geometry = geodesic_circle(spec.lat, spec.lon, spec.radius_km * 1000.0)
+    area_id = spec.id if spec.id is not None else f"{partner.code}-{_slug(spec.name)}"
+    if not _AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
+        reason = f"{area_id!r} is not a usable area id (letters, digits, '.', '_', '-')"
+        raise AgreementError(field=f"{field}.id", reason=reason)
+    return Area(
+        area_id=area_id,
+        partner=partner.code,
+        name=spec.name,
+        kind=AreaKind.DEFENDED,
+        geometry=geometry,
+        time_to_shelter_s=spec.time_to_shelter_s or partner.time_to_shelter_s,
+    )
+
+
+def _territory(partner: _PartnerIn, field: str) -> Area:
+    if partner.territory is None:
+        geometry: BaseGeometry = Polygon()
+    else:
+        outlines = _territories()
+        if partner.territory not in outlines:
+            known = ", ".join(sorted(outlines))
+            raise AgreementError(
+                field=f"{field}.territory",
+                reason=f"unknown territory code {partner.territory!r} (known: {known})",
+            )
+        geometry = outlines[partner.territory]
+    return Area(
+        area_id=partner.code,
+        partner=partner.code,
+        name=partner.name,
+        kind=AreaKind.TERRITORY,
+        geometry=geometry,
+        time_to_shelter_s=partner.time_to_shelter_s,
+    )
+
+
+def _policies(
+    policies: list[_PolicyIn], roles: set[str], field: str, owner: str
+) -> tuple[EscalationPolicy, ...]:
+    out = []
+    for p, policy in enumerate(policies):
+        previous = 0.0
+        steps = []
+        for s, step in enumerate(policy.steps):
+            where = f"{field}[{p}].steps[{s}]"
+            if step.after_s < previous:
+                raise AgreementError(f"{where}.after_s", "must not be earlier than the step before")
+            previous = step.after_s
+            for c, channel in enumerate(step.channels):
+                if channel not in KNOWN_CHANNELS:
+                    reason = f"unknown channel {channel!r} (known: {', '.join(KNOWN_CHANNELS)})"
+                    raise AgreementError(f"{where}.channels[{c}]", reason)
+            for r, role in enumerate(step.roles):
+                if role not in roles:
+                    raise AgreementError(
+                        f"{where}.roles[{r}]", f"partner {owner} has no contact with role {role!r}"
+                    )
+            steps.append(
+                EscalationStep(
+                    after_s=step.after_s, channels=tuple(step.channels), roles=tuple(step.roles)
+                )
+            )
+        out.append(
+            EscalationPolicy(
+                min_severity=Severity(policy.min_severity), steps=tuple(steps),
+                repeat_s=policy.repeat_s,
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _contacts(partner: _PartnerIn, field: str) -> tuple[Contact, ...]:
+    out = []
+    for c, contact in enumerate(partner.contacts):
+        if contact.language not in partner.languages:
+            reason = f"{contact.language!r} is not one of the partner's languages"
+            raise AgreementError(f"{field}.contacts[{c}].language", reason)
+        for channel in contact.addresses:
+            if channel not in KNOWN_CHANNELS:
+                reason = f"unknown channel {channel!r} (known: {', '.join(KNOWN_CHANNELS)})"
+                raise AgreementError(f"{field}.contacts[{c}].addresses.{channel}", reason)
+        out.append(
+            Contact(
+                role=contact.role, name=contact.name, language=contact.language,
+                addresses=dict(contact.addresses),
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) -> Partner:
+    for i, language in enumerate(spec.languages):
+        if not _LANGUAGE.fullmatch(language):
+            raise AgreementError(f"{field}.languages[{i}]", "must be a 2- or 3-letter code")
+    for key_id, key in spec.public_keys.items():
+        _check_key(key, f"{field}.public_keys.{key_id}")
+    release_to = spec.releasability.release_to
+    for i, code in enumerate(release_to or ()):
+        if code not in codes:
+            reason = f"unknown partner code {code!r}"
+            raise AgreementError(f"{field}.releasability.release_to[{i}]", reason)
+    contacts = _contacts(spec, field)
+    roles = {c.role for c in contacts}
+    if spec.escalation is not None:
+        escalation = _policies(spec.escalation, roles, f"{field}.escalation", spec.code)
+    else:
+        escalation = _policies(doc.default_escalation, roles, "default_escalation", spec.code)
+    return Partner(
+        code=spec.code,
+        name=spec.name,
+        public_keys=dict(spec.public_keys),
+        territory=_territory(spec, field),
+        defended_areas=tuple(
+            _area(a, spec, f"{field}.defended_areas[{i}]")
+            for i, a in enumerate(spec.defended_areas)
+        ),
+        releasability=Releasability(
+            release_to=release_to,
+            attribution=Attribution(spec.releasability.attribution),
+        ),
+        languages=tuple(spec.languages),
+        contacts=contacts,
+        escalation=escalation,
+        can_lead=spec.can_lead,
+        membership_visible=spec.membership_visible,
+    )
+
+
+def _check_codes(doc: _DocumentIn) -> set[str]:
+    seen: dict[str, int] = {}
+    for i, partner in enumerate(doc.partners):
+        if not _PARTNER_CODE.fullmatch(partner.code):
+            raise AgreementError(f"partners[{i}].code", "must be 3 uppercase letters (ISO alpha-3)")
+        if partner.code in seen:
+            reason = (
+                f"duplicate partner code {partner.code!r} (also partners[{seen[partner.code]}])"
+            )
+            raise AgreementError(f"partners[{i}].code", reason)
+        seen[partner.code] = i
+    if doc.coalition.coordination_cell not in seen:
+        raise AgreementError("coalition.coordination_cell", "must be the code of a partner")
+    return set(seen)
+
+
+def _check_area_ids(partners: list[Partner]) -> None:
+    seen = {p.territory.area_id for p in partners}
+    for i, partner in enumerate(partners):
+        for a, area in enumerate(partner.defended_areas):
+            if area.area_id in seen:
+                reason = f"duplicate area id {area.area_id!r}"
+                raise AgreementError(f"partners[{i}].defended_areas[{a}].id", reason)
+            seen.add(area.area_id)
+
+
+def parse_agreement(text: str, *, source: str) -> Agreement:
+    """Parse and check an agreement document; `source` names it in error notes."""
+    try:
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AgreementError(field="", reason=f"not valid TOML: {exc}") from None
+        doc = _schema(document)
+        codes = _check_codes(doc)
+        if doc.coalition.hub_public_key:
+            _check_key(doc.coalition.hub_public_key, "coalition.hub_public_key")
+        partners = [_partner(p, doc, codes, f"partners[{i}]") for i, p in enumerate(doc.partners)]
+        _check_area_ids(partners)
+    except AgreementError as exc:
+        exc.add_note(f"in {source}")
+        raise
+    coalition = doc.coalition
+    return Agreement(
+        name=coalition.name,
+        coordination_cell=coalition.coordination_cell,
+        exercise=coalition.exercise,
+        partners={p.code: p for p in partners},
+        hub_public_key=coalition.hub_public_key,
+        max_report_age_s=coalition.max_report_age_s,
+        max_report_lead_s=coalition.max_report_lead_s,
+        notes=tuple(coalition.notes),
+    )
+
+
+def load_agreement(path: Path | None = None) -> Agreement:
+    """Load the agreement at `path`, or the packaged default exercise coalition."""
+    if path is None:
+        resource = resources.files("warnline.agreement").joinpath("data/default.toml")
+        return parse_agreement(resource.read_text(encoding="utf-8"), source="default.toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AgreementError(field="", reason=f"cannot read {path}: {exc.strerror}") from None
+    return parse_agreement(text, source=str(path))
+
+
+@functools.cache
+def default_agreement() -> Agreement:
+    """The packaged default coalition, parsed once per process (treat it as read-only)."""
+    return load_agreement()

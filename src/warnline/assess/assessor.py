@@ -1,0 +1,363 @@
+"""The assess stage: where each track may go, which areas that endangers, and when.
+
+For every track: extrapolate it to the assessment time, predict its path at constant
+ground velocity (see `warnline.assess.kinematics` for how far ahead and how wide), and
+test the path against every partner's territory and defended areas. An area is at risk
+when the corridor reaches it: some path sample lies within the corridor's half-width of
+the area, and the area is within the distance the threat can fly in the lookahead.
+Every track is assessed, whatever its identity: alerting decides what matters.
+
+Time to arrival is the earliest time the threat could be in the area, taken as the later
+of two lower bounds: when the corridor first reaches the area (between two samples, by
+interpolation), and how long the threat needs to fly to the area's nearest point at its
+speed. The second matters head-on: the corridor widens sideways with the distance flown,
+but the threat itself comes no faster than its speed.
+
+The geometry is done once per batch and vectorised: areas were projected into the
+regional plane and indexed when the assessor was built; per batch, one STRtree query
+finds which corridors meet which areas, and one call tests all their samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Geod
+
+from warnline.agreement.model import Agreement, Area
+from warnline.assess.kinematics import (
+    KIND_LIMITS,
+    MAX_HALF_WIDTH_M,
+    STATIONARY_SPEED,
+    half_widths,
+    lookahead_s,
+    sample_times,
+    start_half_width,
+)
+from warnline.domain.geo import Position
+from warnline.domain.plane import RegionalPlane, regional_plane
+from warnline.domain.report import ThreatKind
+from warnline.domain.track import AreaAtRisk, Assessment, Track
+
+Floats = NDArray[np.float64]
+
+PATH_POINTS = 16  # positions returned per predicted path: it is straight, for display
+CIRCLE_SEGMENTS = 8  # segments per quarter circle at the corridor's start
+REACH_SEGMENTS = 32  # finer for the far arc, which spans only a few degrees of its circle
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Motion:
+    """Tracks as arrays, in the plane, at the assessment time."""
+
+    x: Floats
+    y: Floats
+    vx: Floats  # plane metres per second
+    vy: Floats
+    alt: Floats
+    climb: Floats
+
+    @property
+    def speed(self) -> Floats:
+        return np.hypot(self.vx, self.vy)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Plan:
+    """One track's prediction: how far ahead, how wide, which sample times."""
+
+    lookahead: float
+    start_m: float
+    spread: float
+    times: Floats
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Samples:
+    """Every path sample of every track in a batch, flattened."""
+
+    times: Floats
+    x: Floats
+    y: Floats
+    widths: Floats  # corridor half-width at the sample
+    counts: NDArray[np.int64]  # samples per track
+    first: NDArray[np.int64]  # index of each track's first sample
+
+    @classmethod
+    def of(cls, motion: _Motion, plans: list[_Plan]) -> _Samples:
+        counts = np.array([len(p.times) for p in plans])
+        times = np.concatenate([p.times for p in plans])
+        owner = np.repeat(np.arange(len(plans)), counts)
+        start_m = np.array([p.start_m for p in plans])[owner]
+        spread = np.array([p.spread for p in plans])[owner]
+        return cls(
+            times=times,
+            x=motion.x[owner] + motion.vx[owner] * times,
+            y=motion.y[owner] + motion.vy[owner] * times,
+            widths=half_widths(motion.speed[owner] * times, start_m, spread),
+            counts=counts,
+            first=np.cumsum(counts) - counts,
+        )
+
+
+class Assessor:
+    """Turns coalition tracks into assessments against one agreement's areas.
+
+    Build one per agreement (building projects and indexes every area); `assess` is
+    then pure: the same tracks and time give the same assessments.
+    """
+
+    def __init__(
+        self,
+        *,
+        agreement: Agreement,
+        plane: RegionalPlane | None = None,
+        horizon_s: float = 1800.0,
+        step_s: float = 10.0,
+    ) -> None:
+        if horizon_s <= 0 or step_s <= 0:
+            raise ValueError("horizon_s and step_s must be positive")
+        self._plane = plane or regional_plane()
+        self._horizon_s = horizon_s
+        self._step_s = step_s
+        self._areas: tuple[Area, ...] = tuple(a for a in agreement.areas if not a.geometry.is_empty)
+        lonlat = np.array([a.geometry for a in self._areas], dtype=object)
+        self._geoms = shapely.transform(lonlat, self._to_plane)
+        shapely.prepare(self._geoms)
+        self._bounds = shapely.bounds(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+
+    def _to_plane(self, lonlat: Floats) -> Floats:
+        x, y = self._plane.to_xy(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([x, y])
+
+    def assess(self, tracks: Sequence[Track], at: datetime) -> list[Assessment]:
+        """One assessment per track, in the order given."""
+        if not tracks:
+            return []
+        motion = self._motion(tracks, at)
+        plans = [self._plan(track, motion, i) for i, track in enumerate(tracks)]
+        corridors = self._corridors(motion, plans)
+        arrivals = self._arrivals(motion, plans, corridors)
+        paths = self._paths(motion, plans)
+        rings = self._rings(corridors)
+        return [
+            Assessment(
+                track_id=track.track_id,
+                assessed_at=at,
+                path=paths[i],
+                corridor=rings[i],
+                areas=self._areas_at_risk(arrivals.get(i, {}), at),
+                horizon_s=plans[i].lookahead,
+            )
+            for i, track in enumerate(tracks)
+        ]
+
+    # ------------------------------------------------------------------ prediction
+
+    def _motion(self, tracks: Sequence[Track], at: datetime) -> _Motion:
+        """Positions and velocities in the plane, extrapolated to `at`.
+
+        Velocities are east/north on the ground; the plane's grid north turns away from
+        true north by several degrees at the edges of the region, so each velocity is
+        mapped through the plane's local Jacobian (from points 1 km north and east).
+        """
+        lon = np.array([t.position.lon for t in tracks])
+        lat = np.array([t.position.lat for t in tracks])
+        east = np.array([t.velocity.east for t in tracks])
+        north = np.array([t.velocity.north for t in tracks])
+        up = np.array([t.velocity.up for t in tracks])
+        dt = np.array([(at - t.updated_at).total_seconds() for t in tracks])
+        n = len(tracks)
+        lon_n, lat_n, _ = _GEOD.fwd(lon, lat, np.zeros(n), np.full(n, 1000.0))
+        lon_e, lat_e, _ = _GEOD.fwd(lon, lat, np.full(n, 90.0), np.full(n, 1000.0))
+        x, y = self._plane.to_xy(
+            np.concatenate([lon, lon_n, lon_e]), np.concatenate([lat, lat_n, lat_e])
+        )
+        x0, xn, xe = np.split(x, 3)
+        y0, yn, ye = np.split(y, 3)
+        vx = (east * (xe - x0) + north * (xn - x0)) / 1000.0
+        vy = (east * (ye - y0) + north * (yn - y0)) / 1000.0
+        alt = np.array([t.position.alt_m for t in tracks]) + up * dt
+        return _Motion(x=x0 + vx * dt, y=y0 + vy * dt, vx=vx, vy=vy, alt=alt, climb=up)
+
+    def _plan(self, track: Track, motion: _Motion, i: int) -> _Plan:
+        limits = KIND_LIMITS.get(track.kind, KIND_LIMITS[ThreatKind.UNKNOWN])
+        speed = float(motion.speed[i])
+        lookahead = lookahead_s(
+            limits,
+            horizon_s=self._horizon_s,
+            speed=speed,
+            alt_m=float(motion.alt[i]),
+            climb=float(motion.climb[i]),
+        )
+        start_m = start_half_width(track.sigma_m)
+        times = sample_times(
+            lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=limits.spread
+        )
+        return _Plan(lookahead=lookahead, start_m=start_m, spread=limits.spread, times=times)
+
+    def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
+        """Each corridor as one convex polygon in the plane.
+
+        Along a straight path, a disc whose radius grows linearly (then stays at the cap)
+        sweeps exactly the convex hull of the discs at the start, where the cap is
+        reached, and at the end: three buffers and a hull per track, not one per sample.
+        The hull is then cut to what the threat can reach at its speed (a disc around
+        its position), so the far end is the arc of the fan, not a bulge beyond it.
+        """
+        speed = motion.speed
+        end = np.array([p.times[-1] for p in plans])
+        start_m = np.array([p.start_m for p in plans])
+        spread = np.array([p.spread for p in plans])
+        capped_at = (MAX_HALF_WIDTH_M - start_m) / np.maximum(spread * speed, 1e-9)
+        t = np.column_stack([np.zeros_like(end), np.clip(capped_at, 0.0, end), end])
+        widths = half_widths(speed[:, None] * t, start_m[:, None], spread[:, None])
+        discs = shapely.buffer(
+            shapely.points(
+                (motion.x[:, None] + motion.vx[:, None] * t).ravel(),
+                (motion.y[:, None] + motion.vy[:, None] * t).ravel(),
+            ),
+            widths.ravel(),
+            quad_segs=CIRCLE_SEGMENTS,
+        )
+        owner = np.repeat(np.arange(len(plans)), 3)
+        collections = shapely.geometrycollections(discs, indices=owner)
+        hulls = np.asarray(shapely.convex_hull(collections), dtype=object)
+        moving = speed >= STATIONARY_SPEED
+        reach = shapely.buffer(
+            shapely.points(motion.x[moving], motion.y[moving]),
+            speed[moving] * end[moving] + start_m[moving],
+            quad_segs=REACH_SEGMENTS,
+        )
+        hulls[moving] = shapely.intersection(hulls[moving], reach)
+        return hulls
+
+    # ------------------------------------------------------------------ areas at risk
+
+    def _arrivals(
+        self, motion: _Motion, plans: list[_Plan], corridors: NDArray[np.object_]
+    ) -> dict[int, dict[int, float]]:
+        """Time to arrival by track index, then by area index, for every area at risk."""
+        pair_track, pair_area = self._tree.query(corridors, predicate="intersects")
+        if len(pair_track) == 0:
+            return {}
+        first_hit = self._first_hits(_Samples.of(motion, plans), pair_track, pair_area)
+        # The range bound (see the module docstring). It also times the rare area that
+        # the corridor only grazes between two samples.
+        start = shapely.points(motion.x[pair_track], motion.y[pair_track])
+        start_m = np.array([p.start_m for p in plans])[pair_track]
+        gap = np.maximum(shapely.distance(self._geoms[pair_area], start) - start_m, 0.0)
+        speed = motion.speed[pair_track]
+        reach = np.where(speed >= STATIONARY_SPEED, gap / np.maximum(speed, 1e-9), 0.0)
+        lookahead = np.array([p.lookahead for p in plans])[pair_track]
+        arrival = np.maximum(first_hit, reach)
+        within = arrival <= lookahead + 1e-6  # reachable within the lookahead
+        arrivals: dict[int, dict[int, float]] = {}
+        for t, a, tta in zip(
+            pair_track[within].tolist(),
+            pair_area[within].tolist(),
+            np.minimum(arrival, lookahead)[within].tolist(),
+            strict=True,
+        ):
+            arrivals.setdefault(t, {})[a] = tta
+        return arrivals
+
+    def _first_hits(
+        self, samples: _Samples, pair_track: NDArray[np.int64], pair_area: NDArray[np.int64]
+    ) -> Floats:
+        """For each (track, area) pair, the first sample time whose disc reaches the area
+        (0 where none does)."""
+        # Every pair times every sample of its track, in time order within a pair.
+        per_pair = samples.counts[pair_track]
+        pair = np.repeat(np.arange(len(pair_track)), per_pair)
+        rank = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+        sample = samples.first[pair_track][pair] + rank
+        area = pair_area[pair]
+        # A cheap bounding-box test first, then the exact one on what is left.
+        box, w = self._bounds[area], samples.widths[sample]
+        px, py = samples.x[sample], samples.y[sample]
+        near = (px >= box[:, 0] - w) & (px <= box[:, 2] + w)
+        near &= (py >= box[:, 1] - w) & (py <= box[:, 3] + w)
+        pair, sample, area = pair[near], sample[near], area[near]
+        used, slot = np.unique(sample, return_inverse=True)  # one point per sample
+        points = shapely.points(samples.x[used], samples.y[used])[slot]
+        hit = shapely.dwithin(self._geoms[area], points, samples.widths[sample])
+        hit_pairs, first = np.unique(pair[hit], return_index=True)
+        first_hit = np.zeros(len(pair_track))
+        first_hit[hit_pairs] = self._crossing(
+            samples, sample[hit][first], pair_area[hit_pairs], pair_track[hit_pairs]
+        )
+        return first_hit
+
+    def _crossing(
+        self,
+        samples: _Samples,
+        sample: NDArray[np.int64],
+        area: NDArray[np.int64],
+        track: NDArray[np.int64],
+    ) -> Floats:
+        """When the corridor reaches the area between the first sample that hits it and
+        the one before, by linear interpolation of (distance - half-width); otherwise a
+        time to arrival could be up to one step late."""
+        times = samples.times[sample].copy()
+        later = sample > samples.first[track]  # the first sample of a track has no "before"
+        cur, prev = sample[later], sample[later] - 1
+        both = np.concatenate([prev, cur])
+        geoms = self._geoms[np.concatenate([area[later], area[later]])]
+        margin = shapely.distance(geoms, shapely.points(samples.x[both], samples.y[both]))
+        before, after = np.split(margin - samples.widths[both], 2)
+        share = before / np.maximum(before - after, 1e-9)  # before > 0 >= after
+        t_prev, t_cur = samples.times[prev], samples.times[cur]
+        times[later] = t_prev + np.clip(share, 0.0, 1.0) * (t_cur - t_prev)
+        return times
+
+    def _areas_at_risk(self, arrivals: dict[int, float], at: datetime) -> tuple[AreaAtRisk, ...]:
+        found = [
+            AreaAtRisk(
+                area_id=self._areas[a].area_id,
+                partner=self._areas[a].partner,
+                name=self._areas[a].name,
+                area_kind=self._areas[a].kind.value,
+                time_to_arrival_s=tta,
+                expected_at=at + timedelta(seconds=tta),
+            )
+            for a, tta in arrivals.items()
+        ]
+        return tuple(sorted(found, key=lambda r: (r.time_to_arrival_s, r.area_id)))
+
+    # ------------------------------------------------------------------ display
+
+    def _paths(self, motion: _Motion, plans: list[_Plan]) -> list[tuple[Position, ...]]:
+        """Up to PATH_POINTS evenly timed positions of each predicted path, in WGS84."""
+        spans = [np.linspace(0.0, p.lookahead, min(PATH_POINTS, len(p.times))) for p in plans]
+        counts = [len(t) for t in spans]
+        owner = np.repeat(np.arange(len(plans)), counts)
+        t = np.concatenate(spans)
+        lon, lat = self._plane.to_lonlat(
+            motion.x[owner] + motion.vx[owner] * t, motion.y[owner] + motion.vy[owner] * t
+        )
+        lon = (lon + 180.0) % 360.0 - 180.0
+        lat = np.clip(lat, -90.0, 90.0)
+        alt = np.maximum(motion.alt[owner] + motion.climb[owner] * t, 0.0)
+        points = [
+            Position(lat=la, lon=lo, alt_m=al)
+            for lo, la, al in zip(lon.tolist(), lat.tolist(), alt.tolist(), strict=True)
+        ]
+        bounds = np.cumsum([0, *counts])
+        return [tuple(points[bounds[i] : bounds[i + 1]]) for i in range(len(plans))]
+
+    def _rings(self, corridors: NDArray[np.object_]) -> list[tuple[tuple[float, float], ...]]:
+        """Each corridor's outline as a lon/lat ring (rounded to about 0.1 m)."""
+        exteriors = shapely.get_exterior_ring(corridors)
+        xy, owner = shapely.get_coordinates(exteriors, return_index=True)
+        lon, lat = self._plane.to_lonlat(xy[:, 0], xy[:, 1])
+        coords = list(zip(np.round(lon, 6).tolist(), np.round(lat, 6).tolist(), strict=True))
+        bounds = np.searchsorted(owner, np.arange(len(corridors) + 1))
+        return [tuple(coords[bounds[i] : bounds[i + 1]]) for i in range(len(corridors))]
