@@ -169,3 +169,49 @@ def test_one_sensor_two_reports_in_a_batch_never_update_one_track(scene):
     )
     assert len(changed) == 2
     assert sorted(t.report_count for t in picture.tracks()) == [1, 2]
+
+
+def test_a_stray_report_leaves_no_duplicate_behind(scene):
+    """A report far outside the gate starts a track, which the partner's sensor track then
+    feeds; once its velocity has settled, the two tracks merge and the newer one is
+    reported LOST."""
+    picture = Picture()
+    for t in range(10):
+        picture.ingest(
+            [
+                scene.report("alpha", 0.0, 0.0, t + 0.0, sensor_track="a"),
+                scene.report("bravo", 0.0, 0.0, t + 0.5, sensor_track="b"),
+            ]
+        )
+    (main,) = picture.tracks()
+    (stray,) = picture.ingest([scene.report("alpha", 1200.0, 0.0, 10.0, sensor_track="a")])
+    assert stray.track_id != main.track_id
+    said = []
+    for t in range(11, 20):
+        said += picture.ingest(
+            [
+                scene.report("alpha", 0.0, 0.0, t + 0.0, sensor_track="a"),
+                scene.report("bravo", 0.0, 0.0, t + 0.5, sensor_track="b"),
+            ]
+        )
+    assert [t.track_id for t in said if t.state is TrackState.LOST] == [stray.track_id]
+    (track,) = picture.tracks()
+    assert track.track_id == main.track_id
+    assert track.report_count == 2 * 20 + 1
+    assert [c.report_count for c in track.contributors] == [21, 20]
+
+
+def test_two_objects_a_sensor_resolves_stay_two_however_close(scene):
+    picture = Picture()
+    rng = np.random.default_rng(1)
+    for k in range(30):
+        t = 2.0 * k
+        picture.ingest(
+            [
+                scene.report("alpha", 50.0 * t + rng.normal(0, 100), y + rng.normal(0, 100), t)
+                for y in (0.0, 150.0)
+            ]
+        )
+    tracks = picture.tracks()
+    assert len(tracks) == 2
+    assert [t.report_count for t in tracks] == [30, 30]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import numpy as np
@@ -49,3 +52,32 @@ def test_bench_runs_and_finds_the_objects():
     assert figures["objects"] == 50
     assert figures["reports"] > 1500
     assert abs(figures["tracks"] - 50) <= 5
+
+
+_DIGEST = """
+import hashlib
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from warnline.picture import Picture
+from warnline.picture.bench import START, raid_reports
+picture = Picture()
+h = hashlib.sha256()
+for second, batch in enumerate(raid_reports(n_objects=30, partners=3, seconds=20, seed=4)):
+    h.update(repr(picture.ingest(batch)).encode())
+    h.update(repr(picture.expire(START + timedelta(seconds=second + 1))).encode())
+print(h.hexdigest())
+"""
+
+
+def test_string_hashing_does_not_change_decisions():
+    """No decision may depend on the order of a set or dict of strings."""
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _DIGEST], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

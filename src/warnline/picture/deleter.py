@@ -1,0 +1,40 @@
+"""Deleter: which tracks time has made stale, and which to give up when the picture is full.
+
+Age is measured from a track's latest report, whatever its state: a track coasts after
+`coast_after_s` without one and is lost after `drop_after_s`. An unconfirmed track is
+kept as long as a confirmed one - a single partner's single sighting of a ballistic
+missile is still worth warning about.
+
+When the picture holds more than `max_tracks` tracks, the ones heard from least
+recently go first (then the oldest track id): a flood of clutter cannot grow memory
+without bound, and the tracks partners are still reporting are the last to go.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from warnline.picture.models import FloatArray, IntArray
+
+
+class Deleter:
+    def __init__(self, *, coast_after_s: float, drop_after_s: float, max_tracks: int) -> None:
+        if not 0.0 < coast_after_s <= drop_after_s:
+            raise ValueError("need 0 < coast_after_s <= drop_after_s")
+        if max_tracks < 1:
+            raise ValueError("max_tracks must be at least 1")
+        self.coast_after_s = coast_after_s
+        self.drop_after_s = drop_after_s
+        self.max_tracks = max_tracks
+
+    def stale(self, age: FloatArray) -> tuple[np.ndarray, np.ndarray]:
+        """(to coast, to drop) masks for tracks of the given ages in seconds."""
+        drop = age >= self.drop_after_s
+        return (age >= self.coast_after_s) & ~drop, drop
+
+    def overflow(self, last_t: FloatArray, serial: IntArray) -> IntArray:
+        """Positions (into the given arrays) of the tracks to evict, if any."""
+        excess = len(last_t) - self.max_tracks
+        if excess <= 0:
+            return np.zeros(0, np.intp)
+        return np.lexsort((serial, last_t))[:excess]

@@ -1,0 +1,106 @@
+"""Hypothesiser: which report may be which track, and how well it fits.
+
+The fit is the normalised distance d² = |predicted - measured|² / (track position
+variance + report accuracy²), with variances per axis, so that for a consistent filter
+d² follows a chi-square law with two degrees of freedom. A pair is a hypothesis when
+d ≤ gate (d² ≤ gate²: with the default gate of 4 a true report is refused about three
+times in ten thousand) and the kinds are compatible.
+
+Every hypothesis is computed exactly, but with thousands of tracks not every pair is
+computed: k-d trees (see `proximity`) find, for each track, the reports that can
+possibly fall inside its gate at some time of the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from warnline.picture.measurements import ReportBatch
+from warnline.picture.models import COMPATIBLE, FloatArray, IntArray
+from warnline.picture.predictor import GatingView, Predictor
+from warnline.picture.proximity import near_pairs
+from warnline.picture.store import TrackStore
+
+DENSE_PAIRS = 20_000
+"""Below this many report-track pairs, computing all of them beats building a tree."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hypotheses:
+    """Candidate (report, track slot) pairs with their d², sorted by slot then report."""
+
+    report: IntArray
+    slot: IntArray
+    d2: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.report)
+
+    def select(self, keep: np.ndarray) -> Hypotheses:
+        return Hypotheses(report=self.report[keep], slot=self.slot[keep], d2=self.d2[keep])
+
+
+def _empty() -> Hypotheses:
+    return Hypotheses(
+        report=np.zeros(0, np.intp), slot=np.zeros(0, np.intp), d2=np.zeros(0, np.float64)
+    )
+
+
+class Hypothesiser:
+    def __init__(self, *, gate: float, predictor: Predictor) -> None:
+        self.gate = gate
+        self.predictor = predictor
+
+    def distance(
+        self, view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
+    ) -> FloatArray:
+        """d² of each report against the track at the same position of `index` (into view)."""
+        dt = batch.t[reports] - view.t[index]
+        px, py = view.position(index, dt)
+        var = view.variance(index, dt) + batch.sigma[reports] ** 2
+        dx = batch.x[reports] - px
+        dy = batch.y[reports] - py
+        return np.asarray((dx * dx + dy * dy) / var)
+
+    def hypothesise(
+        self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray
+    ) -> Hypotheses:
+        """Gated, kind-compatible pairs between `reports` and the tracks in `slots`."""
+        if len(reports) == 0 or len(slots) == 0:
+            return _empty()
+        view = self.predictor.view(store, slots)
+        if len(reports) * len(slots) <= DENSE_PAIRS:
+            ri = np.tile(reports, len(slots))
+            ti = np.repeat(np.arange(len(slots)), len(reports))
+        else:
+            ri, ti = self._near_pairs(view, batch, reports)
+        keep = COMPATIBLE[batch.kind[ri], view.kind[ti]]
+        ri, ti = ri[keep], ti[keep]
+        d2 = self.distance(view, batch, ri, ti)
+        inside = d2 <= self.gate * self.gate
+        ri, ti, d2 = ri[inside], ti[inside], d2[inside]
+        order = np.lexsort((ri, ti))
+        return Hypotheses(report=ri[order], slot=view.slots[ti[order]], d2=d2[order])
+
+    def _near_pairs(
+        self, view: GatingView, batch: ReportBatch, reports: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """Pairs whose report may lie in the track's gate at its own time. A track's reach
+        is centred on its prediction for mid-batch and covers the largest variance it has
+        at any time of the batch plus the distance it flies in half the batch's span;
+        since sqrt(a + b) ≤ sqrt(a) + sqrt(b), reach(track) + reach(report) covers the
+        gate."""
+        t = batch.t[reports]
+        t_lo, t_hi = float(t.min()), float(t.max())
+        every = np.arange(len(view))
+        var = np.maximum(view.variance(every, t_lo - view.t), view.variance(every, t_hi - view.t))
+        cx, cy = view.position(every, 0.5 * (t_lo + t_hi) - view.t)
+        drift = np.hypot(view.vx, view.vy) * 0.5 * (t_hi - t_lo)
+        track_reach = self.gate * np.sqrt(var) + drift + 1.0
+        report_reach = self.gate * batch.sigma[reports]
+        ti, local = near_pairs(
+            cx, cy, track_reach, batch.x[reports], batch.y[reports], report_reach
+        )
+        return reports[local], ti

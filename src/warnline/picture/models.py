@@ -1,0 +1,121 @@
+"""Motion and measurement models: the constant-velocity transition and its noise per kind.
+
+Kinds are coded as small integers (their position in `ThreatKind`) so that a whole
+picture's kinds fit in one numpy array and compatibility is a table lookup.
+
+Process noise is the continuous white-noise-acceleration model: `q` is the spectral
+density of the acceleration (m²/s³), so over `dt` seconds it adds about `q·dt³/3` to a
+position variance and `q·dt` to a velocity variance. Drones and aircraft turn and
+change speed; ballistic missiles and rockets in the horizontal plane hardly do (their
+vertical motion, dominated by gravity, gets its own larger noise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from warnline.domain import ThreatKind
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+KINDS: tuple[ThreatKind, ...] = tuple(ThreatKind)
+KIND_CODE: dict[ThreatKind, int] = {kind: code for code, kind in enumerate(KINDS)}
+UNKNOWN_CODE = KIND_CODE[ThreatKind.UNKNOWN]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KindMotion:
+    """How an object of one kind moves, as far as the filter needs to know.
+
+    `speed_sigma` is the per-axis spread of the velocity of a new track whose report
+    carried none: wide enough that a second report of the same object, a second or
+    two later, still falls inside the gate.
+    """
+
+    q_horizontal: float
+    q_vertical: float
+    speed_sigma: float
+    climb_sigma: float
+
+
+MOTION: dict[ThreatKind, KindMotion] = {
+    ThreatKind.DRONE: KindMotion(
+        q_horizontal=10.0, q_vertical=2.0, speed_sigma=60.0, climb_sigma=10.0
+    ),
+    ThreatKind.CRUISE_MISSILE: KindMotion(
+        q_horizontal=4.0, q_vertical=2.0, speed_sigma=200.0, climb_sigma=20.0
+    ),
+    ThreatKind.BALLISTIC_MISSILE: KindMotion(
+        q_horizontal=1.0, q_vertical=100.0, speed_sigma=2000.0, climb_sigma=1000.0
+    ),
+    ThreatKind.ROCKET: KindMotion(
+        q_horizontal=1.0, q_vertical=100.0, speed_sigma=800.0, climb_sigma=500.0
+    ),
+    ThreatKind.AIRCRAFT: KindMotion(
+        q_horizontal=30.0, q_vertical=5.0, speed_sigma=300.0, climb_sigma=50.0
+    ),
+    ThreatKind.UNKNOWN: KindMotion(
+        q_horizontal=10.0, q_vertical=20.0, speed_sigma=500.0, climb_sigma=200.0
+    ),
+}
+
+Q_HORIZONTAL: FloatArray = np.array([MOTION[k].q_horizontal for k in KINDS])
+Q_VERTICAL: FloatArray = np.array([MOTION[k].q_vertical for k in KINDS])
+SPEED_SIGMA: FloatArray = np.array([MOTION[k].speed_sigma for k in KINDS])
+CLIMB_SIGMA: FloatArray = np.array([MOTION[k].climb_sigma for k in KINDS])
+
+# Families a sensor may confuse with each other: a slow jet drone looks like a cruise
+# missile or a light aircraft; an artillery rocket like a short-range ballistic missile.
+# Across families the difference in flight profile is too large to be a misreading.
+_FAMILIES: tuple[frozenset[ThreatKind], ...] = (
+    frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE, ThreatKind.AIRCRAFT}),
+    frozenset({ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET}),
+)
+
+
+def _compatibility() -> NDArray[np.bool_]:
+    table = np.zeros((len(KINDS), len(KINDS)), dtype=bool)
+    for i, a in enumerate(KINDS):
+        for j, b in enumerate(KINDS):
+            same_family = any(a in family and b in family for family in _FAMILIES)
+            table[i, j] = a == b or ThreatKind.UNKNOWN in (a, b) or same_family
+    return table
+
+
+COMPATIBLE: NDArray[np.bool_] = _compatibility()
+"""COMPATIBLE[report_kind, track_kind]: may such a report update such a track?"""
+
+
+def transition(dt: FloatArray, ndim: int) -> FloatArray:
+    """Constant-velocity transition matrices, shape (n, 2·ndim, 2·ndim).
+
+    The state is [positions..., velocities...]. A negative `dt` gives the inverse
+    transition (back-prediction), which the out-of-sequence update relies on.
+    """
+    n = dt.shape[0]
+    f = np.zeros((n, 2 * ndim, 2 * ndim))
+    for axis in range(2 * ndim):
+        f[:, axis, axis] = 1.0
+    for axis in range(ndim):
+        f[:, axis, ndim + axis] = dt
+    return f
+
+
+def process_noise(dt: FloatArray, q: FloatArray, ndim: int) -> FloatArray:
+    """White-noise-acceleration covariance accumulated over |dt|, shape (n, 2·ndim, 2·ndim)."""
+    n = dt.shape[0]
+    a = np.abs(dt)
+    out = np.zeros((n, 2 * ndim, 2 * ndim))
+    pp = q * a**3 / 3.0
+    pv = q * a**2 / 2.0 * np.sign(dt)
+    vv = q * a
+    for axis in range(ndim):
+        out[:, axis, axis] = pp
+        out[:, axis, ndim + axis] = pv
+        out[:, ndim + axis, axis] = pv
+        out[:, ndim + axis, ndim + axis] = vv
+    return out

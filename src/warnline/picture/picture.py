@@ -1,0 +1,368 @@
+"""The picture stage: reports from many partners in, coalition tracks out.
+
+One batch goes through the roles in a fixed order:
+
+1. sensor-track continuity - a report whose (partner, sensor, sensor_track) already
+   feeds a live track goes back to it if it passes that track's gate;
+2. hypothesiser + associator - the other reports are gated against every live track
+   and assigned by global nearest neighbour;
+3. initiator - what is still unassigned starts tentative tracks;
+4. updater - each track's filter takes its reports in time order;
+5. fusion - kind, identity, confidence and contributors are brought up to date;
+6. deleter - if the picture is over its size limit, the stalest tracks go.
+
+Later reports of a sensor track that appears for the first time in a batch follow the
+first one, wherever it went. Nothing here reads a clock: time is what the reports and
+`expire(at)` say, so replaying the same inputs gives the same tracks, ids and states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+
+from warnline.domain import Position, Report, Track, TrackState, Velocity
+from warnline.domain.plane import RegionalPlane, regional_plane
+from warnline.picture.associator import Associator
+from warnline.picture.deleter import Deleter
+from warnline.picture.frame import to_geodetic
+from warnline.picture.hypothesiser import Hypothesiser
+from warnline.picture.initiator import Initiator
+from warnline.picture.measurements import ReportBatch, make_batch, seconds
+from warnline.picture.merger import Merge, Merger
+from warnline.picture.models import KIND_CODE, IntArray
+from warnline.picture.predictor import Predictor
+from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
+from warnline.picture.updater import Updater
+
+
+class Picture:
+    """Correlates partners' reports into coalition tracks and keeps their lifecycle.
+
+    `gate` is in standard deviations (a report joins a track when d ≤ gate, see
+    `hypothesiser`); a track is CONFIRMED once it has `confirm_after` reports from any
+    partners. Returned lists are sorted by track id in creation order (T000001, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        plane: RegionalPlane | None = None,
+        gate: float = 4.0,
+        confirm_after: int = 2,
+        coast_after_s: float = 15.0,
+        drop_after_s: float = 60.0,
+        max_tracks: int = 20000,
+    ) -> None:
+        if not gate > 0.0:
+            raise ValueError("gate must be positive")
+        if confirm_after < 1:
+            raise ValueError("confirm_after must be at least 1")
+        self._plane = plane if plane is not None else regional_plane()
+        self._confirm_after = confirm_after
+        self._store = TrackStore()
+        self._predictor = Predictor()
+        self._hypothesiser = Hypothesiser(gate=gate, predictor=self._predictor)
+        self._associator = Associator()
+        self._initiator = Initiator(hypothesiser=self._hypothesiser, associator=self._associator)
+        self._updater = Updater()
+        self._merger = Merger(gate=gate, predictor=self._predictor)
+        self._deleter = Deleter(
+            coast_after_s=coast_after_s, drop_after_s=drop_after_s, max_tracks=max_tracks
+        )
+        self._records: dict[str, TrackRecord] = {}
+        self._links: dict[SensorTrackKey, TrackRecord] = {}
+        self._serial = 0
+        self._batches = 0
+
+    # -- the stage interface -------------------------------------------------------------
+
+    def ingest(self, reports: Sequence[Report]) -> list[Track]:
+        """Correlate one batch; return the tracks it created or changed (and any it evicted,
+        as LOST)."""
+        if not reports:
+            return []
+        self._batches += 1
+        batch = make_batch(self._plane, reports)
+        n = len(batch)
+        target = np.full(n, -1, np.intp)
+        keys, leader = self._sensor_track_keys(batch)
+        lead = leader == np.arange(n)
+        self._continue_sensor_tracks(batch, keys, lead, target)
+        self._associate(batch, lead, target)
+        seeds, born = self._initiator.initiate(
+            self._store, batch, np.flatnonzero(lead & (target < 0)), target
+        )
+        self._create_records(batch, seeds, born)
+        target[~lead] = target[leader[~lead]]
+        filtered = np.ones(n, dtype=bool)
+        filtered[seeds] = False
+        rest = np.flatnonzero(filtered)
+        self._updater.update(self._store, batch, rest, target[rest])
+        touched = self._record_reports(batch, keys, target)
+        touched, absorbed = self._merge(touched, float(batch.t.max()))
+        self._freeze(touched, at=None)
+        out = {record.serial: record.snapshot for record in touched}
+        for record in absorbed:
+            if record.snapshot is not None:  # downstream knew it: tell it the track is gone
+                out[record.serial] = replace(record.snapshot, state=TrackState.LOST)
+        for record in self._evict():
+            out[record.serial] = replace(self._snapshot(record), state=TrackState.LOST)
+        return [self._checked(out[serial]) for serial in sorted(out)]
+
+    def expire(self, at: datetime) -> list[Track]:
+        """Let time pass: tracks silent for `coast_after_s` coast (with their position
+        extrapolated to `at`), those silent for `drop_after_s` are returned LOST, once,
+        and removed."""
+        live = self._store.live()
+        if len(live) == 0:
+            return []
+        coast, drop = self._deleter.stale(seconds(at) - self._store.t[live])
+        coasting = [self._store.record(int(s)) for s in live[coast]]
+        coasting = [r for r in coasting if r.state is not TrackState.COASTING]
+        for record in coasting:
+            record.state = TrackState.COASTING
+        self._freeze(coasting, at=at)
+        out = {record.serial: self._snapshot(record) for record in coasting}
+        for slot in live[drop]:
+            record = self._store.record(int(slot))
+            out[record.serial] = replace(self._snapshot(record), state=TrackState.LOST)
+            self._remove(record)
+        return [out[serial] for serial in sorted(out)]
+
+    def tracks(self) -> list[Track]:
+        """Current tracks (none LOST), by track id."""
+        records = sorted(self._records.values(), key=lambda r: r.serial)
+        return [self._snapshot(record) for record in records]
+
+    def get(self, track_id: str) -> Track | None:
+        record = self._records.get(track_id)
+        return None if record is None else self._snapshot(record)
+
+    # -- association ---------------------------------------------------------------------
+
+    @staticmethod
+    def _sensor_track_keys(batch: ReportBatch) -> tuple[list[SensorTrackKey | None], IntArray]:
+        """Each report's sensor-track key, and the first report in the batch with that key
+        (itself when it has none)."""
+        keys: list[SensorTrackKey | None] = []
+        leader = np.arange(len(batch))
+        first: dict[SensorTrackKey, int] = {}
+        for i, report in enumerate(batch.reports):
+            if report.sensor_track is None:
+                keys.append(None)
+                continue
+            key = (report.partner, report.sensor, report.sensor_track)
+            keys.append(key)
+            leader[i] = first.setdefault(key, i)
+        return keys, leader
+
+    def _continue_sensor_tracks(
+        self,
+        batch: ReportBatch,
+        keys: list[SensorTrackKey | None],
+        lead: np.ndarray,
+        target: IntArray,
+    ) -> None:
+        known = [
+            (i, record.slot)
+            for i in np.flatnonzero(lead).tolist()
+            if (key := keys[i]) is not None and (record := self._links.get(key)) is not None
+        ]
+        if not known:
+            return
+        reports = np.array([i for i, _ in known], np.intp)
+        slots = np.array([s for _, s in known], np.intp)
+        view = self._predictor.view(self._store, slots)
+        d2 = self._hypothesiser.distance(view, batch, reports, np.arange(len(slots)))
+        inside = d2 <= self._hypothesiser.gate**2
+        reports, slots = reports[inside], slots[inside]
+        # One report per (sensor, track): if a sensor's two tracks both lead here, the
+        # earlier report keeps the track and the other is associated afresh.
+        column = slots * len(batch.sensors) + batch.sensor[reports]
+        _, first = np.unique(column, return_index=True)
+        target[reports[first]] = slots[first]
+
+    def _associate(self, batch: ReportBatch, lead: np.ndarray, target: IntArray) -> None:
+        pending = np.flatnonzero(lead & (target < 0))
+        hypotheses = self._hypothesiser.hypothesise(self._store, batch, pending, self._store.live())
+        taken = np.flatnonzero(target >= 0)
+        n_sensors = len(batch.sensors)
+        if len(taken) and len(hypotheses):
+            occupied = target[taken] * n_sensors + batch.sensor[taken]
+            column = hypotheses.slot * n_sensors + batch.sensor[hypotheses.report]
+            hypotheses = hypotheses.select(~np.isin(column, occupied))
+        reports, slots = self._associator.associate(hypotheses, batch.sensor, n_sensors)
+        target[reports] = slots
+
+    # -- records -------------------------------------------------------------------------
+
+    def _create_records(self, batch: ReportBatch, seeds: IntArray, slots: IntArray) -> None:
+        for i, slot in zip(seeds.tolist(), slots.tolist(), strict=True):
+            self._serial += 1
+            report = batch.reports[i]
+            record = TrackRecord(
+                serial=self._serial, slot=slot, first_seen=report.observed_at, t=float(batch.t[i])
+            )
+            self._store.records[slot] = record
+            self._records[record.track_id] = record
+
+    def _record_reports(
+        self, batch: ReportBatch, keys: list[SensorTrackKey | None], target: IntArray
+    ) -> list[TrackRecord]:
+        touched: dict[int, TrackRecord] = {}
+        for i, (report, t, slot) in enumerate(
+            zip(batch.reports, batch.t.tolist(), target.tolist(), strict=True)
+        ):
+            record = self._store.record(slot)
+            record.attributes.add(report, t, self._batches)
+            if t > record.last_t:
+                record.last_t, record.updated_at = t, report.observed_at
+            if t < record.first_t:
+                record.first_t, record.first_seen = t, report.observed_at
+            key = keys[i]
+            if key is not None:
+                self._links[key] = record
+                record.links[key] = max(t, record.links.get(key, t))
+            touched[record.serial] = record
+        for record in touched.values():
+            enough = record.attributes.report_count >= self._confirm_after
+            record.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+        return [touched[serial] for serial in sorted(touched)]
+
+    def _merge(
+        self, touched: list[TrackRecord], at_t: float
+    ) -> tuple[list[TrackRecord], list[TrackRecord]]:
+        """Apply the merger's verdicts; return (tracks changed, tracks absorbed)."""
+        slots = np.array([record.slot for record in touched], np.intp)
+        merges = self._merger.merges(
+            self._store, slots, at_t, apart=lambda a, b: self._seen_apart(a, b, at_t)
+        )
+        if not merges:
+            return touched, []
+        changed = {record.serial: record for record in touched}
+        absorbed = []
+        for merge in merges:
+            keep, drop = self._combine(merge)
+            changed[keep.serial] = keep
+            changed.pop(drop.serial, None)
+            absorbed.append(drop)
+        return [changed[serial] for serial in sorted(changed)], absorbed
+
+    def _seen_apart(self, a: TrackRecord, b: TrackRecord, now: float) -> bool:
+        """Does some sensor see these as two objects? Either it reported both in its latest
+        batch, or it currently holds a live sensor track on each."""
+        if a.attributes.seen_apart(b.attributes):
+            return True
+        recent = now - self._deleter.coast_after_s
+        held = {key[:2] for key, t in a.links.items() if t >= recent and self._links.get(key) is a}
+        return any(
+            t >= recent and self._links.get(key) is b and key[:2] in held
+            for key, t in b.links.items()
+        )
+
+    def _combine(self, merge: Merge) -> tuple[TrackRecord, TrackRecord]:
+        store = self._store
+        keep, drop = store.record(merge.keep), store.record(merge.drop)
+        both = np.array([merge.keep, merge.drop], np.intp)
+        t = float(store.t[both].max())
+        xh, ph, xv, pv = self._predictor.extrapolate(store, both, t)
+        h = int(np.trace(ph[1, :2, :2]) < np.trace(ph[0, :2, :2]))
+        v = int(pv[1, 0, 0] < pv[0, 0, 0])
+        store.xh[merge.keep], store.ph[merge.keep] = xh[h], ph[h]
+        store.xv[merge.keep], store.pv[merge.keep] = xv[v], pv[v]
+        store.t[merge.keep] = t
+        keep.attributes.absorb(drop.attributes)
+        if drop.last_t > keep.last_t:
+            keep.last_t, keep.updated_at = drop.last_t, drop.updated_at
+        if drop.first_t < keep.first_t:
+            keep.first_t, keep.first_seen = drop.first_t, drop.first_seen
+        for key, key_t in drop.links.items():
+            if self._links.get(key) is drop:
+                self._links[key] = keep
+                keep.links[key] = max(key_t, keep.links.get(key, key_t))
+        enough = keep.attributes.report_count >= self._confirm_after
+        keep.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+        self._remove(drop)
+        return keep, drop
+
+    def _evict(self) -> list[TrackRecord]:
+        live = self._store.live()
+        if len(live) <= self._deleter.max_tracks:
+            return []
+        serial = np.array([self._store.record(int(s)).serial for s in live], np.intp)
+        victims = [
+            self._store.record(int(s))
+            for s in live[self._deleter.overflow(self._store.t[live], serial)]
+        ]
+        for record in victims:
+            self._remove(record)
+        return victims
+
+    def _remove(self, record: TrackRecord) -> None:
+        self._store.release(record.slot)
+        for key in record.links:
+            if self._links.get(key) is record:
+                del self._links[key]
+        del self._records[record.track_id]
+
+    # -- output --------------------------------------------------------------------------
+
+    def _freeze(self, records: list[TrackRecord], *, at: datetime | None) -> None:
+        """Make each record's Track snapshot from its filter (extrapolated to `at` if given)."""
+        if not records:
+            return
+        store = self._store
+        slots = np.array([r.slot for r in records], np.intp)
+        if at is None:
+            xh, ph, xv = store.xh[slots], store.ph[slots], store.xv[slots]
+        else:
+            xh, ph, xv, _ = self._predictor.extrapolate(store, slots, seconds(at))
+        lon, lat, axes = to_geodetic(self._plane, xh[:, 0], xh[:, 1])
+        east, north = axes.plane_to_enu(xh[:, 2], xh[:, 3])
+        sigma = np.sqrt(0.5 * (ph[:, 0, 0] + ph[:, 1, 1])) / axes.scale
+        alt = np.nan_to_num(xv[:, 0])
+        rows = zip(
+            records,
+            lon.tolist(),
+            lat.tolist(),
+            alt.tolist(),
+            east.tolist(),
+            north.tolist(),
+            xv[:, 1].tolist(),
+            sigma.tolist(),
+            strict=True,
+        )
+        for record, lo, la, al, ve, vn, vu, sg in rows:
+            attributes = record.attributes
+            kind = attributes.kind()
+            store.kind[record.slot] = KIND_CODE[kind]
+            record.snapshot = Track(
+                track_id=record.track_id,
+                state=record.state,
+                updated_at=record.updated_at if at is None else at,
+                first_seen=record.first_seen,
+                position=Position(lat=la, lon=lo, alt_m=al),
+                velocity=Velocity(east=ve, north=vn, up=vu),
+                sigma_m=sg,
+                kind=kind,
+                identity=attributes.identity(),
+                confidence=attributes.confidence(),
+                contributors=attributes.frozen_contributors(),
+                report_count=attributes.report_count,
+            )
+
+    @staticmethod
+    def _snapshot(record: TrackRecord) -> Track:
+        if record.snapshot is None:
+            raise RuntimeError(f"track {record.track_id} has no snapshot")
+        return record.snapshot
+
+    @staticmethod
+    def _checked(track: Track | None) -> Track:
+        if track is None:
+            raise RuntimeError("missing track snapshot")
+        return track

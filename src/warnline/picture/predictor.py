@@ -1,0 +1,97 @@
+"""Predictor: where a track will be (or was) at another time, under constant velocity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from warnline.picture.models import (
+    Q_HORIZONTAL,
+    Q_VERTICAL,
+    FloatArray,
+    IntArray,
+    process_noise,
+    transition,
+)
+from warnline.picture.store import TrackStore
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GatingView:
+    """The horizontal state of some tracks, flattened to 1-D arrays for pairwise gating.
+
+    Index i here is `slots[i]` in the store; copying a few columns once per batch is far
+    cheaper than gathering whole covariance matrices once per candidate pair.
+    """
+
+    slots: IntArray
+    x: FloatArray
+    y: FloatArray
+    vx: FloatArray
+    vy: FloatArray
+    pxx: FloatArray
+    pyy: FloatArray
+    pxvx: FloatArray
+    pyvy: FloatArray
+    pvxvx: FloatArray
+    pvyvy: FloatArray
+    q: FloatArray
+    t: FloatArray
+    kind: IntArray
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def position(self, i: IntArray, dt: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return self.x[i] + self.vx[i] * dt, self.y[i] + self.vy[i] * dt
+
+    def variance(self, i: IntArray, dt: FloatArray) -> FloatArray:
+        """Per-axis position variance (mean of x and y) after moving by `dt` seconds.
+
+        Back-prediction (dt < 0) grows the variance as forward prediction does, which is
+        what gating a delayed report needs. The function is convex in dt, so over an
+        interval of times it is largest at one of the ends.
+        """
+        var_x = self.pxx[i] + 2.0 * dt * self.pxvx[i] + dt * dt * self.pvxvx[i]
+        var_y = self.pyy[i] + 2.0 * dt * self.pyvy[i] + dt * dt * self.pvyvy[i]
+        return np.asarray(0.5 * (var_x + var_y) + self.q[i] * np.abs(dt) ** 3 / 3.0)
+
+
+class Predictor:
+    """Constant-velocity prediction of stored tracks."""
+
+    def view(self, store: TrackStore, slots: IntArray) -> GatingView:
+        xh = store.xh[slots]
+        ph = store.ph[slots]
+        kind = store.kind[slots]
+        return GatingView(
+            slots=slots,
+            x=xh[:, 0],
+            y=xh[:, 1],
+            vx=xh[:, 2],
+            vy=xh[:, 3],
+            pxx=ph[:, 0, 0],
+            pyy=ph[:, 1, 1],
+            pxvx=ph[:, 0, 2],
+            pyvy=ph[:, 1, 3],
+            pvxvx=ph[:, 2, 2],
+            pvyvy=ph[:, 3, 3],
+            q=Q_HORIZONTAL[kind],
+            t=store.t[slots],
+            kind=kind,
+        )
+
+    def extrapolate(
+        self, store: TrackStore, slots: IntArray, to_t: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Full state and covariance of `slots` at time `to_t` (for coasting tracks)."""
+        dt = to_t - store.t[slots]
+        kind = store.kind[slots]
+        fh = transition(dt, 2)
+        fv = transition(dt, 1)
+        xh = np.einsum("nij,nj->ni", fh, store.xh[slots])
+        xv = np.einsum("nij,nj->ni", fv, store.xv[slots])
+        ph = fh @ store.ph[slots] @ fh.transpose(0, 2, 1) + process_noise(dt, Q_HORIZONTAL[kind], 2)
+        pv = fv @ store.pv[slots] @ fv.transpose(0, 2, 1) + process_noise(dt, Q_VERTICAL[kind], 1)
+        return xh, ph, xv, pv
