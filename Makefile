@@ -4,9 +4,34 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup clean
+# Debian packages the console's browser tests need: Playwright drives this chromium by path.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core
+APT_GET ?= apt-get
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint bench setup clean system-packages
+
+# Installs the missing system packages when run as root; otherwise says what to install and
+# fails. Quiet when everything is there; runs on every set-up (order-only, so it does not
+# force the Python packages to be reinstalled).
+system-packages:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  command -v "$$p" >/dev/null 2>&1 || \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || \
+	  missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v $(firstword $(APT_GET)) >/dev/null 2>&1; then \
+	  echo "Missing system packages:$$missing" >&2; \
+	  echo "Install them as root, then run make again:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends$$missing" >&2; \
+	  exit 1; \
+	fi; \
+	echo "Installing system packages:$$missing"; \
+	$(APT_GET) update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$missing
+
+$(STAMP): pyproject.toml | system-packages
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

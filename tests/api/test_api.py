@@ -4,93 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 
 import httpx
-import pytest
-import uvicorn
 import websockets
 from lxml import etree
-
-from tests.factories import T0, signed, wire_report
-from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts, Role, User
-from warnline.api.app import create_app
-from warnline.domain import ManualClock
-from warnline.journal import SQLiteJournal
-from warnline.node import Node, NodeSettings
-
-PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Live:
-    base: str
-    node: Node
-    clock: ManualClock
-    journal: SQLiteJournal
-
-    async def token(self, client: httpx.AsyncClient, user: str) -> dict[str, str]:
-        r = await client.post(f"{self.base}/api/v1/session", json={"username": user, "password": PASSWORD})
-        r.raise_for_status()
-        return {"authorization": f"Bearer {r.json()['token']}"}
-
-
-@pytest.fixture
-async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
-    pw = Accounts.hash_password(PASSWORD)
-    users = [
-        User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash=pw),
-        User(username="isr-watch", partner="ISR", role=Role.WATCH, password_hash=pw),
-        User(username="usa-watch", partner="USA", role=Role.CELL, password_hash=pw),
-    ]
-    clock = ManualClock(T0)
-    journal = SQLiteJournal(tmp_path / "journal.db")
-    node = Node(agreement=agreement, journal=journal, clock=clock, accounts=Accounts(users), settings=NodeSettings(speed=10, picture_push_s=0.2))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(node, manage_node=False), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    await node.start()
-    task = asyncio.create_task(server.serve())
-    for _ in range(100):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield Live(base=f"http://127.0.0.1:{port}", node=node, clock=clock, journal=journal)
-    server.should_exit = True
-    await task
-    await node.stop()
-    journal.close()
-
-
-async def drive_drone(live: Live, client: httpx.AsyncClient, seconds: int = 30) -> None:
-    """A drone flying west towards Amman, reported by JOR every 2 s; time advances."""
-    for i in range(0, seconds, 2):
-        t = T0 + timedelta(seconds=i)
-        live.clock.set(t + timedelta(seconds=1))
-        lon = 36.6 - (50.0 * i) / (111_320.0 * 0.848)
-        body, headers = signed([wire_report(f"d{i}", t=t, position={"lat": 31.95, "lon": lon, "alt_m": 150.0})])
-        r = await client.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
-        assert r.status_code == 202, r.text
-        await asyncio.sleep(0.06)  # let a tick at this time land
-
-
-async def wait_for(pred, what: str, timeout_s: float = 10.0):  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout_s / 0.05)):
-        got = await pred()
-        if got:
-            return got
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.api.conftest import Live, drive_drone, wait_for
+from tests.factories import signed, wire_report
 
 
 async def test_report_accepted_once_journaled(live: Live) -> None:
@@ -98,7 +17,10 @@ async def test_report_accepted_once_journaled(live: Live) -> None:
         body, headers = signed([wire_report("a1"), wire_report("a2")])
         r = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
         assert r.status_code == 202 and r.json() == {"accepted": 2, "reports": ["JOR/a1", "JOR/a2"]}
-        assert live.journal.contains(["report:JOR:a1", "report:JOR:a2"]) == {"report:JOR:a1", "report:JOR:a2"}
+        assert live.journal.contains(["report:JOR:a1", "report:JOR:a2"]) == {
+            "report:JOR:a1",
+            "report:JOR:a2",
+        }
         again = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
         assert again.status_code == 202
         assert sum(1 for e in live.journal.read() if e.event.kind == "report.received") == 2
@@ -110,25 +32,35 @@ async def test_bad_input_gets_problem_details(live: Live) -> None:
         r = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
         p = r.json()
-        assert p["field"] == "reports.0.accuracy_m" and p["status"] == 422 and p["type"].endswith("/schema")
+        assert (
+            p["field"] == "reports.0.accuracy_m"
+            and p["status"] == 422
+            and p["type"].endswith("/schema")
+        )
         headers["X-Warnline-Partner"] = "ISR"
         r = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
         assert r.status_code == 401 and r.json()["field"] == "x-warnline-signature"
         r = await c.get(f"{live.base}/api/v1/tracks")
         assert r.status_code == 401 and r.json()["title"] == "Not signed in"
-        r = await c.post(f"{live.base}/api/v1/session", json={"username": "jor-watch", "password": "nope"})
+        r = await c.post(
+            f"{live.base}/api/v1/session", json={"username": "jor-watch", "password": "nope"}
+        )
         assert r.status_code == 401
         r = await c.post(f"{live.base}/api/v1/session", json={"username": "jor-watch"})
         assert r.status_code == 422 and r.json()["field"] == "body.password"
     assert not any(e.event.kind == "report.received" for e in live.journal.read())
 
 
-async def test_alert_reaches_partner_console_and_is_acknowledged(live: Live, cap_schema: etree.XMLSchema) -> None:
+async def test_alert_reaches_partner_console_and_is_acknowledged(
+    live: Live, cap_schema: etree.XMLSchema
+) -> None:
     async with httpx.AsyncClient() as c:
         jor = await live.token(c, "jor-watch")
         isr = await live.token(c, "isr-watch")
         usa = await live.token(c, "usa-watch")
-        ws = await websockets.connect(live.base.replace("http", "ws") + f"/api/v1/stream?token={jor['authorization'][7:]}")
+        ws = await websockets.connect(
+            live.base.replace("http", "ws") + f"/api/v1/stream?token={jor['authorization'][7:]}"
+        )
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello" and hello["partner"] == "JOR" and hello["exercise"] is True
         await drive_drone(live, c)
@@ -140,18 +72,43 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(live: Live, cap
                     return msg["alert"]
 
         alert = await asyncio.wait_for(amman_alert(), 15)
-        assert alert["status"] == "Exercise" and alert["partner"] == "JOR" and alert["time_to_arrival_s"] > 0
-        await ws.send(json.dumps({"type": "received", "alert_id": alert["alert_id"], "version": alert["version"], "count": 1}))
-        await ws.send(json.dumps({"type": "ack", "alert_id": alert["alert_id"], "version": alert["version"]}))
+        assert (
+            alert["status"] == "Exercise"
+            and alert["partner"] == "JOR"
+            and alert["time_to_arrival_s"] > 0
+        )
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "received",
+                    "alert_id": alert["alert_id"],
+                    "version": alert["version"],
+                    "count": 1,
+                }
+            )
+        )
+        await ws.send(
+            json.dumps({"type": "ack", "alert_id": alert["alert_id"], "version": alert["version"]})
+        )
 
         async def acked():  # type: ignore[no-untyped-def]
             r = await c.get(f"{live.base}/api/v1/alerts", headers=jor)
-            return [a for a in r.json() if a["alert_id"] == alert["alert_id"] and a["acknowledged_by"] == ["jor-watch"]]
+            return [
+                a
+                for a in r.json()
+                if a["alert_id"] == alert["alert_id"] and a["acknowledged_by"] == ["jor-watch"]
+            ]
 
         await wait_for(acked, "acknowledgement")
         # Released only to the partner concerned and the cell.
-        assert all(a["partner"] == "ISR" for a in (await c.get(f"{live.base}/api/v1/alerts", headers=isr)).json())
-        assert any(a["alert_id"] == alert["alert_id"] for a in (await c.get(f"{live.base}/api/v1/alerts", headers=usa)).json())
+        assert all(
+            a["partner"] == "ISR"
+            for a in (await c.get(f"{live.base}/api/v1/alerts", headers=isr)).json()
+        )
+        assert any(
+            a["alert_id"] == alert["alert_id"]
+            for a in (await c.get(f"{live.base}/api/v1/alerts", headers=usa)).json()
+        )
         r = await c.post(f"{live.base}/api/v1/alerts/{alert['alert_id']}/ack", headers=isr, json={})
         assert r.status_code == 403
         r = await c.post(f"{live.base}/api/v1/alerts/A-nope/ack", headers=jor, json={})
@@ -160,10 +117,14 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(live: Live, cap
         r = await c.get(f"{live.base}/api/v1/alerts/{alert['alert_id']}/cap", headers=jor)
         assert r.status_code == 200
         cap_schema.assertValid(etree.fromstring(r.content))
-        assert (await c.get(f"{live.base}/api/v1/alerts/{alert['alert_id']}/cap", headers=isr)).status_code == 404
+        assert (
+            await c.get(f"{live.base}/api/v1/alerts/{alert['alert_id']}/cap", headers=isr)
+        ).status_code == 404
         feed = await c.get(f"{live.base}/api/v1/feeds/JOR/cap.atom", headers=jor)
         assert feed.status_code == 200 and alert["alert_id"].encode() in feed.content
-        assert (await c.get(f"{live.base}/api/v1/feeds/JOR/cap.atom", headers=isr)).status_code == 403
+        assert (
+            await c.get(f"{live.base}/api/v1/feeds/JOR/cap.atom", headers=isr)
+        ).status_code == 403
         # The picture and incidents as released; the lead assignment.
         tracks = (await c.get(f"{live.base}/api/v1/tracks", headers=jor)).json()["tracks"]
         assert tracks and tracks[0]["sources"] == ["JOR"]
@@ -178,8 +139,13 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(live: Live, cap
         assert assignment["lead"] == "JOR" and assignment["rule"] == "sovereignty"
         await ws.close()
     entries = live.journal.read()
-    assert any(e.event.kind == "ack.received" and e.event.payload["user"] == "jor-watch" for e in entries)
-    assert any(e.event.kind == "delivery.result" and e.event.payload["recipient"] == "jor-watch" for e in entries)
+    assert any(
+        e.event.kind == "ack.received" and e.event.payload["user"] == "jor-watch" for e in entries
+    )
+    assert any(
+        e.event.kind == "delivery.result" and e.event.payload["recipient"] == "jor-watch"
+        for e in entries
+    )
 
 
 async def test_ops_endpoints(live: Live) -> None:

@@ -132,7 +132,7 @@ function drawMap() {
   for (const f of state.areas.features) {
     const g = f.geometry; const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
     const cls = f.properties.kind === "territory" ? "area" : "area defended";
-    for (const p of polys) html += `<path class="${cls}" d="${ringPath(p[0])}"><title>${f.properties.name}</title></path>`;
+    for (const p of polys) if (p.length) html += `<path class="${cls}" d="${ringPath(p[0])}"><title>${f.properties.name}</title></path>`;  // an empty area (no territory) draws nothing
   }
   for (const t of state.tracks) {
     if (t.corridor && t.corridor.length) html += `<path class="corridor" d="${ringPath(t.corridor)}"/>`;

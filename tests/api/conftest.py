@@ -1,0 +1,108 @@
+"""A real node served by uvicorn on 127.0.0.1, shared by the API and the console tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from tests.factories import T0, signed, wire_report
+
+from warnline.agreement.model import Agreement
+from warnline.api.accounts import Accounts, Role, User
+from warnline.api.app import create_app
+from warnline.domain import ManualClock
+from warnline.journal import SQLiteJournal
+from warnline.node import Node, NodeSettings
+
+PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    base: str
+    node: Node
+    clock: ManualClock
+    journal: SQLiteJournal
+
+    async def token(self, client: httpx.AsyncClient, user: str) -> dict[str, str]:
+        r = await client.post(
+            f"{self.base}/api/v1/session", json={"username": user, "password": PASSWORD}
+        )
+        r.raise_for_status()
+        return {"authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture
+async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
+    pw = Accounts.hash_password(PASSWORD)
+    users = [
+        User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash=pw),
+        User(username="isr-watch", partner="ISR", role=Role.WATCH, password_hash=pw),
+        User(username="usa-watch", partner="USA", role=Role.CELL, password_hash=pw),
+    ]
+    clock = ManualClock(T0)
+    journal = SQLiteJournal(tmp_path / "journal.db")
+    node = Node(
+        agreement=agreement,
+        journal=journal,
+        clock=clock,
+        accounts=Accounts(users),
+        settings=NodeSettings(speed=10, picture_push_s=0.2),
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node, manage_node=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    await node.start()
+    task = asyncio.create_task(server.serve())
+    for _ in range(100):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield Live(base=f"http://127.0.0.1:{port}", node=node, clock=clock, journal=journal)
+    server.should_exit = True
+    await task
+    await node.stop()
+    journal.close()
+
+
+async def drive_drone(live: Live, client: httpx.AsyncClient, seconds: int = 30) -> None:
+    """A drone flying west towards Amman, reported by JOR every 2 s; time advances."""
+    for i in range(0, seconds, 2):
+        t = T0 + timedelta(seconds=i)
+        live.clock.set(t + timedelta(seconds=1))
+        lon = 36.6 - (50.0 * i) / (111_320.0 * 0.848)
+        body, headers = signed(
+            [wire_report(f"d{i}", t=t, position={"lat": 31.95, "lon": lon, "alt_m": 150.0})]
+        )
+        r = await client.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
+        assert r.status_code == 202, r.text
+        await asyncio.sleep(0.06)  # let a tick at this time land
+
+
+async def wait_for(pred, what: str, timeout_s: float = 10.0):  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout_s / 0.05)):
+        got = await pred()
+        if got:
+            return got
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
