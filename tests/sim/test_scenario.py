@@ -1,0 +1,59 @@
+"""The exercise generator: seeded, plausible, and seen by sensors the way radars see."""
+
+from __future__ import annotations
+
+import math
+
+from tests.factories import T0
+from warnline.agreement.model import Agreement
+from warnline.domain import Identity, ThreatKind
+from warnline.sim.feed import SensorFeed
+from warnline.sim.scenario import LAUNCH_AREAS, build_scenario
+
+
+def test_same_seed_same_scenario_and_reports(agreement: Agreement) -> None:
+    a = build_scenario(agreement, start=T0, duration_s=300, seed=5)
+    b = build_scenario(agreement, start=T0, duration_s=300, seed=5)
+    assert a == b
+    ra = [o.report for o in SensorFeed(a, seed=5).until(120)]
+    rb = [o.report for o in SensorFeed(b, seed=5).until(120)]
+    assert ra == rb and len(ra) > 100
+    assert build_scenario(agreement, start=T0, duration_s=300, seed=6) != a
+
+
+def test_mixed_raid_arrives_within_the_exercise(agreement: Agreement) -> None:
+    s = build_scenario(agreement, start=T0, duration_s=600, seed=7)
+    kinds = {t.kind for t in s.threats if t.identity is Identity.HOSTILE}
+    assert kinds == {ThreatKind.BALLISTIC_MISSILE, ThreatKind.CRUISE_MISSILE, ThreatKind.DRONE}
+    assert any(t.identity is Identity.FRIEND for t in s.threats)
+    for t in s.threats:
+        assert t.arrival_s <= 600
+        st = t.state(t.arrival_s - 1)
+        assert st is not None
+        speed = math.hypot(st[3], st[4])
+        assert speed < 3000, (t.threat_id, speed)
+    hostile = [t for t in s.threats if t.identity is Identity.HOSTILE]
+    assert all(t.origin != t.aim for t in hostile)
+    assert len(LAUNCH_AREAS) >= 3
+
+
+def test_sensors_see_low_fliers_only_near_the_horizon(agreement: Agreement) -> None:
+    s = build_scenario(agreement, start=T0, duration_s=300, seed=7)
+    radar = s.sensors[0]
+    assert radar.sees(radar.lat + 0.3, radar.lon, 100.0)  # ~33 km, low: within the horizon
+    assert not radar.sees(radar.lat + 2.0, radar.lon, 100.0)  # ~220 km, low: below the horizon
+    assert radar.sees(radar.lat + 2.0, radar.lon, 100_000.0)  # high: a ballistic missile is seen
+
+
+def test_reports_carry_each_sensors_noise_delay_and_identity_progression(agreement: Agreement) -> None:
+    s = build_scenario(agreement, start=T0, duration_s=300, seed=7)
+    obs = SensorFeed(s, seed=7).until(200)
+    by_track: dict[str, list] = {}  # type: ignore[type-arg]
+    for o in obs:
+        assert o.deliver_s * 1 >= (o.report.observed_at - T0).total_seconds()
+        by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
+    hostile_seen = [rs for rs in by_track.values() if any(r.identity is Identity.HOSTILE for r in rs)]
+    assert hostile_seen
+    for rs in hostile_seen:
+        assert rs[0].identity is Identity.SUSPECT  # first sight is not yet classified hostile
+    assert {r.partner for o in obs for r in [o.report]} >= {"JOR", "SAU"}
