@@ -80,7 +80,9 @@ def signed(payload: Any, partner: str = "JOR") -> tuple[bytes, dict[str, str]]:
     return body, headers | {"content-type": "application/json"}
 
 
-def drone_path(start: datetime, n: int, *, partner: str = "JOR", every_s: float = 2.0, prefix: str = "d") -> list[Report]:
+def drone_path(
+    start: datetime, n: int, *, partner: str = "JOR", every_s: float = 2.0, prefix: str = "d"
+) -> list[Report]:
     """A drone flying west at 50 m/s from 60 km east of Amman, reported every `every_s`."""
     out = []
     for i in range(n):

@@ -9,18 +9,18 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.factories import signed, wire_report
+from tests.test_pipeline import make_pipeline
+
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.journal import SQLiteJournal
 from warnline.pipeline import Pipeline
-from tests.test_pipeline import make_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,9 @@ class Raid:
             lon = 36.65 - (50.0 * dt) / (111_320.0 * 0.848)
             out.append(
                 wire_report(
-                    f"r{self.n}", t=now, sensor_track=f"st{k}",
+                    f"r{self.n}",
+                    t=now,
+                    sensor_track=f"st{k}",
                     position={"lat": 31.95 + 0.02 * k, "lon": lon, "alt_m": 150.0},
                 )
             )
@@ -87,7 +89,9 @@ class Raid:
             self.acked.update(r.json()["reports"])
 
 
-def test_kill_9_loses_nothing_and_raises_no_alert_twice(agreement: Agreement, tmp_path: Path) -> None:
+def test_kill_9_loses_nothing_and_raises_no_alert_twice(
+    agreement: Agreement, tmp_path: Path
+) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cfg = tmp_path / "node.toml"
@@ -126,7 +130,11 @@ def test_kill_9_loses_nothing_and_raises_no_alert_twice(agreement: Agreement, tm
     journal = SQLiteJournal(tmp_path / "data" / "journal.db")
     try:
         entries = journal.read()
-        stored_reports = {f"{e.event.payload['report']['partner']}/{e.event.payload['report']['report_id']}" for e in entries if e.event.kind == "report.received"}
+        stored_reports = {
+            f"{e.event.payload['report']['partner']}/{e.event.payload['report']['report_id']}"
+            for e in entries
+            if e.event.kind == "report.received"
+        }
         assert raid.acked - stored_reports == set(), "an acknowledged report was lost"
         alerts = [e.event.payload for e in entries if e.event.kind == "alert.issued"]
         raised = [(a["area_id"]) for a in alerts if a["msg_type"] == "Alert"]
@@ -134,7 +142,11 @@ def test_kill_9_loses_nothing_and_raises_no_alert_twice(agreement: Agreement, tm
         assert len(raised) == len(set(raised)), f"an area was alerted twice: {sorted(raised)}"
         # A clean replay of the inputs gives exactly the decisions the node stored.
         position = journal.position(Pipeline.FOLLOWER)
-        stored = {e.event.event_id: e.event.payload for e in entries if e.event.kind in ("alert.issued", "incident.updated", "assignment.made")}
+        stored = {
+            e.event.event_id: e.event.payload
+            for e in entries
+            if e.event.kind in ("alert.issued", "incident.updated", "assignment.made")
+        }
         replayed = {}
         pipeline = make_pipeline(agreement)
         for e in entries:

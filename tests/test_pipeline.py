@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tests.factories import T0, drone_path
+
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.assess import Assessor
@@ -96,7 +97,10 @@ def test_track_loss_cancels_alerts(agreement: Agreement) -> None:
 
 def test_replay_and_chunking_give_identical_decisions(agreement: Agreement) -> None:
     second = drone_path(T0, 30, prefix="k")
-    second = [replace(r, position=replace(r.position, lat=r.position.lat + 0.01), sensor_track="st2") for r in second]
+    second = [
+        replace(r, position=replace(r.position, lat=r.position.lat + 0.01), sensor_track="st2")
+        for r in second
+    ]
     events = inputs(two_partner_raid() + second, 62)  # submissions of two reports each
     whole = run(agreement, events)
     for chunk in (1, 7, 50):

@@ -13,12 +13,20 @@ from warnline.errors import AuditError, ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="warnline", description="Federated early-warning exchange for aerial threats.")
+    parser = argparse.ArgumentParser(
+        prog="warnline", description="Federated early-warning exchange for aerial threats."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the exercise on the embedded default and print a summary")
-    demo.add_argument("--duration", type=float, default=600.0, help="scenario seconds of raid (default 600)")
-    demo.add_argument("--speed", type=float, default=5.0, help="scenario seconds per wall second (default 5)")
+    demo = sub.add_parser(
+        "demo", help="run the exercise on the embedded default and print a summary"
+    )
+    demo.add_argument(
+        "--duration", type=float, default=600.0, help="scenario seconds of raid (default 600)"
+    )
+    demo.add_argument(
+        "--speed", type=float, default=5.0, help="scenario seconds per wall second (default 5)"
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-console", action="store_true", help="do not announce the web console")
     demo.add_argument("--export", type=Path, help="write summary.json, cap/, journal/, audit/ here")
@@ -76,7 +84,11 @@ def _demo(args: argparse.Namespace) -> int:
         scale=args.scale,
     )
     summary = asyncio.run(run_exercise(opts))
-    return 0 if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0 else 1
+    return (
+        0
+        if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0
+        else 1
+    )
 
 
 def _audit_verify(path: Path, keys: Path | None) -> int:
@@ -88,7 +100,10 @@ def _audit_verify(path: Path, keys: Path | None) -> int:
     except AuditError as exc:
         print(f"audit record NOT intact: {exc}", file=sys.stderr)
         return 1
-    print(f"audit record intact: {result.entries} entries, {result.checkpoints} signed checkpoints, head {result.head_hash}")
+    print(
+        f"audit record intact: {result.entries} entries, "
+        f"{result.checkpoints} signed checkpoints, head {result.head_hash}"
+    )
     return 0
 
 

@@ -63,7 +63,14 @@ def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
         name = f"{code.lower()}-watch"
         passwords[name] = secrets.token_urlsafe(12)
         role = Role.CELL if code == agreement.coordination_cell else Role.WATCH
-        users.append(User(username=name, partner=code, role=role, password_hash=Accounts.hash_password(passwords[name])))
+        users.append(
+            User(
+                username=name,
+                partner=code,
+                role=role,
+                password_hash=Accounts.hash_password(passwords[name]),
+            )
+        )
     return Accounts(users), passwords
 
 
@@ -86,14 +93,36 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         export.mkdir(parents=True, exist_ok=True)
     accounts, passwords = make_accounts(agreement)
     (workdir / "accounts.json").write_text(
-        json.dumps({"accounts": [{"username": u, "partner": accounts.partner_of(u), "password": p} for u, p in passwords.items()]}, indent=2)
+        json.dumps(
+            {
+                "accounts": [
+                    {"username": u, "partner": accounts.partner_of(u), "password": p}
+                    for u, p in passwords.items()
+                ]
+            },
+            indent=2,
+        )
     )
     start = datetime.now(UTC).replace(microsecond=0)
     clock = ScaledClock(start=start, speed=opts.speed)
     journal = SQLiteJournal(workdir / "journal" / "journal.db")
-    node = Node(agreement=agreement, journal=journal, clock=clock, accounts=accounts, settings=NodeSettings(speed=opts.speed))
+    node = Node(
+        agreement=agreement,
+        journal=journal,
+        clock=clock,
+        accounts=accounts,
+        settings=NodeSettings(speed=opts.speed),
+    )
     base = f"http://{opts.host}:{opts.port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(node, manage_node=False), host=opts.host, port=opts.port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node, manage_node=False),
+            host=opts.host,
+            port=opts.port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
     await node.start()
     serve = asyncio.create_task(server.serve())
     for _ in range(200):
@@ -102,19 +131,34 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         await asyncio.sleep(0.05)
     else:
         raise RuntimeError(f"the console could not listen on {base}")
-    print(f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, seed {opts.seed}", file=out)
+    print(
+        f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, seed {opts.seed}",
+        file=out,
+    )
     if opts.console:
         print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
     for user, pw in passwords.items():
         print(f"  {user:10s} {pw}", file=out)
     xlog = ExerciseLog()
-    scenario = build_scenario(agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale)
+    scenario = build_scenario(
+        agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
+    )
     systems = {
-        code: PartnerSystem(partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog)
+        code: PartnerSystem(
+            partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog
+        )
         for code in agreement.partners
     }
     officers = [
-        DutyOfficer(username=u, password=pw, base_url=base, clock=clock, p_ack=_p_ack(accounts.partner_of(u), agreement.coordination_cell, rng), rng=np.random.default_rng(opts.seed * 1000 + i), log_=xlog)
+        DutyOfficer(
+            username=u,
+            password=pw,
+            base_url=base,
+            clock=clock,
+            p_ack=_p_ack(accounts.partner_of(u), agreement.coordination_cell, rng),
+            rng=np.random.default_rng(opts.seed * 1000 + i),
+            log_=xlog,
+        )
         for i, (u, pw) in enumerate(sorted(passwords.items()))
     ]
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
@@ -137,11 +181,23 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     )
     summary["rejected_submissions"] = xlog.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
-    summary["scenario"] = {"threats": len(scenario.threats), "sensors": len(scenario.sensors), "duration_s": opts.duration_s, "speed": opts.speed, "seed": opts.seed}
+    summary["scenario"] = {
+        "threats": len(scenario.threats),
+        "sensors": len(scenario.sensors),
+        "duration_s": opts.duration_s,
+        "speed": opts.speed,
+        "seed": opts.seed,
+    }
     if export is not None:
         summary["cap_messages"] = _export_cap(journal, agreement, export / "cap")
-        rec = export_record(journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB"))
-        summary["audit"] = {"entries": rec.entries, "checkpoints": rec.checkpoints, "head_hash": rec.head_hash}
+        rec = export_record(
+            journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB")
+        )
+        summary["audit"] = {
+            "entries": rec.entries,
+            "checkpoints": rec.checkpoints,
+            "head_hash": rec.head_hash,
+        }
     journal.close()
     if export is not None:
         (export / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -155,7 +211,11 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
     """Let the last threats end, alerts clear and deliveries land (bounded)."""
     deadline = clock.now() + timedelta(seconds=drain_s)
     while clock.now() < deadline:
-        if not node.pipeline.alerting.active and not node.dispatcher.state.pending and not node.pipeline.picture.tracks():
+        if (
+            not node.pipeline.alerting.active
+            and not node.dispatcher.state.pending
+            and not node.pipeline.picture.tracks()
+        ):
             break
         await asyncio.sleep(clock.wall_seconds(1.0))
     await asyncio.sleep(clock.wall_seconds(2.0))
@@ -170,7 +230,12 @@ def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> 
             continue
         alert = from_json(Alert, entry.event.payload)
         prev = history.setdefault(alert.alert_id, [])
-        xml = encode_cap(alert, sender=CAP_SENDER, previous=list(prev), languages=agreement.partners[alert.partner].languages)
+        xml = encode_cap(
+            alert,
+            sender=CAP_SENDER,
+            previous=list(prev),
+            languages=agreement.partners[alert.partner].languages,
+        )
         (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(xml)
         prev.append(alert)
         n += 1
@@ -178,7 +243,20 @@ def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> 
 
 
 def _print_summary(summary: dict[str, Any], out: Any) -> None:
-    keys = ["reports", "tracks", "incidents", "alerts", "alert_messages", "deliveries", "acknowledgements", "assignments", "assignments_by_lead", "unassigned", "lost", "duplicates"]
+    keys = [
+        "reports",
+        "tracks",
+        "incidents",
+        "alerts",
+        "alert_messages",
+        "deliveries",
+        "acknowledgements",
+        "assignments",
+        "assignments_by_lead",
+        "unassigned",
+        "lost",
+        "duplicates",
+    ]
     print("\nExercise summary", file=out)
     for k in keys:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)

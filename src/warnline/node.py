@@ -140,7 +140,9 @@ class Node:
         self._wake.set()
         return seqs
 
-    async def _append(self, events: list[Event], follower: str | None = None, position: int = 0) -> list[int]:
+    async def _append(
+        self, events: list[Event], follower: str | None = None, position: int = 0
+    ) -> list[int]:
         if isinstance(self.journal, SQLiteJournal):
             fut = self.journal.submit(events, follower=follower, position=position)
             return await asyncio.wrap_future(fut)
@@ -154,7 +156,9 @@ class Node:
         await self.append(events)
         return [r.key for r in reports]
 
-    async def acknowledge(self, username: str, alert_id: str, version: int | None, channel: str) -> Acknowledgement:
+    async def acknowledge(
+        self, username: str, alert_id: str, version: int | None, channel: str
+    ) -> Acknowledgement:
         user_partner = self.accounts.partner_of(username)
         alert = self.dispatcher.latest.get(alert_id)
         if alert is None:
@@ -174,8 +178,12 @@ class Node:
 
     async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
         ev = receipt_event(
-            alert_id=alert_id, version=version, recipient=username, channel="console",
-            at=self.clock.now(), n=max(1, count),
+            alert_id=alert_id,
+            version=version,
+            recipient=username,
+            channel="console",
+            at=self.clock.now(),
+            n=max(1, count),
         )
         await self.append([ev])
 
@@ -245,7 +253,9 @@ class Node:
         while True:
             await asyncio.sleep(self.settings.picture_push_s)
             for user in self.console.online():
-                await self.console.send(user, {"type": "picture", **self.picture_for(self.accounts.partner_of(user))})
+                await self.console.send(
+                    user, {"type": "picture", **self.picture_for(self.accounts.partner_of(user))}
+                )
 
     # -- read model, as released -------------------------------------------------------
 
@@ -278,7 +288,11 @@ class Node:
         visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
         out = []
         for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
-            alerts = [vs[-1] for vs in self.pipeline.alerting.history.values() if vs[-1].incident_id == inc.incident_id]
+            alerts = [
+                vs[-1]
+                for vs in self.pipeline.alerting.history.values()
+                if vs[-1].incident_id == inc.incident_id
+            ]
             v = self.release.incident(viewer, inc, visible, alerts)
             if v is not None:
                 out.append(v)
@@ -301,7 +315,12 @@ class Node:
                     {
                         "type": "Feature",
                         "id": a.area_id,
-                        "properties": {"area_id": a.area_id, "partner": p.code, "name": a.name, "kind": a.kind.value},
+                        "properties": {
+                            "area_id": a.area_id,
+                            "partner": p.code,
+                            "name": a.name,
+                            "kind": a.kind.value,
+                        },
                         "geometry": mapping(a.geometry),
                     }
                 )

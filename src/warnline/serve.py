@@ -1,17 +1,17 @@
 """`warnline serve --config FILE`: one node from a small TOML config.
 
-    [node]
-    host = "127.0.0.1"
-    port = 8800
-    data = "var/warnline"          # journal lives in <data>/journal.db
-    agreement = "default"          # or a path to an agreement TOML
-    tick_s = 0.5
+[node]
+host = "127.0.0.1"
+port = 8800
+data = "var/warnline"          # journal lives in <data>/journal.db
+agreement = "default"          # or a path to an agreement TOML
+tick_s = 0.5
 
-    [[users]]
-    username = "jor-watch"
-    partner = "JOR"
-    role = "watch"
-    password_hash = "$argon2id$..."
+[[users]]
+username = "jor-watch"
+partner = "JOR"
+role = "watch"
+password_hash = "$argon2id$..."
 """
 
 from __future__ import annotations
@@ -58,7 +58,14 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
     users = []
     for i, u in enumerate(raw.get("users", [])):
         try:
-            users.append(User(username=u["username"], partner=u["partner"], role=Role(u["role"]), password_hash=u["password_hash"]))
+            users.append(
+                User(
+                    username=u["username"],
+                    partner=u["partner"],
+                    role=Role(u["role"]),
+                    password_hash=u["password_hash"],
+                )
+            )
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{path}: users[{i}]: missing or invalid {exc}") from None
     agreement = node.get("agreement", "default")
@@ -80,10 +87,20 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         if u.partner not in agreement.partners:
             raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
     journal = SQLiteJournal(cfg.data / "journal.db")
-    node = Node(agreement=agreement, journal=journal, clock=SystemClock(), accounts=Accounts(cfg.users), settings=NodeSettings(tick_s=cfg.tick_s))
+    node = Node(
+        agreement=agreement,
+        journal=journal,
+        clock=SystemClock(),
+        accounts=Accounts(cfg.users),
+        settings=NodeSettings(tick_s=cfg.tick_s),
+    )
     app = create_app(node)
     try:
-        asyncio.run(uvicorn.Server(uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning")).serve())
+        asyncio.run(
+            uvicorn.Server(
+                uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning")
+            ).serve()
+        )
     finally:
         journal.close()
     return 0

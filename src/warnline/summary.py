@@ -77,7 +77,9 @@ def summarize(
         "acknowledgements": dict(sorted(acks.items())),
         "assignments": len(assignments),
         "assignments_by_status": dict(Counter(a["status"] for a in assignments.values())),
-        "assignments_by_lead": dict(sorted(Counter(a["lead"] or cell for a in assignments.values()).items())),
+        "assignments_by_lead": dict(
+            sorted(Counter(a["lead"] or cell for a in assignments.values()).items())
+        ),
         "unassigned": len(unassigned),
         "lost": len(lost_reports) + len(lost_alerts),
         "lost_detail": {"reports": lost_reports[:20], "alerts": lost_alerts[:20]},

@@ -131,5 +131,9 @@ def test_raise_after_cancel_is_a_new_alert(agreement: Agreement) -> None:
     (again,) = alerting.evaluate(book, risk, T0 + timedelta(seconds=40))
     assert again.msg_type is MsgType.ALERT and again.version == 1
     assert again.alert_id == f"{first.alert_id}-2"
-    (update,) = alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [("JOR-amman", "JOR", 200)])}, T0 + timedelta(seconds=60))
+    (update,) = alerting.evaluate(
+        book,
+        {tr.track_id: make_assessment(tr, T0, [("JOR-amman", "JOR", 200)])},
+        T0 + timedelta(seconds=60),
+    )
     assert update.alert_id == again.alert_id and update.version == 2

@@ -25,20 +25,39 @@ USERS = {"jor-watch": "JOR", "jor-cmd": "JOR", "usa-watch": "USA"}
 
 def alert(version: int = 1, msg: MsgType = MsgType.ALERT) -> Alert:
     return Alert(
-        alert_id="A-I00001-JOR-amman", version=version, incident_id="I00001", area_id="JOR-amman",
-        area_name="Amman", partner="JOR", msg_type=msg, status=AlertStatus.EXERCISE, sent_at=T0,
-        severity=Severity.SEVERE, urgency=Urgency.IMMEDIATE, time_to_arrival_s=300.0,
-        expected_at=T0 + timedelta(seconds=300), kinds={ThreatKind.DRONE: 1}, headline="h", reason="r",
+        alert_id="A-I00001-JOR-amman",
+        version=version,
+        incident_id="I00001",
+        area_id="JOR-amman",
+        area_name="Amman",
+        partner="JOR",
+        msg_type=msg,
+        status=AlertStatus.EXERCISE,
+        sent_at=T0,
+        severity=Severity.SEVERE,
+        urgency=Urgency.IMMEDIATE,
+        time_to_arrival_s=300.0,
+        expected_at=T0 + timedelta(seconds=300),
+        kinds={ThreatKind.DRONE: 1},
+        headline="h",
+        reason="r",
     )
 
 
 def issued(a: Alert) -> Event:
-    return Event(event_id=f"alert:{a.alert_id}:v{a.version}", kind="alert.issued", at=a.sent_at, payload=to_json(a))
+    return Event(
+        event_id=f"alert:{a.alert_id}:v{a.version}",
+        kind="alert.issued",
+        at=a.sent_at,
+        payload=to_json(a),
+    )
 
 
 def make() -> tuple[Dispatcher, MemoryJournal]:
     d = Dispatcher(
-        recipients=lambda p: [u for u, q in USERS.items() if q == p] + (["usa-watch"] if p != "USA" else []),
+        recipients=lambda p: (
+            [u for u, q in USERS.items() if q == p] + (["usa-watch"] if p != "USA" else [])
+        ),
         partner_of=USERS.__getitem__,
         retry_s=10,
     )
@@ -66,7 +85,21 @@ def test_retry_until_receipt() -> None:
     feed(d, j, first)
     again = d.due(T0 + timedelta(seconds=10), lambda u: u == "jor-watch")
     assert [e.payload["attempt"] for e in again] == [2]
-    feed(d, j, again + [receipt_event(alert_id=alert().alert_id, version=1, recipient="jor-watch", channel="console", at=T0, n=1)])
+    feed(
+        d,
+        j,
+        [
+            *again,
+            receipt_event(
+                alert_id=alert().alert_id,
+                version=1,
+                recipient="jor-watch",
+                channel="console",
+                at=T0,
+                n=1,
+            ),
+        ],
+    )
     assert d.due(T0 + timedelta(seconds=60), lambda u: u == "jor-watch") == []
 
 
@@ -80,7 +113,14 @@ def test_unreachable_recipient_waits_without_losing_the_delivery() -> None:
 def test_ack_by_partner_stops_partner_recipients_not_the_cell() -> None:
     d, j = make()
     feed(d, j, [issued(alert())])
-    ack = Acknowledgement(alert_id=alert().alert_id, version=1, partner="JOR", user="jor-watch", channel="console", at=T0)
+    ack = Acknowledgement(
+        alert_id=alert().alert_id,
+        version=1,
+        partner="JOR",
+        user="jor-watch",
+        channel="console",
+        at=T0,
+    )
     feed(d, j, [ack_event(ack)])
     assert [e.payload["recipient"] for e in d.due(T0, lambda u: True)] == ["usa-watch"]
     assert d.acks_for(alert().alert_id) == [ack]
@@ -99,9 +139,24 @@ def test_state_rebuilt_from_journal_matches_live_state() -> None:
     d, j = make()
     feed(d, j, [issued(alert())])
     feed(d, j, d.due(T0, lambda u: True))
-    feed(d, j, [receipt_event(alert_id=alert().alert_id, version=1, recipient="usa-watch", channel="console", at=T0, n=1)])
+    feed(
+        d,
+        j,
+        [
+            receipt_event(
+                alert_id=alert().alert_id,
+                version=1,
+                recipient="usa-watch",
+                channel="console",
+                at=T0,
+                n=1,
+            )
+        ],
+    )
     rebuilt, _ = make()
     rebuilt.observe(j.read())
     assert rebuilt.state.pending.keys() == d.state.pending.keys()
     assert rebuilt.state.delivered == d.state.delivered
-    assert [p.attempts for p in rebuilt.state.pending.values()] == [p.attempts for p in d.state.pending.values()]
+    assert [p.attempts for p in rebuilt.state.pending.values()] == [
+        p.attempts for p in d.state.pending.values()
+    ]

@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-
 from tests.factories import T0, make_report, make_track
-from warnline.domain import Attribution, ManualClock, Position, Releasability, Report, ScaledClock, Track, Velocity
+
+from warnline.domain import (
+    Attribution,
+    ManualClock,
+    Position,
+    Releasability,
+    Report,
+    ScaledClock,
+    Track,
+    Velocity,
+)
 from warnline.domain.codec import from_json, to_json
 
 
@@ -31,7 +40,9 @@ def test_releasability_is_canonical() -> None:
 def test_report_and_track_round_trip_through_json() -> None:
     rep = make_report()
     assert from_json(Report, to_json(rep)) == rep
-    tr = make_track(contributors=(("JOR", Releasability()), ("SAU", Releasability(release_to=("USA",)))))
+    tr = make_track(
+        contributors=(("JOR", Releasability()), ("SAU", Releasability(release_to=("USA",))))
+    )
     assert from_json(Track, to_json(tr)) == tr
 
 

@@ -28,7 +28,11 @@ def intake(agreement: Agreement) -> Intake:
 
 
 def test_single_list_and_object_forms(intake: Intake) -> None:
-    for payload in (wire_report(), [wire_report(), wire_report("r2")], {"reports": [wire_report("r3")]}):
+    for payload in (
+        wire_report(),
+        [wire_report(), wire_report("r2")],
+        {"reports": [wire_report("r3")]},
+    ):
         body, headers = signed(payload)
         reports = intake.json_submission(body, headers)
         assert reports and all(r.partner == "JOR" for r in reports)
@@ -41,7 +45,9 @@ def test_partner_default_releasability_filled_in(intake: Intake, agreement: Agre
 
 
 def test_explicit_releasability_kept(intake: Intake) -> None:
-    body, headers = signed(wire_report(releasability={"release_to": ["USA", "ISR"], "attribution": "anonymous"}))
+    body, headers = signed(
+        wire_report(releasability={"release_to": ["USA", "ISR"], "attribution": "anonymous"})
+    )
     (r,) = intake.json_submission(body, headers)
     assert r.releasability is not None and r.releasability.release_to == ("ISR", "USA")
 
@@ -51,7 +57,10 @@ def test_explicit_releasability_kept(intake: Intake) -> None:
     [
         (lambda h: h.pop("X-Warnline-Signature"), "x-warnline-signature"),
         (lambda h: h.update({"X-Warnline-Partner": "ZZZ"}), "x-warnline-key-id"),
-        (lambda h: h.update({"X-Warnline-Signature": base64.b64encode(b"x" * 64).decode()}), "x-warnline-signature"),
+        (
+            lambda h: h.update({"X-Warnline-Signature": base64.b64encode(b"x" * 64).decode()}),
+            "x-warnline-signature",
+        ),
         (lambda h: h.update({"X-Warnline-Partner": "ISR"}), "x-warnline-signature"),
     ],
 )
@@ -66,7 +75,9 @@ def test_bad_signatures_refused(intake: Intake, mutate, field: str) -> None:  # 
 def test_body_changed_after_signing_refused(intake: Intake) -> None:
     body, headers = signed(wire_report())
     with pytest.raises(SignatureError):
-        intake.json_submission(body.replace(b"31.95", b"31.96"), {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(
+            body.replace(b"31.95", b"31.96"), {k.lower(): v for k, v in headers.items()}
+        )
 
 
 @pytest.mark.parametrize(
@@ -131,5 +142,9 @@ def test_events_are_idempotent_by_partner_and_report_id(intake: Intake) -> None:
     reports = intake.json_submission(body, headers)
     events = intake.events(reports, submission="s1")
     again = intake.events(reports, submission="s2")
-    assert [e.event_id for e in events] == [e.event_id for e in again] == ["report:JOR:same", "report:JOR:other"]
+    assert (
+        [e.event_id for e in events]
+        == [e.event_id for e in again]
+        == ["report:JOR:same", "report:JOR:other"]
+    )
     assert json.loads(json.dumps(events[0].payload))["report"]["report_id"] == "same"

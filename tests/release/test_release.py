@@ -18,14 +18,18 @@ CODES = ["USA", "ISR", "SAU", "QAT", "EGY", "ARE", "BHR", "JOR"]
 
 def test_cell_sees_every_contributor(agreement: Agreement) -> None:
     r = Release(agreement)
-    tr = make_track(contributors=(("BHR", Releasability(release_to=("USA",))), ("JOR", Releasability())))
+    tr = make_track(
+        contributors=(("BHR", Releasability(release_to=("USA",))), ("JOR", Releasability()))
+    )
     view = r.track("USA", tr)
     assert view is not None and view["sources"] == ["BHR", "JOR"] and view["fused"]
 
 
 def test_unreleased_contributor_hidden_and_fused_estimate_withheld(agreement: Agreement) -> None:
     r = Release(agreement)
-    tr = make_track(contributors=(("BHR", Releasability(release_to=("USA",))), ("JOR", Releasability())))
+    tr = make_track(
+        contributors=(("BHR", Releasability(release_to=("USA",))), ("JOR", Releasability()))
+    )
     view = r.track("ISR", tr)
     assert view is not None
     assert view["sources"] == ["JOR"] and not view["fused"] and view["velocity"] is None
@@ -35,7 +39,14 @@ def test_unreleased_contributor_hidden_and_fused_estimate_withheld(agreement: Ag
 
 def test_track_only_from_unreleased_sources_invisible(agreement: Agreement) -> None:
     r = Release(agreement)
-    tr = make_track(contributors=(("BHR", Releasability(release_to=("USA", "SAU")),),))
+    tr = make_track(
+        contributors=(
+            (
+                "BHR",
+                Releasability(release_to=("USA", "SAU")),
+            ),
+        )
+    )
     assert r.track("ISR", tr) is None
     assert r.track("SAU", tr) is not None
     assert r.track("BHR", tr) is not None  # a partner always sees its own
@@ -55,9 +66,20 @@ def test_anonymous_source_and_hidden_membership(agreement: Agreement) -> None:
 def test_assignment_explanation_only_for_cell_and_lead(agreement: Agreement) -> None:
     r = Release(agreement)
     hidden = next(c for c, p in agreement.partners.items() if not p.membership_visible)
-    a = Assignment(incident_id="I1", status=AssignmentStatus.LEAD, lead=hidden, rule="sovereignty", explanation=f"Doha ({hidden}) first", decided_at=make_track().updated_at)
+    a = Assignment(
+        incident_id="I1",
+        status=AssignmentStatus.LEAD,
+        lead=hidden,
+        rule="sovereignty",
+        explanation=f"Doha ({hidden}) first",
+        decided_at=make_track().updated_at,
+    )
     other = r.assignment("ISR", a)
-    assert other["lead"] == COALITION_PARTNER and hidden not in json.dumps(other) and "Doha" not in json.dumps(other)
+    assert (
+        other["lead"] == COALITION_PARTNER
+        and hidden not in json.dumps(other)
+        and "Doha" not in json.dumps(other)
+    )
     assert r.assignment(hidden, a)["explanation"] == a.explanation
 
 
@@ -70,14 +92,25 @@ policies = st.builds(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    contributors=st.lists(st.tuples(st.sampled_from(CODES), policies), min_size=1, max_size=5, unique_by=lambda c: c[0]),
+    contributors=st.lists(
+        st.tuples(st.sampled_from(CODES), policies),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda c: c[0],
+    ),
     viewer=st.sampled_from(CODES),
 )
-def test_no_viewer_learns_of_an_unreleased_or_hidden_source(agreement: Agreement, contributors: list, viewer: str) -> None:  # type: ignore[type-arg]
+def test_no_viewer_learns_of_an_unreleased_or_hidden_source(
+    agreement: Agreement, contributors: list, viewer: str
+) -> None:  # type: ignore[type-arg]
     r = Release(agreement)
     tr = make_track(contributors=tuple(contributors))
     view = r.track(viewer, tr)
-    released = [p for p, rel in contributors if viewer in (p, agreement.coordination_cell) or rel.releases_to(viewer)]
+    released = [
+        p
+        for p, rel in contributors
+        if viewer in (p, agreement.coordination_cell) or rel.releases_to(viewer)
+    ]
     if not released:
         assert view is None
         return
@@ -86,8 +119,12 @@ def test_no_viewer_learns_of_an_unreleased_or_hidden_source(agreement: Agreement
         named = p in view["sources"]
         if named:
             assert p in released
-            assert viewer in (p, agreement.coordination_cell) or (rel.attribution is Attribution.NAMED and agreement.partners[p].membership_visible)
+            assert viewer in (p, agreement.coordination_cell) or (
+                rel.attribution is Attribution.NAMED and agreement.partners[p].membership_visible
+            )
     if len(released) < len(contributors):
         assert not view["fused"] and view["velocity"] is None
-        released_positions = [to_json(c.last_position) for c in tr.contributors if c.partner in released]
+        released_positions = [
+            to_json(c.last_position) for c in tr.contributors if c.partner in released
+        ]
         assert view["position"] in released_positions

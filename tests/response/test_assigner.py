@@ -6,27 +6,61 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tests.factories import T0
+
 from warnline.agreement.model import Agreement
-from warnline.domain import Alert, AlertStatus, AssignmentStatus, Incident, MsgType, Severity, ThreatKind, Urgency
+from warnline.domain import (
+    Alert,
+    AlertStatus,
+    AssignmentStatus,
+    Incident,
+    MsgType,
+    Severity,
+    ThreatKind,
+    Urgency,
+)
 from warnline.response import LeadAssigner
 
 
 def incident(hostile: bool = True) -> Incident:
-    return Incident(incident_id="I00001", opened_at=T0, updated_at=T0, track_ids=("T000001",), confirmed_hostile=hostile)
+    return Incident(
+        incident_id="I00001",
+        opened_at=T0,
+        updated_at=T0,
+        track_ids=("T000001",),
+        confirmed_hostile=hostile,
+    )
 
 
 def alert(area_id: str, partner: str, tta: float, name: str = "Area") -> Alert:
     return Alert(
-        alert_id=f"A-I00001-{area_id}", version=1, incident_id="I00001", area_id=area_id, area_name=name,
-        partner=partner, msg_type=MsgType.ALERT, status=AlertStatus.EXERCISE, sent_at=T0,
-        severity=Severity.SEVERE, urgency=Urgency.IMMEDIATE, time_to_arrival_s=tta,
-        expected_at=T0 + timedelta(seconds=tta), kinds={ThreatKind.DRONE: 1}, headline="h", reason="r",
+        alert_id=f"A-I00001-{area_id}",
+        version=1,
+        incident_id="I00001",
+        area_id=area_id,
+        area_name=name,
+        partner=partner,
+        msg_type=MsgType.ALERT,
+        status=AlertStatus.EXERCISE,
+        sent_at=T0,
+        severity=Severity.SEVERE,
+        urgency=Urgency.IMMEDIATE,
+        time_to_arrival_s=tta,
+        expected_at=T0 + timedelta(seconds=tta),
+        kinds={ThreatKind.DRONE: 1},
+        headline="h",
+        reason="r",
     )
 
 
 def test_first_threatened_partner_leads_with_explanation(agreement: Agreement) -> None:
     a = LeadAssigner(agreement=agreement)
-    alerts = {x.alert_id: x for x in (alert("SAU-riyadh", "SAU", 600, "Riyadh"), alert("JOR-amman", "JOR", 300, "Amman"))}
+    alerts = {
+        x.alert_id: x
+        for x in (
+            alert("SAU-riyadh", "SAU", 600, "Riyadh"),
+            alert("JOR-amman", "JOR", 300, "Amman"),
+        )
+    }
     (decision,) = a.evaluate([incident()], alerts, T0)
     assert decision.status is AssignmentStatus.LEAD and decision.lead == "JOR"
     assert decision.rule == "sovereignty" and "Amman" in decision.explanation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from tests.factories import T0
+
 from warnline.agreement.model import Agreement
 from warnline.domain import Identity, ThreatKind
 from warnline.sim.feed import SensorFeed
@@ -45,14 +46,18 @@ def test_sensors_see_low_fliers_only_near_the_horizon(agreement: Agreement) -> N
     assert radar.sees(radar.lat + 2.0, radar.lon, 100_000.0)  # high: a ballistic missile is seen
 
 
-def test_reports_carry_each_sensors_noise_delay_and_identity_progression(agreement: Agreement) -> None:
+def test_reports_carry_each_sensors_noise_delay_and_identity_progression(
+    agreement: Agreement,
+) -> None:
     s = build_scenario(agreement, start=T0, duration_s=300, seed=7)
     obs = SensorFeed(s, seed=7).until(200)
     by_track: dict[str, list] = {}  # type: ignore[type-arg]
     for o in obs:
         assert o.deliver_s * 1 >= (o.report.observed_at - T0).total_seconds()
         by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
-    hostile_seen = [rs for rs in by_track.values() if any(r.identity is Identity.HOSTILE for r in rs)]
+    hostile_seen = [
+        rs for rs in by_track.values() if any(r.identity is Identity.HOSTILE for r in rs)
+    ]
     assert hostile_seen
     for rs in hostile_seen:
         assert rs[0].identity is Identity.SUSPECT  # first sight is not yet classified hostile

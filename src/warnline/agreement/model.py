@@ -7,8 +7,8 @@ Geometries are shapely objects in WGS84 lon/lat.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 
 from shapely.geometry.base import BaseGeometry
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 

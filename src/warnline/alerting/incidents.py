@@ -56,7 +56,9 @@ class IncidentBook:
     def _open(self, at: datetime) -> str:
         self._counter += 1
         inc_id = f"I{self._counter:05d}"
-        self.incidents[inc_id] = Incident(incident_id=inc_id, opened_at=at, updated_at=at, track_ids=())
+        self.incidents[inc_id] = Incident(
+            incident_id=inc_id, opened_at=at, updated_at=at, track_ids=()
+        )
         return inc_id
 
     def _nearest_open(self, track: Track) -> str | None:
@@ -81,14 +83,18 @@ class IncidentBook:
             track_ids=tuple(members),
             kinds=dict(sorted(Counter(t.kind for t in live).items())),
             confirmed_hostile=self.incidents[inc_id].confirmed_hostile
-            or any(t.identity is Identity.HOSTILE and t.state is not TrackState.TENTATIVE for t in live),
+            or any(
+                t.identity is Identity.HOSTILE and t.state is not TrackState.TENTATIVE for t in live
+            ),
             ended=not live,
         )
         self.incidents[inc_id] = inc
         return inc
 
     def live_tracks(self, inc_id: str) -> Sequence[Track]:
-        return [t for tid, t in sorted(self._live.items()) if self.track_incident.get(tid) == inc_id]
+        return [
+            t for tid, t in sorted(self._live.items()) if self.track_incident.get(tid) == inc_id
+        ]
 
 
 def _eligible(track: Track) -> bool:

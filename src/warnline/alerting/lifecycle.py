@@ -87,14 +87,22 @@ class Alerting:
                 if prev is None:
                     out.append(self._issue(alert_id, inc_id, area_id, exp, at, MsgType.ALERT, None))
                 elif self._material(prev, exp, at):
-                    out.append(self._issue(alert_id, inc_id, area_id, exp, at, MsgType.UPDATE, prev))
+                    out.append(
+                        self._issue(alert_id, inc_id, area_id, exp, at, MsgType.UPDATE, prev)
+                    )
         for alert_id, prev in sorted(self.active.items()):
             if prev.area_id in exposures.get(prev.incident_id, {}):
                 continue
             ended = book.incidents[prev.incident_id].ended
             since = self._clear_since.setdefault(alert_id, at)
             if ended or (at - since).total_seconds() >= self.policy.clear_after_s:
-                out.append(self._cancel(prev, at, "threat ended" if ended else "area no longer in any predicted corridor"))
+                out.append(
+                    self._cancel(
+                        prev,
+                        at,
+                        "threat ended" if ended else "area no longer in any predicted corridor",
+                    )
+                )
         return out
 
     def _alert_id(self, inc_id: str, area_id: str) -> str:
@@ -120,13 +128,17 @@ class Alerting:
             for risk in a.areas:
                 if risk.expected_at > horizon:
                     continue
-                first, kinds, tracks = found.setdefault(risk.area_id, (risk.expected_at, Counter(), []))
+                first, kinds, tracks = found.setdefault(
+                    risk.area_id, (risk.expected_at, Counter(), [])
+                )
                 kinds[track.kind] += 1
                 tracks.append(track.track_id)
                 if risk.expected_at < first:
                     found[risk.area_id] = (risk.expected_at, kinds, tracks)
         return {
-            area: _Exposure(expected_at=first, kinds=dict(sorted(k.items())), tracks=tuple(sorted(t)))
+            area: _Exposure(
+                expected_at=first, kinds=dict(sorted(k.items())), tracks=tuple(sorted(t))
+            )
             for area, (first, k, t) in found.items()
         }
 
@@ -177,7 +189,9 @@ class Alerting:
             status=self.status,
             sent_at=at,
             severity=_severity(exp.kinds),
-            urgency=Urgency.IMMEDIATE if tta <= self.policy.immediate_within_s else Urgency.EXPECTED,
+            urgency=Urgency.IMMEDIATE
+            if tta <= self.policy.immediate_within_s
+            else Urgency.EXPECTED,
             time_to_arrival_s=round(tta, 1),
             expected_at=exp.expected_at,
             kinds=exp.kinds,
@@ -224,7 +238,7 @@ def _severity(kinds: Mapping[ThreatKind, int]) -> Severity:
 
 
 def _mmss(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 60}:{s % 60:02d}"
 
 
@@ -232,15 +246,14 @@ def _ring_of(geom: BaseGeometry) -> tuple[tuple[float, float], ...]:
     """A lon/lat ring of at most ~100 points standing for the area in messages."""
     if isinstance(geom, MultiPolygon):
         geom = max(geom.geoms, key=lambda g: g.area)
-    if not isinstance(geom, Polygon):
-        geom = geom.convex_hull
-    tol = 0.0
-    ring = geom
-    while len(ring.exterior.coords) > 100 and isinstance(ring, Polygon):
+    hull = geom if isinstance(geom, Polygon) else geom.convex_hull
+    if not isinstance(hull, Polygon) or hull.is_empty:
+        return ()
+    ring, tol = hull, 0.0
+    while len(ring.exterior.coords) > 100:
         tol = tol * 2 or 0.01
-        simplified = geom.simplify(tol, preserve_topology=True)
+        simplified = hull.simplify(tol, preserve_topology=True)
         if not isinstance(simplified, Polygon):
             break
         ring = simplified
-    assert isinstance(ring, Polygon)
     return tuple((round(x, 4), round(y, 4)) for x, y in ring.exterior.coords)

@@ -56,7 +56,17 @@ class Accounts:
     @classmethod
     def load(cls, path: Path) -> Accounts:
         data = json.loads(path.read_text())
-        return cls([User(username=u["username"], partner=u["partner"], role=Role(u["role"]), password_hash=u["password_hash"]) for u in data["users"]])
+        return cls(
+            [
+                User(
+                    username=u["username"],
+                    partner=u["partner"],
+                    role=Role(u["role"]),
+                    password_hash=u["password_hash"],
+                )
+                for u in data["users"]
+            ]
+        )
 
     def users(self) -> list[User]:
         return sorted(self._users.values(), key=lambda u: u.username)

@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from warnline.alerting.cap import encode_cap
 from warnline.api.accounts import Session
+from warnline.api.feed import atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
-from warnline.api.feed import atom_feed
 from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
 from warnline.node import Node
 
@@ -71,6 +71,7 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         app.add_exception_handler(exc, handler)
 
     app.state.node = node
+
     @app.post("/api/v1/session", tags=["console"])
     async def login(body: LoginIn) -> JSONResponse:
         s = node.accounts.login(body.username, body.password, node.now())
@@ -96,7 +97,9 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}}
+                },
             }
         },
     )
@@ -110,7 +113,9 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         except InputError as exc:
             metrics.rejected.labels(reason=exc.type_slug).inc()
             raise
-        metrics.accepted.labels(partner=request.headers.get("x-warnline-partner", "")).inc(len(keys))
+        metrics.accepted.labels(partner=request.headers.get("x-warnline-partner", "")).inc(
+            len(keys)
+        )
         return {"accepted": len(keys), "reports": keys}
 
     @app.get("/api/v1/tracks", tags=["picture"])
@@ -127,19 +132,35 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
 
     @app.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
     async def ack(alert_id: str, caller: Caller, body: AckIn | None = None) -> dict[str, Any]:
-        a = await node.acknowledge(caller.user.username, alert_id, body.version if body else None, "api")
-        return {"alert_id": a.alert_id, "version": a.version, "user": a.user, "at": a.at.isoformat()}
+        a = await node.acknowledge(
+            caller.user.username, alert_id, body.version if body else None, "api"
+        )
+        return {
+            "alert_id": a.alert_id,
+            "version": a.version,
+            "user": a.user,
+            "at": a.at.isoformat(),
+        }
 
     @app.get("/api/v1/alerts/{alert_id}/cap", tags=["alerts"], response_class=Response)
     async def alert_cap(alert_id: str, caller: Caller, version: int | None = None) -> Response:
         versions = node.alert_versions(alert_id)
         if not node.release.alert_visible(caller.user.partner, versions[-1]):
             raise NotFoundError(f"no alert {alert_id}")
-        chosen = versions[-1] if version is None else next((v for v in versions if v.version == version), None)
+        chosen = (
+            versions[-1]
+            if version is None
+            else next((v for v in versions if v.version == version), None)
+        )
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
         langs = node.agreement.partners[chosen.partner].languages
-        xml = encode_cap(chosen, sender=CAP_SENDER, previous=[v for v in versions if v.version < chosen.version], languages=langs)
+        xml = encode_cap(
+            chosen,
+            sender=CAP_SENDER,
+            previous=[v for v in versions if v.version < chosen.version],
+            languages=langs,
+        )
         return Response(xml, media_type="application/cap+xml")
 
     @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
@@ -183,7 +204,10 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok" if node.ready.is_set() else "starting", "journal_seq": node.journal.last_seq()}
+        return {
+            "status": "ok" if node.ready.is_set() else "starting",
+            "journal_seq": node.journal.last_seq(),
+        }
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def prometheus() -> Response:
@@ -215,12 +239,18 @@ async def _on_console_message(node: Node, user: str, msg: dict[str, Any], ws: We
     kind = msg.get("type")
     try:
         if kind == "received":
-            await node.receipt(user, str(msg["alert_id"]), int(msg["version"]), int(msg.get("count", 1)))
+            await node.receipt(
+                user, str(msg["alert_id"]), int(msg["version"]), int(msg.get("count", 1))
+            )
         elif kind == "ack":
             version = msg.get("version")
-            await node.acknowledge(user, str(msg["alert_id"]), None if version is None else int(version), "console")
+            await node.acknowledge(
+                user, str(msg["alert_id"]), None if version is None else int(version), "console"
+            )
         else:
-            await ws.send_text(json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"}))
+            await ws.send_text(
+                json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"})
+            )
     except (KeyError, ValueError, TypeError) as exc:
         await ws.send_text(json.dumps({"type": "error", "detail": f"malformed message: {exc}"}))
     except (NotFoundError, ForbiddenError) as exc:

@@ -22,14 +22,18 @@ def atom_feed(node: Node, partner: str, sender: str) -> bytes:
     author = etree.SubElement(root, f"{{{ATOM}}}author")
     etree.SubElement(author, f"{{{ATOM}}}name").text = "Warnline coordination hub"
     langs = node.agreement.partners[partner].languages
-    for versions in sorted(node.pipeline.alerting.history.values(), key=lambda v: v[-1].sent_at, reverse=True):
+    for versions in sorted(
+        node.pipeline.alerting.history.values(), key=lambda v: v[-1].sent_at, reverse=True
+    ):
         latest = versions[-1]
         if not node.release.alert_visible(partner, latest):
             continue
         entry = etree.SubElement(root, f"{{{ATOM}}}entry")
         etree.SubElement(entry, f"{{{ATOM}}}id").text = f"urn:warnline:{cap_identifier(latest)}"
         etree.SubElement(entry, f"{{{ATOM}}}title").text = latest.headline
-        etree.SubElement(entry, f"{{{ATOM}}}updated").text = latest.sent_at.isoformat(timespec="seconds")
+        etree.SubElement(entry, f"{{{ATOM}}}updated").text = latest.sent_at.isoformat(
+            timespec="seconds"
+        )
         content = etree.SubElement(entry, f"{{{ATOM}}}content", type="application/cap+xml")
         cap = encode_cap(latest, sender=sender, previous=versions[:-1], languages=langs)
         content.append(etree.fromstring(cap))

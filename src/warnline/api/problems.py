@@ -15,15 +15,31 @@ PROBLEM_BASE = "https://warnline.invalid/problems/"
 MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, slug: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
-    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+def problem(
+    status: int, slug: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 async def input_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
-    return problem(exc.status, exc.type_slug, exc.title, str(exc), request.url.path, field=exc.field, reason=exc.reason)
+    return problem(
+        exc.status,
+        exc.type_slug,
+        exc.title,
+        str(exc),
+        request.url.path,
+        field=exc.field,
+        reason=exc.reason,
+    )
 
 
 async def auth_error(request: Request, exc: Exception) -> JSONResponse:
@@ -41,7 +57,15 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     err = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid"}
     field = ".".join(str(p) for p in err["loc"])
-    return problem(422, "schema", "Malformed request", f"{field}: {err['msg']}", request.url.path, field=field, reason=err["msg"])
+    return problem(
+        422,
+        "schema",
+        "Malformed request",
+        f"{field}: {err['msg']}",
+        request.url.path,
+        field=field,
+        reason=err["msg"],
+    )
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -31,11 +31,17 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
-        print(f"warnline bench: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        print(
+            f"warnline bench: unknown benchmark(s) {', '.join(unknown)}; "
+            f"known: {', '.join(BENCHMARKS)}"
+        )
         return 2
     results: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
     }
     for name in names or list(BENCHMARKS):
         print(f"== {name}")

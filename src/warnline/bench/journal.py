@@ -19,7 +19,15 @@ from warnline.journal import Event, SQLiteJournal
 
 def _events(prefix: str, n: int) -> list[Event]:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    return [Event(event_id=f"{prefix}{i}", kind="report.received", at=at, payload={"i": i, "pad": "x" * 400}) for i in range(n)]
+    return [
+        Event(
+            event_id=f"{prefix}{i}",
+            kind="report.received",
+            at=at,
+            payload={"i": i, "pad": "x" * 400},
+        )
+        for i in range(n)
+    ]
 
 
 def run(n: int = 2000, writers: int = 16) -> dict[str, Any]:

@@ -52,6 +52,6 @@ class ConsoleChannel:
             try:
                 await sock.send_text(data)
                 ok += 1
-            except Exception:  # noqa: BLE001 - a dead socket is dropped, others go on
+            except Exception:
                 self.disconnect(user, sock)
         return ok

@@ -35,8 +35,12 @@ class Pending:
 
 @dataclass
 class DispatchState:
-    pending: dict[tuple[str, str, str], Pending] = field(default_factory=dict)  # alert, recipient, channel
-    delivered: dict[tuple[str, int, str], int] = field(default_factory=dict)  # receipts per version+recipient
+    pending: dict[tuple[str, str, str], Pending] = field(
+        default_factory=dict
+    )  # alert, recipient, channel
+    delivered: dict[tuple[str, int, str], int] = field(
+        default_factory=dict
+    )  # receipts per version+recipient
     acks: dict[str, list[Acknowledgement]] = field(default_factory=dict)
 
 
@@ -75,7 +79,12 @@ class Dispatcher:
                     p.attempts = max(p.attempts, ev.payload["attempt"])
                     p.next_at = ev.at + self.retry
             elif ev.kind == RESULT_KIND:
-                self._receipt(ev.payload["alert_id"], ev.payload["version"], ev.payload["recipient"], ev.payload["channel"])
+                self._receipt(
+                    ev.payload["alert_id"],
+                    ev.payload["version"],
+                    ev.payload["recipient"],
+                    ev.payload["channel"],
+                )
         return fresh
 
     def _issue(self, alert: Alert) -> bool:
@@ -152,7 +161,9 @@ def ack_event(ack: Acknowledgement) -> Event:
     )
 
 
-def receipt_event(*, alert_id: str, version: int, recipient: str, channel: str, at: datetime, n: int) -> Event:
+def receipt_event(
+    *, alert_id: str, version: int, recipient: str, channel: str, at: datetime, n: int
+) -> Event:
     return Event(
         event_id=f"receipt:{alert_id}:v{version}:{recipient}:{channel}:{n}",
         kind=RESULT_KIND,

@@ -6,7 +6,6 @@ types depending on it; adapters are built once per type.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -14,9 +13,14 @@ from pydantic import TypeAdapter
 T = TypeVar("T")
 
 
-@cache
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
 def _adapter(tp: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(tp)
+    adapter = _ADAPTERS.get(tp)
+    if adapter is None:
+        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
+    return adapter
 
 
 def to_json(obj: Any) -> dict[str, Any]:

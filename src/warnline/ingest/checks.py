@@ -25,10 +25,11 @@ def check_reports(reports: Sequence[Report], *, agreement: Agreement, now: datet
             raise StaleReportError(
                 f"observed {-age:.1f} s in the future", field=f"reports.{i}.observed_at"
             )
-        if r.velocity is not None and (r.velocity.ground_speed**2 + r.velocity.up**2) ** 0.5 > MAX_SPEED_MS:
-            raise SanityError(
-                f"speed above {MAX_SPEED_MS:.0f} m/s", field=f"reports.{i}.velocity"
-            )
+        if (
+            r.velocity is not None
+            and (r.velocity.ground_speed**2 + r.velocity.up**2) ** 0.5 > MAX_SPEED_MS
+        ):
+            raise SanityError(f"speed above {MAX_SPEED_MS:.0f} m/s", field=f"reports.{i}.velocity")
         if r.releasability is not None and r.releasability.release_to is not None:
             unknown = sorted(set(r.releasability.release_to) - set(known))
             if unknown:

@@ -34,7 +34,9 @@ def report_event(report: Report, *, received_at: datetime, submission: str) -> E
 
 
 class Intake:
-    def __init__(self, *, agreement: Agreement, clock: Clock, rate_limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, *, agreement: Agreement, clock: Clock, rate_limiter: RateLimiter | None = None
+    ) -> None:
         self.agreement = agreement
         self.clock = clock
         self.verifier = SignatureVerifier(agreement)

@@ -96,7 +96,9 @@ def _to_report(r: ReportIn, partner: str, index: int) -> Report:
     rel = None
     if r.releasability is not None:
         rel = Releasability(
-            release_to=None if r.releasability.release_to == "all" else tuple(r.releasability.release_to),
+            release_to=None
+            if r.releasability.release_to == "all"
+            else tuple(r.releasability.release_to),
             attribution=r.releasability.attribution,
         )
     return Report(

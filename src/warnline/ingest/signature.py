@@ -55,7 +55,9 @@ class SignatureVerifier:
         return partner
 
 
-def sign_headers(body: bytes, *, partner: str, key: SigningKey, key_id: str = "k1") -> dict[str, str]:
+def sign_headers(
+    body: bytes, *, partner: str, key: SigningKey, key_id: str = "k1"
+) -> dict[str, str]:
     """Headers a partner's client sends with `body` (used by the exercise and tests)."""
     sig = key.sign(body).signature
     return {

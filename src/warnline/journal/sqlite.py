@@ -59,8 +59,11 @@ class SQLiteJournal(Journal):
         self._read_local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        row = self._write.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        self._last_seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        row = self._write.execute(
+            "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        self._last_seq: int = int(row[0]) if row else 0
+        self._last_hash: str = str(row[1]) if row else GENESIS_HASH
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._writer, name="journal-writer", daemon=True)
@@ -153,11 +156,9 @@ class SQLiteJournal(Journal):
                     )
                 results.append(seqs)
             cur.execute("COMMIT")
-        except BaseException as exc:  # noqa: BLE001 - every caller must hear of it
-            try:
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
                 self._write.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             err = JournalError(f"append failed: {exc}")
             for req in batch:
                 _settle(req.future, error=err)
@@ -178,7 +179,10 @@ class SQLiteJournal(Journal):
         return conn
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
-        sql = "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries WHERE seq > ? ORDER BY seq"
+        sql = (
+            "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries"
+            " WHERE seq > ? ORDER BY seq"
+        )
         args: tuple[int, ...] = (after,)
         if limit is not None:
             sql += " LIMIT ?"
@@ -200,9 +204,11 @@ class SQLiteJournal(Journal):
         ]
 
     def position(self, follower: str) -> int:
-        row = self._reader().execute(
-            "SELECT position FROM positions WHERE follower=?", (follower,)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute("SELECT position FROM positions WHERE follower=?", (follower,))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def last_seq(self) -> int:

@@ -9,34 +9,49 @@ One batch goes through the roles in a fixed order:
 3. initiator - what is still unassigned starts tentative tracks;
 4. updater - each track's filter takes its reports in time order;
 5. fusion - kind, identity, confidence and contributors are brought up to date;
-6. deleter - if the picture is over its size limit, the stalest tracks go.
+6. merger - tracks that proved to be one object become one;
+7. deleter - if the picture is over its size limit, the stalest tracks go.
 
 Later reports of a sensor track that appears for the first time in a batch follow the
-first one, wherever it went. Nothing here reads a clock: time is what the reports and
-`expire(at)` say, so replaying the same inputs gives the same tracks, ids and states.
+first one, wherever it went. A report older than its track's state is used as an
+out-of-sequence measurement and never winds the track back (see `updater`).
+
+Nothing here reads a clock: time is what the reports and `expire(at)` say, and every
+choice is made in a canonical order (reports sorted by time, partner, sensor and id;
+tracks by slot or id), so replaying the same inputs gives the same tracks, ids and
+states.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
-from warnline.domain import Position, Report, Track, TrackState, Velocity
+from warnline.domain import Report, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.picture.associator import Associator
 from warnline.picture.deleter import Deleter
-from warnline.picture.frame import to_geodetic
 from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
 from warnline.picture.merger import Merge, Merger
-from warnline.picture.models import KIND_CODE, IntArray
+from warnline.picture.models import IntArray
 from warnline.picture.predictor import Predictor
+from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Move:
+    """A sensor track that went from one coalition track to another in this batch."""
+
+    key: SensorTrackKey
+    old: TrackRecord
+    new: TrackRecord
 
 
 class Picture:
@@ -81,8 +96,13 @@ class Picture:
     # -- the stage interface -------------------------------------------------------------
 
     def ingest(self, reports: Sequence[Report]) -> list[Track]:
-        """Correlate one batch; return the tracks it created or changed (and any it evicted,
-        as LOST)."""
+        """Correlate one batch; return the tracks it created or changed, by track id.
+
+        Tracks that leave the picture in this call are among them, as LOST: one merged
+        into an older track (its reports now count there), or one evicted because the
+        picture was over `max_tracks`. A track both created and merged away within the
+        call is never shown.
+        """
         if not reports:
             return []
         self._batches += 1
@@ -102,9 +122,9 @@ class Picture:
         filtered[seeds] = False
         rest = np.flatnonzero(filtered)
         self._updater.update(self._store, batch, rest, target[rest])
-        touched = self._record_reports(batch, keys, target)
-        touched, absorbed = self._merge(touched, float(batch.t.max()))
-        self._freeze(touched, at=None)
+        touched, moved = self._record_reports(batch, keys, target)
+        touched, absorbed = self._merge(touched, moved, float(batch.t.max()))
+        freeze(self._store, self._plane, self._predictor, touched, at=None)
         out = {record.serial: record.snapshot for record in touched}
         for record in absorbed:
             if record.snapshot is not None:  # downstream knew it: tell it the track is gone
@@ -114,9 +134,13 @@ class Picture:
         return [self._checked(out[serial]) for serial in sorted(out)]
 
     def expire(self, at: datetime) -> list[Track]:
-        """Let time pass: tracks silent for `coast_after_s` coast (with their position
-        extrapolated to `at`), those silent for `drop_after_s` are returned LOST, once,
-        and removed."""
+        """Let time pass: tracks silent for `coast_after_s` become COASTING, those silent
+        for `drop_after_s` are returned LOST, once, and removed.
+
+        A track is returned when its state changes, so a COASTING track is returned once;
+        its position is extrapolated to `at`, which is also its `updated_at` (the time
+        its position refers to; its contributors keep the times partners last spoke).
+        """
         live = self._store.live()
         if len(live) == 0:
             return []
@@ -125,7 +149,7 @@ class Picture:
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
             record.state = TrackState.COASTING
-        self._freeze(coasting, at=at)
+        freeze(self._store, self._plane, self._predictor, coasting, at=at)
         out = {record.serial: self._snapshot(record) for record in coasting}
         for slot in live[drop]:
             record = self._store.record(int(slot))
@@ -212,8 +236,11 @@ class Picture:
 
     def _record_reports(
         self, batch: ReportBatch, keys: list[SensorTrackKey | None], target: IntArray
-    ) -> list[TrackRecord]:
+    ) -> tuple[list[TrackRecord], list[Move]]:
+        """Credit each report to its track; return the tracks touched and the sensor tracks
+        that moved from one track to another."""
         touched: dict[int, TrackRecord] = {}
+        moved: list[Move] = []
         for i, (report, t, slot) in enumerate(
             zip(batch.reports, batch.t.tolist(), target.tolist(), strict=True)
         ):
@@ -225,32 +252,58 @@ class Picture:
                 record.first_t, record.first_seen = t, report.observed_at
             key = keys[i]
             if key is not None:
+                before = self._links.get(key)
+                if before is not None and before is not record:
+                    moved.append(Move(key=key, old=before, new=record))
                 self._links[key] = record
                 record.links[key] = max(t, record.links.get(key, t))
             touched[record.serial] = record
         for record in touched.values():
             enough = record.attributes.report_count >= self._confirm_after
             record.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
-        return [touched[serial] for serial in sorted(touched)]
+        return [touched[serial] for serial in sorted(touched)], moved
 
     def _merge(
-        self, touched: list[TrackRecord], at_t: float
+        self, touched: list[TrackRecord], moved: list[Move], at_t: float
     ) -> tuple[list[TrackRecord], list[TrackRecord]]:
-        """Apply the merger's verdicts; return (tracks changed, tracks absorbed)."""
-        slots = np.array([record.slot for record in touched], np.intp)
-        merges = self._merger.merges(
-            self._store, slots, at_t, apart=lambda a, b: self._seen_apart(a, b, at_t)
-        )
-        if not merges:
-            return touched, []
+        """Merge tracks that proved to be one; return (tracks changed, tracks absorbed).
+
+        First the tracks a sensor track has just left with nothing else behind them: the
+        sensor says their reports were of the object it now reports elsewhere (a stray
+        report that started a track of its own, then the sensor track returned). Then
+        whatever the merger finds by position and velocity.
+        """
         changed = {record.serial: record for record in touched}
-        absorbed = []
-        for merge in merges:
+        absorbed: list[TrackRecord] = []
+
+        def combine(merge: Merge) -> None:
             keep, drop = self._combine(merge)
             changed[keep.serial] = keep
             changed.pop(drop.serial, None)
             absorbed.append(drop)
+
+        for move in moved:
+            if self._abandoned(move) and not self._seen_apart(move.old, move.new, at_t):
+                older, newer = sorted((move.old, move.new), key=lambda r: r.serial)
+                combine(Merge(keep=older.slot, drop=newer.slot))
+        slots = np.array([record.slot for record in changed.values()], np.intp)
+        for merge in self._merger.merges(
+            self._store, slots, at_t, apart=lambda a, b: self._seen_apart(a, b, at_t)
+        ):
+            combine(merge)
         return [changed[serial] for serial in sorted(changed)], absorbed
+
+    def _abandoned(self, move: Move) -> bool:
+        """Was the track the sensor track left fed by that sensor alone, and is it no
+        longer fed by any live sensor track?"""
+        old = move.old
+        if self._records.get(old.track_id) is not old:
+            return False
+        if self._records.get(move.new.track_id) is not move.new:
+            return False
+        if old.attributes.contributors.keys() != {move.key[:2]}:
+            return False
+        return not any(self._links.get(key) is old for key in old.links)
 
     def _seen_apart(self, a: TrackRecord, b: TrackRecord, now: float) -> bool:
         """Does some sensor see these as two objects? Either it reported both in its latest
@@ -310,50 +363,6 @@ class Picture:
         del self._records[record.track_id]
 
     # -- output --------------------------------------------------------------------------
-
-    def _freeze(self, records: list[TrackRecord], *, at: datetime | None) -> None:
-        """Make each record's Track snapshot from its filter (extrapolated to `at` if given)."""
-        if not records:
-            return
-        store = self._store
-        slots = np.array([r.slot for r in records], np.intp)
-        if at is None:
-            xh, ph, xv = store.xh[slots], store.ph[slots], store.xv[slots]
-        else:
-            xh, ph, xv, _ = self._predictor.extrapolate(store, slots, seconds(at))
-        lon, lat, axes = to_geodetic(self._plane, xh[:, 0], xh[:, 1])
-        east, north = axes.plane_to_enu(xh[:, 2], xh[:, 3])
-        sigma = np.sqrt(0.5 * (ph[:, 0, 0] + ph[:, 1, 1])) / axes.scale
-        alt = np.nan_to_num(xv[:, 0])
-        rows = zip(
-            records,
-            lon.tolist(),
-            lat.tolist(),
-            alt.tolist(),
-            east.tolist(),
-            north.tolist(),
-            xv[:, 1].tolist(),
-            sigma.tolist(),
-            strict=True,
-        )
-        for record, lo, la, al, ve, vn, vu, sg in rows:
-            attributes = record.attributes
-            kind = attributes.kind()
-            store.kind[record.slot] = KIND_CODE[kind]
-            record.snapshot = Track(
-                track_id=record.track_id,
-                state=record.state,
-                updated_at=record.updated_at if at is None else at,
-                first_seen=record.first_seen,
-                position=Position(lat=la, lon=lo, alt_m=al),
-                velocity=Velocity(east=ve, north=vn, up=vu),
-                sigma_m=sg,
-                kind=kind,
-                identity=attributes.identity(),
-                confidence=attributes.confidence(),
-                contributors=attributes.frozen_contributors(),
-                report_count=attributes.report_count,
-            )
 
     @staticmethod
     def _snapshot(record: TrackRecord) -> Track:

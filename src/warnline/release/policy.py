@@ -49,8 +49,14 @@ class Release:
 
     # -- picture -----------------------------------------------------------------
 
-    def track(self, viewer: str, track: Track, assessment: Assessment | None = None) -> dict[str, Any] | None:
-        released = [c for c in track.contributors if self._sees(viewer, c.partner, c.releasability.releases_to(viewer))]
+    def track(
+        self, viewer: str, track: Track, assessment: Assessment | None = None
+    ) -> dict[str, Any] | None:
+        released = [
+            c
+            for c in track.contributors
+            if self._sees(viewer, c.partner, c.releasability.releases_to(viewer))
+        ]
         if not released:
             return None
         full = len(released) == len(track.contributors)
@@ -62,7 +68,9 @@ class Release:
         sources = sorted(
             {
                 c.partner
-                if c.releasability.attribution is Attribution.NAMED or self.is_cell(viewer) or c.partner == viewer
+                if c.releasability.attribution is Attribution.NAMED
+                or self.is_cell(viewer)
+                or c.partner == viewer
                 else COALITION_SOURCE
                 for c in released
             }
@@ -106,7 +114,9 @@ class Release:
     def alert_visible(self, viewer: str, alert: Alert) -> bool:
         return viewer in (alert.partner, self.cell)
 
-    def alert(self, viewer: str, alert: Alert, acks: list[Acknowledgement] | None = None) -> dict[str, Any] | None:
+    def alert(
+        self, viewer: str, alert: Alert, acks: list[Acknowledgement] | None = None
+    ) -> dict[str, Any] | None:
         if not self.alert_visible(viewer, alert):
             return None
         view = to_json(alert)
@@ -114,7 +124,9 @@ class Release:
         view["acknowledged_by"] = sorted({a.user for a in acks or [] if a.version == alert.version})
         return view
 
-    def incident(self, viewer: str, incident: Incident, visible_tracks: set[str], alerts: list[Alert]) -> dict[str, Any] | None:
+    def incident(
+        self, viewer: str, incident: Incident, visible_tracks: set[str], alerts: list[Alert]
+    ) -> dict[str, Any] | None:
         mine = [a for a in alerts if self.alert_visible(viewer, a)]
         tracks = [t for t in incident.track_ids if t in visible_tracks]
         if not (self.is_cell(viewer) or mine or tracks):

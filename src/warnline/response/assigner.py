@@ -48,7 +48,7 @@ class LeadAssigner:
         self, inc: Incident, alerts: list[Alert], since: datetime, at: datetime
     ) -> Assignment | None:
         ranked = sorted(alerts, key=lambda a: (a.expected_at or at, a.area_id))
-        passed = []
+        passed: list[str] = []
         for alert in ranked:
             partner = self.agreement.partners[alert.partner]
             if partner.can_lead:

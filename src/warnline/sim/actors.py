@@ -37,7 +37,9 @@ class ExerciseLog:
 class PartnerSystem:
     """Sends a partner's observations in signed batches, once per `batch_s`."""
 
-    def __init__(self, *, partner: str, key: SigningKey, base_url: str, clock: ScaledClock, log_: ExerciseLog) -> None:
+    def __init__(
+        self, *, partner: str, key: SigningKey, base_url: str, clock: ScaledClock, log_: ExerciseLog
+    ) -> None:
         self.partner = partner
         self.key = key
         self.base_url = base_url
@@ -47,10 +49,14 @@ class PartnerSystem:
 
     async def send(self, client: httpx.AsyncClient, batch: list[Observation]) -> None:
         body = json.dumps({"reports": [_wire(o) for o in batch]}).encode()
-        headers = sign_headers(body, partner=self.partner, key=self.key) | {"content-type": "application/json"}
+        headers = sign_headers(body, partner=self.partner, key=self.key) | {
+            "content-type": "application/json"
+        }
         for attempt in range(5):  # a refused connection is retried: nothing may be lost
             try:
-                resp = await client.post(f"{self.base_url}/api/v1/reports", content=body, headers=headers)
+                resp = await client.post(
+                    f"{self.base_url}/api/v1/reports", content=body, headers=headers
+                )
             except httpx.TransportError:
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
@@ -69,7 +75,13 @@ def _wire(o: Observation) -> dict[str, Any]:
     return d
 
 
-async def run_feed(feed: SensorFeed, systems: dict[str, PartnerSystem], clock: ScaledClock, until_s: float, batch_s: float = 1.0) -> None:
+async def run_feed(
+    feed: SensorFeed,
+    systems: dict[str, PartnerSystem],
+    clock: ScaledClock,
+    until_s: float,
+    batch_s: float = 1.0,
+) -> None:
     """Pace the sensor feed on the scenario clock and hand batches to each partner."""
     async with httpx.AsyncClient(timeout=10.0) as client:
         pending: list[Observation] = []
@@ -84,7 +96,9 @@ async def run_feed(feed: SensorFeed, systems: dict[str, PartnerSystem], clock: S
             by_partner: dict[str, list[Observation]] = {}
             for o in ready:
                 by_partner.setdefault(o.report.partner, []).append(o)
-            await asyncio.gather(*(systems[p].send(client, b) for p, b in sorted(by_partner.items())))
+            await asyncio.gather(
+                *(systems[p].send(client, b) for p, b in sorted(by_partner.items()))
+            )
             t += batch_s
 
 
@@ -95,7 +109,17 @@ class DutyOfficer:
     acknowledgements go through the console stream, half through the HTTP API.
     """
 
-    def __init__(self, *, username: str, password: str, base_url: str, clock: ScaledClock, p_ack: float, rng: np.random.Generator, log_: ExerciseLog) -> None:
+    def __init__(
+        self,
+        *,
+        username: str,
+        password: str,
+        base_url: str,
+        clock: ScaledClock,
+        p_ack: float,
+        rng: np.random.Generator,
+        log_: ExerciseLog,
+    ) -> None:
         self.username = username
         self.password = password
         self.base_url = base_url
@@ -108,7 +132,9 @@ class DutyOfficer:
 
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
-            resp = await http.post("/api/v1/session", json={"username": self.username, "password": self.password})
+            resp = await http.post(
+                "/api/v1/session", json={"username": self.username, "password": self.password}
+            )
             resp.raise_for_status()
             token = resp.json()["token"]
             ws_url = self.base_url.replace("http", "ws", 1) + f"/api/v1/stream?token={token}"
@@ -118,10 +144,21 @@ class DutyOfficer:
                     if msg.get("type") == "alert":
                         await self._on_alert(ws, http, token, msg["alert"])
 
-    async def _on_alert(self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any]) -> None:
+    async def _on_alert(
+        self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any]
+    ) -> None:
         key = (self.username, alert["version_key"])
         self.log.received[key] += 1
-        await ws.send(json.dumps({"type": "received", "alert_id": alert["alert_id"], "version": alert["version"], "count": self.log.received[key]}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "received",
+                    "alert_id": alert["alert_id"],
+                    "version": alert["version"],
+                    "count": self.log.received[key],
+                }
+            )
+        )
         mine = alert["partner"] == self.username.split("-")[0].upper()
         if not mine or alert["msg_type"] == "Cancel" or alert["alert_id"] in self._acked:
             return
@@ -135,14 +172,30 @@ class DutyOfficer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _ack_later(self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any], delay: float, via_api: bool) -> None:
+    async def _ack_later(
+        self,
+        ws: Any,
+        http: httpx.AsyncClient,
+        token: str,
+        alert: dict[str, Any],
+        delay: float,
+        via_api: bool,
+    ) -> None:
         await asyncio.sleep(self.clock.wall_seconds(delay))
         if via_api:
-            r = await http.post(f"/api/v1/alerts/{alert['alert_id']}/ack", json={"version": alert["version"]}, headers={"authorization": f"Bearer {token}"})
+            r = await http.post(
+                f"/api/v1/alerts/{alert['alert_id']}/ack",
+                json={"version": alert["version"]},
+                headers={"authorization": f"Bearer {token}"},
+            )
             if r.status_code == 200:
                 self.log.acks_sent["api"] += 1
             else:
                 self.log.ack_errors += 1
         else:
-            await ws.send(json.dumps({"type": "ack", "alert_id": alert["alert_id"], "version": alert["version"]}))
+            await ws.send(
+                json.dumps(
+                    {"type": "ack", "alert_id": alert["alert_id"], "version": alert["version"]}
+                )
+            )
             self.log.acks_sent["console"] += 1

@@ -45,12 +45,18 @@ class SensorFeed:
         obs = []
         for threat in self.scenario.threats:
             st = threat.state(t)
-            if st is None or not sensor.sees(st[0], st[1], st[2]) or self.rng.random() > sensor.p_detect:
+            if (
+                st is None
+                or not sensor.sees(st[0], st[1], st[2])
+                or self.rng.random() > sensor.p_detect
+            ):
                 continue
             obs.append(self._report(sensor, threat, t, st))
         return obs
 
-    def _report(self, sensor: SensorModel, threat: Threat, t: float, st: tuple[float, ...]) -> Observation:
+    def _report(
+        self, sensor: SensorModel, threat: Threat, t: float, st: tuple[float, ...]
+    ) -> Observation:
         lat, lon, alt, ve, vn, vu = st
         key = (sensor.sensor_id, threat.threat_id)
         n = self._seen[key] = self._seen.get(key, 0) + 1

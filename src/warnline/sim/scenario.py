@@ -59,7 +59,9 @@ class Threat:
         flight = self.arrival_s - self.launch_s
         f = (t - self.launch_s) / flight
         speed = self.distance_m / flight
-        lon, lat, back = GEOD.fwd(self.origin[1], self.origin[0], self.azimuth_deg, f * self.distance_m)
+        lon, lat, back = GEOD.fwd(
+            self.origin[1], self.origin[0], self.azimuth_deg, f * self.distance_m
+        )
         course = (back + 180.0) % 360.0
         ve, vn = speed * math.sin(math.radians(course)), speed * math.cos(math.radians(course))
         if self.kind is ThreatKind.BALLISTIC_MISSILE:
@@ -101,11 +103,23 @@ class Scenario:
         return self.start + timedelta(seconds=t)
 
 
-def build_scenario(agreement: Agreement, *, start: datetime, duration_s: float = 600.0, seed: int = 7, scale: float = 1.0) -> Scenario:
+def build_scenario(
+    agreement: Agreement,
+    *,
+    start: datetime,
+    duration_s: float = 600.0,
+    seed: int = 7,
+    scale: float = 1.0,
+) -> Scenario:
     """A mixed raid of drones, cruise and ballistic missiles, plus friendly traffic."""
     rng = np.random.default_rng(seed)
     defended = sorted(
-        (a for p in agreement.partners.values() for a in p.defended_areas if a.kind is AreaKind.DEFENDED),
+        (
+            a
+            for p in agreement.partners.values()
+            for a in p.defended_areas
+            if a.kind is AreaKind.DEFENDED
+        ),
         key=lambda a: a.area_id,
     )
     mix = [
@@ -127,33 +141,63 @@ def build_scenario(agreement: Agreement, *, start: datetime, duration_s: float =
             flight = dist / _SPEED[kind]
             threats.append(
                 Threat(
-                    threat_id=f"X{n:03d}", kind=kind, identity=Identity.HOSTILE, origin=origin, aim=aim,
-                    launch_s=arrival - flight, arrival_s=arrival, distance_m=dist, azimuth_deg=az,
+                    threat_id=f"X{n:03d}",
+                    kind=kind,
+                    identity=Identity.HOSTILE,
+                    origin=origin,
+                    aim=aim,
+                    launch_s=arrival - flight,
+                    arrival_s=arrival,
+                    distance_m=dist,
+                    azimuth_deg=az,
                 )
             )
     for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
         n += 1
-        a, b = defended[int(rng.integers(len(defended)))], defended[int(rng.integers(len(defended)))]
-        o, d = (a.geometry.centroid.y, a.geometry.centroid.x), (b.geometry.centroid.y + 1.5, b.geometry.centroid.x + 1.5)
+        a, b = (
+            defended[int(rng.integers(len(defended)))],
+            defended[int(rng.integers(len(defended)))],
+        )
+        o, d = (
+            (a.geometry.centroid.y, a.geometry.centroid.x),
+            (b.geometry.centroid.y + 1.5, b.geometry.centroid.x + 1.5),
+        )
         az, _, dist = GEOD.inv(o[1], o[0], d[1], d[0])
-        dist = min(dist, _SPEED[ThreatKind.AIRCRAFT] * duration_s)  # where it is when the exercise ends
+        dist = min(
+            dist, _SPEED[ThreatKind.AIRCRAFT] * duration_s
+        )  # where it is when the exercise ends
         end_lon, end_lat, _ = GEOD.fwd(o[1], o[0], az, dist)
         threats.append(
             Threat(
-                threat_id=f"F{n:03d}", kind=ThreatKind.AIRCRAFT, identity=Identity.FRIEND, origin=o, aim=(end_lat, end_lon),
-                launch_s=0.0, arrival_s=dist / _SPEED[ThreatKind.AIRCRAFT], distance_m=dist, azimuth_deg=az,
+                threat_id=f"F{n:03d}",
+                kind=ThreatKind.AIRCRAFT,
+                identity=Identity.FRIEND,
+                origin=o,
+                aim=(end_lat, end_lon),
+                launch_s=0.0,
+                arrival_s=dist / _SPEED[ThreatKind.AIRCRAFT],
+                distance_m=dist,
+                azimuth_deg=az,
             )
         )
-    return Scenario(start=start, duration_s=duration_s, threats=tuple(threats), sensors=_sensors(agreement, rng))
+    return Scenario(
+        start=start, duration_s=duration_s, threats=tuple(threats), sensors=_sensors(agreement, rng)
+    )
 
 
-def _nearest_launch(aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator) -> tuple[float, float]:
-    dists = {name: GEOD.inv(lon, lat, aim[1], aim[0])[2] for name, (lat, lon) in LAUNCH_AREAS.items()}
+def _nearest_launch(
+    aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator
+) -> tuple[float, float]:
+    dists = {
+        name: GEOD.inv(lon, lat, aim[1], aim[0])[2] for name, (lat, lon) in LAUNCH_AREAS.items()
+    }
     ranked = sorted(dists, key=lambda k: dists[k])
     if kind is ThreatKind.DRONE:  # drones close in from wherever is nearest, in the last stretch
         lat, lon = LAUNCH_AREAS[ranked[0]]
         az, _, d = GEOD.inv(lon, lat, aim[1], aim[0])
-        start_lon, start_lat, _ = GEOD.fwd(lon, lat, az, max(0.0, d - float(rng.uniform(40_000, 90_000))))
+        start_lon, start_lat, _ = GEOD.fwd(
+            lon, lat, az, max(0.0, d - float(rng.uniform(40_000, 90_000)))
+        )
         return (start_lat, start_lon)
     lat, lon = LAUNCH_AREAS[ranked[int(rng.integers(min(2, len(ranked))))]]
     return (lat + float(rng.normal(0, 0.2)), lon + float(rng.normal(0, 0.2)))
