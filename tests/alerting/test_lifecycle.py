@@ -137,3 +137,13 @@ def test_raise_after_cancel_is_a_new_alert(agreement: Agreement) -> None:
         T0 + timedelta(seconds=60),
     )
     assert update.alert_id == again.alert_id and update.version == 2
+
+
+def test_threat_inside_an_area_does_not_update_every_tick(agreement: Agreement) -> None:
+    book, alerting = setup(agreement)
+    tr = make_track()
+    book.update([tr], [], T0)
+    alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [("JOR", "JOR", 0)])}, T0)
+    for s in range(10, 200, 10):
+        t = T0 + timedelta(seconds=s)
+        assert alerting.evaluate(book, {tr.track_id: make_assessment(tr, t, [("JOR", "JOR", 0)])}, t) == []

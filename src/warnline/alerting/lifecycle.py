@@ -146,7 +146,9 @@ class Alerting:
         if (at - prev.sent_at).total_seconds() < self.policy.min_update_interval_s:
             return False
         assert prev.expected_at is not None
-        shift = abs((exp.expected_at - prev.expected_at).total_seconds())
+        # Arrival times already passed all read "now": a threat inside an area does not
+        # move its arrival forward with every tick.
+        shift = abs((max(exp.expected_at, at) - max(prev.expected_at, at)).total_seconds())
         tta = (exp.expected_at - at).total_seconds()
         # A minute's shift matters at T-3 min, not at T-25 min.
         threshold = max(self.policy.update_tta_s, self.policy.update_tta_fraction * tta)
