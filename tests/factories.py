@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,3 +151,10 @@ def make_assessment(track: Track, at: datetime, risks: list[tuple[str, str, floa
         ),
         horizon_s=1800.0,
     )
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.factories import signed, wire_report
+from tests.factories import free_port, signed, wire_report
 from tests.test_pipeline import make_pipeline
 
 from warnline.agreement.model import Agreement
@@ -23,12 +22,6 @@ from warnline.journal import SQLiteJournal
 from warnline.pipeline import Pipeline
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_node(cfg: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -4,13 +4,13 @@ every exported artefact checked by an independent oracle."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from tests.factories import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +27,6 @@ CONTRACT_KEYS = {
     "lost",
     "duplicates",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import uvicorn
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import cap_identifier, encode_cap
 from warnline.api.accounts import Accounts, Role, User
-from warnline.api.app import CAP_SENDER, create_app
+from warnline.api.app import CAP_SENDER
+from warnline.api.server import serving
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
@@ -35,7 +35,7 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.feed import SensorFeed
-from warnline.sim.scenario import build_scenario
+from warnline.sim.scenario import Scenario, build_scenario
 from warnline.summary import summarize
 
 log = logging.getLogger("warnline.exercise")
@@ -113,65 +113,21 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         accounts=accounts,
         settings=NodeSettings(speed=opts.speed),
     )
-    base = f"http://{opts.host}:{opts.port}"
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(node, manage_node=False),
-            host=opts.host,
-            port=opts.port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    await node.start()
-    serve = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise RuntimeError(f"the console could not listen on {base}")
-    print(
-        f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, seed {opts.seed}",
-        file=out,
-    )
-    if opts.console:
-        print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
-    for user, pw in passwords.items():
-        print(f"  {user:10s} {pw}", file=out)
     xlog = ExerciseLog()
     scenario = build_scenario(
         agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
     )
-    systems = {
-        code: PartnerSystem(
-            partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog
+    async with serving(node, host=opts.host, port=opts.port) as base:
+        print(
+            f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
+            f"seed {opts.seed}",
+            file=out,
         )
-        for code in agreement.partners
-    }
-    officers = [
-        DutyOfficer(
-            username=u,
-            password=pw,
-            base_url=base,
-            clock=clock,
-            p_ack=_p_ack(accounts.partner_of(u), agreement.coordination_cell, rng),
-            rng=np.random.default_rng(opts.seed * 1000 + i),
-            log_=xlog,
-        )
-        for i, (u, pw) in enumerate(sorted(passwords.items()))
-    ]
-    officer_tasks = [asyncio.create_task(o.run()) for o in officers]
-    try:
-        await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
-        await _drain(node, clock, opts.drain_s)
-    finally:
-        for t in officer_tasks:
-            t.cancel()
-        await asyncio.gather(*officer_tasks, return_exceptions=True)
-        server.should_exit = True
-        await serve
-        await node.stop()
+        if opts.console:
+            print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
+        for user, pw in passwords.items():
+            print(f"  {user:10s} {pw}", file=out)
+        await _play(opts, node, clock, scenario, base, passwords, xlog, rng)
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -205,6 +161,46 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         shutil.rmtree(workdir, ignore_errors=True)
     _print_summary(summary, out)
     return summary
+
+
+async def _play(
+    opts: ExerciseOptions,
+    node: Node,
+    clock: ScaledClock,
+    scenario: Scenario,
+    base: str,
+    passwords: dict[str, str],
+    xlog: ExerciseLog,
+    rng: np.random.Generator,
+) -> None:
+    """Partners' systems report the raid; duty officers watch and acknowledge."""
+    agreement = node.agreement
+    systems = {
+        code: PartnerSystem(
+            partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog
+        )
+        for code in agreement.partners
+    }
+    officers = [
+        DutyOfficer(
+            username=u,
+            password=pw,
+            base_url=base,
+            clock=clock,
+            p_ack=_p_ack(node.accounts.partner_of(u), agreement.coordination_cell, rng),
+            rng=np.random.default_rng(opts.seed * 1000 + i),
+            log_=xlog,
+        )
+        for i, (u, pw) in enumerate(sorted(passwords.items()))
+    ]
+    officer_tasks = [asyncio.create_task(o.run()) for o in officers]
+    try:
+        await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
+        await _drain(node, clock, opts.drain_s)
+    finally:
+        for t in officer_tasks:
+            t.cancel()
+        await asyncio.gather(*officer_tasks, return_exceptions=True)
 
 
 async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:

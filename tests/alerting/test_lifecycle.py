@@ -146,4 +146,7 @@ def test_threat_inside_an_area_does_not_update_every_tick(agreement: Agreement) 
     alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [("JOR", "JOR", 0)])}, T0)
     for s in range(10, 200, 10):
         t = T0 + timedelta(seconds=s)
-        assert alerting.evaluate(book, {tr.track_id: make_assessment(tr, t, [("JOR", "JOR", 0)])}, t) == []
+        assert (
+            alerting.evaluate(book, {tr.track_id: make_assessment(tr, t, [("JOR", "JOR", 0)])}, t)
+            == []
+        )

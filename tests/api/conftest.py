@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,23 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from tests.factories import T0, signed, wire_report
+from tests.factories import T0, free_port, signed, wire_report
 
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
-from warnline.api.app import create_app
+from warnline.api.server import serving
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 
 PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -62,26 +54,8 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         accounts=Accounts(users),
         settings=NodeSettings(speed=10, picture_push_s=0.2),
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(node, manage_node=False),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    await node.start()
-    task = asyncio.create_task(server.serve())
-    for _ in range(100):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield Live(base=f"http://127.0.0.1:{port}", node=node, clock=clock, journal=journal)
-    server.should_exit = True
-    await task
-    await node.stop()
+    async with serving(node, port=free_port()) as base:
+        yield Live(base=base, node=node, clock=clock, journal=journal)
     journal.close()
 
 

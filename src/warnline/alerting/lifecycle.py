@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shapely.geometry import MultiPolygon, Polygon
@@ -206,24 +206,15 @@ class Alerting:
         return alert
 
     def _cancel(self, prev: Alert, at: datetime, why: str) -> Alert:
-        alert = Alert(
-            alert_id=prev.alert_id,
+        alert = replace(
+            prev,
             version=prev.version + 1,
-            incident_id=prev.incident_id,
-            area_id=prev.area_id,
-            area_name=prev.area_name,
-            partner=prev.partner,
             msg_type=MsgType.CANCEL,
-            status=prev.status,
             sent_at=at,
-            severity=prev.severity,
-            urgency=prev.urgency,
             time_to_arrival_s=None,
             expected_at=None,
-            kinds=prev.kinds,
             headline=f"All clear for {prev.area_name}",
             reason=f"Cancelled: {why}.",
-            area_polygon=prev.area_polygon,
         )
         del self.active[prev.alert_id]
         self._clear_since.pop(prev.alert_id, None)

@@ -1,0 +1,42 @@
+"""Serving a node's API from inside a running event loop (the exercise, tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+
+from warnline.api.app import create_app
+from warnline.node import Node
+
+
+@asynccontextmanager
+async def serving(node: Node, *, host: str = "127.0.0.1", port: int = 8800) -> AsyncIterator[str]:
+    """Start `node`, serve its API on host:port, yield the base URL; stop both after."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node, manage_node=False),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    await node.start()
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            if task.done():
+                task.result()  # raises why it could not start
+            await asyncio.sleep(0.05)
+        else:
+            raise RuntimeError(f"could not listen on {host}:{port}")
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        await node.stop()
