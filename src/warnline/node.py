@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class NodeSettings:
     speed: float = 1.0  # scenario seconds per wall second (the exercise runs faster)
     retry_s: float = 10.0
     picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
+    min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
 
 
 class Node:
@@ -83,6 +85,7 @@ class Node:
         )
         self._pos = 0
         self._wake = asyncio.Event()
+        self._tick_soon = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
@@ -154,6 +157,7 @@ class Node:
         reports = self.intake.json_submission(body, headers)
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
         await self.append(events)
+        self._tick_soon.set()
         return [r.key for r in reports]
 
     async def acknowledge(
@@ -190,11 +194,21 @@ class Node:
     # -- loops ---------------------------------------------------------------------
 
     async def _tick_loop(self) -> None:
+        """Journal a clock tick every `tick_s` of scenario time, and soon after any
+        submission (at most one per `min_tick_gap_s` of wall time), so a fresh report is
+        decided on within tens of milliseconds rather than up to a whole tick later.
+        Ticks are journaled inputs, so their timing never makes a replay differ."""
         period = self.settings.tick_s / self.settings.speed
         while True:
             now = self.clock.now()
             await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
-            await asyncio.sleep(period)
+            started = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick_soon.wait(), timeout=period)
+            self._tick_soon.clear()
+            gap = self.settings.min_tick_gap_s - (time.monotonic() - started)
+            if gap > 0:
+                await asyncio.sleep(gap)
 
     async def _process_loop(self) -> None:
         while True:

@@ -22,9 +22,16 @@ def _picture() -> dict[str, Any]:
     return {"300_objects": run(n_objects=300), "3000_objects": run(n_objects=3000, seconds=30)}
 
 
+def _latency() -> dict[str, Any]:
+    from warnline.bench.latency import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
+    "latency": _latency,
 }
 
 
