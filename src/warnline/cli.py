@@ -43,6 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("path", type=Path)
     verify.add_argument("--keys", type=Path, help="JSON {signer: base64 key} obtained out of band")
 
+    pki = sub.add_parser("pki", help="the coalition CA for mTLS certificates")
+    pki_sub = pki.add_subparsers(dest="pki_command", required=True)
+    p_init = pki_sub.add_parser("init", help="create a CA in DIR")
+    p_init.add_argument("dir", type=Path)
+    p_issue = pki_sub.add_parser("issue", help="issue a key and certificate")
+    p_issue.add_argument("dir", type=Path)
+    p_issue.add_argument("name")
+    p_issue.add_argument("--partner", required=True, help="partner code the certificate belongs to")
+    p_issue.add_argument("--server", action="store_true", help="a node's server certificate")
+    p_issue.add_argument("--host", action="append", help="server name or address (repeatable)")
+    p_issue.add_argument("--days", type=int, default=365)
+    p_revoke = pki_sub.add_parser("revoke", help="revoke a certificate and rewrite the CRL")
+    p_revoke.add_argument("dir", type=Path)
+    p_revoke.add_argument("name")
+    p_list = pki_sub.add_parser("list", help="issued and revoked certificates")
+    p_list.add_argument("dir", type=Path)
+
     bench = sub.add_parser("bench", help="run benchmarks and print figures")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.add_argument("--json", type=Path, help="also write the figures here")
@@ -58,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve_node(args.config, args.data)
         if args.command == "audit":
             return _audit_verify(args.path, args.keys)
+        if args.command == "pki":
+            return _pki(args)
         if args.command == "bench":
             from warnline.bench import run_benchmarks
 
@@ -89,6 +108,29 @@ def _demo(args: argparse.Namespace) -> int:
         if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0
         else 1
     )
+
+
+def _pki(args: argparse.Namespace) -> int:
+    from warnline.pki import CertificateAuthority
+
+    if args.pki_command == "init":
+        CertificateAuthority.init(args.dir)
+        print(f"CA created in {args.dir} (keep ca.key offline)")
+    elif args.pki_command == "issue":
+        ca = CertificateAuthority(args.dir)
+        hosts = tuple(args.host or ("127.0.0.1", "localhost"))
+        c = ca.issue(
+            args.name, partner=args.partner, server=args.server, hosts=hosts, days=args.days
+        )
+        print(f"issued {c.name} for {c.partner}: {c.cert_path(args.dir)}, serial {c.serial:x}")
+    elif args.pki_command == "revoke":
+        c = CertificateAuthority(args.dir).revoke(args.name)
+        print(f"revoked {c.name} (serial {c.serial:x}); CRL rewritten: {args.dir / 'crl.pem'}")
+    else:
+        for c in CertificateAuthority(args.dir).issued():
+            state = f"revoked {c.revoked_at}" if c.revoked_at else f"valid to {c.not_after}"
+            print(f"{c.name:20s} {c.partner} {'server' if c.server else 'client'} {state}")
+    return 0
 
 
 def _audit_verify(path: Path, keys: Path | None) -> int:

@@ -31,6 +31,7 @@ from warnline.domain import SystemClock
 from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
+from warnline.pki.tls import TlsSettings, apply_tls
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,7 @@ class NodeConfig:
     agreement: Path | None
     tick_s: float
     users: list[User]
+    tls: TlsSettings | None = None
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -70,6 +72,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
             raise ConfigError(f"{path}: users[{i}]: missing or invalid {exc}") from None
     agreement = node.get("agreement", "default")
     base = path.parent
+    tls = _tls(raw.get("tls"), base, path)
     return NodeConfig(
         host=host,
         port=int(node.get("port", 8800)),
@@ -77,6 +80,24 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         agreement=None if agreement == "default" else base / str(agreement),
         tick_s=float(node.get("tick_s", 0.5)),
         users=users,
+        tls=tls,
+    )
+
+
+def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
+    if raw is None:
+        return None
+    unknown = set(raw) - {"cert", "key", "ca", "crl"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [tls]: {', '.join(sorted(unknown))}")
+    missing = [k for k in ("cert", "key", "ca") if k not in raw]
+    if missing:
+        raise ConfigError(f"{path}: [tls] needs {', '.join(missing)}")
+    return TlsSettings(
+        cert=base / raw["cert"],
+        key=base / raw["key"],
+        ca=base / raw["ca"],
+        crl=base / raw["crl"] if "crl" in raw else None,
     )
 
 
@@ -94,13 +115,11 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         accounts=Accounts(cfg.users),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
-    app = create_app(node)
+    config = uvicorn.Config(create_app(node), host=cfg.host, port=cfg.port, log_level="warning")
+    if cfg.tls is not None:
+        apply_tls(config, cfg.tls)
     try:
-        asyncio.run(
-            uvicorn.Server(
-                uvicorn.Config(app, host=cfg.host, port=cfg.port, log_level="warning")
-            ).serve()
-        )
+        asyncio.run(uvicorn.Server(config).serve())
     finally:
         journal.close()
     return 0

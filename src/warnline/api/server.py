@@ -10,20 +10,25 @@ import uvicorn
 
 from warnline.api.app import create_app
 from warnline.node import Node
+from warnline.pki.tls import TlsSettings, apply_tls
 
 
 @asynccontextmanager
-async def serving(node: Node, *, host: str = "127.0.0.1", port: int = 8800) -> AsyncIterator[str]:
-    """Start `node`, serve its API on host:port, yield the base URL; stop both after."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(node, manage_node=False),
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
+async def serving(
+    node: Node, *, host: str = "127.0.0.1", port: int = 8800, tls: TlsSettings | None = None
+) -> AsyncIterator[str]:
+    """Start `node`, serve its API on host:port (mTLS when `tls` is given), yield the
+    base URL; stop both after."""
+    config = uvicorn.Config(
+        create_app(node, manage_node=False),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
     )
+    if tls is not None:
+        apply_tls(config, tls)
+    server = uvicorn.Server(config)
     await node.start()
     task = asyncio.create_task(server.serve())
     try:
@@ -35,7 +40,7 @@ async def serving(node: Node, *, host: str = "127.0.0.1", port: int = 8800) -> A
             await asyncio.sleep(0.05)
         else:
             raise RuntimeError(f"could not listen on {host}:{port}")
-        yield f"http://{host}:{port}"
+        yield f"{'https' if tls else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         await task

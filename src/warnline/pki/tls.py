@@ -1,0 +1,42 @@
+"""mTLS for a node's listener: the coalition CA, a client certificate required,
+and the CA's revocation list checked for every client."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from warnline.errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsSettings:
+    cert: Path
+    key: Path
+    ca: Path
+    crl: Path | None = None
+
+    def check(self) -> None:
+        for name in ("cert", "key", "ca", "crl"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ConfigError(f"tls.{name}: no such file {path}")
+
+
+def apply_tls(config: uvicorn.Config, tls: TlsSettings) -> uvicorn.Config:
+    """Load `config` with mutual TLS; the CRL, when given, is enforced for clients."""
+    tls.check()
+    config.ssl_certfile = str(tls.cert)
+    config.ssl_keyfile = str(tls.key)
+    config.ssl_ca_certs = str(tls.ca)
+    config.ssl_cert_reqs = ssl.CERT_REQUIRED
+    config.load()
+    assert config.ssl is not None
+    config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls.crl is not None:
+        config.ssl.load_verify_locations(cafile=str(tls.crl))
+        config.ssl.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    return config
