@@ -148,3 +148,40 @@ def test_events_are_idempotent_by_partner_and_report_id(intake: Intake) -> None:
         == ["report:JOR:same", "report:JOR:other"]
     )
     assert json.loads(json.dumps(events[0].payload))["report"]["report_id"] == "same"
+
+
+def test_report_key_rotation_and_retirement(agreement: Agreement) -> None:
+    """A partner adds key k2, signs with it, then retires k1: k1 signatures stop working."""
+    from dataclasses import replace
+
+    from nacl.signing import SigningKey
+
+    from warnline.agreement.exercise_keys import exercise_signing_key
+    from warnline.ingest.signature import sign_headers
+
+    new_key = SigningKey(b"\x01" * 32)
+    new_b64 = base64.b64encode(bytes(new_key.verify_key)).decode()
+    jor = agreement.partners["JOR"]
+    both = replace(
+        agreement,
+        partners={
+            **agreement.partners,
+            "JOR": replace(jor, public_keys={**jor.public_keys, "k2": new_b64}),
+        },
+    )
+    only_new = replace(
+        agreement, partners={**agreement.partners, "JOR": replace(jor, public_keys={"k2": new_b64})}
+    )
+    body = json.dumps([wire_report()]).encode()
+    old_headers = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"), key_id="k1")
+    new_headers = sign_headers(body, partner="JOR", key=new_key, key_id="k2")
+    during = Intake(agreement=both, clock=ManualClock(T0))
+    assert during.json_submission(body, old_headers) and during.json_submission(body, new_headers)
+    after = Intake(agreement=only_new, clock=ManualClock(T0))
+    assert after.json_submission(body, new_headers)
+    with pytest.raises(SignatureError) as err:
+        after.json_submission(body, old_headers)
+    assert err.value.field == "x-warnline-key-id"
+    wrong_kid = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"), key_id="k2")
+    with pytest.raises(SignatureError):
+        after.json_submission(body, wrong_kid)
