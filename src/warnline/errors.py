@@ -8,7 +8,8 @@
     │   ├── SignatureError         missing, unknown-key or bad signature
     │   ├── StaleReportError       observation time too old or in the future
     │   ├── SanityError            physically implausible values
-    │   └── RateLimitError         the partner sends faster than agreed
+    │   ├── RateLimitError         the partner sends faster than agreed
+    │   └── PayloadTooLargeError   the body is larger than the node accepts
     ├── AuthError                  unknown user, bad password, missing/expired session
     │   └── ForbiddenError         authenticated but not allowed
     ├── NotFoundError              no such alert, track, ...
@@ -79,6 +80,12 @@ class RateLimitError(InputError):
     title = "Rate limit exceeded"
     status = 429
     type_slug = "rate-limit"
+
+
+class PayloadTooLargeError(InputError):
+    title = "Submission too large"
+    status = 413
+    type_slug = "too-large"
 
 
 class AuthError(WarnlineError):

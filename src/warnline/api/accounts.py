@@ -1,6 +1,8 @@
 """Console and API users: argon2-hashed passwords, a role, a partner; sessions.
 
-Sessions are random bearer tokens kept in memory (a restart signs everyone out,
+Five failed sign-ins within five minutes lock a user name for the rest of that
+window (on the node's clock), which makes guessing passwords slow. Sessions are
+random bearer tokens kept in memory (a restart signs everyone out,
 which a watch floor notices at once and recovers from by signing in again).
 """
 
@@ -48,6 +50,10 @@ class Accounts:
         self._sessions: dict[str, Session] = {}
         self._hasher = PasswordHasher()
         self._ttl = timedelta(seconds=session_ttl_s)
+        self._failures: dict[str, list[datetime]] = {}
+        self._lockout = timedelta(minutes=5)
+
+    max_failures = 5  # failed sign-ins per user within five minutes before a lock-out
 
     @staticmethod
     def hash_password(password: str) -> str:
@@ -78,13 +84,18 @@ class Accounts:
         return self._users[username].partner
 
     def login(self, username: str, password: str, now: datetime) -> Session:
+        recent = [t for t in self._failures.get(username, []) if now - t < self._lockout]
+        if len(recent) >= self.max_failures:
+            raise AuthError("too many failed sign-ins for this user; try again later")
         user = self._users.get(username)
         try:
             if user is None:
                 raise VerificationError
             self._hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
+            self._failures[username] = [*recent, now]
             raise AuthError("unknown user or wrong password") from None
+        self._failures.pop(username, None)
         session = Session(token=secrets.token_urlsafe(32), user=user, expires_at=now + self._ttl)
         self._sessions[session.token] = session
         return session

@@ -23,7 +23,14 @@ from warnline.api.accounts import Session
 from warnline.api.feed import atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
-from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
+from warnline.errors import (
+    AuthError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
+from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.node import Node
 
 SESSION_COOKIE = "warnline_session"
@@ -40,11 +47,18 @@ class AckIn(BaseModel):
 
 
 def _session(request: Request) -> Session:
-    """The caller's session, from a bearer token or the console's cookie."""
+    """The caller's session, from a bearer token or the console's cookie.
+
+    The cookie alone only reads: a request that changes anything must carry the
+    bearer token, which another site's page cannot read, so a forged cross-site
+    request (CSRF) cannot acknowledge or decide anything."""
     node: Node = request.app.state.node
     auth = request.headers.get("authorization", "")
-    token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-    return node.accounts.session(token, node.now())
+    if auth.lower().startswith("bearer "):
+        return node.accounts.session(auth[7:], node.now())
+    if request.method not in ("GET", "HEAD"):
+        raise AuthError("a request that changes state needs the bearer token, not the cookie alone")
+    return node.accounts.session(request.cookies.get(SESSION_COOKIE), node.now())
 
 
 Caller = Annotated[Session, Depends(_session)]
@@ -107,7 +121,7 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         """One report, a list, or {"reports": [...]}, Ed25519-signed over the body
         (headers X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature).
         202 once every report is in the journal."""
-        body = await request.body()
+        body = await _bounded_body(request, MAX_BODY_BYTES)
         try:
             keys = await node.submit_reports(body, request.headers)
         except InputError as exc:
@@ -181,6 +195,9 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
 
     @app.websocket("/api/v1/stream")
     async def stream(ws: WebSocket) -> None:
+        if not _same_origin(ws):  # cross-site WebSocket hijacking
+            await ws.close(code=4403)
+            return
         token = ws.query_params.get("token") or ws.cookies.get(SESSION_COOKIE)
         try:
             s = node.accounts.session(token, node.now())
@@ -222,6 +239,30 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
 
     app.mount("/console", StaticFiles(directory=str(static)), name="console")
     return app
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """Read at most `limit` bytes: a hostile sender cannot make the node buffer more."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"body of {declared} bytes; the limit is {limit}", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body larger than {limit} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """Browsers send Origin on WebSocket upgrades; another site's page must not
+    ride on a signed-in officer's cookie. Clients without Origin (partners' systems)
+    authenticate with the token anyway."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    return origin.split("://", 1)[-1] == ws.headers.get("host")
 
 
 def _me(node: Node, s: Session) -> dict[str, Any]:

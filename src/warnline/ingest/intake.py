@@ -13,7 +13,7 @@ from datetime import datetime
 from warnline.agreement.model import Agreement
 from warnline.domain import Clock, Report
 from warnline.domain.codec import to_json
-from warnline.errors import InputError
+from warnline.errors import PayloadTooLargeError
 from warnline.ingest.checks import RateLimiter, check_reports
 from warnline.ingest.json_adapter import parse_submission
 from warnline.ingest.signature import SignatureVerifier
@@ -45,7 +45,7 @@ class Intake:
     def json_submission(self, body: bytes, headers: Mapping[str, str]) -> list[Report]:
         """Verify and parse a signed JSON submission; raises an InputError subclass."""
         if len(body) > MAX_BODY_BYTES:
-            raise InputError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
+            raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
         partner = self.verifier.verify(body, headers)
         reports = parse_submission(body, partner=partner)
         return self.accept(reports)

@@ -1,0 +1,58 @@
+"""Console and API protections: CSRF, cross-site WebSockets, oversize bodies, lock-out."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import websockets
+from tests.api.conftest import PASSWORD, Live
+from tests.factories import signed, wire_report
+
+
+async def test_cookie_alone_cannot_change_state(live: Live) -> None:
+    async with httpx.AsyncClient(base_url=live.base) as c:
+        r = await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
+        assert "warnline_session" in r.cookies
+        assert (await c.get("/api/v1/alerts")).status_code == 200  # the cookie reads
+        forged = await c.post("/api/v1/alerts/A-I00001-JOR/ack", json={})
+        assert forged.status_code == 401 and "bearer" in forged.json()["detail"]
+        token = r.json()["token"]
+        real = await c.post(
+            "/api/v1/alerts/A-none/ack", json={}, headers={"authorization": f"Bearer {token}"}
+        )
+        assert real.status_code == 404  # authenticated; the alert just does not exist
+
+
+async def test_cross_site_websocket_refused(live: Live) -> None:
+    async with httpx.AsyncClient(base_url=live.base) as c:
+        token = (
+            await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
+        ).json()["token"]
+    url = live.base.replace("http", "ws") + f"/api/v1/stream?token={token}"
+    host = live.base.split("://")[1]
+    async with websockets.connect(url, origin=f"http://{host}") as ws:  # type: ignore[arg-type]
+        assert "hello" in await ws.recv()
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        async with websockets.connect(url, origin="http://evil.example") as ws:  # type: ignore[arg-type]
+            await ws.recv()
+    assert refused.value.response.status_code == 403
+
+
+async def test_oversize_submission_refused_before_reading_it(live: Live) -> None:
+    async with httpx.AsyncClient(base_url=live.base) as c:
+        body, headers = signed([wire_report(f"r{i}") for i in range(8000)])
+        assert len(body) > 2 * 1024 * 1024
+        r = await c.post("/api/v1/reports", content=body, headers=headers)
+        assert r.status_code == 413 and r.json()["field"] == "body"
+    assert not any(e.event.kind == "report.received" for e in live.journal.read())
+
+
+async def test_password_guessing_locks_the_user_out(live: Live) -> None:
+    async with httpx.AsyncClient(base_url=live.base) as c:
+        for _ in range(5):
+            r = await c.post("/api/v1/session", json={"username": "isr-watch", "password": "guess"})
+            assert r.status_code == 401
+        r = await c.post("/api/v1/session", json={"username": "isr-watch", "password": PASSWORD})
+        assert r.status_code == 401 and "too many" in r.json()["detail"]
+        ok = await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
+        assert ok.status_code == 200  # other users are not affected
