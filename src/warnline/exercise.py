@@ -117,7 +117,8 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     scenario = build_scenario(
         agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
     )
-    async with serving(node, host=opts.host, port=opts.port) as base:
+    hub_key = exercise_signing_key("HUB")
+    async with serving(node, host=opts.host, port=opts.port, hub_key=hub_key) as base:
         print(
             f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
             f"seed {opts.seed}",

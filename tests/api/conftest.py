@@ -12,6 +12,7 @@ import httpx
 import pytest
 from tests.factories import T0, free_port, signed, wire_report
 
+from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
@@ -54,7 +55,7 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         accounts=Accounts(users),
         settings=NodeSettings(speed=10, picture_push_s=0.2),
     )
-    async with serving(node, port=free_port()) as base:
+    async with serving(node, port=free_port(), hub_key=exercise_signing_key("HUB")) as base:
         yield Live(base=base, node=node, clock=clock, journal=journal)
     journal.close()
 

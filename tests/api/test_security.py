@@ -56,3 +56,20 @@ async def test_password_guessing_locks_the_user_out(live: Live) -> None:
         assert r.status_code == 401 and "too many" in r.json()["detail"]
         ok = await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
         assert ok.status_code == 200  # other users are not affected
+
+
+async def test_hub_signs_every_json_answer(live: Live) -> None:
+    from warnline.api.signing import HEADER, verify_hub_signature
+
+    hub_key = live.node.agreement.hub_public_key
+    async with httpx.AsyncClient(base_url=live.base) as c:
+        r = await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
+        token = r.json()["token"]
+        answer = await c.get("/api/v1/alerts", headers={"authorization": f"Bearer {token}"})
+        assert verify_hub_signature(answer.content, answer.headers[HEADER], hub_key)
+        refused = await httpx.AsyncClient(base_url=live.base).get("/api/v1/tracks")
+        assert refused.status_code == 401 and verify_hub_signature(
+            refused.content, refused.headers[HEADER], hub_key
+        )
+        assert not verify_hub_signature(answer.content + b" ", answer.headers[HEADER], hub_key)
+        assert HEADER not in (await c.get("/healthz")).headers

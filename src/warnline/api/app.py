@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from nacl.signing import SigningKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
@@ -23,6 +24,7 @@ from warnline.api.accounts import Session
 from warnline.api.feed import atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
+from warnline.api.signing import HubSignature
 from warnline.errors import (
     AuthError,
     ForbiddenError,
@@ -64,7 +66,9 @@ def _session(request: Request) -> Session:
 Caller = Annotated[Session, Depends(_session)]
 
 
-def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
+def create_app(
+    node: Node, *, manage_node: bool = True, hub_key: SigningKey | None = None
+) -> FastAPI:
     metrics = Metrics(node)
 
     @asynccontextmanager
@@ -85,6 +89,8 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         app.add_exception_handler(exc, handler)
 
     app.state.node = node
+    if hub_key is not None:
+        app.add_middleware(HubSignature, key=hub_key)
 
     @app.post("/api/v1/session", tags=["console"])
     async def login(body: LoginIn) -> JSONResponse:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
+from nacl.signing import SigningKey
 
 from warnline.api.app import create_app
 from warnline.node import Node
@@ -15,12 +16,17 @@ from warnline.pki.tls import TlsSettings, apply_tls
 
 @asynccontextmanager
 async def serving(
-    node: Node, *, host: str = "127.0.0.1", port: int = 8800, tls: TlsSettings | None = None
+    node: Node,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    tls: TlsSettings | None = None,
+    hub_key: SigningKey | None = None,
 ) -> AsyncIterator[str]:
     """Start `node`, serve its API on host:port (mTLS when `tls` is given), yield the
     base URL; stop both after."""
     config = uvicorn.Config(
-        create_app(node, manage_node=False),
+        create_app(node, manage_node=False, hub_key=hub_key),
         host=host,
         port=port,
         log_level="warning",
