@@ -169,6 +169,8 @@ class Node:
             raise NotFoundError(f"no alert {alert_id}")
         if user_partner != alert.partner:
             raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+        if not self.accounts.may_acknowledge(username):
+            raise ForbiddenError(f"role {self.accounts.role_of(username)} may not acknowledge")
         ack = Acknowledgement(
             alert_id=alert_id,
             version=alert.version if version is None else min(version, alert.version),

@@ -45,6 +45,7 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash=pw),
         User(username="isr-watch", partner="ISR", role=Role.WATCH, password_hash=pw),
         User(username="usa-watch", partner="USA", role=Role.CELL, password_hash=pw),
+        User(username="jor-observer", partner="JOR", role=Role.OBSERVER, password_hash=pw),
     ]
     clock = ManualClock(T0)
     journal = SQLiteJournal(tmp_path / "journal.db")

@@ -111,6 +111,11 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
         )
         r = await c.post(f"{live.base}/api/v1/alerts/{alert['alert_id']}/ack", headers=isr, json={})
         assert r.status_code == 403
+        observer = await live.token(c, "jor-observer")
+        r = await c.post(
+            f"{live.base}/api/v1/alerts/{alert['alert_id']}/ack", headers=observer, json={}
+        )
+        assert r.status_code == 403 and "observer" in r.json()["detail"]
         r = await c.post(f"{live.base}/api/v1/alerts/A-nope/ack", headers=jor, json={})
         assert r.status_code == 404
         # CAP of the alert, valid against the OASIS schema; the feed carries it.

@@ -83,6 +83,14 @@ class Accounts:
     def partner_of(self, username: str) -> str:
         return self._users[username].partner
 
+    def role_of(self, username: str) -> Role:
+        return self._users[username].role
+
+    def may_acknowledge(self, username: str) -> bool:
+        """Watch officers and commanders acknowledge for their partner; observers
+        and administrators only look, and the cell cannot answer for a partner."""
+        return self.role_of(username) in (Role.WATCH, Role.COMMANDER)
+
     def login(self, username: str, password: str, now: datetime) -> Session:
         recent = [t for t in self._failures.get(username, []) if now - t < self._lockout]
         if len(recent) >= self.max_failures:
