@@ -134,18 +134,20 @@ def _pki(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(path: Path, keys: Path | None) -> int:
-    from warnline.audit import verify_record
+    """An exported record (a directory) or a node's SQLite journal (a .db file)."""
+    from warnline.audit import verify_journal, verify_record
 
     public_keys = json.loads(keys.read_text()) if keys else None
     try:
-        result = verify_record(path, public_keys=public_keys)
+        if path.suffix == ".db":
+            result = verify_journal(path)
+        else:
+            result = verify_record(path, public_keys=public_keys)
     except AuditError as exc:
         print(f"audit record NOT intact: {exc}", file=sys.stderr)
         return 1
-    print(
-        f"audit record intact: {result.entries} entries, "
-        f"{result.checkpoints} signed checkpoints, head {result.head_hash}"
-    )
+    signed = f"{result.checkpoints} signed checkpoints, " if path.suffix != ".db" else ""
+    print(f"audit record intact: {result.entries} entries, {signed}head {result.head_hash}")
     return 0
 
 

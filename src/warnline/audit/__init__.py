@@ -4,6 +4,7 @@ Anyone holding the hub's public key can check a record; docs/audit-format.md spe
 the format precisely enough for partners to write their own verifier.
 """
 
+from warnline.audit.journal_check import verify_journal
 from warnline.audit.record import RecordSummary, export_record, verify_record
 
-__all__ = ["RecordSummary", "export_record", "verify_record"]
+__all__ = ["RecordSummary", "export_record", "verify_journal", "verify_record"]
