@@ -8,7 +8,8 @@
     │   ├── SignatureError         missing, unknown-key or bad signature
     │   ├── StaleReportError       observation time too old or in the future
     │   ├── SanityError            physically implausible values
-    │   └── RateLimitError         the partner sends faster than agreed
+    │   ├── RateLimitError         the partner sends faster than agreed
+    │   └── ConflictError          valid, but not now (e.g. no open offer to answer)
     ├── AuthError                  unknown user, bad password, missing/expired session
     │   └── ForbiddenError         authenticated but not allowed
     ├── NotFoundError              no such alert, track, ...
@@ -79,6 +80,12 @@ class RateLimitError(InputError):
     title = "Rate limit exceeded"
     status = 429
     type_slug = "rate-limit"
+
+
+class ConflictError(InputError):
+    title = "Conflict with the current state"
+    status = 409
+    type_slug = "conflict"
 
 
 class AuthError(WarnlineError):

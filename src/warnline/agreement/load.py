@@ -42,6 +42,10 @@ from warnline.agreement.model import (
     EscalationPolicy,
     EscalationStep,
     Partner,
+    Readiness,
+    ReadinessStatus,
+    ResponseRules,
+    ResponseSector,
 )
 from warnline.domain.alert import Severity
 from warnline.domain.report import Attribution, Releasability
@@ -114,6 +118,26 @@ class _ContactIn(_In):
     addresses: Annotated[dict[str, Text], Field(min_length=1)]
 
 
+class _ReadinessIn(_In):
+    sector: Text
+    status: Literal["ready", "limited", "unavailable"]
+    time_to_respond_s: NonNegative
+
+
+class _SectorIn(_In):
+    id: str
+    name: Text
+    polygon: Annotated[list[LonLat], Field(min_length=3)]
+    partners: Annotated[list[str], Field(min_length=1)]
+
+
+class _ResponseIn(_In):
+    offer_timeout_s: Positive = 20.0
+    decide_within_s: Positive = 90.0
+    default_time_to_respond_s: NonNegative = 60.0
+    sectors: list[_SectorIn] = []
+
+
 class _PartnerIn(_In):
     code: str
     name: Text
@@ -122,6 +146,9 @@ class _PartnerIn(_In):
     time_to_shelter_s: Positive = 90.0
     can_lead: bool = True
     membership_visible: bool = True
+    sovereignty: bool = True
+    consents_to: ReleaseTo = ()
+    readiness: list[_ReadinessIn] = []
     public_keys: Annotated[dict[str, str], Field(min_length=1)]
     releasability: _ReleasabilityIn = _ReleasabilityIn()
     escalation: list[_PolicyIn] | None = None
@@ -142,6 +169,7 @@ class _CoalitionIn(_In):
 class _DocumentIn(_In):
     coalition: _CoalitionIn
     default_escalation: list[_PolicyIn] = []
+    response: _ResponseIn = _ResponseIn()
     partners: Annotated[list[_PartnerIn], Field(min_length=1)]
 
 
@@ -390,6 +418,67 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         escalation=escalation,
         can_lead=spec.can_lead,
         membership_visible=spec.membership_visible,
+        sovereignty=spec.sovereignty,
+        consents_to=_consents(spec, codes, field),
+        readiness=_readiness(spec, doc, field),
+    )
+
+
+def _consents(spec: _PartnerIn, codes: set[str], field: str) -> tuple[str, ...] | None:
+    for i, code in enumerate(spec.consents_to or ()):
+        if code not in codes:
+            raise AgreementError(f"{field}.consents_to[{i}]", f"unknown partner code {code!r}")
+    return spec.consents_to
+
+
+def _readiness(spec: _PartnerIn, doc: _DocumentIn, field: str) -> tuple[Readiness, ...]:
+    sectors = {s.id for s in doc.response.sectors}
+    seen: set[str] = set()
+    out = []
+    for i, r in enumerate(spec.readiness):
+        if r.sector not in sectors:
+            reason = f"unknown response sector {r.sector!r} (known: {', '.join(sorted(sectors))})"
+            raise AgreementError(f"{field}.readiness[{i}].sector", reason)
+        if r.sector in seen:
+            raise AgreementError(f"{field}.readiness[{i}].sector", "declared twice")
+        seen.add(r.sector)
+        out.append(
+            Readiness(
+                partner=spec.code, sector=r.sector, status=ReadinessStatus(r.status),
+                time_to_respond_s=r.time_to_respond_s,
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _response(doc: _DocumentIn, codes: set[str]) -> ResponseRules:
+    sectors = []
+    seen: set[str] = set()
+    for i, spec in enumerate(doc.response.sectors):
+        field = f"response.sectors[{i}]"
+        if not _AREA_ID.fullmatch(spec.id):
+            raise AgreementError(f"{field}.id", "letters, digits, '.', '_', '-' only")
+        if spec.id in seen:
+            raise AgreementError(f"{field}.id", f"duplicate sector id {spec.id!r}")
+        seen.add(spec.id)
+        for p, code in enumerate(spec.partners):
+            if code not in codes:
+                raise AgreementError(f"{field}.partners[{p}]", f"unknown partner code {code!r}")
+        if len(set(spec.partners)) != len(spec.partners):
+            raise AgreementError(f"{field}.partners", "a partner is listed twice")
+        sectors.append(
+            ResponseSector(
+                sector_id=spec.id, name=spec.name,
+                geometry=_polygon(spec.polygon, f"{field}.polygon"),
+                partners=tuple(spec.partners),
+            )
+        )  # fmt: skip
+    r = doc.response
+    return ResponseRules(
+        sectors=tuple(sectors),
+        offer_timeout_s=r.offer_timeout_s,
+        decide_within_s=r.decide_within_s,
+        default_time_to_respond_s=r.default_time_to_respond_s,
     )
 
 
@@ -432,6 +521,7 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
             _check_key(doc.coalition.hub_public_key, "coalition.hub_public_key")
         partners = [_partner(p, doc, codes, f"partners[{i}]") for i, p in enumerate(doc.partners)]
         _check_area_ids(partners)
+        response = _response(doc, codes)
     except AgreementError as exc:
         exc.add_note(f"in {source}")
         raise
@@ -445,6 +535,7 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         max_report_age_s=coalition.max_report_age_s,
         max_report_lead_s=coalition.max_report_lead_s,
         notes=tuple(coalition.notes),
+        response=response,
     )
 
 

@@ -77,6 +77,9 @@ class Accounts:
     def partner_of(self, username: str) -> str:
         return self._users[username].partner
 
+    def role_of(self, username: str) -> Role:
+        return self._users[username].role
+
     def login(self, username: str, password: str, now: datetime) -> Session:
         user = self._users.get(username)
         try:
