@@ -74,7 +74,7 @@ def test_drone_towards_amman_raises_alerts_and_a_lead(agreement: Agreement) -> N
     assert {"JOR", "JOR-amman"} <= raised
     amman = next(a for a in alerts if a["area_id"] == "JOR-amman")
     assert amman["partner"] == "JOR" and 0 < amman["time_to_arrival_s"] < 1800
-    offer = [e.payload for e in decisions if e.kind == "assignment.made"][0]
+    offer = next(e.payload for e in decisions if e.kind == "assignment.made")
     assert offer["status"] == "offered" and offer["offered_to"] == "JOR"
     assert offer["rule"] == "sovereignty" and "sovereignty rule" in offer["explanation"]
 
