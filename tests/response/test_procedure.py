@@ -84,8 +84,10 @@ def test_slow_or_unavailable_partners_are_passed(agreement: Agreement) -> None:
 
 def test_limited_readiness_ranks_after_ready(agreement: Agreement) -> None:
     p = LeadProcedure(agreement=agreement)
-    # Arabia sector order is SAU, JOR, USA; JOR is only "limited" there.
-    (offer,) = p.evaluate([incident()], {}, at(0), {"I00001": RIYADH})
+    # Arabia sector order is SAU, JOR, USA; JOR is only "limited" there. With no area
+    # threatened, the sector order applies once the sovereignty rule had its chance.
+    assert p.evaluate([incident()], {}, at(0), {"I00001": RIYADH}) == []
+    (offer,) = p.evaluate([incident()], {}, at(10), {"I00001": RIYADH})
     assert offer.offered_to == "SAU" and offer.rule == "sector"
     order = [line.split(" ")[1] for line in offer.ranking]
     assert order == ["SAU", "USA", "JOR"]

@@ -135,6 +135,7 @@ class _ResponseIn(_In):
     offer_timeout_s: Positive = 20.0
     decide_within_s: Positive = 90.0
     default_time_to_respond_s: NonNegative = 60.0
+    await_threat_s: NonNegative = 10.0
     sectors: list[_SectorIn] = []
 
 
@@ -479,6 +480,7 @@ def _response(doc: _DocumentIn, codes: set[str]) -> ResponseRules:
         offer_timeout_s=r.offer_timeout_s,
         decide_within_s=r.decide_within_s,
         default_time_to_respond_s=r.default_time_to_respond_s,
+        await_threat_s=r.await_threat_s,
     )
 
 

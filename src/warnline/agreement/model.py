@@ -91,6 +91,7 @@ class ResponseRules:
     offer_timeout_s: float = 20.0  # an offer unanswered this long passes to the next
     decide_within_s: float = 90.0  # a lead, or escalation to the cell, within this
     default_time_to_respond_s: float = 60.0  # assumed where readiness is not declared
+    await_threat_s: float = 10.0  # wait this long for a threatened area before sector order
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -233,6 +233,8 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         user = s.user
         await ws.send_text(json.dumps({"type": "hello", **_me(node, s)}))
         await ws.send_text(json.dumps({"type": "picture", **node.picture_for(user.partner)}))
+        for view in node.assignments_for(user.partner):  # open offers reach late joiners
+            await ws.send_text(json.dumps({"type": "assignment", "assignment": view}))
         node.console.connect(user.username, ws)
         node.wake()  # pending deliveries for this user are now due
         try:

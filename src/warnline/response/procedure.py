@@ -41,6 +41,7 @@ class _Case:
     lead: str | None = None
     sector: str | None = None
     handover: bool = False  # the open round looks for a successor to `lead`
+    pinned: bool = False  # the cell overrode: no automatic hand-over any more
     tried: dict[str, str] = field(default_factory=dict)  # partner -> why passed this round
     consented: set[str] = field(default_factory=set)
 
@@ -126,7 +127,7 @@ class LeadProcedure:
             case.tried[partner] = "declined"
             return self._advance(case, at, trigger="declined", by=user)
         previous = case.lead
-        case.lead, case.sector, case.handover = partner, offer.sector, False
+        case.lead, case.sector, case.handover = partner, self._sector_now(case, offer.sector), False
         case.tried.clear()
         handed = previous is not None and previous != partner
         text = (
@@ -158,7 +159,8 @@ class LeadProcedure:
         if case is None:
             return []
         previous = case.lead
-        case.lead, case.handover = lead, False
+        case.lead, case.handover, case.pinned = lead, False, True
+        case.sector = self._sector_now(case, case.sector)
         case.tried.clear()
         text = (
             f"The coordination cell ({user}) assigned the lead to {lead}"
@@ -198,8 +200,8 @@ class LeadProcedure:
                 return self._advance(case, at, trigger="timed_out")
             return []
         if case.lead is None and not case.escalated:
-            return self._advance(case, at, trigger="confirmed", quiet=True)
-        if case.lead is not None:
+            return self._advance(case, at, trigger="confirmed")
+        if case.lead is not None and not case.pinned:
             sector = sector_at(self.agreement, self._positions.get(case.incident_id))
             if sector is not None and sector.sector_id != case.sector:
                 case.sector = sector.sector_id
@@ -213,6 +215,11 @@ class LeadProcedure:
                 return self._advance(case, at, trigger=HANDOVER)
         return []
 
+    def _sector_now(self, case: _Case, fallback: str | None) -> str | None:
+        """The sector the threat is in now (hand-over compares against this)."""
+        sector = sector_at(self.agreement, self._positions.get(case.incident_id))
+        return sector.sector_id if sector is not None else fallback
+
     def _situation(self, case: _Case, at: datetime) -> Situation:
         return situation(
             self.agreement,
@@ -223,10 +230,13 @@ class LeadProcedure:
         )
 
     def _advance(
-        self, case: _Case, at: datetime, *, trigger: str, by: str | None = None, quiet: bool = False
+        self, case: _Case, at: datetime, *, trigger: str, by: str | None = None
     ) -> list[Assignment]:
         """Offer to the next eligible candidate, or close the round."""
         sit = self._situation(case, at)
+        waited = (at - case.confirmed_at).total_seconds()
+        if trigger == "confirmed" and not sit.alerts and waited < self.rules.await_threat_s:
+            return []  # no area threatened yet: give the sovereignty rule its chance
         ranked = rank(self.agreement, sit, self.readiness, case.tried)
         lines = tuple(c.line(n) for n, c in enumerate(ranked, start=1))
         sector = sit.sector.sector_id if sit.sector else None
@@ -253,8 +263,9 @@ class LeadProcedure:
                         by=by,
                     )
                 ]
-            if not ranked and (quiet or trigger == "confirmed"):
+            if not ranked and trigger == "confirmed":
                 return []  # nothing threatened yet: wait, at most until the deadline
+            case.sector = sector or case.sector
             return [self._escalate(case, at, ESCALATION, trigger, lines, by)]
         expires = at + timedelta(seconds=self.rules.offer_timeout_s)
         why = _why(pick, sit)

@@ -126,7 +126,10 @@ def rank(
             continue
         seen.add(partner.code)
         eta = alert.expected_at
-        when = f"in {max(0.0, (eta - sit.at).total_seconds()):.0f} s" if eta else "soon"
+        if eta is None or eta <= sit.at:
+            when = "already reached" if eta else "arrival unknown"
+        else:
+            when = f"in {(eta - sit.at).total_seconds():.0f} s"
         seeds.append((partner.code, SOVEREIGNTY, f"{alert.area_name} is threatened ({when})"))
     if sit.sector is not None:
         for i, code in enumerate(sit.sector.partners, start=1):
