@@ -22,31 +22,29 @@ from typing import Any
 
 from shapely.geometry import mapping
 
-from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
+from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
-from warnline.domain import Acknowledgement, Alert, Assignment, AssignmentStatus, Clock, MsgType
-from warnline.domain.codec import from_json, to_json
+from warnline.domain import Acknowledgement, Alert, Assignment, Clock, MsgType
+from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
-from warnline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from warnline.errors import ForbiddenError, NotFoundError
 from warnline.ingest import Intake
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.picture import Picture
 from warnline.pipeline import (
     ALERT_KIND,
-    ANSWER_KIND,
     ASSIGNMENT_KIND,
-    OVERRIDE_KIND,
-    READINESS_KIND,
     TICK_KIND,
     Pipeline,
 )
 from warnline.release import Release
 from warnline.response import LeadProcedure
+from warnline.response.inputs import answer_event, override_event, readiness_event
 
 log = logging.getLogger("warnline.node")
 
@@ -210,87 +208,41 @@ class Node:
         version: int | None = None,
     ) -> dict[str, Any]:
         """A commander accepts (keypad 1) or declines (keypad 2) the offer open to their
-        partner; journaled, then decided on by the pipeline in journal order."""
-        partner = self.accounts.partner_of(username)
-        if self.accounts.role_of(username) is not Role.COMMANDER:
-            raise ForbiddenError(f"{username} is not a commander: only commanders answer offers")
-        current = self.pipeline.assigner.current(incident_id)
-        if current is None:
-            raise NotFoundError(f"no lead procedure for incident {incident_id}")
-        if current.status is not AssignmentStatus.OFFERED or current.offered_to != partner:
-            raise ConflictError(
-                f"no offer open to {partner} for {incident_id} (now: {current.status.value})",
-                field="incident_id",
-            )
-        if version is not None and version != current.version:
-            raise ConflictError(
-                f"offer v{version} was superseded by v{current.version}", field="version"
-            )
-        payload = {
-            "incident_id": incident_id,
-            "partner": partner,
-            "user": username,
-            "accept": accept,
-            "channel": channel,
-            "version": current.version,
-        }
-        now = self.clock.now()
-        await self.append(
-            [
-                Event(
-                    event_id=f"answer:{uuid.uuid4().hex}", kind=ANSWER_KIND, at=now, payload=payload
-                )
-            ]
-        )
+        partner, on any channel; journaled, then decided on by the pipeline."""
+        ev = answer_event(
+            self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
+            is_commander=self.accounts.role_of(username) is Role.COMMANDER,
+            incident_id=incident_id, accept=accept, channel=channel, version=version,
+            at=self.clock.now(),
+        )  # fmt: skip
+        await self.append([ev])
         self._tick_soon.set()
-        return payload | {"at": now.isoformat()}
+        return ev.payload | {"at": ev.at.isoformat()}
 
     async def override_lead(
         self, username: str, incident_id: str, lead: str, reason: str
     ) -> dict[str, Any]:
         """The coordination cell names the lead of a stuck (or any) incident."""
-        if self.accounts.role_of(username) is not Role.CELL:
-            raise ForbiddenError("only the coordination cell may override an assignment")
-        if self.pipeline.assigner.current(incident_id) is None:
-            raise NotFoundError(f"no lead procedure for incident {incident_id}")
-        if lead not in self.agreement.partners:
-            raise InputError(f"unknown partner code {lead!r}", field="lead")
-        payload = {"incident_id": incident_id, "lead": lead, "user": username, "reason": reason}
-        now = self.clock.now()
-        await self.append(
-            [
-                Event(
-                    event_id=f"override:{uuid.uuid4().hex}",
-                    kind=OVERRIDE_KIND,
-                    at=now,
-                    payload=payload,
-                )
-            ]
-        )
-        return payload | {"at": now.isoformat()}
+        ev = override_event(
+            self.pipeline.assigner, self.agreement, username=username,
+            is_cell=self.accounts.role_of(username) is Role.CELL, incident_id=incident_id,
+            lead=lead, reason=reason, at=self.clock.now(),
+        )  # fmt: skip
+        await self.append([ev])
+        return ev.payload | {"at": ev.at.isoformat()}
 
     async def declare_readiness(
         self, username: str, sector: str, status: str, time_to_respond_s: float
     ) -> dict[str, Any]:
         """A commander (or the cell, for itself) declares its partner's readiness."""
-        if self.accounts.role_of(username) not in (Role.COMMANDER, Role.CELL):
-            raise ForbiddenError("only a commander declares readiness")
-        if sector not in {s.sector_id for s in self.agreement.response.sectors}:
-            raise InputError(f"unknown response sector {sector!r}", field="sector")
-        r = Readiness(
-            partner=self.accounts.partner_of(username),
-            sector=sector,
-            status=ReadinessStatus(status),
-            time_to_respond_s=time_to_respond_s,
-        )
-        ev = Event(
-            event_id=f"readiness:{uuid.uuid4().hex}",
-            kind=READINESS_KIND,
+        ev = readiness_event(
+            self.agreement, partner=self.accounts.partner_of(username),
+            may_declare=self.accounts.role_of(username) in (Role.COMMANDER, Role.CELL),
+            sector=sector, status=status, time_to_respond_s=time_to_respond_s,
             at=self.clock.now(),
-            payload=to_json(r),
-        )
+        )  # fmt: skip
         await self.append([ev])
-        return to_json(r)
+        return ev.payload
 
     def readiness_for(self, viewer: str) -> list[dict[str, Any]]:
         return [

@@ -28,15 +28,13 @@ from warnline.domain import (
 from warnline.domain.codec import from_json, to_json
 from warnline.journal import Entry, Event
 from warnline.response import LeadProcedure
+from warnline.response.inputs import ANSWER_KIND, OVERRIDE_KIND, READINESS_KIND
 
 TICK_KIND = "clock.tick"
 REPORT_KIND = "report.received"
 INCIDENT_KIND = "incident.updated"
 ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
-ANSWER_KIND = "response.answer"  # a commander accepts or declines an offer (input)
-OVERRIDE_KIND = "response.override"  # the coordination cell names the lead (input)
-READINESS_KIND = "readiness.declared"  # a partner's readiness in a sector (input)
 
 
 class PictureStage(Protocol):

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 from pyproj import Geod
 from shapely.geometry import Polygon, shape
@@ -42,10 +42,25 @@ from warnline.agreement.model import (
     EscalationPolicy,
     EscalationStep,
     Partner,
-    Readiness,
-    ReadinessStatus,
-    ResponseRules,
-    ResponseSector,
+)
+from warnline.agreement.response_rules import (
+    ReadinessIn,
+    ResponseIn,
+    consents,
+    readiness,
+    response_rules,
+)
+from warnline.agreement.schema import (
+    AREA_ID,
+    In,
+    Lat,
+    Lon,
+    LonLat,
+    NonNegative,
+    Positive,
+    ReleaseTo,
+    Text,
+    polygon,
 )
 from warnline.domain.alert import Severity
 from warnline.domain.report import Attribution, Releasability
@@ -56,52 +71,30 @@ TERRITORY_TOLERANCE_DEG = 0.002  # about 200 m: invisible at alert scale, 1/3 of
 CIRCLE_POINTS = 64
 
 _PARTNER_CODE = re.compile(r"[A-Z]{3}")
-_AREA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _GEOD = Geod(ellps="WGS84")
 
 # ---------------------------------------------------------------------------- schema pass
 
 
-def _release_to(value: object) -> tuple[str, ...] | None:
-    if value == "all":
-        return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError('must be "all" or a list of partner codes')
-
-
-Text = Annotated[str, Field(min_length=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Lat = Annotated[float, Field(ge=-90, le=90)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
-LonLat = Annotated[list[float], Field(min_length=2, max_length=2)]
-ReleaseTo = Annotated[tuple[str, ...] | None, PlainValidator(_release_to)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class _StepIn(_In):
+class _StepIn(In):
     after_s: NonNegative
     channels: Annotated[list[str], Field(min_length=1)]
     roles: Annotated[list[str], Field(min_length=1)]
 
 
-class _PolicyIn(_In):
+class _PolicyIn(In):
     min_severity: Literal["Extreme", "Severe", "Moderate", "Minor"]
     repeat_s: Positive = 60.0
     steps: Annotated[list[_StepIn], Field(min_length=1)]
 
 
-class _ReleasabilityIn(_In):
+class _ReleasabilityIn(In):
     release_to: ReleaseTo = None
     attribution: Literal["named", "anonymous"] = "named"
 
 
-class _AreaIn(_In):
+class _AreaIn(In):
     name: Text
     id: str | None = None
     lat: Lat | None = None
@@ -111,35 +104,14 @@ class _AreaIn(_In):
     time_to_shelter_s: Positive | None = None
 
 
-class _ContactIn(_In):
+class _ContactIn(In):
     role: Text
     name: Text
     language: str = "en"
     addresses: Annotated[dict[str, Text], Field(min_length=1)]
 
 
-class _ReadinessIn(_In):
-    sector: Text
-    status: Literal["ready", "limited", "unavailable"]
-    time_to_respond_s: NonNegative
-
-
-class _SectorIn(_In):
-    id: str
-    name: Text
-    polygon: Annotated[list[LonLat], Field(min_length=3)]
-    partners: Annotated[list[str], Field(min_length=1)]
-
-
-class _ResponseIn(_In):
-    offer_timeout_s: Positive = 20.0
-    decide_within_s: Positive = 90.0
-    default_time_to_respond_s: NonNegative = 60.0
-    await_threat_s: NonNegative = 10.0
-    sectors: list[_SectorIn] = []
-
-
-class _PartnerIn(_In):
+class _PartnerIn(In):
     code: str
     name: Text
     languages: Annotated[list[str], Field(min_length=1)] = ["en"]
@@ -149,7 +121,7 @@ class _PartnerIn(_In):
     membership_visible: bool = True
     sovereignty: bool = True
     consents_to: ReleaseTo = ()
-    readiness: list[_ReadinessIn] = []
+    readiness: list[ReadinessIn] = []
     public_keys: Annotated[dict[str, str], Field(min_length=1)]
     releasability: _ReleasabilityIn = _ReleasabilityIn()
     escalation: list[_PolicyIn] | None = None
@@ -157,7 +129,7 @@ class _PartnerIn(_In):
     contacts: list[_ContactIn] = []
 
 
-class _CoalitionIn(_In):
+class _CoalitionIn(In):
     name: Text
     coordination_cell: str
     exercise: bool
@@ -167,10 +139,10 @@ class _CoalitionIn(_In):
     notes: list[str] = []
 
 
-class _DocumentIn(_In):
+class _DocumentIn(In):
     coalition: _CoalitionIn
     default_escalation: list[_PolicyIn] = []
-    response: _ResponseIn = _ResponseIn()
+    response: ResponseIn = ResponseIn()
     partners: Annotated[list[_PartnerIn], Field(min_length=1)]
 
 
@@ -265,29 +237,12 @@ def _check_key(value: str, field: str) -> None:
         )
 
 
-def _polygon(points: list[list[float]], field: str) -> Polygon:
-    for i, (lon, lat) in enumerate(points):
-        if not (-180.0 <= lon <= 180.0):
-            raise AgreementError(field=f"{field}[{i}][0]", reason="longitude must be in ±180")
-        if not (-90.0 <= lat <= 90.0):
-            raise AgreementError(field=f"{field}[{i}][1]", reason="latitude must be in ±90")
-    distinct = {(lon, lat) for lon, lat in points}
-    if len(distinct) < 3:
-        raise AgreementError(field=field, reason="needs at least 3 distinct [lon, lat] points")
-    polygon = Polygon(points)
-    if not polygon.is_valid:
-        raise AgreementError(
-            field=field, reason=f"is not valid: {shapely.is_valid_reason(polygon)}"
-        )
-    return polygon
-
-
 def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
     circle = (spec.lat, spec.lon, spec.radius_km)
     if spec.polygon is not None:
         if any(v is not None for v in circle):
             raise AgreementError(field=field, reason="give either a polygon or lat/lon/radius_km")
-        geometry: BaseGeometry = _polygon(spec.polygon, f"{field}.polygon")
+        geometry: BaseGeometry = polygon(spec.polygon, f"{field}.polygon")
     else:
         for key, value in zip(("lat", "lon", "radius_km"), circle, strict=True):
             if value is None:
@@ -295,7 +250,7 @@ def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
         assert spec.lat is not None and spec.lon is not None and spec.radius_km is not None
         geometry = geodesic_circle(spec.lat, spec.lon, spec.radius_km * 1000.0)
     area_id = spec.id if spec.id is not None else f"{partner.code}-{_slug(spec.name)}"
-    if not _AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
+    if not AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
         reason = f"{area_id!r} is not a usable area id (letters, digits, '.', '_', '-')"
         raise AgreementError(field=f"{field}.id", reason=reason)
     return Area(
@@ -420,67 +375,8 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         can_lead=spec.can_lead,
         membership_visible=spec.membership_visible,
         sovereignty=spec.sovereignty,
-        consents_to=_consents(spec, codes, field),
-        readiness=_readiness(spec, doc, field),
-    )
-
-
-def _consents(spec: _PartnerIn, codes: set[str], field: str) -> tuple[str, ...] | None:
-    for i, code in enumerate(spec.consents_to or ()):
-        if code not in codes:
-            raise AgreementError(f"{field}.consents_to[{i}]", f"unknown partner code {code!r}")
-    return spec.consents_to
-
-
-def _readiness(spec: _PartnerIn, doc: _DocumentIn, field: str) -> tuple[Readiness, ...]:
-    sectors = {s.id for s in doc.response.sectors}
-    seen: set[str] = set()
-    out = []
-    for i, r in enumerate(spec.readiness):
-        if r.sector not in sectors:
-            reason = f"unknown response sector {r.sector!r} (known: {', '.join(sorted(sectors))})"
-            raise AgreementError(f"{field}.readiness[{i}].sector", reason)
-        if r.sector in seen:
-            raise AgreementError(f"{field}.readiness[{i}].sector", "declared twice")
-        seen.add(r.sector)
-        out.append(
-            Readiness(
-                partner=spec.code, sector=r.sector, status=ReadinessStatus(r.status),
-                time_to_respond_s=r.time_to_respond_s,
-            )
-        )  # fmt: skip
-    return tuple(out)
-
-
-def _response(doc: _DocumentIn, codes: set[str]) -> ResponseRules:
-    sectors = []
-    seen: set[str] = set()
-    for i, spec in enumerate(doc.response.sectors):
-        field = f"response.sectors[{i}]"
-        if not _AREA_ID.fullmatch(spec.id):
-            raise AgreementError(f"{field}.id", "letters, digits, '.', '_', '-' only")
-        if spec.id in seen:
-            raise AgreementError(f"{field}.id", f"duplicate sector id {spec.id!r}")
-        seen.add(spec.id)
-        for p, code in enumerate(spec.partners):
-            if code not in codes:
-                raise AgreementError(f"{field}.partners[{p}]", f"unknown partner code {code!r}")
-        if len(set(spec.partners)) != len(spec.partners):
-            raise AgreementError(f"{field}.partners", "a partner is listed twice")
-        sectors.append(
-            ResponseSector(
-                sector_id=spec.id, name=spec.name,
-                geometry=_polygon(spec.polygon, f"{field}.polygon"),
-                partners=tuple(spec.partners),
-            )
-        )  # fmt: skip
-    r = doc.response
-    return ResponseRules(
-        sectors=tuple(sectors),
-        offer_timeout_s=r.offer_timeout_s,
-        decide_within_s=r.decide_within_s,
-        default_time_to_respond_s=r.default_time_to_respond_s,
-        await_threat_s=r.await_threat_s,
+        consents_to=consents(spec.consents_to, codes, field),
+        readiness=readiness(spec.code, spec.readiness, doc.response, field),
     )
 
 
@@ -521,9 +417,10 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         codes = _check_codes(doc)
         if doc.coalition.hub_public_key:
             _check_key(doc.coalition.hub_public_key, "coalition.hub_public_key")
+        # Sectors first: readiness declarations name them.
+        response = response_rules(doc.response, codes)
         partners = [_partner(p, doc, codes, f"partners[{i}]") for i, p in enumerate(doc.partners)]
         _check_area_ids(partners)
-        response = _response(doc, codes)
     except AgreementError as exc:
         exc.add_note(f"in {source}")
         raise
