@@ -43,8 +43,9 @@ def _incidents() -> st.SearchStrategy[dict[str, list[tuple[int, float]]]]:
 
 ACTION = st.one_of(
     st.tuples(st.just("tick"), st.floats(0.5, MAX_STEP_S)),
-    st.tuples(st.just("answer"), st.integers(1, 3), st.sampled_from([*CODES, "offered"]),
-              st.booleans()),
+    st.tuples(st.just("answer"), st.integers(1, 3),
+              st.one_of(st.just("offered"), st.sampled_from(CODES)), st.booleans()),
+    st.tuples(st.just("answer"), st.integers(1, 3), st.just("offered"), st.just(True)),
     st.tuples(st.just("override"), st.integers(1, 3), st.sampled_from(CODES)),
     st.tuples(st.just("move"), st.integers(1, 3), st.sampled_from(range(len(PLACES)))),
     st.tuples(st.just("ready"), st.sampled_from(CODES), st.sampled_from(SECTORS),
