@@ -35,6 +35,7 @@ def test_first_threatened_partner_is_offered_then_accepts(agreement: Agreement) 
     assert offer.rule == "sovereignty" and "sovereignty rule" in offer.explanation
     assert "Amman" in offer.explanation and offer.sector == "levant"
     assert offer.ranking[0].startswith("1. JOR (sovereignty)")
+    assert p.open_offers("JOR") == [offer] and p.open_offers("ISR") == []
     assert p.answer("I00001", "ISR", True, "isr-cmd", at(2)) == []  # not offered to ISR
     (lead,) = p.answer("I00001", "JOR", True, "jor-cmd", at(3))
     assert lead.status is LEAD and lead.lead == "JOR" and lead.by == "jor-cmd"

@@ -76,6 +76,15 @@ class LeadProcedure:
         case = self._cases.get(incident_id)
         return case.last if case else None
 
+    def open_offers(self, partner: str) -> list[Assignment]:
+        """Offers (lead or consent) waiting for `partner`'s commander, e.g. to read out on
+        a phone call before the keypad answer."""
+        return [
+            c.last
+            for _, c in sorted(self._cases.items())
+            if c.offering and c.last is not None and c.last.offered_to == partner
+        ]
+
     def pending(self) -> bool:
         """True while some incident still waits for a lead or an escalation."""
         return any(c.offering or (c.lead is None and not c.escalated) for c in self._cases.values())
