@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from tests.factories import free_port
+
+from warnline.agreement.load import load_agreement
+from warnline.journal import SQLiteJournal
 
 pytestmark = pytest.mark.slow
 
@@ -90,12 +94,53 @@ def test_accounts_written_at_start(exercise: tuple[subprocess.CompletedProcess[s
     _, out = exercise
     accounts = json.loads((out / "accounts.json").read_text())["accounts"]
     names = sorted(a["username"] for a in accounts)
-    assert names == sorted(
-        f"{c}-watch" for c in ("usa", "isr", "sau", "qat", "egy", "are", "bhr", "jor")
-    )
-    assert len({a["password"] for a in accounts}) == 8 and all(
+    codes = ("usa", "isr", "sau", "qat", "egy", "are", "bhr", "jor")
+    assert names == sorted([f"{c}-watch" for c in codes] + [f"{c}-cmd" for c in codes])
+    assert {a["role"] for a in accounts if a["username"].endswith("-cmd")} == {"commander"}
+    assert len({a["password"] for a in accounts}) == 16 and all(
         len(a["password"]) >= 12 for a in accounts
     )
+
+
+def test_lead_partner_procedure_in_the_exercise(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Commanders accept, decline or stay silent; the journal shows every confirmed
+    hostile incident led or escalated within the agreed time, one lead at a time, each
+    step explained by its rule; the summary counts what the journal holds."""
+    proc, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("offers", "accepted", "declined", "timed_out", "handovers", "overrides",
+                "escalated", "consent_requests", "readiness_declarations"):  # fmt: skip
+        assert isinstance(s[key], int), key
+    assert s["offers"] >= 1 and s["accepted"] >= 1 and s["timed_out"] >= 1
+    assert s["readiness_declarations"] == 1
+    assert s["commanders"]["offers_seen"] >= s["offers"] // 2
+    assert "offers" in proc.stdout and "timed_out" in proc.stdout
+    journal = SQLiteJournal(out / "journal" / "journal.db")
+    try:
+        entries = list(journal.iter_all())
+    finally:
+        journal.close()
+    confirmed: dict[str, datetime] = {}
+    steps: dict[str, list[dict[str, object]]] = {}
+    for e in entries:
+        p = e.event.payload
+        if e.event.kind == "incident.updated" and p["confirmed_hostile"]:
+            confirmed.setdefault(p["incident_id"], e.event.at)
+        elif e.event.kind == "assignment.made":
+            steps.setdefault(p["incident_id"], []).append(p)
+            assert f"{p['rule']} rule" in p["explanation"]
+    limit = load_agreement().response.decide_within_s
+    assert confirmed and set(confirmed) <= set(steps)
+    for inc, at in confirmed.items():
+        recs = steps[inc]
+        assert [r["version"] for r in recs] == list(range(1, len(recs) + 1))
+        first = next(r for r in recs if r["status"] in ("lead", "escalated"))
+        waited = (datetime.fromisoformat(str(first["decided_at"])) - at).total_seconds()
+        assert waited <= limit + 1.0, (inc, waited)
+        assert all((r["status"] == "lead") == (r["lead"] is not None) or r["status"] == "offered"
+                   for r in recs)  # fmt: skip
 
 
 def test_every_cap_message_is_valid_cap_1_2(

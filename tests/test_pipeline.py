@@ -16,7 +16,7 @@ from warnline.ingest import report_event
 from warnline.journal import Event, MemoryJournal
 from warnline.picture import Picture
 from warnline.pipeline import Pipeline
-from warnline.response import LeadAssigner
+from warnline.response import LeadProcedure
 
 
 def make_pipeline(agreement: Agreement) -> Pipeline:
@@ -25,7 +25,7 @@ def make_pipeline(agreement: Agreement) -> Pipeline:
         assessor=Assessor(agreement=agreement),
         incidents=IncidentBook(),
         alerting=Alerting(agreement=agreement),
-        assigner=LeadAssigner(agreement=agreement),
+        assigner=LeadProcedure(agreement=agreement),
     )
 
 
@@ -74,8 +74,36 @@ def test_drone_towards_amman_raises_alerts_and_a_lead(agreement: Agreement) -> N
     assert {"JOR", "JOR-amman"} <= raised
     amman = next(a for a in alerts if a["area_id"] == "JOR-amman")
     assert amman["partner"] == "JOR" and 0 < amman["time_to_arrival_s"] < 1800
-    (assignment,) = [e.payload for e in decisions if e.kind == "assignment.made"]
-    assert assignment["lead"] == "JOR" and assignment["rule"] == "sovereignty"
+    offer = next(e.payload for e in decisions if e.kind == "assignment.made")
+    assert offer["status"] == "offered" and offer["offered_to"] == "JOR"
+    assert offer["rule"] == "sovereignty" and "sovereignty rule" in offer["explanation"]
+
+
+def test_a_journaled_answer_makes_the_lead_and_replays_identically(agreement: Agreement) -> None:
+    events = inputs(two_partner_raid(), 40)
+    offer = next(e for e in run(agreement, events) if e.kind == "assignment.made")
+    at = offer.at + timedelta(seconds=3)
+    answer = Event(
+        event_id="answer:1",
+        kind="response.answer",
+        at=at,
+        payload={"incident_id": offer.payload["incident_id"], "partner": "JOR",
+                 "user": "jor-cmd", "accept": True, "channel": "api", "version": 1},
+    )  # fmt: skip
+    later = [e for e in events if e.at < at] + [answer] + [e for e in events if e.at >= at]
+    decisions = run(agreement, later)
+    records = [e for e in decisions if e.kind == "assignment.made"]
+    lead = next(e.payload for e in records if e.payload["status"] == "lead")
+    assert lead["lead"] == "JOR" and lead["by"] == "jor-cmd" and lead["trigger"] == "accepted"
+    assert [e.event_id for e in records[:2]] == [
+        f"assignment:{lead['incident_id']}:v1",
+        f"assignment:{lead['incident_id']}:v2",
+    ]
+    for chunk in (1, 5):
+        again = run(agreement, later, chunk=chunk)
+        assert [(e.event_id, e.payload) for e in again] == [
+            (e.event_id, e.payload) for e in decisions
+        ]
 
 
 def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -> None:

@@ -9,7 +9,8 @@
     │   ├── StaleReportError       observation time too old or in the future
     │   ├── SanityError            physically implausible values
     │   ├── RateLimitError         the partner sends faster than agreed
-    │   └── PayloadTooLargeError   the body is larger than the node accepts
+    │   ├── PayloadTooLargeError   the body is larger than the node accepts
+    │   └── ConflictError          valid, but not now (e.g. no open offer to answer)
     ├── AuthError                  unknown user, bad password, missing/expired session
     │   └── ForbiddenError         authenticated but not allowed
     ├── NotFoundError              no such alert, track, ...
@@ -86,6 +87,12 @@ class PayloadTooLargeError(InputError):
     title = "Submission too large"
     status = 413
     type_slug = "too-large"
+
+
+class ConflictError(InputError):
+    title = "Conflict with the current state"
+    status = 409
+    type_slug = "conflict"
 
 
 class AuthError(WarnlineError):

@@ -34,6 +34,13 @@ from warnline.domain.codec import from_json
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.commanders import (
+    CellOperator,
+    Commander,
+    ResponseLog,
+    Temper,
+    declare_readiness,
+)
 from warnline.sim.feed import SensorFeed
 from warnline.sim.scenario import Scenario, build_scenario
 from warnline.summary import summarize
@@ -56,22 +63,35 @@ class ExerciseOptions:
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
-    """One watch account per partner, each with a fresh random password."""
+    """One watch and one commander account per partner, each with a fresh random password."""
     passwords: dict[str, str] = {}
     users = []
     for code in sorted(agreement.partners):
-        name = f"{code.lower()}-watch"
-        passwords[name] = secrets.token_urlsafe(12)
-        role = Role.CELL if code == agreement.coordination_cell else Role.WATCH
-        users.append(
-            User(
-                username=name,
-                partner=code,
-                role=role,
-                password_hash=Accounts.hash_password(passwords[name]),
+        watch = Role.CELL if code == agreement.coordination_cell else Role.WATCH
+        for name, role in (
+            (f"{code.lower()}-watch", watch),
+            (f"{code.lower()}-cmd", Role.COMMANDER),
+        ):
+            passwords[name] = secrets.token_urlsafe(12)
+            users.append(
+                User(
+                    username=name,
+                    partner=code,
+                    role=role,
+                    password_hash=Accounts.hash_password(passwords[name]),
+                )
             )
-        )
     return Accounts(users), passwords
+
+
+def _temper(code: str) -> Temper:
+    """Commanders' habits in the exercise: one never answers (its offers time out), one
+    often declines, the others mostly accept."""
+    if code == "EGY":
+        return Temper(p_accept=0.0, p_decline=0.0)
+    if code == "SAU":
+        return Temper(p_accept=0.4, p_decline=0.5)
+    return Temper(p_accept=0.8, p_decline=0.1)
 
 
 def _p_ack(code: str, cell: str, rng: np.random.Generator) -> float:
@@ -96,7 +116,12 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         json.dumps(
             {
                 "accounts": [
-                    {"username": u, "partner": accounts.partner_of(u), "password": p}
+                    {
+                        "username": u,
+                        "partner": accounts.partner_of(u),
+                        "role": accounts.role_of(u).value,
+                        "password": p,
+                    }
                     for u, p in passwords.items()
                 ]
             },
@@ -114,6 +139,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         settings=NodeSettings(speed=opts.speed),
     )
     xlog = ExerciseLog()
+    rlog = ResponseLog()
     scenario = build_scenario(
         agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
     )
@@ -128,7 +154,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
             print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
         for user, pw in passwords.items():
             print(f"  {user:10s} {pw}", file=out)
-        await _play(opts, node, clock, scenario, base, passwords, xlog, rng)
+        await _play(opts, node, clock, scenario, base, passwords, xlog, rng, rlog)
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -138,6 +164,12 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     )
     summary["rejected_submissions"] = xlog.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
+    summary["commanders"] = {
+        "offers_seen": len(rlog.offers_seen),
+        "answers": dict(sorted(rlog.answers.items())),
+        "overrides_sent": rlog.overrides,
+        "refused": rlog.errors,
+    }
     summary["scenario"] = {
         "threats": len(scenario.threats),
         "sensors": len(scenario.sensors),
@@ -173,8 +205,10 @@ async def _play(
     passwords: dict[str, str],
     xlog: ExerciseLog,
     rng: np.random.Generator,
+    rlog: ResponseLog,
 ) -> None:
-    """Partners' systems report the raid; duty officers watch and acknowledge."""
+    """Partners' systems report the raid; duty officers watch and acknowledge;
+    commanders answer lead offers and the cell takes escalated incidents."""
     agreement = node.agreement
     systems = {
         code: PartnerSystem(
@@ -193,8 +227,28 @@ async def _play(
             log_=xlog,
         )
         for i, (u, pw) in enumerate(sorted(passwords.items()))
+        if u.endswith("-watch")
     ]
+    commanders = [
+        Commander(
+            username=u, password=pw, partner=node.accounts.partner_of(u), base_url=base,
+            clock=clock, temper=_temper(node.accounts.partner_of(u)),
+            rng=np.random.default_rng(opts.seed * 2000 + i), log_=rlog,
+        )
+        for i, (u, pw) in enumerate(sorted(passwords.items()))
+        if u.endswith("-cmd")
+    ]  # fmt: skip
+    cell = agreement.coordination_cell
+    operator = CellOperator(
+        username=f"{cell.lower()}-watch", password=passwords[f"{cell.lower()}-watch"],
+        cell=cell, base_url=base, clock=clock, log_=rlog,
+    )  # fmt: skip
+    # A live readiness declaration: the UAE commander reports a faster response in the Gulf.
+    if "are-cmd" in passwords:
+        await declare_readiness(base, "are-cmd", passwords["are-cmd"], "gulf", "ready", 30.0)
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
+    officer_tasks += [asyncio.create_task(c.run()) for c in commanders]
+    officer_tasks.append(asyncio.create_task(operator.run()))
     try:
         await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
@@ -212,6 +266,7 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
             not node.pipeline.alerting.active
             and not node.dispatcher.state.pending
             and not node.pipeline.picture.tracks()
+            and not node.pipeline.assigner.pending()
         ):
             break
         await asyncio.sleep(clock.wall_seconds(1.0))
@@ -251,6 +306,13 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "assignments",
         "assignments_by_lead",
         "unassigned",
+        "offers",
+        "accepted",
+        "declined",
+        "timed_out",
+        "handovers",
+        "overrides",
+        "escalated",
         "lost",
         "duplicates",
     ]

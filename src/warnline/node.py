@@ -24,7 +24,7 @@ from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
-from warnline.api.accounts import Accounts
+from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
@@ -36,9 +36,15 @@ from warnline.ingest import Intake
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.picture import Picture
-from warnline.pipeline import ALERT_KIND, ASSIGNMENT_KIND, TICK_KIND, Pipeline
+from warnline.pipeline import (
+    ALERT_KIND,
+    ASSIGNMENT_KIND,
+    TICK_KIND,
+    Pipeline,
+)
 from warnline.release import Release
-from warnline.response import LeadAssigner
+from warnline.response import LeadProcedure
+from warnline.response.inputs import answer_event, override_event, readiness_event
 
 log = logging.getLogger("warnline.node")
 
@@ -74,7 +80,7 @@ class Node:
             assessor=Assessor(agreement=agreement, plane=plane),
             incidents=IncidentBook(plane=plane),
             alerting=Alerting(agreement=agreement),
-            assigner=LeadAssigner(agreement=agreement),
+            assigner=LeadProcedure(agreement=agreement),
         )
         self.release = Release(agreement)
         self.console = ConsoleChannel()
@@ -192,6 +198,60 @@ class Node:
             n=max(1, count),
         )
         await self.append([ev])
+
+    # -- the lead-partner procedure's inputs -------------------------------------------
+
+    async def respond_to_offer(
+        self,
+        username: str,
+        incident_id: str,
+        accept: bool,
+        channel: str,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """A commander accepts (keypad 1) or declines (keypad 2) the offer open to their
+        partner, on any channel; journaled, then decided on by the pipeline."""
+        ev = answer_event(
+            self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
+            is_commander=self.accounts.role_of(username) is Role.COMMANDER,
+            incident_id=incident_id, accept=accept, channel=channel, version=version,
+            at=self.clock.now(),
+        )  # fmt: skip
+        await self.append([ev])
+        self._tick_soon.set()
+        return ev.payload | {"at": ev.at.isoformat()}
+
+    async def override_lead(
+        self, username: str, incident_id: str, lead: str, reason: str
+    ) -> dict[str, Any]:
+        """The coordination cell names the lead of a stuck (or any) incident."""
+        ev = override_event(
+            self.pipeline.assigner, self.agreement, username=username,
+            is_cell=self.accounts.role_of(username) is Role.CELL, incident_id=incident_id,
+            lead=lead, reason=reason, at=self.clock.now(),
+        )  # fmt: skip
+        await self.append([ev])
+        return ev.payload | {"at": ev.at.isoformat()}
+
+    async def declare_readiness(
+        self, username: str, sector: str, status: str, time_to_respond_s: float
+    ) -> dict[str, Any]:
+        """A commander (or the cell, for itself) declares its partner's readiness."""
+        ev = readiness_event(
+            self.agreement, partner=self.accounts.partner_of(username),
+            may_declare=self.accounts.role_of(username) in (Role.COMMANDER, Role.CELL),
+            sector=sector, status=status, time_to_respond_s=time_to_respond_s,
+            at=self.clock.now(),
+        )  # fmt: skip
+        await self.append([ev])
+        return ev.payload
+
+    def readiness_for(self, viewer: str) -> list[dict[str, Any]]:
+        return [
+            v
+            for _, r in sorted(self.pipeline.assigner.readiness.items())
+            if (v := self.release.readiness(viewer, r)) is not None
+        ]
 
     # -- loops ---------------------------------------------------------------------
 
@@ -319,6 +379,12 @@ class Node:
             self.release.assignment(viewer, a)
             for _, a in sorted(self.pipeline.assigner.assignments.items())
         ]
+
+    def assignment_for(self, viewer: str, incident_id: str) -> dict[str, Any]:
+        a = self.pipeline.assigner.current(incident_id)
+        if a is None:
+            raise NotFoundError(f"no lead procedure for incident {incident_id}")
+        return self.release.assignment(viewer, a)
 
     def areas_for(self, viewer: str) -> dict[str, Any]:
         """GeoJSON of the areas the viewer may know of (hidden members' are left out)."""

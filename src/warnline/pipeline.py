@@ -13,11 +13,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from warnline.agreement.model import Readiness
 from warnline.alerting import Alerting, IncidentBook
-from warnline.domain import Alert, Assessment, Assignment, Incident, Report, Track, TrackState
+from warnline.domain import (
+    Alert,
+    Assessment,
+    Assignment,
+    Incident,
+    Position,
+    Report,
+    Track,
+    TrackState,
+)
 from warnline.domain.codec import from_json, to_json
 from warnline.journal import Entry, Event
-from warnline.response import LeadAssigner
+from warnline.response import LeadProcedure
+from warnline.response.inputs import ANSWER_KIND, OVERRIDE_KIND, READINESS_KIND
 
 TICK_KIND = "clock.tick"
 REPORT_KIND = "report.received"
@@ -47,7 +58,7 @@ class Pipeline:
         assessor: AssessStage,
         incidents: IncidentBook,
         alerting: Alerting,
-        assigner: LeadAssigner,
+        assigner: LeadProcedure,
         reassess_s: float = 2.0,
     ) -> None:
         self.picture = picture
@@ -87,6 +98,32 @@ class Pipeline:
             self._flush()
             if ev.kind == TICK_KIND:
                 out.extend(self._tick(ev.at, entry.seq))
+            elif ev.kind in (ANSWER_KIND, OVERRIDE_KIND, READINESS_KIND):
+                out.extend(_assignment_event(a) for a in self._response_input(ev))
+        return out
+
+    def _response_input(self, ev: Event) -> list[Assignment]:
+        """Commanders' answers and the cell's overrides are decided on at once, in
+        journal order, so replay meets them exactly where they were first met."""
+        p = ev.payload
+        if ev.kind == READINESS_KIND:
+            self.assigner.declare(from_json(Readiness, p))
+            return []
+        if ev.kind == ANSWER_KIND:
+            return self.assigner.answer(
+                p["incident_id"], p["partner"], bool(p["accept"]), p["user"], ev.at
+            )
+        return self.assigner.override(p["incident_id"], p["lead"], p["user"], p["reason"], ev.at)
+
+    def incident_positions(self) -> dict[str, Position]:
+        """Where each open incident is: its first track still in the picture."""
+        out: dict[str, Position] = {}
+        for inc in self.incidents.open_incidents():
+            for track_id in inc.track_ids:
+                track = self.picture.get(track_id)
+                if track is not None:
+                    out[inc.incident_id] = track.position
+                    break
         return out
 
     def _flush(self) -> None:
@@ -145,16 +182,18 @@ class Pipeline:
         for alert in self.alerting.evaluate(self.incidents, self.assessments, at):
             out.append(_event(ALERT_KIND, f"alert:{alert.alert_id}:v{alert.version}", at, alert))
         for assignment in self.assigner.evaluate(
-            self.incidents.open_incidents(), self.alerting.active, at
+            self.incidents.open_incidents(), self.alerting.active, at, self.incident_positions()
         ):
-            out.append(
-                _event(ASSIGNMENT_KIND, f"assignment:{assignment.incident_id}", at, assignment)
-            )
+            out.append(_assignment_event(assignment))
         return out
 
 
 def _incident_key(inc: Incident) -> tuple[object, ...]:
     return (inc.track_ids, tuple(inc.kinds.items()), inc.confirmed_hostile, inc.ended)
+
+
+def _assignment_event(a: Assignment) -> Event:
+    return _event(ASSIGNMENT_KIND, f"assignment:{a.incident_id}:v{a.version}", a.decided_at, a)
 
 
 def _event(kind: str, event_id: str, at: datetime, obj: Incident | Alert | Assignment) -> Event:

@@ -25,6 +25,8 @@ def summarize(
     versions: Counter[str] = Counter()
     latest: dict[str, dict[str, Any]] = {}
     assignments: dict[str, dict[str, Any]] = {}
+    steps: list[dict[str, Any]] = []  # every record of the lead-partner procedure
+    response_inputs: Counter[str] = Counter()
     attempts: Counter[str] = Counter()
     delivered: dict[str, set[tuple[str, int, str]]] = {}
     repeated: set[tuple[str, int, str]] = set()
@@ -43,6 +45,9 @@ def summarize(
             latest[p["alert_id"]] = p
         elif ev.kind == "assignment.made":
             assignments[p["incident_id"]] = p
+            steps.append(p)
+        elif ev.kind in ("response.answer", "response.override", "readiness.declared"):
+            response_inputs[ev.kind] += 1
         elif ev.kind == "delivery.attempt":
             attempts[p["channel"]] += 1
         elif ev.kind == "delivery.result":
@@ -63,7 +68,9 @@ def summarize(
     )
     lost_reports = sorted(accepted_reports - journaled_reports)
     confirmed = sorted(i for i, p in incidents.items() if p["confirmed_hostile"])
-    unassigned = [i for i in confirmed if i not in assignments]
+    led = {a["incident_id"] for a in steps if a["status"] == "lead"}
+    escalated = {a["incident_id"] for a in steps if a["status"] == "escalated"}
+    unassigned = [i for i in confirmed if i not in led and i not in escalated]
     return {
         "reports": reports,
         "reports_by_format": dict(sorted(by_format.items())),
@@ -75,13 +82,44 @@ def summarize(
         "deliveries": {ch: len(keys) for ch, keys in sorted(delivered.items())},
         "delivery_attempts": dict(sorted(attempts.items())),
         "acknowledgements": dict(sorted(acks.items())),
-        "assignments": len(assignments),
+        "assignments": len(led),
         "assignments_by_status": dict(Counter(a["status"] for a in assignments.values())),
         "assignments_by_lead": dict(
             sorted(Counter(a["lead"] or cell for a in assignments.values()).items())
         ),
         "unassigned": len(unassigned),
+        **_response_counts(steps, escalated, response_inputs),
         "lost": len(lost_reports) + len(lost_alerts),
         "lost_detail": {"reports": lost_reports[:20], "alerts": lost_alerts[:20]},
         "duplicates": len(repeated),
+    }
+
+
+def _response_counts(
+    steps: list[dict[str, Any]], escalated: set[str], inputs: Counter[str]
+) -> dict[str, Any]:
+    """The lead-partner procedure, step by step, as the journal recorded it."""
+    lead_by: dict[str, str | None] = {}
+    handovers = 0
+    for a in steps:
+        before = lead_by.get(a["incident_id"])
+        if a["status"] == "lead" and a["rule"] == "handover" and before not in (None, a["lead"]):
+            handovers += 1
+        lead_by[a["incident_id"]] = a["lead"]
+
+    def count(**match: str) -> int:
+        return sum(1 for a in steps if all(a.get(k) == v for k, v in match.items()))
+
+    return {
+        "offers": count(status="offered", purpose="lead"),
+        "consent_requests": count(status="offered", purpose="consent"),
+        "accepted": count(status="lead", trigger="accepted"),
+        "declined": count(trigger="declined"),
+        "consents_refused": count(trigger="consent_refused"),
+        "timed_out": count(trigger="timed_out"),
+        "handovers": handovers,
+        "overrides": count(rule="override"),
+        "escalated": len(escalated),
+        "commander_answers": inputs["response.answer"],
+        "readiness_declarations": inputs["readiness.declared"],
     }

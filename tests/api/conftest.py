@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,6 +46,8 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         User(username="isr-watch", partner="ISR", role=Role.WATCH, password_hash=pw),
         User(username="usa-watch", partner="USA", role=Role.CELL, password_hash=pw),
         User(username="jor-observer", partner="JOR", role=Role.OBSERVER, password_hash=pw),
+        User(username="jor-cmd", partner="JOR", role=Role.COMMANDER, password_hash=pw),
+        User(username="isr-cmd", partner="ISR", role=Role.COMMANDER, password_hash=pw),
     ]
     clock = ManualClock(T0)
     journal = SQLiteJournal(tmp_path / "journal.db")
@@ -57,6 +59,30 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         settings=NodeSettings(speed=10, picture_push_s=0.2),
     )
     async with serving(node, port=free_port(), hub_key=exercise_signing_key("HUB")) as base:
+        yield Live(base=base, node=node, clock=clock, journal=journal)
+    journal.close()
+
+
+@pytest.fixture
+async def patient(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
+    """A node whose offers wait long enough for a test to answer them."""
+    rules = replace(agreement.response, offer_timeout_s=600, decide_within_s=900)
+    pw = Accounts.hash_password(PASSWORD)
+    users = [
+        User(username=u, partner=u[:3].upper(), role=r, password_hash=pw)
+        for u, r in (("jor-watch", Role.WATCH), ("jor-cmd", Role.COMMANDER),
+                     ("isr-cmd", Role.COMMANDER), ("usa-watch", Role.CELL))
+    ]  # fmt: skip
+    clock = ManualClock(T0)
+    journal = SQLiteJournal(tmp_path / "journal.db")
+    node = Node(
+        agreement=replace(agreement, response=rules),
+        journal=journal,
+        clock=clock,
+        accounts=Accounts(users),
+        settings=NodeSettings(speed=10, picture_push_s=0.2),
+    )
+    async with serving(node, port=free_port()) as base:
         yield Live(base=base, node=node, clock=clock, journal=journal)
     journal.close()
 

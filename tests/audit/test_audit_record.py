@@ -501,7 +501,12 @@ def test_doc_verifier_rejects_tampered_records(tmp_path: Path, tamper: Tamper) -
 
 
 def test_public_names() -> None:
-    assert warnline.audit.__all__ == ["RecordSummary", "export_record", "verify_record"]
+    assert warnline.audit.__all__ == [
+        "RecordSummary",
+        "export_record",
+        "verify_journal",
+        "verify_record",
+    ]
 
 
 def test_journal_chain_verified_in_place_and_tampering_named(tmp_path: Path) -> None:

@@ -110,3 +110,29 @@ async def test_requests_beyond_loopback_are_blocked(live: Live, offline: Offline
         "https://example.com/tiles/0/0/0.png",
         "wss://example.com/stream",
     ]
+
+
+async def test_commander_accepts_lead_and_cell_can_override_in_browser(
+    patient: Live, offline: Offline
+) -> None:
+    live, page = patient, offline.page
+    await sign_in(offline, live, "jor-cmd", PASSWORD)
+    await expect(page.locator("#who")).to_have_text("jor-cmd (JOR, commander)")
+    async with httpx.AsyncClient() as client:
+        await drive_drone(live, client)
+    accept = page.get_by_role("button", name="Accept lead", exact=True)
+    await expect(accept).to_have_count(1, timeout=15_000)
+    offer = page.locator("#assignments > li").filter(has=accept)
+    await expect(offer).to_contain_text("lead offered to JOR (sovereignty rule)")
+    await expect(offer.locator("details")).to_contain_text("1. JOR (sovereignty)")
+    await accept.click()
+    await expect(page.locator("#assignments > li")).to_contain_text("lead: JOR", timeout=10_000)
+    await expect(accept).to_have_count(0)
+    answers = [e.event for e in live.journal.read() if e.event.kind == "response.answer"]
+    assert answers and answers[0].payload["channel"] == "console"
+    # The cell sees the override control; the commander does not.
+    assert await page.get_by_role("button", name="Override lead").count() == 0
+    await page.goto(f"{live.base}/")
+    await sign_in(offline, live, "usa-watch", PASSWORD)
+    await expect(page.get_by_role("button", name="Override lead")).to_have_count(1)
+    assert offline.blocked == [] and offline.errors == []

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 from pyproj import Geod
 from shapely.geometry import Polygon, shape
@@ -43,6 +43,25 @@ from warnline.agreement.model import (
     EscalationStep,
     Partner,
 )
+from warnline.agreement.response_rules import (
+    ReadinessIn,
+    ResponseIn,
+    consents,
+    readiness,
+    response_rules,
+)
+from warnline.agreement.schema import (
+    AREA_ID,
+    In,
+    Lat,
+    Lon,
+    LonLat,
+    NonNegative,
+    Positive,
+    ReleaseTo,
+    Text,
+    polygon,
+)
 from warnline.domain.alert import Severity
 from warnline.domain.report import Attribution, Releasability
 from warnline.errors import AgreementError
@@ -52,52 +71,30 @@ TERRITORY_TOLERANCE_DEG = 0.002  # about 200 m: invisible at alert scale, 1/3 of
 CIRCLE_POINTS = 64
 
 _PARTNER_CODE = re.compile(r"[A-Z]{3}")
-_AREA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _GEOD = Geod(ellps="WGS84")
 
 # ---------------------------------------------------------------------------- schema pass
 
 
-def _release_to(value: object) -> tuple[str, ...] | None:
-    if value == "all":
-        return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError('must be "all" or a list of partner codes')
-
-
-Text = Annotated[str, Field(min_length=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Lat = Annotated[float, Field(ge=-90, le=90)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
-LonLat = Annotated[list[float], Field(min_length=2, max_length=2)]
-ReleaseTo = Annotated[tuple[str, ...] | None, PlainValidator(_release_to)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class _StepIn(_In):
+class _StepIn(In):
     after_s: NonNegative
     channels: Annotated[list[str], Field(min_length=1)]
     roles: Annotated[list[str], Field(min_length=1)]
 
 
-class _PolicyIn(_In):
+class _PolicyIn(In):
     min_severity: Literal["Extreme", "Severe", "Moderate", "Minor"]
     repeat_s: Positive = 60.0
     steps: Annotated[list[_StepIn], Field(min_length=1)]
 
 
-class _ReleasabilityIn(_In):
+class _ReleasabilityIn(In):
     release_to: ReleaseTo = None
     attribution: Literal["named", "anonymous"] = "named"
 
 
-class _AreaIn(_In):
+class _AreaIn(In):
     name: Text
     id: str | None = None
     lat: Lat | None = None
@@ -107,14 +104,14 @@ class _AreaIn(_In):
     time_to_shelter_s: Positive | None = None
 
 
-class _ContactIn(_In):
+class _ContactIn(In):
     role: Text
     name: Text
     language: str = "en"
     addresses: Annotated[dict[str, Text], Field(min_length=1)]
 
 
-class _PartnerIn(_In):
+class _PartnerIn(In):
     code: str
     name: Text
     languages: Annotated[list[str], Field(min_length=1)] = ["en"]
@@ -122,6 +119,9 @@ class _PartnerIn(_In):
     time_to_shelter_s: Positive = 90.0
     can_lead: bool = True
     membership_visible: bool = True
+    sovereignty: bool = True
+    consents_to: ReleaseTo = ()
+    readiness: list[ReadinessIn] = []
     public_keys: Annotated[dict[str, str], Field(min_length=1)]
     releasability: _ReleasabilityIn = _ReleasabilityIn()
     escalation: list[_PolicyIn] | None = None
@@ -129,7 +129,7 @@ class _PartnerIn(_In):
     contacts: list[_ContactIn] = []
 
 
-class _CoalitionIn(_In):
+class _CoalitionIn(In):
     name: Text
     coordination_cell: str
     exercise: bool
@@ -139,9 +139,10 @@ class _CoalitionIn(_In):
     notes: list[str] = []
 
 
-class _DocumentIn(_In):
+class _DocumentIn(In):
     coalition: _CoalitionIn
     default_escalation: list[_PolicyIn] = []
+    response: ResponseIn = ResponseIn()
     partners: Annotated[list[_PartnerIn], Field(min_length=1)]
 
 
@@ -236,29 +237,12 @@ def _check_key(value: str, field: str) -> None:
         )
 
 
-def _polygon(points: list[list[float]], field: str) -> Polygon:
-    for i, (lon, lat) in enumerate(points):
-        if not (-180.0 <= lon <= 180.0):
-            raise AgreementError(field=f"{field}[{i}][0]", reason="longitude must be in ±180")
-        if not (-90.0 <= lat <= 90.0):
-            raise AgreementError(field=f"{field}[{i}][1]", reason="latitude must be in ±90")
-    distinct = {(lon, lat) for lon, lat in points}
-    if len(distinct) < 3:
-        raise AgreementError(field=field, reason="needs at least 3 distinct [lon, lat] points")
-    polygon = Polygon(points)
-    if not polygon.is_valid:
-        raise AgreementError(
-            field=field, reason=f"is not valid: {shapely.is_valid_reason(polygon)}"
-        )
-    return polygon
-
-
 def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
     circle = (spec.lat, spec.lon, spec.radius_km)
     if spec.polygon is not None:
         if any(v is not None for v in circle):
             raise AgreementError(field=field, reason="give either a polygon or lat/lon/radius_km")
-        geometry: BaseGeometry = _polygon(spec.polygon, f"{field}.polygon")
+        geometry: BaseGeometry = polygon(spec.polygon, f"{field}.polygon")
     else:
         for key, value in zip(("lat", "lon", "radius_km"), circle, strict=True):
             if value is None:
@@ -266,7 +250,7 @@ def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
         assert spec.lat is not None and spec.lon is not None and spec.radius_km is not None
         geometry = geodesic_circle(spec.lat, spec.lon, spec.radius_km * 1000.0)
     area_id = spec.id if spec.id is not None else f"{partner.code}-{_slug(spec.name)}"
-    if not _AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
+    if not AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
         reason = f"{area_id!r} is not a usable area id (letters, digits, '.', '_', '-')"
         raise AgreementError(field=f"{field}.id", reason=reason)
     return Area(
@@ -390,6 +374,9 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         escalation=escalation,
         can_lead=spec.can_lead,
         membership_visible=spec.membership_visible,
+        sovereignty=spec.sovereignty,
+        consents_to=consents(spec.consents_to, codes, field),
+        readiness=readiness(spec.code, spec.readiness, doc.response, field),
     )
 
 
@@ -430,6 +417,8 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         codes = _check_codes(doc)
         if doc.coalition.hub_public_key:
             _check_key(doc.coalition.hub_public_key, "coalition.hub_public_key")
+        # Sectors first: readiness declarations name them.
+        response = response_rules(doc.response, codes)
         partners = [_partner(p, doc, codes, f"partners[{i}]") for i, p in enumerate(doc.partners)]
         _check_area_ids(partners)
     except AgreementError as exc:
@@ -445,6 +434,7 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         max_report_age_s=coalition.max_report_age_s,
         max_report_lead_s=coalition.max_report_lead_s,
         notes=tuple(coalition.notes),
+        response=response,
     )
 
 

@@ -57,6 +57,43 @@ class EscalationPolicy:
     repeat_s: float = 60.0
 
 
+class ReadinessStatus(StrEnum):
+    READY = "ready"
+    LIMITED = "limited"  # still a candidate, ranked after those who are ready
+    UNAVAILABLE = "unavailable"  # passed in that sector
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readiness:
+    """What a partner declares it can do in one response sector, and how fast."""
+
+    partner: str
+    sector: str
+    status: ReadinessStatus
+    time_to_respond_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseSector:
+    """An area of responsibility with the partners that lead there, in order."""
+
+    sector_id: str
+    name: str
+    geometry: BaseGeometry
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseRules:
+    """The lead-partner procedure's rules (who responds; never how)."""
+
+    sectors: tuple[ResponseSector, ...] = ()
+    offer_timeout_s: float = 20.0  # an offer unanswered this long passes to the next
+    decide_within_s: float = 90.0  # a lead, or escalation to the cell, within this
+    default_time_to_respond_s: float = 60.0  # assumed where readiness is not declared
+    await_threat_s: float = 10.0  # wait this long for a threatened area before sector order
+
+
 @dataclass(frozen=True, kw_only=True)
 class Partner:
     code: str  # ISO 3166-1 alpha-3, e.g. "JOR"
@@ -70,6 +107,12 @@ class Partner:
     escalation: tuple[EscalationPolicy, ...] = ()
     can_lead: bool = True
     membership_visible: bool = True
+    sovereignty: bool = True  # offered lead first when its areas are threatened
+    consents_to: tuple[str, ...] | None = ()  # may act over its territory; None: everyone
+    readiness: tuple[Readiness, ...] = ()  # declared at agreement time, updated live
+
+    def consents(self, actor: str) -> bool:
+        return actor == self.code or self.consents_to is None or actor in self.consents_to
 
     @property
     def areas(self) -> tuple[Area, ...]:
@@ -86,6 +129,7 @@ class Agreement:
     max_report_age_s: float = 300.0
     max_report_lead_s: float = 5.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    response: ResponseRules = field(default_factory=ResponseRules)
 
     @property
     def areas(self) -> tuple[Area, ...]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -46,6 +46,22 @@ class LoginIn(BaseModel):
 
 class AckIn(BaseModel):
     version: int | None = Field(default=None, ge=1)
+
+
+class LeadAnswerIn(BaseModel):
+    accept: bool
+    version: int | None = Field(default=None, ge=1)
+
+
+class OverrideIn(BaseModel):
+    lead: str = Field(min_length=3, max_length=3)
+    reason: str = Field(default="", max_length=500)
+
+
+class ReadinessIn(BaseModel):
+    sector: str = Field(min_length=1, max_length=64)
+    status: Literal["ready", "limited", "unavailable"]
+    time_to_respond_s: float = Field(ge=0, le=86_400)
 
 
 def _session(request: Request) -> Session:
@@ -195,6 +211,32 @@ def create_app(
     async def assignments(caller: Caller) -> list[dict[str, Any]]:
         return node.assignments_for(caller.user.partner)
 
+    @app.get("/api/v1/incidents/{incident_id}/lead", tags=["response"])
+    async def lead_state(incident_id: str, caller: Caller) -> dict[str, Any]:
+        return node.assignment_for(caller.user.partner, incident_id)
+
+    @app.post("/api/v1/incidents/{incident_id}/lead", tags=["response"], status_code=202)
+    async def lead_answer(incident_id: str, body: LeadAnswerIn, caller: Caller) -> dict[str, Any]:
+        """A commander accepts or declines the lead (or consent) offered to their partner."""
+        return await node.respond_to_offer(
+            caller.user.username, incident_id, body.accept, "api", body.version
+        )
+
+    @app.post("/api/v1/incidents/{incident_id}/override", tags=["response"], status_code=202)
+    async def lead_override(incident_id: str, body: OverrideIn, caller: Caller) -> dict[str, Any]:
+        """The coordination cell assigns the lead itself."""
+        return await node.override_lead(caller.user.username, incident_id, body.lead, body.reason)
+
+    @app.put("/api/v1/readiness", tags=["response"])
+    async def put_readiness(body: ReadinessIn, caller: Caller) -> dict[str, Any]:
+        return await node.declare_readiness(
+            caller.user.username, body.sector, body.status, body.time_to_respond_s
+        )
+
+    @app.get("/api/v1/readiness", tags=["response"])
+    async def get_readiness(caller: Caller) -> list[dict[str, Any]]:
+        return node.readiness_for(caller.user.partner)
+
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:
         return node.areas_for(caller.user.partner)
@@ -214,6 +256,8 @@ def create_app(
         user = s.user
         await ws.send_text(json.dumps({"type": "hello", **_me(node, s)}))
         await ws.send_text(json.dumps({"type": "picture", **node.picture_for(user.partner)}))
+        for view in node.assignments_for(user.partner):  # open offers reach late joiners
+            await ws.send_text(json.dumps({"type": "assignment", "assignment": view}))
         node.console.connect(user.username, ws)
         node.wake()  # pending deliveries for this user are now due
         try:
@@ -294,13 +338,23 @@ async def _on_console_message(node: Node, user: str, msg: dict[str, Any], ws: We
             await node.acknowledge(
                 user, str(msg["alert_id"]), None if version is None else int(version), "console"
             )
+        elif kind == "lead":
+            version = msg.get("version")
+            await node.respond_to_offer(
+                user, str(msg["incident_id"]), bool(msg["accept"]), "console",
+                None if version is None else int(version),
+            )  # fmt: skip
+        elif kind == "override":
+            await node.override_lead(
+                user, str(msg["incident_id"]), str(msg["lead"]), str(msg.get("reason", ""))
+            )
         else:
             await ws.send_text(
                 json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"})
             )
     except (KeyError, ValueError, TypeError) as exc:
         await ws.send_text(json.dumps({"type": "error", "detail": f"malformed message: {exc}"}))
-    except (NotFoundError, ForbiddenError) as exc:
+    except (NotFoundError, ForbiddenError, InputError) as exc:
         await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
 
 

@@ -28,10 +28,17 @@ def _latency() -> dict[str, Any]:
     return run()
 
 
+def _response() -> dict[str, Any]:
+    from warnline.bench.response import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
     "latency": _latency,
+    "response": _response,
 }
 
 

@@ -21,6 +21,7 @@ class Incident:
 
 
 class AssignmentStatus(StrEnum):
+    OFFERED = "offered"  # lead (or consent to act) offered to a partner's commander
     LEAD = "lead"  # a partner leads the response
     ESCALATED = "escalated"  # nobody could be assigned: the coordination cell decides
 
@@ -36,3 +37,12 @@ class Assignment:
     rule: str
     explanation: str
     decided_at: datetime
+    version: int = 1  # one record per step of the procedure; the latest is the state
+    trigger: str = "confirmed"  # what moved the procedure: accepted, declined, timed_out, ...
+    offered_to: str | None = None  # partner whose commander must answer (OFFERED only)
+    purpose: str = "lead"  # "lead", or "consent" to let `on_behalf` act over its territory
+    on_behalf: str | None = None
+    sector: str | None = None  # response sector the decision was taken in
+    expires_at: datetime | None = None  # an unanswered offer times out then
+    ranking: tuple[str, ...] = ()  # every candidate considered, and why taken or passed
+    by: str | None = None  # the user whose answer or override decided, if any

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from warnline.agreement.model import Agreement
+from warnline.agreement.model import Agreement, Readiness
 from warnline.domain import (
     Acknowledgement,
     Alert,
@@ -143,12 +143,39 @@ class Release:
         }
 
     def assignment(self, viewer: str, assignment: Assignment) -> dict[str, Any]:
-        """The full explanation goes to the cell and the lead; others learn who leads
-        (if they may) and under which rule, since the explanation names areas."""
+        """The cell sees every step in full. Partners involved (lead, offered, asked for
+        consent, or named as the one consent is for) see the explanation and ranking, with
+        any hidden member they may not learn of withheld; others learn who leads and who is
+        offered (as labels) and under which rule, since explanations name areas."""
         view = to_json(assignment)
-        if self.is_cell(viewer) or viewer == assignment.lead:
+        if self.is_cell(viewer):
             return view
-        if assignment.lead is not None:
-            view["lead"] = self.partner_label(viewer, assignment.lead)
-        view["explanation"] = f"Decided under the agreement's {assignment.rule} rule."
+        for key in ("lead", "offered_to", "on_behalf"):
+            if view[key] is not None:
+                view[key] = self.partner_label(viewer, view[key])
+        involved = viewer in (assignment.lead, assignment.offered_to, assignment.on_behalf)
+        hidden = [
+            code
+            for code, p in self.agreement.partners.items()
+            if not p.membership_visible and code != viewer
+        ]
+        view["by"] = assignment.by if involved else None
+        if not involved or any(code in assignment.explanation for code in hidden):
+            view["explanation"] = f"Decided under the agreement's {assignment.rule} rule."
+        view["ranking"] = (
+            [
+                line
+                if not any(code in line for code in hidden)
+                else f"{line[:2]} {COALITION_PARTNER} (withheld)"
+                for line in assignment.ranking
+            ]
+            if involved
+            else []
+        )
         return view
+
+    def readiness(self, viewer: str, readiness: Readiness) -> dict[str, Any] | None:
+        """A partner's readiness is its own business and the cell's."""
+        if viewer in (readiness.partner, self.cell):
+            return to_json(readiness)
+        return None

@@ -1,5 +1,6 @@
-"""response stage: lead-responder assignment between partners."""
+"""response stage: the lead-partner procedure (responsibility between partners, never fire)."""
 
-from warnline.response.assigner import LeadAssigner
+from warnline.response.procedure import LeadProcedure
+from warnline.response.ranking import Candidate, Situation, rank, situation
 
-__all__ = ["LeadAssigner"]
+__all__ = ["Candidate", "LeadProcedure", "Situation", "rank", "situation"]

@@ -1,7 +1,7 @@
 // Warnline console: sign in, follow the stream, acknowledge alerts.
 // Everything shown arrives already released for the signed-in partner.
 "use strict";
-const state = { clockRef: null, me: null, alerts: new Map(), received: new Map(), ws: null, areas: null, tracks: [] };
+const state = { clockRef: null, me: null, alerts: new Map(), received: new Map(), ws: null, areas: null, tracks: [], assignments: new Map() };
 const $ = (id) => document.getElementById(id);
 const BOUNDS = { lon0: 24, lon1: 60, lat0: 12, lat1: 38 };
 
@@ -59,10 +59,58 @@ function onMessage(msg) {
     state.clockRef = { scenario: Date.parse(msg.at), wall: Date.now() };
     state.tracks = msg.tracks; $("picture-at").textContent = msg.at.slice(11, 19) + "Z"; renderTracks(); drawMap();
   } else if (msg.type === "assignment") {
+    const a = msg.assignment; const cur = state.assignments.get(a.incident_id);
+    if (!cur || cur.version <= a.version) state.assignments.set(a.incident_id, a);
+    renderAssignments();
+  } else if (msg.type === "error") {
+    $("response-error").textContent = msg.detail;
+  }
+}
+
+// Lead-partner procedure: who leads the response to each incident (never fire control).
+function assignmentText(a) {
+  if (a.status === "lead") return `lead: ${a.lead}`;
+  if (a.status === "escalated") return "escalated to the coordination cell";
+  const what = a.purpose === "consent" ? `consent asked of ${a.offered_to} for ${a.on_behalf}` : `lead offered to ${a.offered_to}`;
+  return a.lead ? `${what} (hand-over; ${a.lead} leads until accepted)` : what;
+}
+
+function answerOffer(a, accept) {
+  state.ws.send(JSON.stringify({ type: "lead", incident_id: a.incident_id, accept, version: a.version }));
+}
+
+function override(a, lead) {
+  state.ws.send(JSON.stringify({ type: "override", incident_id: a.incident_id, lead, reason: "override from the console" }));
+}
+
+function renderAssignments() {
+  const ul = $("assignments"); ul.replaceChildren();
+  const partners = [...new Set((state.areas ? state.areas.features : []).map((f) => f.properties.partner))].sort();
+  for (const a of [...state.assignments.values()].sort((x, y) => y.incident_id.localeCompare(x.incident_id))) {
     const li = document.createElement("li");
-    const a = msg.assignment;
-    li.textContent = `${a.incident_id}: ${a.status === "lead" ? "lead " + a.lead : "escalated to coordination cell"} — ${a.explanation}`;
-    $("assignments").prepend(li);
+    li.className = "assignment " + a.status; li.dataset.incidentId = a.incident_id;
+    li.innerHTML = `<div><strong></strong></div><div class="why"></div>`;
+    li.querySelector("strong").textContent = `${a.incident_id}: ${assignmentText(a)} (${a.rule} rule)`;
+    li.querySelector(".why").textContent = a.explanation;
+    if (a.ranking && a.ranking.length) {
+      const d = document.createElement("details"); const sm = document.createElement("summary");
+      sm.textContent = "Ranking"; d.append(sm);
+      for (const line of a.ranking) { const p = document.createElement("div"); p.textContent = line; d.append(p); }
+      li.append(d);
+    }
+    if (a.status === "offered" && a.offered_to === state.me.partner && state.me.role === "commander") {
+      for (const [label, accept] of [[a.purpose === "consent" ? "Consent" : "Accept lead", true], [a.purpose === "consent" ? "Refuse" : "Decline", false]]) {
+        const b = document.createElement("button"); b.textContent = label; b.className = accept ? "accept" : "decline";
+        b.onclick = () => answerOffer(a, accept); li.append(b);
+      }
+    }
+    if (state.me.role === "cell") {
+      const sel = document.createElement("select"); sel.setAttribute("aria-label", `Lead for ${a.incident_id}`);
+      for (const p of partners) { const o = document.createElement("option"); o.value = p; o.textContent = p; sel.append(o); }
+      const b = document.createElement("button"); b.textContent = "Override lead"; b.className = "override";
+      b.onclick = () => override(a, sel.value); li.append(sel, b);
+    }
+    ul.append(li);
   }
 }
 
