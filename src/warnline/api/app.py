@@ -18,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from warnline.alerting.cap import encode_cap
+from warnline.alerting.cap_sign import exercise_cap_signer
 from warnline.api.accounts import Session
-from warnline.api.feed import atom_feed
+from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
 from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
@@ -52,6 +52,10 @@ Caller = Annotated[Session, Depends(_session)]
 
 def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
     metrics = Metrics(node)
+    # Exercise hubs sign CAP with the exercise key; a hub without a key serves it unsigned.
+    publisher = CapPublisher(
+        sender=CAP_SENDER, signer=exercise_cap_signer() if node.agreement.exercise else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,13 +159,31 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
         langs = node.agreement.partners[chosen.partner].languages
-        xml = encode_cap(
-            chosen,
-            sender=CAP_SENDER,
-            previous=[v for v in versions if v.version < chosen.version],
-            languages=langs,
-        )
+        xml = publisher.cap(chosen, [v for v in versions if v.version < chosen.version], langs)
         return Response(xml, media_type="application/cap+xml")
+
+    @app.get("/api/v1/cap/certificate", tags=["alerts"], response_class=Response)
+    async def cap_certificate() -> Response:
+        """The certificate (PEM) whose key signs every CAP message the hub issues."""
+        if publisher.signer is None:
+            raise NotFoundError("this hub has no CAP signing key")
+        return Response(publisher.signer.certificate_pem, media_type="application/x-pem-file")
+
+    @app.post("/api/v1/cap", status_code=202, tags=["ingest"])
+    async def post_cap(request: Request) -> dict[str, Any]:
+        """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
+        Ed25519-signed over the body like JSON submissions; each info block is one
+        observation (profile in ingest/cap_adapter.py). 202 once journaled."""
+        body = await request.body()
+        try:
+            keys = await node.submit_cap(body, request.headers)
+        except InputError as exc:
+            metrics.rejected.labels(reason=exc.type_slug).inc()
+            raise
+        metrics.accepted.labels(partner=request.headers.get("x-warnline-partner", "")).inc(
+            len(keys)
+        )
+        return {"accepted": len(keys), "reports": keys}
 
     @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
     async def cap_feed(partner: str, caller: Caller) -> Response:
@@ -169,7 +191,7 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
             raise ForbiddenError(f"feed of {partner} is not released to {caller.user.partner}")
         if partner not in node.agreement.partners:
             raise NotFoundError(f"no partner {partner}")
-        return Response(atom_feed(node, partner, CAP_SENDER), media_type="application/atom+xml")
+        return Response(atom_feed(node, partner, publisher), media_type="application/atom+xml")
 
     @app.get("/api/v1/assignments", tags=["response"])
     async def assignments(caller: Caller) -> list[dict[str, Any]]:
