@@ -25,12 +25,15 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import cap_identifier, encode_cap
+from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer, verify_cap
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import CAP_SENDER
+from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.server import serving
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
+from warnline.errors import SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
@@ -53,6 +56,7 @@ class ExerciseOptions:
     scale: float = 1.0
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
+    cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -88,7 +92,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
     if export is not None:
-        for sub in ("cap", "journal", "audit"):
+        for sub in ("cap", "feeds", "journal", "audit"):
             shutil.rmtree(export / sub, ignore_errors=True)
         export.mkdir(parents=True, exist_ok=True)
     accounts, passwords = make_accounts(agreement)
@@ -145,7 +149,11 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "seed": opts.seed,
     }
     if export is not None:
-        summary["cap_messages"] = _export_cap(journal, agreement, export / "cap")
+        signer = exercise_cap_signer()
+        summary["cap_messages"], summary["cap_signed"] = _export_cap(
+            journal, agreement, export / "cap", signer
+        )
+        summary["cap_feeds"] = _export_feeds(node, export / "feeds", signer)
         rec = export_record(
             journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB")
         )
@@ -177,7 +185,12 @@ async def _play(
     agreement = node.agreement
     systems = {
         code: PartnerSystem(
-            partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog
+            partner=code,
+            key=exercise_signing_key(code),
+            base_url=base,
+            clock=clock,
+            log_=xlog,
+            cap=code in opts.cap_partners,
         )
         for code in agreement.partners
     }
@@ -217,10 +230,16 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
     await asyncio.sleep(clock.wall_seconds(2.0))
 
 
-def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> int:
+def _export_cap(
+    journal: SQLiteJournal, agreement: Agreement, out_dir: Path, signer: CapSigner
+) -> tuple[int, int]:
+    """Every CAP message issued, signed, one file each; returns (written, verified):
+    each file is checked against the hub certificate written beside it, as a partner would."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    cert = signer.certificate_pem
+    (out_dir.parent / "cap-signing-certificate.pem").write_bytes(cert)
     history: dict[str, list[Alert]] = {}
-    n = 0
+    written = verified = 0
     for entry in journal.iter_all():
         if entry.event.kind != "alert.issued":
             continue
@@ -232,10 +251,28 @@ def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> 
             previous=list(prev),
             languages=agreement.partners[alert.partner].languages,
         )
-        (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(xml)
+        signed = signer.sign(xml)
+        (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(signed)
         prev.append(alert)
-        n += 1
-    return n
+        written += 1
+        try:
+            verify_cap(signed, cert)
+            verified += 1
+        except SignatureError as exc:
+            log.error("CAP %s does not verify: %s", cap_identifier(alert), exc)
+    return written, verified
+
+
+def _export_feeds(node: Node, out_dir: Path, signer: CapSigner) -> dict[str, int]:
+    """Each partner's CAP Atom feed as released to it at the end; entries per partner."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    publisher = CapPublisher(sender=CAP_SENDER, signer=signer)
+    counts: dict[str, int] = {}
+    for partner in sorted(node.agreement.partners):
+        feed = atom_feed(node, partner, publisher)
+        (out_dir / f"{partner}.atom").write_bytes(feed)
+        counts[partner] = feed.count(b"<entry>")
+    return counts
 
 
 def _print_summary(summary: dict[str, Any], out: Any) -> None:
@@ -245,6 +282,9 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "incidents",
         "alerts",
         "alert_messages",
+        "alert_stages",
+        "cap_inputs",
+        "cap_signed",
         "deliveries",
         "acknowledgements",
         "assignments",

@@ -29,7 +29,9 @@ step = st.tuples(st.floats(min_value=0.5, max_value=40), st.tuples(slot, slot))
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=40))
-def test_lifecycle_invariants(agreement: Agreement, steps: list[tuple[float, tuple[object, object]]]) -> None:
+def test_lifecycle_invariants(
+    agreement: Agreement, steps: list[tuple[float, tuple[object, object]]]
+) -> None:
     book, alerting = IncidentBook(), Alerting(agreement=agreement)
     now = T0
     live: dict[int, str] = {}
