@@ -12,7 +12,7 @@ from tests.alerting.test_cap import SENDER, make_alert
 
 from warnline.alerting.cap import encode_cap
 from warnline.alerting.cap_sign import DSIG_NAMESPACE, exercise_cap_signer, verify_cap
-from warnline.domain import AlertStage, MsgType
+from warnline.domain import AlertStage, AlertStatus, MsgType
 from warnline.errors import SignatureError
 
 HUB = exercise_cap_signer()
@@ -111,3 +111,22 @@ def test_signed_message_verifies_after_extraction_from_an_atom_feed() -> None:
     alert = etree.fromstring(text).find(".//{urn:oasis:names:tc:emergency:cap:1.2}alert")
     assert alert is not None
     verify_cap(etree.tostring(alert), HUB.certificate_pem)
+
+
+def test_an_exercise_alert_ended_by_a_real_one_says_so(cap_schema: etree.XMLSchema) -> None:
+    earlier = [make_alert(1, status=AlertStatus.EXERCISE)]
+    ended = dataclasses.replace(
+        make_alert(2, msg_type=MsgType.CANCEL, status=AlertStatus.EXERCISE, time_to_arrival_s=None),
+        stage=AlertStage.CANCEL,
+        superseded_by="A-I00002-JOR-amman",
+    )
+    doc = etree.fromstring(
+        encode_cap(ended, sender=SENDER, previous=earlier, languages=("en", "ar", "he"))
+    )
+    cap_schema.assertValid(doc)
+    ns = {"c": "urn:oasis:names:tc:emergency:cap:1.2"}
+    headline = doc.xpath("//c:info[1]/c:headline/text()", namespaces=ns)[0]
+    assert (
+        headline.startswith("EXERCISE EXERCISE EXERCISE") and "REAL alert is in force" in headline
+    )
+    assert "A-I00002-JOR-amman" in doc.xpath("//c:parameter/c:value/text()", namespaces=ns)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from tests.factories import T0, make_assessment, make_track
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
-from warnline.domain import AlertStage, MsgType, ThreatKind, Urgency
+from warnline.domain import AlertStage, AlertStatus, MsgType, ThreatKind, Track, Urgency
 
 AREA = "JOR-amman"
 
@@ -102,3 +103,58 @@ def test_kinds_change_is_an_update_that_says_from_what_to_what(agreement: Agreem
     out = alerting.evaluate(book, risks, t1)
     assert [(a.stage, a.kinds) for a in out] == [(AlertStage.UPDATE, {ThreatKind.DRONE: 2})]
     assert "threats changed from 1 drone to 2 drone" in out[0].reason
+
+
+def _exercise_track(track_id: str, lat: float) -> Track:
+    tr = make_track(track_id, lat=lat)
+    injected = tuple(dataclasses.replace(c, sensor=f"exercise:{c.sensor}") for c in tr.contributors)
+    return dataclasses.replace(tr, contributors=injected)
+
+
+def test_a_real_alert_always_overrides_an_exercise(agreement: Agreement) -> None:
+    live = dataclasses.replace(agreement, exercise=False)
+    book, alerting = IncidentBook(join_km=5), Alerting(agreement=live)
+    drill = _exercise_track("T000001", 31.95)
+    book.update([drill], [], T0)
+    out = alerting.evaluate(
+        book, {drill.track_id: make_assessment(drill, T0, [(AREA, "JOR", 150)])}, T0
+    )
+    assert [(a.status, a.stage) for a in out] == [(AlertStatus.EXERCISE, AlertStage.ALERT)]
+    assert out[0].headline.startswith("EXERCISE — ")
+    drill_id = out[0].alert_id
+    # A real threat (seen by a real sensor) heads for the same area, 100 km away: a
+    # separate incident. The real alert is raised and the exercise alert ends at once.
+    t1 = T0 + timedelta(seconds=2)
+    real = make_track("T000002", lat=32.9)
+    book.update([real], [], t1)
+    both = {t.track_id: make_assessment(t, t1, [(AREA, "JOR", 140)]) for t in (drill, real)}
+    out = alerting.evaluate(book, both, t1)
+    by_status = {a.status: a for a in out}
+    assert by_status[AlertStatus.ACTUAL].msg_type is MsgType.ALERT
+    assert by_status[AlertStatus.ACTUAL].headline.startswith("Take shelter now in Amman")
+    ended = by_status[AlertStatus.EXERCISE]
+    assert ended.alert_id == drill_id and ended.msg_type is MsgType.CANCEL
+    assert ended.superseded_by == by_status[AlertStatus.ACTUAL].alert_id
+    assert "real alert" in ended.reason and "REAL alert is in force" in ended.headline
+    # While the real alert stands, the drill raises nothing in that area.
+    t2 = T0 + timedelta(seconds=30)
+    assert all(
+        a.status is AlertStatus.ACTUAL
+        for a in alerting.evaluate(
+            book,
+            {t.track_id: make_assessment(t, t2, [(AREA, "JOR", 110)]) for t in (drill, real)},
+            t2,
+        )
+    )
+    assert {a.status for a in alerting.active.values()} == {AlertStatus.ACTUAL}
+
+
+def test_exercise_mark_on_every_version_in_an_exercise_coalition(agreement: Agreement) -> None:
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    tr = make_track()  # a real sensor, but the whole coalition is in exercise
+    book.update([tr], [], T0)
+    out = alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 100)])}, T0)
+    book.update([], [tr.track_id], T0 + timedelta(seconds=300))
+    out += alerting.evaluate(book, {}, T0 + timedelta(seconds=300))
+    assert len(out) == 2
+    assert all(a.status is AlertStatus.EXERCISE and a.headline.startswith("EXERCISE") for a in out)

@@ -32,12 +32,14 @@ def test_round_trip_through_the_profile() -> None:
     reports = parse_cap(cap_body(), partner="JOR")
     assert [r.report_id for r in reports] == ["JOR-CD-0001", "JOR-CD-0001.1"]
     r = reports[0]
-    assert r.partner == "JOR" and r.source_format == "cap" and r.sensor == "radar-1"
+    assert r.partner == "JOR" and r.source_format == "cap" and r.sensor == "exercise:radar-1"
     assert r.kind is ThreatKind.DRONE and r.identity is Identity.HOSTILE
     assert r.position.lat == pytest.approx(31.9) and r.position.alt_m == pytest.approx(150)
     assert r.accuracy_m == pytest.approx(200) and r.observed_at == T0
     assert r.velocity is not None and r.velocity.east == pytest.approx(-50)
     assert reports[1].velocity is None and reports[1].sensor_track is None
+    actual = parse_cap(cap_body(status="Actual"), partner="JOR")
+    assert actual[0].sensor == "radar-1"
 
 
 def test_signed_cap_goes_through_intake(agreement: Agreement) -> None:

@@ -202,6 +202,8 @@ def _instruction(alert: Alert, p: Phrases) -> str:
     shelter = p.seconds(_whole_seconds(alert.time_to_shelter_s or 0.0))
     if texts == _ALL_CLEAR:
         return p.instruction_cancel
+    if texts == _WITHDRAWN and alert.superseded_by is not None:
+        return p.instruction_superseded
     if texts == _WITHDRAWN:
         return p.instruction_withdrawn
     if texts == _EARLY:
@@ -217,6 +219,8 @@ def _headline(alert: Alert, p: Phrases, mark: str | None) -> str:
     texts = _texts(alert)
     if texts == _ALL_CLEAR:
         template, eta = p.headline_cancel, ""
+    elif texts == _WITHDRAWN and alert.superseded_by is not None:
+        template, eta = p.headline_superseded, ""
     elif texts == _WITHDRAWN:
         template, eta = p.headline_withdrawn, ""
     elif alert.time_to_arrival_s is None:
@@ -240,6 +244,8 @@ def _description(alert: Alert, p: Phrases, mark: str | None) -> str:
     texts = _texts(alert)
     if texts == _ALL_CLEAR:
         lines.append(p.summary_cancel.format(area=alert.area_name))
+    elif texts == _WITHDRAWN and alert.superseded_by is not None:
+        lines.append(p.headline_superseded.format(area=alert.area_name) + ".")
     elif texts == _WITHDRAWN:
         lines.append(p.summary_withdrawn.format(area=alert.area_name))
     elif alert.time_to_arrival_s is None:
@@ -267,6 +273,8 @@ def _parameters(alert: Alert) -> list[tuple[str, str]]:
     kinds = _kind_counts(alert)
     if kinds:
         params.append(("threatKinds", " ".join(f"{k.value}={n}" for k, n in kinds)))
+    if alert.superseded_by is not None:
+        params.append(("supersededBy", alert.superseded_by))
     params.append(("warnlineAlertId", alert.alert_id))
     params.append(("warnlineVersion", str(alert.version)))
     return params

@@ -41,6 +41,8 @@ class Phrases:
     summary_withdrawn: str
     instruction_withdrawn: str
     shelter_time: str
+    headline_superseded: str
+    instruction_superseded: str
     test_mark: str
 
     def minutes(self, n: int) -> str:
@@ -101,6 +103,8 @@ PHRASES: dict[str, Phrases] = {
         summary_withdrawn="Warning cancelled for {area}: the threat is no longer expected.",
         instruction_withdrawn="No action needed. Resume normal activity.",
         shelter_time="Time to reach the protected space: {shelter}.",
+        headline_superseded="{area}: this drill has ended. A REAL alert is in force: follow it",
+        instruction_superseded="Follow the instructions of the real alert.",
         test_mark=TEST_MARK,
     ),
     "ar": Phrases(
@@ -137,6 +141,8 @@ PHRASES: dict[str, Phrases] = {
         summary_withdrawn="أُلغي التحذير لـ {area}: لم يعد التهديد متوقعاً.",
         instruction_withdrawn="لا حاجة لأي إجراء. يمكنك استئناف نشاطك المعتاد.",
         shelter_time="الوقت المتاح للوصول إلى المكان المحمي: {shelter}.",
+        headline_superseded="{area}: انتهى التمرين. إنذار حقيقي ساري المفعول: اتبع تعليماته",
+        instruction_superseded="اتبع تعليمات الإنذار الحقيقي.",
         test_mark=f"{TEST_MARK} (اختبار)",
     ),
     "he": Phrases(
@@ -173,6 +179,8 @@ PHRASES: dict[str, Phrases] = {
         summary_withdrawn="ההתרעה לאזור {area} בוטלה: האיום אינו צפוי עוד.",
         instruction_withdrawn="אין צורך בפעולה. ניתן לחזור לשגרה.",
         shelter_time="זמן ההגעה למרחב המוגן: {shelter}.",
+        headline_superseded="{area}: התרגיל הסתיים. התרעה אמיתית בתוקף: פעלו לפיה",
+        instruction_superseded="פעלו לפי הנחיות ההתרעה האמיתית.",
         test_mark=f"{TEST_MARK} (בדיקה)",
     ),
 }

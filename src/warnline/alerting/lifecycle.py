@@ -43,6 +43,7 @@ _SEVERITY = {
     ThreatKind.CRUISE_MISSILE: Severity.SEVERE,
     ThreatKind.DRONE: Severity.SEVERE,
 }
+_ACTUAL = AlertStatus.ACTUAL
 _CircleT = tuple[float, float, float]
 _ORDER = [Severity.MINOR, Severity.MODERATE, Severity.SEVERE, Severity.EXTREME]
 
@@ -55,6 +56,7 @@ class AlertPolicy:
     min_update_interval_s: float = 10.0
     clear_after_s: float = 20.0
     shelter_margin_s: float = 120.0
+    exercise_sensor_prefix: str = "exercise:"  # injected exercise feeds in a live coalition
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,16 +88,38 @@ class Alerting:
     ) -> list[Alert]:
         out: list[Alert] = []
         exposures: dict[str, dict[str, _Exposure]] = {}
+        status: dict[str, AlertStatus] = {}
         for inc in book.open_incidents():
             exposures[inc.incident_id] = self._exposure(book, inc.incident_id, assessments, at)
+            status[inc.incident_id] = self._status_of(book, inc.incident_id)
+        # A real alert always overrides an exercise: where a real threat is (or was just)
+        # alerted, exercise alerts end and no new one is raised, so nobody confuses them.
+        real = {a.area_id: a.alert_id for a in self.active.values() if a.status is _ACTUAL}
+        for inc_id, by_area in sorted(exposures.items()):
+            if status[inc_id] is _ACTUAL:
+                for area_id in by_area:
+                    real.setdefault(area_id, self._alert_id(inc_id, area_id))
         for inc_id, by_area in sorted(exposures.items()):
             for area_id, exp in sorted(by_area.items()):
+                if status[inc_id] is not _ACTUAL and area_id in real:
+                    continue
                 alert_id = self._alert_id(inc_id, area_id)
+                prev = self.active.get(alert_id)
+                if prev is not None and prev.status is not status[inc_id]:
+                    # A real sensor joined an exercise incident: end the exercise chain
+                    # (a CAP status never changes within a chain) and raise a real alert.
+                    out.append(self._end(prev, at, incident_ended=False, overridden_by=alert_id))
+                    alert_id = self._alert_id(inc_id, area_id)
                 self._clear_since.pop(alert_id, None)
-                issued = self._next(alert_id, inc_id, area_id, exp, at)
+                issued = self._next(alert_id, inc_id, area_id, exp, at, status[inc_id])
                 if issued is not None:
                     out.append(issued)
         for alert_id, prev in sorted(self.active.items()):
+            if prev.status is not _ACTUAL and prev.area_id in real:
+                out.append(
+                    self._end(prev, at, incident_ended=False, overridden_by=real[prev.area_id])
+                )
+                continue
             if prev.area_id in exposures.get(prev.incident_id, {}):
                 continue
             ended = book.incidents[prev.incident_id].ended
@@ -104,8 +128,26 @@ class Alerting:
                 out.append(self._end(prev, at, incident_ended=ended))
         return out
 
+    def _status_of(self, book: IncidentBook, inc_id: str) -> AlertStatus:
+        """Exercise for a whole coalition in exercise; otherwise actual as soon as one
+        live track of the incident is seen by a real sensor (not an injected exercise
+        feed, whose sensor ids start with `exercise_sensor_prefix`)."""
+        if self.agreement.exercise:
+            return AlertStatus.EXERCISE
+        prefix = self.policy.exercise_sensor_prefix
+        for track in book.live_tracks(inc_id):
+            if any(not c.sensor.startswith(prefix) for c in track.contributors):
+                return _ACTUAL
+        return AlertStatus.EXERCISE
+
     def _next(
-        self, alert_id: str, inc_id: str, area_id: str, exp: _Exposure, at: datetime
+        self,
+        alert_id: str,
+        inc_id: str,
+        area_id: str,
+        exp: _Exposure,
+        at: datetime,
+        status: AlertStatus,
     ) -> Alert | None:
         """The version this exposure calls for, if any: a first alert, an escalation from
         early warning to take-shelter (at once, whatever the update interval: the shelter
@@ -113,13 +155,13 @@ class Alerting:
         prev = self.active.get(alert_id)
         wanted = self._stage(area_id, exp, at)
         if prev is None:
-            return self._issue(alert_id, inc_id, area_id, exp, at, wanted, None)
+            return self._issue(alert_id, inc_id, area_id, exp, at, wanted, None, status)
         if prev.stage is AlertStage.EARLY_WARNING and wanted is AlertStage.ALERT:
-            return self._issue(alert_id, inc_id, area_id, exp, at, AlertStage.ALERT, prev)
+            return self._issue(alert_id, inc_id, area_id, exp, at, AlertStage.ALERT, prev, status)
         if self._material(prev, exp, at):
             early = prev.stage is AlertStage.EARLY_WARNING
             stage = AlertStage.EARLY_WARNING if early else AlertStage.UPDATE
-            return self._issue(alert_id, inc_id, area_id, exp, at, stage, prev)
+            return self._issue(alert_id, inc_id, area_id, exp, at, stage, prev, status)
         return None
 
     def _stage(self, area_id: str, exp: _Exposure, at: datetime) -> AlertStage:
@@ -193,6 +235,7 @@ class Alerting:
         at: datetime,
         stage: AlertStage,
         prev: Alert | None,
+        status: AlertStatus,
     ) -> Alert:
         area = self.agreement.area(area_id)
         tta = max(0.0, (exp.expected_at - at).total_seconds())
@@ -237,7 +280,7 @@ class Alerting:
             area_name=area.name,
             partner=area.partner,
             msg_type=MsgType.ALERT if prev is None else MsgType.UPDATE,
-            status=self.status,
+            status=status,
             sent_at=at,
             severity=_severity(exp.kinds),
             urgency=Urgency.IMMEDIATE if stage.shelter else Urgency.EXPECTED,
@@ -245,7 +288,7 @@ class Alerting:
             expected_at=exp.expected_at,
             kinds=exp.kinds,
             headline=wording.headline(
-                stage=stage, status=self.status, area=area.name, kinds=exp.kinds, tta_s=tta
+                stage=stage, status=status, area=area.name, kinds=exp.kinds, tta_s=tta
             ),
             reason=reason,
             area_polygon=ring,
@@ -258,13 +301,21 @@ class Alerting:
         self.history.setdefault(alert_id, []).append(alert)
         return alert
 
-    def _end(self, prev: Alert, at: datetime, *, incident_ended: bool) -> Alert:
+    def _end(
+        self, prev: Alert, at: datetime, *, incident_ended: bool, overridden_by: str | None = None
+    ) -> Alert:
         """All-clear when people were told to shelter and the arrival time has passed
         (the event is over); otherwise a cancel (the threat turned away, was lost, or
         ended before it reached the area). Either way the reason says which."""
         arrived = prev.expected_at is not None and prev.expected_at <= at
         stage = AlertStage.ALL_CLEAR if prev.stage.shelter and arrived else AlertStage.CANCEL
-        if incident_ended:
+        if overridden_by is not None:
+            stage = AlertStage.CANCEL
+            why = (
+                f"a real alert for {prev.area_name} ({overridden_by}) overrides this "
+                f"{prev.status.value.lower()} alert"
+            )
+        elif incident_ended:
             why = (
                 f"threat ended: no live track of incident {prev.incident_id} remains "
                 "(every track reached its end, was intercepted or was lost)"
@@ -287,9 +338,15 @@ class Alerting:
             urgency=Urgency.EXPECTED,
             stage=stage,
             headline=wording.headline(
-                stage=stage, status=prev.status, area=prev.area_name, kinds=prev.kinds, tta_s=None
+                stage=stage,
+                status=prev.status,
+                area=prev.area_name,
+                kinds=prev.kinds,
+                tta_s=None,
+                superseded=overridden_by is not None,
             ),
             reason=f"{label}: {why}.",
+            superseded_by=overridden_by,
         )
         del self.active[prev.alert_id]
         self._clear_since.pop(prev.alert_id, None)

@@ -42,10 +42,13 @@ def headline(
     area: str,
     kinds: Mapping[ThreatKind, int],
     tta_s: float | None,
+    superseded: bool = False,
 ) -> str:
     """The one line every channel shows; an exercise or test says so first."""
     mark = _MARK[status]
-    if stage is AlertStage.EARLY_WARNING:
+    if superseded:
+        text = f"{status.value} alert for {area} ended: a REAL alert is in force, follow it"
+    elif stage is AlertStage.EARLY_WARNING:
         assert tta_s is not None
         text = (
             f"Early warning for {area}: {what(kinds)} may arrive in {mmss(tta_s)}; "

@@ -90,6 +90,7 @@ class Alert:
     time_to_shelter_s: float | None = None
     area_circle: tuple[float, float, float] | None = None  # lon, lat, radius km (covers area)
     tracks: tuple[str, ...] = ()
+    superseded_by: str | None = None  # the real alert that ended this exercise/test alert
 
     @property
     def version_key(self) -> str:

@@ -7,6 +7,7 @@ comes from `parameter`s named `warnline:kind`, `warnline:identity`, `warnline:se
 `warnline:velocity` ("east north up", m/s), `warnline:altitude` (m),
 `warnline:observedAt`, `warnline:confidence` and `warnline:sensorTrack`. The report id
 is the CAP identifier plus the info's index, so a resent message is journaled once.
+A message with status Exercise comes in as an exercise sensor ("exercise:<sensor>").
 
 The XML is hostile until proven otherwise: the size is checked before parsing; any
 DTD (and so any entity declaration: billion laughs, external entities) is refused;
@@ -16,6 +17,7 @@ CAP 1.2 `alert`. Every refusal names the field and the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -32,6 +34,7 @@ __all__ = ["MAX_CAP_BYTES", "encode_observations", "parse_cap"]
 
 MAX_CAP_BYTES = 512 * 1024
 MAX_INFOS = 1000
+EXERCISE_SENSOR_PREFIX = "exercise:"
 P = "warnline:"
 _NS = {"cap": CAP_NAMESPACE}
 _IDENT = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
@@ -62,10 +65,20 @@ def parse_cap(body: bytes, *, partner: str) -> list[Report]:
         raise SchemaError("at least one info block is needed", field="alert.info")
     if len(infos) > MAX_INFOS:
         raise SchemaError(f"more than {MAX_INFOS} info blocks", field="alert.info")
-    return [
+    reports = [
         _report(info, partner=partner, identifier=identifier, sent=sent, index=i)
         for i, info in enumerate(infos)
     ]
+    if status == "Exercise":
+        # An exercise message feeds the picture as an injected exercise sensor, so in a
+        # live coalition its alerts are marked Exercise and a real alert overrides them.
+        reports = [
+            r
+            if r.sensor.startswith(EXERCISE_SENSOR_PREFIX)
+            else dataclasses.replace(r, sensor=EXERCISE_SENSOR_PREFIX + r.sensor)
+            for r in reports
+        ]
+    return reports
 
 
 def _parse_safely(body: bytes) -> etree._Element:
