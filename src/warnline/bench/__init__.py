@@ -28,10 +28,17 @@ def _latency() -> dict[str, Any]:
     return run()
 
 
+def _cap() -> dict[str, Any]:
+    from warnline.bench.cap import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
     "latency": _latency,
+    "cap": _cap,
 }
 
 
