@@ -148,12 +148,13 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "speed": opts.speed,
         "seed": opts.seed,
     }
+    # Every CAP message is signed and verified as a partner would, exported or not.
+    signer = exercise_cap_signer()
+    summary["cap_messages"], summary["cap_signed"] = _export_cap(
+        journal, agreement, None if export is None else export / "cap", signer
+    )
+    summary["cap_feeds"] = _export_feeds(node, None if export is None else export / "feeds", signer)
     if export is not None:
-        signer = exercise_cap_signer()
-        summary["cap_messages"], summary["cap_signed"] = _export_cap(
-            journal, agreement, export / "cap", signer
-        )
-        summary["cap_feeds"] = _export_feeds(node, export / "feeds", signer)
         rec = export_record(
             journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB")
         )
@@ -231,13 +232,14 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
 
 
 def _export_cap(
-    journal: SQLiteJournal, agreement: Agreement, out_dir: Path, signer: CapSigner
+    journal: SQLiteJournal, agreement: Agreement, out_dir: Path | None, signer: CapSigner
 ) -> tuple[int, int]:
-    """Every CAP message issued, signed, one file each; returns (written, verified):
-    each file is checked against the hub certificate written beside it, as a partner would."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Every CAP message issued, signed (one file each into `out_dir`, if given); returns
+    (issued, verified): each is checked against the hub certificate, as a partner would."""
     cert = signer.certificate_pem
-    (out_dir.parent / "cap-signing-certificate.pem").write_bytes(cert)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir.parent / "cap-signing-certificate.pem").write_bytes(cert)
     history: dict[str, list[Alert]] = {}
     written = verified = 0
     for entry in journal.iter_all():
@@ -252,7 +254,8 @@ def _export_cap(
             languages=agreement.partners[alert.partner].languages,
         )
         signed = signer.sign(xml)
-        (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(signed)
+        if out_dir is not None:
+            (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(signed)
         prev.append(alert)
         written += 1
         try:
@@ -263,14 +266,16 @@ def _export_cap(
     return written, verified
 
 
-def _export_feeds(node: Node, out_dir: Path, signer: CapSigner) -> dict[str, int]:
+def _export_feeds(node: Node, out_dir: Path | None, signer: CapSigner) -> dict[str, int]:
     """Each partner's CAP Atom feed as released to it at the end; entries per partner."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
     publisher = CapPublisher(sender=CAP_SENDER, signer=signer)
     counts: dict[str, int] = {}
     for partner in sorted(node.agreement.partners):
         feed = atom_feed(node, partner, publisher)
-        (out_dir / f"{partner}.atom").write_bytes(feed)
+        if out_dir is not None:
+            (out_dir / f"{partner}.atom").write_bytes(feed)
         counts[partner] = feed.count(b"<entry>")
     return counts
 
