@@ -4,6 +4,7 @@ and the CAP `references` chain of every version names exactly the earlier ones."
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from tests.factories import T0, make_assessment, make_track
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.cap import CAP_NAMESPACE, cap_identifier, encode_cap
-from warnline.domain import Alert, AlertStage, MsgType
+from warnline.domain import Alert, AlertStage, AlertStatus, MsgType
 
 AREAS = ("JOR-amman", "JOR")
 NS = {"cap": CAP_NAMESPACE}
@@ -27,14 +28,18 @@ slot = st.one_of(st.none(), st.just("lost"), st.tuples(tta, tta))
 step = st.tuples(st.floats(min_value=0.5, max_value=40), st.tuples(slot, slot))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(step, min_size=1, max_size=40))
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(step, min_size=1, max_size=40), live=st.booleans())
 def test_lifecycle_invariants(
-    agreement: Agreement, steps: list[tuple[float, tuple[object, object]]]
+    agreement: Agreement, steps: list[tuple[float, tuple[object, object]]], live: bool
 ) -> None:
-    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    """In a live coalition, slot 1 is an injected exercise feed in its own incident."""
+    if live:
+        agreement = dataclasses.replace(agreement, exercise=False)
+    book, alerting = IncidentBook(join_km=50), Alerting(agreement=agreement)
     now = T0
-    live: dict[int, str] = {}
+    live_ids: dict[int, str] = {}
+    slot_of: dict[str, int] = {}
     generation = 0
     issued: list[Alert] = []
     for dt, slots in steps:
@@ -42,13 +47,22 @@ def test_lifecycle_invariants(
         changed, lost, assessments = [], [], {}
         for i, s in enumerate(slots):
             if s == "lost":
-                if i in live:
-                    lost.append(live.pop(i))
+                if i in live_ids:
+                    lost.append(live_ids.pop(i))
                 continue
-            if i not in live:
+            if i not in live_ids:
                 generation += 1
-                live[i] = f"T{generation:06d}"
-            tr = make_track(live[i], t=now, lat=31.95 + 0.01 * i)
+                live_ids[i] = f"T{generation:06d}"
+                slot_of[live_ids[i]] = i
+            tr = make_track(live_ids[i], t=now, lat=31.95 + 1.0 * i)
+            if i == 1:
+                tr = dataclasses.replace(
+                    tr,
+                    contributors=tuple(
+                        dataclasses.replace(c, sensor=f"exercise:{c.sensor}")
+                        for c in tr.contributors
+                    ),
+                )
             changed.append(tr)
             risks = (
                 []
@@ -58,9 +72,16 @@ def test_lifecycle_invariants(
             assessments[tr.track_id] = make_assessment(tr, now, risks)
         book.update(changed, lost, now)
         issued += alerting.evaluate(book, assessments, now)
+        # A real alert always overrides an exercise: never both active in one area.
+        real = {a.area_id for a in alerting.active.values() if a.status is AlertStatus.ACTUAL}
+        assert not any(
+            a.area_id in real
+            for a in alerting.active.values()
+            if a.status is not AlertStatus.ACTUAL
+        )
     # The raid ends: every track is lost, and every alert must end with it.
     now += timedelta(seconds=1)
-    book.update([], list(live.values()), now)
+    book.update([], list(live_ids.values()), now)
     issued += alerting.evaluate(book, {}, now)
     assert alerting.active == {}
 
@@ -70,6 +91,9 @@ def test_lifecycle_invariants(
     for alert_id, chain in chains.items():
         assert [a.version for a in chain] == list(range(1, len(chain) + 1)), alert_id
         assert chain[0].msg_type is MsgType.ALERT
+        assert len({a.status for a in chain}) == 1, f"{alert_id} changed status mid-chain"
+        real_slot = slot_of[chain[0].tracks[0]] == 0
+        assert (chain[0].status is AlertStatus.ACTUAL) is (live and real_slot)
         assert all(a.msg_type is MsgType.UPDATE for a in chain[1:-1])
         assert chain[-1].msg_type is MsgType.CANCEL and chain[-1].stage.final
         assert all(a.sent_at <= b.sent_at for a, b in itertools.pairwise(chain))
