@@ -9,6 +9,7 @@ from tests.factories import T0, make_assessment, make_track
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
+from warnline.bench.cap import grouping
 from warnline.domain import AlertStage, AlertStatus, MsgType, ThreatKind, Track, Urgency
 
 AREA = "JOR-amman"
@@ -158,3 +159,9 @@ def test_exercise_mark_on_every_version_in_an_exercise_coalition(agreement: Agre
     out += alerting.evaluate(book, {}, T0 + timedelta(seconds=300))
     assert len(out) == 2
     assert all(a.status is AlertStatus.EXERCISE and a.headline.startswith("EXERCISE") for a in out)
+
+
+def test_a_raid_of_300_tracks_gives_each_partner_a_few_alerts_with_counts() -> None:
+    g = grouping(300)
+    assert g["alerts"] == 3 and g["alerts_by_partner"] == {"ISR": 1, "JOR": 2}
+    assert g["peer_track_area_pairs"] == 750

@@ -87,3 +87,11 @@ async def test_hostile_cap_gets_problem_details(live: Live) -> None:
         r = await c.post(f"{live.base}/api/v1/cap", content=body, headers=headers)
         assert r.status_code == 401 and r.json()["field"] == "x-warnline-signature"
     assert not any(e.event.kind == "report.received" for e in live.journal.read())
+
+
+async def test_openapi_documents_the_cap_endpoints(live: Live) -> None:
+    async with httpx.AsyncClient() as c:
+        spec = (await c.get(f"{live.base}/openapi.json")).json()
+    body = spec["paths"]["/api/v1/cap"]["post"]["requestBody"]["content"]
+    assert "application/cap+xml" in body
+    assert "/api/v1/cap/certificate" in spec["paths"]

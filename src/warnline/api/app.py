@@ -169,7 +169,21 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
             raise NotFoundError("this hub has no CAP signing key")
         return Response(publisher.signer.certificate_pem, media_type="application/x-pem-file")
 
-    @app.post("/api/v1/cap", status_code=202, tags=["ingest"])
+    @app.post(
+        "/api/v1/cap",
+        status_code=202,
+        tags=["ingest"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/cap+xml": {
+                        "schema": {"type": "string", "format": "binary", "maxLength": 524288}
+                    }
+                },
+            }
+        },
+    )
     async def post_cap(request: Request) -> dict[str, Any]:
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
         Ed25519-signed over the body like JSON submissions; each info block is one
