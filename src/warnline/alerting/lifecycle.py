@@ -14,17 +14,14 @@ corridor for `clear_after_s`, or at once when the incident ends.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.base import BaseGeometry
-
 from warnline.agreement.model import Agreement
 from warnline.alerting import wording
+from warnline.alerting.area_shapes import circle_of, ring_of
 from warnline.alerting.incidents import IncidentBook
 from warnline.domain import (
     Alert,
@@ -80,7 +77,7 @@ class Alerting:
         shape = self._shapes.get(area_id)
         if shape is None:
             geom = self.agreement.area(area_id).geometry
-            shape = self._shapes[area_id] = (_ring_of(geom), _circle_of(geom))
+            shape = self._shapes[area_id] = (ring_of(geom), circle_of(geom))
         return shape
 
     def evaluate(
@@ -360,39 +357,3 @@ class Alerting:
 def _severity(kinds: Mapping[ThreatKind, int]) -> Severity:
     levels = [_SEVERITY.get(k, Severity.MODERATE) for k in kinds]
     return max(levels, key=_ORDER.index) if levels else Severity.MODERATE
-
-
-def _circle_of(geom: BaseGeometry) -> tuple[float, float, float] | None:
-    """A circle (lon, lat, radius km) around the area's centroid that covers all of it,
-    for CAP consumers that only draw circles (sirens' controllers often do)."""
-    if geom.is_empty:
-        return None
-    c = geom.centroid
-    hull = geom.convex_hull
-    pts = list(hull.exterior.coords) if isinstance(hull, Polygon) else [(c.x, c.y)]
-    radius = max(_km(c.x, c.y, x, y) for x, y in pts)
-    return (round(c.x, 4), round(c.y, 4), math.ceil(radius * 10 + 1) / 10)
-
-
-def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, h)))
-
-
-def _ring_of(geom: BaseGeometry) -> tuple[tuple[float, float], ...]:
-    """A lon/lat ring of at most ~100 points standing for the area in messages."""
-    if isinstance(geom, MultiPolygon):
-        geom = max(geom.geoms, key=lambda g: g.area)
-    hull = geom if isinstance(geom, Polygon) else geom.convex_hull
-    if not isinstance(hull, Polygon) or hull.is_empty:
-        return ()
-    ring, tol = hull, 0.0
-    while len(ring.exterior.coords) > 100:
-        tol = tol * 2 or 0.01
-        simplified = hull.simplify(tol, preserve_topology=True)
-        if not isinstance(simplified, Polygon):
-            break
-        ring = simplified
-    return tuple((round(x, 4), round(y, 4)) for x, y in ring.exterior.coords)
