@@ -1,5 +1,6 @@
-"""How an area is drawn in alert messages: a ring of at most ~100 points, and a circle
-that covers it, both in lon/lat. Computed once per area and cached by the lifecycle."""
+"""How an area is drawn in alert messages, in lon/lat: a ring of at most ~100 points
+outlining its largest part, and a circle covering every part (islands included), for
+consumers that draw only circles. Computed once per area and cached by the lifecycle."""
 
 from __future__ import annotations
 
