@@ -10,10 +10,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from tests.factories import free_port
 
 from warnline.agreement.load import load_agreement
+from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal
 
 pytestmark = pytest.mark.slow
@@ -78,7 +81,8 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     _, out = exercise
     s = json.loads((out / "summary.json").read_text())
     assert s.keys() >= CONTRACT_KEYS
-    assert s["reports"] > 500 and s["reports_by_format"] == {"json": s["reports"]}
+    assert s["reports"] > 500 and set(s["reports_by_format"]) == {"json", "cap"}
+    assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
     assert sum(s["acknowledgements"].values()) >= 1 and set(s["acknowledgements"]) <= {
@@ -153,6 +157,92 @@ def test_every_cap_message_is_valid_cap_1_2(
     for f in files:
         doc = etree.parse(str(f))
         assert cap_schema.validate(doc), f"{f.name}: {cap_schema.error_log.last_error}"
+
+
+def test_every_cap_message_is_signed_by_the_hub(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Checked as a partner would: with the certificate alone, not the summary's word."""
+    _, out = exercise
+    cert = (out / "cap-signing-certificate.pem").read_bytes()
+    files = sorted((out / "cap").glob("*.xml"))
+    s = json.loads((out / "summary.json").read_text())
+    assert s["cap_signed"] == len(files) > 0
+    for f in files:
+        verify_cap(f.read_bytes(), cert)
+    # The certificate holds the exercise hub's key, which any partner can recompute.
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert x509.load_pem_x509_certificate(cert).public_key().public_bytes(*spki) == (
+        exercise_cap_signer().key.public_key().public_bytes(*spki)
+    )
+
+
+def test_alert_stages_and_lifecycle_in_the_exported_messages(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    stages = s["alert_stages"]
+    assert sum(stages.values()) == sum(s["alert_messages"].values())
+    assert (
+        stages["alert"] >= 1
+        and stages["all_clear"] + stages["cancel"] == s["alert_messages"]["Cancel"]
+    )
+    ns = {"c": "urn:oasis:names:tc:emergency:cap:1.2"}
+    chains: dict[str, list[tuple[int, str, str, list[str]]]] = {}
+    for f in (out / "cap").glob("*.xml"):
+        doc = etree.parse(str(f))
+        params = dict(
+            zip(
+                doc.xpath("//c:info[1]/c:parameter/c:valueName/text()", namespaces=ns),
+                doc.xpath("//c:info[1]/c:parameter/c:value/text()", namespaces=ns),
+                strict=True,
+            )
+        )
+        assert doc.findtext("c:status", namespaces=ns) == "Exercise"
+        assert all(
+            h.startswith("EXERCISE") for h in doc.xpath("//c:info/c:headline/text()", namespaces=ns)
+        )
+        assert "timeToShelter" in params and doc.xpath("//c:area/c:circle", namespaces=ns)
+        refs = (doc.findtext("c:references", namespaces=ns) or "").split()
+        chains.setdefault(params["warnlineAlertId"], []).append(
+            (
+                int(params["warnlineVersion"]),
+                params["alertStage"],
+                doc.findtext("c:identifier", namespaces=ns) or "",
+                [r.split(",")[1] for r in refs],
+            )
+        )
+    for alert_id, chain in chains.items():
+        chain.sort()
+        assert [v for v, *_ in chain] == list(range(1, len(chain) + 1)), alert_id
+        sheltered = False
+        for n, (_, stage, _, refs) in enumerate(chain):
+            assert refs == [ident for _, _, ident, _ in chain[:n]], alert_id
+            if stage in ("update", "all_clear"):
+                assert sheltered, f"{alert_id}: {stage} without a prior alert"
+            sheltered = sheltered or stage in ("alert", "update")
+        assert chain[-1][1] in ("all_clear", "cancel"), f"{alert_id} never ended"
+
+
+def test_partners_civil_defence_cap_inputs_and_feeds(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    assert s["cap_inputs"] >= 10 and s["reports_by_format"]["cap"] > s["cap_inputs"]
+    cert = (out / "cap-signing-certificate.pem").read_bytes()
+    assert sorted(s["cap_feeds"]) == sorted(
+        ["USA", "ISR", "SAU", "QAT", "EGY", "ARE", "BHR", "JOR"]
+    )
+    for partner, n in s["cap_feeds"].items():
+        feed = etree.parse(str(out / "feeds" / f"{partner}.atom"))
+        alerts = feed.findall(".//{urn:oasis:names:tc:emergency:cap:1.2}alert")
+        assert len(alerts) == n
+        for a in alerts:
+            addresses = a.findtext("{urn:oasis:names:tc:emergency:cap:1.2}addresses")
+            assert partner == "USA" or addresses == partner  # as released to it
+            verify_cap(etree.tostring(a), cert)
 
 
 def test_exported_journal_and_audit_record_verify(

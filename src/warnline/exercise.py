@@ -25,12 +25,15 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import cap_identifier, encode_cap
+from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer, verify_cap
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import CAP_SENDER
+from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.server import serving
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
+from warnline.errors import SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
@@ -60,6 +63,7 @@ class ExerciseOptions:
     scale: float = 1.0
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
+    cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -108,7 +112,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
     if export is not None:
-        for sub in ("cap", "journal", "audit"):
+        for sub in ("cap", "feeds", "journal", "audit"):
             shutil.rmtree(export / sub, ignore_errors=True)
         export.mkdir(parents=True, exist_ok=True)
     accounts, passwords = make_accounts(agreement)
@@ -177,8 +181,13 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "speed": opts.speed,
         "seed": opts.seed,
     }
+    # Every CAP message is signed and verified as a partner would, exported or not.
+    signer = exercise_cap_signer()
+    summary["cap_messages"], summary["cap_signed"] = _export_cap(
+        journal, agreement, None if export is None else export / "cap", signer
+    )
+    summary["cap_feeds"] = _export_feeds(node, None if export is None else export / "feeds", signer)
     if export is not None:
-        summary["cap_messages"] = _export_cap(journal, agreement, export / "cap")
         rec = export_record(
             journal.iter_all(), export / "audit", signing_key=exercise_signing_key("HUB")
         )
@@ -212,7 +221,12 @@ async def _play(
     agreement = node.agreement
     systems = {
         code: PartnerSystem(
-            partner=code, key=exercise_signing_key(code), base_url=base, clock=clock, log_=xlog
+            partner=code,
+            key=exercise_signing_key(code),
+            base_url=base,
+            clock=clock,
+            log_=xlog,
+            cap=code in opts.cap_partners,
         )
         for code in agreement.partners
     }
@@ -273,10 +287,17 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
     await asyncio.sleep(clock.wall_seconds(2.0))
 
 
-def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> int:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def _export_cap(
+    journal: SQLiteJournal, agreement: Agreement, out_dir: Path | None, signer: CapSigner
+) -> tuple[int, int]:
+    """Every CAP message issued, signed (one file each into `out_dir`, if given); returns
+    (issued, verified): each is checked against the hub certificate, as a partner would."""
+    cert = signer.certificate_pem
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir.parent / "cap-signing-certificate.pem").write_bytes(cert)
     history: dict[str, list[Alert]] = {}
-    n = 0
+    written = verified = 0
     for entry in journal.iter_all():
         if entry.event.kind != "alert.issued":
             continue
@@ -288,10 +309,31 @@ def _export_cap(journal: SQLiteJournal, agreement: Agreement, out_dir: Path) -> 
             previous=list(prev),
             languages=agreement.partners[alert.partner].languages,
         )
-        (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(xml)
+        signed = signer.sign(xml)
+        if out_dir is not None:
+            (out_dir / f"{cap_identifier(alert)}.xml").write_bytes(signed)
         prev.append(alert)
-        n += 1
-    return n
+        written += 1
+        try:
+            verify_cap(signed, cert)
+            verified += 1
+        except SignatureError as exc:
+            log.error("CAP %s does not verify: %s", cap_identifier(alert), exc)
+    return written, verified
+
+
+def _export_feeds(node: Node, out_dir: Path | None, signer: CapSigner) -> dict[str, int]:
+    """Each partner's CAP Atom feed as released to it at the end; entries per partner."""
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    publisher = CapPublisher(sender=CAP_SENDER, signer=signer)
+    counts: dict[str, int] = {}
+    for partner in sorted(node.agreement.partners):
+        feed = atom_feed(node, partner, publisher)
+        if out_dir is not None:
+            (out_dir / f"{partner}.atom").write_bytes(feed)
+        counts[partner] = feed.count(b"<entry>")
+    return counts
 
 
 def _print_summary(summary: dict[str, Any], out: Any) -> None:
@@ -301,6 +343,9 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "incidents",
         "alerts",
         "alert_messages",
+        "alert_stages",
+        "cap_inputs",
+        "cap_signed",
         "deliveries",
         "acknowledgements",
         "assignments",

@@ -166,6 +166,14 @@ class Node:
         self._tick_soon.set()
         return [r.key for r in reports]
 
+    async def submit_cap(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
+        """A signed CAP message from a partner's civil-defence system (ingest/cap_adapter)."""
+        reports = self.intake.cap_submission(body, headers)
+        events = self.intake.events(reports, submission=uuid.uuid4().hex)
+        await self.append(events)
+        self._tick_soon.set()
+        return [r.key for r in reports]
+
     async def acknowledge(
         self, username: str, alert_id: str, version: int | None, channel: str
     ) -> Acknowledgement:

@@ -23,6 +23,8 @@ def summarize(
     journaled_reports: set[str] = set()
     incidents: dict[str, dict[str, Any]] = {}
     versions: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
+    cap_submissions: set[str] = set()
     latest: dict[str, dict[str, Any]] = {}
     assignments: dict[str, dict[str, Any]] = {}
     steps: list[dict[str, Any]] = []  # every record of the lead-partner procedure
@@ -38,10 +40,13 @@ def summarize(
             reports += 1
             by_format[p["report"]["source_format"]] += 1
             journaled_reports.add(f"{p['report']['partner']}/{p['report']['report_id']}")
+            if p["report"]["source_format"] == "cap":
+                cap_submissions.add(p.get("submission") or p["report"]["report_id"])
         elif ev.kind == "incident.updated":
             incidents[p["incident_id"]] = p
         elif ev.kind == "alert.issued":
             versions[p["msg_type"]] += 1
+            stages[p.get("stage", "alert")] += 1
             latest[p["alert_id"]] = p
         elif ev.kind == "assignment.made":
             assignments[p["incident_id"]] = p
@@ -79,6 +84,10 @@ def summarize(
         "incidents_confirmed_hostile": len(confirmed),
         "alerts": versions["Alert"],
         "alert_messages": {k: versions[k] for k in ("Alert", "Update", "Cancel")},
+        "alert_stages": {
+            k: stages[k] for k in ("early_warning", "alert", "update", "all_clear", "cancel")
+        },
+        "cap_inputs": len(cap_submissions),
         "deliveries": {ch: len(keys) for ch, keys in sorted(delivered.items())},
         "delivery_attempts": dict(sorted(attempts.items())),
         "acknowledgements": dict(sorted(acks.items())),

@@ -42,6 +42,8 @@ async def test_watch_officer_acknowledges_alert_in_browser(
     await expect(alert).to_contain_text("Amman")
     await expect(alert).to_contain_text("[EXERCISE]")
     await expect(alert.locator(".countdown")).to_have_text(COUNTDOWN)
+    await expect(alert.locator(".shelter")).to_contain_text("time to shelter 300 s")
+    await expect(alert).to_contain_text("EARLY WARNING")
     assert await alert.locator(".countdown").inner_text() != "T-0:00"
     alert_id = await alert.get_attribute("data-alert-id")
     assert alert_id

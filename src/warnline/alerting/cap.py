@@ -16,21 +16,26 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from warnline.domain.alert import Alert, AlertStatus, MsgType
+from warnline.alerting.cap_phrases import (
+    EXERCISE_MARK,
+    LANGUAGE_ALIASES,
+    PHRASES,
+    TEST_MARK,
+    Phrases,
+)
+from warnline.domain.alert import Alert, AlertStage, AlertStatus, MsgType
 from warnline.domain.report import ThreatKind
 
 __all__ = ["CAP_NAMESPACE", "cap_datetime", "cap_identifier", "cap_polygon", "encode_cap"]
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 SENDER_NAME = "Warnline coordination hub"
-EXERCISE_MARK = "EXERCISE EXERCISE EXERCISE"
 HEADLINE_MAX = 160  # CAP 1.2 suggests 160 characters as a target for the headline
 MAX_POLYGON_POINTS = 100  # many CAP consumers (and sirens' controllers) choke on long rings
 EXPIRES_AFTER_ARRIVAL = timedelta(minutes=10)
@@ -39,120 +44,6 @@ EXPIRES_WITHOUT_ARRIVAL = timedelta(minutes=30)
 # CAP forbids spaces and commas in identifiers and senders (they delimit `references`),
 # and the restricted XML characters '<' and '&'.
 _CAP_TOKEN = re.compile(r"^[^\s,<&]+$")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Phrases:
-    """The fixed texts of one language; `{area}` and `{eta}` are filled in."""
-
-    cap_language: str
-    event: str
-    headline: str
-    headline_no_eta: str
-    headline_cancel: str
-    summary: str
-    summary_no_eta: str
-    summary_cancel: str
-    instruction: str
-    instruction_cancel: str
-    threats: str
-    reason: str
-    list_separator: str
-    exercise_mark: str
-    kinds: dict[ThreatKind, str]
-    under_a_minute: str
-
-    def minutes(self, n: int) -> str:
-        """`n` minutes, with the noun form the language needs after a numeral."""
-        if self.cap_language == "ar":
-            if n == 1:
-                return "دقيقة واحدة"
-            if n == 2:
-                return "دقيقتين"
-            return f"{n} دقائق" if 3 <= n <= 10 else f"{n} دقيقة"
-        if self.cap_language == "he":
-            return "דקה" if n == 1 else f"{n} דקות"
-        return "1 minute" if n == 1 else f"{n} minutes"
-
-
-_PHRASES: dict[str, _Phrases] = {
-    "en": _Phrases(
-        cap_language="en-US",
-        event="Aerial threat",
-        headline="Aerial threat to {area}: take shelter now, arrival in {eta}",
-        headline_no_eta="Aerial threat to {area}: take shelter now",
-        headline_cancel="All clear for {area}: the aerial threat has passed",
-        summary="Aerial threat to {area}. Expected arrival in {eta}.",
-        summary_no_eta="Aerial threat to {area}.",
-        summary_cancel="All clear for {area}: the aerial threat has passed.",
-        instruction="Take shelter now. Stay in the protected space until the all-clear.",
-        instruction_cancel="All clear. You may leave the protected space.",
-        threats="Threats: {counts}.",
-        reason="Reason: {reason}",
-        list_separator=", ",
-        exercise_mark=EXERCISE_MARK,
-        kinds={
-            ThreatKind.DRONE: "drone",
-            ThreatKind.CRUISE_MISSILE: "cruise missile",
-            ThreatKind.BALLISTIC_MISSILE: "ballistic missile",
-            ThreatKind.ROCKET: "rocket",
-            ThreatKind.AIRCRAFT: "aircraft",
-            ThreatKind.UNKNOWN: "unidentified object",
-        },
-        under_a_minute="less than a minute",
-    ),
-    "ar": _Phrases(
-        cap_language="ar",
-        event="تهديد جوي",
-        headline="تهديد جوي — احتمِ فوراً: {area}، الوصول خلال {eta}",
-        headline_no_eta="تهديد جوي — احتمِ فوراً: {area}",
-        headline_cancel="زال الخطر: انتهى التهديد الجوي على {area}",
-        summary="تهديد جوي نحو {area}. الوصول المتوقع خلال {eta}.",
-        summary_no_eta="تهديد جوي نحو {area}.",
-        summary_cancel="زال الخطر: انتهى التهديد الجوي على {area}.",
-        instruction="احتمِ فوراً في أقرب مكان محمي وابقَ فيه حتى يُعلَن زوال الخطر.",
-        instruction_cancel="زال الخطر. يمكنك مغادرة المكان المحمي.",
-        threats="التهديدات: {counts}.",
-        reason="السبب: {reason}",
-        list_separator="، ",
-        exercise_mark=f"{EXERCISE_MARK} (تمرين)",
-        kinds={
-            ThreatKind.DRONE: "طائرة مسيّرة",
-            ThreatKind.CRUISE_MISSILE: "صاروخ كروز",
-            ThreatKind.BALLISTIC_MISSILE: "صاروخ باليستي",
-            ThreatKind.ROCKET: "قذيفة صاروخية",
-            ThreatKind.AIRCRAFT: "طائرة",
-            ThreatKind.UNKNOWN: "جسم غير محدد",
-        },
-        under_a_minute="أقل من دقيقة",
-    ),
-    "he": _Phrases(
-        cap_language="he",
-        event="איום אווירי",
-        headline="איום אווירי — היכנסו למרחב המוגן מיד: {area}, הגעה בעוד {eta}",
-        headline_no_eta="איום אווירי — היכנסו למרחב המוגן מיד: {area}",
-        headline_cancel="האירוע הסתיים: {area} — ניתן לצאת מהמרחב המוגן",
-        summary="איום אווירי לעבר {area}. הגעה משוערת בעוד {eta}.",
-        summary_no_eta="איום אווירי לעבר {area}.",
-        summary_cancel="האירוע הסתיים באזור {area}.",
-        instruction="היכנסו למרחב המוגן מיד והישארו בו עד להודעה על סיום האירוע.",
-        instruction_cancel="האירוע הסתיים. ניתן לצאת מהמרחב המוגן.",
-        threats="איומים: {counts}.",
-        reason="סיבה: {reason}",
-        list_separator=", ",
-        exercise_mark=f"{EXERCISE_MARK} (תרגיל)",
-        kinds={
-            ThreatKind.DRONE: "כטב״ם",
-            ThreatKind.CRUISE_MISSILE: "טיל שיוט",
-            ThreatKind.BALLISTIC_MISSILE: "טיל בליסטי",
-            ThreatKind.ROCKET: "רקטה",
-            ThreatKind.AIRCRAFT: "כלי טיס",  # noqa: RUF001 (Hebrew text, not look-alikes)
-            ThreatKind.UNKNOWN: "גוף לא מזוהה",
-        },
-        under_a_minute="פחות מדקה",
-    ),
-}
-_LANGUAGE_ALIASES = {"en-US": "en", "en-GB": "en", "ar-JO": "ar", "he-IL": "he", "iw": "he"}
 
 
 def cap_identifier(alert: Alert) -> str:
@@ -210,6 +101,8 @@ def encode_cap(
     _sub(root, "addresses", alert.partner)
     if alert.status is AlertStatus.EXERCISE:
         _sub(root, "note", exercise_note or EXERCISE_MARK)
+    elif alert.status is AlertStatus.TEST:
+        _sub(root, "note", TEST_MARK)
     if alert.msg_type is not MsgType.ALERT:
         refs = (f"{sender},{cap_identifier(p)},{cap_datetime(p.sent_at)}" for p in previous)
         _sub(root, "references", " ".join(refs))
@@ -255,20 +148,19 @@ def cap_polygon(
 def _add_info(
     root: etree._Element,
     alert: Alert,
-    p: _Phrases,
+    p: Phrases,
     *,
     exercise_note: str | None,
     polygon: str | None,
 ) -> None:
-    cancel = alert.msg_type is MsgType.CANCEL
     info = _sub(root, "info")
     _sub(info, "language", p.cap_language)
     _sub(info, "category", "Security")
     _sub(info, "category", "Safety")
     _sub(info, "event", p.event)
-    _sub(info, "responseType", "AllClear" if cancel else "Shelter")
+    _sub(info, "responseType", _RESPONSE[_texts(alert)])
     # An all-clear is about something that has passed; the domain urgency describes the threat.
-    _sub(info, "urgency", "Past" if cancel else alert.urgency.value)
+    _sub(info, "urgency", "Past" if alert.msg_type is MsgType.CANCEL else alert.urgency.value)
     _sub(info, "severity", alert.severity.value)
     _sub(info, "certainty", "Observed")
     _sub(info, "expires", cap_datetime(_expires(alert)))
@@ -276,9 +168,11 @@ def _add_info(
     mark = None
     if alert.status is AlertStatus.EXERCISE:
         mark = exercise_note or p.exercise_mark
+    elif alert.status is AlertStatus.TEST:
+        mark = p.test_mark
     _sub(info, "headline", _headline(alert, p, mark))
     _sub(info, "description", _description(alert, p, mark))
-    _sub(info, "instruction", p.instruction_cancel if cancel else p.instruction)
+    _sub(info, "instruction", _instruction(alert, p))
     for name, value in _parameters(alert):
         param = _sub(info, "parameter")
         _sub(param, "valueName", name)
@@ -287,15 +181,52 @@ def _add_info(
     _sub(area, "areaDesc", alert.area_name)
     if polygon is not None:
         _sub(area, "polygon", polygon)
+    if alert.area_circle is not None:
+        lon, lat, radius_km = alert.area_circle
+        _sub(area, "circle", f"{_coord(lat)},{_coord(lon)} {radius_km:.1f}")
 
 
-def _headline(alert: Alert, p: _Phrases, mark: str | None) -> str:
+# Which set of texts a version gets: what the person must do, not how CAP chains it.
+_SHELTER, _EARLY, _ALL_CLEAR, _WITHDRAWN = "shelter", "early", "all_clear", "withdrawn"
+_RESPONSE = {_SHELTER: "Shelter", _EARLY: "Prepare", _ALL_CLEAR: "AllClear", _WITHDRAWN: "None"}
+
+
+def _texts(alert: Alert) -> str:
+    if alert.msg_type is MsgType.CANCEL:
+        return _WITHDRAWN if alert.stage is AlertStage.CANCEL else _ALL_CLEAR
+    return _EARLY if alert.stage is AlertStage.EARLY_WARNING else _SHELTER
+
+
+def _instruction(alert: Alert, p: Phrases) -> str:
+    texts = _texts(alert)
+    shelter = p.seconds(_whole_seconds(alert.time_to_shelter_s or 0.0))
+    if texts == _ALL_CLEAR:
+        return p.instruction_cancel
+    if texts == _WITHDRAWN and alert.superseded_by is not None:
+        return p.instruction_superseded
+    if texts == _WITHDRAWN:
+        return p.instruction_withdrawn
+    if texts == _EARLY:
+        return p.instruction_early.format(shelter=shelter)
+    if alert.time_to_shelter_s is None:
+        return p.instruction
+    return f"{p.instruction} {p.shelter_time.format(shelter=shelter)}"
+
+
+def _headline(alert: Alert, p: Phrases, mark: str | None) -> str:
     """The headline within HEADLINE_MAX characters, shortening the area name first: the
     full name is in areaDesc, while "take shelter" and the time left must stay whole."""
-    if alert.msg_type is MsgType.CANCEL:
+    texts = _texts(alert)
+    if texts == _ALL_CLEAR:
         template, eta = p.headline_cancel, ""
+    elif texts == _WITHDRAWN and alert.superseded_by is not None:
+        template, eta = p.headline_superseded, ""
+    elif texts == _WITHDRAWN:
+        template, eta = p.headline_withdrawn, ""
     elif alert.time_to_arrival_s is None:
         template, eta = p.headline_no_eta, ""
+    elif texts == _EARLY:
+        template, eta = p.headline_early, _eta(alert.time_to_arrival_s, p)
     else:
         template, eta = p.headline, _eta(alert.time_to_arrival_s, p)
     if mark:
@@ -308,15 +239,21 @@ def _headline(alert: Alert, p: _Phrases, mark: str | None) -> str:
     return text if len(text) <= HEADLINE_MAX else text[: HEADLINE_MAX - 1].rstrip() + "…"
 
 
-def _description(alert: Alert, p: _Phrases, mark: str | None) -> str:
+def _description(alert: Alert, p: Phrases, mark: str | None) -> str:
     lines = [mark] if mark else []
-    if alert.msg_type is MsgType.CANCEL:
+    texts = _texts(alert)
+    if texts == _ALL_CLEAR:
         lines.append(p.summary_cancel.format(area=alert.area_name))
+    elif texts == _WITHDRAWN and alert.superseded_by is not None:
+        lines.append(p.headline_superseded.format(area=alert.area_name) + ".")
+    elif texts == _WITHDRAWN:
+        lines.append(p.summary_withdrawn.format(area=alert.area_name))
     elif alert.time_to_arrival_s is None:
         lines.append(p.summary_no_eta.format(area=alert.area_name))
     else:
         eta = _eta(alert.time_to_arrival_s, p)
-        lines.append(p.summary.format(area=alert.area_name, eta=eta))
+        summary = p.summary_early if texts == _EARLY else p.summary
+        lines.append(summary.format(area=alert.area_name, eta=eta))
     counts = [(p.kinds[kind], n) for kind, n in _kind_counts(alert)]
     if counts:
         lines.append(p.threats.format(counts=p.list_separator.join(f"{k} {n}" for k, n in counts)))
@@ -326,7 +263,9 @@ def _description(alert: Alert, p: _Phrases, mark: str | None) -> str:
 
 
 def _parameters(alert: Alert) -> list[tuple[str, str]]:
-    params: list[tuple[str, str]] = []
+    params: list[tuple[str, str]] = [("alertStage", alert.stage.value)]
+    if alert.time_to_shelter_s is not None:
+        params.append(("timeToShelter", str(_whole_seconds(alert.time_to_shelter_s))))
     if alert.time_to_arrival_s is not None:
         params.append(("timeToArrival", str(_whole_seconds(alert.time_to_arrival_s))))
     if alert.expected_at is not None:
@@ -334,6 +273,8 @@ def _parameters(alert: Alert) -> list[tuple[str, str]]:
     kinds = _kind_counts(alert)
     if kinds:
         params.append(("threatKinds", " ".join(f"{k.value}={n}" for k, n in kinds)))
+    if alert.superseded_by is not None:
+        params.append(("supersededBy", alert.superseded_by))
     params.append(("warnlineAlertId", alert.alert_id))
     params.append(("warnlineVersion", str(alert.version)))
     return params
@@ -355,7 +296,7 @@ def _whole_seconds(seconds: float) -> int:
     return max(0, math.floor(seconds))
 
 
-def _eta(seconds: float, p: _Phrases) -> str:
+def _eta(seconds: float, p: Phrases) -> str:
     minutes = _whole_seconds(seconds) // 60
     return p.under_a_minute if minutes < 1 else p.minutes(minutes)
 
@@ -403,11 +344,11 @@ def _simplify_outwards(
         tolerance *= 1.5
 
 
-def _phrases(language: str) -> _Phrases:
-    key = _LANGUAGE_ALIASES.get(language, language)
-    if key not in _PHRASES:
-        raise ValueError(f"no CAP texts for language {language!r}; have {sorted(_PHRASES)}")
-    return _PHRASES[key]
+def _phrases(language: str) -> Phrases:
+    key = LANGUAGE_ALIASES.get(language, language)
+    if key not in PHRASES:
+        raise ValueError(f"no CAP texts for language {language!r}; have {sorted(PHRASES)}")
+    return PHRASES[key]
 
 
 def _require_token(value: str, what: str) -> None:

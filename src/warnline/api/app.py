@@ -7,7 +7,7 @@ shaped for the caller. Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Annotated, Any, Literal
@@ -19,9 +19,9 @@ from nacl.signing import SigningKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from warnline.alerting.cap import encode_cap
+from warnline.alerting.cap_sign import exercise_cap_signer
 from warnline.api.accounts import Session
-from warnline.api.feed import atom_feed
+from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
 from warnline.api.signing import HubSignature
@@ -32,6 +32,7 @@ from warnline.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
+from warnline.ingest.cap_adapter import MAX_CAP_BYTES
 from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.node import Node
 
@@ -86,6 +87,10 @@ def create_app(
     node: Node, *, manage_node: bool = True, hub_key: SigningKey | None = None
 ) -> FastAPI:
     metrics = Metrics(node)
+    # Exercise hubs sign CAP with the exercise key; a hub without a key serves it unsigned.
+    publisher = CapPublisher(
+        sender=CAP_SENDER, signer=exercise_cap_signer() if node.agreement.exercise else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +110,23 @@ def create_app(
         app.add_exception_handler(exc, handler)
 
     app.state.node = node
+
+    async def submit(
+        request: Request,
+        accept: Callable[[bytes, Mapping[str, str]], Awaitable[list[str]]],
+        limit: int,
+    ) -> dict[str, Any]:
+        """Read a signed submission within `limit`, journal it, count it."""
+        body = await _bounded_body(request, limit)
+        try:
+            keys = await accept(body, request.headers)
+        except InputError as exc:
+            metrics.rejected.labels(reason=exc.type_slug).inc()
+            raise
+        partner = request.headers.get("x-warnline-partner", "")
+        metrics.accepted.labels(partner=partner).inc(len(keys))
+        return {"accepted": len(keys), "reports": keys}
+
     if hub_key is not None:
         app.add_middleware(HubSignature, key=hub_key)
 
@@ -143,16 +165,7 @@ def create_app(
         """One report, a list, or {"reports": [...]}, Ed25519-signed over the body
         (headers X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature).
         202 once every report is in the journal."""
-        body = await _bounded_body(request, MAX_BODY_BYTES)
-        try:
-            keys = await node.submit_reports(body, request.headers)
-        except InputError as exc:
-            metrics.rejected.labels(reason=exc.type_slug).inc()
-            raise
-        metrics.accepted.labels(partner=request.headers.get("x-warnline-partner", "")).inc(
-            len(keys)
-        )
-        return {"accepted": len(keys), "reports": keys}
+        return await submit(request, node.submit_reports, MAX_BODY_BYTES)
 
     @app.get("/api/v1/tracks", tags=["picture"])
     async def tracks(caller: Caller) -> dict[str, Any]:
@@ -191,13 +204,36 @@ def create_app(
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
         langs = node.agreement.partners[chosen.partner].languages
-        xml = encode_cap(
-            chosen,
-            sender=CAP_SENDER,
-            previous=[v for v in versions if v.version < chosen.version],
-            languages=langs,
-        )
+        xml = publisher.cap(chosen, [v for v in versions if v.version < chosen.version], langs)
         return Response(xml, media_type="application/cap+xml")
+
+    @app.get("/api/v1/cap/certificate", tags=["alerts"], response_class=Response)
+    async def cap_certificate() -> Response:
+        """The certificate (PEM) whose key signs every CAP message the hub issues."""
+        if publisher.signer is None:
+            raise NotFoundError("this hub has no CAP signing key")
+        return Response(publisher.signer.certificate_pem, media_type="application/x-pem-file")
+
+    @app.post(
+        "/api/v1/cap",
+        status_code=202,
+        tags=["ingest"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/cap+xml": {
+                        "schema": {"type": "string", "format": "binary", "maxLength": 524288}
+                    }
+                },
+            }
+        },
+    )
+    async def post_cap(request: Request) -> dict[str, Any]:
+        """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
+        Ed25519-signed over the body like JSON submissions; each info block is one
+        observation (profile in ingest/cap_adapter.py). 202 once journaled."""
+        return await submit(request, node.submit_cap, MAX_CAP_BYTES)
 
     @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
     async def cap_feed(partner: str, caller: Caller) -> Response:
@@ -205,7 +241,7 @@ def create_app(
             raise ForbiddenError(f"feed of {partner} is not released to {caller.user.partner}")
         if partner not in node.agreement.partners:
             raise NotFoundError(f"no partner {partner}")
-        return Response(atom_feed(node, partner, CAP_SENDER), media_type="application/atom+xml")
+        return Response(atom_feed(node, partner, publisher), media_type="application/atom+xml")
 
     @app.get("/api/v1/assignments", tags=["response"])
     async def assignments(caller: Caller) -> list[dict[str, Any]]:

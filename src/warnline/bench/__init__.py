@@ -34,11 +34,18 @@ def _response() -> dict[str, Any]:
     return run()
 
 
+def _cap() -> dict[str, Any]:
+    from warnline.bench.cap import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
     "latency": _latency,
     "response": _response,
+    "cap": _cap,
 }
 
 

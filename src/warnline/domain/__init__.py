@@ -7,6 +7,7 @@ reader can follow the data flow without opening any stage's internals.
 from warnline.domain.alert import (
     Acknowledgement,
     Alert,
+    AlertStage,
     AlertStatus,
     Delivery,
     DeliveryOutcome,
@@ -29,6 +30,7 @@ from warnline.domain.track import AreaAtRisk, Assessment, Contributor, Track, Tr
 __all__ = [
     "Acknowledgement",
     "Alert",
+    "AlertStage",
     "AlertStatus",
     "AreaAtRisk",
     "Assessment",

@@ -25,6 +25,27 @@ class MsgType(StrEnum):
     CANCEL = "Cancel"
 
 
+class AlertStage(StrEnum):
+    """Where an alert stands in the sequence people know from national rocket-alert
+    systems. `msg_type` says how a CAP consumer chains the message; the stage says what
+    a person must do: get ready (early warning), take shelter now (alert, update), or
+    leave the shelter (all-clear, cancel)."""
+
+    EARLY_WARNING = "early_warning"  # launches detected: an alert is likely within minutes
+    ALERT = "alert"  # take shelter now
+    UPDATE = "update"  # still take shelter; a material change (arrival, kinds) since the alert
+    ALL_CLEAR = "all_clear"  # the event ended: leave the protected space
+    CANCEL = "cancel"  # the threat left, was lost, or ended before it reached the area
+
+    @property
+    def shelter(self) -> bool:
+        return self in (AlertStage.ALERT, AlertStage.UPDATE)
+
+    @property
+    def final(self) -> bool:
+        return self in (AlertStage.ALL_CLEAR, AlertStage.CANCEL)
+
+
 class Severity(StrEnum):
     EXTREME = "Extreme"
     SEVERE = "Severe"
@@ -42,7 +63,10 @@ class Alert:
     """One version of the alert for one (incident, area at risk).
 
     Versions increase by one with each Update; a Cancel is the last version.
-    `reason` says in plain words why this version was issued.
+    `reason` says in plain words why this version was issued (stage, what, where,
+    when, which tracks); `tracks` names the coalition tracks behind it.
+    `time_to_shelter_s` is the area's time to reach shelter, told with every version so
+    a countdown can show how long is left before people must be inside.
     """
 
     alert_id: str
@@ -62,6 +86,11 @@ class Alert:
     headline: str
     reason: str
     area_polygon: tuple[tuple[float, float], ...] = ()
+    stage: AlertStage = AlertStage.ALERT
+    time_to_shelter_s: float | None = None
+    area_circle: tuple[float, float, float] | None = None  # lon, lat, radius km (covers area)
+    tracks: tuple[str, ...] = ()
+    superseded_by: str | None = None  # the real alert that ended this exercise/test alert
 
     @property
     def version_key(self) -> str:

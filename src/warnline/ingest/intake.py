@@ -14,6 +14,7 @@ from warnline.agreement.model import Agreement
 from warnline.domain import Clock, Report
 from warnline.domain.codec import to_json
 from warnline.errors import PayloadTooLargeError
+from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
 from warnline.ingest.checks import RateLimiter, check_reports
 from warnline.ingest.json_adapter import parse_submission
 from warnline.ingest.signature import SignatureVerifier
@@ -49,6 +50,13 @@ class Intake:
         partner = self.verifier.verify(body, headers)
         reports = parse_submission(body, partner=partner)
         return self.accept(reports)
+
+    def cap_submission(self, body: bytes, headers: Mapping[str, str]) -> list[Report]:
+        """Verify and parse a signed CAP message from a partner's civil-defence system."""
+        if len(body) > MAX_CAP_BYTES:
+            raise PayloadTooLargeError(f"body larger than {MAX_CAP_BYTES} bytes", field="body")
+        partner = self.verifier.verify(body, headers)
+        return self.accept(parse_cap(body, partner=partner))
 
     def accept(self, reports: Sequence[Report]) -> list[Report]:
         """Checks common to every format; fills in partner default releasability."""

@@ -17,10 +17,12 @@ from nacl.signing import SigningKey
 
 from warnline.domain import ScaledClock
 from warnline.domain.codec import to_json
+from warnline.ingest.cap_adapter import encode_observations
 from warnline.ingest.signature import sign_headers
 from warnline.sim.feed import Observation, SensorFeed
 
 log = logging.getLogger("warnline.sim")
+CAP_BATCH = 200  # observations per CAP message (one info block each), well under the limit
 
 
 @dataclass
@@ -35,10 +37,18 @@ class ExerciseLog:
 
 
 class PartnerSystem:
-    """Sends a partner's observations in signed batches, once per `batch_s`."""
+    """Sends a partner's observations in signed batches, once per `batch_s`; with
+    `cap=True` it is the partner's civil-defence gateway and sends CAP 1.2 instead."""
 
     def __init__(
-        self, *, partner: str, key: SigningKey, base_url: str, clock: ScaledClock, log_: ExerciseLog
+        self,
+        *,
+        partner: str,
+        key: SigningKey,
+        base_url: str,
+        clock: ScaledClock,
+        log_: ExerciseLog,
+        cap: bool = False,
     ) -> None:
         self.partner = partner
         self.key = key
@@ -46,16 +56,34 @@ class PartnerSystem:
         self.clock = clock
         self.log = log_
         self.queue: list[Observation] = []
+        self.cap = cap
+        self._cap_messages = 0
 
     async def send(self, client: httpx.AsyncClient, batch: list[Observation]) -> None:
+        if self.cap:
+            for i in range(0, len(batch), CAP_BATCH):
+                await self._post(client, *self._cap_body(batch[i : i + CAP_BATCH]))
+            return
         body = json.dumps({"reports": [_wire(o) for o in batch]}).encode()
-        headers = sign_headers(body, partner=self.partner, key=self.key) | {
-            "content-type": "application/json"
-        }
+        await self._post(client, body, "application/json", "reports")
+
+    def _cap_body(self, batch: list[Observation]) -> tuple[bytes, str, str]:
+        self._cap_messages += 1
+        body = encode_observations(
+            [o.report for o in batch],
+            identifier=f"{self.partner}-CD-{self._cap_messages:06d}",
+            sender=f"civil-defence@{self.partner.lower()}.invalid",
+            sent=self.clock.now(),
+            status="Exercise",
+        )
+        return body, "application/cap+xml", "cap"
+
+    async def _post(self, client: httpx.AsyncClient, body: bytes, ctype: str, path: str) -> None:
+        headers = sign_headers(body, partner=self.partner, key=self.key) | {"content-type": ctype}
         for attempt in range(5):  # a refused connection is retried: nothing may be lost
             try:
                 resp = await client.post(
-                    f"{self.base_url}/api/v1/reports", content=body, headers=headers
+                    f"{self.base_url}/api/v1/{path}", content=body, headers=headers
                 )
             except httpx.TransportError:
                 await asyncio.sleep(0.2 * (attempt + 1))

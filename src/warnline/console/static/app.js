@@ -118,9 +118,13 @@ function acknowledge(alertId, version) {
   state.ws.send(JSON.stringify({ type: "ack", alert_id: alertId, version }));
 }
 
+const STAGES = { early_warning: "EARLY WARNING", alert: "TAKE SHELTER", update: "UPDATE", all_clear: "ALL CLEAR", cancel: "CANCELLED" };
+
 function renderAlerts() {
   const ul = $("alerts"); ul.replaceChildren();
-  const list = [...state.alerts.values()].sort((a, b) => (a.expected_at || "9").localeCompare(b.expected_at || "9"));
+  // A real alert always comes before an exercise; then the soonest arrival first.
+  const real = (a) => (a.status === "Actual" ? "0" : "1");
+  const list = [...state.alerts.values()].sort((a, b) => (real(a) + (a.expected_at || "9")).localeCompare(real(b) + (b.expected_at || "9")));
   let active = 0;
   for (const a of list) {
     const li = document.createElement("li");
@@ -130,9 +134,12 @@ function renderAlerts() {
     li.className = "alert" + (acked ? " acked" : "") + (cancel ? " cancel" : "");
     li.dataset.alertId = a.alert_id;
     const ex = a.status !== "Actual" ? `[${a.status.toUpperCase()}] ` : "";
-    li.innerHTML = `<div><strong></strong></div><div class="countdown"></div><div class="why"></div>`;
-    li.querySelector("strong").textContent = `${ex}${a.msg_type} v${a.version}: ${a.headline}`;
+    li.innerHTML = `<div><strong></strong></div><div class="countdown"></div><div class="shelter"></div><div class="why"></div>`;
+    const stage = STAGES[a.stage] || a.msg_type;
+    li.classList.add("stage-" + (a.stage || "alert"));
+    li.querySelector("strong").textContent = `${ex}${stage} v${a.version}: ${a.headline}`;
     li.querySelector(".countdown").dataset.expected = a.expected_at || "";
+    li.querySelector(".countdown").dataset.shelter = a.time_to_shelter_s || "";
     li.querySelector(".why").textContent = a.reason;
     if (!cancel && !acked && a.partner === state.me.partner) {
       const b = document.createElement("button");
@@ -154,8 +161,11 @@ function renderCountdowns() {
   const now = state.clockRef ? state.clockRef.scenario + (Date.now() - state.clockRef.wall) * speed : Date.now();
   for (const el of document.querySelectorAll(".countdown")) {
     if (!el.dataset.expected) { el.textContent = ""; continue; }
-    const s = Math.max(0, Math.round((Date.parse(el.dataset.expected) - now) / 1000));
+    const s = Math.max(0, Math.floor((Date.parse(el.dataset.expected) - now) / 1000));
     el.textContent = `T-${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+    const shelter = Number(el.dataset.shelter || 0);
+    const note = el.parentElement.querySelector(".shelter");
+    if (note) note.textContent = shelter ? `time to shelter ${shelter} s${s <= shelter ? " · SHELTER NOW" : ""}` : "";
   }
 }
 
