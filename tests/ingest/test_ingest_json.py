@@ -185,3 +185,19 @@ def test_report_key_rotation_and_retirement(agreement: Agreement) -> None:
     wrong_kid = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"), key_id="k2")
     with pytest.raises(SignatureError):
         after.json_submission(body, wrong_kid)
+
+
+def test_withheld_fields_in_a_report_policy(intake: Intake) -> None:
+    body, headers = signed([wire_report(releasability={"withhold": ["velocity", "accuracy"]})])
+    (r,) = intake.json_submission(body, headers)
+    assert r.releasability is not None and r.releasability.withhold == ("accuracy", "velocity")
+    body, headers = signed([wire_report(releasability={"withhold": ["sensor_site"]})])
+    with pytest.raises(SchemaError) as err:
+        intake.json_submission(body, headers)
+    assert err.value.field is not None and err.value.field.startswith(
+        "reports.0.releasability.withhold"
+    )
+
+
+def test_default_agreement_withholds_isr_accuracy(agreement: Agreement) -> None:
+    assert agreement.partners["ISR"].releasability.withhold == ("accuracy",)

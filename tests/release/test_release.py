@@ -11,6 +11,7 @@ from tests.factories import make_track
 from warnline.agreement.model import Agreement
 from warnline.domain import Assignment, AssignmentStatus, Attribution, Releasability
 from warnline.domain.codec import to_json
+from warnline.domain.report import WITHHOLDABLE
 from warnline.release import COALITION_PARTNER, COALITION_SOURCE, Release
 
 CODES = ["USA", "ISR", "SAU", "QAT", "EGY", "ARE", "BHR", "JOR"]
@@ -87,6 +88,7 @@ policies = st.builds(
     Releasability,
     release_to=st.one_of(st.none(), st.lists(st.sampled_from(CODES), max_size=4).map(tuple)),
     attribution=st.sampled_from(list(Attribution)),
+    withhold=st.lists(st.sampled_from(WITHHOLDABLE), max_size=3).map(tuple),
 )
 
 
@@ -122,9 +124,37 @@ def test_no_viewer_learns_of_an_unreleased_or_hidden_source(
             assert viewer in (p, agreement.coordination_cell) or (
                 rel.attribution is Attribution.NAMED and agreement.partners[p].membership_visible
             )
+    others = [rel for p, rel in contributors if p in released and p != viewer]
+    if viewer != agreement.coordination_cell:
+        if any("velocity" in rel.withhold for rel in others):
+            assert view["velocity"] is None
+        if any("accuracy" in rel.withhold for rel in others):
+            assert view["sigma_m"] is None
+        if any("altitude" in rel.withhold for rel in others):
+            assert view["position"]["alt_m"] is None
     if len(released) < len(contributors):
         assert not view["fused"] and view["velocity"] is None
         released_positions = [
             to_json(c.last_position) for c in tr.contributors if c.partner in released
         ]
-        assert view["position"] in released_positions
+        assert {**view["position"], "alt_m": None} in [
+            {**p, "alt_m": None} for p in released_positions
+        ]
+
+
+def test_withheld_fields_never_reach_others(agreement: Agreement) -> None:
+    r = Release(agreement)
+    tr = make_track(
+        contributors=(
+            ("ISR", Releasability(withhold=("accuracy", "velocity"))),
+            ("JOR", Releasability()),
+        )
+    )
+    for viewer in ("JOR", "SAU"):
+        view = r.track(viewer, tr)
+        assert view is not None and view["sigma_m"] is None and view["velocity"] is None
+        assert view["position"]["alt_m"] is not None
+    own = r.track("ISR", tr)
+    assert own is not None and own["sigma_m"] is not None and own["velocity"] is not None
+    cell = r.track("USA", tr)
+    assert cell is not None and cell["sigma_m"] is not None

@@ -92,6 +92,7 @@ class _PolicyIn(In):
 class _ReleasabilityIn(In):
     release_to: ReleaseTo = None
     attribution: Literal["named", "anonymous"] = "named"
+    withhold: list[Literal["accuracy", "altitude", "velocity"]] = []
 
 
 class _AreaIn(In):
@@ -368,6 +369,7 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         releasability=Releasability(
             release_to=release_to,
             attribution=Attribution(spec.releasability.attribution),
+            withhold=tuple(spec.releasability.withhold),
         ),
         languages=tuple(spec.languages),
         contacts=contacts,

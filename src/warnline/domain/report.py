@@ -34,6 +34,9 @@ class Identity(StrEnum):
         return self in (Identity.SUSPECT, Identity.HOSTILE)
 
 
+WITHHOLDABLE = ("accuracy", "altitude", "velocity")  # what a sensor's data reveals of the sensor
+
+
 class Attribution(StrEnum):
     NAMED = "named"
     ANONYMOUS = "anonymous"  # shown to others as "coalition source"
@@ -41,7 +44,9 @@ class Attribution(StrEnum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Releasability:
-    """To whom a partner releases a report and how it is attributed.
+    """To whom a partner releases a report, how it is attributed, and which of its
+    fields others never receive (a radar's accuracy, altitude or velocity measurements
+    tell a lot about the radar).
 
     `release_to` None means every coalition partner; the coordination cell always
     receives everything (it is the hub operator under the agreement).
@@ -49,11 +54,16 @@ class Releasability:
 
     release_to: tuple[str, ...] | None = None
     attribution: Attribution = Attribution.NAMED
+    withhold: tuple[str, ...] = ()  # fields of WITHHOLDABLE others never receive
 
     def __post_init__(self) -> None:
         # Sorted and de-duplicated, so equal policies serialise to equal bytes.
         if self.release_to is not None:
             object.__setattr__(self, "release_to", tuple(sorted(set(self.release_to))))
+        unknown = set(self.withhold) - set(WITHHOLDABLE)
+        if unknown:
+            raise ValueError(f"cannot withhold {sorted(unknown)}; only {WITHHOLDABLE}")
+        object.__setattr__(self, "withhold", tuple(sorted(set(self.withhold))))
 
     def releases_to(self, partner: str) -> bool:
         return self.release_to is None or partner in self.release_to

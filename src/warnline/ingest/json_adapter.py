@@ -45,6 +45,7 @@ class VelocityIn(_Strict):
 class ReleasabilityIn(_Strict):
     release_to: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] | Literal["all"] = "all"
     attribution: Attribution = Attribution.NAMED
+    withhold: list[Literal["accuracy", "altitude", "velocity"]] = []
 
 
 class ReportIn(_Strict):
@@ -100,6 +101,7 @@ def _to_report(r: ReportIn, partner: str, index: int) -> Report:
             if r.releasability.release_to == "all"
             else tuple(r.releasability.release_to),
             attribution=r.releasability.attribution,
+            withhold=tuple(r.releasability.withhold),
         )
     return Report(
         report_id=r.report_id,

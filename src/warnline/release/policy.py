@@ -10,6 +10,8 @@ viewer. Rules, from the agreement:
   not every contributor did, the viewer gets the position last reported by a
   releasing contributor, not the fused estimate (which would carry withheld data).
 - A partner whose membership is not visible is never named to others.
+- Fields a contributor withholds (accuracy, altitude, velocity) are left out of every
+  view built from its data for anyone but itself and the cell.
 - Alerts go to the partner whose area they concern (and the cell); they name tracks
   and areas, never sources.
 """
@@ -76,13 +78,21 @@ class Release:
             }
         )
         sources = [s if s == COALITION_SOURCE else self.partner_label(viewer, s) for s in sources]
+        withheld = set()
+        if not self.is_cell(viewer):
+            withheld = {
+                f for c in released if c.partner != viewer for f in c.releasability.withhold
+            }
+        position = to_json(pos)
+        if "altitude" in withheld:
+            position["alt_m"] = None
         view: dict[str, Any] = {
             "track_id": track.track_id,
             "state": track.state.value,
             "updated_at": track.updated_at.isoformat(),
-            "position": to_json(pos),
-            "velocity": None if vel is None else to_json(vel),
-            "sigma_m": sigma,
+            "position": position,
+            "velocity": None if vel is None or "velocity" in withheld else to_json(vel),
+            "sigma_m": None if "accuracy" in withheld else sigma,
             "kind": track.kind.value,
             "identity": track.identity.value,
             "sources": sorted(set(sources)),
