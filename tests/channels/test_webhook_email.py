@@ -9,6 +9,7 @@ from tests.channels.conftest import outbound
 from tests.factories import free_port
 
 from warnline.agreement.exercise_keys import exercise_signing_key
+from warnline.channels.apprise_channel import AppriseChannel
 from warnline.channels.email import EmailChannel
 from warnline.channels.webhook import WebhookChannel, sign, verify
 from warnline.sim.peers import SmtpSink, WebhookReceiver
@@ -105,3 +106,19 @@ async def test_email_to_a_dead_relay_fails() -> None:
         outbound("x@example.invalid")
     )
     assert h.outcome == "failed" and "Refused" in h.detail
+
+
+async def test_apprise_reaches_a_json_gateway_and_reports_a_dead_one() -> None:
+    gateway = WebhookReceiver(public_key=HUB_PUBLIC, signed=False)
+    url = await gateway.start()
+    ch = AppriseChannel()
+    try:
+        ok = await ch.send(outbound(url.replace("http://", "json://"), language="he"))
+        dead = await ch.send(outbound(f"json://127.0.0.1:{free_port()}/x"))
+        bad = await ch.send(outbound("no-such-scheme://x"))
+    finally:
+        await gateway.stop()
+    assert ok.outcome == "sent"
+    (note,) = gateway.received
+    assert "ACK 123456" in note["message"] and "איום אווירי" in note["message"]
+    assert dead.outcome == "failed" and bad.outcome == "failed"

@@ -175,6 +175,14 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
     async def assignments(caller: Caller) -> list[dict[str, Any]]:
         return node.assignments_for(caller.user.partner)
 
+    @app.get("/api/v1/channels", tags=["alerts"])
+    async def channels(caller: Caller) -> list[dict[str, Any]]:
+        """Health of each delivery channel (coordination cell only): a dead channel is
+        one whose last deliveries all failed; escalation has moved past it."""
+        if caller.user.partner != node.agreement.coordination_cell:
+            raise ForbiddenError("channel health is for the coordination cell")
+        return node.channel_health()
+
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:
         return node.areas_for(caller.user.partner)

@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from warnline.agreement.model import AckMode, Agreement, Contact, EscalationPolicy
 from warnline.dispatch.roster import TAKEOVER_KIND, Takeover, on_duty, takeover_from
@@ -45,6 +46,13 @@ def policy_for(policies: Iterable[EscalationPolicy], severity: Severity) -> Esca
     """The most demanding policy the alert's severity reaches."""
     fitting = [p for p in policies if _RANK[severity] >= _RANK[p.min_severity]]
     return max(fitting, key=lambda p: _RANK[p.min_severity], default=None)
+
+
+def route_of(address: str) -> str:
+    """The next hop an address names (a URL's host), "" for a gateway-routed address:
+    health is kept per channel and route, so one partner's dead endpoint is told apart
+    from a dead channel."""
+    return urlsplit(address).netloc if "://" in address else ""
 
 
 def ack_code(alert_id: str, version: int, contact_id: str) -> str:
@@ -282,6 +290,7 @@ class Escalator:
                                 "partner": alert.partner,
                                 "channel": channel,
                                 "address": contact.addresses[channel],
+                                "route": route_of(contact.addresses[channel]),
                                 "attempt": esc.round + 1,
                                 "role": role,
                             },
@@ -303,6 +312,7 @@ def result_event(attempt: Event, *, outcome: str, at: datetime, detail: str = ""
         payload={
             **{k: attempt.payload[k] for k in ("alert_id", "version", "recipient", "channel")},
             "partner": attempt.payload["partner"],
+            "route": attempt.payload.get("route", ""),
             "outcome": outcome,
             "detail": detail[:300],
             "attempt_id": attempt.event_id,

@@ -1,5 +1,8 @@
 """Channel health for the coordination cell, folded from journaled delivery results.
 
+Kept per channel, and per route for channels whose addresses name their own endpoint
+(a partner's webhook URL): "webhook 10.0.0.5:443" can be dead while webhooks work.
+
 A channel is dead after `dead_after` failures in a row and alive again at its next
 success. Counting from the journal (not from the adapters) means the cell sees the
 same state after a restart, and the summary counts what the record shows.
@@ -41,7 +44,8 @@ class ChannelHealth:
             ev = entry.event
             if ev.kind != RESULT_KIND:
                 continue
-            name = ev.payload["channel"]
+            route = ev.payload.get("route", "")
+            name = f"{ev.payload['channel']} {route}" if route else ev.payload["channel"]
             st = self.channels.setdefault(name, ChannelState(channel=name))
             st.last_at = ev.at
             was = st.dead
