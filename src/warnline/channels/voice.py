@@ -120,7 +120,7 @@ class VoiceChannel:
                     rtpPortHigh=trunk.rtp_high,
                 )
                 # pyVoIP waits 30 s per REGISTER try by default: a dead trunk must fail fast.
-                phone.sip.register_timeout = min(self.ring_s, 3.0)
+                phone.sip.register_timeout = max(1, min(int(self.ring_s), 3))
                 phone.start()
                 if phone.get_status() is not PhoneStatus.REGISTERED:
                     phone.stop()
