@@ -35,6 +35,7 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.feed import SensorFeed
+from warnline.sim.reachable import start_reachable
 from warnline.sim.scenario import Scenario, build_scenario
 from warnline.summary import summarize
 
@@ -106,13 +107,19 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     start = datetime.now(UTC).replace(microsecond=0)
     clock = ScaledClock(start=start, speed=opts.speed)
     journal = SQLiteJournal(workdir / "journal" / "journal.db")
+    # The duty officers' devices (mail, mobile phones, SIP phones, partner systems).
+    reach = await start_reachable(
+        agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
+    )
     node = Node(
-        agreement=agreement,
+        agreement=reach.agreement,
         journal=journal,
         clock=clock,
         accounts=accounts,
         settings=NodeSettings(speed=opts.speed),
+        channels=reach.channels,
     )
+    reach.sms.on_reply = node.outreach.on_sms_reply
     xlog = ExerciseLog()
     scenario = build_scenario(
         agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
@@ -127,7 +134,10 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
             print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
         for user, pw in passwords.items():
             print(f"  {user:10s} {pw}", file=out)
-        await _play(opts, node, clock, scenario, base, passwords, xlog, rng)
+        try:
+            await _play(opts, node, clock, scenario, base, passwords, xlog, rng)
+        finally:
+            await reach.stop()
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -135,6 +145,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         accepted_reports=xlog.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["peers"] = reach.counts()
     summary["rejected_submissions"] = xlog.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
     summary["scenario"] = {
@@ -210,6 +221,7 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
         if (
             not node.pipeline.alerting.active
             and not node.dispatcher.state.pending
+            and not node.outreach.in_flight()
             and not node.pipeline.picture.tracks()
         ):
             break
@@ -247,6 +259,8 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "alert_messages",
         "deliveries",
         "acknowledgements",
+        "escalations",
+        "dead_channels",
         "assignments",
         "assignments_by_lead",
         "unassigned",

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from warnline.dispatch.health import ChannelHealth
 from warnline.journal import Entry
 
 
@@ -30,6 +31,12 @@ def summarize(
     repeated: set[tuple[str, int, str]] = set()
     acks: Counter[str] = Counter()
     acked_versions: dict[str, int] = {}
+    handed: dict[tuple[str, int, str, str], set[str]] = {}  # person channels: attempts per key
+    failures: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    health = ChannelHealth()
+    entries = list(entries)
+    health.observe(entries)
     for entry in entries:
         ev, p = entry.event, entry.event.payload
         if ev.kind == "report.received":
@@ -45,6 +52,15 @@ def summarize(
             assignments[p["incident_id"]] = p
         elif ev.kind == "delivery.attempt":
             attempts[p["channel"]] += 1
+        elif ev.kind == "delivery.result" and "attempt_id" in p:
+            if p["outcome"] == "failed":
+                failures[p["channel"]] += 1
+            else:
+                k4 = (p["alert_id"], p["version"], p["recipient"], p["channel"])
+                handed.setdefault(k4, set()).add(p["attempt_id"])
+        elif ev.kind == "escalation.step":
+            first = p["round"] == 0 and p["step"] == 0
+            steps["restarts" if first and p["restart"] else "first" if first else "later"] += 1
         elif ev.kind == "delivery.result":
             key = (p["alert_id"], p["version"], p["recipient"])
             delivered.setdefault(p["channel"], set()).add(key)
@@ -53,6 +69,10 @@ def summarize(
         elif ev.kind == "ack.received":
             acks[p["channel"]] += 1
             acked_versions[p["alert_id"]] = max(acked_versions.get(p["alert_id"], 0), p["version"])
+    for (alert_id, version, recipient, channel), attempt_ids in handed.items():
+        delivered.setdefault(channel, set()).add((alert_id, version, recipient))
+        if len(attempt_ids) > 1:
+            repeated.add((alert_id, version, f"{recipient}@{channel}"))
     received_latest = {(a, v, r) for keys in delivered.values() for (a, v, r) in keys}
     lost_alerts = sorted(
         alert_id
@@ -75,6 +95,11 @@ def summarize(
         "deliveries": {ch: len(keys) for ch, keys in sorted(delivered.items())},
         "delivery_attempts": dict(sorted(attempts.items())),
         "acknowledgements": dict(sorted(acks.items())),
+        "delivery_failures": dict(sorted(failures.items())),
+        "escalations": steps["later"],
+        "escalation_restarts": steps["restarts"],
+        "dead_channels": sorted(s.channel for s in health.channels.values() if s.deaths),
+        "channel_health": health.view(),
         "assignments": len(assignments),
         "assignments_by_status": dict(Counter(a["status"] for a in assignments.values())),
         "assignments_by_lead": dict(

@@ -68,8 +68,10 @@ class SmsChannel:
     # -- worker thread -------------------------------------------------------------
 
     def _connect(self) -> Any:
+        # A generous timeout to connect and bind (the centre may be busy), then a short one
+        # so the loop turns between reads to pick up queued submits.
         client = smpplib.client.Client(
-            self.host, self.port, timeout=0.1, allow_unknown_opt_params=True
+            self.host, self.port, timeout=5, allow_unknown_opt_params=True
         )
         client.set_message_sent_handler(self._on_submit_resp)
         client.set_message_received_handler(self._on_deliver)
@@ -77,6 +79,7 @@ class SmsChannel:
         client.set_error_pdu_handler(lambda pdu: None)
         client.connect()
         client.bind_transceiver(system_id=self.system_id, password=self.password)
+        client._socket.settimeout(0.05)
         return client
 
     def _run(self) -> None:
@@ -89,7 +92,12 @@ class SmsChannel:
                 smpplib.exceptions.PDUError,
                 OSError,
             ) as exc:
-                self._fail_all(f"SMPP link: {exc}")
+                log.warning("SMPP link to %s:%d lost: %r", self.host, self.port, exc, exc_info=True)
+                self._fail_all(f"SMPP link: {type(exc).__name__} {exc}".strip())
+                if self._client is not None:
+                    with contextlib.suppress(Exception):
+                        self._client.disconnect()
+                    self._client = None
                 self._stop.wait(0.5)  # bounded reconnect pace
         if self._client is not None:
             with contextlib.suppress(Exception):

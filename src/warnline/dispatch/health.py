@@ -3,7 +3,8 @@
 Kept per channel, and per route for channels whose addresses name their own endpoint
 (a partner's webhook URL): "webhook 10.0.0.5:443" can be dead while webhooks work.
 
-A channel is dead after `dead_after` failures in a row and alive again at its next
+A channel is dead after `dead_after` failures in a row (each failure already includes
+the channel's own retries, e.g. a webhook's three tries with back-off) and alive again at its next
 success. Counting from the journal (not from the adapters) means the cell sees the
 same state after a restart, and the summary counts what the record shows.
 """
@@ -33,7 +34,7 @@ class ChannelState:
 
 
 class ChannelHealth:
-    def __init__(self, *, dead_after: int = 3) -> None:
+    def __init__(self, *, dead_after: int = 2) -> None:
         self.dead_after = dead_after
         self.channels: dict[str, ChannelState] = {}
 

@@ -41,6 +41,7 @@ class SipPhones:
     port: int
     media_port: int
     press_after_ms: int = 800
+    lifetime_s: int = 3600  # sipp ends by itself after this, should stop() never run
     _proc: asyncio.subprocess.Process | None = None
     _dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="warnline-sipp-")))
 
@@ -50,7 +51,7 @@ class SipPhones:
         self._proc = await asyncio.create_subprocess_exec(
             "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(self.port),
             "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin",
-            "-timeout", "3600s",
+            "-timeout", f"{self.lifetime_s}s",
             cwd=self._dir,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
