@@ -1,0 +1,100 @@
+"""A node escalating to a duty officer's phone over SMPP, end to end: the attempt and its
+result are journaled, the "ACK <code>" reply becomes an acknowledgement that stops the
+escalation, and channel health is shown to the coordination cell only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
+from tests.factories import T0, free_port
+
+from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
+from warnline.api.accounts import Accounts, Role, User
+from warnline.api.server import serving
+from warnline.channels.sms import SmsChannel
+from warnline.domain import ManualClock, Severity
+from warnline.journal import SQLiteJournal
+from warnline.node import Node, NodeSettings
+from warnline.sim.smsc import Smsc
+
+pytestmark = pytest.mark.slow
+JOR_DAY = "JOR/watch/jor-air-operations-centre-watch"
+
+
+@pytest.fixture
+async def phone_node(agreement: Agreement, tmp_path: Path) -> AsyncIterator[tuple[Live, Smsc]]:
+    policy = EscalationPolicy(
+        min_severity=Severity.MINOR,
+        repeat_s=60,
+        steps=(EscalationStep(after_s=0, channels=("console", "sms"), roles=("watch",)),),
+    )
+    jor = replace(agreement.partners["JOR"], escalation=(policy,))
+    ag = replace(agreement, partners={**agreement.partners, "JOR": jor})
+    smsc = Smsc(phones={"000962000001": "ack"})
+    sms = SmsChannel(host="127.0.0.1", port=await smsc.start())
+    pw = Accounts.hash_password(PASSWORD)
+    users = [
+        User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash=pw),
+        User(username="usa-watch", partner="USA", role=Role.CELL, password_hash=pw),
+    ]
+    clock = ManualClock(T0)
+    journal = SQLiteJournal(tmp_path / "journal.db")
+    node = Node(
+        agreement=ag,
+        journal=journal,
+        clock=clock,
+        accounts=Accounts(users),
+        settings=NodeSettings(speed=10, picture_push_s=0.2),
+        channels={"sms": sms},
+    )
+    sms.on_reply = node.outreach.on_sms_reply
+    try:
+        async with serving(node, port=free_port()) as base:
+            yield Live(base=base, node=node, clock=clock, journal=journal), smsc
+    finally:
+        await smsc.stop()
+        journal.close()
+
+
+async def test_sms_reply_acknowledges_and_stops_escalation(
+    phone_node: tuple[Live, Smsc],
+) -> None:
+    live, smsc = phone_node
+    async with httpx.AsyncClient(timeout=5) as client:
+        await drive_drone(live, client)
+
+        async def acked() -> list[dict[str, object]]:
+            return [
+                e.event.payload
+                for e in live.journal.iter_all()
+                if e.event.kind == "ack.received" and e.event.payload["channel"] == "sms"
+            ]
+
+        (ack, *_) = await wait_for(acked, "an SMS acknowledgement")
+        assert ack["user"] == JOR_DAY and ack["partner"] == "JOR"
+        kinds = [e.event.kind for e in live.journal.iter_all()]
+        assert "escalation.step" in kinds
+        results = [
+            e.event.payload
+            for e in live.journal.iter_all()
+            if e.event.kind == "delivery.result" and e.event.payload["channel"] == "sms"
+        ]
+        assert results and all(r["outcome"] == "delivered" for r in results)
+        assert smsc.replies >= 1
+        assert live.node.outreach.escalator.escalations[str(ack["alert_id"])].stopped
+        # The acknowledgement shows on the alert as released to the partner.
+        jor = await live.token(client, "jor-watch")
+        alerts = (await client.get(f"{live.base}/api/v1/alerts", headers=jor)).json()
+        assert any(JOR_DAY in a["acknowledged_by"] for a in alerts)
+        # Channel health: the cell sees it, a partner gets a problem document.
+        cell = await live.token(client, "usa-watch")
+        health = (await client.get(f"{live.base}/api/v1/channels", headers=cell)).json()
+        assert {h["channel"]: h["status"] for h in health}["sms"] == "ok"
+        denied = await client.get(f"{live.base}/api/v1/channels", headers=jor)
+        assert denied.status_code == 403
+        assert denied.headers["content-type"].startswith("application/problem+json")
