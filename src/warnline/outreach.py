@@ -115,14 +115,18 @@ class Outreach:
                 ack_code=ack_code(alert.alert_id, alert.version, contact.contact_id),
             )
             async with self._limit:
-                self.handoff_ms.setdefault(channel.name, []).append(
-                    (asyncio.get_running_loop().time() - decided) * 1000
-                )
+                loop = asyncio.get_running_loop()
+                began = loop.time()
                 try:
                     handover = await channel.send(out)
                 except Exception as exc:  # an adapter bug must not stop escalation
                     log.exception("channel %s failed", channel.name)
                     handover = Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
+                took = handover.handoff_s if handover.handoff_s is not None else loop.time() - began
+                if handover.outcome != "failed":
+                    self.handoff_ms.setdefault(channel.name, []).append(
+                        (began - decided + took) * 1000
+                    )
         events = [
             result_event(attempt, outcome=handover.outcome, at=self.now(), detail=handover.detail)
         ]

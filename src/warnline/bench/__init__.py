@@ -28,10 +28,17 @@ def _latency() -> dict[str, Any]:
     return run()
 
 
+def _delivery() -> dict[str, Any]:
+    from warnline.bench.delivery import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
     "latency": _latency,
+    "delivery": _delivery,
 }
 
 

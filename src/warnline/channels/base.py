@@ -33,11 +33,14 @@ class Outbound:
 class Handover:
     """What became of one send: `sent` (the next hop took it), `delivered` (the
     recipient's device or system confirmed), `failed`; `acknowledged` when the person
-    acknowledged within the same exchange (keypad 1 during a call)."""
+    acknowledged within the same exchange (keypad 1 during a call). `handoff_s` is set
+    by channels whose send goes on after the hand-off (a call is answered, then talks;
+    an SMS is accepted by the centre, then a receipt is awaited)."""
 
     outcome: str
     detail: str = ""
     acknowledged: bool = False
+    handoff_s: float | None = None  # send start to hand-off, when earlier than the return
 
 
 class PersonChannel(Protocol):

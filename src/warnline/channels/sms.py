@@ -15,8 +15,10 @@ import contextlib
 import logging
 import queue
 import re
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
+import smpplib.smpp
 
 from warnline.channels.base import Handover, Outbound
 
@@ -64,12 +67,14 @@ class SmsChannel:
         self._stop = threading.Event()
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
 
     # -- worker thread -------------------------------------------------------------
 
     def _connect(self) -> Any:
-        # A generous timeout to connect and bind (the centre may be busy), then a short one
-        # so the loop turns between reads to pick up queued submits.
+        # A generous timeout to connect, bind and read one PDU (the centre may be busy);
+        # between PDUs the worker waits in select() on the link and a wake-up socket.
         client = smpplib.client.Client(
             self.host, self.port, timeout=5, allow_unknown_opt_params=True
         )
@@ -79,7 +84,6 @@ class SmsChannel:
         client.set_error_pdu_handler(lambda pdu: None)
         client.connect()
         client.bind_transceiver(system_id=self.system_id, password=self.password)
-        client._socket.settimeout(0.05)
         return client
 
     def _run(self) -> None:
@@ -115,12 +119,15 @@ class SmsChannel:
                 if job is None:
                     return
                 self._submit(client, *job)
-            try:
+            # Sleep until the centre sends something or a submit is queued (no polling).
+            readable, _, _ = select.select([client._socket, self._wake_r], [], [], 30.0)
+            if self._wake_r in readable:
+                with contextlib.suppress(BlockingIOError):
+                    self._wake_r.recv(4096)
+            if client._socket in readable:
                 client.read_once(auto_send_enquire_link=False)
-            except TimeoutError:
-                continue
-            except socket.timeout:  # noqa: UP041 (smpplib raises the socket alias)
-                continue
+            elif not readable:
+                client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
 
     def _submit(
         self, client: Any, out: Outbound, accepted: Future[str], receipt: Future[str]
@@ -204,22 +211,31 @@ class SmsChannel:
         self.start()
         accepted: Future[str] = Future()
         receipt: Future[str] = Future()
+        started = time.monotonic()
         self._jobs.put((out, accepted, receipt))
+        self._wake_w.send(b"\0")
         try:
             msg_id = await asyncio.wait_for(asyncio.wrap_future(accepted), 5.0)
         except (TimeoutError, RuntimeError) as exc:
             return Handover(outcome="failed", detail=str(exc) or "no submit_sm_resp")
+        handoff = time.monotonic() - started
         try:
             stat = await asyncio.wait_for(asyncio.wrap_future(receipt), self.receipt_wait_s)
         except TimeoutError:
-            return Handover(outcome="sent", detail=f"accepted as {msg_id}, no receipt yet")
+            return Handover(
+                outcome="sent", detail=f"accepted as {msg_id}, no receipt yet", handoff_s=handoff
+            )
         if stat == "DELIVRD":
-            return Handover(outcome="delivered", detail=f"{msg_id} stat:DELIVRD")
-        return Handover(outcome="failed", detail=f"{msg_id} stat:{stat}")
+            return Handover(outcome="delivered", detail=f"{msg_id} stat:DELIVRD", handoff_s=handoff)
+        return Handover(outcome="failed", detail=f"{msg_id} stat:{stat}", handoff_s=handoff)
 
     async def close(self) -> None:
         self._stop.set()
         self._jobs.put(None)
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 3.0)
             self._thread = None
+            self._wake_r.close()
+            self._wake_w.close()

@@ -137,6 +137,7 @@ class VoiceChannel:
             call = phone.call(number)
         except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
             return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
+        started = time.monotonic()
         try:
             deadline = time.monotonic() + self.ring_s
             while call.state not in (CallState.ANSWERED, CallState.ENDED):
@@ -145,6 +146,7 @@ class VoiceChannel:
                 time.sleep(0.02)
             if call.state is CallState.ENDED:
                 return Handover(outcome="failed", detail="call refused or ended")
+            answered = time.monotonic() - started
             call.write_audio(audio)
             deadline = time.monotonic() + self.listen_s
             while time.monotonic() < deadline and call.state is CallState.ANSWERED:
@@ -154,7 +156,9 @@ class VoiceChannel:
                         outcome="delivered", detail="answered, 1 pressed", acknowledged=True
                     )
                 time.sleep(0.02)
-            return Handover(outcome="delivered", detail="answered, not acknowledged")
+            return Handover(
+                outcome="delivered", detail="answered, not acknowledged", handoff_s=answered
+            )
         except Exception as exc:  # pyVoIP raises plain exceptions from its threads
             return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
         finally:

@@ -63,6 +63,12 @@ function onMessage(msg) {
     const a = msg.assignment;
     li.textContent = `${a.incident_id}: ${a.status === "lead" ? "lead " + a.lead : "escalated to coordination cell"} — ${a.explanation}`;
     $("assignments").prepend(li);
+  } else if (msg.type === "channel.health") {
+    // Coordination cell only: a dead delivery channel or route, which escalation now skips.
+    const dead = msg.channels.filter((c) => c.status === "dead");
+    const el = $("channel-notice");
+    el.hidden = dead.length === 0;
+    el.textContent = dead.map((c) => `Channel down: ${c.channel} (${c.last_error})`).join(" · ");
   }
 }
 
