@@ -260,6 +260,7 @@ async def _run(trials: int, voice_trials: int, sizes: list[int]) -> dict[str, An
         console.append(r)
         if r["console"]["p99_ms"] >= 1000:
             break
+    # 8,000 clients in this process use 16,000 descriptors: about the limit here (20,000).
     under = [r["recipients"] for r in console if r["console"]["p99_ms"] < 1000]
     return {
         "handoff": handoff,
@@ -271,4 +272,4 @@ async def _run(trials: int, voice_trials: int, sizes: list[int]) -> dict[str, An
 def run(
     trials: int = 100, voice_trials: int = 10, sizes: list[int] | None = None
 ) -> dict[str, Any]:
-    return asyncio.run(_run(trials, voice_trials, sizes or [100, 250, 500, 1000, 2000, 4000]))
+    return asyncio.run(_run(trials, voice_trials, sizes or [100, 500, 1000, 2000, 4000, 8000]))

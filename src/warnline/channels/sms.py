@@ -83,6 +83,9 @@ class SmsChannel:
         # A refused submit is an outcome of that message, not a broken link.
         client.set_error_pdu_handler(lambda pdu: None)
         client.connect()
+        # Small PDUs back to back (a deliver_sm_resp, then a submit_sm): without this, Nagle's
+        # algorithm meets the peer's delayed ACK and each submit waits ~40 ms.
+        client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.bind_transceiver(system_id=self.system_id, password=self.password)
         return client
 
