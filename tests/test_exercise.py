@@ -110,6 +110,9 @@ def test_every_channel_reached_real_peers_and_escalated(
         peers["webhooks_received"] == s["deliveries"]["webhook"] and peers["webhooks_rejected"] == 0
     )
     assert peers["gateway_notifications"] == s["deliveries"]["apprise"]
+    handoff = s["handoff_ms"]  # decision to hand-off, measured in the run
+    assert {"email", "sms", "voice", "webhook"} <= set(handoff)
+    assert all(0 < h["p50"] <= h["p99"] for h in handoff.values())
 
 
 def test_accounts_written_at_start(exercise: tuple[subprocess.CompletedProcess[str], Path]) -> None:

@@ -146,6 +146,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         tracks=node.pipeline.tracks_created,
     )
     summary["peers"] = reach.counts()
+    summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = xlog.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
     summary["scenario"] = {

@@ -165,6 +165,18 @@ class Outreach:
     async def _append_ack(self, contact: Contact, alert_id: str, version: int) -> None:
         await self.append([self._ack_event(contact, alert_id, version, "sms")])
 
+    def handoff_summary(self) -> dict[str, dict[str, float]]:
+        """Decision to hand-off per channel in this run (p50, p99, n)."""
+        out = {}
+        for name, xs in sorted(self.handoff_ms.items()):
+            s = sorted(xs)
+            out[name] = {
+                "n": len(s),
+                "p50": round(s[len(s) // 2], 1),
+                "p99": round(s[min(len(s) - 1, int(len(s) * 0.99))], 1),
+            }
+        return out
+
     def in_flight(self) -> int:
         return len(self._tasks)
 

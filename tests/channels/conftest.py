@@ -1,8 +1,7 @@
-"""Builders for channel tests: one rendered message to one contact."""
+"""Builder for channel tests: one released, rendered message to one contact."""
 
 from __future__ import annotations
 
-import pytest
 from tests.dispatch.test_dispatcher import alert
 
 from warnline.agreement.load import default_agreement
@@ -22,8 +21,3 @@ def outbound(address: str, language: str = "ar", code: str = "123456") -> Outbou
         message=person_message(a, view, language=language, code=code),
         ack_code=code,
     )
-
-
-@pytest.fixture
-def make_outbound() -> type[object]:
-    return outbound  # type: ignore[return-value]

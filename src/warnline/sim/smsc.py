@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -99,6 +100,10 @@ def encode_sm(sm: ShortMessage, extra_tlvs: bytes = b"") -> bytes:
     return head + b"\0" + tlv(TLV_MESSAGE_PAYLOAD, raw) + extra_tlvs
 
 
+_Send = Callable[[int, int, int, bytes], None]  # command, status, sequence, body
+_Push = Callable[[ShortMessage, bytes], None]  # a deliver_sm and its TLVs
+
+
 @dataclass
 class Smsc:
     """The message centre; `phones` maps a number to `ack`, `read` or `off`."""
@@ -169,8 +174,7 @@ class Smsc:
         finally:
             writer.close()
 
-    def _submit(self, sm: ShortMessage, sequence: int, send: object, push: object) -> None:
-        assert callable(send) and callable(push)
+    def _submit(self, sm: ShortMessage, sequence: int, send: _Send, push: _Push) -> None:
         behaviour = self.phones.get(sm.destination)
         if behaviour is None:
             send(SUBMIT_SM | RESP, ESME_RINVDSTADR, sequence, b"\0")
@@ -183,8 +187,7 @@ class Smsc:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _later(self, sm: ShortMessage, msg_id: str, behaviour: str, push: object) -> None:
-        assert callable(push)
+    async def _later(self, sm: ShortMessage, msg_id: str, behaviour: str, push: _Push) -> None:
         await asyncio.sleep(self.reply_delay_s)
         stat, state = ("UNDELIV", 5) if behaviour == "off" else ("DELIVRD", 2)
         if sm.registered_delivery & 0x01:
@@ -205,9 +208,6 @@ class Smsc:
         match = _ACK.search(sm.text)
         if behaviour == "ack" and match:
             await asyncio.sleep(self.reply_delay_s)
-            push(
-                ShortMessage(
-                    source=sm.destination, destination=self.short_code, text=f"ACK {match[1]}"
-                )
-            )
+            reply = f"ACK {match[1]}"
+            push(ShortMessage(source=sm.destination, destination=self.short_code, text=reply), b"")
             self.replies += 1
