@@ -127,6 +127,24 @@ def test_failed_attempt_degrades_to_next_step_at_once_and_is_retried_next_round(
     assert (JOR_DAY, "sms") in attempts(out)  # the failed SMS is tried again
 
 
+def test_failure_at_the_last_step_waits_for_the_next_round() -> None:
+    ag = agreement()
+    one = EscalationPolicy(
+        min_severity=Severity.SEVERE,
+        repeat_s=60.0,
+        steps=(EscalationStep(after_s=0, channels=("sms",), roles=("watch",)),),
+    )
+    ag = replace(
+        ag, partners={**ag.partners, "JOR": replace(ag.partners["JOR"], escalation=(one,))}
+    )
+    e, j = make(ag)
+    feed(e, j, [issued(alert())])
+    first = [ev for ev in run_until(e, j, 0) if ev.kind == "delivery.attempt"]
+    feed(e, j, [result_event(first[0], outcome="failed", at=T0, detail="refused")])
+    assert attempts(e.due(T0 + timedelta(seconds=1))) == []  # no hot loop on a dead route
+    assert attempts(run_until(e, j, 61)) == [(JOR_DAY, "sms")]  # retried next round
+
+
 def test_roster_and_takeover_decide_who_is_called() -> None:
     ag = agreement()
     jor = ag.partners["JOR"]

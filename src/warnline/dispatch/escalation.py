@@ -218,8 +218,15 @@ class Escalator:
             self.outcomes[key] = p["outcome"]
         esc = self.escalations.get(p["alert_id"])
         failed = p["outcome"] == "failed" and esc is not None and not esc.stopped
-        if failed and esc is not None and (esc.next_at is None or esc.next_at > ev.at):
-            esc.next_at = ev.at  # degrade at once: the next step need not wait for its delay
+        # Degrade at once to the round's next step; a new round still waits for `repeat_s`
+        # (otherwise a dead endpoint on a one-step policy would be hammered in a loop).
+        if (
+            failed
+            and esc is not None
+            and esc.step > 0
+            and (esc.next_at is None or esc.next_at > ev.at)
+        ):
+            esc.next_at = ev.at
 
     # -- decisions -------------------------------------------------------------------
 
