@@ -73,10 +73,10 @@ class Outreach:
     async def step(self, entries: list[Entry], alerts: Mapping[str, Alert]) -> None:
         """After the node has folded `entries`: tell the cell, journal and send what is due."""
         changed = self.observe(entries)
-        if not self.channels:
-            return  # no person-addressed channel configured: nothing to decide
         if changed:
             await self.notify_cell({"type": "channel.health", "channels": self.health.view()})
+        if not self.channels:
+            return  # no person-addressed channel configured: nothing to decide
         due = self.escalator.due()
         if not due:
             return
