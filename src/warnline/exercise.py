@@ -35,7 +35,7 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.feed import SensorFeed
-from warnline.sim.reachable import start_reachable
+from warnline.sim.reachable import stand_in, start_reachable
 from warnline.sim.scenario import Scenario, build_scenario
 from warnline.summary import summarize
 
@@ -206,6 +206,7 @@ async def _play(
         for i, (u, pw) in enumerate(sorted(passwords.items()))
     ]
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
+    await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
     try:
         await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
@@ -261,6 +262,7 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "deliveries",
         "acknowledgements",
         "escalations",
+        "roster_takeovers",
         "dead_channels",
         "assignments",
         "assignments_by_lead",

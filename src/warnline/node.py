@@ -29,10 +29,11 @@ from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
+from warnline.dispatch.roster import Takeover, takeover_event
 from warnline.domain import Acknowledgement, Alert, Assignment, Clock, MsgType
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
-from warnline.errors import ForbiddenError, NotFoundError
+from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
@@ -119,6 +120,20 @@ class Node:
     async def _notify_cell(self, message: dict[str, Any]) -> None:
         for user in self.accounts.of_partner(self.agreement.coordination_cell):
             await self.console.send(user, message)
+
+    async def take_over(self, partner: str, role: str, contact: str, until: datetime) -> Takeover:
+        """`contact` stands in for `role` at `partner` from now until `until` (journaled)."""
+        holders = [c.name for c in self.agreement.partners[partner].contacts if c.role == role]
+        if contact not in holders:
+            raise InputError(
+                f"{partner} has no contact {contact!r} with role {role!r}", field="contact"
+            )
+        now = self.clock.now()
+        if until <= now:
+            raise InputError("must be later than now", field="until")
+        t = Takeover(partner=partner, role=role, contact=contact, at=now, until=until)
+        await self.append([takeover_event(t)])
+        return t
 
     def channel_health(self) -> list[dict[str, Any]]:
         return self.outreach.health.view()

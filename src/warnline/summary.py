@@ -58,6 +58,8 @@ def summarize(
             else:
                 k4 = (p["alert_id"], p["version"], p["recipient"], p["channel"])
                 handed.setdefault(k4, set()).add(p["attempt_id"])
+        elif ev.kind == "roster.takeover":
+            steps["takeovers"] += 1
         elif ev.kind == "escalation.step":
             first = p["round"] == 0 and p["step"] == 0
             steps["restarts" if first and p["restart"] else "first" if first else "later"] += 1
@@ -98,6 +100,7 @@ def summarize(
         "delivery_failures": dict(sorted(failures.items())),
         "escalations": steps["later"],
         "escalation_restarts": steps["restarts"],
+        "roster_takeovers": steps["takeovers"],
         "dead_channels": sorted(s.channel for s in health.channels.values() if s.deaths),
         "channel_health": health.view(),
         "assignments": len(assignments),

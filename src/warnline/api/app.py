@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -37,6 +38,12 @@ class LoginIn(BaseModel):
 
 class AckIn(BaseModel):
     version: int | None = Field(default=None, ge=1)
+
+
+class TakeoverIn(BaseModel):
+    role: str = Field(min_length=1, max_length=64)
+    contact: str = Field(min_length=1, max_length=200)
+    minutes: float = Field(gt=0, le=24 * 60)
 
 
 def _session(request: Request) -> Session:
@@ -174,6 +181,20 @@ def create_app(node: Node, *, manage_node: bool = True) -> FastAPI:
     @app.get("/api/v1/assignments", tags=["response"])
     async def assignments(caller: Caller) -> list[dict[str, Any]]:
         return node.assignments_for(caller.user.partner)
+
+    @app.post("/api/v1/roster/takeovers", tags=["alerts"], status_code=201)
+    async def take_over(body: TakeoverIn, caller: Caller) -> dict[str, Any]:
+        """Someone of the caller's partner takes over a duty role for `minutes`: escalations
+        raised meanwhile reach that person instead of the rostered one."""
+        until = node.now() + timedelta(minutes=body.minutes)
+        t = await node.take_over(caller.user.partner, body.role, body.contact, until)
+        return {
+            "partner": t.partner,
+            "role": t.role,
+            "contact": t.contact,
+            "from": t.at.isoformat(),
+            "until": t.until.isoformat(),
+        }
 
     @app.get("/api/v1/channels", tags=["alerts"])
     async def channels(caller: Caller) -> list[dict[str, Any]]:

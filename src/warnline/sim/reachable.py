@@ -5,7 +5,8 @@ peers started here on 127.0.0.1: an SMTP sink (the mail relay), the SMPP message
 with the officers' mobile phones, sipp phones (one that answers and presses 1, one that
 answers and never does), a webhook receiver (partners' systems), a JSON notification
 gateway for Apprise, and one partner system that is down (its webhook route goes dead, as
-the coordination cell sees). Who acknowledges on which device is fixed here, so a run
+the coordination cell sees). JOR's off-shift watch officer takes over the watch for the
+raid (a roster take-over through the API). Who acknowledges on which device is fixed here, so a run
 shows every path: SMS replies, keypad 1, and officers who never answer.
 """
 
@@ -14,7 +15,10 @@ from __future__ import annotations
 import base64
 import contextlib
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
+
+import httpx
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement, Contact, Partner
@@ -24,6 +28,7 @@ from warnline.channels.email import EmailChannel
 from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
 from warnline.channels.webhook import WebhookChannel
+from warnline.dispatch.roster import on_duty
 from warnline.sim.peers import SmtpSink, WebhookReceiver, loopback_port
 from warnline.sim.phones import SipPhones, sipp_missing
 from warnline.sim.smsc import Smsc
@@ -173,3 +178,23 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
     else:
         reach.voice_note = f"voice left out: {why_not}"
     return reach
+
+
+async def stand_in(
+    base: str, agreement: Agreement, password: str, at: datetime, minutes: float
+) -> str:
+    """JOR's off-shift watch officer takes over the watch for `minutes` (through the API,
+    as a watch floor would); returns who stands in."""
+    jor = agreement.partners["JOR"]
+    on = {c.name for c in on_duty(jor, "watch", at)}
+    off = next(c.name for c in jor.contacts if c.role == "watch" and c.name not in on)
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        r = await client.post(
+            "/api/v1/session", json={"username": "jor-watch", "password": password}
+        )
+        r.raise_for_status()
+        headers = {"authorization": f"Bearer {r.json()['token']}"}
+        body = {"role": "watch", "contact": off, "minutes": minutes}
+        r = await client.post("/api/v1/roster/takeovers", json=body, headers=headers)
+        r.raise_for_status()
+    return off
