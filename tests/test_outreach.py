@@ -18,7 +18,7 @@ from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.channels.sms import SmsChannel
 from warnline.domain import ManualClock, Severity
-from warnline.journal import SQLiteJournal
+from warnline.journal import MemoryJournal, SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.smsc import Smsc
 
@@ -98,3 +98,21 @@ async def test_sms_reply_acknowledges_and_stops_escalation(
         denied = await client.get(f"{live.base}/api/v1/channels", headers=jor)
         assert denied.status_code == 403
         assert denied.headers["content-type"].startswith("application/problem+json")
+
+
+def test_role_behind_an_acknowledgement(agreement: Agreement) -> None:
+    """Per-role acknowledgement needs the role of whoever acknowledged: a contact's own,
+    the contact whose console the account is, else the account's role."""
+    users = [
+        User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash="x"),
+        User(username="jor-cmd", partner="JOR", role=Role.COMMANDER, password_hash="x"),
+    ]
+    node = Node(
+        agreement=agreement,
+        journal=MemoryJournal(),
+        clock=ManualClock(T0),
+        accounts=Accounts(users),
+    )
+    assert node._role_of("jor-watch") == "watch"
+    assert node._role_of("jor-cmd") == "commander"
+    assert node._role_of("ISR/commander/isr-duty-air-commander") == "commander"

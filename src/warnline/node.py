@@ -24,7 +24,7 @@ from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
-from warnline.api.accounts import Accounts
+from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
@@ -110,11 +110,15 @@ class Node:
 
     def _role_of(self, user: str) -> str | None:
         """The duty role behind an acknowledgement: a contact's own, or that of the
-        contact whose console address is the account (a console watch account: watch)."""
+        contact whose console address is the account; otherwise a commander account
+        acknowledges as "commander", any other as "watch"."""
         for partner in self.agreement.partners.values():
             for c in partner.contacts:
                 if user in (c.contact_id, c.addresses.get("console", "").removeprefix("console:")):
                     return c.role
+        account = next((u for u in self.accounts.users() if u.username == user), None)
+        if account is not None and account.role is Role.COMMANDER:
+            return "commander"
         return "watch"
 
     async def _notify_cell(self, message: dict[str, Any]) -> None:
