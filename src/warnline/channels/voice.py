@@ -129,6 +129,7 @@ class VoiceChannel:
             return phone
 
     def _call(self, out: Outbound) -> Handover:
+        started = time.monotonic()  # hand-off counts speech, registration and ringing
         number = out.address.lstrip("+")
         trunk = self.routes.get(number, self.trunk)
         try:
@@ -137,7 +138,6 @@ class VoiceChannel:
             call = phone.call(number)
         except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
             return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
-        started = time.monotonic()
         try:
             deadline = time.monotonic() + self.ring_s
             while call.state not in (CallState.ANSWERED, CallState.ENDED):
