@@ -4,8 +4,10 @@ escalation, and channel health is shown to the coordination cell only."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -116,3 +118,87 @@ def test_role_behind_an_acknowledgement(agreement: Agreement) -> None:
     assert node._role_of("jor-watch") == "watch"
     assert node._role_of("jor-cmd") == "commander"
     assert node._role_of("ISR/commander/isr-duty-air-commander") == "commander"
+
+
+def _escalations(n: Node) -> dict[str, tuple[int, int, int, str]]:
+    return {
+        a: (e.alert.version, e.round, e.step, e.stopped)
+        for a, e in n.outreach.escalator.escalations.items()
+    }
+
+
+async def test_restart_repeats_no_hand_over(agreement: Agreement, tmp_path: Path) -> None:
+    """Stop the node after its SMS went out, start a new one on the same journal and let
+    time pass: the new node resends nothing that was handed over."""
+    policy = EscalationPolicy(
+        min_severity=Severity.MINOR,
+        repeat_s=20,
+        steps=(EscalationStep(after_s=0, channels=("sms",), roles=("watch",)),),
+    )
+    ag = replace(
+        agreement,
+        partners={
+            **agreement.partners,
+            "JOR": replace(agreement.partners["JOR"], escalation=(policy,)),
+        },
+    )
+    smsc = Smsc(phones={"000962000001": "read"})
+    port = await smsc.start()
+    pw = Accounts.hash_password(PASSWORD)
+    accounts = Accounts(
+        [User(username="jor-watch", partner="JOR", role=Role.WATCH, password_hash=pw)]
+    )
+    clock = ManualClock(T0)
+    path = tmp_path / "journal.db"
+
+    def node(journal: SQLiteJournal) -> Node:
+        return Node(
+            agreement=ag,
+            journal=journal,
+            clock=clock,
+            accounts=accounts,
+            settings=NodeSettings(speed=10, picture_push_s=0.2),
+            channels={"sms": SmsChannel(host="127.0.0.1", port=port)},
+        )
+
+    try:
+        journal = SQLiteJournal(path)
+        first = node(journal)
+        async with serving(first, port=free_port()) as base, httpx.AsyncClient(timeout=5) as client:
+            live = Live(base=base, node=first, clock=clock, journal=journal)
+            await drive_drone(live, client, seconds=10)
+
+            async def handed() -> int:
+                return len(smsc.submitted) if first.outreach.in_flight() == 0 else 0
+
+            await wait_for(handed, "the first SMS")
+        journal.close()
+        sent_before = len(smsc.submitted)
+        before = _escalations(first)
+        journal = SQLiteJournal(path)
+        second = node(journal)
+        await second.start()
+        assert _escalations(second) == before  # rebuilt from the journal, not started over
+        try:
+            for s in range(12, 80, 4):  # past several repeat rounds
+                clock.set(T0 + timedelta(seconds=s))
+                second.wake()
+                await asyncio.sleep(0.1)
+        finally:
+            await second.stop()
+        keys: dict[tuple[str, int, str], int] = {}
+        for e in journal.iter_all():
+            p = e.event.payload
+            if (
+                e.event.kind == "delivery.result"
+                and p["channel"] == "sms"
+                and p["outcome"] != "failed"
+            ):
+                k = (p["alert_id"], p["version"], p["recipient"])
+                keys[k] = keys.get(k, 0) + 1
+        journal.close()
+    finally:
+        await smsc.stop()
+    assert sent_before >= 1
+    assert all(n == 1 for n in keys.values()), keys  # one hand-over per version and person
+    assert len(smsc.submitted) == len(keys)  # what the centre got: exactly those
