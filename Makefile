@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# Debian packages the console's browser tests need: Playwright drives this chromium by path.
-SYSTEM_PACKAGES := chromium fonts-dejavu-core
+# Debian packages: the console's browser tests drive this chromium by path (Playwright); the
+# phone peers and speech need sip-tester (sipp, RFC 4733 keypad captures), espeak-ng and sox.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core sip-tester espeak-ng sox
 APT_GET ?= apt-get
 
 .PHONY: demo test lint bench setup clean system-packages

@@ -88,10 +88,39 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert sum(s["acknowledgements"].values()) >= 1 and set(s["acknowledgements"]) <= {
         "console",
         "api",
+        "sms",
+        "voice",
     }
     assert s["assignments"] >= 1
     assert s["lost"] == 0 and s["duplicates"] == 0 and s["unassigned"] == 0
     assert s["rejected_submissions"] == 0
+
+
+def test_every_channel_reached_real_peers_and_escalated(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """Duty officers are reached by e-mail, SMS, voice, webhook and Apprise through the
+    loopback peers; some acknowledge by SMS reply or keypad 1; EGY's system is down."""
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    for channel in ("console", "webhook", "email", "sms", "voice", "apprise"):
+        assert s["deliveries"].get(channel, 0) >= 1, channel
+    assert s["acknowledgements"].get("sms", 0) >= 1 and s["acknowledgements"].get("voice", 0) >= 1
+    assert s["escalations"] >= 1 and s["duplicates"] == 0 and s["roster_takeovers"] == 1
+    assert any(d.startswith("webhook ") for d in s["dead_channels"])  # the partner system down
+    assert "sms" not in s["dead_channels"] and "voice" not in s["dead_channels"]
+    peers = s["peers"]
+    # What the peers received matches what the journal says was handed over, once each.
+    assert peers["emails_received"] == s["deliveries"]["email"]
+    assert peers["sms_submitted"] >= s["deliveries"]["sms"] and peers["sms_receipts"] >= 1
+    assert peers["sms_ack_replies"] >= s["acknowledgements"]["sms"]
+    assert (
+        peers["webhooks_received"] == s["deliveries"]["webhook"] and peers["webhooks_rejected"] == 0
+    )
+    assert peers["gateway_notifications"] == s["deliveries"]["apprise"]
+    handoff = s["handoff_ms"]  # decision to hand-off, measured in the run
+    assert {"email", "sms", "voice", "webhook"} <= set(handoff)
+    assert all(0 < h["p50"] <= h["p99"] for h in handoff.values())
 
 
 def test_accounts_written_at_start(exercise: tuple[subprocess.CompletedProcess[str], Path]) -> None:

@@ -45,6 +45,7 @@ from warnline.sim.commanders import (
     declare_readiness,
 )
 from warnline.sim.feed import SensorFeed
+from warnline.sim.reachable import stand_in, start_reachable
 from warnline.sim.scenario import Scenario, build_scenario
 from warnline.summary import summarize
 
@@ -135,13 +136,19 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     start = datetime.now(UTC).replace(microsecond=0)
     clock = ScaledClock(start=start, speed=opts.speed)
     journal = SQLiteJournal(workdir / "journal" / "journal.db")
+    # The duty officers' devices (mail, mobile phones, SIP phones, partner systems).
+    reach = await start_reachable(
+        agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
+    )
     node = Node(
-        agreement=agreement,
+        agreement=reach.agreement,
         journal=journal,
         clock=clock,
         accounts=accounts,
         settings=NodeSettings(speed=opts.speed),
+        channels=reach.channels,
     )
+    reach.sms.on_reply = node.outreach.on_sms_reply
     xlog = ExerciseLog()
     rlog = ResponseLog()
     scenario = build_scenario(
@@ -158,7 +165,10 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
             print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
         for user, pw in passwords.items():
             print(f"  {user:10s} {pw}", file=out)
-        await _play(opts, node, clock, scenario, base, passwords, xlog, rng, rlog)
+        try:
+            await _play(opts, node, clock, scenario, base, passwords, xlog, rng, rlog)
+        finally:
+            await reach.stop()
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -166,6 +176,8 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         accepted_reports=xlog.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["peers"] = reach.counts()
+    summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = xlog.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
     summary["commanders"] = {
@@ -263,6 +275,7 @@ async def _play(
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
     officer_tasks += [asyncio.create_task(c.run()) for c in commanders]
     officer_tasks.append(asyncio.create_task(operator.run()))
+    await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
     try:
         await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
@@ -279,6 +292,7 @@ async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
         if (
             not node.pipeline.alerting.active
             and not node.dispatcher.state.pending
+            and not node.outreach.in_flight()
             and not node.pipeline.picture.tracks()
             and not node.pipeline.assigner.pending()
         ):
@@ -348,6 +362,9 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "cap_signed",
         "deliveries",
         "acknowledgements",
+        "escalations",
+        "roster_takeovers",
+        "dead_channels",
         "assignments",
         "assignments_by_lead",
         "unassigned",

@@ -27,14 +27,17 @@ from warnline.alerting import Alerting, IncidentBook
 from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
+from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
+from warnline.dispatch.roster import Takeover, takeover_event
 from warnline.domain import Acknowledgement, Alert, Assignment, Clock, MsgType
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
-from warnline.errors import ForbiddenError, NotFoundError
+from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
+from warnline.outreach import Outreach
 from warnline.picture import Picture
 from warnline.pipeline import (
     ALERT_KIND,
@@ -67,6 +70,7 @@ class Node:
         clock: Clock,
         accounts: Accounts,
         settings: NodeSettings | None = None,
+        channels: Mapping[str, PersonChannel] | None = None,
     ) -> None:
         self.agreement = agreement
         self.journal = journal
@@ -89,6 +93,15 @@ class Node:
             partner_of=accounts.partner_of,
             retry_s=self.settings.retry_s,
         )
+        self.outreach = Outreach(
+            agreement=agreement,
+            release=self.release,
+            channels=channels or {},
+            append=self.append,
+            now=clock.now,
+            role_of=self._role_of,
+            notify_cell=self._notify_cell,
+        )
         self._pos = 0
         self._wake = asyncio.Event()
         self._tick_soon = asyncio.Event()
@@ -100,6 +113,40 @@ class Node:
         if partner != self.agreement.coordination_cell:
             users += self.accounts.of_partner(self.agreement.coordination_cell)
         return users
+
+    def _role_of(self, user: str) -> str | None:
+        """The duty role behind an acknowledgement: a contact's own, or that of the
+        contact whose console address is the account; otherwise a commander account
+        acknowledges as "commander", any other as "watch"."""
+        for partner in self.agreement.partners.values():
+            for c in partner.contacts:
+                if user in (c.contact_id, c.addresses.get("console", "").removeprefix("console:")):
+                    return c.role
+        account = next((u for u in self.accounts.users() if u.username == user), None)
+        if account is not None and account.role is Role.COMMANDER:
+            return "commander"
+        return "watch"
+
+    async def _notify_cell(self, message: dict[str, Any]) -> None:
+        for user in self.accounts.of_partner(self.agreement.coordination_cell):
+            await self.console.send(user, message)
+
+    async def take_over(self, partner: str, role: str, contact: str, until: datetime) -> Takeover:
+        """`contact` stands in for `role` at `partner` from now until `until` (journaled)."""
+        holders = [c.name for c in self.agreement.partners[partner].contacts if c.role == role]
+        if contact not in holders:
+            raise InputError(
+                f"{partner} has no contact {contact!r} with role {role!r}", field="contact"
+            )
+        now = self.clock.now()
+        if until <= now:
+            raise InputError("must be later than now", field="until")
+        t = Takeover(partner=partner, role=role, contact=contact, at=now, until=until)
+        await self.append([takeover_event(t)])
+        return t
+
+    def channel_health(self) -> list[dict[str, Any]]:
+        return self.outreach.health.view()
 
     # -- life cycle ----------------------------------------------------------------
 
@@ -129,6 +176,7 @@ class Node:
                 self.journal.append(lost)
         self._pos = stored
         self.dispatcher.observe(entries)
+        self.outreach.observe(entries)
         log.info("recovered %d entries, pipeline at %d", len(entries), stored)
 
     async def stop(self) -> None:
@@ -138,6 +186,7 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         self._tasks = []
+        await self.outreach.stop()
 
     # -- inputs --------------------------------------------------------------------
 
@@ -307,6 +356,7 @@ class Node:
         if attempts:
             await self._append(attempts)
             await self._send(attempts)
+        await self.outreach.step(entries, self.dispatcher.latest)
 
     async def _send(self, attempts: list[Event]) -> None:
         for ev in attempts:

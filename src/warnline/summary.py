@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from warnline.dispatch.health import ChannelHealth
 from warnline.journal import Entry
 
 
@@ -34,6 +35,12 @@ def summarize(
     repeated: set[tuple[str, int, str]] = set()
     acks: Counter[str] = Counter()
     acked_versions: dict[str, int] = {}
+    handed: dict[tuple[str, int, str, str], set[str]] = {}  # person channels: attempts per key
+    failures: Counter[str] = Counter()
+    escalation_steps: Counter[str] = Counter()
+    health = ChannelHealth()
+    entries = list(entries)
+    health.observe(entries)
     for entry in entries:
         ev, p = entry.event, entry.event.payload
         if ev.kind == "report.received":
@@ -55,6 +62,19 @@ def summarize(
             response_inputs[ev.kind] += 1
         elif ev.kind == "delivery.attempt":
             attempts[p["channel"]] += 1
+        elif ev.kind == "delivery.result" and "attempt_id" in p:
+            if p["outcome"] == "failed":
+                failures[p["channel"]] += 1
+            else:
+                k4 = (p["alert_id"], p["version"], p["recipient"], p["channel"])
+                handed.setdefault(k4, set()).add(p["attempt_id"])
+        elif ev.kind == "roster.takeover":
+            escalation_steps["takeovers"] += 1
+        elif ev.kind == "escalation.step":
+            first = p["round"] == 0 and p["step"] == 0
+            escalation_steps[
+                "restarts" if first and p["restart"] else "first" if first else "later"
+            ] += 1
         elif ev.kind == "delivery.result":
             key = (p["alert_id"], p["version"], p["recipient"])
             delivered.setdefault(p["channel"], set()).add(key)
@@ -63,6 +83,10 @@ def summarize(
         elif ev.kind == "ack.received":
             acks[p["channel"]] += 1
             acked_versions[p["alert_id"]] = max(acked_versions.get(p["alert_id"], 0), p["version"])
+    for (alert_id, version, recipient, channel), attempt_ids in handed.items():
+        delivered.setdefault(channel, set()).add((alert_id, version, recipient))
+        if len(attempt_ids) > 1:
+            repeated.add((alert_id, version, f"{recipient}@{channel}"))
     received_latest = {(a, v, r) for keys in delivered.values() for (a, v, r) in keys}
     lost_alerts = sorted(
         alert_id
@@ -91,6 +115,12 @@ def summarize(
         "deliveries": {ch: len(keys) for ch, keys in sorted(delivered.items())},
         "delivery_attempts": dict(sorted(attempts.items())),
         "acknowledgements": dict(sorted(acks.items())),
+        "delivery_failures": dict(sorted(failures.items())),
+        "escalations": escalation_steps["later"],
+        "escalation_restarts": escalation_steps["restarts"],
+        "roster_takeovers": escalation_steps["takeovers"],
+        "dead_channels": sorted(s.channel for s in health.channels.values() if s.deaths),
+        "channel_health": health.view(),
         "assignments": len(led),
         "assignments_by_status": dict(Counter(a["status"] for a in assignments.values())),
         "assignments_by_lead": dict(

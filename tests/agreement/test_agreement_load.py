@@ -381,6 +381,39 @@ REFUSALS: list[tuple[str, Mutation, str, str]] = [
         "languages",
     ),
     ("language code", _set(f"{JOR}.languages", ["Arabic"]), "partners[1].languages[0]", "letter"),
+    (
+        "roster names a contact without the role",
+        _set(
+            f"{JOR}.roster",
+            [{"role": "watch", "contact": "nobody", "start": "06:00", "end": "18:00"}],
+        ),
+        "partners[1].roster[0].contact",
+        "no contact 'nobody' with role 'watch'",
+    ),
+    (
+        "roster shift of no length",
+        _set(
+            f"{JOR}.roster",
+            [{"role": "watch", "contact": "JOR watch", "start": "06:00", "end": "06:00"}],
+        ),
+        "partners[1].roster[0].end",
+        "must differ from start",
+    ),
+    (
+        "roster time",
+        _set(
+            f"{JOR}.roster",
+            [{"role": "watch", "contact": "JOR watch", "start": "25:00", "end": "06:00"}],
+        ),
+        "partners[1].roster[0].start",
+        "pattern",
+    ),
+    (
+        "acknowledgement rule",
+        _set(f"{JOR}.acknowledgement", "anyone"),
+        "partners[1].acknowledgement",
+        "each_role",
+    ),
     ("no partners", _set("partners", []), "partners", "must have at least 1 item(s)"),
     ("empty name", _set(f"{JOR}.name", ""), "partners[1].name", "must not be empty"),
 ]
@@ -414,6 +447,20 @@ def test_default_escalation_roles_are_checked_per_partner() -> None:
         _parse(data)  # USA has no contacts at all
     assert caught.value.field == "default_escalation[0].steps[0].roles[0]"
     assert "USA" in caught.value.reason
+
+
+def test_rosters_and_acknowledgement_rules_load() -> None:
+    data = _minimal()
+    data["partners"][1]["acknowledgement"] = "each_role"
+    data["partners"][1]["roster"] = [
+        {"role": "watch", "contact": "JOR watch", "start": "18:00", "end": "06:00"}
+    ]
+    jor = _parse(data).partners["JOR"]
+    assert jor.ack_mode.value == "each_role"
+    (shift,) = jor.roster
+    assert shift.covers(23 * 60) and shift.covers(5 * 60) and not shift.covers(12 * 60)
+    assert jor.contacts[0].contact_id == "JOR/watch/jor-watch"
+    assert default_agreement().partners["ISR"].ack_mode.value == "each_role"
 
 
 def test_invalid_toml() -> None:

@@ -11,6 +11,8 @@ from lxml import etree
 from tests.api.conftest import Live, drive_drone, wait_for
 from tests.factories import signed, wire_report
 
+from warnline.dispatch.roster import on_duty
+
 
 async def test_report_accepted_once_journaled(live: Live) -> None:
     async with httpx.AsyncClient() as c:
@@ -162,3 +164,26 @@ async def test_ops_endpoints(live: Live) -> None:
         assert "/api/v1/reports" in spec["paths"] and "SubmissionIn" in json.dumps(spec)
         page = await c.get(f"{live.base}/")
         assert page.status_code == 200 and "Warnline console" in page.text
+
+
+async def test_takeover_through_the_api_changes_who_is_called(live: Live) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        jor = await live.token(client, "jor-watch")
+        url = f"{live.base}/api/v1/roster/takeovers"
+        body = {"role": "watch", "contact": "JOR night watch", "minutes": 60}
+        r = await client.post(url, json=body, headers=jor)
+        assert r.status_code == 201, r.text
+        assert r.json()["contact"] == "JOR night watch"
+
+        async def taken() -> list[object]:
+            return list(live.node.outreach.escalator.takeovers)
+
+        (t,) = await wait_for(taken, "the take-over folded")
+        jor_partner = live.node.agreement.partners["JOR"]
+        (who,) = on_duty(jor_partner, "watch", live.clock.now(), [t])  # T0 is a day shift
+        assert who.name == "JOR night watch"
+        bad = await client.post(url, json={**body, "contact": "nobody"}, headers=jor)
+        assert bad.status_code == 400 and bad.json()["field"] == "contact"
+        assert "no contact 'nobody'" in bad.json()["detail"]
+        zero = await client.post(url, json={**body, "minutes": 0}, headers=jor)
+        assert zero.status_code == 422 and zero.json()["field"] == "body.minutes"

@@ -11,6 +11,8 @@ from playwright.async_api import expect
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
 
+from warnline.journal import Event
+
 COUNTDOWN = re.compile(r"^T-\d+:[0-5]\d$")
 
 
@@ -138,3 +140,36 @@ async def test_commander_accepts_lead_and_cell_can_override_in_browser(
     await sign_in(offline, live, "usa-watch", PASSWORD)
     await expect(page.get_by_role("button", name="Override lead")).to_have_count(1)
     assert offline.blocked == [] and offline.errors == []
+
+
+async def test_cell_console_shows_a_dead_channel(live: Live, offline: Offline) -> None:
+    """Two failed results in a row on one route (journaled, as a channel reports them)
+    make it dead; the coordination cell's console says so."""
+    page = offline.page
+    await sign_in(offline, live, "usa-watch", PASSWORD)
+    await expect(page.locator("#link")).to_have_text("online")
+    notice = page.locator("#channel-notice")
+    await expect(notice).to_be_hidden()
+    failed = [
+        Event(
+            event_id=f"result:test:{i}",
+            kind="delivery.result",
+            at=live.clock.now(),
+            payload={
+                "alert_id": "A-x",
+                "version": 1,
+                "recipient": "EGY/watch/egy-air-operations-centre-watch",
+                "partner": "EGY",
+                "channel": "webhook",
+                "route": "egy-aoc.example.invalid",
+                "outcome": "failed",
+                "detail": "ConnectError: refused",
+                "attempt_id": f"attempt:test:{i}",
+            },
+        )
+        for i in range(2)
+    ]
+    await live.node.append(failed)
+    await expect(notice).to_be_visible(timeout=10_000)
+    await expect(notice).to_contain_text("Channel down: webhook egy-aoc.example.invalid")
+    assert offline.blocked == []

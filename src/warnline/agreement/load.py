@@ -35,6 +35,7 @@ from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from warnline.agreement.model import (
+    AckMode,
     Agreement,
     Area,
     AreaKind,
@@ -42,6 +43,7 @@ from warnline.agreement.model import (
     EscalationPolicy,
     EscalationStep,
     Partner,
+    Shift,
 )
 from warnline.agreement.response_rules import (
     ReadinessIn,
@@ -110,6 +112,14 @@ class _ContactIn(In):
     name: Text
     language: str = "en"
     addresses: Annotated[dict[str, Text], Field(min_length=1)]
+    prompts: dict[str, Text] = {}
+
+
+class _ShiftIn(In):
+    role: Text
+    contact: Text
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class _PartnerIn(In):
@@ -128,6 +138,8 @@ class _PartnerIn(In):
     escalation: list[_PolicyIn] | None = None
     defended_areas: list[_AreaIn] = []
     contacts: list[_ContactIn] = []
+    acknowledgement: Literal["floor", "each_role"] = "floor"
+    roster: list[_ShiftIn] = []
 
 
 class _CoalitionIn(In):
@@ -334,7 +346,32 @@ def _contacts(partner: _PartnerIn, field: str) -> tuple[Contact, ...]:
         out.append(
             Contact(
                 role=contact.role, name=contact.name, language=contact.language,
-                addresses=dict(contact.addresses),
+                addresses=dict(contact.addresses), partner=partner.code,
+                prompts=dict(contact.prompts),
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _roster(partner: _PartnerIn, contacts: tuple[Contact, ...], field: str) -> tuple[Shift, ...]:
+    """Shifts must name a contact that holds the shift's role."""
+    holders = {(c.role, c.name) for c in contacts}
+    out = []
+    for i, shift in enumerate(partner.roster):
+        if (shift.role, shift.contact) not in holders:
+            reason = f"no contact {shift.contact!r} with role {shift.role!r}"
+            raise AgreementError(f"{field}.roster[{i}].contact", reason)
+        if shift.start == shift.end:
+            raise AgreementError(f"{field}.roster[{i}].end", "must differ from start")
+        out.append(
+            Shift(
+                role=shift.role, contact=shift.contact,
+                start_min=_minutes(shift.start), end_min=_minutes(shift.end),
             )
         )  # fmt: skip
     return tuple(out)
@@ -379,6 +416,8 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         sovereignty=spec.sovereignty,
         consents_to=consents(spec.consents_to, codes, field),
         readiness=readiness(spec.code, spec.readiness, doc.response, field),
+        ack_mode=AckMode(spec.acknowledgement),
+        roster=_roster(spec, contacts, field),
     )
 
 

@@ -35,12 +35,48 @@ class Area:
 
 @dataclass(frozen=True, kw_only=True)
 class Contact:
-    """A duty role and how to reach it (channel name -> address)."""
+    """A duty role and how to reach it (channel name -> address).
+
+    `contact_id` ("<partner>/<role>/<name slug>") is the recipient of deliveries and
+    acknowledgements on person-addressed channels, so de-duplication is per person.
+    `prompts` are partner-supplied spoken forms (e.g. espeak phoneme input) by key.
+    """
 
     role: str
     name: str
     addresses: dict[str, str]
     language: str = "en"
+    partner: str = ""
+    prompts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def contact_id(self) -> str:
+        slug = "-".join("".join(c if c.isalnum() else " " for c in self.name.lower()).split())
+        return f"{self.partner}/{self.role}/{slug}"
+
+
+class AckMode(StrEnum):
+    """What the agreement says an acknowledgement covers for a partner."""
+
+    FLOOR = "floor"  # one acknowledgement covers the partner's whole watch floor
+    EACH_ROLE = "each_role"  # every role the escalation names must acknowledge
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shift:
+    """One daily duty shift: `contact` (a contact name) holds `role` from `start_min`
+    to `end_min` minutes after 00:00 UTC; a shift whose end is not after its start
+    runs past midnight."""
+
+    role: str
+    contact: str
+    start_min: int
+    end_min: int
+
+    def covers(self, minute_of_day: int) -> bool:
+        if self.start_min < self.end_min:
+            return self.start_min <= minute_of_day < self.end_min
+        return minute_of_day >= self.start_min or minute_of_day < self.end_min
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +149,9 @@ class Partner:
 
     def consents(self, actor: str) -> bool:
         return actor == self.code or self.consents_to is None or actor in self.consents_to
+
+    ack_mode: AckMode = AckMode.FLOOR
+    roster: tuple[Shift, ...] = ()
 
     @property
     def areas(self) -> tuple[Area, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.resources import files
 from typing import Annotated, Any, Literal
 
@@ -63,6 +64,12 @@ class ReadinessIn(BaseModel):
     sector: str = Field(min_length=1, max_length=64)
     status: Literal["ready", "limited", "unavailable"]
     time_to_respond_s: float = Field(ge=0, le=86_400)
+
+
+class TakeoverIn(BaseModel):
+    role: str = Field(min_length=1, max_length=64)
+    contact: str = Field(min_length=1, max_length=200)
+    minutes: float = Field(gt=0, le=24 * 60)
 
 
 def _session(request: Request) -> Session:
@@ -272,6 +279,28 @@ def create_app(
     @app.get("/api/v1/readiness", tags=["response"])
     async def get_readiness(caller: Caller) -> list[dict[str, Any]]:
         return node.readiness_for(caller.user.partner)
+
+    @app.post("/api/v1/roster/takeovers", tags=["alerts"], status_code=201)
+    async def take_over(body: TakeoverIn, caller: Caller) -> dict[str, Any]:
+        """Someone of the caller's partner takes over a duty role for `minutes`: escalations
+        raised meanwhile reach that person instead of the rostered one."""
+        until = node.now() + timedelta(minutes=body.minutes)
+        t = await node.take_over(caller.user.partner, body.role, body.contact, until)
+        return {
+            "partner": t.partner,
+            "role": t.role,
+            "contact": t.contact,
+            "from": t.at.isoformat(),
+            "until": t.until.isoformat(),
+        }
+
+    @app.get("/api/v1/channels", tags=["alerts"])
+    async def channels(caller: Caller) -> list[dict[str, Any]]:
+        """Health of each delivery channel (coordination cell only): a dead channel is
+        one whose last deliveries all failed; escalation has moved past it."""
+        if caller.user.partner != node.agreement.coordination_cell:
+            raise ForbiddenError("channel health is for the coordination cell")
+        return node.channel_health()
 
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:

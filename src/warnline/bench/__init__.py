@@ -40,12 +40,19 @@ def _cap() -> dict[str, Any]:
     return run()
 
 
+def _delivery() -> dict[str, Any]:
+    from warnline.bench.delivery import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
     "latency": _latency,
     "response": _response,
     "cap": _cap,
+    "delivery": _delivery,
 }
 
 

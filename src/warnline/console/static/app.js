@@ -62,6 +62,12 @@ function onMessage(msg) {
     const a = msg.assignment; const cur = state.assignments.get(a.incident_id);
     if (!cur || cur.version <= a.version) state.assignments.set(a.incident_id, a);
     renderAssignments();
+  } else if (msg.type === "channel.health") {
+    // Coordination cell only: a dead delivery channel or route, which escalation now skips.
+    const dead = msg.channels.filter((c) => c.status === "dead");
+    const el = $("channel-notice");
+    el.hidden = dead.length === 0;
+    el.textContent = dead.map((c) => `Channel down: ${c.channel} (${c.last_error})`).join(" · ");
   } else if (msg.type === "error") {
     $("response-error").textContent = msg.detail;
   }

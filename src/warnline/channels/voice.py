@@ -1,0 +1,175 @@
+"""Voice calls over SIP with RTP (G.711 mu-law): synthesised speech, keypad "1" acknowledges.
+
+pyVoIP places the call (it REGISTERs with the trunk first, sends PCMU it encodes from 8-bit
+unsigned linear audio at 8 kHz, and reports RFC 4733 telephone-events); espeak-ng speaks
+the message in the recipient's language (a partner's phoneme prompt `[[...]]` where plain
+text reads badly) and sox resamples it to 8 kHz. pyVoIP is thread-based with a single
+maintainer, so it stays behind this class: each call runs in a worker thread and the rest
+of Warnline only sees `send() -> Handover`.
+
+A call that is answered is `delivered` (a person picked up and heard the warning); a "1"
+pressed while listening is an acknowledgement; no answer within `ring_s` is `failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyVoIP.VoIP import CallState, PhoneStatus, VoIPPhone
+
+from warnline.channels.base import Handover, Outbound
+
+SOX_TO_8K = (
+    "sox",
+    "-t",
+    "wav",
+    "-",
+    "-t",
+    "raw",
+    "-r",
+    "8000",
+    "-e",
+    "unsigned-integer",
+    "-b",
+    "8",
+    "-c",
+    "1",
+)
+ESPEAK_VOICES = {"en": "en", "ar": "ar", "he": "he"}
+
+
+def missing_tools() -> list[str]:
+    """System programs voice needs that are not installed (Debian: espeak-ng, sox)."""
+    return [t for t in ("espeak-ng", "sox") if shutil.which(t) is None]
+
+
+@functools.lru_cache(maxsize=256)
+def speech(text: str, language: str) -> bytes:
+    """`text` spoken by espeak-ng, as 8 kHz 8-bit unsigned mono (what pyVoIP encodes)."""
+    voice = ESPEAK_VOICES.get(language, "en")
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text],
+        capture_output=True,
+        check=True,
+        timeout=20,
+    ).stdout
+    raw = subprocess.run(
+        [*SOX_TO_8K, "-"],
+        input=wav,
+        capture_output=True,
+        check=True,
+        timeout=20,
+    ).stdout
+    return raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trunk:
+    """A SIP server calls go through, and the local ports this node uses for it."""
+
+    host: str
+    port: int
+    sip_port: int
+    rtp_low: int
+    rtp_high: int
+    username: str = "warnline"
+    password: str = "warnline"
+
+
+class VoiceChannel:
+    name = "voice"
+
+    def __init__(
+        self,
+        *,
+        trunk: Trunk,
+        routes: Mapping[str, Trunk] | None = None,
+        local_ip: str = "127.0.0.1",
+        ring_s: float = 15.0,
+        listen_s: float = 10.0,
+    ) -> None:
+        self.trunk = trunk
+        self.routes = dict(routes or {})
+        self.local_ip = local_ip
+        self.ring_s = ring_s
+        self.listen_s = listen_s
+        self._phones: dict[Trunk, Any] = {}
+        self._lock = threading.Lock()
+
+    def _phone(self, trunk: Trunk) -> Any:
+        with self._lock:
+            phone = self._phones.get(trunk)
+            if phone is None:
+                phone = VoIPPhone(
+                    trunk.host,
+                    trunk.port,
+                    trunk.username,
+                    trunk.password,
+                    myIP=self.local_ip,
+                    sipPort=trunk.sip_port,
+                    rtpPortLow=trunk.rtp_low,
+                    rtpPortHigh=trunk.rtp_high,
+                )
+                # pyVoIP waits 30 s per REGISTER try by default: a dead trunk must fail fast.
+                phone.sip.register_timeout = max(1, min(int(self.ring_s), 3))
+                phone.start()
+                if phone.get_status() is not PhoneStatus.REGISTERED:
+                    phone.stop()
+                    raise RuntimeError(f"SIP trunk {trunk.host}:{trunk.port} did not register us")
+                self._phones[trunk] = phone
+            return phone
+
+    def _call(self, out: Outbound) -> Handover:
+        started = time.monotonic()  # hand-off counts speech, registration and ringing
+        number = out.address.lstrip("+")
+        trunk = self.routes.get(number, self.trunk)
+        try:
+            audio = speech(out.message.spoken, out.message.spoken_language)
+            phone = self._phone(trunk)
+            call = phone.call(number)
+        except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+            return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
+        try:
+            deadline = time.monotonic() + self.ring_s
+            while call.state not in (CallState.ANSWERED, CallState.ENDED):
+                if time.monotonic() > deadline:
+                    return Handover(outcome="failed", detail="no answer")
+                time.sleep(0.02)
+            if call.state is CallState.ENDED:
+                return Handover(outcome="failed", detail="call refused or ended")
+            answered = time.monotonic() - started
+            call.write_audio(audio)
+            deadline = time.monotonic() + self.listen_s
+            while time.monotonic() < deadline and call.state is CallState.ANSWERED:
+                key = call.get_dtmf()
+                if key == "1":
+                    return Handover(
+                        outcome="delivered", detail="answered, 1 pressed", acknowledged=True
+                    )
+                time.sleep(0.02)
+            return Handover(
+                outcome="delivered", detail="answered, not acknowledged", handoff_s=answered
+            )
+        except Exception as exc:  # pyVoIP raises plain exceptions from its threads
+            return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
+        finally:
+            if call.state is CallState.ANSWERED:
+                with contextlib.suppress(Exception):  # already gone: nothing more to do
+                    call.hangup()
+
+    async def send(self, out: Outbound) -> Handover:
+        return await asyncio.to_thread(self._call, out)
+
+    async def close(self) -> None:
+        phones, self._phones = list(self._phones.values()), {}
+        for phone in phones:
+            await asyncio.to_thread(phone.stop)

@@ -1,0 +1,82 @@
+"""Channel health for the coordination cell, folded from journaled delivery results.
+
+Kept per channel, and per route for channels whose addresses name their own endpoint
+(a partner's webhook URL): "webhook 10.0.0.5:443" can be dead while webhooks work.
+
+A channel is dead after `dead_after` failures in a row (each failure already includes
+the channel's own retries, e.g. a webhook's three tries with back-off) and alive again at its next
+success. Counting from the journal (not from the adapters) means the cell sees the
+same state after a restart, and the summary counts what the record shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from warnline.journal import Entry
+
+RESULT_KIND = "delivery.result"
+
+
+@dataclass
+class ChannelState:
+    channel: str
+    ok: int = 0
+    failed: int = 0
+    failures_in_row: int = 0
+    last_error: str = ""
+    last_at: datetime | None = None
+    dead: bool = False
+    deaths: int = 0
+
+
+class ChannelHealth:
+    def __init__(self, *, dead_after: int = 2) -> None:
+        self.dead_after = dead_after
+        self.channels: dict[str, ChannelState] = {}
+
+    def observe(self, entries: Iterable[Entry]) -> list[ChannelState]:
+        """Fold results; return the channels whose dead/alive state changed."""
+        changed: list[ChannelState] = []
+        for entry in entries:
+            ev = entry.event
+            if ev.kind != RESULT_KIND:
+                continue
+            route = ev.payload.get("route", "")
+            name = f"{ev.payload['channel']} {route}" if route else ev.payload["channel"]
+            st = self.channels.setdefault(name, ChannelState(channel=name))
+            st.last_at = ev.at
+            was = st.dead
+            if ev.payload.get("outcome") == "failed":
+                st.failed += 1
+                st.failures_in_row += 1
+                st.last_error = ev.payload.get("detail", "")
+                if st.failures_in_row >= self.dead_after and not st.dead:
+                    st.dead, st.deaths = True, st.deaths + 1
+            else:
+                st.ok += 1
+                st.failures_in_row = 0
+                st.dead = False
+            if st.dead != was:
+                changed.append(st)
+        return changed
+
+    def view(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "channel": s.channel,
+                "status": "dead" if s.dead else "ok",
+                "ok": s.ok,
+                "failed": s.failed,
+                "failures_in_row": s.failures_in_row,
+                "last_error": s.last_error,
+                "last_at": None if s.last_at is None else s.last_at.isoformat(),
+            }
+            for s in sorted(self.channels.values(), key=lambda s: s.channel)
+        ]
+
+    def dead(self) -> list[str]:
+        return sorted(s.channel for s in self.channels.values() if s.dead)

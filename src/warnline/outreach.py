@@ -1,0 +1,188 @@
+"""Wiring of person-addressed delivery: escalator decisions out to channels, results and
+acknowledgements back into the journal.
+
+The node hands every batch of journal entries here. The escalator (a pure fold) says which
+steps and attempts are due; they are journaled first, then each attempt is sent in its own
+task (a phone call lasts seconds and must not hold up the console), and its outcome comes
+back as a journaled `delivery.result`. A keypad "1" during a call or an "ACK <code>" SMS
+reply becomes an `ack.received` input like a console acknowledgement. Channel health is
+folded from the results; the coordination cell's consoles are told when a channel dies
+or recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from warnline.agreement.model import Agreement, Contact
+from warnline.channels.base import Handover, Outbound, PersonChannel
+from warnline.dispatch import ack_event
+from warnline.dispatch.escalation import ATTEMPT_KIND, Escalator, ack_code, result_event
+from warnline.dispatch.health import ChannelHealth
+from warnline.domain import Acknowledgement, Alert
+from warnline.journal import Entry, Event
+from warnline.release import Release
+from warnline.release.messages import person_message
+
+log = logging.getLogger("warnline.outreach")
+_ACK = re.compile(r"\bACK\s*(\d{6})\b", re.IGNORECASE)
+
+
+class Outreach:
+    def __init__(
+        self,
+        *,
+        agreement: Agreement,
+        release: Release,
+        channels: Mapping[str, PersonChannel],
+        append: Callable[[list[Event]], Awaitable[list[int]]],
+        now: Callable[[], datetime],
+        role_of: Callable[[str], str | None],
+        notify_cell: Callable[[dict[str, Any]], Awaitable[None]],
+        concurrency: int = 16,
+    ) -> None:
+        self.agreement = agreement
+        self.release = release
+        self.channels = dict(channels)
+        self.append = append
+        self.now = now
+        self.notify_cell = notify_cell
+        self.escalator = Escalator(agreement=agreement, role_of=role_of, channels=self.channels)
+        self.health = ChannelHealth()
+        self.codes: dict[str, tuple[str, int, str]] = {}  # ack code -> alert, version, contact
+        self.handoff_ms: dict[str, list[float]] = {}  # channel -> decision-to-hand-off times
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._limit = asyncio.Semaphore(concurrency)
+
+    def observe(self, entries: Iterable[Entry]) -> list[str]:
+        """Fold entries; return channels whose health changed (for the cell)."""
+        entries = list(entries)
+        self.escalator.observe(entries)
+        for e in entries:
+            if e.event.kind == ATTEMPT_KIND and e.event.payload["channel"] in self.channels:
+                p = e.event.payload
+                code = ack_code(p["alert_id"], p["version"], p["recipient"])
+                self.codes[code] = (p["alert_id"], p["version"], p["recipient"])
+        return [s.channel for s in self.health.observe(entries)]
+
+    async def step(self, entries: list[Entry], alerts: Mapping[str, Alert]) -> None:
+        """After the node has folded `entries`: tell the cell, journal and send what is due."""
+        changed = self.observe(entries)
+        if changed:
+            await self.notify_cell({"type": "channel.health", "channels": self.health.view()})
+        if not self.channels:
+            return  # no person-addressed channel configured: nothing to decide
+        due = self.escalator.due()
+        if not due:
+            return
+        await self.append(due)
+        decided = asyncio.get_running_loop().time()
+        for ev in due:
+            if ev.kind != ATTEMPT_KIND:
+                continue
+            alert = alerts.get(ev.payload["alert_id"])
+            if alert is None or alert.version != ev.payload["version"]:
+                continue
+            task = asyncio.create_task(self._send(ev, alert, decided))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, attempt: Event, alert: Alert, decided: float) -> None:
+        p = attempt.payload
+        contact = self.escalator.contacts[p["recipient"]]
+        view = self.release.alert(contact.partner, alert)
+        channel = self.channels[p["channel"]]
+        if view is None:  # cannot happen for an alert's own partner; never send unreleased
+            handover = Handover(outcome="failed", detail="not released to the recipient")
+        else:
+            out = Outbound(
+                address=p["address"],
+                recipient=contact.contact_id,
+                language=contact.language,
+                message=person_message(
+                    alert,
+                    view,
+                    language=contact.language,
+                    code=ack_code(alert.alert_id, alert.version, contact.contact_id),
+                    prompts=contact.prompts,
+                    exercise=self.agreement.exercise,
+                ),
+                ack_code=ack_code(alert.alert_id, alert.version, contact.contact_id),
+            )
+            async with self._limit:
+                loop = asyncio.get_running_loop()
+                began = loop.time()
+                try:
+                    handover = await channel.send(out)
+                except Exception as exc:  # an adapter bug must not stop escalation
+                    log.exception("channel %s failed", channel.name)
+                    handover = Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
+                took = handover.handoff_s if handover.handoff_s is not None else loop.time() - began
+                if handover.outcome != "failed":
+                    self.handoff_ms.setdefault(channel.name, []).append(
+                        (began - decided + took) * 1000
+                    )
+        events = [
+            result_event(attempt, outcome=handover.outcome, at=self.now(), detail=handover.detail)
+        ]
+        if handover.acknowledged:
+            events.append(self._ack_event(contact, alert.alert_id, alert.version, channel.name))
+        await self.append(events)
+
+    def _ack_event(self, contact: Contact, alert_id: str, version: int, channel: str) -> Event:
+        return ack_event(
+            Acknowledgement(
+                alert_id=alert_id,
+                version=version,
+                partner=contact.partner,
+                user=contact.contact_id,
+                channel=channel,
+                at=self.now(),
+            )
+        )
+
+    def on_sms_reply(self, number: str, text: str) -> None:
+        """An inbound SMS: "ACK <code>" from the phone the code was sent to acknowledges."""
+        m = _ACK.search(text)
+        found = None if m is None else self.codes.get(m[1])
+        if found is None:
+            log.info("SMS from %s not understood as an acknowledgement", number)
+            return
+        alert_id, version, recipient = found
+        contact = self.escalator.contacts[recipient]
+        if contact.addresses.get("sms", "").lstrip("+") != number.lstrip("+"):
+            log.warning("ACK code for %s came from another number", recipient)
+            return
+        task = asyncio.create_task(self._append_ack(contact, alert_id, version))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _append_ack(self, contact: Contact, alert_id: str, version: int) -> None:
+        await self.append([self._ack_event(contact, alert_id, version, "sms")])
+
+    def handoff_summary(self) -> dict[str, dict[str, float]]:
+        """Decision to hand-off per channel in this run (p50, p99, n)."""
+        out = {}
+        for name, xs in sorted(self.handoff_ms.items()):
+            s = sorted(xs)
+            out[name] = {
+                "n": len(s),
+                "p50": round(s[len(s) // 2], 1),
+                "p99": round(s[min(len(s) - 1, int(len(s) * 0.99))], 1),
+            }
+        return out
+
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for ch in self.channels.values():
+            await ch.close()

@@ -1,0 +1,72 @@
+"""Duty officers' SIP phones for tests and the exercise: Debian's sipp as the answering
+user agent, one process per behaviour ("press": answers and presses 1, RFC 4733, after
+listening a moment; "listen": answers, hears the warning, never presses).
+
+Real SIP and RTP on 127.0.0.1; started and stopped by their own process ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+DTMF_1 = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")
+
+
+def sipp_missing() -> str | None:
+    """Why phones cannot run here (None when they can)."""
+    if shutil.which("sipp") is None:
+        return "sipp is not installed (Debian package sip-tester)"
+    if not DTMF_1.exists():
+        return f"{DTMF_1} is missing (Debian package sip-tester)"
+    return None
+
+
+def scenario(press: bool, press_after_ms: int) -> str:
+    text = resources.files("warnline.sim").joinpath("data/duty_phone.xml").read_text()
+    action = f'<nop><action><exec play_pcap_audio="{DTMF_1}"/></action></nop>' if press else ""
+    return text.replace("PRESS_AFTER_MS", str(press_after_ms)).replace("  PRESS\n", f"  {action}\n")
+
+
+@dataclass
+class SipPhones:
+    """One sipp process for `behaviour` listening on 127.0.0.1:`port`."""
+
+    behaviour: str  # "press" or "listen"
+    port: int
+    media_port: int
+    press_after_ms: int = 800
+    lifetime_s: int = 3600  # sipp ends by itself after this, should stop() never run
+    _proc: asyncio.subprocess.Process | None = None
+    _dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="warnline-sipp-")))
+
+    async def start(self) -> None:
+        path = self._dir / f"{self.behaviour}.xml"
+        path.write_text(scenario(self.behaviour == "press", self.press_after_ms))
+        self._proc = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(self.port),
+            "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin",
+            "-timeout", f"{self.lifetime_s}s",
+            cwd=self._dir,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await asyncio.sleep(0.3)  # sipp binds before it reads the network
+        if self._proc.returncode is not None:
+            raise RuntimeError(f"sipp exited with {self._proc.returncode}")
+
+    async def stop(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.terminate()
+            try:
+                await asyncio.wait_for(self._proc.wait(), 3)
+            except TimeoutError:
+                self._proc.kill()
+                await self._proc.wait()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self._dir)

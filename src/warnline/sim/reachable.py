@@ -1,0 +1,200 @@
+"""The exercise's duty officers, reachable through real loopback peers.
+
+The agreement's contact addresses are placeholders; for the exercise they are pointed at
+peers started here on 127.0.0.1: an SMTP sink (the mail relay), the SMPP message centre
+with the officers' mobile phones, sipp phones (one that answers and presses 1, one that
+answers and never does), a webhook receiver (partners' systems), a JSON notification
+gateway for Apprise, and one partner system that is down (its webhook route goes dead, as
+the coordination cell sees). JOR's off-shift watch officer takes over the watch for the
+raid (a roster take-over through the API). Who acknowledges on which device is fixed here, so a run
+shows every path: SMS replies, keypad 1, and officers who never answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from warnline.agreement.exercise_keys import exercise_signing_key
+from warnline.agreement.model import Agreement, Contact, Partner
+from warnline.channels.apprise_channel import AppriseChannel
+from warnline.channels.base import PersonChannel
+from warnline.channels.email import EmailChannel
+from warnline.channels.sms import SmsChannel
+from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
+from warnline.channels.webhook import WebhookChannel
+from warnline.dispatch.roster import on_duty
+from warnline.sim.peers import SmtpSink, WebhookReceiver, loopback_port
+from warnline.sim.phones import SipPhones, sipp_missing
+from warnline.sim.smsc import Smsc
+
+SMS_ACK = {"JOR", "SAU"}  # watch officers who answer an SMS with "ACK <code>"
+NEVER = {"EGY"}  # a watch floor that never answers: escalation runs to the end
+VOICE_LISTEN_ONLY = {"QAT"}  # picks up, hears the warning, never presses 1
+WEBHOOK_DOWN = {"EGY"}  # the partner's system is down: its webhook route goes dead
+
+
+@dataclass
+class Reachable:
+    agreement: Agreement
+    channels: dict[str, PersonChannel]
+    sms: SmsChannel
+    smtp: SmtpSink
+    smsc: Smsc
+    systems: WebhookReceiver
+    gateway: WebhookReceiver
+    phones: list[SipPhones] = field(default_factory=list)
+    voice_note: str = ""
+
+    async def stop(self) -> None:
+        for ch in self.channels.values():
+            with contextlib.suppress(Exception):
+                await ch.close()
+        for phones in self.phones:
+            await phones.stop()
+        await self.smsc.stop()
+        self.smtp.stop()
+        await self.systems.stop()
+        await self.gateway.stop()
+
+    def counts(self) -> dict[str, Any]:
+        """What the peers themselves saw (evidence next to the journal's figures)."""
+        return {
+            "emails_received": len(self.smtp.messages),
+            "sms_submitted": len(self.smsc.submitted),
+            "sms_receipts": self.smsc.receipts,
+            "sms_ack_replies": self.smsc.replies,
+            "webhooks_received": len(self.systems.received),
+            "webhooks_rejected": self.systems.rejected,
+            "gateway_notifications": len(self.gateway.received),
+            "voice": self.voice_note or "sipp phones",
+        }
+
+
+def _contact(c: Contact, *, webhook: str, dead: str, gateway: str) -> Contact:
+    addresses = dict(c.addresses)
+    if "webhook" in addresses:
+        addresses["webhook"] = dead if c.partner in WEBHOOK_DOWN else webhook
+    if "apprise" in addresses:
+        addresses["apprise"] = gateway.replace("http://", "json://")
+    return replace(c, addresses=addresses)
+
+
+def _phones(agreement: Agreement) -> dict[str, str]:
+    out = {}
+    for p in agreement.partners.values():
+        for c in p.contacts:
+            number = c.addresses.get("sms", "").lstrip("+")
+            if not number:
+                continue
+            if p.code in NEVER or c.role != "watch":
+                out[number] = "read"
+            else:
+                out[number] = "ack" if p.code in SMS_ACK else "read"
+    return out
+
+
+def _voice_routes(agreement: Agreement, listen: Trunk) -> dict[str, Trunk]:
+    return {
+        c.addresses["voice"].lstrip("+"): listen
+        for p in agreement.partners.values()
+        if p.code in NEVER | VOICE_LISTEN_ONLY
+        for c in p.contacts
+        if "voice" in c.addresses
+    }
+
+
+def _trunk(port: int) -> Trunk:
+    low = loopback_port()
+    return Trunk(
+        host="127.0.0.1", port=port, sip_port=loopback_port(), rtp_low=low, rtp_high=low + 40
+    )
+
+
+async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -> Reachable:
+    """Start the peers; `lifetime_s` bounds the sipp processes should `stop` never run."""
+    hub_key = exercise_signing_key("HUB")
+    public = base64.b64encode(bytes(hub_key.verify_key)).decode()
+    smtp, smsc = SmtpSink(), Smsc(phones=_phones(agreement))
+    systems, gateway = (
+        WebhookReceiver(public_key=public),
+        WebhookReceiver(public_key=public, signed=False),
+    )
+    url, gateway_url = await systems.start(), await gateway.start()
+    dead = f"http://127.0.0.1:{loopback_port()}/warnline"
+    partners: dict[str, Partner] = {
+        code: replace(
+            p,
+            contacts=tuple(
+                _contact(c, webhook=url, dead=dead, gateway=gateway_url) for c in p.contacts
+            ),
+        )
+        for code, p in agreement.partners.items()
+    }
+    ag = replace(agreement, partners=partners)
+    smtp_port, smsc_port = smtp.start(), await smsc.start()
+    sms = SmsChannel(host="127.0.0.1", port=smsc_port)
+    sms.start()  # bind now, not at the first alert
+    channels: dict[str, PersonChannel] = {
+        "webhook": WebhookChannel(key=hub_key, retries=2, backoff_s=0.2),
+        "email": EmailChannel(host="127.0.0.1", port=smtp_port),
+        "sms": sms,
+        "apprise": AppriseChannel(),
+    }
+    reach = Reachable(
+        agreement=ag,
+        channels=channels,
+        sms=sms,
+        smtp=smtp,
+        smsc=smsc,
+        systems=systems,
+        gateway=gateway,
+    )
+    why_not = sipp_missing() or (
+        ", ".join(missing_tools()) + " missing" if missing_tools() else None
+    )
+    if why_not is None:
+        lifetime = int(lifetime_s) + 120
+        press = SipPhones(
+            behaviour="press", port=loopback_port(), media_port=loopback_port(), lifetime_s=lifetime
+        )
+        listen = SipPhones(
+            behaviour="listen",
+            port=loopback_port(),
+            media_port=loopback_port(),
+            lifetime_s=lifetime,
+        )
+        for phones in (press, listen):
+            await phones.start()
+            reach.phones.append(phones)
+        channels["voice"] = VoiceChannel(
+            trunk=_trunk(press.port), routes=_voice_routes(ag, _trunk(listen.port)), listen_s=8
+        )
+    else:
+        reach.voice_note = f"voice left out: {why_not}"
+    return reach
+
+
+async def stand_in(
+    base: str, agreement: Agreement, password: str, at: datetime, minutes: float
+) -> str:
+    """JOR's off-shift watch officer takes over the watch for `minutes` (through the API,
+    as a watch floor would); returns who stands in."""
+    jor = agreement.partners["JOR"]
+    on = {c.name for c in on_duty(jor, "watch", at)}
+    off = next(c.name for c in jor.contacts if c.role == "watch" and c.name not in on)
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        r = await client.post(
+            "/api/v1/session", json={"username": "jor-watch", "password": password}
+        )
+        r.raise_for_status()
+        headers = {"authorization": f"Bearer {r.json()['token']}"}
+        body = {"role": "watch", "contact": off, "minutes": minutes}
+        r = await client.post("/api/v1/roster/takeovers", json=body, headers=headers)
+        r.raise_for_status()
+    return off

@@ -1,0 +1,59 @@
+"""Voice over SIP/RTP against sipp phones: speech in the recipient's language, keypad 1."""
+
+from __future__ import annotations
+
+from tests.channels.conftest import outbound
+from tests.factories import free_port
+
+from warnline.channels.voice import Trunk, VoiceChannel, missing_tools, speech
+from warnline.sim.phones import SipPhones, sipp_missing
+
+
+def test_system_programs_are_installed() -> None:
+    """`make test` installs them (Debian sip-tester, espeak-ng, sox)."""
+    assert sipp_missing() is None and missing_tools() == []
+
+
+def trunk(port: int) -> Trunk:
+    low = free_port()
+    return Trunk(host="127.0.0.1", port=port, sip_port=free_port(), rtp_low=low, rtp_high=low + 50)
+
+
+def test_speech_is_8khz_audio_in_the_language() -> None:
+    ar = speech("تهديد جوي نحو عمان", "ar")
+    en = speech("Aerial threat to Amman", "en")
+    assert 4000 < len(ar) < 80000 and 4000 < len(en) < 80000  # 0.5 to 10 s at 8000 bytes/s
+    assert ar != en and max(ar) - min(ar) > 50  # not silence
+
+
+async def test_call_answered_and_acknowledged_with_keypad_1() -> None:
+    phones = SipPhones(behaviour="press", port=free_port(), media_port=free_port())
+    await phones.start()
+    ch = VoiceChannel(trunk=trunk(phones.port), listen_s=6)
+    try:
+        h = await ch.send(outbound("+000962000001", language="ar"))
+    finally:
+        await ch.close()
+        await phones.stop()
+    assert h.outcome == "delivered" and h.acknowledged, h.detail
+
+
+async def test_call_answered_without_keypress_is_delivered_not_acknowledged() -> None:
+    phones = SipPhones(behaviour="listen", port=free_port(), media_port=free_port())
+    await phones.start()
+    ch = VoiceChannel(trunk=trunk(phones.port), listen_s=2)
+    try:
+        h = await ch.send(outbound("+000962000001", language="en"))
+    finally:
+        await ch.close()
+        await phones.stop()
+    assert h.outcome == "delivered" and not h.acknowledged
+
+
+async def test_no_phone_system_fails() -> None:
+    ch = VoiceChannel(trunk=trunk(free_port()), ring_s=1.5)
+    try:
+        h = await ch.send(outbound("+1", language="en"))
+    finally:
+        await ch.close()
+    assert h.outcome == "failed"
