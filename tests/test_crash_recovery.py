@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.factories import free_port, signed, wire_report
 from tests.test_pipeline import make_pipeline
-
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.journal import SQLiteJournal

@@ -13,8 +13,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from tests.factories import free_port
 
+from tests.factories import free_port
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.factories import T0, free_port
-
 from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving

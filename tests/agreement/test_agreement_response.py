@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.agreement.test_agreement_load import _minimal, _parse
 
+from tests.agreement.test_agreement_load import _minimal, _parse
 from warnline.agreement.load import default_agreement
 from warnline.agreement.model import ReadinessStatus
 from warnline.errors import AgreementError

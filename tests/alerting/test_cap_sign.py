@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from tests.alerting.test_cap import SENDER, make_alert
 
+from tests.alerting.test_cap import SENDER, make_alert
 from warnline.alerting.cap import encode_cap
 from warnline.alerting.cap_sign import DSIG_NAMESPACE, exercise_cap_signer, verify_cap
 from warnline.domain import AlertStage, AlertStatus, MsgType

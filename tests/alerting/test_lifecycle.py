@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.factories import T0, make_assessment, make_track
-
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.domain import AlertStatus, Identity, MsgType, ThreatKind, TrackState

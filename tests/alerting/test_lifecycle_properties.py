@@ -11,8 +11,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from tests.factories import T0, make_assessment, make_track
 
+from tests.factories import T0, make_assessment, make_track
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.cap import CAP_NAMESPACE, cap_identifier, encode_cap

@@ -6,7 +6,6 @@ import dataclasses
 from datetime import timedelta
 
 from tests.factories import T0, make_assessment, make_track
-
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.bench.cap import grouping

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.factories import T0, free_port, signed, wire_report
 
+from tests.factories import T0, free_port, signed, wire_report
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User

@@ -8,9 +8,9 @@ import json
 import httpx
 import websockets
 from lxml import etree
+
 from tests.api.conftest import Live, drive_drone, wait_for
 from tests.factories import signed, wire_report
-
 from warnline.dispatch.roster import on_duty
 
 

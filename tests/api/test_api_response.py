@@ -9,6 +9,7 @@ import json
 
 import httpx
 import websockets
+
 from tests.api.conftest import Live, drive_drone, wait_for
 
 

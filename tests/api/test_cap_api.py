@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 from lxml import etree
+
 from tests.api.conftest import Live, wait_for
 from tests.factories import T0, make_report
-
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.alerting.cap_sign import verify_cap
 from warnline.ingest.cap_adapter import encode_observations

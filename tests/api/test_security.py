@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import websockets
+
 from tests.api.conftest import PASSWORD, Live
 from tests.factories import signed, wire_report
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.dispatch.test_dispatcher import alert
-
 from warnline.agreement.load import default_agreement
 from warnline.channels.base import Outbound
 from warnline.release import Release

@@ -6,7 +6,6 @@ import asyncio
 
 from tests.channels.conftest import outbound
 from tests.factories import free_port
-
 from warnline.channels.sms import SmsChannel
 from warnline.sim.smsc import Smsc
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.channels.conftest import outbound
 from tests.factories import free_port
-
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools, speech
 from warnline.sim.phones import SipPhones, sipp_missing
 

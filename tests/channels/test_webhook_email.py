@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from nacl.signing import SigningKey
+
 from tests.channels.conftest import outbound
 from tests.factories import free_port
-
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.channels.apprise_channel import AppriseChannel
 from warnline.channels.email import EmailChannel

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, Page, Route, WebSocketRoute, async_playwright
+
 from tests.api.conftest import live, patient  # noqa: F401  (the shared live-node fixtures)
 
 CHROMIUM_ARGS = [

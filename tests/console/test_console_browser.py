@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 from playwright.async_api import expect
+
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
-
 from warnline.journal import Event
 
 COUNTDOWN = re.compile(r"^T-\d+:[0-5]\d$")

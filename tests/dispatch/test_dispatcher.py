@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tests.factories import T0
-
 from warnline.dispatch import Dispatcher, ack_event, receipt_event
 from warnline.domain import (
     Acknowledgement,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from tests.dispatch.test_dispatcher import alert, issued
 from tests.factories import T0
-
 from warnline.agreement.load import default_agreement
 from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
 from warnline.dispatch import ack_event

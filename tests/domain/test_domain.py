@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from tests.factories import T0, make_report, make_track
 
+from tests.factories import T0, make_report, make_track
 from warnline.domain import (
     Attribution,
     ManualClock,

@@ -9,8 +9,8 @@ from importlib.resources import files
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.factories import T0, signed, wire_report
 
+from tests.factories import T0, signed, wire_report
 from warnline.agreement.load import parse_agreement
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock

@@ -7,8 +7,8 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from tests.factories import T0, make_report
 
+from tests.factories import T0, make_report
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.domain import Identity, ManualClock, ThreatKind

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.ingest.test_cap_adapter import cap_body
 
+from tests.ingest.test_cap_adapter import cap_body
 from warnline.errors import SchemaError
 from warnline.ingest.cap_adapter import parse_cap
 

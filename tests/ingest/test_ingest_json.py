@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from tests.factories import T0, signed, wire_report
 
+from tests.factories import T0, signed, wire_report
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock
 from warnline.errors import (

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.factories import T0, free_port
 
+from tests.factories import T0, free_port
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.api.server import serving

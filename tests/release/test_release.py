@@ -6,8 +6,8 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.factories import make_track
 
+from tests.factories import make_track
 from warnline.agreement.model import Agreement
 from warnline.domain import Assignment, AssignmentStatus, Attribution, Releasability
 from warnline.domain.codec import to_json

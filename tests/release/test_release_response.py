@@ -4,7 +4,6 @@ involved the explanation and ranking, with hidden members withheld; others label
 from __future__ import annotations
 
 from tests.factories import T0
-
 from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
 from warnline.domain import Assignment, AssignmentStatus
 from warnline.release import Release

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tests.factories import T0
-
 from warnline.domain import (
     Alert,
     AlertStatus,

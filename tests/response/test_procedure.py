@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.response.helpers import AMMAN, CAIRO, RIYADH, alert, at, by_id, incident
-
 from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
 from warnline.domain import AssignmentStatus, MsgType
 from warnline.response import LeadProcedure

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.response.helpers import ABU_DHABI, AMMAN, CAIRO, RIYADH, alert, at, by_id, incident
 
+from tests.response.helpers import ABU_DHABI, AMMAN, CAIRO, RIYADH, alert, at, by_id, incident
 from warnline.agreement.load import default_agreement
 from warnline.agreement.model import Readiness, ReadinessStatus
 from warnline.domain import Alert, Assignment, AssignmentStatus, Position

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from tests.factories import T0
-
 from warnline.agreement.model import Agreement
 from warnline.domain import Identity, ThreatKind
 from warnline.sim.feed import SensorFeed
