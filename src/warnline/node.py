@@ -245,6 +245,29 @@ class Node:
         await self.append([ack_event(ack)])
         return ack
 
+    async def acknowledge_signed(
+        self, body: bytes, headers: Mapping[str, str], alert_id: str, version: int | None
+    ) -> Acknowledgement:
+        """An acknowledgement from a partner's own system, Ed25519-signed over the body
+        with the partner's key (like its reports): the journal keeps who signed it."""
+        partner = self.intake.verifier.verify(body, headers)
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None:
+            raise NotFoundError(f"no alert {alert_id}")
+        if partner != alert.partner:
+            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+        key_id = {k.lower(): v for k, v in headers.items()}.get("x-warnline-key-id", "k1")
+        ack = Acknowledgement(
+            alert_id=alert_id,
+            version=alert.version if version is None else min(version, alert.version),
+            partner=partner,
+            user=f"{partner.lower()}-system:{key_id}",
+            channel="api-signed",
+            at=self.clock.now(),
+        )
+        await self.append([ack_event(ack)])
+        return ack
+
     async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
         ev = receipt_event(
             alert_id=alert_id,

@@ -144,6 +144,18 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
 
         (assignment,) = await wait_for(lead, "assignment")
         assert f"{assignment['rule']} rule" in assignment["explanation"]  # the cell sees why
+        # A partner's own system acknowledges with its Ed25519 key instead of a session.
+        url = f"{live.base}/api/v1/alerts/{alert['alert_id']}/signed-ack"
+        body, headers = signed({"version": alert["version"]})
+        r = await c.post(url, content=body, headers=headers)
+        assert r.status_code == 200 and r.json()["user"] == "jor-system:k1"
+        body, headers = signed({"version": alert["version"]}, partner="ISR")
+        assert (await c.post(url, content=body, headers=headers)).status_code == 403
+        headers["X-Warnline-Partner"] = "JOR"
+        assert (await c.post(url, content=body, headers=headers)).status_code == 401
+        body, headers = signed({"version": 0})
+        bad = await c.post(url, content=body, headers=headers)
+        assert bad.status_code == 422 and bad.json()["field"] == "version"
         await ws.close()
     entries = live.journal.read()
     assert any(
@@ -151,6 +163,10 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
     )
     assert any(
         e.event.kind == "delivery.result" and e.event.payload["recipient"] == "jor-watch"
+        for e in entries
+    )
+    assert any(
+        e.event.kind == "ack.received" and e.event.payload["channel"] == "api-signed"
         for e in entries
     )
 

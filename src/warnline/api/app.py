@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from nacl.signing import SigningKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from warnline.alerting.cap_sign import exercise_cap_signer
 from warnline.api.accounts import Session
@@ -32,6 +32,7 @@ from warnline.errors import (
     InputError,
     NotFoundError,
     PayloadTooLargeError,
+    SchemaError,
 )
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES
 from warnline.ingest.intake import MAX_BODY_BYTES
@@ -191,6 +192,35 @@ def create_app(
         a = await node.acknowledge(
             caller.user.username, alert_id, body.version if body else None, "api"
         )
+        return {
+            "alert_id": a.alert_id,
+            "version": a.version,
+            "user": a.user,
+            "at": a.at.isoformat(),
+        }
+
+    @app.post(
+        "/api/v1/alerts/{alert_id}/signed-ack",
+        tags=["alerts"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AckIn"}}},
+            }
+        },
+    )
+    async def signed_ack(alert_id: str, request: Request) -> dict[str, Any]:
+        """A partner's system acknowledges: body {"version": n}, Ed25519-signed like
+        report submissions (X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature)."""
+        body = await _bounded_body(request, 4096)
+        try:
+            version = AckIn.model_validate_json(body or b"{}").version
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise SchemaError(
+                err["msg"], field=".".join(str(p) for p in err["loc"]) or "body"
+            ) from None
+        a = await node.acknowledge_signed(body, request.headers, alert_id, version)
         return {
             "alert_id": a.alert_id,
             "version": a.version,
