@@ -85,9 +85,11 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
+    assert s["acknowledgements"].get("api-signed", 0) >= 1  # SAU's system, Ed25519-signed
     assert sum(s["acknowledgements"].values()) >= 1 and set(s["acknowledgements"]) <= {
         "console",
         "api",
+        "api-signed",
         "sms",
         "voice",
     }

@@ -251,6 +251,8 @@ async def _play(
             p_ack=_p_ack(node.accounts.partner_of(u), agreement.coordination_cell, rng),
             rng=np.random.default_rng(opts.seed * 1000 + i),
             log_=xlog,
+            # SAU's watch floor acknowledges through its own system, signed with SAU's key.
+            system_key=exercise_signing_key("SAU") if u == "sau-watch" else None,
         )
         for i, (u, pw) in enumerate(sorted(passwords.items()))
         if u.endswith("-watch")

@@ -147,9 +147,11 @@ class DutyOfficer:
         p_ack: float,
         rng: np.random.Generator,
         log_: ExerciseLog,
+        system_key: SigningKey | None = None,
     ) -> None:
         self.username = username
         self.password = password
+        self.system_key = system_key  # set: API acknowledgements go through the partner's system
         self.base_url = base_url
         self.clock = clock
         self.p_ack = p_ack
@@ -210,7 +212,19 @@ class DutyOfficer:
         via_api: bool,
     ) -> None:
         await asyncio.sleep(self.clock.wall_seconds(delay))
-        if via_api:
+        if via_api and self.system_key is not None:
+            body = json.dumps({"version": alert["version"]}).encode()
+            partner = alert["partner"]
+            r = await http.post(
+                f"/api/v1/alerts/{alert['alert_id']}/signed-ack",
+                content=body,
+                headers=sign_headers(body, partner=partner, key=self.system_key),
+            )
+            if r.status_code == 200:
+                self.log.acks_sent["api-signed"] += 1
+            else:
+                self.log.ack_errors += 1
+        elif via_api:
             r = await http.post(
                 f"/api/v1/alerts/{alert['alert_id']}/ack",
                 json={"version": alert["version"]},
