@@ -278,32 +278,17 @@ class LeadProcedure:
             return [self._escalate(case, at, ESCALATION, trigger, lines, by)]
         expires = at + timedelta(seconds=self.rules.offer_timeout_s)
         why = _why(pick, sit)
+        offered_to, purpose, on_behalf = pick.partner, "lead", None
         if pick.consent_from is not None and pick.partner not in case.consented:
+            offered_to, purpose, on_behalf = pick.consent_from, "consent", pick.partner
             text = (
                 f"{pick.consent_from} is asked to consent to {pick.partner} leading over its "
                 f"territory; {pick.partner} is next under the {pick.rule} rule: {why}"
             )
-            return [
-                self._record(
-                    case,
-                    at,
-                    AssignmentStatus.OFFERED,
-                    case.lead,
-                    pick.rule,
-                    text,
-                    trigger,
-                    sector=sector,
-                    ranking=lines,
-                    by=by,
-                    expires=expires,
-                    offered_to=pick.consent_from,
-                    purpose="consent",
-                    on_behalf=pick.partner,
-                )
-            ]
-        text = f"Lead offered to {pick.partner} under the {pick.rule} rule: {why}"
-        if case.handover:
-            text = f"Hand-over offered ({case.lead} leads until accepted). " + text
+        else:
+            text = f"Lead offered to {pick.partner} under the {pick.rule} rule: {why}"
+            if case.handover:
+                text = f"Hand-over offered ({case.lead} leads until accepted). " + text
         return [
             self._record(
                 case,
@@ -317,7 +302,9 @@ class LeadProcedure:
                 ranking=lines,
                 by=by,
                 expires=expires,
-                offered_to=pick.partner,
+                offered_to=offered_to,
+                purpose=purpose,
+                on_behalf=on_behalf,
             )
         ]
 
