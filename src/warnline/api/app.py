@@ -160,14 +160,7 @@ def create_app(
         "/api/v1/reports",
         status_code=202,
         tags=["ingest"],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}}
-                },
-            }
-        },
+        openapi_extra=_raw_body("application/json", {"$ref": "#/components/schemas/SubmissionIn"}),
     )
     async def post_reports(request: Request) -> dict[str, Any]:
         """One report, a list, or {"reports": [...]}, Ed25519-signed over the body
@@ -202,12 +195,7 @@ def create_app(
     @app.post(
         "/api/v1/alerts/{alert_id}/signed-ack",
         tags=["alerts"],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AckIn"}}},
-            }
-        },
+        openapi_extra=_raw_body("application/json", {"$ref": "#/components/schemas/AckIn"}),
     )
     async def signed_ack(alert_id: str, request: Request) -> dict[str, Any]:
         """A partner's system acknowledges: body {"version": n}, Ed25519-signed like
@@ -255,16 +243,10 @@ def create_app(
         "/api/v1/cap",
         status_code=202,
         tags=["ingest"],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/cap+xml": {
-                        "schema": {"type": "string", "format": "binary", "maxLength": 524288}
-                    }
-                },
-            }
-        },
+        openapi_extra=_raw_body(
+            "application/cap+xml",
+            {"type": "string", "format": "binary", "maxLength": MAX_CAP_BYTES},
+        ),
     )
     async def post_cap(request: Request) -> dict[str, Any]:
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
@@ -384,6 +366,12 @@ def create_app(
 
     app.mount("/console", StaticFiles(directory=str(static)), name="console")
     return app
+
+
+def _raw_body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI for a handler that reads its body raw (it must verify the signature over
+    the exact bytes before parsing them)."""
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
 
 
 async def _bounded_body(request: Request, limit: int) -> bytes:
