@@ -129,12 +129,29 @@ def test_implausible_speed_and_unknown_release_partner(intake: Intake) -> None:
 
 
 def test_rate_limit_per_partner() -> None:
-    limiter = RateLimiter(rate=10, burst=20)
+    limiter = RateLimiter(rate=10, burst_s=2, rates={"BHR": 1})
     limiter.take("JOR", 20, T0)
     with pytest.raises(RateLimitError):
         limiter.take("JOR", 1, T0)
     limiter.take("ISR", 5, T0)  # another partner has its own bucket
     limiter.take("JOR", 10, T0 + timedelta(seconds=1))
+    limiter.take("BHR", 2, T0)  # BHR's agreed rate is 1/s: a bucket of two
+    with pytest.raises(RateLimitError) as err:
+        limiter.take("BHR", 1, T0)
+    assert "1 reports/s" in err.value.reason
+
+
+def test_agreed_rate_applies_to_submissions(agreement: Agreement) -> None:
+    from dataclasses import replace
+
+    slow = replace(agreement.partners["JOR"], max_reports_per_s=1.0)
+    ag = replace(agreement, partners={**agreement.partners, "JOR": slow})
+    intake = Intake(agreement=ag, clock=ManualClock(T0))
+    body, headers = signed([wire_report(f"r{i}") for i in range(4)])
+    intake.json_submission(body, headers)  # four seconds' worth: one burst
+    body, headers = signed([wire_report("r9")])
+    with pytest.raises(RateLimitError):
+        intake.json_submission(body, headers)
 
 
 def test_events_are_idempotent_by_partner_and_report_id(intake: Intake) -> None:

@@ -140,6 +140,7 @@ class _PartnerIn(In):
     contacts: list[_ContactIn] = []
     acknowledgement: Literal["floor", "each_role"] = "floor"
     roster: list[_ShiftIn] = []
+    max_reports_per_s: Positive = 5000.0
 
 
 class _CoalitionIn(In):
@@ -413,6 +414,7 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         escalation=escalation,
         can_lead=spec.can_lead,
         membership_visible=spec.membership_visible,
+        max_reports_per_s=spec.max_reports_per_s,
         sovereignty=spec.sovereignty,
         consents_to=consents(spec.consents_to, codes, field),
         readiness=readiness(spec.code, spec.readiness, doc.response, field),

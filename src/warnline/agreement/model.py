@@ -143,6 +143,7 @@ class Partner:
     escalation: tuple[EscalationPolicy, ...] = ()
     can_lead: bool = True
     membership_visible: bool = True
+    max_reports_per_s: float = 5000.0  # sustained; bursts of four seconds' worth pass
     sovereignty: bool = True  # offered lead first when its areas are threatened
     consents_to: tuple[str, ...] | None = ()  # may act over its territory; None: everyone
     readiness: tuple[Readiness, ...] = ()  # declared at agreement time, updated live

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from warnline.agreement.model import Agreement
@@ -40,20 +40,31 @@ def check_reports(reports: Sequence[Report], *, agreement: Agreement, now: datet
 
 
 class RateLimiter:
-    """A token bucket per partner on the node's clock (reports per second)."""
+    """A token bucket per partner on the node's clock: `rates` are the agreement's
+    reports per second per partner (default `rate`); a bucket holds `burst_s` seconds'
+    worth, so a raid's burst passes and a flood does not."""
 
-    def __init__(self, *, rate: float = 5000.0, burst: float = 20000.0) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float = 5000.0,
+        burst_s: float = 4.0,
+        rates: Mapping[str, float] | None = None,
+    ) -> None:
         self.rate = rate
-        self.burst = burst
+        self.burst_s = burst_s
+        self.rates = dict(rates or {})
         self._tokens: dict[str, float] = {}
         self._last: dict[str, datetime] = {}
 
     def take(self, partner: str, n: int, now: datetime) -> None:
+        rate = self.rates.get(partner, self.rate)
+        burst = rate * self.burst_s
         last = self._last.get(partner)
-        tokens = self._tokens.get(partner, self.burst)
+        tokens = self._tokens.get(partner, burst)
         if last is not None:
-            tokens = min(self.burst, tokens + (now - last).total_seconds() * self.rate)
+            tokens = min(burst, tokens + max(0.0, (now - last).total_seconds()) * rate)
         if n > tokens:
-            raise RateLimitError(f"partner {partner} exceeds {self.rate:.0f} reports/s")
+            raise RateLimitError(f"partner {partner} exceeds {rate:.0f} reports/s")
         self._tokens[partner] = tokens - n
         self._last[partner] = now

@@ -41,7 +41,9 @@ class Intake:
         self.agreement = agreement
         self.clock = clock
         self.verifier = SignatureVerifier(agreement)
-        self.limiter = rate_limiter or RateLimiter()
+        self.limiter = rate_limiter or RateLimiter(
+            rates={code: p.max_reports_per_s for code, p in agreement.partners.items()}
+        )
 
     def json_submission(self, body: bytes, headers: Mapping[str, str]) -> list[Report]:
         """Verify and parse a signed JSON submission; raises an InputError subclass."""
