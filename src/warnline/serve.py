@@ -22,16 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from warnline.agreement.load import load_agreement
 from warnline.api.accounts import Accounts, Role, User
-from warnline.api.app import create_app
+from warnline.api.server import serve_until_stopped
 from warnline.domain import SystemClock
 from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
-from warnline.pki.tls import TlsSettings, apply_tls
+from warnline.pki.tls import TlsSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,11 +113,8 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         accounts=Accounts(cfg.users),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
-    config = uvicorn.Config(create_app(node), host=cfg.host, port=cfg.port, log_level="warning")
-    if cfg.tls is not None:
-        apply_tls(config, cfg.tls)
     try:
-        asyncio.run(uvicorn.Server(config).serve())
+        asyncio.run(serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls))
     finally:
         journal.close()
     return 0

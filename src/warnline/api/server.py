@@ -1,4 +1,5 @@
-"""Serving a node's API from inside a running event loop (the exercise, tests)."""
+"""Serving a node's API: inside a running event loop (the exercise, tests) or as the
+process's main job (`warnline serve`), with mTLS when configured."""
 
 from __future__ import annotations
 
@@ -14,6 +15,21 @@ from warnline.node import Node
 from warnline.pki.tls import TlsSettings, apply_tls
 
 
+def _server(
+    node: Node, host: str, port: int, tls: TlsSettings | None, hub_key: SigningKey | None
+) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(node, manage_node=False, hub_key=hub_key),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+    )
+    if tls is not None:
+        apply_tls(config, tls)
+    return uvicorn.Server(config)
+
+
 @asynccontextmanager
 async def serving(
     node: Node,
@@ -25,16 +41,7 @@ async def serving(
 ) -> AsyncIterator[str]:
     """Start `node`, serve its API on host:port (mTLS when `tls` is given), yield the
     base URL; stop both after."""
-    config = uvicorn.Config(
-        create_app(node, manage_node=False, hub_key=hub_key),
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
-    if tls is not None:
-        apply_tls(config, tls)
-    server = uvicorn.Server(config)
+    server = _server(node, host, port, tls, hub_key)
     await node.start()
     task = asyncio.create_task(server.serve())
     try:
@@ -50,4 +57,21 @@ async def serving(
     finally:
         server.should_exit = True
         await task
+        await node.stop()
+
+
+async def serve_until_stopped(
+    node: Node,
+    *,
+    host: str,
+    port: int,
+    tls: TlsSettings | None = None,
+    hub_key: SigningKey | None = None,
+) -> None:
+    """The node as the process's main job; SIGTERM or SIGINT stop it cleanly."""
+    server = _server(node, host, port, tls, hub_key)
+    await node.start()
+    try:
+        await server.serve()
+    finally:
         await node.stop()
