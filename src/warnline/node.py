@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shapely.geometry import mapping
-
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.api.accounts import Accounts, Role
@@ -30,7 +28,7 @@ from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import Takeover, takeover_event
-from warnline.domain import Acknowledgement, Alert, Assignment, Clock, MsgType
+from warnline.domain import Acknowledgement, Assignment, Clock
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
@@ -48,6 +46,7 @@ from warnline.pipeline import (
 from warnline.release import Release
 from warnline.response import LeadProcedure
 from warnline.response.inputs import answer_event, override_event, readiness_event
+from warnline.views import ReleasedViews
 
 log = logging.getLogger("warnline.node")
 
@@ -92,6 +91,13 @@ class Node:
             recipients=self._recipients,
             partner_of=accounts.partner_of,
             retry_s=self.settings.retry_s,
+        )
+        self.views = ReleasedViews(
+            agreement=agreement,
+            pipeline=self.pipeline,
+            dispatcher=self.dispatcher,
+            release=self.release,
+            clock=clock,
         )
         self.outreach = Outreach(
             agreement=agreement,
@@ -411,83 +417,9 @@ class Node:
             await asyncio.sleep(self.settings.picture_push_s)
             for user in self.console.online():
                 await self.console.send(
-                    user, {"type": "picture", **self.picture_for(self.accounts.partner_of(user))}
+                    user,
+                    {"type": "picture", **self.views.picture_for(self.accounts.partner_of(user))},
                 )
-
-    # -- read model, as released -------------------------------------------------------
-
-    def picture_for(self, viewer: str) -> dict[str, Any]:
-        tracks = []
-        for t in self.pipeline.picture.tracks():
-            v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
-            if v is not None:
-                tracks.append(v)
-        return {"at": self.clock.now().isoformat(), "tracks": tracks}
-
-    def alerts_for(self, viewer: str, *, active_only: bool = False) -> list[dict[str, Any]]:
-        out = []
-        for alert_id, versions in sorted(self.pipeline.alerting.history.items()):
-            latest = versions[-1]
-            if active_only and latest.msg_type is MsgType.CANCEL:
-                continue
-            v = self.release.alert(viewer, latest, self.dispatcher.acks_for(alert_id))
-            if v is not None:
-                out.append(v)
-        return out
-
-    def alert_versions(self, alert_id: str) -> list[Alert]:
-        versions = self.pipeline.alerting.history.get(alert_id)
-        if not versions:
-            raise NotFoundError(f"no alert {alert_id}")
-        return versions
-
-    def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
-        visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
-        out = []
-        for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
-            alerts = [
-                vs[-1]
-                for vs in self.pipeline.alerting.history.values()
-                if vs[-1].incident_id == inc.incident_id
-            ]
-            v = self.release.incident(viewer, inc, visible, alerts)
-            if v is not None:
-                out.append(v)
-        return out
-
-    def assignments_for(self, viewer: str) -> list[dict[str, Any]]:
-        return [
-            self.release.assignment(viewer, a)
-            for _, a in sorted(self.pipeline.assigner.assignments.items())
-        ]
-
-    def assignment_for(self, viewer: str, incident_id: str) -> dict[str, Any]:
-        a = self.pipeline.assigner.current(incident_id)
-        if a is None:
-            raise NotFoundError(f"no lead procedure for incident {incident_id}")
-        return self.release.assignment(viewer, a)
-
-    def areas_for(self, viewer: str) -> dict[str, Any]:
-        """GeoJSON of the areas the viewer may know of (hidden members' are left out)."""
-        feats = []
-        for p in self.agreement.partners.values():
-            if self.release.partner_label(viewer, p.code) != p.code:
-                continue
-            for a in p.areas:
-                feats.append(
-                    {
-                        "type": "Feature",
-                        "id": a.area_id,
-                        "properties": {
-                            "area_id": a.area_id,
-                            "partner": p.code,
-                            "name": a.name,
-                            "kind": a.kind.value,
-                        },
-                        "geometry": mapping(a.geometry),
-                    }
-                )
-        return {"type": "FeatureCollection", "features": feats}
 
     def wake(self) -> None:
         self._wake.set()

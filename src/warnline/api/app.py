@@ -170,15 +170,15 @@ def create_app(
 
     @app.get("/api/v1/tracks", tags=["picture"])
     async def tracks(caller: Caller) -> dict[str, Any]:
-        return node.picture_for(caller.user.partner)
+        return node.views.picture_for(caller.user.partner)
 
     @app.get("/api/v1/incidents", tags=["picture"])
     async def incidents(caller: Caller) -> list[dict[str, Any]]:
-        return node.incidents_for(caller.user.partner)
+        return node.views.incidents_for(caller.user.partner)
 
     @app.get("/api/v1/alerts", tags=["alerts"])
     async def alerts(caller: Caller, active: bool = False) -> list[dict[str, Any]]:
-        return node.alerts_for(caller.user.partner, active_only=active)
+        return node.views.alerts_for(caller.user.partner, active_only=active)
 
     @app.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
     async def ack(alert_id: str, caller: Caller, body: AckIn | None = None) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def create_app(
 
     @app.get("/api/v1/alerts/{alert_id}/cap", tags=["alerts"], response_class=Response)
     async def alert_cap(alert_id: str, caller: Caller, version: int | None = None) -> Response:
-        versions = node.alert_versions(alert_id)
+        versions = node.views.alert_versions(alert_id)
         if not node.release.alert_visible(caller.user.partner, versions[-1]):
             raise NotFoundError(f"no alert {alert_id}")
         chosen = (
@@ -264,11 +264,11 @@ def create_app(
 
     @app.get("/api/v1/assignments", tags=["response"])
     async def assignments(caller: Caller) -> list[dict[str, Any]]:
-        return node.assignments_for(caller.user.partner)
+        return node.views.assignments_for(caller.user.partner)
 
     @app.get("/api/v1/incidents/{incident_id}/lead", tags=["response"])
     async def lead_state(incident_id: str, caller: Caller) -> dict[str, Any]:
-        return node.assignment_for(caller.user.partner, incident_id)
+        return node.views.assignment_for(caller.user.partner, incident_id)
 
     @app.post("/api/v1/incidents/{incident_id}/lead", tags=["response"], status_code=202)
     async def lead_answer(incident_id: str, body: LeadAnswerIn, caller: Caller) -> dict[str, Any]:
@@ -316,7 +316,7 @@ def create_app(
 
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:
-        return node.areas_for(caller.user.partner)
+        return node.views.areas_for(caller.user.partner)
 
     @app.websocket("/api/v1/stream")
     async def stream(ws: WebSocket) -> None:
@@ -332,8 +332,8 @@ def create_app(
         await ws.accept()
         user = s.user
         await ws.send_text(json.dumps({"type": "hello", **_me(node, s)}))
-        await ws.send_text(json.dumps({"type": "picture", **node.picture_for(user.partner)}))
-        for view in node.assignments_for(user.partner):  # open offers reach late joiners
+        await ws.send_text(json.dumps({"type": "picture", **node.views.picture_for(user.partner)}))
+        for view in node.views.assignments_for(user.partner):  # open offers reach late joiners
             await ws.send_text(json.dumps({"type": "assignment", "assignment": view}))
         node.console.connect(user.username, ws)
         node.wake()  # pending deliveries for this user are now due

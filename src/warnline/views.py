@@ -1,0 +1,109 @@
+"""The read model as released: what the API and the console show each viewer.
+
+It holds no state of its own: every view is built on demand from the pipeline's folded
+state (which the journal determines) and passed through release, the one place that
+decides what each partner may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import mapping
+
+from warnline.agreement.model import Agreement
+from warnline.dispatch import Dispatcher
+from warnline.domain import Alert, Clock, MsgType
+from warnline.errors import NotFoundError
+from warnline.pipeline import Pipeline
+from warnline.release import Release
+
+
+class ReleasedViews:
+    def __init__(
+        self,
+        *,
+        agreement: Agreement,
+        pipeline: Pipeline,
+        dispatcher: Dispatcher,
+        release: Release,
+        clock: Clock,
+    ) -> None:
+        self.agreement = agreement
+        self.pipeline = pipeline
+        self.dispatcher = dispatcher
+        self.release = release
+        self.clock = clock
+
+    def picture_for(self, viewer: str) -> dict[str, Any]:
+        tracks = []
+        for t in self.pipeline.picture.tracks():
+            v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
+            if v is not None:
+                tracks.append(v)
+        return {"at": self.clock.now().isoformat(), "tracks": tracks}
+
+    def alerts_for(self, viewer: str, *, active_only: bool = False) -> list[dict[str, Any]]:
+        out = []
+        for alert_id, versions in sorted(self.pipeline.alerting.history.items()):
+            latest = versions[-1]
+            if active_only and latest.msg_type is MsgType.CANCEL:
+                continue
+            v = self.release.alert(viewer, latest, self.dispatcher.acks_for(alert_id))
+            if v is not None:
+                out.append(v)
+        return out
+
+    def alert_versions(self, alert_id: str) -> list[Alert]:
+        versions = self.pipeline.alerting.history.get(alert_id)
+        if not versions:
+            raise NotFoundError(f"no alert {alert_id}")
+        return versions
+
+    def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
+        visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
+        out = []
+        for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
+            alerts = [
+                vs[-1]
+                for vs in self.pipeline.alerting.history.values()
+                if vs[-1].incident_id == inc.incident_id
+            ]
+            v = self.release.incident(viewer, inc, visible, alerts)
+            if v is not None:
+                out.append(v)
+        return out
+
+    def assignments_for(self, viewer: str) -> list[dict[str, Any]]:
+        return [
+            self.release.assignment(viewer, a)
+            for _, a in sorted(self.pipeline.assigner.assignments.items())
+        ]
+
+    def assignment_for(self, viewer: str, incident_id: str) -> dict[str, Any]:
+        a = self.pipeline.assigner.current(incident_id)
+        if a is None:
+            raise NotFoundError(f"no lead procedure for incident {incident_id}")
+        return self.release.assignment(viewer, a)
+
+    def areas_for(self, viewer: str) -> dict[str, Any]:
+        """GeoJSON of the areas the viewer may know of (hidden members' are left out)."""
+        feats = []
+        for p in self.agreement.partners.values():
+            if self.release.partner_label(viewer, p.code) != p.code:
+                continue
+            for a in p.areas:
+                feats.append(
+                    {
+                        "type": "Feature",
+                        "id": a.area_id,
+                        "properties": {
+                            "area_id": a.area_id,
+                            "partner": p.code,
+                            "name": a.name,
+                            "kind": a.kind.value,
+                        },
+                        "geometry": mapping(a.geometry),
+                    }
+                )
+        return {"type": "FeatureCollection", "features": feats}
