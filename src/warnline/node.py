@@ -58,6 +58,7 @@ class NodeSettings:
     retry_s: float = 10.0
     picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
+    idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
 
 
 class Node:
@@ -345,14 +346,17 @@ class Node:
         """Journal a clock tick every `tick_s` of scenario time, and soon after any
         submission (at most one per `min_tick_gap_s` of wall time), so a fresh report is
         decided on within tens of milliseconds rather than up to a whole tick later.
-        Ticks are journaled inputs, so their timing never makes a replay differ."""
-        period = self.settings.tick_s / self.settings.speed
+        With nothing in the air (no track, alert, pending delivery, escalation or open
+        lead procedure) it ticks only every `idle_tick_s`: a quiet node does not fill its
+        journal with ticks. Ticks are journaled inputs, so their timing never makes a
+        replay differ."""
         while True:
             now = self.clock.now()
             await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
             started = time.monotonic()
+            every = self.settings.tick_s if self.busy() else self.settings.idle_tick_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tick_soon.wait(), timeout=period)
+                await asyncio.wait_for(self._tick_soon.wait(), timeout=every / self.settings.speed)
             self._tick_soon.clear()
             gap = self.settings.min_tick_gap_s - (time.monotonic() - started)
             if gap > 0:
@@ -420,6 +424,16 @@ class Node:
                     user,
                     {"type": "picture", **self.views.picture_for(self.accounts.partner_of(user))},
                 )
+
+    def busy(self) -> bool:
+        """Something whose next step depends on time passing."""
+        return bool(
+            self.pipeline.picture.tracks()
+            or self.pipeline.alerting.active
+            or self.dispatcher.state.pending
+            or self.outreach.escalator.pending()
+            or self.pipeline.assigner.pending()
+        )
 
     def wake(self) -> None:
         self._wake.set()

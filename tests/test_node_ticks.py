@@ -1,0 +1,44 @@
+"""The node's clock ticks: sparse while nothing is in the air, dense once something is."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.factories import signed, wire_report
+from warnline.agreement.model import Agreement
+from warnline.api.accounts import Accounts
+from warnline.domain import ScaledClock
+from warnline.journal import SQLiteJournal
+from warnline.node import Node, NodeSettings
+
+
+async def test_idle_node_ticks_sparsely_and_a_report_brings_ticks_back(
+    agreement: Agreement, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC)
+    clock = ScaledClock(start=start, speed=10.0)  # tick_s 0.5 -> 50 ms; idle 10 s -> 1 s
+    journal = SQLiteJournal(tmp_path / "j.db")
+    node = Node(
+        agreement=agreement,
+        journal=journal,
+        clock=clock,
+        accounts=Accounts([]),
+        settings=NodeSettings(speed=10.0),
+    )
+    await node.start()
+    try:
+        await asyncio.sleep(0.6)
+        ticks = lambda: sum(1 for e in journal.read() if e.event.kind == "clock.tick")  # noqa: E731
+        assert node.busy() is False and ticks() == 1
+        body, headers = signed([wire_report("x1", t=clock.now())])
+        await node.submit_reports(body, headers)
+        for _ in range(40):  # bounded: 2 s at most
+            await asyncio.sleep(0.05)
+            if node.busy() and ticks() >= 6:
+                break
+        assert node.busy() and ticks() >= 6
+    finally:
+        await node.stop()
+        journal.close()
