@@ -7,6 +7,13 @@ data = "var/warnline"          # journal lives in <data>/journal.db
 agreement = "default"          # or a path to an agreement TOML
 tick_s = 0.5
 
+[tls]                              # optional: mutual TLS with the coalition CA
+cert = "pki/hub.crt"               # `warnline pki issue pki hub --partner USA --server`
+key = "pki/hub.key"
+ca = "pki/ca.crt"
+crl = "pki/crl.pem"                # optional: revoked client certificates are refused
+crl_check_s = 5                    # a changed CRL restarts the listener within this time
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -85,7 +92,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
 def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
     if raw is None:
         return None
-    unknown = set(raw) - {"cert", "key", "ca", "crl"}
+    unknown = set(raw) - {"cert", "key", "ca", "crl", "crl_check_s"}
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) in [tls]: {', '.join(sorted(unknown))}")
     missing = [k for k in ("cert", "key", "ca") if k not in raw]
@@ -96,6 +103,7 @@ def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | No
         key=base / raw["key"],
         ca=base / raw["ca"],
         crl=base / raw["crl"] if "crl" in raw else None,
+        crl_check_s=float(raw.get("crl_check_s", 5.0)),
     )
 
 

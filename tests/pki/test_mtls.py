@@ -110,3 +110,61 @@ def test_pki_cli(tmp_path: Path) -> None:
     assert "hub" in listing and "revoked" in listing
     again = run("init", str(tmp_path))
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_serve_picks_up_a_revocation_without_restart(tmp_path: Path) -> None:
+    """`warnline serve` with mTLS: a revoked client is refused within crl_check_s,
+    while the node keeps running and other clients keep working."""
+    import os
+    import signal
+    import time
+
+    ca_dir = tmp_path / "pki"
+    ca = CertificateAuthority.init(ca_dir)
+    ca.issue("hub", partner="USA", server=True)
+    ca.issue("jor-system", partner="JOR")
+    ca.issue("isr-system", partner="ISR")
+    port = free_port()
+    cfg = tmp_path / "node.toml"
+    cfg.write_text(
+        f'[node]\nport = {port}\ndata = "data"\n\n'
+        '[tls]\ncert = "pki/hub.crt"\nkey = "pki/hub.key"\nca = "pki/ca.crt"\n'
+        'crl = "pki/crl.pem"\ncrl_check_s = 0.2\n'
+    )
+    log = tmp_path / "node.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warnline.cli", "serve", "--config", str(cfg)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"https://127.0.0.1:{port}"
+
+    def get(name: str) -> int | str:
+        try:
+            return httpx.get(
+                f"{base}/healthz", verify=client_ctx(ca_dir, name), timeout=2
+            ).status_code
+        except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            return type(exc).__name__
+
+    refused = {"ReadError", "RemoteProtocolError"}  # the TLS handshake was refused
+
+    def wait_for(name: str, want: set[object]) -> object:
+        got: object = None
+        for _ in range(100):  # bounded: ~10 s
+            assert proc.poll() is None, log.read_text()[-2000:]
+            got = get(name)
+            if got in want:
+                return got
+            time.sleep(0.1)
+        return got
+
+    try:
+        assert wait_for("jor-system", {200}) == 200
+        ca.revoke("jor-system")
+        assert wait_for("jor-system", refused) in refused
+        assert wait_for("isr-system", {200}) == 200
+        assert get("jor-system") in refused  # and it stays refused
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    assert proc.returncode == 0, log.read_text()[-2000:]

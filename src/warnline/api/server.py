@@ -4,8 +4,11 @@ process's main job (`warnline serve`), with mTLS when configured."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import uvicorn
 from nacl.signing import SigningKey
@@ -13,6 +16,16 @@ from nacl.signing import SigningKey
 from warnline.api.app import create_app
 from warnline.node import Node
 from warnline.pki.tls import TlsSettings, apply_tls
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: the caller owns the process's
+    signals (so a restart of the listener or a SIGTERM ends with the node stopped and
+    the journal closed, not with a re-raised signal)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _server(
@@ -27,7 +40,7 @@ def _server(
     )
     if tls is not None:
         apply_tls(config, tls)
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 @asynccontextmanager
@@ -68,10 +81,39 @@ async def serve_until_stopped(
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
 ) -> None:
-    """The node as the process's main job; SIGTERM or SIGINT stop it cleanly."""
-    server = _server(node, host, port, tls, hub_key)
+    """The node as the process's main job; SIGTERM or SIGINT stop it cleanly.
+
+    With mTLS and a CRL, a changed CRL file restarts the listener with a fresh TLS
+    context (the node and its journal keep running; consoles reconnect by themselves),
+    so a revocation takes effect within `crl_check_s`. Loading a new CRL into a live
+    OpenSSL context does not reliably replace the old one, hence the fresh context."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     await node.start()
     try:
-        await server.serve()
+        while not stop.is_set():
+            server = _server(node, host, port, tls, hub_key)
+            watched = [asyncio.create_task(server.serve()), asyncio.create_task(stop.wait())]
+            if tls is not None and tls.crl is not None:
+                watched.append(asyncio.create_task(_changed(tls.crl, tls.crl_check_s)))
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            server.should_exit = True
+            await watched[0]  # the listener closes (and raises if it failed)
+            for task in watched[1:]:
+                task.cancel()
     finally:
         await node.stop()
+
+
+async def _changed(path: Path, every_s: float) -> None:
+    """Return once the file at `path` has changed."""
+    seen = path.stat().st_mtime_ns
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            if path.stat().st_mtime_ns != seen:
+                return
+        except FileNotFoundError:
+            continue

@@ -18,6 +18,7 @@ class TlsSettings:
     key: Path
     ca: Path
     crl: Path | None = None
+    crl_check_s: float = 5.0  # `warnline serve` picks up a changed CRL this often
 
     def check(self) -> None:
         for name in ("cert", "key", "ca", "crl"):
