@@ -6,14 +6,13 @@ shaped for the caller. Errors are RFC 9457 problem documents.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from nacl.signing import SigningKey
@@ -21,13 +20,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, ValidationError
 
 from warnline.alerting.cap_sign import exercise_cap_signer
-from warnline.api.accounts import Session
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
+from warnline.api.session import SESSION_COOKIE, Caller, session_view
 from warnline.api.signing import HubSignature
+from warnline.api.stream import console_stream
 from warnline.errors import (
-    AuthError,
     ForbiddenError,
     InputError,
     NotFoundError,
@@ -38,7 +37,6 @@ from warnline.ingest.cap_adapter import MAX_CAP_BYTES
 from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.node import Node
 
-SESSION_COOKIE = "warnline_session"
 CAP_SENDER = "hub@warnline.invalid"
 
 
@@ -71,24 +69,6 @@ class TakeoverIn(BaseModel):
     role: str = Field(min_length=1, max_length=64)
     contact: str = Field(min_length=1, max_length=200)
     minutes: float = Field(gt=0, le=24 * 60)
-
-
-def _session(request: Request) -> Session:
-    """The caller's session, from a bearer token or the console's cookie.
-
-    The cookie alone only reads: a request that changes anything must carry the
-    bearer token, which another site's page cannot read, so a forged cross-site
-    request (CSRF) cannot acknowledge or decide anything."""
-    node: Node = request.app.state.node
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return node.accounts.session(auth[7:], node.now())
-    if request.method not in ("GET", "HEAD"):
-        raise AuthError("a request that changes state needs the bearer token, not the cookie alone")
-    return node.accounts.session(request.cookies.get(SESSION_COOKIE), node.now())
-
-
-Caller = Annotated[Session, Depends(_session)]
 
 
 def create_app(
@@ -141,7 +121,7 @@ def create_app(
     @app.post("/api/v1/session", tags=["console"])
     async def login(body: LoginIn) -> JSONResponse:
         s = node.accounts.login(body.username, body.password, node.now())
-        resp = JSONResponse(_me(node, s) | {"token": s.token})
+        resp = JSONResponse(session_view(node, s) | {"token": s.token})
         resp.set_cookie(SESSION_COOKIE, s.token, httponly=True, samesite="strict")
         return resp
 
@@ -154,7 +134,7 @@ def create_app(
 
     @app.get("/api/v1/me", tags=["console"])
     async def me(caller: Caller) -> dict[str, Any]:
-        return _me(node, caller)
+        return session_view(node, caller)
 
     @app.post(
         "/api/v1/reports",
@@ -318,33 +298,7 @@ def create_app(
     async def areas(caller: Caller) -> dict[str, Any]:
         return node.views.areas_for(caller.user.partner)
 
-    @app.websocket("/api/v1/stream")
-    async def stream(ws: WebSocket) -> None:
-        if not _same_origin(ws):  # cross-site WebSocket hijacking
-            await ws.close(code=4403)
-            return
-        token = ws.query_params.get("token") or ws.cookies.get(SESSION_COOKIE)
-        try:
-            s = node.accounts.session(token, node.now())
-        except AuthError:
-            await ws.close(code=4401)
-            return
-        await ws.accept()
-        user = s.user
-        await ws.send_text(json.dumps({"type": "hello", **_me(node, s)}))
-        await ws.send_text(json.dumps({"type": "picture", **node.views.picture_for(user.partner)}))
-        for view in node.views.assignments_for(user.partner):  # open offers reach late joiners
-            await ws.send_text(json.dumps({"type": "assignment", "assignment": view}))
-        node.console.connect(user.username, ws)
-        node.wake()  # pending deliveries for this user are now due
-        try:
-            while True:
-                msg = json.loads(await ws.receive_text())
-                await _on_console_message(node, user.username, msg, ws)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            node.console.disconnect(user.username, ws)
+    app.add_api_websocket_route("/api/v1/stream", console_stream(node))
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:
@@ -386,59 +340,6 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLargeError(f"body larger than {limit} bytes", field="body")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _same_origin(ws: WebSocket) -> bool:
-    """Browsers send Origin on WebSocket upgrades; another site's page must not
-    ride on a signed-in officer's cookie. Clients without Origin (partners' systems)
-    authenticate with the token anyway."""
-    origin = ws.headers.get("origin")
-    if origin is None:
-        return True
-    return origin.split("://", 1)[-1] == ws.headers.get("host")
-
-
-def _me(node: Node, s: Session) -> dict[str, Any]:
-    return {
-        "user": s.user.username,
-        "partner": s.user.partner,
-        "role": s.user.role.value,
-        "exercise": node.agreement.exercise,
-        "coordination_cell": node.agreement.coordination_cell,
-        "speed": node.settings.speed,
-    }
-
-
-async def _on_console_message(node: Node, user: str, msg: dict[str, Any], ws: WebSocket) -> None:
-    kind = msg.get("type")
-    try:
-        if kind == "received":
-            await node.receipt(
-                user, str(msg["alert_id"]), int(msg["version"]), int(msg.get("count", 1))
-            )
-        elif kind == "ack":
-            version = msg.get("version")
-            await node.acknowledge(
-                user, str(msg["alert_id"]), None if version is None else int(version), "console"
-            )
-        elif kind == "lead":
-            version = msg.get("version")
-            await node.respond_to_offer(
-                user, str(msg["incident_id"]), bool(msg["accept"]), "console",
-                None if version is None else int(version),
-            )  # fmt: skip
-        elif kind == "override":
-            await node.override_lead(
-                user, str(msg["incident_id"]), str(msg["lead"]), str(msg.get("reason", ""))
-            )
-        else:
-            await ws.send_text(
-                json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"})
-            )
-    except (KeyError, ValueError, TypeError) as exc:
-        await ws.send_text(json.dumps({"type": "error", "detail": f"malformed message: {exc}"}))
-    except (NotFoundError, ForbiddenError, InputError) as exc:
-        await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
 
 
 __all__ = ["create_app"]
