@@ -7,10 +7,11 @@ geometries that must be valid. Either way the first problem found is raised as o
 `AgreementError` whose `field` is the exact path in the document, for example
 ``partners[3].defended_areas[1].radius_km``.
 
-Geometries come out in WGS84 lon/lat: territories from the packaged Natural Earth
-outlines (lightly simplified, so the hot path's geometry stays cheap), circles as
-geodesic 64-gons. A partner with no territory in the region (the coordination cell)
-gets a territory area with an empty geometry, which no corridor can enter.
+Geometries (in `areas.py`) come out in WGS84 lon/lat: territories from the packaged
+Natural Earth outlines (lightly simplified, so the hot path's geometry stays cheap),
+circles as geodesic 64-gons. A partner with no territory in the region (the
+coordination cell) gets a territory area with an empty geometry, which no corridor
+can enter.
 """
 
 from __future__ import annotations
@@ -18,27 +19,19 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import re
 import tomllib
-import unicodedata
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import shapely
 from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
-from pyproj import Geod
-from shapely.geometry import Polygon, shape
-from shapely.geometry.base import BaseGeometry
 
+from warnline.agreement.areas import AreaIn, defended_area, territory_area
 from warnline.agreement.model import (
     AckMode,
     Agreement,
-    Area,
-    AreaKind,
     Contact,
     EscalationPolicy,
     EscalationStep,
@@ -53,28 +46,20 @@ from warnline.agreement.response_rules import (
     response_rules,
 )
 from warnline.agreement.schema import (
-    AREA_ID,
     In,
-    Lat,
-    Lon,
-    LonLat,
     NonNegative,
     Positive,
     ReleaseTo,
     Text,
-    polygon,
 )
 from warnline.domain.alert import Severity
 from warnline.domain.report import Attribution, Releasability
 from warnline.errors import AgreementError
 
 KNOWN_CHANNELS = ("console", "webhook", "email", "sms", "voice", "cot", "apprise")
-TERRITORY_TOLERANCE_DEG = 0.002  # about 200 m: invisible at alert scale, 1/3 of the vertices
-CIRCLE_POINTS = 64
 
 _PARTNER_CODE = re.compile(r"[A-Z]{3}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-_GEOD = Geod(ellps="WGS84")
 
 # ---------------------------------------------------------------------------- schema pass
 
@@ -95,16 +80,6 @@ class _ReleasabilityIn(In):
     release_to: ReleaseTo = None
     attribution: Literal["named", "anonymous"] = "named"
     withhold: list[Literal["accuracy", "altitude", "velocity"]] = []
-
-
-class _AreaIn(In):
-    name: Text
-    id: str | None = None
-    lat: Lat | None = None
-    lon: Lon | None = None
-    radius_km: Positive | None = None
-    polygon: list[LonLat] | None = None
-    time_to_shelter_s: Positive | None = None
 
 
 class _ContactIn(In):
@@ -136,7 +111,7 @@ class _PartnerIn(In):
     public_keys: Annotated[dict[str, str], Field(min_length=1)]
     releasability: _ReleasabilityIn = _ReleasabilityIn()
     escalation: list[_PolicyIn] | None = None
-    defended_areas: list[_AreaIn] = []
+    defended_areas: list[AreaIn] = []
     contacts: list[_ContactIn] = []
     acknowledgement: Literal["floor", "each_role"] = "floor"
     roster: list[_ShiftIn] = []
@@ -203,40 +178,6 @@ def _schema(document: dict[str, Any]) -> _DocumentIn:
         raise AgreementError(field=_field_path(first["loc"]), reason=_reason(first)) from None
 
 
-# ------------------------------------------------------------------------- geometry
-
-
-@functools.cache
-def _territories() -> dict[str, BaseGeometry]:
-    """Outlines by Natural Earth adm0_a3 code, simplified and made valid once."""
-    text = resources.files("warnline.agreement").joinpath("data/territories.geojson")
-    outlines: dict[str, BaseGeometry] = {}
-    for feature in json.loads(text.read_text(encoding="utf-8"))["features"]:
-        geometry = shape(feature["geometry"])
-        geometry = shapely.make_valid(
-            geometry.simplify(TERRITORY_TOLERANCE_DEG, preserve_topology=True)
-        )
-        polygons = shapely.get_parts(geometry)
-        keep = [g for g in polygons if g.geom_type in ("Polygon", "MultiPolygon")]
-        outlines[feature["properties"]["adm0_a3"]] = shapely.union_all(keep)
-    return outlines
-
-
-def geodesic_circle(lat: float, lon: float, radius_m: float) -> Polygon:
-    """A circle on the ellipsoid as a lon/lat polygon of CIRCLE_POINTS vertices."""
-    azimuths = np.linspace(0.0, 360.0, CIRCLE_POINTS, endpoint=False)
-    lons, lats, _ = _GEOD.fwd(
-        np.full(CIRCLE_POINTS, lon), np.full(CIRCLE_POINTS, lat), azimuths,
-        np.full(CIRCLE_POINTS, radius_m),
-    )  # fmt: skip
-    return Polygon(np.column_stack([lons, lats]))
-
-
-def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-
-
 # ------------------------------------------------------------------------ agreement pass
 
 
@@ -249,54 +190,6 @@ def _check_key(value: str, field: str) -> None:
         raise AgreementError(
             field=field, reason=f"must be a 32-byte Ed25519 verify key, got {len(raw)} bytes"
         )
-
-
-def _area(spec: _AreaIn, partner: _PartnerIn, field: str) -> Area:
-    circle = (spec.lat, spec.lon, spec.radius_km)
-    if spec.polygon is not None:
-        if any(v is not None for v in circle):
-            raise AgreementError(field=field, reason="give either a polygon or lat/lon/radius_km")
-        geometry: BaseGeometry = polygon(spec.polygon, f"{field}.polygon")
-    else:
-        for key, value in zip(("lat", "lon", "radius_km"), circle, strict=True):
-            if value is None:
-                raise AgreementError(field=f"{field}.{key}", reason="is required for a circle")
-        assert spec.lat is not None and spec.lon is not None and spec.radius_km is not None
-        geometry = geodesic_circle(spec.lat, spec.lon, spec.radius_km * 1000.0)
-    area_id = spec.id if spec.id is not None else f"{partner.code}-{_slug(spec.name)}"
-    if not AREA_ID.fullmatch(area_id) or area_id.endswith("-"):
-        reason = f"{area_id!r} is not a usable area id (letters, digits, '.', '_', '-')"
-        raise AgreementError(field=f"{field}.id", reason=reason)
-    return Area(
-        area_id=area_id,
-        partner=partner.code,
-        name=spec.name,
-        kind=AreaKind.DEFENDED,
-        geometry=geometry,
-        time_to_shelter_s=spec.time_to_shelter_s or partner.time_to_shelter_s,
-    )
-
-
-def _territory(partner: _PartnerIn, field: str) -> Area:
-    if partner.territory is None:
-        geometry: BaseGeometry = Polygon()
-    else:
-        outlines = _territories()
-        if partner.territory not in outlines:
-            known = ", ".join(sorted(outlines))
-            raise AgreementError(
-                field=f"{field}.territory",
-                reason=f"unknown territory code {partner.territory!r} (known: {known})",
-            )
-        geometry = outlines[partner.territory]
-    return Area(
-        area_id=partner.code,
-        partner=partner.code,
-        name=partner.name,
-        kind=AreaKind.TERRITORY,
-        geometry=geometry,
-        time_to_shelter_s=partner.time_to_shelter_s,
-    )
 
 
 def _policies(
@@ -399,9 +292,20 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         code=spec.code,
         name=spec.name,
         public_keys=dict(spec.public_keys),
-        territory=_territory(spec, field),
+        territory=territory_area(
+            code=spec.code,
+            name=spec.name,
+            territory=spec.territory,
+            shelter_s=spec.time_to_shelter_s,
+            field=field,
+        ),
         defended_areas=tuple(
-            _area(a, spec, f"{field}.defended_areas[{i}]")
+            defended_area(
+                a,
+                partner=spec.code,
+                shelter_s=spec.time_to_shelter_s,
+                field=f"{field}.defended_areas[{i}]",
+            )
             for i, a in enumerate(spec.defended_areas)
         ),
         releasability=Releasability(
