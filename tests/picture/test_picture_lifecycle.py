@@ -51,13 +51,37 @@ def test_straight_to_lost_when_expire_comes_late(scene):
     assert [t.state for t in picture.expire(scene.at(61.0))] == [TrackState.LOST]
 
 
-def test_confirm_after_counts_reports_from_any_partner(scene):
-    picture = Picture(confirm_after=3)
+def test_one_sensor_confirms_by_repeating_itself_over_time(scene):
+    picture = Picture()
     states = [
-        picture.ingest([scene.report(p, 0.0, 0.0, float(t))])[0].state
-        for t, p in enumerate(["alpha", "alpha", "bravo"])
+        picture.ingest([scene.report("alpha", 0.0, 0.0, t)])[0].state for t in (0.0, 1.0, 2.0)
     ]
     assert states == [TrackState.TENTATIVE, TrackState.TENTATIVE, TrackState.CONFIRMED]
+
+
+def test_three_reports_in_one_instant_do_not_confirm(scene):
+    """A burst of plots from one sensor within a second is what clutter can do."""
+    picture = Picture()
+    for t in (0.0, 0.5, 1.0, 1.5):
+        (track,) = picture.ingest([scene.report("alpha", 0.0, 0.0, t)])
+    assert track.report_count == 4
+    assert track.state is TrackState.TENTATIVE
+
+
+def test_two_sensors_confirm_at_once(scene):
+    picture = Picture()
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0)])
+    (track,) = picture.ingest([scene.report("alpha", 0.0, 0.0, 0.5, sensor="radar-2")])
+    assert track.state is TrackState.CONFIRMED
+
+
+def test_a_tentative_track_never_coasts(scene):
+    picture = Picture(coast_after_s=15.0, drop_after_s=60.0)
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0)])
+    assert picture.expire(scene.at(14.0)) == []
+    (lost,) = picture.expire(scene.at(15.0))
+    assert lost.state is TrackState.LOST
+    assert picture.tracks() == []
 
 
 def test_ids_in_creation_order_and_never_reused(scene):

@@ -1,8 +1,19 @@
 """Fusion of what partners say about an object besides where it is.
 
-Each (partner, sensor) keeps its latest word; the track's kind, identity and
-confidence are recomputed from those, so a partner that revises its classification
-revises its vote instead of adding a second one, and a chatty sensor outvotes nobody.
+Kind and identity are evidence, weighed over reports, never a partition of the picture.
+Each (partner, sensor) keeps a tally of the kinds and identities it has reported (weighted
+by its confidence); its vote is the share of each, worth its mean confidence and more the
+more reports stand behind it (up to `FULL_VOTE_REPORTS`), so one wrong guess in seven does not flip a track, a stray
+report that joined a track cannot relabel it, and a chatty sensor outvotes nobody. Identity
+errs toward the threat among the votes that carry weight.
+
+Kinematics has the last word on kinds that cannot be: a slow object near the ground is not
+a ballistic missile, and an object faster than any aircraft is not a drone
+(`plausible_kind`).
+
+Confirmation is evidence that clutter cannot easily produce: reports from two distinct
+sensors, or `CONFIRM_REPORTS` reports from one sensor spanning at least
+`CONFIRM_SPAN_S` (a false plot does not repeat where the last one was).
 """
 
 from __future__ import annotations
@@ -20,6 +31,12 @@ from warnline.domain import (
 
 HOSTILE_MIN_CONFIDENCE = 0.6
 MAX_CONFIDENCE = 0.99
+FULL_VOTE_REPORTS = 3
+CONFIRM_REPORTS = 3
+CONFIRM_SPAN_S = 2.0
+BALLISTIC_MIN_SPEED_MS = 250.0  # below this, and low, it is not on a ballistic path
+BALLISTIC_LOW_ALT_M = 15_000.0
+AIR_BREATHING_MAX_SPEED_MS = 700.0  # drones, cruise missiles and aircraft fly slower
 
 # From least to most threatening; a warning system errs toward the threat.
 _THREAT_ORDER: tuple[Identity, ...] = (
@@ -53,6 +70,16 @@ def effective_identity(report: Report) -> Identity:
     return report.identity
 
 
+def plausible_kind(kind: ThreatKind, speed: float, alt_m: float) -> bool:
+    """Can an object of this kind move like this? Ballistic objects near the ground are
+    fast; drones, cruise missiles and aircraft are never as fast as a missile."""
+    if kind in (ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET):
+        return speed >= BALLISTIC_MIN_SPEED_MS or alt_m >= BALLISTIC_LOW_ALT_M
+    if kind in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE, ThreatKind.AIRCRAFT):
+        return speed <= AIR_BREATHING_MAX_SPEED_MS
+    return True
+
+
 class ContributorState:
     """One (partner, sensor)'s running share in a track."""
 
@@ -61,9 +88,12 @@ class ContributorState:
         "batch",
         "confidence",
         "count",
+        "first_t",
+        "identities",
         "kind",
         "kind_confidence",
         "kind_t",
+        "kinds",
         "last_position",
         "last_report_at",
         "last_t",
@@ -77,6 +107,9 @@ class ContributorState:
         self.sensor = report.sensor
         self.count = 0
         self.batch = -1
+        self.first_t = float("inf")
+        self.kinds: dict[ThreatKind, float] = {}
+        self.identities: dict[Identity, int] = {}
         self.last_t = -float("inf")
         self.kind_t = -float("inf")
         self.kind = ThreatKind.UNKNOWN
@@ -91,6 +124,12 @@ class ContributorState:
         self._frozen = None
         self.count += 1
         self.batch = max(self.batch, batch)
+        self.first_t = min(self.first_t, t)
+        identity = effective_identity(report)
+        self.identities[identity] = self.identities.get(identity, 0) + 1
+        if report.kind is not ThreatKind.UNKNOWN:
+            weight = max(min(report.confidence, 1.0), 0.05)
+            self.kinds[report.kind] = self.kinds.get(report.kind, 0.0) + weight
         if t >= self.last_t:  # a delayed report is counted but does not overwrite
             self.last_t = t
             self.last_report_at = report.observed_at
@@ -101,6 +140,32 @@ class ContributorState:
             self.kind_t = t
             self.kind = report.kind
             self.kind_confidence = min(max(report.confidence, 0.0), 1.0)
+
+    def vote_weight(self) -> float:
+        return min(self.count, FULL_VOTE_REPORTS) / FULL_VOTE_REPORTS
+
+    def identity(self) -> Identity:
+        """The identity this sensor has said most often; on a tie the more threatening."""
+        return max(self.identities, key=lambda i: (self.identities[i], _THREAT_RANK[i]))
+
+    def absorb(self, other: ContributorState) -> None:
+        self.count += other.count
+        self.batch = max(self.batch, other.batch)
+        self.first_t = min(self.first_t, other.first_t)
+        for kind, w in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0.0) + w
+        for identity, n in other.identities.items():
+            self.identities[identity] = self.identities.get(identity, 0) + n
+        if other.last_t > self.last_t:
+            self.last_t = other.last_t
+            self.last_report_at = other.last_report_at
+            self.last_position = other.last_position
+            self.releasability = other.releasability
+            self.confidence = other.confidence
+        if other.kind_t > self.kind_t:
+            self.kind, self.kind_t = other.kind, other.kind_t
+            self.kind_confidence = other.kind_confidence
+        self._frozen = None
 
     def frozen(self) -> Contributor:
         if self._frozen is None:
@@ -118,12 +183,11 @@ class ContributorState:
 class TrackAttributes:
     """Kind, identity, confidence and contributors of one track."""
 
-    __slots__ = ("contributors", "report_count", "threat_rank")
+    __slots__ = ("contributors", "report_count")
 
     def __init__(self) -> None:
         self.contributors: dict[tuple[str, str], ContributorState] = {}
         self.report_count = 0
-        self.threat_rank = -1
 
     def add(self, report: Report, t: float, batch: int) -> None:
         """Count one report; `batch` numbers the ingest call it came in."""
@@ -133,7 +197,6 @@ class TrackAttributes:
             state = self.contributors[key] = ContributorState(report, t)
         state.add(report, t, batch)
         self.report_count += 1
-        self.threat_rank = max(self.threat_rank, _THREAT_RANK[effective_identity(report)])
 
     def absorb(self, other: TrackAttributes) -> None:
         """Take over another track's contributions (when two tracks prove to be one)."""
@@ -142,18 +205,9 @@ class TrackAttributes:
             mine = self.contributors.get(key)
             if mine is None:
                 self.contributors[key] = theirs
-                continue
-            newer = theirs if theirs.last_t > mine.last_t else mine
-            kind_newer = theirs if theirs.kind_t > mine.kind_t else mine
-            merged = newer
-            merged._frozen = None
-            merged.count = mine.count + theirs.count
-            merged.batch = max(mine.batch, theirs.batch)
-            merged.kind, merged.kind_t = kind_newer.kind, kind_newer.kind_t
-            merged.kind_confidence = kind_newer.kind_confidence
-            self.contributors[key] = merged
+            else:
+                mine.absorb(theirs)
         self.report_count += other.report_count
-        self.threat_rank = max(self.threat_rank, other.threat_rank)
 
     def seen_apart(self, other: TrackAttributes) -> bool:
         """Did one sensor, in its latest batch, report both tracks? Then it saw two objects
@@ -164,19 +218,46 @@ class TrackAttributes:
                 return True
         return False
 
-    def kind(self) -> ThreatKind:
-        """The kind with the most confidence behind it among the partners' latest words."""
+    def confirmable(self) -> bool:
+        """Is there evidence enough to believe in this object (see the module docstring)?"""
+        if len(self.contributors) >= 2:
+            return True
+        return any(
+            c.count >= CONFIRM_REPORTS and c.last_t - c.first_t >= CONFIRM_SPAN_S
+            for c in self.contributors.values()
+        )
+
+    def kind_weights(self) -> dict[ThreatKind, float]:
+        """Each sensor's kind shares, weighted by how many reports stand behind its vote."""
         weight: dict[ThreatKind, float] = {}
         for key in sorted(self.contributors):
             state = self.contributors[key]
-            if state.kind is not ThreatKind.UNKNOWN:
-                weight[state.kind] = weight.get(state.kind, 0.0) + state.kind_confidence
+            total = sum(state.kinds.values())
+            if total <= 0.0:
+                continue
+            # Shares of the sensor's own tally, times how sure it says it is on average.
+            vote = state.vote_weight() * total / state.count
+            for kind, w in state.kinds.items():
+                weight[kind] = weight.get(kind, 0.0) + vote * w / total
+        return weight
+
+    def kind(self, *, speed: float | None = None, alt_m: float | None = None) -> ThreatKind:
+        """The kind with most evidence behind it that the motion allows."""
+        weight = self.kind_weights()
+        if speed is not None and alt_m is not None:
+            weight = {k: w for k, w in weight.items() if plausible_kind(k, speed, alt_m)}
         if not weight:
             return ThreatKind.UNKNOWN
         return max(weight, key=lambda k: (weight[k], _KIND_PREFERENCE[k]))
 
     def identity(self) -> Identity:
-        return _THREAT_ORDER[self.threat_rank] if self.threat_rank >= 0 else Identity.UNKNOWN
+        """The most threatening identity among the sensors' votes that carry weight: those
+        of sensors with `FULL_VOTE_REPORTS` reports here, or failing any, all of them."""
+        if not self.contributors:
+            return Identity.UNKNOWN
+        states = [self.contributors[key] for key in sorted(self.contributors)]
+        weighty = [c for c in states if c.count >= FULL_VOTE_REPORTS] or states
+        return max((c.identity() for c in weighty), key=lambda i: _THREAT_RANK[i])
 
     def confidence(self) -> float:
         """1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""

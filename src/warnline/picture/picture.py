@@ -57,9 +57,10 @@ class Move:
 class Picture:
     """Correlates partners' reports into coalition tracks and keeps their lifecycle.
 
-    `gate` is in standard deviations (a report joins a track when d ≤ gate, see
-    `hypothesiser`); a track is CONFIRMED once it has `confirm_after` reports from any
-    partners. Returned lists are sorted by track id in creation order (T000001, ...).
+    `gate` is in standard deviations (see `hypothesiser`); a track is CONFIRMED once the
+    evidence behind it is what clutter cannot easily produce (`fusion`), and stays so. A
+    TENTATIVE track never coasts: silent for `coast_after_s`, it is LOST. Returned lists
+    are sorted by track id in creation order (T000001, ...).
     """
 
     def __init__(
@@ -67,17 +68,13 @@ class Picture:
         *,
         plane: RegionalPlane | None = None,
         gate: float = 4.0,
-        confirm_after: int = 2,
         coast_after_s: float = 15.0,
         drop_after_s: float = 60.0,
         max_tracks: int = 20000,
     ) -> None:
         if not gate > 0.0:
             raise ValueError("gate must be positive")
-        if confirm_after < 1:
-            raise ValueError("confirm_after must be at least 1")
         self._plane = plane if plane is not None else regional_plane()
-        self._confirm_after = confirm_after
         self._store = TrackStore()
         self._predictor = Predictor()
         self._hypothesiser = Hypothesiser(gate=gate, predictor=self._predictor)
@@ -134,8 +131,9 @@ class Picture:
         return [self._checked(out[serial]) for serial in sorted(out)]
 
     def expire(self, at: datetime) -> list[Track]:
-        """Let time pass: tracks silent for `coast_after_s` become COASTING, those silent
-        for `drop_after_s` are returned LOST, once, and removed.
+        """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
+        those silent for `drop_after_s` - and tentative ones silent for `coast_after_s` -
+        are returned LOST, once, and removed.
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -144,7 +142,10 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        coast, drop = self._deleter.stale(seconds(at) - self._store.t[live])
+        confirmed = np.fromiter(
+            (self._store.record(int(s)).confirmed for s in live), bool, len(live)
+        )
+        coast, drop = self._deleter.stale(seconds(at) - self._store.t[live], confirmed)
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
@@ -202,7 +203,7 @@ class Picture:
         slots = np.array([s for _, s in known], np.intp)
         view = self._predictor.view(self._store, slots)
         d2 = self._hypothesiser.distance(view, batch, reports, np.arange(len(slots)))
-        inside = d2 <= self._hypothesiser.gate**2
+        inside = d2 <= self._hypothesiser.threshold
         reports, slots = reports[inside], slots[inside]
         # One report per (sensor, track): if a sensor's two tracks both lead here, the
         # earlier report keeps the track and the other is associated afresh.
@@ -259,8 +260,7 @@ class Picture:
                 record.links[key] = max(t, record.links.get(key, t))
             touched[record.serial] = record
         for record in touched.values():
-            enough = record.attributes.report_count >= self._confirm_after
-            record.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+            self._settle(record)
         return [touched[serial] for serial in sorted(touched)], moved
 
     def _merge(
@@ -337,10 +337,16 @@ class Picture:
             if self._links.get(key) is drop:
                 self._links[key] = keep
                 keep.links[key] = max(key_t, keep.links.get(key, key_t))
-        enough = keep.attributes.report_count >= self._confirm_after
-        keep.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+        keep.confirmed = keep.confirmed or drop.confirmed
+        self._settle(keep)
         self._remove(drop)
         return keep, drop
+
+    @staticmethod
+    def _settle(record: TrackRecord) -> None:
+        """A track just heard from: confirmed (for good) once the evidence says so."""
+        record.confirmed = record.confirmed or record.attributes.confirmable()
+        record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
 
     def _evict(self) -> list[TrackRecord]:
         live = self._store.live()

@@ -19,6 +19,8 @@ from warnline.picture.models import KIND_CODE
 from warnline.picture.predictor import Predictor
 from warnline.picture.store import TrackRecord, TrackStore
 
+KNOWN_SPEED_SIGMA = 100.0  # m/s: below this spread a track's speed is evidence about its kind
+
 
 def freeze(
     store: TrackStore,
@@ -44,8 +46,13 @@ def freeze(
     lon, lat, axes = to_geodetic(plane, xh[:, 0], xh[:, 1])
     east, north = axes.plane_to_enu(xh[:, 2], xh[:, 3])
     sigma = np.sqrt(0.5 * (ph[:, 0, 0] + ph[:, 1, 1])) / axes.scale
+    # The motion vetoes implausible kinds only once it is known (not on a first report).
+    speed = np.hypot(xh[:, 2], xh[:, 3]) / axes.scale
+    speed_known = np.sqrt(0.5 * (ph[:, 2, 2] + ph[:, 3, 3])) < KNOWN_SPEED_SIGMA
     rows = zip(
         records,
+        speed.tolist(),
+        speed_known.tolist(),
         lon.tolist(),
         lat.tolist(),
         np.nan_to_num(xv[:, 0]).tolist(),
@@ -55,9 +62,9 @@ def freeze(
         sigma.tolist(),
         strict=True,
     )
-    for record, lo, la, alt, ve, vn, vu, sg in rows:
+    for record, sp, known, lo, la, alt, ve, vn, vu, sg in rows:
         attributes = record.attributes
-        kind = attributes.kind()
+        kind = attributes.kind(speed=sp, alt_m=alt) if known else attributes.kind()
         store.kind[record.slot] = KIND_CODE[kind]
         record.snapshot = Track(
             track_id=record.track_id,

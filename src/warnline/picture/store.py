@@ -25,6 +25,7 @@ class TrackRecord:
 
     __slots__ = (
         "attributes",
+        "confirmed",
         "first_seen",
         "first_t",
         "last_t",
@@ -42,6 +43,7 @@ class TrackRecord:
         self.track_id = f"T{serial:06d}"
         self.slot = slot
         self.state = TrackState.TENTATIVE
+        self.confirmed = False  # once the evidence confirmed it, a track stays confirmed
         self.first_seen = first_seen
         self.first_t = t
         self.updated_at = first_seen
