@@ -5,12 +5,21 @@ the journal holds: reports move the picture, clock ticks (journaled inputs too) 
 time. Nothing here reads a clock or a random source, so replaying the journal after
 a crash gives the same decisions with the same event ids, which the journal then
 ignores as already stored.
+
+Tracks age by the reports' own clock, not by the ticks': a node that falls behind (a
+loaded machine, a slow link) journals its ticks on time while the reports they should
+have followed are still on their way, and tracks would coast and drop - and objects be
+born twice - only because the node was late. So the picture is expired at the report
+watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick,
+and never more than `MAX_WATERMARK_LAG_S` behind it (when every sensor falls silent, time
+must still pass). Decisions then depend on what partners said, not on how late the node
+heard it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from warnline.agreement.model import Readiness
@@ -35,6 +44,8 @@ REPORT_KIND = "report.received"
 INCIDENT_KIND = "incident.updated"
 ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
+REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
+MAX_WATERMARK_LAG_S = 20.0
 
 
 class PictureStage(Protocol):
@@ -77,6 +88,7 @@ class Pipeline:
         self._known_tracks: set[str] = set()
         self._batch: list[Report] = []
         self._submission: str | None = None
+        self._newest_report: datetime | None = None
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
         """Fold `entries` in journal order; return the decisions they caused.
@@ -133,6 +145,9 @@ class Pipeline:
 
     def _reports(self, reports: list[Report]) -> None:
         self.reports_seen += len(reports)
+        newest = max(r.observed_at for r in reports)
+        if self._newest_report is None or newest > self._newest_report:
+            self._newest_report = newest
         for track in self.picture.ingest(reports):
             prev = self._dirty.get(track.track_id) or self._last_assessed_track.get(track.track_id)
             if track.track_id not in self._known_tracks:
@@ -147,8 +162,15 @@ class Pipeline:
                 self._force.add(track.track_id)
             self._dirty[track.track_id] = track
 
+    def watermark(self, at: datetime) -> datetime:
+        """The time up to which the picture may age tracks at a tick at `at`."""
+        floor = at - timedelta(seconds=MAX_WATERMARK_LAG_S)
+        if self._newest_report is None:
+            return at
+        return min(at, max(self._newest_report + timedelta(seconds=REPORT_SLACK_S), floor))
+
     def _tick(self, at: datetime, seq: int) -> list[Event]:
-        changed = self.picture.expire(at)
+        changed = self.picture.expire(self.watermark(at))
         lost = [t.track_id for t in changed if t.state is TrackState.LOST]
         for t in changed:
             if t.state is TrackState.LOST:
