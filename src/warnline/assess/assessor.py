@@ -31,17 +31,16 @@ from pyproj import Geod
 
 from warnline.agreement.model import Agreement, Area
 from warnline.assess.kinematics import (
-    KIND_LIMITS,
     MAX_HALF_WIDTH_M,
     STATIONARY_SPEED,
     half_widths,
+    limits_for,
     lookahead_s,
     sample_times,
     start_half_width,
 )
 from warnline.domain.geo import Position
 from warnline.domain.plane import RegionalPlane, regional_plane
-from warnline.domain.report import ThreatKind
 from warnline.domain.track import AreaAtRisk, Assessment, Track
 
 Floats = NDArray[np.float64]
@@ -188,8 +187,8 @@ class Assessor:
         return _Motion(x=x0 + vx * dt, y=y0 + vy * dt, vx=vx, vy=vy, alt=alt, climb=up)
 
     def _plan(self, track: Track, motion: _Motion, i: int) -> _Plan:
-        limits = KIND_LIMITS.get(track.kind, KIND_LIMITS[ThreatKind.UNKNOWN])
         speed = float(motion.speed[i])
+        limits = limits_for(track.kind, speed=speed, alt_m=float(motion.alt[i]))
         lookahead = lookahead_s(
             limits,
             horizon_s=self._horizon_s,

@@ -5,8 +5,13 @@ What keeps it honest is the corridor around it, whose half-width grows with the 
 flown by the tangent of a heading uncertainty that depends on the kind of threat (a drone
 can turn anywhere, a ballistic missile barely deviates), and a lookahead capped by what
 the kind can physically do: its range, and for a descending ballistic missile or rocket
-the time left before it reaches the ground, which is what makes an impact corridor short
-and tight instead of a line across the region.
+the time left before it reaches the ground under gravity, which is what makes an impact
+corridor short and tight instead of a line across the region - rising or falling.
+
+A track whose kind nobody has named is judged by its motion (`limits_for`): faster than
+anything air-breathing, or higher than anything but a ballistic object flies, it is
+predicted as a ballistic object; so a long-range radar that reports only plots still warns
+of the right areas, and not of every area under a straight line.
 """
 
 from __future__ import annotations
@@ -59,10 +64,29 @@ KIND_LIMITS: Mapping[ThreatKind, KindLimits] = MappingProxyType(
     }
 )
 
+GRAVITY = 9.81
+AIR_BREATHING_MAX_SPEED_MS = 700.0
+HIGH_ALTITUDE_M = 15_000.0
+
 MIN_HALF_WIDTH_M = 2_000.0  # the corridor is never narrower than this, however good the track
 MAX_HALF_WIDTH_M = 150_000.0  # beyond this a corridor says nothing useful about who is at risk
 SIGMA_FACTOR = 3.0  # the corridor starts at 3 sigma of the track's position
 STATIONARY_SPEED = 1.0  # m/s; slower tracks are treated as hovering where they are
+
+
+def limits_for(kind: ThreatKind, *, speed: float, alt_m: float) -> KindLimits:
+    """The limits of the track's kind; for an unnamed kind, of what its motion says it is."""
+    if kind is ThreatKind.UNKNOWN and (
+        speed > AIR_BREATHING_MAX_SPEED_MS or alt_m > HIGH_ALTITUDE_M
+    ):
+        return KIND_LIMITS[ThreatKind.BALLISTIC_MISSILE]
+    return KIND_LIMITS.get(kind, KIND_LIMITS[ThreatKind.UNKNOWN])
+
+
+def time_to_ground(alt_m: float, climb: float) -> float:
+    """Seconds until an unpowered object at `alt_m` climbing at `climb` reaches the ground."""
+    alt = max(alt_m, 0.0)
+    return (climb + math.sqrt(climb * climb + 2.0 * GRAVITY * alt)) / GRAVITY
 
 
 def start_half_width(sigma_m: float) -> float:
@@ -85,8 +109,8 @@ def lookahead_s(
     lookahead = horizon_s
     if speed >= STATIONARY_SPEED:
         lookahead = min(lookahead, limits.max_range_m / speed)
-    if limits.falls and climb < 0.0:
-        lookahead = min(lookahead, max(alt_m, 0.0) / -climb)
+    if limits.falls:
+        lookahead = min(lookahead, time_to_ground(alt_m, climb))
     return max(lookahead, 0.0)
 
 
