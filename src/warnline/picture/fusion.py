@@ -3,9 +3,9 @@
 Kind and identity are evidence, weighed over reports, never a partition of the picture.
 Each (partner, sensor) keeps a tally of the kinds and identities it has reported (weighted
 by its confidence); its vote is the share of each, worth its mean confidence and more the
-more reports stand behind it (up to `FULL_VOTE_REPORTS`), so one wrong guess in seven does not flip a track, a stray
-report that joined a track cannot relabel it, and a chatty sensor outvotes nobody. Identity
-errs toward the threat among the votes that carry weight.
+more reports stand behind it (up to `FULL_VOTE_REPORTS`), so one wrong guess in seven does
+not flip a track, a stray report that joined a track cannot relabel it, and a chatty sensor
+outvotes nobody. Identity errs toward the threat among the votes that carry weight.
 
 Kinematics has the last word on kinds that cannot be: a slow object near the ground is not
 a ballistic missile, and an object faster than any aircraft is not a drone
