@@ -85,6 +85,8 @@ class ContributorState:
 
     __slots__ = (
         "_frozen",
+        "_identity",
+        "_vote",
         "batch",
         "confidence",
         "count",
@@ -119,9 +121,11 @@ class ContributorState:
         self.last_report_at: datetime = report.observed_at
         self.last_position: Position = report.position
         self._frozen: Contributor | None = None
+        self._vote: dict[ThreatKind, float] | None = None
+        self._identity: Identity | None = None
 
     def add(self, report: Report, t: float, batch: int) -> None:
-        self._frozen = None
+        self._frozen = self._vote = self._identity = None
         self.count += 1
         self.batch = max(self.batch, batch)
         self.first_t = min(self.first_t, t)
@@ -141,12 +145,21 @@ class ContributorState:
             self.kind = report.kind
             self.kind_confidence = min(max(report.confidence, 0.0), 1.0)
 
-    def vote_weight(self) -> float:
-        return min(self.count, FULL_VOTE_REPORTS) / FULL_VOTE_REPORTS
+    def vote(self) -> dict[ThreatKind, float]:
+        """The sensor's kind shares, times its mean confidence, times how many reports
+        stand behind them (full weight from `FULL_VOTE_REPORTS` on)."""
+        if self._vote is None:
+            total = sum(self.kinds.values())
+            weight = min(self.count, FULL_VOTE_REPORTS) / (FULL_VOTE_REPORTS * self.count)
+            self._vote = {k: weight * w for k, w in self.kinds.items()} if total > 0 else {}
+        return self._vote
 
     def identity(self) -> Identity:
         """The identity this sensor has said most often; on a tie the more threatening."""
-        return max(self.identities, key=lambda i: (self.identities[i], _THREAT_RANK[i]))
+        if self._identity is None:
+            counts = self.identities
+            self._identity = max(counts, key=lambda i: (counts[i], _THREAT_RANK[i]))
+        return self._identity
 
     def absorb(self, other: ContributorState) -> None:
         self.count += other.count
@@ -165,7 +178,7 @@ class ContributorState:
         if other.kind_t > self.kind_t:
             self.kind, self.kind_t = other.kind, other.kind_t
             self.kind_confidence = other.kind_confidence
-        self._frozen = None
+        self._frozen = self._vote = self._identity = None
 
     def frozen(self) -> Contributor:
         if self._frozen is None:
@@ -183,11 +196,18 @@ class ContributorState:
 class TrackAttributes:
     """Kind, identity, confidence and contributors of one track."""
 
-    __slots__ = ("contributors", "report_count")
+    __slots__ = ("_order", "contributors", "report_count")
 
     def __init__(self) -> None:
         self.contributors: dict[tuple[str, str], ContributorState] = {}
         self.report_count = 0
+        self._order: list[ContributorState] | None = None
+
+    def ordered(self) -> list[ContributorState]:
+        """Contributors in (partner, sensor) order, which every fused value is computed in."""
+        if self._order is None:
+            self._order = [self.contributors[key] for key in sorted(self.contributors)]
+        return self._order
 
     def add(self, report: Report, t: float, batch: int) -> None:
         """Count one report; `batch` numbers the ingest call it came in."""
@@ -195,6 +215,7 @@ class TrackAttributes:
         state = self.contributors.get(key)
         if state is None:
             state = self.contributors[key] = ContributorState(report, t)
+            self._order = None
         state.add(report, t, batch)
         self.report_count += 1
 
@@ -208,6 +229,7 @@ class TrackAttributes:
             else:
                 mine.absorb(theirs)
         self.report_count += other.report_count
+        self._order = None
 
     def seen_apart(self, other: TrackAttributes) -> bool:
         """Did one sensor, in its latest batch, report both tracks? Then it saw two objects
@@ -230,15 +252,9 @@ class TrackAttributes:
     def kind_weights(self) -> dict[ThreatKind, float]:
         """Each sensor's kind shares, weighted by how many reports stand behind its vote."""
         weight: dict[ThreatKind, float] = {}
-        for key in sorted(self.contributors):
-            state = self.contributors[key]
-            total = sum(state.kinds.values())
-            if total <= 0.0:
-                continue
-            # Shares of the sensor's own tally, times how sure it says it is on average.
-            vote = state.vote_weight() * total / state.count
-            for kind, w in state.kinds.items():
-                weight[kind] = weight.get(kind, 0.0) + vote * w / total
+        for state in self.ordered():
+            for kind, w in state.vote().items():
+                weight[kind] = weight.get(kind, 0.0) + w
         return weight
 
     def kind(self, *, speed: float | None = None, alt_m: float | None = None) -> ThreatKind:
@@ -255,20 +271,19 @@ class TrackAttributes:
         of sensors with `FULL_VOTE_REPORTS` reports here, or failing any, all of them."""
         if not self.contributors:
             return Identity.UNKNOWN
-        states = [self.contributors[key] for key in sorted(self.contributors)]
+        states = self.ordered()
         weighty = [c for c in states if c.count >= FULL_VOTE_REPORTS] or states
         return max((c.identity() for c in weighty), key=lambda i: _THREAT_RANK[i])
 
     def confidence(self) -> float:
         """1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""
         per_partner: dict[str, float] = {}
-        for key in sorted(self.contributors):
-            partner, c = key[0], self.contributors[key].confidence
-            per_partner[partner] = max(per_partner.get(partner, 0.0), c)
+        for state in self.ordered():
+            per_partner[state.partner] = max(per_partner.get(state.partner, 0.0), state.confidence)
         doubt = 1.0
-        for partner in sorted(per_partner):
-            doubt *= 1.0 - per_partner[partner]
+        for c in per_partner.values():  # partners in sorted order: ordered() is
+            doubt *= 1.0 - c
         return min(1.0 - doubt, MAX_CONFIDENCE)
 
     def frozen_contributors(self) -> tuple[Contributor, ...]:
-        return tuple(self.contributors[key].frozen() for key in sorted(self.contributors))
+        return tuple(state.frozen() for state in self.ordered())
