@@ -171,3 +171,16 @@ def test_a_late_node_ages_tracks_by_the_reports_not_by_its_ticks(agreement: Agre
 def test_time_still_passes_when_every_sensor_falls_silent(agreement: Agreement) -> None:
     p, _ = fold(agreement, inputs(drone_path(T0, 10), 200))
     assert p.picture.tracks() == []  # dropped, though no report ever came after 20 s
+
+
+def test_state_of_tracks_that_left_the_picture_is_forgotten(agreement: Agreement) -> None:
+    """Bounded memory: after a raid of many short tracks, nothing is kept for the dead."""
+    reports = []
+    for k in range(30):  # thirty drones, one after another, each seen for 20 s
+        start = T0 + timedelta(seconds=10 * k)
+        reports += drone_path(start, 10, prefix=f"d{k}-")
+    p, _ = fold(agreement, inputs(reports, 500))
+    assert p.tracks_started >= 1
+    assert p.picture.tracks() == []
+    assert p.assessments == {} and p._assessed_at == {} and p._last_assessed_track == {}
+    assert p._dirty == {} and p._confirmed == set()

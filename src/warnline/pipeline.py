@@ -79,13 +79,15 @@ class Pipeline:
         self.assigner = assigner
         self.reassess_s = reassess_s
         self.assessments: dict[str, Assessment] = {}
-        self.tracks_created = 0
+        self.tracks_created = 0  # tracks that were ever confirmed (clutter's never are)
+        self.tracks_started = 0  # every track, tentative ones included
         self.reports_seen = 0
         self._assessed_at: dict[str, datetime] = {}
         self._dirty: dict[str, Track] = {}
         self._last_assessed_track: dict[str, Track] = {}
         self._force: set[str] = set()
-        self._known_tracks: set[str] = set()
+        self._highest_serial = 0  # track ids are serial: T000001, T000002, ...
+        self._confirmed: set[str] = set()  # live tracks that have been confirmed
         self._batch: list[Report] = []
         self._submission: str | None = None
         self._newest_report: datetime | None = None
@@ -150,9 +152,10 @@ class Pipeline:
             self._newest_report = newest
         for track in self.picture.ingest(reports):
             prev = self._dirty.get(track.track_id) or self._last_assessed_track.get(track.track_id)
-            if track.track_id not in self._known_tracks:
-                self._known_tracks.add(track.track_id)
-                self.tracks_created += 1
+            serial = int(track.track_id[1:])
+            if serial > self._highest_serial:
+                self._highest_serial = serial
+                self.tracks_started += 1
                 self._force.add(track.track_id)
             elif prev is not None and (
                 prev.kind is not track.kind
@@ -160,7 +163,18 @@ class Pipeline:
                 or prev.state is not track.state
             ):
                 self._force.add(track.track_id)
+            if track.state is TrackState.CONFIRMED and track.track_id not in self._confirmed:
+                self._confirmed.add(track.track_id)
+                self.tracks_created += 1
             self._dirty[track.track_id] = track
+
+    def _forget(self, track_id: str) -> None:
+        self._dirty.pop(track_id, None)
+        self.assessments.pop(track_id, None)
+        self._last_assessed_track.pop(track_id, None)
+        self._assessed_at.pop(track_id, None)
+        self._force.discard(track_id)
+        self._confirmed.discard(track_id)
 
     def watermark(self, at: datetime) -> datetime:
         """The time up to which the picture may age tracks at a tick at `at`."""
@@ -171,22 +185,25 @@ class Pipeline:
 
     def _tick(self, at: datetime, seq: int) -> list[Event]:
         changed = self.picture.expire(self.watermark(at))
-        lost = [t.track_id for t in changed if t.state is TrackState.LOST]
+        # Tracks merged away or evicted since the last tick left the picture too.
+        gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
+        lost = sorted({t.track_id for t in [*changed, *gone] if t.state is TrackState.LOST})
         for t in changed:
-            if t.state is TrackState.LOST:
-                self._dirty.pop(t.track_id, None)
-                self.assessments.pop(t.track_id, None)
-                self._last_assessed_track.pop(t.track_id, None)
-                self._assessed_at.pop(t.track_id, None)
-            else:
+            if t.state is not TrackState.LOST:
                 self._dirty[t.track_id] = t
                 self._force.add(t.track_id)
+        for track_id in lost:
+            self._forget(track_id)
+        # A tentative track cannot alert: it is assessed once it is confirmed.
         due = [
             t
             for tid, t in sorted(self._dirty.items())
-            if tid in self._force
-            or tid not in self._assessed_at
-            or (at - self._assessed_at[tid]).total_seconds() >= self.reassess_s
+            if t.state is not TrackState.TENTATIVE
+            and (
+                tid in self._force
+                or tid not in self._assessed_at
+                or (at - self._assessed_at[tid]).total_seconds() >= self.reassess_s
+            )
         ]
         if due:
             for track, assessment in zip(due, self.assessor.assess(due, at), strict=True):
@@ -194,7 +211,7 @@ class Pipeline:
                 self._assessed_at[track.track_id] = at
                 self._last_assessed_track[track.track_id] = track
                 del self._dirty[track.track_id]
-            self._force.clear()
+                self._force.discard(track.track_id)
         before = {i.incident_id: _incident_key(i) for i in self.incidents.incidents.values()}
         changed_incidents = self.incidents.update(due, lost, at)
         out: list[Event] = []
