@@ -142,10 +142,9 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        confirmed = np.fromiter(
-            (self._store.record(int(s)).confirmed for s in live), bool, len(live)
+        coast, drop = self._deleter.stale(
+            seconds(at) - self._store.t[live], self._store.confirmed[live]
         )
-        coast, drop = self._deleter.stale(seconds(at) - self._store.t[live], confirmed)
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
@@ -342,10 +341,10 @@ class Picture:
         self._remove(drop)
         return keep, drop
 
-    @staticmethod
-    def _settle(record: TrackRecord) -> None:
+    def _settle(self, record: TrackRecord) -> None:
         """A track just heard from: confirmed (for good) once the evidence says so."""
         record.confirmed = record.confirmed or record.attributes.confirmable()
+        self._store.confirmed[record.slot] = record.confirmed
         record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
 
     def _evict(self) -> list[TrackRecord]:

@@ -69,6 +69,7 @@ class TrackStore:
         self.t = np.zeros(capacity)
         self.kind = np.full(capacity, UNKNOWN_CODE, dtype=np.intp)
         self.alive = np.zeros(capacity, dtype=bool)
+        self.confirmed = np.zeros(capacity, dtype=bool)  # mirrors TrackRecord.confirmed
         self.records: list[TrackRecord | None] = [None] * capacity
         self._free: list[int] = []
         self._high = 0
@@ -91,6 +92,7 @@ class TrackStore:
 
     def release(self, slot: int) -> None:
         self.alive[slot] = False
+        self.confirmed[slot] = False
         self.records[slot] = None
         self.kind[slot] = UNKNOWN_CODE
         heapq.heappush(self._free, slot)
@@ -117,4 +119,5 @@ class TrackStore:
         self.t = pad(self.t)
         self.kind = pad(self.kind, UNKNOWN_CODE)
         self.alive = pad(self.alive, False)
+        self.confirmed = pad(self.confirmed, False)
         self.records.extend([None] * extra)
