@@ -11,9 +11,7 @@ Kinematics has the last word on kinds that cannot be: a slow object near the gro
 a ballistic missile, and an object faster than any aircraft is not a drone
 (`plausible_kind`).
 
-Confirmation is evidence that clutter cannot easily produce: reports from two distinct
-sensors, or `CONFIRM_REPORTS` reports from one sensor spanning at least
-`CONFIRM_SPAN_S` (a false plot does not repeat where the last one was).
+(Confirmation is kinematic evidence, scored in `hypothesiser` and decided in `picture`.)
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ from warnline.domain import (
 HOSTILE_MIN_CONFIDENCE = 0.6
 MAX_CONFIDENCE = 0.99
 FULL_VOTE_REPORTS = 3
-CONFIRM_REPORTS = 3
-CONFIRM_SPAN_S = 2.0
 BALLISTIC_MIN_SPEED_MS = 250.0  # below this, and low, it is not on a ballistic path
 BALLISTIC_LOW_ALT_M = 15_000.0
 AIR_BREATHING_MAX_SPEED_MS = 700.0  # drones, cruise missiles and aircraft fly slower
@@ -239,15 +235,6 @@ class TrackAttributes:
             if self.contributors[key].batch == other.contributors[key].batch:
                 return True
         return False
-
-    def confirmable(self) -> bool:
-        """Is there evidence enough to believe in this object (see the module docstring)?"""
-        if len(self.contributors) >= 2:
-            return True
-        return any(
-            c.count >= CONFIRM_REPORTS and c.last_t - c.first_t >= CONFIRM_SPAN_S
-            for c in self.contributors.values()
-        )
 
     def kind_weights(self) -> dict[ThreatKind, float]:
         """Each sensor's kind shares, weighted by how many reports stand behind its vote."""

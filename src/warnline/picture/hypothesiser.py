@@ -62,6 +62,12 @@ def _empty() -> Hypotheses:
     return Hypotheses(report=np.zeros(0, np.intp), slot=np.zeros(0, np.intp), d2=none, cost=none)
 
 
+LOG_2PI = float(np.log(2.0 * np.pi))
+CLUTTER_HEIGHT_M = 10_000.0
+"""The altitude span false plots are spread over: it turns a density per m³ into one per
+m² for reports without altitude, so 2-D and 3-D sensors weigh alike."""
+
+
 def gate_threshold(gate: float) -> float:
     """The chi-square (3 dof) threshold refusing as many true reports as `gate` standard
     deviations do in two dimensions."""
@@ -96,6 +102,37 @@ class Hypothesiser:
         miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
         cost = d2 + 2.0 * np.log(var) + np.log(var_alt) + KIND_MISS_COST * miss
         return np.asarray(d2), np.asarray(cost)
+
+    def evidence(
+        self,
+        view: GatingView,
+        batch: ReportBatch,
+        reports: IntArray,
+        index: IntArray,
+        *,
+        clutter_density: float,
+    ) -> FloatArray:
+        """Log-likelihood ratio that each report came from its track rather than from
+        clutter: ln N(z; ẑ, S) - ln β, β the density of false plots per m³ (per m² for a
+        report without altitude, whose altitude term is left out). A report that lands in a
+        narrow gate is strong evidence; one in a gate tens of kilometres wide is none,
+        however central - which is what keeps clutter from chaining into a track."""
+        dt = batch.t[reports] - view.t[index]
+        px, py = view.position(index, dt)
+        var = view.variance(index, dt) + batch.sigma[reports] ** 2
+        dx = batch.x[reports] - px
+        dy = batch.y[reports] - py
+        horizontal = -0.5 * ((dx * dx + dy * dy) / var + 2.0 * np.log(var) + 2.0 * LOG_2PI)
+        var_alt = view.altitude_variance(index, dt) + batch.sigma_alt[reports] ** 2
+        dz = batch.alt[reports] - view.altitude(index, dt)
+        vertical = -0.5 * (dz * dz / var_alt + np.log(var_alt) + LOG_2PI)
+        kind_r, kind_t = batch.kind[reports], view.kind[index]
+        miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
+        log_beta = np.log(clutter_density)
+        with_alt = horizontal + vertical - log_beta
+        without_alt = horizontal - (log_beta + np.log(CLUTTER_HEIGHT_M))
+        llr = np.where(batch.has_altitude[reports], with_alt, without_alt)
+        return np.asarray(llr - 0.5 * KIND_MISS_COST * miss)
 
     def hypothesise(
         self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray

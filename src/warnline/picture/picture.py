@@ -57,8 +57,11 @@ class Move:
 class Picture:
     """Correlates partners' reports into coalition tracks and keeps their lifecycle.
 
-    `gate` is in standard deviations (see `hypothesiser`); a track is CONFIRMED once the
-    evidence behind it is what clutter cannot easily produce (`fusion`), and stays so. A
+    `gate` is in standard deviations (see `hypothesiser`). A track is CONFIRMED once the
+    evidence behind it is what clutter cannot easily produce, and stays so: at least
+    `confirm_reports` reports, and a track score - the summed log-likelihood ratio of its
+    reports against clutter of `clutter_density` false plots per m³ - of `confirm_score`
+    (e^15: three reports that fit a sharp track, never plots scattered in a wide gate). A
     TENTATIVE track never coasts: silent for `coast_after_s`, it is LOST. Returned lists
     are sorted by track id in creation order (T000001, ...).
     """
@@ -68,6 +71,9 @@ class Picture:
         *,
         plane: RegionalPlane | None = None,
         gate: float = 4.0,
+        clutter_density: float = 1e-14,
+        confirm_score: float = 15.0,
+        confirm_reports: int = 3,
         coast_after_s: float = 15.0,
         drop_after_s: float = 60.0,
         max_tracks: int = 20000,
@@ -75,6 +81,9 @@ class Picture:
         if not gate > 0.0:
             raise ValueError("gate must be positive")
         self._plane = plane if plane is not None else regional_plane()
+        self._clutter_density = clutter_density
+        self._confirm_score = confirm_score
+        self._confirm_reports = confirm_reports
         self._store = TrackStore()
         self._predictor = Predictor()
         self._hypothesiser = Hypothesiser(gate=gate, predictor=self._predictor)
@@ -118,6 +127,7 @@ class Picture:
         filtered = np.ones(n, dtype=bool)
         filtered[seeds] = False
         rest = np.flatnonzero(filtered)
+        self._score(batch, rest, target[rest])
         self._updater.update(self._store, batch, rest, target[rest])
         touched, moved = self._record_reports(batch, keys, target)
         touched, absorbed = self._merge(touched, moved, float(batch.t.max()))
@@ -328,6 +338,7 @@ class Picture:
         store.xv[merge.keep], store.pv[merge.keep] = xv[v], pv[v]
         store.t[merge.keep] = t
         keep.attributes.absorb(drop.attributes)
+        store.score[merge.keep] += store.score[merge.drop]
         if drop.last_t > keep.last_t:
             keep.last_t, keep.updated_at = drop.last_t, drop.updated_at
         if drop.first_t < keep.first_t:
@@ -341,9 +352,22 @@ class Picture:
         self._remove(drop)
         return keep, drop
 
+    def _score(self, batch: ReportBatch, reports: IntArray, slots: IntArray) -> None:
+        """Add each report's evidence to its track's score, against the state before the
+        batch (a second report in the same batch counts for no more than the first)."""
+        if len(reports) == 0:
+            return
+        view = self._predictor.view(self._store, slots)
+        llr = self._hypothesiser.evidence(
+            view, batch, reports, np.arange(len(slots)), clutter_density=self._clutter_density
+        )
+        np.add.at(self._store.score, slots, llr)
+
     def _settle(self, record: TrackRecord) -> None:
         """A track just heard from: confirmed (for good) once the evidence says so."""
-        record.confirmed = record.confirmed or record.attributes.confirmable()
+        enough = record.attributes.report_count >= self._confirm_reports
+        strong = self._store.score[record.slot] >= self._confirm_score
+        record.confirmed = record.confirmed or (enough and strong)
         self._store.confirmed[record.slot] = record.confirmed
         record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
 

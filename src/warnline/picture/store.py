@@ -58,7 +58,8 @@ class TrackStore:
 
     Horizontal: `xh` = [x, y, vx, vy] in plane metres, `ph` its covariance. Vertical:
     `xv` = [altitude, climb rate], `pv` its covariance. `t` is the time (Unix seconds)
-    the state refers to, `kind` the fused kind's code.
+    the state refers to, `kind` the fused kind's code, `score` the track's evidence (see
+    `hypothesiser.Hypothesiser.evidence`).
     """
 
     def __init__(self, capacity: int = 64) -> None:
@@ -70,6 +71,7 @@ class TrackStore:
         self.kind = np.full(capacity, UNKNOWN_CODE, dtype=np.intp)
         self.alive = np.zeros(capacity, dtype=bool)
         self.confirmed = np.zeros(capacity, dtype=bool)  # mirrors TrackRecord.confirmed
+        self.score = np.zeros(capacity)  # log-likelihood ratio: object vs clutter
         self.records: list[TrackRecord | None] = [None] * capacity
         self._free: list[int] = []
         self._high = 0
@@ -87,6 +89,7 @@ class TrackStore:
             slot = self._high
             self._high += 1
         self.alive[slot] = True
+        self.score[slot] = 0.0
         self._count += 1
         return slot
 
@@ -120,4 +123,5 @@ class TrackStore:
         self.kind = pad(self.kind, UNKNOWN_CODE)
         self.alive = pad(self.alive, False)
         self.confirmed = pad(self.confirmed, False)
+        self.score = pad(self.score)
         self.records.extend([None] * extra)

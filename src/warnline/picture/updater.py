@@ -138,15 +138,11 @@ class Updater:
 
 def bound_speed(store: TrackStore, slots: IntArray) -> None:
     """Keep ground speed physical: a filter that claims more than any threat can fly was
-    pulled by a wrong association; scale its velocity back and widen its velocity spread
-    by the excess, so the next good report corrects it quickly."""
+    pulled by a wrong association; scale its velocity back to the bound. Its covariance is
+    left alone: widening it would widen the gate, and a wide gate is how clutter chains."""
     speed = np.hypot(store.xh[slots, 2], store.xh[slots, 3])
     over = speed > MAX_SPEED_MS
     if not over.any():
         return
     fast = slots[over]
-    scale = MAX_SPEED_MS / speed[over]
-    store.xh[fast, 2:] *= scale[:, None]
-    excess = (speed[over] - MAX_SPEED_MS) ** 2
-    store.ph[fast, 2, 2] += excess
-    store.ph[fast, 3, 3] += excess
+    store.xh[fast, 2:] *= (MAX_SPEED_MS / speed[over])[:, None]
