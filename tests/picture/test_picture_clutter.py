@@ -130,3 +130,15 @@ def test_delayed_reports_without_altitude_keep_a_high_track_high(scene):
     )
     (track,) = picture.ingest([late])
     assert track.position.alt_m > 60_000.0
+
+
+def test_a_radar_that_cannot_tell_does_not_make_a_friend_unknown(scene):
+    picture = Picture()
+    for k in range(6):
+        t = 2.0 * k
+        friend = scene.report("alpha", 200.0 * k, 0.0, t, identity=Identity.FRIEND,
+                              confidence=0.9, kind=ThreatKind.AIRCRAFT)  # fmt: skip
+        blind = scene.report("bravo", 200.0 * k, 0.0, t + 0.5, identity=Identity.UNKNOWN)
+        (track,) = picture.ingest([friend, blind])
+    assert track.identity is Identity.FRIEND
+    assert track.partners == frozenset({"alpha", "bravo"})

@@ -45,6 +45,7 @@ _THREAT_ORDER: tuple[Identity, ...] = (
     Identity.HOSTILE,
 )
 _THREAT_RANK = {identity: rank for rank, identity in enumerate(_THREAT_ORDER)}
+_NO_WORD = frozenset({Identity.UNKNOWN, Identity.PENDING})
 
 # On equal weight the more dangerous reading wins.
 _KIND_PREFERENCE: dict[ThreatKind, int] = {
@@ -151,9 +152,11 @@ class ContributorState:
         return self._vote
 
     def identity(self) -> Identity:
-        """The identity this sensor has said most often; on a tie the more threatening."""
+        """The identity this sensor has said most often (a definite word over "unknown" as
+        soon as it has said one); on a tie the more threatening."""
         if self._identity is None:
-            counts = self.identities
+            counts = {i: n for i, n in self.identities.items() if i not in _NO_WORD}
+            counts = counts or self.identities
             self._identity = max(counts, key=lambda i: (counts[i], _THREAT_RANK[i]))
         return self._identity
 
@@ -260,7 +263,11 @@ class TrackAttributes:
             return Identity.UNKNOWN
         states = self.ordered()
         weighty = [c for c in states if c.count >= FULL_VOTE_REPORTS] or states
-        return max((c.identity() for c in weighty), key=lambda i: _THREAT_RANK[i])
+        votes = [c.identity() for c in weighty]
+        # "Unknown" and "pending" are the absence of a word, not a word: a radar that
+        # cannot tell does not make an airliner that others identify as friendly unknown.
+        said = [i for i in votes if i not in _NO_WORD] or votes
+        return max(said, key=lambda i: _THREAT_RANK[i])
 
     def confidence(self) -> float:
         """1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""
