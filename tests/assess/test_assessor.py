@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -325,3 +326,13 @@ def test_exports() -> None:
 def test_rejects_bad_settings() -> None:
     with pytest.raises(ValueError):
         Assessor(agreement=default_agreement(), step_s=0.0)
+
+
+def test_a_steady_track_gets_a_narrower_corridor_than_a_new_one(assessor: Assessor) -> None:
+    start = (29.0, 33.5)
+    new = track("n", lat=start[0], lon=start[1], speed=50.0, heading=30.0)
+    steady = replace(new, track_id="s", velocity_sigma_ms=1.0)
+    wide, narrow = assessor.assess([new, steady], AT)
+    _, across_wide, _ = along_across(wide)
+    _, across_narrow, _ = along_across(narrow)
+    assert np.abs(across_narrow).max() < 0.5 * np.abs(across_wide).max()

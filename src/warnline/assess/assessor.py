@@ -197,10 +197,11 @@ class Assessor:
             climb=float(motion.climb[i]),
         )
         start_m = start_half_width(track.sigma_m)
+        spread = limits.spread_for(speed=speed, velocity_sigma=track.velocity_sigma_ms)
         times = sample_times(
-            lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=limits.spread
+            lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=spread
         )
-        return _Plan(lookahead=lookahead, start_m=start_m, spread=limits.spread, times=times)
+        return _Plan(lookahead=lookahead, start_m=start_m, spread=spread, times=times)
 
     def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
         """Each corridor as one convex polygon in the plane.

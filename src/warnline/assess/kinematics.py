@@ -32,38 +32,56 @@ class KindLimits:
     """What a kind of threat can do, as far as the corridor is concerned."""
 
     max_range_m: float  # no prediction further ahead than this
-    heading_uncertainty_deg: float  # half-angle by which the course may deviate
+    heading_uncertainty_deg: float  # the widest half-angle by which the course may deviate
     falls: bool  # on a ballistic path: the lookahead ends where it reaches the ground
+    manoeuvre_deg: float = 0.0  # the course change allowed even to a steady track
 
     @property
     def spread(self) -> float:
-        """Corridor half-width gained per metre flown."""
+        """Corridor half-width gained per metre flown, when nothing is known of the track's
+        velocity error (the widest corridor)."""
         return math.tan(math.radians(self.heading_uncertainty_deg))
+
+    def spread_for(self, *, speed: float, velocity_sigma: float) -> float:
+        """The half-width gained per metre flown by this track: two standard deviations of
+        its heading (from its velocity error, which already allows for the kind's
+        manoeuvres through the filter's process noise), plus the course change a steady
+        track of this kind may still make, never wider than the kind's widest. A drone
+        flying straight for minutes gets a corridor that tells Doha from Al Udeid; one just
+        picked up gets the whole fan."""
+        if velocity_sigma <= 0.0 or speed < STATIONARY_SPEED:
+            return self.spread
+        heading_sigma = math.degrees(math.atan2(velocity_sigma, speed))
+        half_angle = min(
+            self.heading_uncertainty_deg, self.manoeuvre_deg + HEADING_SIGMAS * heading_sigma
+        )
+        return math.tan(math.radians(half_angle))
 
 
 KIND_LIMITS: Mapping[ThreatKind, KindLimits] = MappingProxyType(
     {
         ThreatKind.BALLISTIC_MISSILE: KindLimits(
-            max_range_m=1_800_000.0, heading_uncertainty_deg=3.0, falls=True
+            max_range_m=1_800_000.0, heading_uncertainty_deg=3.0, falls=True, manoeuvre_deg=1.0
         ),
         ThreatKind.CRUISE_MISSILE: KindLimits(
-            max_range_m=2_500_000.0, heading_uncertainty_deg=10.0, falls=False
+            max_range_m=2_500_000.0, heading_uncertainty_deg=10.0, falls=False, manoeuvre_deg=3.0
         ),
         ThreatKind.DRONE: KindLimits(
-            max_range_m=2_000_000.0, heading_uncertainty_deg=20.0, falls=False
+            max_range_m=2_000_000.0, heading_uncertainty_deg=20.0, falls=False, manoeuvre_deg=4.0
         ),
         ThreatKind.ROCKET: KindLimits(
-            max_range_m=300_000.0, heading_uncertainty_deg=5.0, falls=True
+            max_range_m=300_000.0, heading_uncertainty_deg=5.0, falls=True, manoeuvre_deg=2.0
         ),
         ThreatKind.AIRCRAFT: KindLimits(
-            max_range_m=1_500_000.0, heading_uncertainty_deg=15.0, falls=False
+            max_range_m=1_500_000.0, heading_uncertainty_deg=15.0, falls=False, manoeuvre_deg=6.0
         ),
         ThreatKind.UNKNOWN: KindLimits(
-            max_range_m=1_500_000.0, heading_uncertainty_deg=20.0, falls=False
+            max_range_m=1_500_000.0, heading_uncertainty_deg=20.0, falls=False, manoeuvre_deg=8.0
         ),
     }
 )
 
+HEADING_SIGMAS = 2.0
 GRAVITY = 9.81
 AIR_BREATHING_MAX_SPEED_MS = 700.0
 HIGH_ALTITUDE_M = 15_000.0

@@ -43,6 +43,7 @@ class Track:
     confidence: float
     contributors: tuple[Contributor, ...]
     report_count: int
+    velocity_sigma_ms: float = 0.0  # one-sigma ground velocity error per axis (0: not known)
 
     @property
     def partners(self) -> frozenset[str]:

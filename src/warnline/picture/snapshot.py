@@ -48,11 +48,13 @@ def freeze(
     sigma = np.sqrt(0.5 * (ph[:, 0, 0] + ph[:, 1, 1])) / axes.scale
     # The motion vetoes implausible kinds only once it is known (not on a first report).
     speed = np.hypot(xh[:, 2], xh[:, 3]) / axes.scale
-    speed_known = np.sqrt(0.5 * (ph[:, 2, 2] + ph[:, 3, 3])) < KNOWN_SPEED_SIGMA
+    velocity_sigma = np.sqrt(0.5 * (ph[:, 2, 2] + ph[:, 3, 3])) / axes.scale
+    speed_known = velocity_sigma < KNOWN_SPEED_SIGMA
     rows = zip(
         records,
         speed.tolist(),
         speed_known.tolist(),
+        velocity_sigma.tolist(),
         lon.tolist(),
         lat.tolist(),
         np.nan_to_num(xv[:, 0]).tolist(),
@@ -62,7 +64,7 @@ def freeze(
         sigma.tolist(),
         strict=True,
     )
-    for record, sp, known, lo, la, alt, ve, vn, vu, sg in rows:
+    for record, sp, known, vs, lo, la, alt, ve, vn, vu, sg in rows:
         attributes = record.attributes
         kind = attributes.kind(speed=sp, alt_m=alt) if known else attributes.kind()
         store.kind[record.slot] = KIND_CODE[kind]
@@ -79,4 +81,5 @@ def freeze(
             confidence=attributes.confidence(),
             contributors=attributes.frozen_contributors(),
             report_count=attributes.report_count,
+            velocity_sigma_ms=vs,
         )
