@@ -336,3 +336,15 @@ def test_a_steady_track_gets_a_narrower_corridor_than_a_new_one(assessor: Assess
     _, across_wide, _ = along_across(wide)
     _, across_narrow, _ = along_across(narrow)
     assert np.abs(across_narrow).max() < 0.5 * np.abs(across_wide).max()
+
+
+def test_a_circling_decoy_endangers_only_what_its_circle_reaches(assessor: Assessor) -> None:
+    """Tangent to its circle, 40 km short of Amman and heading straight at it: a straight
+    prediction sends it to Amman; the proven turn keeps it on its 5 km circle."""
+    lat, lon = offset(AMMAN[0], AMMAN[1], 90.0, 40_000.0)
+    straight = track("s", lat=lat, lon=lon, speed=60.0, heading=270.0)
+    circling = replace(straight, track_id="c", turn_rate_dps=math.degrees(60.0 / 5_000.0))
+    ahead, around = assessor.assess([straight, circling], AT)
+    assert "JOR-amman" in tta(ahead)
+    assert "JOR-amman" not in tta(around)
+    assert around.horizon_s <= 2 * math.pi * 5_000.0 / 60.0 + 1e-6

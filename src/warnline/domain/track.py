@@ -44,6 +44,7 @@ class Track:
     contributors: tuple[Contributor, ...]
     report_count: int
     velocity_sigma_ms: float = 0.0  # one-sigma ground velocity error per axis (0: not known)
+    turn_rate_dps: float = 0.0  # proven steady turn, degrees per second clockwise (0: straight)
 
     @property
     def partners(self) -> frozenset[str]:

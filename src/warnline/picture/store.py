@@ -26,6 +26,7 @@ class TrackRecord:
     __slots__ = (
         "attributes",
         "confirmed",
+        "courses",
         "first_seen",
         "first_t",
         "last_t",
@@ -44,6 +45,7 @@ class TrackRecord:
         self.slot = slot
         self.state = TrackState.TENTATIVE
         self.confirmed = False  # once the evidence confirmed it, a track stays confirmed
+        self.courses: list[tuple[float, float]] = []  # see `turning`
         self.first_seen = first_seen
         self.first_t = t
         self.updated_at = first_seen
