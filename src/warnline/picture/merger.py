@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warnline.picture.hypothesiser import gate_threshold
+from warnline.picture.hypothesiser import DENSE_PAIRS, gate_threshold
 from warnline.picture.models import FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.proximity import near_pairs
@@ -63,9 +63,13 @@ class Merger:
         var = view.variance(every, dt)
         vvar = 0.5 * (view.pvxvx + view.pvyvy) + view.q * np.abs(dt)
         mine = np.searchsorted(live, touched)
-        reach = self.gate * np.sqrt(var)
-        i, b = near_pairs(px[mine], py[mine], reach[mine] + 1.0, px, py, reach)
-        a = mine[i]
+        if len(mine) * len(live) <= DENSE_PAIRS:  # few pairs: all of them beats a tree
+            a = np.repeat(mine, len(live))
+            b = np.tile(every, len(mine))
+        else:
+            reach = self.gate * np.sqrt(var)
+            i, b = near_pairs(px[mine], py[mine], reach[mine] + 1.0, px, py, reach)
+            a = mine[i]
         keep = a != b
         a, b = a[keep], b[keep]
         alt = view.altitude(every, dt)
