@@ -32,7 +32,7 @@ def test_mixed_raid_arrives_within_the_exercise(agreement: Agreement) -> None:
         assert st is not None
         speed = math.hypot(st[3], st[4])
         assert speed < 3000, (t.threat_id, speed)
-    hostile = [t for t in s.threats if t.identity is Identity.HOSTILE]
+    hostile = [t for t in s.threats if t.identity is Identity.HOSTILE and not t.decoy]
     assert all(t.origin != t.aim for t in hostile)
     assert len(LAUNCH_AREAS) >= 3
 
@@ -53,7 +53,8 @@ def test_reports_carry_each_sensors_noise_delay_and_identity_progression(
     by_track: dict[str, list] = {}  # type: ignore[type-arg]
     for o in obs:
         assert o.deliver_s * 1 >= (o.report.observed_at - T0).total_seconds()
-        by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
+        if o.truth is not None:  # clutter has no sensor track and random identities
+            by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
     hostile_seen = [
         rs for rs in by_track.values() if any(r.identity is Identity.HOSTILE for r in rs)
     ]

@@ -97,9 +97,13 @@ class PartnerSystem:
 
 
 def _wire(o: Observation) -> dict[str, Any]:
+    """The report as the partner's system sends it: no altitude key when the sensor
+    measured none (the adapter then knows the altitude is unknown, not zero)."""
     d = to_json(o.report)
-    for k in ("partner", "source_format", "releasability"):
+    for k in ("partner", "source_format", "releasability", "altitude_measured"):
         d.pop(k, None)
+    if not o.altitude_measured:
+        d["position"].pop("alt_m", None)
     return d
 
 
