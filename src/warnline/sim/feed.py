@@ -52,6 +52,7 @@ class SensorFeed:
         self._seen: dict[tuple[str, str], int] = {}
         self._serial = 0
         self._local: dict[tuple[str, str], int] = {}  # the sensor's own track numbers
+        self.truth_of: dict[str, str | None] = {}  # report key -> object id (None: clutter)
         share = scenario.clutter
         self._p_clutter = share / (1.0 - share) if 0.0 < share < 1.0 else 0.0
 
@@ -174,6 +175,7 @@ class SensorFeed:
     ) -> Observation:
         if not measured and _HAS_ALT_FLAG:  # the picture's own flag, where it exists
             report = dataclasses.replace(report, **{"altitude_measured": False})
+        self.truth_of[report.key] = truth
         return Observation(
             deliver_s=self._delay(sensor, t, late),
             report=report,
