@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -137,9 +138,7 @@ class SensorFeed:
             alt = float(rng.uniform(EW_MIN_ALT_M, 150_000.0))
         else:
             alt = float(rng.uniform(0.0, 3000.0))
-        reach_km = min(
-            sensor.range_km, 4.12 * (math.sqrt(sensor.height_m) + math.sqrt(alt))
-        )
+        reach_km = min(sensor.range_km, 4.12 * (math.sqrt(sensor.height_m) + math.sqrt(alt)))
         dist = reach_km * 1000.0 * math.sqrt(float(rng.random()))
         bearing = float(rng.uniform(0.0, 2 * math.pi))
         lat = sensor.lat + dist * math.cos(bearing) / M_PER_DEG
@@ -174,7 +173,8 @@ class SensorFeed:
         measured: bool,
     ) -> Observation:
         if not measured and _HAS_ALT_FLAG:  # the picture's own flag, where it exists
-            report = dataclasses.replace(report, **{"altitude_measured": False})
+            flag: dict[str, Any] = {"altitude_measured": False}
+            report = dataclasses.replace(report, **flag)
         self.truth_of[report.key] = truth
         return Observation(
             deliver_s=self._delay(sensor, t, late),

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+import shapely
 from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
 from warnline.agreement.model import Agreement, Area, AreaKind
 from warnline.domain import Identity, ThreatKind
@@ -152,7 +154,7 @@ def build_scenario(
     early_warning: int = 2,
 ) -> Scenario:
     """A mixed raid of drones, cruise and ballistic missiles, decoys and friendly
-    traffic. `mix` fixes the count per kind (otherwise the default mix × `scale`);
+    traffic. `mix` fixes the count per kind (otherwise the default mix times `scale`);
     `sensor_partners` limits sensors to that many partners (sorted by code)."""
     rng = np.random.default_rng(seed)
     defended = sorted(
@@ -167,28 +169,33 @@ def build_scenario(
     counts = dict(mix) if mix is not None else {k: int(n * scale) for k, n in DEFAULT_MIX.items()}
     threats: list[Threat] = []
     n = 0
+    land = shapely.union_all([p.territory.geometry for p in agreement.partners.values()])
+    shapely.prepare(land)
     for kind in DEFAULT_MIX:
         for _ in range(counts.get(kind, 0)):
             n += 1
             target = defended[int(rng.integers(len(defended)))]
             c = target.geometry.centroid
             aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
-            origin = _nearest_launch(aim, kind, rng)
+            if not land.contains(shapely.Point(aim[1], aim[0])):  # a coastal area: aim ashore
+                p = target.geometry.representative_point()
+                aim = (p.y, p.x)
+            origin = _nearest_launch(aim, kind, rng, land)
             az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
             arrival = float(rng.uniform(0.35, 0.95) * duration_s)
-            threats.append(
-                Threat(
-                    threat_id=f"X{n:03d}",
-                    kind=kind,
-                    identity=Identity.HOSTILE,
-                    origin=origin,
-                    aim=aim,
-                    launch_s=arrival - _flight_s(kind, dist),
-                    arrival_s=arrival,
-                    distance_m=dist,
-                    azimuth_deg=az,
-                )
+            late = float(rng.uniform(0.0, 0.15 * duration_s))
+            threat = Threat(
+                threat_id=f"X{n:03d}",
+                kind=kind,
+                identity=Identity.HOSTILE,
+                origin=origin,
+                aim=aim,
+                launch_s=arrival - _flight_s(kind, dist),
+                arrival_s=arrival,
+                distance_m=dist,
+                azimuth_deg=az,
             )
+            threats.append(_enter_during(threat, land, 0.1 * duration_s, late))
     for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
         n += 1
         threats.append(_airliner(f"F{n:03d}", defended, duration_s, rng))
@@ -205,6 +212,29 @@ def build_scenario(
         clutter=clutter,
         wrong_kind=wrong_kind,
     )
+
+
+def first_entry(threat: Threat, land: BaseGeometry, step_s: float = 5.0) -> float | None:
+    """The first scenario second (on a `step_s` grid) `threat` is over `land`; a
+    ballistic object counts only below 100 km, as in the score."""
+    ts = np.arange(threat.launch_s, threat.arrival_s + 1e-9, step_s)
+    states = [threat.state(float(t)) for t in ts]
+    pts = np.array([s[:3] for s in states if s is not None]).reshape(-1, 3)
+    inside = shapely.contains_xy(land, pts[:, 1], pts[:, 0])
+    if threat.kind is ThreatKind.BALLISTIC_MISSILE:
+        inside &= pts[:, 2] < 100_000.0
+    idx = np.flatnonzero(inside)
+    return float(ts[idx[0]]) if len(idx) else None
+
+
+def _enter_during(threat: Threat, land: BaseGeometry, earliest_s: float, late_s: float) -> Threat:
+    """Shift a threat later if it would enter a territory before `earliest_s` (an entry
+    before the exercise starts, or at its first second, is one no one could warn of)."""
+    entry = first_entry(threat, land)
+    if entry is None or entry >= earliest_s:
+        return threat
+    shift = earliest_s - entry + late_s
+    return replace(threat, launch_s=threat.launch_s + shift, arrival_s=threat.arrival_s + shift)
 
 
 def _flight_s(kind: ThreatKind, dist: float) -> float:
@@ -277,18 +307,22 @@ def _decoy(
 
 
 def _nearest_launch(
-    aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator
+    aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator, land: BaseGeometry
 ) -> tuple[float, float]:
     dists = {
         name: GEOD.inv(lon, lat, aim[1], aim[0])[2] for name, (lat, lon) in LAUNCH_AREAS.items()
     }
     ranked = sorted(dists, key=lambda k: dists[k])
-    if kind is ThreatKind.DRONE:  # drones close in from wherever is nearest, in the last stretch
+    if kind is ThreatKind.DRONE:  # drones close in from the nearest launch area, the last stretch
         lat, lon = LAUNCH_AREAS[ranked[0]]
-        az, _, d = GEOD.inv(lon, lat, aim[1], aim[0])
-        start_lon, start_lat, _ = GEOD.fwd(
-            lon, lat, az, max(0.0, d - float(rng.uniform(40_000, 90_000)))
-        )
+        back, _, d = GEOD.inv(aim[1], aim[0], lon, lat)
+        start = float(rng.uniform(20_000, 50_000))  # walk back until outside every territory
+        while start < d and land.contains(
+            shapely.Point(*GEOD.fwd(aim[1], aim[0], back, start)[:2])
+        ):
+            start += 10_000.0
+        start = min(d, start)
+        start_lon, start_lat, _ = GEOD.fwd(aim[1], aim[0], back, start)
         return (start_lat, start_lon)
     lat, lon = LAUNCH_AREAS[ranked[int(rng.integers(min(2, len(ranked))))]]
     return (lat + float(rng.normal(0, 0.2)), lon + float(rng.normal(0, 0.2)))

@@ -25,9 +25,9 @@ seconds. Definitions (issue 9):
   ÷ time some real threat is within the territory's time to shelter + 120 s of entering
   it (until it ends inside); the denominator is floored at 60 s so a territory sheltered
   with no threat near gives a large finite figure. The key is the max over territories.
-- *Shelter lead*, per entry: entry − start of the shelter (the first of the unbroken run
+- *Shelter lead*, per entry: entry - start of the shelter (the first of the unbroken run
   of shelter versions) of the earliest alert to that partner in shelter at the entry and
-  covering the entry point; if none is, entry − the first covering shelter version within
+  covering the entry point; if none is, entry - the first covering shelter version within
   5 min after (negative). By kind: median and p10.
 - *First-warning latency*, per entry: from the journaling of the report that completed
   the evidence the picture needs to confirm that object (reports from 2 distinct sensors,
@@ -35,10 +35,12 @@ seconds. Definitions (issue 9):
   that partner covering the entry point (0 if one is already in effect). p50, p99.
 - *TTA error*: median over warning versions with a time to arrival, whose area a real
   threat enters in [issued, issued + 15 min] (and is not already inside), of
-  |predicted − actual| / actual.
+  |predicted - actual| / actual.
 - *Clutter- or decoy-only alerts*: alerts with a warning version all of whose named tracks
   (found in the snapshot nearest its issue) match no real object or only decoys. A track
   matches the nearest real object within MATCH_KM of its position at its `updated_at`.
+- *Shelter lead ratio*: by kind, the median of lead ÷ the entered territory's time to
+  shelter (the target for drones lies between 1 and 3).
 - *Max alerts per area*: most alerts in effect (not ended) at once for one (partner, area).
 """
 
@@ -115,7 +117,10 @@ def score_warnings(
 def _versions(
     scenario: Scenario, agreement: Agreement, alerts: Sequence[dict[str, Any]], end: float
 ) -> list[Version]:
-    ordered = sorted(alerts, key=lambda p: (p["alert_id"], int(p["version"])))
+    ordered = sorted(
+        (p for p in alerts if scenario.seconds(datetime.fromisoformat(p["sent_at"])) <= end),
+        key=lambda p: (p["alert_id"], int(p["version"])),
+    )
     out: list[Version] = []
     for i, p in enumerate(ordered):
         nxt = ordered[i + 1] if i + 1 < len(ordered) else None
@@ -152,6 +157,7 @@ class Entry:
     lon: float
     lat: float
     leave_t: float
+    time_to_shelter_s: float
 
 
 def _entries(truth: TruthIndex, agreement: Agreement) -> list[Entry]:
@@ -167,6 +173,7 @@ def _entries(truth: TruthIndex, agreement: Agreement) -> list[Entry]:
                     lon=float(path.lon[first]),
                     lat=float(path.lat[first]),
                     leave_t=float(path.t[last]),
+                    time_to_shelter_s=partner.territory.time_to_shelter_s,
                 )
             )
     return sorted(out, key=lambda e: (e.t, e.partner, e.object_id))
@@ -181,6 +188,7 @@ def _missed_and_lead(
 ) -> dict[str, Any]:
     missed: list[dict[str, Any]] = []
     leads: dict[str, list[float]] = {}
+    ratios: dict[str, list[float]] = {}  # lead ÷ the territory's time to shelter
     for e in entries:
         vs = by_partner.get(e.partner, [])
         live = [v for v in _in_effect(vs, e.t) if v.warning and v.area.covers_point(e.lon, e.lat)]
@@ -190,6 +198,7 @@ def _missed_and_lead(
         if shelter:
             starts = [_shelter_start(vs, v) for v in shelter]
             leads.setdefault(e.kind, []).append(e.t - min(starts))
+            ratios.setdefault(e.kind, []).append((e.t - min(starts)) / e.time_to_shelter_s)
             continue
         later = [
             v
@@ -200,10 +209,14 @@ def _missed_and_lead(
         ]
         if later:
             leads.setdefault(e.kind, []).append(e.t - later[0].sent_s)
+            ratios.setdefault(e.kind, []).append((e.t - later[0].sent_s) / e.time_to_shelter_s)
     return {
         "missed_warnings": len(missed),
         "missed_detail": missed[:DETAIL],
         "shelter_lead_s": {k: _median_p10(v) for k, v in sorted(leads.items())},
+        "shelter_lead_ratio": {
+            k: round(float(statistics.median(v)), 2) for k, v in sorted(ratios.items())
+        },
     }
 
 
@@ -264,6 +277,8 @@ def _finals(
     for v in versions:
         if v.warning:
             continue
+        if v.sent_s > truth.until_s - ALL_CLEAR_WINDOW_S:
+            continue  # the truth ends before its window does: not judged
         if truth.first_inside(v.area, v.sent_s, v.sent_s + ALL_CLEAR_WINDOW_S) is not None:
             premature.append(v)
         others = [

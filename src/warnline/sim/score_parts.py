@@ -91,7 +91,11 @@ def over_warning(
         )
         lead = partner.territory.time_to_shelter_s + SHELTER_MARGIN_S
         threatened = interval_union(
-            [(max(0.0, e.t - lead), max(e.leave_t, e.t + 1.0)) for e in entries if e.partner == code]
+            [
+                (max(0.0, e.t - lead), max(e.leave_t, e.t + 1.0))
+                for e in entries
+                if e.partner == code
+            ]
         )
         per[code] = round(sheltered / max(threatened, MIN_THREATENED_S), 2)
     return (max(per.values()) if per else 0.0), per
@@ -147,8 +151,8 @@ def match_tracks(
             flagged[v.alert_id] = "decoy" if any(m in truths.decoys for m in matched) else "clutter"
     return {
         "clutter_or_decoy_only_alerts": len(flagged),
-        "clutter_or_decoy_detail": [{"alert": a, "rests_on": r} for a, r in sorted(flagged.items())][
-            :10
+        "clutter_or_decoy_detail": [
+            {"alert": a, "rests_on": r} for a, r in sorted(flagged.items())[:10]
         ],
         "versions_tracks_unresolved": unresolved,
     }

@@ -43,7 +43,9 @@ class AlertArea:
             [payload["area_polygon"]] if payload.get("area_polygon") else []
         )
         polys = [shapely.Polygon([(float(x), float(y)) for x, y in r]) for r in rings if len(r) > 3]
-        geom: BaseGeometry | None = shapely.make_valid(shapely.MultiPolygon(polys)) if polys else None
+        geom: BaseGeometry | None = None
+        if polys:
+            geom = shapely.make_valid(shapely.MultiPolygon(polys))
         circle = payload.get("area_circle")
         circ = (float(circle[0]), float(circle[1]), float(circle[2])) if circle else None
         if geom is None and circ is None and agreement is not None:
@@ -114,6 +116,7 @@ class TruthIndex:
 
     def __init__(self, scenario: Scenario, *, until_s: float, step_s: float = 1.0) -> None:
         self.scenario = scenario
+        self.until_s = until_s
         self.paths: list[Path] = []
         for th in scenario.threats:
             if not th.threat:
