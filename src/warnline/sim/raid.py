@@ -22,6 +22,7 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.domain import ManualClock, Report, Track, TrackState
+from warnline.domain.codec import from_json
 from warnline.ingest.signature import sign_headers
 from warnline.journal import Entry, Event
 from warnline.journal.memory import MemoryJournal
@@ -170,6 +171,36 @@ def score_run(
     )
     out |= tracking_keys(scenario, snapshots, batches, batch_times)
     return out
+
+
+def score_journal(
+    entries: Sequence[Entry],
+    agreement: Agreement,
+    scenario: Scenario,
+    truth_of: dict[str, str | None],
+    snapshots: Sequence[Snapshot],
+) -> dict[str, Any]:
+    """A served exercise's own journal scored on the scenario's truth, up to the end of
+    the raid (after it, sensors stop reporting what still flies); the tracking
+    comparison replays its submissions, batch by batch, as they were journaled."""
+    batches: dict[str, list[Report]] = {}
+    times: dict[str, float] = {}
+    for e in entries:
+        if e.event.kind == REPORT_KIND:
+            sub = str(e.event.payload.get("submission"))
+            batches.setdefault(sub, []).append(from_json(Report, e.event.payload["report"]))
+            times.setdefault(sub, e.event.at.timestamp())
+    order = sorted(batches, key=lambda s: times[s])
+    return score_run(
+        scenario=scenario,
+        agreement=agreement,
+        entries=entries,
+        truth_of=truth_of,
+        snapshots=snapshots,
+        batches=[batches[s] for s in order],
+        batch_times=[times[s] for s in order],
+        until_s=scenario.duration_s,
+    )
 
 
 TRACK_KEYS = ("gospa", "duplicate_track_rate", "false_track_rate", "reports_per_s")

@@ -98,7 +98,7 @@ def score_warnings(
     by_partner: dict[str, list[Version]] = {}
     for v in versions:
         by_partner.setdefault(v.partner, []).append(v)
-    entries = _entries(truth, agreement)
+    entries = territory_entries(truth, agreement)
     out: dict[str, Any] = {"entries": len(entries)}
     out |= _missed_and_lead(entries, by_partner)
     out |= _false_and_tta(versions, truth)
@@ -160,7 +160,8 @@ class Entry:
     time_to_shelter_s: float
 
 
-def _entries(truth: TruthIndex, agreement: Agreement) -> list[Entry]:
+def territory_entries(truth: TruthIndex, agreement: Agreement) -> list[Entry]:
+    """Every real threat's first moment inside each partner territory it enters."""
     out = []
     for code, partner in sorted(agreement.partners.items()):
         for path, first, last in truth.entries(partner.territory.geometry):
@@ -339,4 +340,4 @@ def _latency(
     }
 
 
-__all__ = ["ReportSeen", "interval_union", "score_warnings"]
+__all__ = ["Entry", "ReportSeen", "interval_union", "score_warnings", "territory_entries"]
