@@ -119,7 +119,8 @@ def table(score: dict[str, Any]) -> str:
     lines = []
     for key, v, text, ok in check(score):
         mark = "n/a" if ok is None else "pass" if ok else "FAIL"
-        lines.append(f"  {key:30s} {v!s:>12}   target {text:32s} {mark}")
+        shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+        lines.append(f"  {key:30s} {shown:>12}   target {text:32s} {mark}")
     lines.append(f"  {'tta_error (median relative)':30s} {score.get('tta_error')!s:>12}")
     lines.append(f"  {'shelter_lead_s':30s} {score.get('shelter_lead_s')}")
     return "\n".join(lines)

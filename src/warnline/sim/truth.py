@@ -29,6 +29,7 @@ from warnline.sim.scenario import Scenario
 GEOD = Geod(ellps="WGS84")
 BALLISTIC_CEILING_M = 100_000.0
 EARTH_R_KM = 6371.0
+_SHAPES: dict[str, BaseGeometry] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +66,14 @@ class AlertArea:
         return bool(self.covers(np.array([lon]), np.array([lat]))[0])
 
     def shape(self) -> BaseGeometry:
-        """One lon/lat geometry for overlap tests (the circle as a 72-gon)."""
+        """One lon/lat geometry for overlap tests (the circle as a 72-gon), built once
+        per distinct area: thousands of versions share a few dozen areas."""
+        cached = _SHAPES.get(self.key)
+        if cached is None:
+            cached = _SHAPES[self.key] = self._shape()
+        return cached
+
+    def _shape(self) -> BaseGeometry:
         parts = [] if self.polygons is None else [self.polygons]
         if self.circle is not None:
             lon, lat, r = self.circle
