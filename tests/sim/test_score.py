@@ -223,3 +223,27 @@ def test_first_warning_latency_from_the_confirming_report(
     one_sensor = [r for r in reports if r.sensor == "s1"]  # 2 reports: not yet confirmable
     s2 = _score(agreement, [_alert("A1", 1, 53.5, "early_warning")], reports=one_sensor)
     assert s2["first_warning_latency_s"]["n"] == 0
+
+
+def test_own_latency_counts_warnings_naming_the_object_and_those_before_evidence(
+    agreement: Agreement, entry_s: float
+) -> None:
+    sc = _scenario()
+    reports = [
+        ReportSeen(key="QAT/1", at_s=50.0, observed_s=49.0, sensor="s1", truth="X001"),
+        ReportSeen(key="QAT/2", at_s=52.0, observed_s=51.5, sensor="s2", truth="X001"),
+    ]
+
+    def snap(t: float) -> tuple[float, list[Any]]:
+        lat, lon, _ = sc.truth(t)["X001"]
+        return (t, [make_track("T9", t=T0 + timedelta(seconds=t), lat=lat, lon=lon)])
+
+    other = _alert("A0", 1, 30.0, "early_warning")  # stands already, names nothing of X001
+    mine = _alert("A1", 1, 54.0, "alert", tracks=("T9",))
+    s = _score(agreement, [other, mine], reports=reports, snapshots=[snap(54.0)])
+    lat = s["first_warning_latency_s"]
+    assert lat["p50"] == 0.0 and lat["own_p50"] == pytest.approx(2.0)
+    assert lat["own_before_evidence"] == 0
+    early = _alert("A2", 1, 40.0, "alert", tracks=("T9",))  # on one report: before evidence
+    s2 = _score(agreement, [early], reports=reports, snapshots=[snap(40.0)])
+    assert s2["first_warning_latency_s"]["own_before_evidence"] == 1

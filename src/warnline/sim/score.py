@@ -32,7 +32,10 @@ seconds. Definitions (issue 9):
 - *First-warning latency*, per entry: from the journaling of the report that completed
   the evidence the picture needs to confirm that object (reports from 2 distinct sensors,
   or 3 reports from one sensor spanning >= 2 s of observation) to the first warning to
-  that partner covering the entry point (0 if one is already in effect). p50, p99.
+  that partner covering the entry point (0 if one is already in effect). p50, p99. The
+  `own_` figures take the first covering warning naming a track of that object instead
+  (a warning for it, not for another threat); `own_before_evidence` counts objects named
+  by a warning before their evidence was complete (what clutter exploits).
 - *TTA error*: median over warning versions with a time to arrival, whose area a real
   threat enters in [issued, issued + 15 min] (and is not already inside), of
   |predicted - actual| / actual.
@@ -58,6 +61,7 @@ from warnline.agreement.model import Agreement
 from warnline.domain import Track
 from warnline.sim.scenario import Scenario
 from warnline.sim.score_parts import (
+    TrackMatcher,
     Version,
     confirm_times,
     interval_union,
@@ -107,8 +111,9 @@ def score_warnings(
         entries, by_partner, agreement, end
     )
     out["max_alerts_per_area"] = _max_concurrent(versions)
-    out["first_warning_latency_s"] = _latency(entries, by_partner, confirm_times(reports))
-    out |= match_tracks(versions, snapshots, scenario)
+    matcher = TrackMatcher(snapshots, scenario)
+    out["first_warning_latency_s"] = _latency(entries, by_partner, confirm_times(reports), matcher)
+    out |= match_tracks(versions, matcher)
     out["alert_versions"] = len(versions)
     out["alerts_distinct"] = len({v.alert_id for v in versions})
     return out
@@ -317,9 +322,14 @@ def _max_concurrent(versions: Sequence[Version]) -> int:
 
 
 def _latency(
-    entries: Sequence[Entry], by_partner: dict[str, list[Version]], confirmed: dict[str, float]
-) -> dict[str, float | None]:
+    entries: Sequence[Entry],
+    by_partner: dict[str, list[Version]],
+    confirmed: dict[str, float],
+    matcher: TrackMatcher,
+) -> dict[str, Any]:
     lat: list[float] = []
+    own: list[float] = []
+    before = 0
     for e in entries:
         c = confirmed.get(e.object_id)
         if c is None:
@@ -327,16 +337,30 @@ def _latency(
         covering = [
             v
             for v in by_partner.get(e.partner, [])
-            if v.warning and v.area.covers_point(e.lon, e.lat) and v.until_s > c
+            if v.warning and v.area.covers_point(e.lon, e.lat)
         ]
-        if covering:
-            lat.append(max(0.0, min(v.sent_s for v in covering) - c))
-    if not lat:
+        standing = [v for v in covering if v.until_s > c]
+        if standing:
+            lat.append(max(0.0, min(v.sent_s for v in standing) - c))
+        naming = [v for v in covering if e.object_id in (matcher.objects(v) or ())]
+        if naming:
+            first = min(v.sent_s for v in naming) - c
+            before += first < 0
+            own.append(max(0.0, first))
+    return (
+        _percentiles(lat)
+        | {f"own_{k}": v for k, v in _percentiles(own).items()}
+        | {"own_before_evidence": before}
+    )
+
+
+def _percentiles(xs: Sequence[float]) -> dict[str, Any]:
+    if not xs:
         return {"p50": None, "p99": None, "n": 0}
     return {
-        "p50": round(float(np.percentile(lat, 50)), 2),
-        "p99": round(float(np.percentile(lat, 99)), 2),
-        "n": len(lat),
+        "p50": round(float(np.percentile(xs, 50)), 2),
+        "p99": round(float(np.percentile(xs, 99)), 2),
+        "n": len(xs),
     }
 
 

@@ -125,26 +125,44 @@ class _Truths:
         return best
 
 
-def match_tracks(
-    versions: Sequence[Version],
-    snapshots: Sequence[tuple[float, Sequence[Track]]],
-    scenario: Scenario,
-) -> dict[str, Any]:
+class TrackMatcher:
+    """Which real objects the tracks a version names stood for (None: no object within
+    MATCH_KM, i.e. clutter), from the snapshot nearest the version's issue."""
+
+    def __init__(
+        self, snapshots: Sequence[tuple[float, Sequence[Track]]], scenario: Scenario
+    ) -> None:
+        self.truths = _Truths(scenario)
+        self._times = [t for t, _ in snapshots]
+        self._index = [{tr.track_id: tr for tr in tracks} for _, tracks in snapshots]
+        self._memo: dict[tuple[str, int], list[str | None] | None] = {}
+
+    def objects(self, v: Version) -> list[str | None] | None:
+        """One entry per named track found; None when none of them was found."""
+        key = (v.alert_id, v.version)
+        if key not in self._memo:
+            found = [
+                tr
+                for tid in v.tracks
+                if (tr := _find(tid, v.sent_s, self._times, self._index)) is not None
+            ]
+            self._memo[key] = [self.truths.match(tr) for tr in found] if found else None
+        return self._memo[key]
+
+
+def match_tracks(versions: Sequence[Version], matcher: TrackMatcher) -> dict[str, Any]:
     """Which alerts rest only on clutter or decoys (their tracks, matched to truth in the
     snapshot nearest each warning version's issue)."""
-    truths = _Truths(scenario)
-    times = [t for t, _ in snapshots]
-    index = [{tr.track_id: tr for tr in tracks} for _, tracks in snapshots]
+    truths = matcher.truths
     flagged: dict[str, str] = {}
     unresolved = 0
     for v in versions:
         if not v.warning or not v.tracks or v.alert_id in flagged:
             continue
-        found = [tr for tid in v.tracks if (tr := _find(tid, v.sent_s, times, index)) is not None]
-        if not found:
+        matched = matcher.objects(v)
+        if matched is None:
             unresolved += 1
             continue
-        matched = [truths.match(tr) for tr in found]
         if any(m in truths.threats for m in matched):
             continue
         if all(m is None or m in truths.decoys for m in matched):
