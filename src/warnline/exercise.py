@@ -68,6 +68,7 @@ class ExerciseOptions:
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
+    compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -204,7 +205,12 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "seed": opts.seed,
     }
     summary["warnings"] = score_journal(
-        list(journal.iter_all()), agreement, scenario, feed.truth_of, snapshots
+        list(journal.iter_all()),
+        agreement,
+        scenario,
+        feed.truth_of,
+        snapshots,
+        compare=opts.compare_trackers,
     )
     # Every CAP message is signed and verified as a partner would, exported or not.
     signer = exercise_cap_signer()
