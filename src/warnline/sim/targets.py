@@ -122,6 +122,11 @@ def table(score: dict[str, Any]) -> str:
         shown = f"{v:.4g}" if isinstance(v, float) else str(v)
         lines.append(f"  {key:30s} {shown:>12}   target {text:32s} {mark}")
     lines.append(f"  {'tta_error (median relative)':30s} {score.get('tta_error')!s:>12}")
+    lat = score.get("first_warning_latency_s") or {}
+    lines.append(
+        f"  {'own-track warning latency p99':30s} {lat.get('own_p99')!s:>12}   "
+        f"({lat.get('own_before_evidence')} objects named before their evidence was complete)"
+    )
     lines.append(f"  {'shelter_lead_s':30s} {score.get('shelter_lead_s')}")
     return "\n".join(lines)
 
