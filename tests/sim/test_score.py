@@ -220,8 +220,8 @@ def test_first_warning_latency_from_the_confirming_report(
     ]
     s = _score(agreement, [_alert("A1", 1, 53.5, "early_warning")], reports=reports)
     assert s["first_warning_latency_s"]["p50"] == pytest.approx(1.5)
-    one_sensor = [r for r in reports if r.sensor == "s1"]  # 2 reports: not yet confirmable
-    s2 = _score(agreement, [_alert("A1", 1, 53.5, "early_warning")], reports=one_sensor)
+    two = [r for r in reports if r.sensor == "s1"]  # 2 reports: not yet confirmable
+    s2 = _score(agreement, [_alert("A1", 1, 53.5, "early_warning")], reports=two)
     assert s2["first_warning_latency_s"]["n"] == 0
 
 
@@ -231,7 +231,8 @@ def test_own_latency_counts_warnings_naming_the_object_and_those_before_evidence
     sc = _scenario()
     reports = [
         ReportSeen(key="QAT/1", at_s=50.0, observed_s=49.0, sensor="s1", truth="X001"),
-        ReportSeen(key="QAT/2", at_s=52.0, observed_s=51.5, sensor="s2", truth="X001"),
+        ReportSeen(key="QAT/2", at_s=51.0, observed_s=50.5, sensor="s1", truth="X001"),
+        ReportSeen(key="QAT/3", at_s=52.0, observed_s=51.5, sensor="s2", truth="X001"),
     ]
 
     def snap(t: float) -> tuple[float, list[Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +31,6 @@ CLUTTER_IDENTITIES = (Identity.UNKNOWN, Identity.PENDING, Identity.SUSPECT, Iden
 DELAYED_SCAN_P = 0.05  # a scan whose reports all leave late (a partner's batch held back)
 DELAYED_SCAN_S = 0.7
 JITTER_S = 0.8  # per report, on top of the sensor's delay: a batch mixes ages
-_HAS_ALT_FLAG = "altitude_measured" in {f.name for f in dataclasses.fields(Report)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,9 +170,8 @@ class SensorFeed:
         truth: str | None,
         measured: bool,
     ) -> Observation:
-        if not measured and _HAS_ALT_FLAG:  # the picture's own flag, where it exists
-            flag: dict[str, Any] = {"altitude_measured": False}
-            report = dataclasses.replace(report, **flag)
+        if not measured:
+            report = dataclasses.replace(report, altitude_measured=False)
         self.truth_of[report.key] = truth
         return Observation(
             deliver_s=self._delay(sensor, t, late),

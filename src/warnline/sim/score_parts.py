@@ -46,6 +46,9 @@ class Version:
         return self.stage in ("alert", "update")
 
 
+CONFIRM_REPORTS = 3  # as `warnline.picture.Picture(confirm_reports=...)`
+
+
 def interval_union(spans: Sequence[tuple[float, float]]) -> float:
     """Total length of the union of [lo, hi) spans."""
     total, cur_lo, cur_hi = 0.0, None, None
@@ -62,18 +65,16 @@ def interval_union(spans: Sequence[tuple[float, float]]) -> float:
 
 
 def confirm_times(reports: Sequence[ReportSeen]) -> dict[str, float]:
-    """Per object: when the report that completed the picture's confirmation evidence
-    was journaled — a second distinct sensor, or a third report from one sensor
-    spanning >= 2 s of observation time."""
+    """Per object: when the report that made its confirmation possible was journaled. The
+    picture confirms a track on its third fitting report (and a score that three reports
+    of a real object reach), so this is the journaling of each object's third report."""
     out: dict[str, float] = {}
-    sensors: dict[str, dict[str, list[float]]] = {}
+    seen: dict[str, int] = {}
     for r in sorted(reports, key=lambda r: r.at_s):
         if r.truth is None or r.truth in out:
             continue
-        per = sensors.setdefault(r.truth, {})
-        per.setdefault(r.sensor, []).append(r.observed_s)
-        obs = per[r.sensor]
-        if len(per) >= 2 or (len(obs) >= 3 and max(obs) - min(obs) >= 2.0):
+        seen[r.truth] = seen.get(r.truth, 0) + 1
+        if seen[r.truth] >= CONFIRM_REPORTS:
             out[r.truth] = r.at_s
     return out
 
