@@ -22,6 +22,7 @@ from typing import Any
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
+from warnline.alerting.threat import ThreatRuleCheck
 from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
@@ -82,7 +83,7 @@ class Node:
         self.pipeline = Pipeline(
             picture=Picture(plane=plane),
             assessor=Assessor(agreement=agreement, plane=plane),
-            incidents=IncidentBook(plane=plane),
+            incidents=IncidentBook(plane=plane, threat_rule=ThreatRuleCheck(agreement)),
             alerting=Alerting(agreement=agreement),
             assigner=LeadProcedure(agreement=agreement),
         )

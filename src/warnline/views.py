@@ -67,7 +67,7 @@ class ReleasedViews:
             alerts = [
                 vs[-1]
                 for vs in self.pipeline.alerting.history.values()
-                if vs[-1].incident_id == inc.incident_id
+                if inc.incident_id in (vs[-1].incidents or (vs[-1].incident_id,))
             ]
             v = self.release.incident(viewer, inc, visible, alerts)
             if v is not None:
