@@ -48,7 +48,7 @@ def make_alert(
         kinds={ThreatKind.DRONE: 3, ThreatKind.CRUISE_MISSILE: 1},
         headline="Drones toward Amman",
         reason="4 objects on a path into Amman",
-        area_polygon=polygon,
+        area_polygons=(polygon,),
     )
 
 
@@ -90,7 +90,7 @@ def test_every_shape_validates_against_the_oasis_schema(
 ) -> None:
     alert, previous = chain(msg_type, status)
     if not with_polygon:
-        alert = dataclasses.replace(alert, area_polygon=())
+        alert = dataclasses.replace(alert, area_polygons=())
     xml = encode_cap(alert, sender=SENDER, previous=previous, languages=(language,))
     root = parse(xml)
     cap_schema.assertValid(root)
@@ -179,7 +179,7 @@ def test_polygon_is_closed_lat_lon_rounded() -> None:
 
 
 def test_closed_input_ring_is_not_closed_twice() -> None:
-    alert = dataclasses.replace(make_alert(), area_polygon=(*AMMAN_RING, AMMAN_RING[0]))
+    alert = dataclasses.replace(make_alert(), area_polygons=((*AMMAN_RING, AMMAN_RING[0]),))
     polygon = text(parse(encode_cap(alert, sender=SENDER)), "cap:info/cap:area/cap:polygon")
     assert len(polygon.split(" ")) == 5
 
@@ -192,7 +192,7 @@ def test_long_ring_is_simplified_and_still_covers_the_area() -> None:
         )
         for i in range(2000)
     )
-    alert = dataclasses.replace(make_alert(), area_polygon=ring)
+    alert = dataclasses.replace(make_alert(), area_polygons=(ring,))
     pairs = text(parse(encode_cap(alert, sender=SENDER)), "cap:info/cap:area/cap:polygon")
     points = [tuple(float(v) for v in p.split(",")) for p in pairs.split(" ")]
     assert 4 <= len(points) <= 100
@@ -205,7 +205,7 @@ def test_long_ring_is_simplified_and_still_covers_the_area() -> None:
 
 
 def test_degenerate_ring_gives_no_polygon(cap_schema: etree.XMLSchema) -> None:
-    alert = dataclasses.replace(make_alert(), area_polygon=((36.0, 31.9), (36.00001, 31.9)))
+    alert = dataclasses.replace(make_alert(), area_polygons=(((36.0, 31.9), (36.00001, 31.9)),))
     root = parse(encode_cap(alert, sender=SENDER))
     cap_schema.assertValid(root)
     assert root.find("cap:info/cap:area/cap:polygon", NS) is None

@@ -129,9 +129,8 @@ def _mec_centre(pts: np.ndarray, lon0: float, lat0: float) -> tuple[float, float
     proj = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m +no_defs"
     fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
     x, y = fwd.transform(pts[:, 0], pts[:, 1])
-    mec: BaseGeometry = shapely.minimum_bounding_circle(
-        shapely.multipoints(np.column_stack([x, y]))
-    )
+    mec = shapely.minimum_bounding_circle(shapely.multipoints(np.column_stack([x, y])))
+    assert isinstance(mec, BaseGeometry)
     c = mec.centroid  # the circle's centre (its radius is measured exactly afterwards)
     lon, lat = fwd.transform(c.x, c.y, direction="INVERSE")
     return float(lon), float(lat)
