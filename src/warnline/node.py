@@ -184,6 +184,7 @@ class Node:
                 self.journal.append(lost)
         self._pos = stored
         self.dispatcher.observe(entries)
+        self.views.observe(entries)
         self.outreach.observe(entries)
         log.info("recovered %d entries, pipeline at %d", len(entries), stored)
 
@@ -385,6 +386,7 @@ class Node:
         if decisions:
             self._wake.set()
         self.dispatcher.observe(entries)
+        self.views.observe(entries)
         await self._announce(entries)
         attempts = self.dispatcher.due(self.clock.now(), self.console.reachable)
         if attempts:
