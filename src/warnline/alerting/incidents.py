@@ -1,7 +1,9 @@
 """Grouping threat tracks into incidents (raids), so alerts speak of raids, not dots.
 
-A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING after this
-book saw it confirmed: a one-report blip that coasts is clutter until proven otherwise)
+A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING after it was
+confirmed: seen so by this book, or with `MIN_COAST_REPORTS` reports, since a track can be
+confirmed and go silent between two ticks; a one-report blip that coasts is clutter until
+proven otherwise)
 and it is a threat, by label or under the agreement's kinematic threat rule
 (`threat.py`). Such a track joins the open incident with a live track nearest to it, if
 within `join_km`; otherwise it opens a new incident. Membership is sticky: a track never
@@ -21,6 +23,11 @@ from datetime import datetime
 from warnline.alerting.threat import ThreatRuleCheck
 from warnline.domain import Assessment, Identity, Incident, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
+
+
+# A coasting track the book never saw CONFIRMED (it was confirmed and went silent between
+# two ticks) still counts with this many reports; a one-report blip that coasts never does.
+MIN_COAST_REPORTS = 2
 
 
 class IncidentBook:
@@ -94,7 +101,8 @@ class IncidentBook:
     def _threat(self, track: Track, assessment: Assessment | None) -> str | None:
         """Why the track may drive alerts now, or None."""
         confirmed = track.state is TrackState.CONFIRMED or (
-            track.state is TrackState.COASTING and track.track_id in self._confirmed
+            track.state is TrackState.COASTING
+            and (track.track_id in self._confirmed or track.report_count >= MIN_COAST_REPORTS)
         )
         if not confirmed:
             return None
