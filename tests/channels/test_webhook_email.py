@@ -40,7 +40,7 @@ async def test_webhook_delivers_signed_alert() -> None:
     assert h.outcome == "delivered" and peer.rejected == 0
     body = peer.received[0]
     assert (
-        body["alert"]["alert_id"] == "A-I00001-JOR-amman" and body["alert"]["ack_code"] == "123456"
+        body["alert"]["alert_id"] == "A-JOR-amman" and body["alert"]["ack_code"] == "123456"
     )
 
 
