@@ -24,7 +24,6 @@ from warnline.alerting.threat import ThreatRuleCheck
 from warnline.domain import Assessment, Identity, Incident, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
 
-
 # A coasting track the book never saw CONFIRMED (it was confirmed and went silent between
 # two ticks) still counts with this many reports; a one-report blip that coasts never does.
 MIN_COAST_REPORTS = 2
