@@ -213,7 +213,7 @@ class Pipeline:
                 del self._dirty[track.track_id]
                 self._force.discard(track.track_id)
         before = {i.incident_id: _incident_key(i) for i in self.incidents.incidents.values()}
-        changed_incidents = self.incidents.update(due, lost, at)
+        changed_incidents = self.incidents.update(due, lost, at, self.assessments)
         out: list[Event] = []
         for inc in changed_incidents:
             if before.get(inc.incident_id) != _incident_key(inc):
