@@ -4,9 +4,10 @@ A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING: t
 lets only confirmed tracks coast) and it is a threat, by label or under the agreement's
 kinematic threat rule (`threat.py`). Such a track joins the open incident with a live
 track nearest to it, if within `join_km`; otherwise it opens a new incident. Membership
-is sticky: a track never changes incident, so an alert's story does not reshuffle mid-raid. Eligibility is not
-sticky: a member later identified as friend, or no longer heading anywhere that makes it
-suspect, stops counting for alerts while it stays in its incident.
+is sticky: a track never changes incident, so an alert's story does not reshuffle
+mid-raid. Eligibility is not sticky: a member later identified as friend, or no longer
+heading anywhere that makes it suspect, stops counting for alerts while it stays in its
+incident.
 
 Memory stays bounded over a long raid: the book keeps live tracks only; a lost track
 leaves `track_incident` once its incident has been told, and each incident keeps its own
