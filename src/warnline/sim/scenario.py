@@ -171,10 +171,18 @@ def build_scenario(
     n = 0
     land = shapely.union_all([p.territory.geometry for p in agreement.partners.values()])
     shapely.prepare(land)
+    # Drones fly low: a partner's radars (at its defended areas) see them only some 75 km
+    # out, so a drone's target lies within that of the coalition's outer border - one that
+    # crossed the border unseen would be a warning nobody could give.
+    border = land.boundary
+    near_border = [
+        a for a in defended if shapely.distance(a.geometry.centroid, border) <= DRONE_REACH_DEG
+    ] or defended
     for kind in DEFAULT_MIX:
         for _ in range(counts.get(kind, 0)):
             n += 1
-            target = defended[int(rng.integers(len(defended)))]
+            targets = near_border if kind is ThreatKind.DRONE else defended
+            target = targets[int(rng.integers(len(targets)))]
             c = target.geometry.centroid
             aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
             if not land.contains(shapely.Point(aim[1], aim[0])):  # a coastal area: aim ashore
@@ -195,7 +203,7 @@ def build_scenario(
                 distance_m=dist,
                 azimuth_deg=az,
             )
-            threats.append(_enter_during(threat, land, 0.1 * duration_s, late))
+            threats.append(_enter_during(threat, land, max(0.1 * duration_s, 120.0), late))
     for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
         n += 1
         threats.append(_airliner(f"F{n:03d}", defended, duration_s, rng))
@@ -229,7 +237,8 @@ def first_entry(threat: Threat, land: BaseGeometry, step_s: float = 5.0) -> floa
 
 def _enter_during(threat: Threat, land: BaseGeometry, earliest_s: float, late_s: float) -> Threat:
     """Shift a threat later if it would enter a territory before `earliest_s` (an entry
-    before the exercise starts, or at its first second, is one no one could warn of)."""
+    before the exercise starts, or in its first minutes, is one no one could warn of in
+    time: the node has not been watching the threat for its time to shelter)."""
     entry = first_entry(threat, land)
     if entry is None or entry >= earliest_s:
         return threat
@@ -306,6 +315,9 @@ def _decoy(
     )
 
 
+DRONE_REACH_DEG = 0.55  # about 60 km: within a radar's horizon for a drone at 150 m
+
+
 def _nearest_launch(
     aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator, land: BaseGeometry
 ) -> tuple[float, float]:
@@ -313,10 +325,12 @@ def _nearest_launch(
         name: GEOD.inv(lon, lat, aim[1], aim[0])[2] for name, (lat, lon) in LAUNCH_AREAS.items()
     }
     ranked = sorted(dists, key=lambda k: dists[k])
-    if kind is ThreatKind.DRONE:  # drones close in from the nearest launch area, the last stretch
+    if kind is ThreatKind.DRONE:  # drones close in from the nearest launch area, far out
         lat, lon = LAUNCH_AREAS[ranked[0]]
         back, _, d = GEOD.inv(aim[1], aim[0], lon, lat)
-        start = float(rng.uniform(20_000, 50_000))  # walk back until outside every territory
+        # Seen coming: it starts within the horizon of a radar at its aim (a drone at 150 m
+        # is visible some 75 km out), and outside every territory, not born at the border.
+        start = float(rng.uniform(55_000, 75_000))
         while start < d and land.contains(
             shapely.Point(*GEOD.fwd(aim[1], aim[0], back, start)[:2])
         ):
