@@ -167,3 +167,19 @@ def test_a_raid_of_300_tracks_gives_each_partner_a_few_alerts_with_counts() -> N
     g = grouping(300)
     assert g["alerts"] == 3 and g["alerts_by_partner"] == {"ISR": 1, "JOR": 2}
     assert g["peer_track_area_pairs"] == 750
+
+
+def test_a_later_arrival_in_an_early_warning_is_no_news(agreement: Agreement) -> None:
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    tr = make_track()
+    book.update([tr], [], T0)
+    first = alerting.evaluate(
+        book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 600)])}, T0
+    )
+    assert [a.stage for a in first] == [AlertStage.EARLY_WARNING]
+    t1 = T0 + timedelta(seconds=30)
+    later = {tr.track_id: make_assessment(tr, t1, [(AREA, "JOR", 1200)])}
+    assert alerting.evaluate(book, later, t1) == []
+    t2 = T0 + timedelta(seconds=60)
+    sooner = {tr.track_id: make_assessment(tr, t2, [(AREA, "JOR", 450)])}
+    assert [a.stage for a in alerting.evaluate(book, sooner, t2)] == [AlertStage.EARLY_WARNING]

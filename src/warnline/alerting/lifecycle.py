@@ -18,9 +18,11 @@ real arrival within the 15 minutes in which a warning is judged.)
 
 Hysteresis keeps alerts from flapping: an alert is raised only from confirmed threat
 tracks, updated only on a material change - arrival earlier by more than `update_tta_s` or
-`update_tta_fraction` of the time left, whichever is larger (later by twice that), or more
-threats of some kind than the last version said (fewer is no news: the alert still
-stands) - and at most every `min_update_interval_s`. Once sheltering it does not
+`update_tta_fraction` of the time left, whichever is larger, or more threats of some kind
+than the last version said, or, to people in shelter, an arrival later by twice that - and
+at most every `min_update_interval_s`. Fewer threats, or a later arrival in an early
+warning, is no news: the alert still stands and errs toward the threat, and every version
+a person hears must be worth hearing. Once sheltering it does not
 step back because an estimate wobbled: only when every track that caused the shelter
 order has ended, arrived or turned away, and what remains arrives later than the shelter
 limit plus `step_back_band_s`. It ends only after nothing endangered the area for
@@ -248,7 +250,8 @@ class Alerting:
         tta = (exp.expected_at - at).total_seconds()
         threshold = self._threshold(tta)
         more = any(n > prev.kinds.get(kind, 0) for kind, n in exp.kinds.items())
-        return -shift > threshold or shift > 2.0 * threshold or more
+        later = prev.stage.shelter and shift > 2.0 * threshold  # people sheltering: worth it
+        return -shift > threshold or later or more
 
     def _reason(
         self, area_id: str, exp: Exposure, at: datetime, stage: AlertStage, prev: Alert | None
