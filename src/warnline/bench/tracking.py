@@ -36,7 +36,7 @@ from warnline.domain import Report, Track
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.picture import Picture
 
-STONESOUP_WINDOW_S = 8.0
+STONESOUP_WINDOW_S = 12.0
 
 __all__ = ["STONESOUP_WINDOW_S", "compare", "score_tracks"]
 
