@@ -98,6 +98,36 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert s["rejected_submissions"] == 0
 
 
+WARNING_KEYS = {
+    "missed_warnings",
+    "false_warning_rate",
+    "premature_all_clears",
+    "contradictions",
+    "clutter_or_decoy_only_alerts",
+    "over_warning",
+    "max_alerts_per_area",
+    "shelter_lead_s",
+    "first_warning_latency_s",
+    "tta_error",
+    "gospa",
+    "duplicate_track_rate",
+    "false_track_rate",
+    "reports_per_s",
+    "stonesoup",
+    "baseline",
+}
+
+
+def test_summary_scores_the_warnings_on_ground_truth_and_ends_with_a_verdict(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, out = exercise
+    w = json.loads((out / "summary.json").read_text())["warnings"]
+    assert w.keys() >= WARNING_KEYS
+    assert w["entries"] >= 1 and 0 <= w["missed_warnings"] <= w["entries"]
+    assert proc.stdout.rstrip().splitlines()[-1].startswith("Verdict: ")
+
+
 def test_every_channel_reached_real_peers_and_escalated(
     exercise: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:

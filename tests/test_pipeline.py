@@ -133,3 +133,54 @@ def test_replay_and_chunking_give_identical_decisions(agreement: Agreement) -> N
     for chunk in (1, 7, 50):
         again = run(agreement, events, chunk=chunk)
         assert [(e.event_id, e.payload) for e in again] == [(e.event_id, e.payload) for e in whole]
+
+
+def late_inputs(reports: list[Report], seconds: int, lag_s: int) -> list[Event]:
+    """As `inputs`, but every submission reaches the journal `lag_s` after its ticks: a
+    node on a loaded machine whose ticks run on time while reports queue."""
+    events: list[Event] = []
+    by_second: dict[int, list[Report]] = {}
+    for r in reports:
+        by_second.setdefault(int((r.observed_at - T0).total_seconds()), []).append(r)
+    for s in range(seconds + lag_s):
+        at = T0 + timedelta(seconds=s)
+        for r in by_second.get(s - lag_s, []):
+            events.append(report_event(r, received_at=at, submission=f"{r.partner}-{s}"))
+        events.append(tick(at + timedelta(milliseconds=500)))
+    return events
+
+
+def fold(agreement: Agreement, events: list[Event]) -> tuple[Pipeline, list[Event]]:
+    j = MemoryJournal()
+    j.append(events)
+    p = make_pipeline(agreement)
+    return p, p.process(j.read())
+
+
+def test_a_late_node_ages_tracks_by_the_reports_not_by_its_ticks(agreement: Agreement) -> None:
+    """Reports 12 s behind the ticks (coasting starts at 15 s of silence) must not make
+    tracks coast, drop and be born again."""
+    on_time, _ = fold(agreement, inputs(two_partner_raid(), 62))
+    late, decisions = fold(agreement, late_inputs(two_partner_raid(), 62, lag_s=12))
+    assert late.tracks_created == on_time.tracks_created == 1
+    states = [t.state.value for t in late.picture.tracks()]
+    assert states == ["confirmed"]
+    assert any(e.kind == "alert.issued" for e in decisions)
+
+
+def test_time_still_passes_when_every_sensor_falls_silent(agreement: Agreement) -> None:
+    p, _ = fold(agreement, inputs(drone_path(T0, 10), 200))
+    assert p.picture.tracks() == []  # dropped, though no report ever came after 20 s
+
+
+def test_state_of_tracks_that_left_the_picture_is_forgotten(agreement: Agreement) -> None:
+    """Bounded memory: after a raid of many short tracks, nothing is kept for the dead."""
+    reports = []
+    for k in range(30):  # thirty drones, one after another, each seen for 20 s
+        start = T0 + timedelta(seconds=10 * k)
+        reports += drone_path(start, 10, prefix=f"d{k}-")
+    p, _ = fold(agreement, inputs(reports, 500))
+    assert p.tracks_started >= 1
+    assert p.picture.tracks() == []
+    assert p.assessments == {} and p._assessed_at == {} and p._last_assessed_track == {}
+    assert p._dirty == {} and p._confirmed == set()

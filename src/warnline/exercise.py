@@ -45,11 +45,14 @@ from warnline.sim.commanders import (
     declare_readiness,
 )
 from warnline.sim.feed import SensorFeed
+from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import stand_in, start_reachable
-from warnline.sim.scenario import Scenario, build_scenario
+from warnline.sim.scenario import build_scenario
+from warnline.sim.targets import verdict
 from warnline.summary import summarize
 
 log = logging.getLogger("warnline.exercise")
+SNAPSHOT_S = 2.0  # scenario seconds between picture samples for the score
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +68,7 @@ class ExerciseOptions:
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
+    compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -155,6 +159,8 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
     )
     hub_key = exercise_signing_key("HUB")
+    feed = SensorFeed(scenario, seed=opts.seed)
+    snapshots: list[Snapshot] = []
     async with serving(node, host=opts.host, port=opts.port, hub_key=hub_key) as base:
         print(
             f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
@@ -166,7 +172,12 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         for user, pw in passwords.items():
             print(f"  {user:10s} {pw}", file=out)
         try:
-            await _play(opts, node, clock, scenario, base, passwords, xlog, rng, rlog)
+            sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
+            try:
+                await _play(opts, node, clock, feed, base, passwords, xlog, rng, rlog)
+            finally:
+                sampler.cancel()
+                await asyncio.gather(sampler, return_exceptions=True)
         finally:
             await reach.stop()
     summary = summarize(
@@ -193,6 +204,14 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "speed": opts.speed,
         "seed": opts.seed,
     }
+    summary["warnings"] = score_journal(
+        list(journal.iter_all()),
+        agreement,
+        scenario,
+        feed.truth_of,
+        snapshots,
+        compare=opts.compare_trackers,
+    )
     # Every CAP message is signed and verified as a partner would, exported or not.
     signer = exercise_cap_signer()
     summary["cap_messages"], summary["cap_signed"] = _export_cap(
@@ -221,7 +240,7 @@ async def _play(
     opts: ExerciseOptions,
     node: Node,
     clock: ScaledClock,
-    scenario: Scenario,
+    feed: SensorFeed,
     base: str,
     passwords: dict[str, str],
     xlog: ExerciseLog,
@@ -279,12 +298,20 @@ async def _play(
     officer_tasks.append(asyncio.create_task(operator.run()))
     await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
     try:
-        await run_feed(SensorFeed(scenario, seed=opts.seed), systems, clock, opts.duration_s)
+        await run_feed(feed, systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
     finally:
         for t in officer_tasks:
             t.cancel()
         await asyncio.gather(*officer_tasks, return_exceptions=True)
+
+
+async def _sample_picture(node: Node, clock: ScaledClock, out: list[Snapshot]) -> None:
+    """The node's picture every few scenario seconds, in-process: the score matches the
+    tracks behind each alert to ground truth with these."""
+    while True:
+        out.append(((clock.now() - clock.start).total_seconds(), node.pipeline.picture.tracks()))
+        await asyncio.sleep(clock.wall_seconds(SNAPSHOT_S))
 
 
 async def _drain(node: Node, clock: ScaledClock, drain_s: float) -> None:
@@ -383,3 +410,8 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
     print("\nExercise summary", file=out)
     for k in keys:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)
+    w = summary.get("warnings")
+    if w is not None:
+        for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):
+            print(f"  {'warnings.' + k:22s} {json.dumps(w.get(k))}", file=out)
+        print(verdict(w), file=out)

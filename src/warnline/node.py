@@ -22,6 +22,7 @@ from typing import Any
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
+from warnline.alerting.threat import ThreatRuleCheck
 from warnline.api.accounts import Accounts, Role
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
@@ -82,7 +83,7 @@ class Node:
         self.pipeline = Pipeline(
             picture=Picture(plane=plane),
             assessor=Assessor(agreement=agreement, plane=plane),
-            incidents=IncidentBook(plane=plane),
+            incidents=IncidentBook(plane=plane, threat_rule=ThreatRuleCheck(agreement)),
             alerting=Alerting(agreement=agreement),
             assigner=LeadProcedure(agreement=agreement),
         )
@@ -183,6 +184,7 @@ class Node:
                 self.journal.append(lost)
         self._pos = stored
         self.dispatcher.observe(entries)
+        self.views.observe(entries)
         self.outreach.observe(entries)
         log.info("recovered %d entries, pipeline at %d", len(entries), stored)
 
@@ -384,6 +386,7 @@ class Node:
         if decisions:
             self._wake.set()
         self.dispatcher.observe(entries)
+        self.views.observe(entries)
         await self._announce(entries)
         attempts = self.dispatcher.due(self.clock.now(), self.console.reachable)
         if attempts:

@@ -5,12 +5,21 @@ the journal holds: reports move the picture, clock ticks (journaled inputs too) 
 time. Nothing here reads a clock or a random source, so replaying the journal after
 a crash gives the same decisions with the same event ids, which the journal then
 ignores as already stored.
+
+Tracks age by the reports' own clock, not by the ticks': a node that falls behind (a
+loaded machine, a slow link) journals its ticks on time while the reports they should
+have followed are still on their way, and tracks would coast and drop - and objects be
+born twice - only because the node was late. So the picture is expired at the report
+watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick,
+and never more than `MAX_WATERMARK_LAG_S` behind it (when every sensor falls silent, time
+must still pass). Decisions then depend on what partners said, not on how late the node
+heard it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from warnline.agreement.model import Readiness
@@ -35,6 +44,8 @@ REPORT_KIND = "report.received"
 INCIDENT_KIND = "incident.updated"
 ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
+REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
+MAX_WATERMARK_LAG_S = 20.0
 
 
 class PictureStage(Protocol):
@@ -68,15 +79,18 @@ class Pipeline:
         self.assigner = assigner
         self.reassess_s = reassess_s
         self.assessments: dict[str, Assessment] = {}
-        self.tracks_created = 0
+        self.tracks_created = 0  # tracks that were ever confirmed (clutter's never are)
+        self.tracks_started = 0  # every track, tentative ones included
         self.reports_seen = 0
         self._assessed_at: dict[str, datetime] = {}
         self._dirty: dict[str, Track] = {}
         self._last_assessed_track: dict[str, Track] = {}
         self._force: set[str] = set()
-        self._known_tracks: set[str] = set()
+        self._highest_serial = 0  # track ids are serial: T000001, T000002, ...
+        self._confirmed: set[str] = set()  # live tracks that have been confirmed
         self._batch: list[Report] = []
         self._submission: str | None = None
+        self._newest_report: datetime | None = None
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
         """Fold `entries` in journal order; return the decisions they caused.
@@ -133,11 +147,15 @@ class Pipeline:
 
     def _reports(self, reports: list[Report]) -> None:
         self.reports_seen += len(reports)
+        newest = max(r.observed_at for r in reports)
+        if self._newest_report is None or newest > self._newest_report:
+            self._newest_report = newest
         for track in self.picture.ingest(reports):
             prev = self._dirty.get(track.track_id) or self._last_assessed_track.get(track.track_id)
-            if track.track_id not in self._known_tracks:
-                self._known_tracks.add(track.track_id)
-                self.tracks_created += 1
+            serial = int(track.track_id[1:])
+            if serial > self._highest_serial:
+                self._highest_serial = serial
+                self.tracks_started += 1
                 self._force.add(track.track_id)
             elif prev is not None and (
                 prev.kind is not track.kind
@@ -145,26 +163,47 @@ class Pipeline:
                 or prev.state is not track.state
             ):
                 self._force.add(track.track_id)
+            if track.state is TrackState.CONFIRMED and track.track_id not in self._confirmed:
+                self._confirmed.add(track.track_id)
+                self.tracks_created += 1
             self._dirty[track.track_id] = track
 
+    def _forget(self, track_id: str) -> None:
+        self._dirty.pop(track_id, None)
+        self.assessments.pop(track_id, None)
+        self._last_assessed_track.pop(track_id, None)
+        self._assessed_at.pop(track_id, None)
+        self._force.discard(track_id)
+        self._confirmed.discard(track_id)
+
+    def watermark(self, at: datetime) -> datetime:
+        """The time up to which the picture may age tracks at a tick at `at`."""
+        floor = at - timedelta(seconds=MAX_WATERMARK_LAG_S)
+        if self._newest_report is None:
+            return at
+        return min(at, max(self._newest_report + timedelta(seconds=REPORT_SLACK_S), floor))
+
     def _tick(self, at: datetime, seq: int) -> list[Event]:
-        changed = self.picture.expire(at)
-        lost = [t.track_id for t in changed if t.state is TrackState.LOST]
+        changed = self.picture.expire(self.watermark(at))
+        # Tracks merged away or evicted since the last tick left the picture too.
+        gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
+        lost = sorted({t.track_id for t in [*changed, *gone] if t.state is TrackState.LOST})
         for t in changed:
-            if t.state is TrackState.LOST:
-                self._dirty.pop(t.track_id, None)
-                self.assessments.pop(t.track_id, None)
-                self._last_assessed_track.pop(t.track_id, None)
-                self._assessed_at.pop(t.track_id, None)
-            else:
+            if t.state is not TrackState.LOST:
                 self._dirty[t.track_id] = t
                 self._force.add(t.track_id)
+        for track_id in lost:
+            self._forget(track_id)
+        # A tentative track cannot alert: it is assessed once it is confirmed.
         due = [
             t
             for tid, t in sorted(self._dirty.items())
-            if tid in self._force
-            or tid not in self._assessed_at
-            or (at - self._assessed_at[tid]).total_seconds() >= self.reassess_s
+            if t.state is not TrackState.TENTATIVE
+            and (
+                tid in self._force
+                or tid not in self._assessed_at
+                or (at - self._assessed_at[tid]).total_seconds() >= self.reassess_s
+            )
         ]
         if due:
             for track, assessment in zip(due, self.assessor.assess(due, at), strict=True):
@@ -172,9 +211,9 @@ class Pipeline:
                 self._assessed_at[track.track_id] = at
                 self._last_assessed_track[track.track_id] = track
                 del self._dirty[track.track_id]
-            self._force.clear()
+                self._force.discard(track.track_id)
         before = {i.incident_id: _incident_key(i) for i in self.incidents.incidents.values()}
-        changed_incidents = self.incidents.update(due, lost, at)
+        changed_incidents = self.incidents.update(due, lost, at, self.assessments)
         out: list[Event] = []
         for inc in changed_incidents:
             if before.get(inc.incident_id) != _incident_key(inc):

@@ -7,14 +7,17 @@ decides what each partner may see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
+from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
 from warnline.domain import Alert, Clock, MsgType
 from warnline.errors import NotFoundError
+from warnline.journal import Entry
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 
@@ -34,6 +37,33 @@ class ReleasedViews:
         self.dispatcher = dispatcher
         self.release = release
         self.clock = clock
+        self.alert_log = AlertLog(self._version)
+
+    def _version(self, alert_id: str, version: int) -> Alert | None:
+        versions = self.pipeline.alerting.history.get(alert_id, [])
+        if 0 < version <= len(versions) and versions[version - 1].version == version:
+            return versions[version - 1]
+        return next((v for v in versions if v.version == version), None)
+
+    def observe(self, entries: Iterable[Entry]) -> None:
+        """Fold journal entries read back (alert versions, in journal order)."""
+        self.alert_log.observe(entries)
+
+    def alerts_since(self, viewer: str, cursor: int, limit: int) -> dict[str, Any]:
+        """Every alert version released to `viewer` stored after `cursor`, oldest first
+        (at most `limit`), each with its own `cursor`, and `next`: the cursor to pass on
+        the next poll. Versions not released to the viewer advance `next` too, so a
+        quiet poller does not rescan them."""
+        out: list[dict[str, Any]] = []
+        next_cursor = cursor
+        for seq, alert in self.alert_log.after(cursor):
+            view = self.release.alert(viewer, alert, self.dispatcher.acks_for(alert.alert_id))
+            if view is not None:
+                if len(out) >= limit:
+                    break
+                out.append(view | {"cursor": seq})
+            next_cursor = seq
+        return {"alerts": out, "next": next_cursor}
 
     def picture_for(self, viewer: str) -> dict[str, Any]:
         tracks = []
@@ -67,7 +97,7 @@ class ReleasedViews:
             alerts = [
                 vs[-1]
                 for vs in self.pipeline.alerting.history.values()
-                if vs[-1].incident_id == inc.incident_id
+                if inc.incident_id in (vs[-1].incidents or (vs[-1].incident_id,))
             ]
             v = self.release.incident(viewer, inc, visible, alerts)
             if v is not None:

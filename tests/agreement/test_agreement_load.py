@@ -416,7 +416,41 @@ REFUSALS: list[tuple[str, Mutation, str, str]] = [
     ),
     ("no partners", _set("partners", []), "partners", "must have at least 1 item(s)"),
     ("empty name", _set(f"{JOR}.name", ""), "partners[1].name", "must not be empty"),
+    (
+        "threat rule speed",
+        _set("threat_rule", {"fast_min_speed_m_s": -1}),
+        "threat_rule.fast_min_speed_m_s",
+        "must be > 0",
+    ),
+    (
+        "threat rule typo",
+        _set("threat_rule", {"fast_speed_m_s": 200}),
+        "threat_rule.fast_speed_m_s",
+        "unknown key",
+    ),
+    (
+        "threat rule ballistic as slow as a jet",
+        _set("threat_rule", {"ballistic_min_speed_m_s": 300}),
+        "threat_rule.ballistic_min_speed_m_s",
+        "must be >= 700",
+    ),
+    (
+        "threat rule fast above ballistic",
+        _set("threat_rule", {"fast_min_speed_m_s": 1500, "ballistic_min_speed_m_s": 1200}),
+        "threat_rule.fast_min_speed_m_s",
+        "must not exceed ballistic_min_speed_m_s",
+    ),
 ]
+
+
+def test_threat_rule_defaults_and_default_agreement() -> None:
+    rule = _parse(_minimal()).threat_rule
+    assert rule.enabled and rule.ballistic_min_speed_m_s == 1000.0
+    data = _minimal() | {"threat_rule": {"enabled": False, "fast_min_speed_m_s": 200}}
+    parsed = _parse(data).threat_rule
+    assert not parsed.enabled and parsed.fast_min_speed_m_s == 200.0
+    default = default_agreement().threat_rule
+    assert default.enabled and default.ballistic_min_altitude_m == 30_000.0
 
 
 @pytest.mark.parametrize(

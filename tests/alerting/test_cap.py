@@ -8,9 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from shapely.geometry import Polygon
 
+from warnline.agreement.model import Agreement
+from warnline.alerting.area_shapes import circle_of, polygons_of
 from warnline.alerting.cap import CAP_NAMESPACE, cap_datetime, cap_identifier, encode_cap
 from warnline.domain import Alert, AlertStatus, MsgType, Severity, ThreatKind, Urgency
 
@@ -48,7 +53,7 @@ def make_alert(
         kinds={ThreatKind.DRONE: 3, ThreatKind.CRUISE_MISSILE: 1},
         headline="Drones toward Amman",
         reason="4 objects on a path into Amman",
-        area_polygon=polygon,
+        area_polygons=(polygon,),
     )
 
 
@@ -90,7 +95,7 @@ def test_every_shape_validates_against_the_oasis_schema(
 ) -> None:
     alert, previous = chain(msg_type, status)
     if not with_polygon:
-        alert = dataclasses.replace(alert, area_polygon=())
+        alert = dataclasses.replace(alert, area_polygons=())
     xml = encode_cap(alert, sender=SENDER, previous=previous, languages=(language,))
     root = parse(xml)
     cap_schema.assertValid(root)
@@ -179,7 +184,7 @@ def test_polygon_is_closed_lat_lon_rounded() -> None:
 
 
 def test_closed_input_ring_is_not_closed_twice() -> None:
-    alert = dataclasses.replace(make_alert(), area_polygon=(*AMMAN_RING, AMMAN_RING[0]))
+    alert = dataclasses.replace(make_alert(), area_polygons=((*AMMAN_RING, AMMAN_RING[0]),))
     polygon = text(parse(encode_cap(alert, sender=SENDER)), "cap:info/cap:area/cap:polygon")
     assert len(polygon.split(" ")) == 5
 
@@ -192,7 +197,7 @@ def test_long_ring_is_simplified_and_still_covers_the_area() -> None:
         )
         for i in range(2000)
     )
-    alert = dataclasses.replace(make_alert(), area_polygon=ring)
+    alert = dataclasses.replace(make_alert(), area_polygons=(ring,))
     pairs = text(parse(encode_cap(alert, sender=SENDER)), "cap:info/cap:area/cap:polygon")
     points = [tuple(float(v) for v in p.split(",")) for p in pairs.split(" ")]
     assert 4 <= len(points) <= 100
@@ -205,7 +210,7 @@ def test_long_ring_is_simplified_and_still_covers_the_area() -> None:
 
 
 def test_degenerate_ring_gives_no_polygon(cap_schema: etree.XMLSchema) -> None:
-    alert = dataclasses.replace(make_alert(), area_polygon=((36.0, 31.9), (36.00001, 31.9)))
+    alert = dataclasses.replace(make_alert(), area_polygons=(((36.0, 31.9), (36.00001, 31.9)),))
     root = parse(encode_cap(alert, sender=SENDER))
     cap_schema.assertValid(root)
     assert root.find("cap:info/cap:area/cap:polygon", NS) is None
@@ -343,3 +348,53 @@ def test_sender_must_be_a_cap_token(sender: str) -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="language"):
         encode_cap(make_alert(), sender=SENDER, languages=("fr",))
+
+
+def test_every_default_area_is_one_cap_area_with_a_polygon_per_part(
+    agreement: Agreement, cap_schema: etree.XMLSchema
+) -> None:
+    """Bahrain's islands, Saudi Arabia's and the Emirates' too: each part is a <polygon>
+    of the one <area>, together covering the whole area, with the covering circle."""
+    for area in agreement.areas:
+        if area.geometry.is_empty:
+            continue
+        rings = polygons_of(area.geometry)
+        alert = dataclasses.replace(
+            make_alert(area_name=area.name),
+            area_id=area.area_id,
+            area_polygons=rings,
+            area_circle=circle_of(area.geometry),
+        )
+        root = parse(encode_cap(alert, sender=SENDER, languages=("en", "ar")))
+        cap_schema.assertValid(root)
+        for info in root.findall("cap:info", NS):
+            (cap_area,) = info.findall("cap:area", NS)
+            polygons = [str(p.text) for p in cap_area.findall("cap:polygon", NS)]
+            assert len(polygons) == len(rings), area.area_id
+            drawn = shapely.union_all(
+                [
+                    Polygon([(float(lon), float(lat)) for lat, lon in
+                             (pair.split(",") for pair in p.split(" "))])
+                    for p in polygons
+                ]
+            )  # fmt: skip
+            assert drawn.covers(area.geometry), area.area_id
+            assert len(cap_area.findall("cap:circle", NS)) == 1
+    assert len(polygons_of(agreement.area("BHR").geometry)) > 1
+
+
+@given(micros=st.integers(min_value=0, max_value=999_999), secs=st.integers(0, 86_399))
+def test_sent_is_the_decision_time_to_the_second_never_later(micros: int, secs: int) -> None:
+    when = T0 + timedelta(seconds=secs, microseconds=micros)
+    root = parse(encode_cap(dataclasses.replace(make_alert(), sent_at=when), sender=SENDER))
+    sent = datetime.fromisoformat(text(root, "cap:sent"))
+    assert sent <= when < sent + timedelta(seconds=1)
+    info = root.find("cap:info", NS)
+    assert info is not None
+    full = param(info, "warnlineSentAt")
+    assert full is not None and datetime.fromisoformat(full) == when
+
+
+def test_cap_incidents_names_every_incident_behind_the_alert() -> None:
+    alert = dataclasses.replace(make_alert(), incidents=("I00001", "I00002"))
+    assert text(parse(encode_cap(alert, sender=SENDER)), "cap:incidents") == "I00001 I00002"

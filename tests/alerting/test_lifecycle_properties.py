@@ -1,6 +1,8 @@
 """Lifecycle invariants over random raids (hypothesis): every raised alert is eventually
-cancelled or still valid, no update without a prior alert, versions strictly increase,
-and the CAP `references` chain of every version names exactly the earlier ones."""
+cancelled or still valid, no update without a prior alert, versions strictly increase, a
+step back from shelter only when what remains is beyond the limit, at most one live alert
+per (area, status), and the CAP `references` chain of every version names exactly the
+earlier ones."""
 
 from __future__ import annotations
 
@@ -72,6 +74,9 @@ def test_lifecycle_invariants(
             assessments[tr.track_id] = make_assessment(tr, now, risks)
         book.update(changed, lost, now)
         issued += alerting.evaluate(book, assessments, now)
+        # One live alert per (area, status).
+        keys = [(a.area_id, a.status) for a in alerting.active.values()]
+        assert len(keys) == len(set(keys))
         # A real alert always overrides an exercise: never both active in one area.
         real = {a.area_id for a in alerting.active.values() if a.status is AlertStatus.ACTUAL}
         assert not any(
@@ -79,10 +84,12 @@ def test_lifecycle_invariants(
             for a in alerting.active.values()
             if a.status is not AlertStatus.ACTUAL
         )
-    # The raid ends: every track is lost, and every alert must end with it.
+    # The raid ends: every track is lost, and every alert must end with it once nothing
+    # endangered its area for the clear period.
     now += timedelta(seconds=1)
     book.update([], list(live_ids.values()), now)
     issued += alerting.evaluate(book, {}, now)
+    issued += alerting.evaluate(book, {}, now + timedelta(seconds=alerting.policy.clear_after_s))
     assert alerting.active == {}
 
     chains: dict[str, list[Alert]] = {}
@@ -101,8 +108,12 @@ def test_lifecycle_invariants(
         for a in chain:
             if a.stage is AlertStage.UPDATE or a.stage is AlertStage.ALL_CLEAR:
                 assert sheltering, f"{a.stage} without a prior alert in {alert_id}"
-            if a.stage is AlertStage.EARLY_WARNING:
-                assert not sheltering, f"{alert_id} stepped back to an early warning"
+            if a.stage is AlertStage.EARLY_WARNING and sheltering:
+                # A step back only once what remains is beyond the limit and its band.
+                limit = alerting._limit(a.area_id) + alerting.policy.step_back_band_s
+                assert a.time_to_arrival_s is not None and a.time_to_arrival_s > limit
+                assert "stepped back" in a.reason, a.reason
+                sheltering = False
             sheltering = sheltering or a.stage.shelter
             assert a.reason and a.time_to_shelter_s is not None
         # References: each version names every earlier one, oldest first.

@@ -54,7 +54,8 @@ def test_early_warning_escalates_to_alert_at_time_to_shelter_plus_margin(
     # The threat arrives, then the incident ends: all-clear.
     t4 = T0 + timedelta(seconds=limit + 500)
     book.update([], [tr.track_id], t4)
-    end = alerting.evaluate(book, {}, t4)
+    assert alerting.evaluate(book, {}, t4) == []
+    end = alerting.evaluate(book, {}, t4 + timedelta(seconds=alerting.policy.clear_after_s))
     assert [(a.msg_type, a.stage, a.version) for a in end] == [
         (MsgType.CANCEL, AlertStage.ALL_CLEAR, 4)
     ]
@@ -87,6 +88,7 @@ def test_an_early_warning_never_escalated_is_withdrawn(agreement: Agreement) -> 
     t1 = T0 + timedelta(seconds=3)
     book.update([], [tr.track_id], t1)
     out = alerting.evaluate(book, {}, t1)
+    out += alerting.evaluate(book, {}, t1 + timedelta(seconds=alerting.policy.clear_after_s))
     assert [a.stage for a in out] == [AlertStage.CANCEL]
     assert out[0].reason.startswith("Early warning withdrawn: threat ended")
 
@@ -156,6 +158,7 @@ def test_exercise_mark_on_every_version_in_an_exercise_coalition(agreement: Agre
     out = alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 100)])}, T0)
     book.update([], [tr.track_id], T0 + timedelta(seconds=300))
     out += alerting.evaluate(book, {}, T0 + timedelta(seconds=300))
+    out += alerting.evaluate(book, {}, T0 + timedelta(seconds=330))
     assert len(out) == 2
     assert all(a.status is AlertStatus.EXERCISE and a.headline.startswith("EXERCISE") for a in out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,7 +14,7 @@ from pyproj import Geod
 import warnline.assess
 from warnline.agreement.load import default_agreement
 from warnline.assess import KIND_LIMITS, Assessor
-from warnline.assess.kinematics import MIN_HALF_WIDTH_M, sample_times
+from warnline.assess.kinematics import MIN_HALF_WIDTH_M, sample_times, time_to_ground
 from warnline.domain import (
     Assessment,
     Identity,
@@ -139,10 +140,11 @@ def test_ballistic_corridor_is_long_narrow_and_ends_at_impact(assessor: Assessor
     )
     drone = track("d", lat=start[0], lon=start[1], speed=50.0, heading=bearing(start, AMMAN))
     ballistic, slow = assessor.assess([missile, drone], AT)
-    assert ballistic.horizon_s == pytest.approx(200.0)  # 100 km / 500 m/s, before 1800 s
-    assert ballistic.path[-1].alt_m == pytest.approx(0.0, abs=1e-6)
+    # Under gravity from 100 km, falling at 500 m/s: about 101 s to the ground.
+    assert ballistic.horizon_s == pytest.approx(time_to_ground(100_000.0, -500.0))
+    assert 100.0 < ballistic.horizon_s < 101.0
     _, across, length = along_across(ballistic)
-    assert length == pytest.approx(500_000.0, rel=0.02)
+    assert length == pytest.approx(2500.0 * ballistic.horizon_s, rel=0.02)
     assert np.abs(across).max() < 0.07 * length  # tan 3 degrees plus the starting width
     _, across_slow, length_slow = along_across(slow)
     assert np.abs(across_slow).max() > 0.3 * length_slow
@@ -190,13 +192,41 @@ def test_falling_rocket_stops_at_the_ground(assessor: Assessor) -> None:
         speed=500.0,
         heading=45.0,
         kind=ThreatKind.ROCKET,
-        alt_m=6_000.0,
-        climb=-200.0,
+        alt_m=9_000.0,
+        climb=-100.0,
     )
     [result] = assessor.assess([rocket], AT)
-    assert result.horizon_s == pytest.approx(30.0)
+    assert result.horizon_s == pytest.approx(time_to_ground(9_000.0, -100.0))  # about 35 s
     assert "ISR-beersheba" in tta(result)
-    assert "ISR-tel-aviv" not in tta(result)  # 90 km away: beyond 30 s at 500 m/s
+    assert "ISR-tel-aviv" not in tta(result)  # 90 km away: beyond 35 s at 500 m/s
+
+
+def test_rising_ballistic_object_is_predicted_to_its_impact(assessor: Assessor) -> None:
+    """Still climbing, its corridor ends where gravity brings it down, not 1,800 km on."""
+    start = (30.5, 42.0)
+    missile = track(
+        "b2",
+        lat=start[0],
+        lon=start[1],
+        speed=2000.0,
+        heading=bearing(start, AMMAN),
+        kind=ThreatKind.BALLISTIC_MISSILE,
+        alt_m=40_000.0,
+        climb=800.0,
+    )
+    [result] = assessor.assess([missile], AT)
+    assert result.horizon_s == pytest.approx(time_to_ground(40_000.0, 800.0))
+    assert 190.0 < result.horizon_s < 210.0  # (800 + sqrt(800² + 2 g 40 km)) / g
+
+
+def test_an_unnamed_fast_high_object_is_predicted_as_ballistic(assessor: Assessor) -> None:
+    start = (30.5, 42.0)
+    plot = track(
+        "u", lat=start[0], lon=start[1], speed=2500.0, heading=90.0, alt_m=100_000.0,
+        climb=-500.0, kind=ThreatKind.UNKNOWN,
+    )  # fmt: skip
+    [result] = assessor.assess([plot], AT)
+    assert result.horizon_s == pytest.approx(time_to_ground(100_000.0, -500.0))
 
 
 def test_track_is_extrapolated_to_the_assessment_time(assessor: Assessor) -> None:
@@ -296,3 +326,25 @@ def test_exports() -> None:
 def test_rejects_bad_settings() -> None:
     with pytest.raises(ValueError):
         Assessor(agreement=default_agreement(), step_s=0.0)
+
+
+def test_a_steady_track_gets_a_narrower_corridor_than_a_new_one(assessor: Assessor) -> None:
+    start = (29.0, 33.5)
+    new = track("n", lat=start[0], lon=start[1], speed=50.0, heading=30.0)
+    steady = replace(new, track_id="s", velocity_sigma_ms=1.0)
+    wide, narrow = assessor.assess([new, steady], AT)
+    _, across_wide, _ = along_across(wide)
+    _, across_narrow, _ = along_across(narrow)
+    assert np.abs(across_narrow).max() < 0.5 * np.abs(across_wide).max()
+
+
+def test_a_circling_decoy_endangers_only_what_its_circle_reaches(assessor: Assessor) -> None:
+    """Tangent to its circle, 40 km short of Amman and heading straight at it: a straight
+    prediction sends it to Amman; the proven turn keeps it on its 5 km circle."""
+    lat, lon = offset(AMMAN[0], AMMAN[1], 90.0, 40_000.0)
+    straight = track("s", lat=lat, lon=lon, speed=60.0, heading=270.0)
+    circling = replace(straight, track_id="c", turn_rate_dps=math.degrees(60.0 / 5_000.0))
+    ahead, around = assessor.assess([straight, circling], AT)
+    assert "JOR-amman" in tta(ahead)
+    assert "JOR-amman" not in tta(around)
+    assert around.horizon_s <= 2 * math.pi * 5_000.0 / 60.0 + 1e-6

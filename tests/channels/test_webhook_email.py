@@ -39,9 +39,7 @@ async def test_webhook_delivers_signed_alert() -> None:
         await peer.stop()
     assert h.outcome == "delivered" and peer.rejected == 0
     body = peer.received[0]
-    assert (
-        body["alert"]["alert_id"] == "A-I00001-JOR-amman" and body["alert"]["ack_code"] == "123456"
-    )
+    assert body["alert"]["alert_id"] == "A-JOR-amman" and body["alert"]["ack_code"] == "123456"
 
 
 async def test_webhook_retries_with_backoff_then_delivers() -> None:

@@ -24,7 +24,7 @@ USERS = {"jor-watch": "JOR", "jor-cmd": "JOR", "usa-watch": "USA"}
 
 def alert(version: int = 1, msg: MsgType = MsgType.ALERT) -> Alert:
     return Alert(
-        alert_id="A-I00001-JOR-amman",
+        alert_id="A-JOR-amman",
         version=version,
         incident_id="I00001",
         area_id="JOR-amman",

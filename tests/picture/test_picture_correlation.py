@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -102,31 +103,43 @@ def test_crossing_tracks_keep_their_headings(scene):
         assert track.velocity.north == pytest.approx(30.0 * np.sign(early[track.track_id]), abs=10)
 
 
-def ballistic_track(scene):
+def ballistic_track(scene, alt=60_000.0):
     picture = Picture()
     bm = ThreatKind.BALLISTIC_MISSILE
-    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, kind=bm, confidence=0.8)])
-    picture.ingest([scene.report("bravo", 0.0, 0.0, 1.0, kind=bm, confidence=0.8)])
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0, kind=bm, confidence=0.8, alt=alt)])
+    picture.ingest([scene.report("bravo", 0.0, 0.0, 1.0, kind=bm, confidence=0.8, alt=alt)])
     (track,) = picture.tracks()
     return picture, track
 
 
-@pytest.mark.parametrize(
-    ("kind", "joins"),
-    [(ThreatKind.DRONE, False), (ThreatKind.UNKNOWN, True), (ThreatKind.ROCKET, True)],
-)
-def test_drone_report_does_not_join_ballistic_track(scene, kind, joins):
+@pytest.mark.parametrize("kind", [ThreatKind.DRONE, ThreatKind.UNKNOWN, ThreatKind.ROCKET])
+def test_a_wrong_kind_guess_does_not_split_an_object(scene, kind):
     picture, ballistic = ballistic_track(scene)
-    # 300 m off, well inside the missile's gate: only the kind can keep it out.
-    changed = picture.ingest([scene.report("charlie", 300.0, 0.0, 2.0, kind=kind)])
-    assert (changed[0].track_id == ballistic.track_id) is joins
-    assert len(picture.tracks()) == (1 if joins else 2)
-    if not joins:
-        assert changed[0].kind is ThreatKind.DRONE
-        assert picture.get(ballistic.track_id).report_count == 2
-        # An unclassified report may belong to either, and here it is on the missile.
-        changed = picture.ingest([scene.report("delta", 0.0, 0.0, 3.0)])
-        assert [t.track_id for t in changed] == [ballistic.track_id]
+    # 300 m off at the same altitude: whatever the kind says, it is the same object.
+    changed = picture.ingest([scene.report("charlie", 300.0, 0.0, 2.0, kind=kind, alt=60_000.0)])
+    assert [t.track_id for t in changed] == [ballistic.track_id]
+    (track,) = picture.tracks()
+    assert track.kind is ThreatKind.BALLISTIC_MISSILE  # two votes against one
+    assert track.report_count == 3
+
+
+def test_a_low_drone_under_a_high_missile_is_another_object(scene):
+    """On the map they coincide; 60 km of altitude apart they are two objects."""
+    picture, ballistic = ballistic_track(scene)
+    changed = picture.ingest(
+        [scene.report("charlie", 300.0, 0.0, 2.0, kind=ThreatKind.DRONE, alt=150.0)]
+    )
+    assert [t.track_id for t in changed] != [ballistic.track_id]
+    assert len(picture.tracks()) == 2
+    assert picture.get(ballistic.track_id).report_count == 2
+
+
+def test_a_sensor_without_altitude_still_correlates_with_a_high_track(scene):
+    picture, ballistic = ballistic_track(scene)
+    report = replace(scene.report("charlie", 300.0, 0.0, 2.0, alt=0.0), altitude_measured=False)
+    changed = picture.ingest([report])
+    assert [t.track_id for t in changed] == [ballistic.track_id]
+    assert picture.get(ballistic.track_id).position.alt_m > 50_000.0
 
 
 def test_kinds_a_sensor_may_confuse_still_correlate(scene):
@@ -142,10 +155,11 @@ def test_kinds_a_sensor_may_confuse_still_correlate(scene):
 
 def test_sensor_track_continuity_beats_nearest_neighbour(scene):
     picture = Picture()
+    still = {"velocity": (0.0, 0.0)}  # both tracks equally sharp: only distance decides
     first = picture.ingest(
         [
-            scene.report("alpha", 0.0, 0.0, 0.0, accuracy=300.0, sensor_track="s1"),
-            scene.report("alpha", 800.0, 0.0, 0.0, accuracy=300.0, sensor_track="s2"),
+            scene.report("alpha", 0.0, 0.0, 0.0, accuracy=300.0, sensor_track="s1", **still),
+            scene.report("alpha", 800.0, 0.0, 0.0, accuracy=300.0, sensor_track="s2", **still),
         ]
     )
     near_s1, near_s2 = (t.track_id for t in first)
@@ -153,9 +167,25 @@ def test_sensor_track_continuity_beats_nearest_neighbour(scene):
     changed = picture.ingest([scene.report("alpha", 700.0, 0.0, 2.0, sensor_track="s1")])
     assert [t.track_id for t in changed] == [near_s1]
     assert len(picture.tracks()) == 2
-    # The same report without a sensor track goes to the nearest track.
-    changed = picture.ingest([scene.report("bravo", 790.0, 0.0, 2.5, accuracy=300.0)])
-    assert [t.track_id for t in changed] == [near_s2]
+    assert picture.get(near_s2).report_count == 1
+
+
+def test_a_diffuse_ghost_does_not_steal_a_report_from_a_sharp_track(scene):
+    """Association minimises the negative log-likelihood, not d²: a one-report track with
+    no velocity has a gate kilometres wide, so a report sits at a smaller d² in it than in
+    the sharp track it belongs to - and still goes to the sharp track."""
+    picture = Picture()
+    for t in (0.0, 2.0, 4.0):
+        picture.ingest([scene.report("alpha", 0.0, 0.0, t, accuracy=50.0, velocity=(0.0, 0.0))])
+    (sharp,) = picture.tracks()
+    (ghost,) = picture.ingest([scene.report("bravo", 5000.0, 0.0, 4.0, accuracy=1000.0)])
+    assert ghost.track_id != sharp.track_id
+    # 200 m from the sharp track (d² about 11 there), 4.8 km from the ghost (d² about 5).
+    picture.ingest([scene.report("charlie", 200.0, 0.0, 6.0, accuracy=50.0)])
+    after = picture.get(sharp.track_id)
+    assert after is not None
+    assert "charlie" in after.partners
+    assert {c.partner: c.report_count for c in after.contributors}["charlie"] == 1
 
 
 def test_one_sensor_two_reports_in_a_batch_never_update_one_track(scene):

@@ -18,9 +18,12 @@ def test_confirm_coast_return_and_lose(scene):
     assert first.track_id == "T000001"
     assert first.state is TrackState.TENTATIVE
     (second,) = picture.ingest([scene.report("bravo", 100.0, 0.0, 1.0, velocity=(100.0, 0.0))])
-    assert second.state is TrackState.CONFIRMED
-    assert second.first_seen == scene.at(0.0)
-    assert second.updated_at == scene.at(1.0)
+    assert second.state is TrackState.TENTATIVE
+    (third,) = picture.ingest([scene.report("alpha", 100.0, 0.0, 1.0, velocity=(100.0, 0.0))])
+    assert third.state is TrackState.CONFIRMED
+    assert third.first_seen == scene.at(0.0)
+    assert third.updated_at == scene.at(1.0)
+    second = third
 
     assert picture.expire(scene.at(15.9)) == []  # 14.9 s of silence
     (coasting,) = picture.expire(scene.at(16.0))
@@ -34,7 +37,7 @@ def test_confirm_coast_return_and_lose(scene):
 
     (back,) = picture.ingest([scene.report("alpha", 2500.0, 0.0, 25.0)])
     assert back.state is TrackState.CONFIRMED
-    assert back.report_count == 3
+    assert back.report_count == 4
 
     assert [t.state for t in picture.expire(scene.at(40.0))] == [TrackState.COASTING]
     (lost,) = picture.expire(scene.at(85.0))
@@ -51,13 +54,41 @@ def test_straight_to_lost_when_expire_comes_late(scene):
     assert [t.state for t in picture.expire(scene.at(61.0))] == [TrackState.LOST]
 
 
-def test_confirm_after_counts_reports_from_any_partner(scene):
-    picture = Picture(confirm_after=3)
+def test_one_sensor_confirms_by_repeating_itself_over_time(scene):
+    picture = Picture()
     states = [
-        picture.ingest([scene.report(p, 0.0, 0.0, float(t))])[0].state
-        for t, p in enumerate(["alpha", "alpha", "bravo"])
+        picture.ingest([scene.report("alpha", 0.0, 0.0, t)])[0].state for t in (0.0, 1.0, 2.0)
     ]
     assert states == [TrackState.TENTATIVE, TrackState.TENTATIVE, TrackState.CONFIRMED]
+
+
+def test_plots_scattered_in_a_wide_gate_do_not_confirm(scene):
+    """Clutter: each plot falls inside the gate of a track with no velocity yet (kilometres
+    wide), but never where the earlier ones say an object would be. Four such plots are
+    four reports, and no evidence."""
+    picture = Picture()
+    plots = [(0.0, 0.0, 0.0), (3000.0, -2000.0, 1.5), (-1500.0, 2500.0, 3.0), (4000.0, 3000.0, 4.5)]
+    for x, y, t in plots:
+        picture.ingest([scene.report("alpha", x, y, t, accuracy=300.0)])
+    assert all(t.state is TrackState.TENTATIVE for t in picture.tracks())
+    assert sum(t.report_count for t in picture.tracks()) == 4
+
+
+def test_three_reports_that_fit_confirm_from_any_sensors(scene):
+    picture = Picture()
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0)])
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.5, sensor="radar-2")])
+    (track,) = picture.ingest([scene.report("bravo", 0.0, 0.0, 1.0)])
+    assert track.state is TrackState.CONFIRMED
+
+
+def test_a_tentative_track_never_coasts(scene):
+    picture = Picture(coast_after_s=15.0, drop_after_s=60.0)
+    picture.ingest([scene.report("alpha", 0.0, 0.0, 0.0)])
+    assert picture.expire(scene.at(14.0)) == []
+    (lost,) = picture.expire(scene.at(15.0))
+    assert lost.state is TrackState.LOST
+    assert picture.tracks() == []
 
 
 def test_ids_in_creation_order_and_never_reused(scene):

@@ -39,9 +39,13 @@ def alert(
     name: str = "Area",
     incident_id: str = "I00001",
     sent_at: datetime = T0,
+    incidents: tuple[str, ...] | None = None,
 ) -> Alert:
+    """One alert per area (its id names the area), grouping `incidents` (default: the
+    one incident)."""
     return Alert(
-        alert_id=f"A-{incident_id}-{area_id}",
+        alert_id=f"A-{area_id}",
+        incidents=(incident_id,) if incidents is None else incidents,
         version=1,
         incident_id=incident_id,
         area_id=area_id,

@@ -184,3 +184,24 @@ def test_sovereignty_opt_out_and_unconfirmed_or_cancelled(agreement: Agreement) 
     assert q.evaluate([incident(hostile=False)], by_id(amman), at(0)) == []
     cancelled = replace(amman, msg_type=MsgType.CANCEL)
     assert q.evaluate([incident()], by_id(cancelled), at(0)) == []
+
+
+def test_an_alert_grouping_two_incidents_counts_for_both(agreement: Agreement) -> None:
+    """One alert per area groups threats of several raids: each raid's lead procedure
+    sees the area threatened (the sovereignty rule offers JOR the lead of both)."""
+    p = LeadProcedure(agreement=agreement)
+    shared = alert("JOR-amman", "JOR", 300, "Amman", incidents=("I00001", "I00002"))
+    offers = p.evaluate(
+        [incident("I00001"), incident("I00002")],
+        by_id(shared),
+        at(0),
+        {"I00001": AMMAN, "I00002": AMMAN},
+    )
+    assert sorted((o.incident_id, o.offered_to, o.rule) for o in offers) == [
+        ("I00001", "JOR", "sovereignty"),
+        ("I00002", "JOR", "sovereignty"),
+    ]
+    assert all("Amman" in o.explanation for o in offers)
+    # An incident the alert does not name is not threatened by it.
+    q = LeadProcedure(agreement=agreement)
+    assert q.evaluate([incident("I00003")], by_id(shared), at(0), {"I00003": AMMAN}) == []

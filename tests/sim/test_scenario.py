@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import shapely
+
 from tests.factories import T0
 from warnline.agreement.model import Agreement
 from warnline.domain import Identity, ThreatKind
 from warnline.sim.feed import SensorFeed
-from warnline.sim.scenario import LAUNCH_AREAS, build_scenario
+from warnline.sim.scenario import LAUNCH_AREAS, build_scenario, first_entry
 
 
 def test_same_seed_same_scenario_and_reports(agreement: Agreement) -> None:
@@ -26,13 +28,16 @@ def test_mixed_raid_arrives_within_the_exercise(agreement: Agreement) -> None:
     kinds = {t.kind for t in s.threats if t.identity is Identity.HOSTILE}
     assert kinds == {ThreatKind.BALLISTIC_MISSILE, ThreatKind.CRUISE_MISSILE, ThreatKind.DRONE}
     assert any(t.identity is Identity.FRIEND for t in s.threats)
+    land = shapely.union_all([p.territory.geometry for p in agreement.partners.values()])
     for t in s.threats:
-        assert t.arrival_s <= 600
+        if t.threat:  # every entry into a territory can be warned of: none before 60 s
+            entry = first_entry(t, land)
+            assert entry is None or 60.0 <= entry <= 600, (t.threat_id, entry)
         st = t.state(t.arrival_s - 1)
         assert st is not None
         speed = math.hypot(st[3], st[4])
         assert speed < 3000, (t.threat_id, speed)
-    hostile = [t for t in s.threats if t.identity is Identity.HOSTILE]
+    hostile = [t for t in s.threats if t.identity is Identity.HOSTILE and not t.decoy]
     assert all(t.origin != t.aim for t in hostile)
     assert len(LAUNCH_AREAS) >= 3
 
@@ -53,7 +58,8 @@ def test_reports_carry_each_sensors_noise_delay_and_identity_progression(
     by_track: dict[str, list] = {}  # type: ignore[type-arg]
     for o in obs:
         assert o.deliver_s * 1 >= (o.report.observed_at - T0).total_seconds()
-        by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
+        if o.truth is not None:  # clutter has no sensor track and random identities
+            by_track.setdefault(o.report.sensor_track or "", []).append(o.report)
     hostile_seen = [
         rs for rs in by_track.values() if any(r.identity is Identity.HOSTILE for r in rs)
     ]

@@ -52,6 +52,7 @@ from warnline.agreement.schema import (
     ReleaseTo,
     Text,
 )
+from warnline.agreement.threat_rule import ThreatRuleIn, threat_rule
 from warnline.domain.alert import Severity
 from warnline.domain.report import Attribution, Releasability
 from warnline.errors import AgreementError
@@ -132,6 +133,7 @@ class _DocumentIn(In):
     coalition: _CoalitionIn
     default_escalation: list[_PolicyIn] = []
     response: ResponseIn = ResponseIn()
+    threat_rule: ThreatRuleIn = ThreatRuleIn()
     partners: Annotated[list[_PartnerIn], Field(min_length=1)]
 
 
@@ -368,6 +370,7 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         response = response_rules(doc.response, codes)
         partners = [_partner(p, doc, codes, f"partners[{i}]") for i, p in enumerate(doc.partners)]
         _check_area_ids(partners)
+        rule = threat_rule(doc.threat_rule)
     except AgreementError as exc:
         exc.add_note(f"in {source}")
         raise
@@ -382,6 +385,7 @@ def parse_agreement(text: str, *, source: str) -> Agreement:
         max_report_lead_s=coalition.max_report_lead_s,
         notes=tuple(coalition.notes),
         response=response,
+        threat_rule=rule,
     )
 
 

@@ -131,6 +131,25 @@ class ResponseRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThreatRule:
+    """When a confirmed track that nobody labelled suspect or hostile is still treated as
+    suspect, from how it moves (identity unknown or pending only; friend, assumed friend
+    and neutral never are). A partner's radar often reports a ballistic object with no
+    identity at all: without this rule it would never warn anyone.
+
+    - an inbound ballistic trajectory: at least `ballistic_min_speed_m_s` (3-D) or at
+      least `ballistic_min_altitude_m` high, and heading into a partner territory;
+    - a fast object from outside: at least `fast_min_speed_m_s`, currently outside every
+      partner territory, and heading into one.
+    """
+
+    enabled: bool = True
+    ballistic_min_speed_m_s: float = 1000.0
+    ballistic_min_altitude_m: float = 30_000.0
+    fast_min_speed_m_s: float = 150.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Partner:
     code: str  # ISO 3166-1 alpha-3, e.g. "JOR"
     name: str
@@ -170,6 +189,7 @@ class Agreement:
     max_report_lead_s: float = 5.0
     notes: tuple[str, ...] = field(default_factory=tuple)
     response: ResponseRules = field(default_factory=ResponseRules)
+    threat_rule: ThreatRule = field(default_factory=ThreatRule)
 
     @property
     def areas(self) -> tuple[Area, ...]:

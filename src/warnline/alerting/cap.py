@@ -57,7 +57,11 @@ def cap_datetime(when: datetime) -> str:
     """A CAP 1.2 DateTime: whole seconds, in UTC, written with the "-00:00" offset.
 
     CAP 1.2 (3.3.2) forbids "Z" and requires UTC to be written "-00:00" (the schema's
-    pattern alone would also accept "+00:00", but strict consumers check the rule).
+    pattern alone would also accept "+00:00", but strict consumers check the rule). The
+    schema's pattern admits no fraction of a second, so whole seconds is as precise as
+    CAP allows; the fraction is dropped, never rounded up, so a message never claims to
+    have been sent after the decision was taken (the full time travels in the
+    `warnlineSentAt` parameter).
     """
     if when.tzinfo is None:
         raise ValueError("CAP times need a timezone-aware datetime")
@@ -106,10 +110,11 @@ def encode_cap(
     if alert.msg_type is not MsgType.ALERT:
         refs = (f"{sender},{cap_identifier(p)},{cap_datetime(p.sent_at)}" for p in previous)
         _sub(root, "references", " ".join(refs))
-    _sub(root, "incidents", _cap_list_item(alert.incident_id))
-    polygon = cap_polygon(alert.area_polygon)
+    incidents = alert.incidents or (alert.incident_id,)
+    _sub(root, "incidents", " ".join(_cap_list_item(i) for i in incidents))
+    polygons = [c for c in (cap_polygon(r) for r in alert.area_polygons) if c is not None]
     for p in phrases:
-        _add_info(root, alert, p, exercise_note=exercise_note, polygon=polygon)
+        _add_info(root, alert, p, exercise_note=exercise_note, polygons=polygons)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -118,7 +123,7 @@ def cap_polygon(
 ) -> str | None:
     """A CAP polygon ("lat,lon lat,lon ...", closed) from a lon/lat ring, or None.
 
-    `Alert.area_polygon` holds (lon, lat) pairs like every geometry in the domain; CAP
+    `Alert.area_polygons` hold (lon, lat) pairs like every geometry in the domain; CAP
     wants latitude first. A ring longer than `max_points` is simplified outwards (the
     result still covers the whole area: nobody inside the area is left out of a warning).
     """
@@ -151,7 +156,7 @@ def _add_info(
     p: Phrases,
     *,
     exercise_note: str | None,
-    polygon: str | None,
+    polygons: Sequence[str],
 ) -> None:
     info = _sub(root, "info")
     _sub(info, "language", p.cap_language)
@@ -179,7 +184,9 @@ def _add_info(
         _sub(param, "value", value)
     area = _sub(info, "area")
     _sub(area, "areaDesc", alert.area_name)
-    if polygon is not None:
+    # One area, one polygon per part (islands included): CAP 1.2 lets <polygon> repeat,
+    # and a consumer draws their union.
+    for polygon in polygons:
         _sub(area, "polygon", polygon)
     if alert.area_circle is not None:
         lon, lat, radius_km = alert.area_circle
@@ -275,6 +282,7 @@ def _parameters(alert: Alert) -> list[tuple[str, str]]:
         params.append(("threatKinds", " ".join(f"{k.value}={n}" for k, n in kinds)))
     if alert.superseded_by is not None:
         params.append(("supersededBy", alert.superseded_by))
+    params.append(("warnlineSentAt", alert.sent_at.astimezone(UTC).isoformat()))
     params.append(("warnlineAlertId", alert.alert_id))
     params.append(("warnlineVersion", str(alert.version)))
     return params

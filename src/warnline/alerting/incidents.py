@@ -1,57 +1,131 @@
 """Grouping threat tracks into incidents (raids), so alerts speak of raids, not dots.
 
-A confirmed threatening track joins the open incident with a live track nearest to
-it, if within `join_km`; otherwise it opens a new incident. Membership is sticky: a
-track never changes incident, so an alert's story does not reshuffle mid-raid.
+A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING after it was
+confirmed: seen so by this book, or with `MIN_COAST_REPORTS` reports, since a track can be
+confirmed and go silent between two ticks; a one-report blip that coasts is clutter until
+proven otherwise)
+and it is a threat, by label or under the agreement's kinematic threat rule
+(`threat.py`). Such a track joins the open incident with a live track nearest to it, if
+within `join_km`; otherwise it opens a new incident. Membership is sticky: a track never
+changes incident, so an alert's story does not reshuffle mid-raid. Eligibility is not
+sticky: a member later identified as friend, or no longer heading anywhere that makes it
+suspect, stops counting for alerts while it stays in its incident.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from warnline.domain import Identity, Incident, Track, TrackState
+from warnline.alerting.threat import ThreatRuleCheck
+from warnline.domain import Assessment, Identity, Incident, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
+
+# A coasting track the book never saw CONFIRMED (it was confirmed and went silent between
+# two ticks) still counts with this many reports; a one-report blip that coasts never does.
+MIN_COAST_REPORTS = 2
 
 
 class IncidentBook:
-    def __init__(self, *, plane: RegionalPlane | None = None, join_km: float = 150.0) -> None:
+    def __init__(
+        self,
+        *,
+        plane: RegionalPlane | None = None,
+        join_km: float = 150.0,
+        threat_rule: ThreatRuleCheck | None = None,
+    ) -> None:
         self.plane = plane or regional_plane()
         self.join_m = join_km * 1000.0
+        self.threat_rule = threat_rule
         self.incidents: dict[str, Incident] = {}
         self.track_incident: dict[str, str] = {}
         self._live: dict[str, Track] = {}
+        self._why: dict[str, str] = {}  # live track -> why it is a threat now
+        self._confirmed: set[str] = set()  # live tracks seen CONFIRMED at least once
         self._counter = 0
 
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if not i.ended]
 
-    def update(self, changed: Iterable[Track], lost: Iterable[str], at: datetime) -> list[Incident]:
-        """Fold changed and lost tracks in; return incidents that changed, by id."""
+    def update(
+        self,
+        changed: Iterable[Track],
+        lost: Iterable[str],
+        at: datetime,
+        assessments: Mapping[str, Assessment] | None = None,
+    ) -> list[Incident]:
+        """Fold changed and lost tracks in; return incidents that changed, by id.
+
+        `assessments` (by track id) let the kinematic threat rule see where a track is
+        heading; without them only labels make a threat."""
+        assessments = assessments or {}
         touched: set[str] = set()
         for tid in sorted(lost):
-            self._live.pop(tid, None)
+            self._drop(tid)
             inc = self.track_incident.get(tid)
             if inc is not None:
                 touched.add(inc)
         for track in sorted(changed, key=lambda t: t.track_id):
+            tid = track.track_id
             if track.state is TrackState.LOST:
-                self._live.pop(track.track_id, None)
-                if track.track_id in self.track_incident:
-                    touched.add(self.track_incident[track.track_id])
+                self._drop(tid)
+                if tid in self.track_incident:
+                    touched.add(self.track_incident[tid])
                 continue
-            inc_id = self.track_incident.get(track.track_id)
+            if track.state is TrackState.CONFIRMED:
+                self._confirmed.add(tid)
+            why = self._threat(track, assessments.get(tid))
+            inc_id = self.track_incident.get(tid)
             if inc_id is None:
-                if not _eligible(track):
+                if why is None:
                     continue
                 inc_id = self._nearest_open(track) or self._open(at)
-                self.track_incident[track.track_id] = inc_id
-            self._live[track.track_id] = track
+                self.track_incident[tid] = inc_id
+            self._live[tid] = track
+            if why is None:
+                self._why.pop(tid, None)
+            else:
+                self._why[tid] = why
             touched.add(inc_id)
         return [self._refresh(i, at) for i in sorted(touched)]
+
+    def _drop(self, tid: str) -> None:
+        self._live.pop(tid, None)
+        self._why.pop(tid, None)
+        self._confirmed.discard(tid)
+
+    def _threat(self, track: Track, assessment: Assessment | None) -> str | None:
+        """Why the track may drive alerts now, or None."""
+        confirmed = track.state is TrackState.CONFIRMED or (
+            track.state is TrackState.COASTING
+            and (track.track_id in self._confirmed or track.report_count >= MIN_COAST_REPORTS)
+        )
+        if not confirmed:
+            return None
+        if self.threat_rule is not None:
+            return self.threat_rule.why(track, assessment)
+        return f"identified {track.identity.value}" if track.identity.threatening else None
+
+    def threat_reason(self, track_id: str) -> str | None:
+        """Why a live member track counts for alerts now (None: it does not)."""
+        return self._why.get(track_id)
+
+    def is_live(self, track_id: str) -> bool:
+        """The track is a member of an incident and still in the picture."""
+        return track_id in self._live
+
+    def threats(self) -> list[tuple[str, Track, str]]:
+        """(incident id, track, why) of every live track that counts for alerts now, in
+        open incidents, by track id."""
+        out = []
+        for tid, why in sorted(self._why.items()):
+            inc_id = self.track_incident[tid]
+            if not self.incidents[inc_id].ended:
+                out.append((inc_id, self._live[tid], why))
+        return out
 
     def _open(self, at: datetime) -> str:
         self._counter += 1
@@ -95,7 +169,3 @@ class IncidentBook:
         return [
             t for tid, t in sorted(self._live.items()) if self.track_incident.get(tid) == inc_id
         ]
-
-
-def _eligible(track: Track) -> bool:
-    return track.identity.threatening and track.state in (TrackState.CONFIRMED, TrackState.COASTING)

@@ -1,27 +1,35 @@
-"""The alert lifecycle per (incident, area at risk), in the stages people know from
-national rocket-alert systems: early warning (threats detected, an alert is likely
-within minutes) -> alert (take shelter now, issued once arrival is within the area's
-time to shelter plus a margin) -> update (a material change) -> all-clear (the event
-ended) or cancel (the threat turned away, was lost, or ended before arriving).
+"""The alert lifecycle: one live alert per (recipient partner, area), in the stages people
+know from national rocket-alert systems: early warning (threats detected, an alert is
+likely within minutes) -> alert (take shelter now, once the earliest arrival is within the
+area's time to shelter plus a margin) -> update (a material change) -> all-clear (the event
+ended) or cancel (the threats turned away, were lost, or ended before arriving).
 
-Hysteresis keeps alerts from flapping: an alert is raised only from confirmed
+One alert per area, not per raid: a duty officer hears one message about their area that
+counts every threat heading there (`exposure.py`), whichever raid it belongs to, and an
+all-clear can never contradict another alert for the same area.
+
+Hysteresis keeps alerts from flapping: an alert is raised only from confirmed threat
 tracks, updated only on a material change (expected arrival moved by more than
-`update_tta_s` or `update_tta_fraction` of the time left, whichever is larger, or
-the mix of threats changed) and at most every
-`min_update_interval_s`, and cancelled only after the area has been out of every
-corridor for `clear_after_s`, or at once when the incident ends.
+`update_tta_s` or `update_tta_fraction` of the time left, whichever is larger, or the mix
+of threats changed) and at most every `min_update_interval_s`. Once sheltering it does not
+step back because an estimate wobbled: only when every track that caused the shelter
+order has ended, arrived or turned away, and what remains arrives later than the shelter
+limit plus `step_back_band_s`. It ends only after nothing endangered the area for
+`clear_after_s`, and never while another live shelter-stage alert to the same partner
+covers an overlapping area (people in a defended area inside a sheltering territory must
+not hear "all clear" while the territory still shelters).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import wording
-from warnline.alerting.area_shapes import circle_of, ring_of
+from warnline.alerting.area_shapes import Ring, circle_of, polygons_of
+from warnline.alerting.exposure import Exposure, exposures
 from warnline.alerting.incidents import IncidentBook
 from warnline.domain import (
     Alert,
@@ -43,6 +51,7 @@ _SEVERITY = {
 _ACTUAL = AlertStatus.ACTUAL
 _CircleT = tuple[float, float, float]
 _ORDER = [Severity.MINOR, Severity.MODERATE, Severity.SEVERE, Severity.EXTREME]
+_Key = tuple[str, AlertStatus]  # (area id, CAP status): one chain each
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,14 +62,8 @@ class AlertPolicy:
     min_update_interval_s: float = 10.0
     clear_after_s: float = 20.0
     shelter_margin_s: float = 120.0
+    step_back_band_s: float = 120.0  # beyond the shelter limit before a step back
     exercise_sensor_prefix: str = "exercise:"  # injected exercise feeds in a live coalition
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Exposure:
-    expected_at: datetime
-    kinds: dict[ThreatKind, int]
-    tracks: tuple[str, ...]
 
 
 class Alerting:
@@ -70,151 +73,152 @@ class Alerting:
         self.status = AlertStatus.EXERCISE if agreement.exercise else AlertStatus.ACTUAL
         self.active: dict[str, Alert] = {}  # alert_id -> latest version (not cancelled)
         self.history: dict[str, list[Alert]] = {}
+        self._chain: dict[_Key, str] = {}  # the live alert id of each (area, status)
         self._clear_since: dict[str, datetime] = {}
-        self._shapes: dict[str, tuple[tuple[tuple[float, float], ...], _CircleT | None]] = {}
+        self._causes: dict[str, set[str]] = {}  # sheltering alert -> tracks that caused it
+        self._shapes: dict[str, tuple[tuple[Ring, ...], _CircleT | None]] = {}
+        self._overlaps: dict[str, frozenset[str]] = {}
 
-    def _shape(self, area_id: str) -> tuple[tuple[tuple[float, float], ...], _CircleT | None]:
+    def _shape(self, area_id: str) -> tuple[tuple[Ring, ...], _CircleT | None]:
         shape = self._shapes.get(area_id)
         if shape is None:
             geom = self.agreement.area(area_id).geometry
-            shape = self._shapes[area_id] = (ring_of(geom), circle_of(geom))
+            shape = self._shapes[area_id] = (polygons_of(geom), circle_of(geom))
         return shape
+
+    def overlapping(self, area_id: str) -> frozenset[str]:
+        """Other areas of the same partner that share ground with `area_id`."""
+        found = self._overlaps.get(area_id)
+        if found is None:
+            area = self.agreement.area(area_id)
+            partner = self.agreement.partners[area.partner]
+            found = frozenset(
+                o.area_id
+                for o in partner.areas
+                if o.area_id != area_id
+                and not o.geometry.is_empty
+                and not area.geometry.is_empty
+                and o.geometry.intersects(area.geometry)
+            )
+            self._overlaps[area_id] = found
+        return found
 
     def evaluate(
         self, book: IncidentBook, assessments: Mapping[str, Assessment], at: datetime
     ) -> list[Alert]:
         out: list[Alert] = []
-        exposures: dict[str, dict[str, _Exposure]] = {}
-        status: dict[str, AlertStatus] = {}
-        for inc in book.open_incidents():
-            exposures[inc.incident_id] = self._exposure(book, inc.incident_id, assessments, at)
-            status[inc.incident_id] = self._status_of(book, inc.incident_id)
+        exposed = exposures(
+            book,
+            assessments,
+            at,
+            horizon_s=self.policy.alert_horizon_s,
+            exercise_coalition=self.agreement.exercise,
+            exercise_prefix=self.policy.exercise_sensor_prefix,
+        )
         # A real alert always overrides an exercise: where a real threat is (or was just)
         # alerted, exercise alerts end and no new one is raised, so nobody confuses them.
-        real = {a.area_id: a.alert_id for a in self.active.values() if a.status is _ACTUAL}
-        for inc_id, by_area in sorted(exposures.items()):
-            if status[inc_id] is _ACTUAL:
-                for area_id in by_area:
-                    real.setdefault(area_id, self._alert_id(inc_id, area_id))
-        for inc_id, by_area in sorted(exposures.items()):
-            for area_id, exp in sorted(by_area.items()):
-                if status[inc_id] is not _ACTUAL and area_id in real:
-                    continue
-                alert_id = self._alert_id(inc_id, area_id)
-                prev = self.active.get(alert_id)
-                if prev is not None and prev.status is not status[inc_id]:
-                    # A real sensor joined an exercise incident: end the exercise chain
-                    # (a CAP status never changes within a chain) and raise a real alert.
-                    out.append(self._end(prev, at, incident_ended=False, overridden_by=alert_id))
-                    alert_id = self._alert_id(inc_id, area_id)
-                self._clear_since.pop(alert_id, None)
-                issued = self._next(alert_id, inc_id, area_id, exp, at, status[inc_id])
-                if issued is not None:
-                    out.append(issued)
+        real = {a.area_id for a in self.active.values() if a.status is _ACTUAL}
+        real |= {area for area, status in exposed if status is _ACTUAL}
+        for (area_id, status), exp in sorted(exposed.items()):
+            if status is not _ACTUAL and area_id in real:
+                continue
+            alert_id = self._chain.get((area_id, status)) or self._new_id(area_id, status)
+            self._clear_since.pop(alert_id, None)
+            issued = self._next(alert_id, area_id, exp, at, status)
+            if issued is not None:
+                out.append(issued)
+        ending: dict[str, str | None] = {}  # alert id -> the real alert overriding it
         for alert_id, prev in sorted(self.active.items()):
             if prev.status is not _ACTUAL and prev.area_id in real:
-                out.append(
-                    self._end(prev, at, incident_ended=False, overridden_by=real[prev.area_id])
-                )
+                ending[alert_id] = self._chain.get((prev.area_id, _ACTUAL))
                 continue
-            if prev.area_id in exposures.get(prev.incident_id, {}):
+            if (prev.area_id, prev.status) in exposed:
                 continue
-            ended = book.incidents[prev.incident_id].ended
             since = self._clear_since.setdefault(alert_id, at)
-            if ended or (at - since).total_seconds() >= self.policy.clear_after_s:
-                out.append(self._end(prev, at, incident_ended=ended))
+            if (at - since).total_seconds() >= self.policy.clear_after_s:
+                ending[alert_id] = None
+        for alert_id in self._held(ending):
+            del ending[alert_id]
+        for alert_id, overridden_by in sorted(ending.items()):
+            out.append(self._end(self.active[alert_id], book, at, overridden_by=overridden_by))
         return out
 
-    def _status_of(self, book: IncidentBook, inc_id: str) -> AlertStatus:
-        """Exercise for a whole coalition in exercise; otherwise actual as soon as one
-        live track of the incident is seen by a real sensor (not an injected exercise
-        feed, whose sensor ids start with `exercise_sensor_prefix`)."""
-        if self.agreement.exercise:
-            return AlertStatus.EXERCISE
-        prefix = self.policy.exercise_sensor_prefix
-        for track in book.live_tracks(inc_id):
-            if any(not c.sensor.startswith(prefix) for c in track.contributors):
-                return _ACTUAL
-        return AlertStatus.EXERCISE
+    def _held(self, ending: Mapping[str, str | None]) -> set[str]:
+        """Ends that must wait: an all-clear or cancel while another live alert to the
+        same partner orders shelter over an overlapping area would contradict it. A
+        shelter alert ending in the same tick does not hold (both end together)."""
+        held: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            staying = {
+                a.area_id
+                for i, a in self.active.items()
+                if a.stage.shelter and (i not in ending or i in held)
+            }
+            for alert_id, overridden_by in ending.items():
+                if alert_id in held or overridden_by is not None:
+                    continue
+                if self.overlapping(self.active[alert_id].area_id) & staying:
+                    held.add(alert_id)
+                    changed = True
+        return held
 
-    def _next(
-        self,
-        alert_id: str,
-        inc_id: str,
-        area_id: str,
-        exp: _Exposure,
-        at: datetime,
-        status: AlertStatus,
-    ) -> Alert | None:
-        """The version this exposure calls for, if any: a first alert, an escalation from
-        early warning to take-shelter (at once, whatever the update interval: the shelter
-        countdown is running), or an update on a material change."""
-        prev = self.active.get(alert_id)
-        wanted = self._stage(area_id, exp, at)
-        if prev is None:
-            return self._issue(alert_id, inc_id, area_id, exp, at, wanted, None, status)
-        if prev.stage is AlertStage.EARLY_WARNING and wanted is AlertStage.ALERT:
-            return self._issue(alert_id, inc_id, area_id, exp, at, AlertStage.ALERT, prev, status)
-        if self._material(prev, exp, at):
-            early = prev.stage is AlertStage.EARLY_WARNING
-            stage = AlertStage.EARLY_WARNING if early else AlertStage.UPDATE
-            return self._issue(alert_id, inc_id, area_id, exp, at, stage, prev, status)
-        return None
-
-    def _stage(self, area_id: str, exp: _Exposure, at: datetime) -> AlertStage:
-        """Take shelter once arrival is within the area's time to shelter plus a margin;
-        before that, an early warning. Once sheltering, an alert never steps back to an
-        early warning (the caller keeps it at ALERT/UPDATE): people do not leave and
-        re-enter shelters because an estimate wobbled."""
-        shelter = self.agreement.area(area_id).time_to_shelter_s
-        tta = (exp.expected_at - at).total_seconds()
-        if tta <= shelter + self.policy.shelter_margin_s:
-            return AlertStage.ALERT
-        return AlertStage.EARLY_WARNING
-
-    def _alert_id(self, inc_id: str, area_id: str) -> str:
+    def _new_id(self, area_id: str, status: AlertStatus) -> str:
         """Stable while the alert lives; a raise after a Cancel is a new alert (CAP
         identifiers must not repeat, and the old chain ended with its Cancel)."""
-        base = f"A-{inc_id}-{area_id}"
-        n = 1
-        alert_id = base
-        while alert_id in self.history and alert_id not in self.active:
+        base = f"A-{area_id}"
+        if status is not self.status:
+            base += f"-{status.value.lower()}"
+        n, alert_id = 1, base
+        while alert_id in self.history:
             n += 1
             alert_id = f"{base}-{n}"
         return alert_id
 
-    def _exposure(
-        self, book: IncidentBook, inc_id: str, assessments: Mapping[str, Assessment], at: datetime
-    ) -> dict[str, _Exposure]:
-        horizon = at + timedelta(seconds=self.policy.alert_horizon_s)
-        found: dict[str, tuple[datetime, Counter[ThreatKind], list[str]]] = {}
-        for track in book.live_tracks(inc_id):
-            a = assessments.get(track.track_id)
-            if a is None:
-                continue
-            for risk in a.areas:
-                if risk.expected_at > horizon:
-                    continue
-                first, kinds, tracks = found.setdefault(
-                    risk.area_id, (risk.expected_at, Counter(), [])
-                )
-                kinds[track.kind] += 1
-                tracks.append(track.track_id)
-                if risk.expected_at < first:
-                    found[risk.area_id] = (risk.expected_at, kinds, tracks)
-        return {
-            area: _Exposure(
-                expected_at=first, kinds=dict(sorted(k.items())), tracks=tuple(sorted(t))
-            )
-            for area, (first, k, t) in found.items()
-        }
+    def _limit(self, area_id: str) -> float:
+        return self.agreement.area(area_id).time_to_shelter_s + self.policy.shelter_margin_s
+
+    def _next(
+        self, alert_id: str, area_id: str, exp: Exposure, at: datetime, status: AlertStatus
+    ) -> Alert | None:
+        """The version this exposure calls for, if any: a first alert, an escalation from
+        early warning to take-shelter (at once, whatever the update interval: the shelter
+        countdown is running), a step back to early warning once every cause of the
+        shelter order is gone, or an update on a material change."""
+        prev = self.active.get(alert_id)
+        limit = self._limit(area_id)
+        near = exp.within(at, limit)
+        if prev is None or prev.stage is AlertStage.EARLY_WARNING:
+            if near:
+                self._causes[alert_id] = near
+                return self._issue(alert_id, area_id, exp, at, AlertStage.ALERT, prev, status)
+            if prev is None or self._material(prev, exp, at):
+                stage = AlertStage.EARLY_WARNING
+                return self._issue(alert_id, area_id, exp, at, stage, prev, status)
+            return None
+        # Sheltering: a track that comes within the limit becomes a cause too; a cause
+        # that ended, arrived and left, or turned away no longer holds the order.
+        causes = (self._causes.get(alert_id, set()) & set(exp.tracks)) | near
+        self._causes[alert_id] = causes
+        tta = (exp.expected_at - at).total_seconds()
+        if not causes and tta > limit + self.policy.step_back_band_s:
+            if not self._interval_passed(prev, at):
+                return None
+            return self._issue(alert_id, area_id, exp, at, AlertStage.EARLY_WARNING, prev, status)
+        if self._material(prev, exp, at):
+            return self._issue(alert_id, area_id, exp, at, AlertStage.UPDATE, prev, status)
+        return None
 
     def _threshold(self, tta: float) -> float:
         # A minute's shift matters at T-3 min, not at T-25 min.
         return max(self.policy.update_tta_s, self.policy.update_tta_fraction * tta)
 
-    def _material(self, prev: Alert, exp: _Exposure, at: datetime) -> bool:
-        if (at - prev.sent_at).total_seconds() < self.policy.min_update_interval_s:
+    def _interval_passed(self, prev: Alert, at: datetime) -> bool:
+        return (at - prev.sent_at).total_seconds() >= self.policy.min_update_interval_s
+
+    def _material(self, prev: Alert, exp: Exposure, at: datetime) -> bool:
+        if not self._interval_passed(prev, at):
             return False
         assert prev.expected_at is not None
         # Arrival times already passed all read "now": a threat inside an area does not
@@ -223,24 +227,16 @@ class Alerting:
         tta = (exp.expected_at - at).total_seconds()
         return shift > self._threshold(tta) or exp.kinds != prev.kinds
 
-    def _issue(
-        self,
-        alert_id: str,
-        inc_id: str,
-        area_id: str,
-        exp: _Exposure,
-        at: datetime,
-        stage: AlertStage,
-        prev: Alert | None,
-        status: AlertStatus,
-    ) -> Alert:
+    def _reason(
+        self, area_id: str, exp: Exposure, at: datetime, stage: AlertStage, prev: Alert | None
+    ) -> str:
         area = self.agreement.area(area_id)
         tta = max(0.0, (exp.expected_at - at).total_seconds())
         shelter, margin = area.time_to_shelter_s, self.policy.shelter_margin_s
         if prev is None:
             reason = wording.raise_reason(
                 stage=stage,
-                incident=inc_id,
+                incidents=exp.incidents,
                 area=area.name,
                 kinds=exp.kinds,
                 tracks=exp.tracks,
@@ -257,6 +253,16 @@ class Alerting:
                 shelter_s=shelter,
                 margin_s=margin,
             )
+        elif prev.stage.shelter and stage is AlertStage.EARLY_WARNING:
+            reason = wording.step_back_reason(
+                area=area.name,
+                gone=prev.tracks,
+                kinds=exp.kinds,
+                tracks=exp.tracks,
+                tta_s=tta,
+                limit_s=shelter + margin,
+                band_s=self.policy.step_back_band_s,
+            )
         else:
             assert prev.expected_at is not None
             reason = wording.update_reason(
@@ -268,11 +274,25 @@ class Alerting:
                 tta_s=tta,
                 threshold_s=self._threshold(tta),
             )
-        ring, circle = self._shape(area_id)
+        return wording.with_rule_notes(reason, exp.rule_notes())
+
+    def _issue(
+        self,
+        alert_id: str,
+        area_id: str,
+        exp: Exposure,
+        at: datetime,
+        stage: AlertStage,
+        prev: Alert | None,
+        status: AlertStatus,
+    ) -> Alert:
+        area = self.agreement.area(area_id)
+        tta = max(0.0, (exp.expected_at - at).total_seconds())
+        rings, circle = self._shape(area_id)
         alert = Alert(
             alert_id=alert_id,
             version=1 if prev is None else prev.version + 1,
-            incident_id=inc_id,
+            incident_id=exp.incident_id,
             area_id=area_id,
             area_name=area.name,
             partner=area.partner,
@@ -287,23 +307,27 @@ class Alerting:
             headline=wording.headline(
                 stage=stage, status=status, area=area.name, kinds=exp.kinds, tta_s=tta
             ),
-            reason=reason,
-            area_polygon=ring,
+            reason=self._reason(area_id, exp, at, stage, prev),
+            area_polygons=rings,
             area_circle=circle,
             stage=stage,
-            time_to_shelter_s=shelter,
+            time_to_shelter_s=area.time_to_shelter_s,
             tracks=exp.tracks,
+            incidents=exp.incidents,
         )
+        if not stage.shelter:
+            self._causes.pop(alert_id, None)
+        self._chain[(area_id, status)] = alert_id
         self.active[alert_id] = alert
         self.history.setdefault(alert_id, []).append(alert)
         return alert
 
     def _end(
-        self, prev: Alert, at: datetime, *, incident_ended: bool, overridden_by: str | None = None
+        self, prev: Alert, book: IncidentBook, at: datetime, *, overridden_by: str | None
     ) -> Alert:
         """All-clear when people were told to shelter and the arrival time has passed
-        (the event is over); otherwise a cancel (the threat turned away, was lost, or
-        ended before it reached the area). Either way the reason says which."""
+        (the event is over); otherwise a cancel (the threats turned away, were lost, or
+        ended before they reached the area). Either way the reason says which."""
         arrived = prev.expected_at is not None and prev.expected_at <= at
         stage = AlertStage.ALL_CLEAR if prev.stage.shelter and arrived else AlertStage.CANCEL
         if overridden_by is not None:
@@ -312,10 +336,11 @@ class Alerting:
                 f"a real alert for {prev.area_name} ({overridden_by}) overrides this "
                 f"{prev.status.value.lower()} alert"
             )
-        elif incident_ended:
+        elif not any(book.is_live(t) for t in prev.tracks):
             why = (
-                f"threat ended: no live track of incident {prev.incident_id} remains "
-                "(every track reached its end, was intercepted or was lost)"
+                f"threat ended: no track behind it remains, and nothing else has endangered "
+                f"{prev.area_name} for {self.policy.clear_after_s:.0f} s (every track reached "
+                "its end, was intercepted or was lost)"
             )
         else:
             why = (
@@ -346,7 +371,9 @@ class Alerting:
             superseded_by=overridden_by,
         )
         del self.active[prev.alert_id]
+        self._chain.pop((prev.area_id, prev.status), None)
         self._clear_since.pop(prev.alert_id, None)
+        self._causes.pop(prev.alert_id, None)
         self.history[prev.alert_id].append(alert)
         return alert
 

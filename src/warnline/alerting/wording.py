@@ -64,10 +64,15 @@ def headline(
     return mark + text
 
 
+def incidents_text(incidents: Sequence[str]) -> str:
+    word = "incident" if len(incidents) == 1 else "incidents"
+    return f"{word} {tracks_text(incidents)}"
+
+
 def raise_reason(
     *,
     stage: AlertStage,
-    incident: str,
+    incidents: Sequence[str],
     area: str,
     kinds: Mapping[ThreatKind, int],
     tracks: Sequence[str],
@@ -77,7 +82,7 @@ def raise_reason(
 ) -> str:
     count = sum(kinds.values())
     base = (
-        f"{count} threat track(s) of incident {incident} ({what(kinds)}: "
+        f"{count} threat track(s) of {incidents_text(incidents)} ({what(kinds)}: "
         f"{tracks_text(tracks)}) are predicted to enter {area} in {tta_s:.0f} s"
     )
     limit = shelter_s + margin_s
@@ -90,6 +95,36 @@ def raise_reason(
         f"Alert: {base}, within the area's time to shelter ({shelter_s:.0f} s) "
         f"+ {margin_s:.0f} s margin."
     )
+
+
+def step_back_reason(
+    *,
+    area: str,
+    gone: Sequence[str],
+    kinds: Mapping[ThreatKind, int],
+    tracks: Sequence[str],
+    tta_s: float,
+    limit_s: float,
+    band_s: float,
+) -> str:
+    """Why a take-shelter order steps back to an early warning: the threats that caused
+    it are gone, and what remains is far enough away not to need shelter yet."""
+    return (
+        f"Early warning (stepped back from take shelter): every track that caused the "
+        f"shelter order for {area} ({tracks_text(gone)}) has ended, arrived or turned away; "
+        f"the remaining {what(kinds)} ({tracks_text(tracks)}) arrive in {tta_s:.0f} s, "
+        f"later than the shelter limit of {limit_s:.0f} s + {band_s:.0f} s; a take-shelter "
+        f"alert follows when arrival is within {limit_s:.0f} s."
+    )
+
+
+def with_rule_notes(reason: str, notes: Sequence[str]) -> str:
+    """The reason, then which tracks warn only under the agreement's threat rule and why."""
+    if not notes:
+        return reason
+    shown = "; ".join(notes[:MAX_TRACKS_NAMED])
+    more = len(notes) - MAX_TRACKS_NAMED
+    return f"{reason} {shown}{f'; and {more} more' if more > 0 else ''}."
 
 
 def escalate_reason(

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from nacl.signing import SigningKey
@@ -38,6 +38,19 @@ from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.node import Node
 
 CAP_SENDER = "hub@warnline.invalid"
+
+
+DEFAULT_ALERT_PAGE = 500
+MAX_ALERT_PAGE = 5000
+
+
+class AlertPage(BaseModel):
+    """One page of alert versions read back after a cursor."""
+
+    alerts: list[dict[str, Any]] = Field(
+        description="alert versions released to the caller, oldest first"
+    )
+    next: int = Field(description="the cursor to pass as `since` on the next poll")
 
 
 class LoginIn(BaseModel):
@@ -156,8 +169,43 @@ def create_app(
     async def incidents(caller: Caller) -> list[dict[str, Any]]:
         return node.views.incidents_for(caller.user.partner)
 
-    @app.get("/api/v1/alerts", tags=["alerts"])
-    async def alerts(caller: Caller, active: bool = False) -> list[dict[str, Any]]:
+    @app.get(
+        "/api/v1/alerts",
+        tags=["alerts"],
+        response_model=list[dict[str, Any]] | AlertPage,
+    )
+    async def alerts(
+        caller: Caller,
+        active: bool = False,
+        since: Annotated[int | None, Query(ge=0)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_ALERT_PAGE)] = DEFAULT_ALERT_PAGE,
+    ) -> list[dict[str, Any]] | AlertPage:
+        """Alerts released to the caller.
+
+        Without `since`: the latest version of each alert (`active=true`: only those
+        still live, i.e. not ended by a Cancel), as a list.
+
+        With `since=CURSOR`: read-back without loss. Every alert *version* stored after
+        the cursor, oldest first, at most `limit`, as `{"alerts": [...], "next": N}`.
+        Start with `since=0` and pass `next` back on every poll: no version is ever
+        skipped, even when versions are issued while polling (the cursor is the journal
+        sequence of the version's `alert.issued` entry; each version carries its own
+        `cursor`). A full page means more may follow at once.
+
+        Each alert in JSON: `alert_id`, `version`, `msg_type` (Alert, Update, Cancel),
+        `stage` (early_warning, alert, update, all_clear, cancel), `status`, `partner`,
+        `area_id`, `area_name`, `area` (GeoJSON MultiPolygon covering the whole area,
+        islands included; lon/lat), `area_polygons` (the same rings), `circle`
+        (`{lon, lat, radius_km}`, the smallest circle covering the area) and
+        `area_circle` ([lon, lat, radius_km]), `tracks`, `incidents` (every incident
+        behind it), `incident_id` (that of the earliest-arriving track), `kinds`,
+        `time_to_arrival_s`, `expected_at`, `time_to_shelter_s`, `sent_at` (ISO 8601,
+        full precision, UTC), `headline`, `reason`, `superseded_by`, `version_key`,
+        `acknowledged_by`.
+        """
+        if since is not None:
+            page = node.views.alerts_since(caller.user.partner, since, limit)
+            return AlertPage(alerts=page["alerts"], next=page["next"])
         return node.views.alerts_for(caller.user.partner, active_only=active)
 
     @app.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])

@@ -30,18 +30,18 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from warnline.agreement.model import Agreement, Area
+from warnline.assess.arcs import MIN_OMEGA, arc_corridor, full_turn_s, positions
 from warnline.assess.kinematics import (
-    KIND_LIMITS,
     MAX_HALF_WIDTH_M,
     STATIONARY_SPEED,
     half_widths,
+    limits_for,
     lookahead_s,
     sample_times,
     start_half_width,
 )
 from warnline.domain.geo import Position
 from warnline.domain.plane import RegionalPlane, regional_plane
-from warnline.domain.report import ThreatKind
 from warnline.domain.track import AreaAtRisk, Assessment, Track
 
 Floats = NDArray[np.float64]
@@ -62,6 +62,7 @@ class _Motion:
     vy: Floats
     alt: Floats
     climb: Floats
+    omega: Floats  # proven steady turn rate, rad/s clockwise (0: straight)
 
     @property
     def speed(self) -> Floats:
@@ -96,10 +97,18 @@ class _Samples:
         owner = np.repeat(np.arange(len(plans)), counts)
         start_m = np.array([p.start_m for p in plans])[owner]
         spread = np.array([p.spread for p in plans])[owner]
+        px, py = positions(
+            motion.x[owner],
+            motion.y[owner],
+            motion.vx[owner],
+            motion.vy[owner],
+            motion.omega[owner],
+            times,
+        )
         return cls(
             times=times,
-            x=motion.x[owner] + motion.vx[owner] * times,
-            y=motion.y[owner] + motion.vy[owner] * times,
+            x=px,
+            y=py,
             widths=half_widths(motion.speed[owner] * times, start_m, spread),
             counts=counts,
             first=np.cumsum(counts) - counts,
@@ -185,11 +194,12 @@ class Assessor:
         vx = (east * (xe - x0) + north * (xn - x0)) / 1000.0
         vy = (east * (ye - y0) + north * (yn - y0)) / 1000.0
         alt = np.array([t.position.alt_m for t in tracks]) + up * dt
-        return _Motion(x=x0 + vx * dt, y=y0 + vy * dt, vx=vx, vy=vy, alt=alt, climb=up)
+        omega = np.radians([t.turn_rate_dps for t in tracks])
+        return _Motion(x=x0 + vx * dt, y=y0 + vy * dt, vx=vx, vy=vy, alt=alt, climb=up, omega=omega)
 
     def _plan(self, track: Track, motion: _Motion, i: int) -> _Plan:
-        limits = KIND_LIMITS.get(track.kind, KIND_LIMITS[ThreatKind.UNKNOWN])
         speed = float(motion.speed[i])
+        limits = limits_for(track.kind, speed=speed, alt_m=float(motion.alt[i]))
         lookahead = lookahead_s(
             limits,
             horizon_s=self._horizon_s,
@@ -197,11 +207,13 @@ class Assessor:
             alt_m=float(motion.alt[i]),
             climb=float(motion.climb[i]),
         )
+        lookahead = min(lookahead, full_turn_s(float(motion.omega[i])))
         start_m = start_half_width(track.sigma_m)
+        spread = limits.spread_for(speed=speed, velocity_sigma=track.velocity_sigma_ms)
         times = sample_times(
-            lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=limits.spread
+            lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=spread
         )
-        return _Plan(lookahead=lookahead, start_m=start_m, spread=limits.spread, times=times)
+        return _Plan(lookahead=lookahead, start_m=start_m, spread=spread, times=times)
 
     def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
         """Each corridor as one convex polygon in the plane.
@@ -237,6 +249,16 @@ class Assessor:
             quad_segs=REACH_SEGMENTS,
         )
         hulls[moving] = shapely.intersection(hulls[moving], reach)
+        for i in np.flatnonzero(moving & (np.abs(motion.omega) >= MIN_OMEGA)).tolist():
+            hulls[i] = arc_corridor(
+                float(motion.x[i]),
+                float(motion.y[i]),
+                float(motion.vx[i]),
+                float(motion.vy[i]),
+                float(motion.omega[i]),
+                float(end[i]),
+                float(widths[i, -1]),
+            )
         return hulls
 
     # ------------------------------------------------------------------ areas at risk
@@ -340,9 +362,15 @@ class Assessor:
         counts = [len(t) for t in spans]
         owner = np.repeat(np.arange(len(plans)), counts)
         t = np.concatenate(spans)
-        lon, lat = self._plane.to_lonlat(
-            motion.x[owner] + motion.vx[owner] * t, motion.y[owner] + motion.vy[owner] * t
+        px, py = positions(
+            motion.x[owner],
+            motion.y[owner],
+            motion.vx[owner],
+            motion.vy[owner],
+            motion.omega[owner],
+            t,
         )
+        lon, lat = self._plane.to_lonlat(px, py)
         lon = (lon + 180.0) % 360.0 - 180.0
         lat = np.clip(lat, -90.0, 90.0)
         alt = np.maximum(motion.alt[owner] + motion.climb[owner] * t, 0.0)

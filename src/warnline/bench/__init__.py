@@ -48,6 +48,24 @@ def _delivery() -> dict[str, Any]:
     return run()
 
 
+def _warnings() -> dict[str, Any]:
+    from warnline.bench.warnings import run
+
+    return run()
+
+
+def _warnings_raid() -> dict[str, Any]:
+    from warnline.bench.warnings import run_held_back_shape
+
+    return run_held_back_shape()
+
+
+def _warnings_speed() -> dict[str, Any]:
+    from warnline.bench.warnings import speed_check
+
+    return speed_check()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
@@ -55,7 +73,11 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "response": _response,
     "cap": _cap,
     "delivery": _delivery,
+    "warnings": _warnings,
+    "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
+    "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
 }
+OPT_IN = {"warnings-raid", "warnings-speed"}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:
@@ -73,7 +95,7 @@ def run_benchmarks(names: list[str], json_path: Path | None) -> int:
             "cpu": platform.processor() or platform.machine(),
         },
     }
-    for name in names or list(BENCHMARKS):
+    for name in names or [n for n in BENCHMARKS if n not in OPT_IN]:
         print(f"== {name}")
         figures = BENCHMARKS[name]()
         results[name] = figures

@@ -47,7 +47,7 @@ RING = (*tuple((35.8 + 0.01 * i, 31.9 + 0.002 * (i % 7)) for i in range(40)), (3
 
 def _alert() -> Alert:
     return Alert(
-        alert_id="A-I00001-JOR-amman",
+        alert_id="A-JOR-amman",
         version=1,
         incident_id="I00001",
         area_id="JOR-amman",
@@ -63,7 +63,8 @@ def _alert() -> Alert:
         kinds={ThreatKind.DRONE: 12, ThreatKind.CRUISE_MISSILE: 3},
         headline="Take shelter now in Amman",
         reason="15 threat tracks of incident I00001 are predicted to enter Amman in 300 s.",
-        area_polygon=RING,
+        area_polygons=(RING,),
+        incidents=("I00001",),
         area_circle=(35.93, 31.95, 15.2),
         stage=AlertStage.ALERT,
         time_to_shelter_s=90.0,

@@ -63,7 +63,7 @@ def ack_code(alert_id: str, version: int, contact_id: str) -> str:
 
 def is_material(before: Alert, after: Alert, material_s: float) -> bool:
     """Would a duty officer who acknowledged `before` need to be told again?"""
-    if after.area_id != before.area_id or after.area_polygon != before.area_polygon:
+    if after.area_id != before.area_id or after.area_polygons != before.area_polygons:
         return True
     if after.expected_at is None or before.expected_at is None:
         return after.expected_at is not None and before.expected_at is None

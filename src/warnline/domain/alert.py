@@ -60,11 +60,16 @@ class Urgency(StrEnum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Alert:
-    """One version of the alert for one (incident, area at risk).
+    """One version of the one live alert for one (recipient partner, area).
 
+    It groups every threat track that endangers the area, whatever incident (raid) it
+    belongs to: `incidents` lists them all, `incident_id` is the incident of the
+    earliest-arriving track (kept for consumers that know one incident per alert).
     Versions increase by one with each Update; a Cancel is the last version.
     `reason` says in plain words why this version was issued (stage, what, where,
     when, which tracks); `tracks` names the coalition tracks behind it.
+    `area_polygons` are closed lon/lat rings that together cover the whole area
+    (every part, islands included); `area_circle` is the smallest circle covering it.
     `time_to_shelter_s` is the area's time to reach shelter, told with every version so
     a countdown can show how long is left before people must be inside.
     """
@@ -85,12 +90,13 @@ class Alert:
     kinds: dict[ThreatKind, int]
     headline: str
     reason: str
-    area_polygon: tuple[tuple[float, float], ...] = ()
+    area_polygons: tuple[tuple[tuple[float, float], ...], ...] = ()
     stage: AlertStage = AlertStage.ALERT
     time_to_shelter_s: float | None = None
     area_circle: tuple[float, float, float] | None = None  # lon, lat, radius km (covers area)
     tracks: tuple[str, ...] = ()
     superseded_by: str | None = None  # the real alert that ended this exercise/test alert
+    incidents: tuple[str, ...] = ()  # every incident with a track behind this version
 
     @property
     def version_key(self) -> str:

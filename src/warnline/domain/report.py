@@ -74,7 +74,9 @@ class Report:
     """One observation of one object by one partner's sensor or watch officer.
 
     `report_id` is chosen by the partner and unique among its reports: it is the
-    idempotency key, so a resent report is journaled once.
+    idempotency key, so a resent report is journaled once. A report whose sensor does
+    not measure altitude says so with `altitude_measured=False` (its `alt_m` is then 0 and
+    means nothing): the picture must neither gate nor update altitude on it.
     """
 
     report_id: str
@@ -90,6 +92,7 @@ class Report:
     sensor_track: str | None = None
     releasability: Releasability | None = None
     source_format: str = "json"
+    altitude_measured: bool = True  # False: a 2-D sensor; `position.alt_m` is a placeholder
 
     @property
     def key(self) -> str:

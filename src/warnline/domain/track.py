@@ -11,9 +11,9 @@ from warnline.domain.report import Identity, Releasability, ThreatKind
 
 
 class TrackState(StrEnum):
-    TENTATIVE = "tentative"  # one report so far
-    CONFIRMED = "confirmed"  # enough reports to be believed
-    COASTING = "coasting"  # no report lately; position extrapolated
+    TENTATIVE = "tentative"  # not yet evidence enough; never coasts, never alerts
+    CONFIRMED = "confirmed"  # evidence clutter cannot easily produce (two sensors, or a repeat)
+    COASTING = "coasting"  # a confirmed track with no report lately; position extrapolated
     LOST = "lost"  # dropped from the picture
 
 
@@ -43,6 +43,8 @@ class Track:
     confidence: float
     contributors: tuple[Contributor, ...]
     report_count: int
+    velocity_sigma_ms: float = 0.0  # one-sigma ground velocity error per axis (0: not known)
+    turn_rate_dps: float = 0.0  # proven steady turn, degrees per second clockwise (0: straight)
 
     @property
     def partners(self) -> frozenset[str]:

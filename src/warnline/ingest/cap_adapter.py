@@ -151,6 +151,7 @@ def _report(
         position=Position(
             lat=lat, lon=lon, alt_m=_number(param("altitude") or "0", f"{where}.{P}altitude")
         ),
+        altitude_measured=param("altitude") is not None,
         accuracy_m=max(1.0, radius_km * 1000.0),
         kind=kind,
         identity=identity,
@@ -194,6 +195,8 @@ def encode_observations(
             "altitude": f"{r.position.alt_m:.1f}",
             "confidence": f"{r.confidence:.3f}",
         }
+        if not r.altitude_measured:
+            del values["altitude"]
         if r.sensor_track:
             values["sensorTrack"] = r.sensor_track
         if r.velocity is not None:

@@ -33,7 +33,7 @@ class _Strict(BaseModel):
 class PositionIn(_Strict):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    alt_m: float = Field(default=0.0, ge=-500, le=2_000_000)
+    alt_m: float | None = Field(default=None, ge=-500, le=2_000_000)  # absent: not measured
 
 
 class VelocityIn(_Strict):
@@ -109,7 +109,8 @@ def _to_report(r: ReportIn, partner: str, index: int) -> Report:
         sensor=r.sensor,
         sensor_track=r.sensor_track,
         observed_at=r.observed_at,
-        position=Position(lat=r.position.lat, lon=r.position.lon, alt_m=r.position.alt_m),
+        position=Position(lat=r.position.lat, lon=r.position.lon, alt_m=r.position.alt_m or 0.0),
+        altitude_measured=r.position.alt_m is not None,
         velocity=None
         if r.velocity is None
         else Velocity(east=r.velocity.east, north=r.velocity.north, up=r.velocity.up),

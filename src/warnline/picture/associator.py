@@ -7,7 +7,8 @@ different sensors do not compete, so the columns of the assignment problem are
 connected components of the gating graph. Most pieces are a single report and a
 single track and are settled without a solver; the rest go to
 `scipy.optimize.linear_sum_assignment`, which first maximises the number of pairs and
-then minimises the sum of d².
+then minimises the sum of the pairs' costs (negative log-likelihoods, see
+`hypothesiser`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Associator:
             piece_rows, r = np.unique(row[piece], return_inverse=True)
             piece_columns, c = np.unique(column[piece], return_inverse=True)
             cost = np.full((len(piece_rows), len(piece_columns)), _OUTSIDE)
-            cost[r, c] = hypotheses.d2[piece]
+            cost[r, c] = hypotheses.cost[piece]
             a, b = linear_sum_assignment(cost)
             real = cost[a, b] < _OUTSIDE
             a, b = a[real], b[real]

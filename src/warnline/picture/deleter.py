@@ -1,9 +1,9 @@
 """Deleter: which tracks time has made stale, and which to give up when the picture is full.
 
-Age is measured from a track's latest report, whatever its state: a track coasts after
-`coast_after_s` without one and is lost after `drop_after_s`. An unconfirmed track is
-kept as long as a confirmed one - a single partner's single sighting of a ballistic
-missile is still worth warning about.
+Age is measured from a track's latest report: a confirmed track coasts after
+`coast_after_s` without one and is lost after `drop_after_s`. An unconfirmed track does not
+coast: silent for `coast_after_s` it is lost. Coasting a one-report track is how a single
+clutter plot used to become "take shelter, arrival 0 s" a quarter of a minute later.
 
 When the picture holds more than `max_tracks` tracks, the ones heard from least
 recently go first (then the oldest track id): a flood of clutter cannot grow memory
@@ -27,10 +27,11 @@ class Deleter:
         self.drop_after_s = drop_after_s
         self.max_tracks = max_tracks
 
-    def stale(self, age: FloatArray) -> tuple[np.ndarray, np.ndarray]:
+    def stale(self, age: FloatArray, confirmed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(to coast, to drop) masks for tracks of the given ages in seconds."""
-        drop = age >= self.drop_after_s
-        return (age >= self.coast_after_s) & ~drop, drop
+        quiet = age >= self.coast_after_s
+        drop = (age >= self.drop_after_s) | (quiet & ~confirmed)
+        return quiet & ~drop, drop
 
     def overflow(self, last_t: FloatArray, serial: IntArray) -> IntArray:
         """Positions (into the given arrays) of the tracks to evict, if any."""

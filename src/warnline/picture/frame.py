@@ -59,6 +59,12 @@ def local_axes(
     """Local axes at points already projected to (x, y)."""
     step = np.where(lat > 89.0, -_STEP_DEG, _STEP_DEG)
     x2, y2 = plane.to_xy(lon, lat + step)
+    return _axes(lat, step, x, y, x2, y2)
+
+
+def _axes(
+    lat: FloatArray, step: FloatArray, x: FloatArray, y: FloatArray, x2: FloatArray, y2: FloatArray
+) -> LocalAxes:
     dx = (x2 - x) * np.sign(step)
     dy = (y2 - y) * np.sign(step)
     length = np.hypot(dx, dy)
@@ -71,8 +77,12 @@ def local_axes(
 def to_plane(
     plane: RegionalPlane, lon: FloatArray, lat: FloatArray
 ) -> tuple[FloatArray, FloatArray, LocalAxes]:
-    x, y = plane.to_xy(lon, lat)
-    return x, y, local_axes(plane, lon, lat, x, y)
+    # One projection call for the points and their steps north (see `local_axes`).
+    step = np.where(lat > 89.0, -_STEP_DEG, _STEP_DEG)
+    both_x, both_y = plane.to_xy(np.concatenate([lon, lon]), np.concatenate([lat, lat + step]))
+    n = len(lon)
+    x, y = both_x[:n], both_y[:n]
+    return x, y, _axes(lat, step, x, y, both_x[n:], both_y[n:])
 
 
 def to_geodetic(

@@ -1,8 +1,17 @@
 """Fusion of what partners say about an object besides where it is.
 
-Each (partner, sensor) keeps its latest word; the track's kind, identity and
-confidence are recomputed from those, so a partner that revises its classification
-revises its vote instead of adding a second one, and a chatty sensor outvotes nobody.
+Kind and identity are evidence, weighed over reports, never a partition of the picture.
+Each (partner, sensor) keeps a tally of the kinds and identities it has reported (weighted
+by its confidence); its vote is the share of each, worth its mean confidence and more the
+more reports stand behind it (up to `FULL_VOTE_REPORTS`), so one wrong guess in seven does
+not flip a track, a stray report that joined a track cannot relabel it, and a chatty sensor
+outvotes nobody. Identity errs toward the threat among the votes that carry weight.
+
+Kinematics has the last word on kinds that cannot be: a slow object near the ground is not
+a ballistic missile, and an object faster than any aircraft is not a drone
+(`plausible_kind`).
+
+(Confirmation is kinematic evidence, scored in `hypothesiser` and decided in `picture`.)
 """
 
 from __future__ import annotations
@@ -20,6 +29,10 @@ from warnline.domain import (
 
 HOSTILE_MIN_CONFIDENCE = 0.6
 MAX_CONFIDENCE = 0.99
+FULL_VOTE_REPORTS = 3
+BALLISTIC_MIN_SPEED_MS = 250.0  # below this, and low, it is not on a ballistic path
+BALLISTIC_LOW_ALT_M = 15_000.0
+AIR_BREATHING_MAX_SPEED_MS = 700.0  # drones, cruise missiles and aircraft fly slower
 
 # From least to most threatening; a warning system errs toward the threat.
 _THREAT_ORDER: tuple[Identity, ...] = (
@@ -32,6 +45,7 @@ _THREAT_ORDER: tuple[Identity, ...] = (
     Identity.HOSTILE,
 )
 _THREAT_RANK = {identity: rank for rank, identity in enumerate(_THREAT_ORDER)}
+_NO_WORD = frozenset({Identity.UNKNOWN, Identity.PENDING})
 
 # On equal weight the more dangerous reading wins.
 _KIND_PREFERENCE: dict[ThreatKind, int] = {
@@ -53,17 +67,32 @@ def effective_identity(report: Report) -> Identity:
     return report.identity
 
 
+def plausible_kind(kind: ThreatKind, speed: float, alt_m: float) -> bool:
+    """Can an object of this kind move like this? Ballistic objects near the ground are
+    fast; drones, cruise missiles and aircraft are never as fast as a missile."""
+    if kind in (ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET):
+        return speed >= BALLISTIC_MIN_SPEED_MS or alt_m >= BALLISTIC_LOW_ALT_M
+    if kind in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE, ThreatKind.AIRCRAFT):
+        return speed <= AIR_BREATHING_MAX_SPEED_MS
+    return True
+
+
 class ContributorState:
     """One (partner, sensor)'s running share in a track."""
 
     __slots__ = (
         "_frozen",
+        "_identity",
+        "_vote",
         "batch",
         "confidence",
         "count",
+        "first_t",
+        "identities",
         "kind",
         "kind_confidence",
         "kind_t",
+        "kinds",
         "last_position",
         "last_report_at",
         "last_t",
@@ -77,6 +106,9 @@ class ContributorState:
         self.sensor = report.sensor
         self.count = 0
         self.batch = -1
+        self.first_t = float("inf")
+        self.kinds: dict[ThreatKind, float] = {}
+        self.identities: dict[Identity, int] = {}
         self.last_t = -float("inf")
         self.kind_t = -float("inf")
         self.kind = ThreatKind.UNKNOWN
@@ -86,11 +118,19 @@ class ContributorState:
         self.last_report_at: datetime = report.observed_at
         self.last_position: Position = report.position
         self._frozen: Contributor | None = None
+        self._vote: dict[ThreatKind, float] | None = None
+        self._identity: Identity | None = None
 
     def add(self, report: Report, t: float, batch: int) -> None:
-        self._frozen = None
+        self._frozen = self._vote = self._identity = None
         self.count += 1
         self.batch = max(self.batch, batch)
+        self.first_t = min(self.first_t, t)
+        identity = effective_identity(report)
+        self.identities[identity] = self.identities.get(identity, 0) + 1
+        if report.kind is not ThreatKind.UNKNOWN:
+            weight = max(min(report.confidence, 1.0), 0.05)
+            self.kinds[report.kind] = self.kinds.get(report.kind, 0.0) + weight
         if t >= self.last_t:  # a delayed report is counted but does not overwrite
             self.last_t = t
             self.last_report_at = report.observed_at
@@ -101,6 +141,43 @@ class ContributorState:
             self.kind_t = t
             self.kind = report.kind
             self.kind_confidence = min(max(report.confidence, 0.0), 1.0)
+
+    def vote(self) -> dict[ThreatKind, float]:
+        """The sensor's kind shares, times its mean confidence, times how many reports
+        stand behind them (full weight from `FULL_VOTE_REPORTS` on)."""
+        if self._vote is None:
+            total = sum(self.kinds.values())
+            weight = min(self.count, FULL_VOTE_REPORTS) / (FULL_VOTE_REPORTS * self.count)
+            self._vote = {k: weight * w for k, w in self.kinds.items()} if total > 0 else {}
+        return self._vote
+
+    def identity(self) -> Identity:
+        """The identity this sensor has said most often (a definite word over "unknown" as
+        soon as it has said one); on a tie the more threatening."""
+        if self._identity is None:
+            counts = {i: n for i, n in self.identities.items() if i not in _NO_WORD}
+            counts = counts or self.identities
+            self._identity = max(counts, key=lambda i: (counts[i], _THREAT_RANK[i]))
+        return self._identity
+
+    def absorb(self, other: ContributorState) -> None:
+        self.count += other.count
+        self.batch = max(self.batch, other.batch)
+        self.first_t = min(self.first_t, other.first_t)
+        for kind, w in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0.0) + w
+        for identity, n in other.identities.items():
+            self.identities[identity] = self.identities.get(identity, 0) + n
+        if other.last_t > self.last_t:
+            self.last_t = other.last_t
+            self.last_report_at = other.last_report_at
+            self.last_position = other.last_position
+            self.releasability = other.releasability
+            self.confidence = other.confidence
+        if other.kind_t > self.kind_t:
+            self.kind, self.kind_t = other.kind, other.kind_t
+            self.kind_confidence = other.kind_confidence
+        self._frozen = self._vote = self._identity = None
 
     def frozen(self) -> Contributor:
         if self._frozen is None:
@@ -118,12 +195,18 @@ class ContributorState:
 class TrackAttributes:
     """Kind, identity, confidence and contributors of one track."""
 
-    __slots__ = ("contributors", "report_count", "threat_rank")
+    __slots__ = ("_order", "contributors", "report_count")
 
     def __init__(self) -> None:
         self.contributors: dict[tuple[str, str], ContributorState] = {}
         self.report_count = 0
-        self.threat_rank = -1
+        self._order: list[ContributorState] | None = None
+
+    def ordered(self) -> list[ContributorState]:
+        """Contributors in (partner, sensor) order, which every fused value is computed in."""
+        if self._order is None:
+            self._order = [self.contributors[key] for key in sorted(self.contributors)]
+        return self._order
 
     def add(self, report: Report, t: float, batch: int) -> None:
         """Count one report; `batch` numbers the ingest call it came in."""
@@ -131,9 +214,9 @@ class TrackAttributes:
         state = self.contributors.get(key)
         if state is None:
             state = self.contributors[key] = ContributorState(report, t)
+            self._order = None
         state.add(report, t, batch)
         self.report_count += 1
-        self.threat_rank = max(self.threat_rank, _THREAT_RANK[effective_identity(report)])
 
     def absorb(self, other: TrackAttributes) -> None:
         """Take over another track's contributions (when two tracks prove to be one)."""
@@ -142,18 +225,10 @@ class TrackAttributes:
             mine = self.contributors.get(key)
             if mine is None:
                 self.contributors[key] = theirs
-                continue
-            newer = theirs if theirs.last_t > mine.last_t else mine
-            kind_newer = theirs if theirs.kind_t > mine.kind_t else mine
-            merged = newer
-            merged._frozen = None
-            merged.count = mine.count + theirs.count
-            merged.batch = max(mine.batch, theirs.batch)
-            merged.kind, merged.kind_t = kind_newer.kind, kind_newer.kind_t
-            merged.kind_confidence = kind_newer.kind_confidence
-            self.contributors[key] = merged
+            else:
+                mine.absorb(theirs)
         self.report_count += other.report_count
-        self.threat_rank = max(self.threat_rank, other.threat_rank)
+        self._order = None
 
     def seen_apart(self, other: TrackAttributes) -> bool:
         """Did one sensor, in its latest batch, report both tracks? Then it saw two objects
@@ -164,30 +239,45 @@ class TrackAttributes:
                 return True
         return False
 
-    def kind(self) -> ThreatKind:
-        """The kind with the most confidence behind it among the partners' latest words."""
+    def kind_weights(self) -> dict[ThreatKind, float]:
+        """Each sensor's kind shares, weighted by how many reports stand behind its vote."""
         weight: dict[ThreatKind, float] = {}
-        for key in sorted(self.contributors):
-            state = self.contributors[key]
-            if state.kind is not ThreatKind.UNKNOWN:
-                weight[state.kind] = weight.get(state.kind, 0.0) + state.kind_confidence
+        for state in self.ordered():
+            for kind, w in state.vote().items():
+                weight[kind] = weight.get(kind, 0.0) + w
+        return weight
+
+    def kind(self, *, speed: float | None = None, alt_m: float | None = None) -> ThreatKind:
+        """The kind with most evidence behind it that the motion allows."""
+        weight = self.kind_weights()
+        if speed is not None and alt_m is not None:
+            weight = {k: w for k, w in weight.items() if plausible_kind(k, speed, alt_m)}
         if not weight:
             return ThreatKind.UNKNOWN
         return max(weight, key=lambda k: (weight[k], _KIND_PREFERENCE[k]))
 
     def identity(self) -> Identity:
-        return _THREAT_ORDER[self.threat_rank] if self.threat_rank >= 0 else Identity.UNKNOWN
+        """The most threatening identity among the sensors' votes that carry weight: those
+        of sensors with `FULL_VOTE_REPORTS` reports here, or failing any, all of them."""
+        if not self.contributors:
+            return Identity.UNKNOWN
+        states = self.ordered()
+        weighty = [c for c in states if c.count >= FULL_VOTE_REPORTS] or states
+        votes = [c.identity() for c in weighty]
+        # "Unknown" and "pending" are the absence of a word, not a word: a radar that
+        # cannot tell does not make an airliner that others identify as friendly unknown.
+        said = [i for i in votes if i not in _NO_WORD] or votes
+        return max(said, key=lambda i: _THREAT_RANK[i])
 
     def confidence(self) -> float:
         """1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""
         per_partner: dict[str, float] = {}
-        for key in sorted(self.contributors):
-            partner, c = key[0], self.contributors[key].confidence
-            per_partner[partner] = max(per_partner.get(partner, 0.0), c)
+        for state in self.ordered():
+            per_partner[state.partner] = max(per_partner.get(state.partner, 0.0), state.confidence)
         doubt = 1.0
-        for partner in sorted(per_partner):
-            doubt *= 1.0 - per_partner[partner]
+        for c in per_partner.values():  # partners in sorted order: ordered() is
+            doubt *= 1.0 - c
         return min(1.0 - doubt, MAX_CONFIDENCE)
 
     def frozen_contributors(self) -> tuple[Contributor, ...]:
-        return tuple(self.contributors[key].frozen() for key in sorted(self.contributors))
+        return tuple(state.frozen() for state in self.ordered())

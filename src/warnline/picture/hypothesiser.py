@@ -1,10 +1,20 @@
 """Hypothesiser: which report may be which track, and how well it fits.
 
-The fit is the normalised distance d² = |predicted - measured|² / (track position
-variance + report accuracy²), with variances per axis, so that for a consistent filter
-d² follows a chi-square law with two degrees of freedom. A pair is a hypothesis when
-d ≤ gate (d² ≤ gate²: with the default gate of 4 a true report is refused about three
-times in ten thousand) and the kinds are compatible.
+The fit is the normalised distance in three dimensions: d² = |Δ ground position|² /
+(track position variance + report accuracy²) per horizontal axis, plus Δaltitude² /
+(track altitude variance + report altitude accuracy²), so that for a consistent filter
+d² follows a chi-square law with three degrees of freedom. A pair is a hypothesis when d²
+is inside the gate; `gate` is given in standard deviations of the two-dimensional law
+(gate 4: a true report is refused about three times in ten thousand) and turned into the
+three-dimensional threshold of the same probability. Altitude matters: a low drone and a
+ballistic missile crossing on the map are 50 km apart. A report from a sensor that does
+not measure altitude carries an enormous altitude variance, which takes that term out.
+
+Association does not minimise d² alone but the negative log-likelihood of the pair,
+d² + ln det S (+ a kind term, see `models.KIND_MISS_COST`): with d² alone a diffuse ghost
+track, whose gate covers everything, would steal reports from the sharp track of the
+object they belong to. Kinds never forbid a pair: a wrong kind guess must not split an
+object into two tracks.
 
 Every hypothesis is computed exactly, but with thousands of tracks not every pair is
 computed: k-d trees (see `proximity`) find, for each track, the reports that can
@@ -16,9 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import chi2
 
 from warnline.picture.measurements import ReportBatch
-from warnline.picture.models import COMPATIBLE, FloatArray, IntArray
+from warnline.picture.models import AGREES, KIND_MISS_COST, UNKNOWN_CODE, FloatArray, IntArray
 from warnline.picture.predictor import GatingView, Predictor
 from warnline.picture.proximity import near_pairs
 from warnline.picture.store import TrackStore
@@ -29,40 +40,99 @@ DENSE_PAIRS = 20_000
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Hypotheses:
-    """Candidate (report, track slot) pairs with their d², sorted by slot then report."""
+    """Candidate (report, track slot) pairs with their d² and association cost (the
+    negative log-likelihood up to a constant), sorted by slot then report."""
 
     report: IntArray
     slot: IntArray
     d2: FloatArray
+    cost: FloatArray
 
     def __len__(self) -> int:
         return len(self.report)
 
     def select(self, keep: np.ndarray) -> Hypotheses:
-        return Hypotheses(report=self.report[keep], slot=self.slot[keep], d2=self.d2[keep])
+        return Hypotheses(
+            report=self.report[keep], slot=self.slot[keep], d2=self.d2[keep], cost=self.cost[keep]
+        )
 
 
 def _empty() -> Hypotheses:
-    return Hypotheses(
-        report=np.zeros(0, np.intp), slot=np.zeros(0, np.intp), d2=np.zeros(0, np.float64)
-    )
+    none = np.zeros(0, np.float64)
+    return Hypotheses(report=np.zeros(0, np.intp), slot=np.zeros(0, np.intp), d2=none, cost=none)
+
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+CLUTTER_HEIGHT_M = 10_000.0
+"""The altitude span false plots are spread over: it turns a density per m³ into one per
+m² for reports without altitude, so 2-D and 3-D sensors weigh alike."""
+
+
+def gate_threshold(gate: float) -> float:
+    """The chi-square (3 dof) threshold refusing as many true reports as `gate` standard
+    deviations do in two dimensions."""
+    return float(chi2.ppf(chi2.cdf(gate * gate, 2), 3))
 
 
 class Hypothesiser:
     def __init__(self, *, gate: float, predictor: Predictor) -> None:
         self.gate = gate
+        self.threshold = gate_threshold(gate)
         self.predictor = predictor
 
     def distance(
         self, view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
     ) -> FloatArray:
         """d² of each report against the track at the same position of `index` (into view)."""
+        return self.fit(view, batch, reports, index)[0]
+
+    def fit(
+        self, view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """(d², cost) of each report against the track at the same position of `index`."""
         dt = batch.t[reports] - view.t[index]
         px, py = view.position(index, dt)
         var = view.variance(index, dt) + batch.sigma[reports] ** 2
         dx = batch.x[reports] - px
         dy = batch.y[reports] - py
-        return np.asarray((dx * dx + dy * dy) / var)
+        var_alt = view.altitude_variance(index, dt) + batch.sigma_alt[reports] ** 2
+        dz = batch.alt[reports] - view.altitude(index, dt)
+        d2 = (dx * dx + dy * dy) / var + dz * dz / var_alt
+        kind_r, kind_t = batch.kind[reports], view.kind[index]
+        miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
+        cost = d2 + 2.0 * np.log(var) + np.log(var_alt) + KIND_MISS_COST * miss
+        return np.asarray(d2), np.asarray(cost)
+
+    def evidence(
+        self,
+        view: GatingView,
+        batch: ReportBatch,
+        reports: IntArray,
+        index: IntArray,
+        *,
+        clutter_density: float,
+    ) -> FloatArray:
+        """Log-likelihood ratio that each report came from its track rather than from
+        clutter: ln N(z; ẑ, S) - ln β, β the density of false plots per m³ (per m² for a
+        report without altitude, whose altitude term is left out). A report that lands in a
+        narrow gate is strong evidence; one in a gate tens of kilometres wide is none,
+        however central - which is what keeps clutter from chaining into a track."""
+        dt = batch.t[reports] - view.t[index]
+        px, py = view.position(index, dt)
+        var = view.variance(index, dt) + batch.sigma[reports] ** 2
+        dx = batch.x[reports] - px
+        dy = batch.y[reports] - py
+        horizontal = -0.5 * ((dx * dx + dy * dy) / var + 2.0 * np.log(var) + 2.0 * LOG_2PI)
+        var_alt = view.altitude_variance(index, dt) + batch.sigma_alt[reports] ** 2
+        dz = batch.alt[reports] - view.altitude(index, dt)
+        vertical = -0.5 * (dz * dz / var_alt + np.log(var_alt) + LOG_2PI)
+        kind_r, kind_t = batch.kind[reports], view.kind[index]
+        miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
+        log_beta = np.log(clutter_density)
+        with_alt = horizontal + vertical - log_beta
+        without_alt = horizontal - (log_beta + np.log(CLUTTER_HEIGHT_M))
+        llr = np.where(batch.has_altitude[reports], with_alt, without_alt)
+        return np.asarray(llr - 0.5 * KIND_MISS_COST * miss)
 
     def hypothesise(
         self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray
@@ -76,13 +146,13 @@ class Hypothesiser:
             ti = np.repeat(np.arange(len(slots)), len(reports))
         else:
             ri, ti = self._near_pairs(view, batch, reports)
-        keep = COMPATIBLE[batch.kind[ri], view.kind[ti]]
-        ri, ti = ri[keep], ti[keep]
-        d2 = self.distance(view, batch, ri, ti)
-        inside = d2 <= self.gate * self.gate
-        ri, ti, d2 = ri[inside], ti[inside], d2[inside]
+        d2, cost = self.fit(view, batch, ri, ti)
+        inside = d2 <= self.threshold
+        ri, ti, d2, cost = ri[inside], ti[inside], d2[inside], cost[inside]
         order = np.lexsort((ri, ti))
-        return Hypotheses(report=ri[order], slot=view.slots[ti[order]], d2=d2[order])
+        return Hypotheses(
+            report=ri[order], slot=view.slots[ti[order]], d2=d2[order], cost=cost[order]
+        )
 
     def _near_pairs(
         self, view: GatingView, batch: ReportBatch, reports: IntArray

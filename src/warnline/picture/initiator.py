@@ -8,18 +8,23 @@ with the tracks just started - the same gate, the same one-report-per-sensor rul
 and only what is left starts more. The result does not depend on arrival order.
 
 A new track's velocity comes from its report when it carries one; otherwise it is zero
-with a spread wide enough for the fastest thing of the report's kind.
+with a spread wide enough for the fastest thing of the report's kind - or of a ballistic
+object, when the report puts it higher than anything else flies (the kind a sensor
+guesses may be wrong; the altitude it measures is not a guess).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from warnline.domain import ThreatKind
 from warnline.picture.associator import Associator
 from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.measurements import ReportBatch
-from warnline.picture.models import CLIMB_SIGMA, SPEED_SIGMA, IntArray
+from warnline.picture.models import CLIMB_SIGMA, HIGH_ALTITUDE_M, KIND_CODE, SPEED_SIGMA, IntArray
 from warnline.picture.store import TrackStore
+
+_BALLISTIC = KIND_CODE[ThreatKind.BALLISTIC_MISSILE]
 
 
 class Initiator:
@@ -64,8 +69,14 @@ class Initiator:
         n = len(reports)
         kind = batch.kind[reports]
         has_v = batch.has_velocity[reports]
-        speed_sigma = np.where(has_v, batch.sigma_velocity[reports], SPEED_SIGMA[kind])
-        climb_sigma = np.where(has_v, batch.sigma_velocity[reports], CLIMB_SIGMA[kind])
+        high = batch.has_altitude[reports] & (batch.alt[reports] > HIGH_ALTITUDE_M)
+        prior = np.where(high, _BALLISTIC, kind)
+        speed_prior = np.maximum(SPEED_SIGMA[prior], SPEED_SIGMA[kind])
+        climb_prior = np.maximum(CLIMB_SIGMA[prior], CLIMB_SIGMA[kind])
+        speed_sigma = np.where(has_v, batch.sigma_velocity[reports], speed_prior)
+        climb_sigma = np.where(
+            has_v & batch.has_altitude[reports], batch.sigma_velocity[reports], climb_prior
+        )
         s2 = batch.sigma[reports] ** 2
         store.xh[slots] = np.column_stack(
             (batch.x[reports], batch.y[reports], batch.vx[reports], batch.vy[reports])

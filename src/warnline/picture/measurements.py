@@ -21,6 +21,10 @@ from warnline.picture.models import KIND_CODE, FloatArray, IntArray
 MIN_SIGMA_M = 1.0
 """A report claiming better than a metre is treated as a metre (keeps S invertible)."""
 
+UNMEASURED_ALT_SIGMA_M = 1e6
+"""Altitude accuracy given to a report whose sensor does not measure altitude: so large
+that the altitude term drops out of gating and the update leaves altitude alone."""
+
 VELOCITY_SIGMA_FLOOR = 10.0
 VELOCITY_SIGMA_FRACTION = 0.05
 """Reports carry no velocity accuracy; assume 10 m/s or 5% of the speed, whichever
@@ -47,6 +51,7 @@ class ReportBatch:
     vy: FloatArray
     vz: FloatArray
     has_velocity: np.ndarray
+    has_altitude: np.ndarray
     sigma: FloatArray
     sigma_alt: FloatArray
     sigma_velocity: FloatArray
@@ -72,6 +77,7 @@ def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
     accuracy = np.fromiter((r.accuracy_m for r in ordered), float, n)
     accuracy = np.where(np.isfinite(accuracy), np.maximum(accuracy, MIN_SIGMA_M), 1e4)
     has_velocity = np.fromiter((r.velocity is not None for r in ordered), bool, n)
+    has_altitude = np.fromiter((r.altitude_measured for r in ordered), bool, n)
     east = np.zeros(n)
     north = np.zeros(n)
     up = np.zeros(n)
@@ -94,8 +100,9 @@ def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
         vy=vy,
         vz=up,
         has_velocity=has_velocity,
+        has_altitude=has_altitude,
         sigma=accuracy * axes.scale,
-        sigma_alt=accuracy,
+        sigma_alt=np.where(has_altitude, accuracy, UNMEASURED_ALT_SIGMA_M),
         sigma_velocity=np.maximum(VELOCITY_SIGMA_FLOOR, VELOCITY_SIGMA_FRACTION * speed),
         kind=np.fromiter((KIND_CODE[r.kind] for r in ordered), np.intp, n),
         sensor=np.fromiter((code[k] for k in keys), np.intp, n),

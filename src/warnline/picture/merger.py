@@ -7,16 +7,17 @@ and the object has two tracks until it lands. The same happens when a partner's
 registration is off by a few hundred metres. So after each batch, every track the
 batch touched is compared with its neighbours; two tracks merge when
 
-* their kinds are compatible,
-* their positions agree: |Δp|² / (var_a + var_b) ≤ gate², both predicted to the
-  batch's latest time (the estimates share no report, so the variances add), and
-  their velocities agree by the same test, and
+* their positions agree in three dimensions: |Δp|² / (var_a + var_b) + Δalt² /
+  (var_alt_a + var_alt_b) within the gate (see `hypothesiser.gate_threshold`), both
+  predicted to the batch's latest time (the estimates share no report, so the variances
+  add), and their ground velocities agree by the two-dimensional test, and
 * no sensor sees them as two objects: none reported both in its latest batch, and
   none holds a live sensor track on each - two objects side by side that some sensor
   resolves stay two tracks, however close they fly.
 
-The older track (lower id) survives, with the more precise of the two kinematic
-states; pairs are taken best first, and a track merges at most once per batch.
+Kinds do not enter: a wrong kind guess that started a second track of the "other" kind is
+exactly what must merge back. The older track (lower id) survives, with the more precise
+of the two kinematic states; pairs are taken best first, and a track merges at most once per batch.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warnline.picture.models import COMPATIBLE, FloatArray, IntArray
+from warnline.picture.hypothesiser import DENSE_PAIRS, gate_threshold
+from warnline.picture.models import FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.proximity import near_pairs
 from warnline.picture.store import TrackRecord, TrackStore
@@ -43,6 +45,7 @@ class Merge:
 class Merger:
     def __init__(self, *, gate: float, predictor: Predictor) -> None:
         self.gate = gate
+        self.threshold = gate_threshold(gate)
         self.predictor = predictor
 
     def merges(
@@ -60,16 +63,23 @@ class Merger:
         var = view.variance(every, dt)
         vvar = 0.5 * (view.pvxvx + view.pvyvy) + view.q * np.abs(dt)
         mine = np.searchsorted(live, touched)
-        reach = self.gate * np.sqrt(var)
-        i, b = near_pairs(px[mine], py[mine], reach[mine] + 1.0, px, py, reach)
-        a = mine[i]
-        keep = (a != b) & COMPATIBLE[view.kind[a], view.kind[b]]
+        if len(mine) * len(live) <= DENSE_PAIRS:  # few pairs: all of them beats a tree
+            a = np.repeat(mine, len(live))
+            b = np.tile(every, len(mine))
+        else:
+            reach = self.gate * np.sqrt(var)
+            i, b = near_pairs(px[mine], py[mine], reach[mine] + 1.0, px, py, reach)
+            a = mine[i]
+        keep = a != b
         a, b = a[keep], b[keep]
+        alt = view.altitude(every, dt)
+        var_alt = view.altitude_variance(every, dt)
         d2 = ((px[a] - px[b]) ** 2 + (py[a] - py[b]) ** 2) / (var[a] + var[b])
+        d2 = d2 + (alt[a] - alt[b]) ** 2 / (var_alt[a] + var_alt[b])
         dv2 = ((view.vx[a] - view.vx[b]) ** 2 + (view.vy[a] - view.vy[b]) ** 2) / (
             vvar[a] + vvar[b]
         )
-        close = (d2 <= self.gate**2) & (dv2 <= self.gate**2)
+        close = (d2 <= self.threshold) & (dv2 <= self.gate**2)
         cost = d2[close] + dv2[close]
         return self._choose(store, live[a[close]], live[b[close]], cost, apart)
 

@@ -59,7 +59,7 @@ MOTION: dict[ThreatKind, KindMotion] = {
         q_horizontal=30.0, q_vertical=5.0, speed_sigma=300.0, climb_sigma=50.0
     ),
     ThreatKind.UNKNOWN: KindMotion(
-        q_horizontal=10.0, q_vertical=20.0, speed_sigma=500.0, climb_sigma=200.0
+        q_horizontal=10.0, q_vertical=20.0, speed_sigma=1000.0, climb_sigma=500.0
     ),
 }
 
@@ -68,16 +68,46 @@ Q_VERTICAL: FloatArray = np.array([MOTION[k].q_vertical for k in KINDS])
 SPEED_SIGMA: FloatArray = np.array([MOTION[k].speed_sigma for k in KINDS])
 CLIMB_SIGMA: FloatArray = np.array([MOTION[k].climb_sigma for k in KINDS])
 
+GRAVITY = 9.81
+# Kinds that fly an unpowered ballistic path for most of what sensors see: their vertical
+# prediction accelerates downward by g (boost and re-entry drag are left to the process
+# noise), which keeps an impact corridor short and its time to the ground honest.
+FALLS: NDArray[np.bool_] = np.array(
+    [k in (ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET) for k in KINDS], dtype=bool
+)
+VERTICAL_ACCEL: FloatArray = np.where(FALLS, -GRAVITY, 0.0)
+
+MAX_SPEED_MS = 4_000.0
+"""No aerial threat in scope flies faster over the ground (a medium-range ballistic missile
+re-enters at about 3-4 km/s): a filter that says more was fooled by a wrong association."""
+
+HIGH_ALTITUDE_M = 15_000.0
+"""Above this only ballistic objects (and the odd balloon) fly: a new track seen this high
+gets a ballistic velocity prior, whatever the report's kind says."""
+
 # Families a sensor may confuse with each other: a slow jet drone looks like a cruise
 # missile or a light aircraft; an artillery rocket like a short-range ballistic missile.
-# Across families the difference in flight profile is too large to be a misreading.
 _FAMILIES: tuple[frozenset[ThreatKind], ...] = (
     frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE, ThreatKind.AIRCRAFT}),
     frozenset({ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET}),
 )
 
+KIND_MISS_COST = 2.0 * float(np.log(0.85 / 0.15))
+"""Extra association cost (in units of d²) when a report's kind and the track's fused kind
+differ: the log-likelihood of a wrong guess (about one report in seven) against a right
+one. Kind is evidence, never a partition: the cost only breaks near-ties between tracks
+that the kinematic gate already accepts."""
 
-def _compatibility() -> NDArray[np.bool_]:
+
+def _same_kind() -> NDArray[np.bool_]:
+    table = np.zeros((len(KINDS), len(KINDS)), dtype=bool)
+    for i, a in enumerate(KINDS):
+        for j, b in enumerate(KINDS):
+            table[i, j] = a == b or ThreatKind.UNKNOWN in (a, b)
+    return table
+
+
+def _family() -> NDArray[np.bool_]:
     table = np.zeros((len(KINDS), len(KINDS)), dtype=bool)
     for i, a in enumerate(KINDS):
         for j, b in enumerate(KINDS):
@@ -86,8 +116,11 @@ def _compatibility() -> NDArray[np.bool_]:
     return table
 
 
-COMPATIBLE: NDArray[np.bool_] = _compatibility()
-"""COMPATIBLE[report_kind, track_kind]: may such a report update such a track?"""
+AGREES: NDArray[np.bool_] = _same_kind()
+"""AGREES[report_kind, track_kind]: no kind cost for such a pair."""
+
+COMPATIBLE: NDArray[np.bool_] = _family()
+"""COMPATIBLE[a, b]: kinds a sensor may confuse with each other (same family)."""
 
 
 def transition(dt: FloatArray, ndim: int) -> FloatArray:
@@ -103,6 +136,11 @@ def transition(dt: FloatArray, ndim: int) -> FloatArray:
     for axis in range(ndim):
         f[:, axis, ndim + axis] = dt
     return f
+
+
+def gravity_offset(dt: FloatArray, accel: FloatArray) -> FloatArray:
+    """What a constant vertical acceleration adds to [altitude, climb] over dt, shape (n, 2)."""
+    return np.column_stack((0.5 * accel * dt * dt, accel * dt))
 
 
 def process_noise(dt: FloatArray, q: FloatArray, ndim: int) -> FloatArray:

@@ -57,9 +57,13 @@ class Move:
 class Picture:
     """Correlates partners' reports into coalition tracks and keeps their lifecycle.
 
-    `gate` is in standard deviations (a report joins a track when d ≤ gate, see
-    `hypothesiser`); a track is CONFIRMED once it has `confirm_after` reports from any
-    partners. Returned lists are sorted by track id in creation order (T000001, ...).
+    `gate` is in standard deviations (see `hypothesiser`). A track is CONFIRMED once the
+    evidence behind it is what clutter cannot easily produce, and stays so: at least
+    `confirm_reports` reports, and a track score - the summed log-likelihood ratio of its
+    reports against clutter of `clutter_density` false plots per m³ - of `confirm_score`
+    (e^15: three reports that fit a sharp track, never plots scattered in a wide gate). A
+    TENTATIVE track never coasts: silent for `coast_after_s`, it is LOST. Returned lists
+    are sorted by track id in creation order (T000001, ...).
     """
 
     def __init__(
@@ -67,17 +71,19 @@ class Picture:
         *,
         plane: RegionalPlane | None = None,
         gate: float = 4.0,
-        confirm_after: int = 2,
+        clutter_density: float = 1e-14,
+        confirm_score: float = 15.0,
+        confirm_reports: int = 3,
         coast_after_s: float = 15.0,
         drop_after_s: float = 60.0,
         max_tracks: int = 20000,
     ) -> None:
         if not gate > 0.0:
             raise ValueError("gate must be positive")
-        if confirm_after < 1:
-            raise ValueError("confirm_after must be at least 1")
         self._plane = plane if plane is not None else regional_plane()
-        self._confirm_after = confirm_after
+        self._clutter_density = clutter_density
+        self._confirm_score = confirm_score
+        self._confirm_reports = confirm_reports
         self._store = TrackStore()
         self._predictor = Predictor()
         self._hypothesiser = Hypothesiser(gate=gate, predictor=self._predictor)
@@ -121,6 +127,7 @@ class Picture:
         filtered = np.ones(n, dtype=bool)
         filtered[seeds] = False
         rest = np.flatnonzero(filtered)
+        self._score(batch, rest, target[rest])
         self._updater.update(self._store, batch, rest, target[rest])
         touched, moved = self._record_reports(batch, keys, target)
         touched, absorbed = self._merge(touched, moved, float(batch.t.max()))
@@ -134,8 +141,9 @@ class Picture:
         return [self._checked(out[serial]) for serial in sorted(out)]
 
     def expire(self, at: datetime) -> list[Track]:
-        """Let time pass: tracks silent for `coast_after_s` become COASTING, those silent
-        for `drop_after_s` are returned LOST, once, and removed.
+        """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
+        those silent for `drop_after_s` - and tentative ones silent for `coast_after_s` -
+        are returned LOST, once, and removed.
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -144,7 +152,9 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        coast, drop = self._deleter.stale(seconds(at) - self._store.t[live])
+        coast, drop = self._deleter.stale(
+            seconds(at) - self._store.t[live], self._store.confirmed[live]
+        )
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
@@ -202,7 +212,7 @@ class Picture:
         slots = np.array([s for _, s in known], np.intp)
         view = self._predictor.view(self._store, slots)
         d2 = self._hypothesiser.distance(view, batch, reports, np.arange(len(slots)))
-        inside = d2 <= self._hypothesiser.gate**2
+        inside = d2 <= self._hypothesiser.threshold
         reports, slots = reports[inside], slots[inside]
         # One report per (sensor, track): if a sensor's two tracks both lead here, the
         # earlier report keeps the track and the other is associated afresh.
@@ -259,8 +269,7 @@ class Picture:
                 record.links[key] = max(t, record.links.get(key, t))
             touched[record.serial] = record
         for record in touched.values():
-            enough = record.attributes.report_count >= self._confirm_after
-            record.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+            self._settle(record)
         return [touched[serial] for serial in sorted(touched)], moved
 
     def _merge(
@@ -329,6 +338,7 @@ class Picture:
         store.xv[merge.keep], store.pv[merge.keep] = xv[v], pv[v]
         store.t[merge.keep] = t
         keep.attributes.absorb(drop.attributes)
+        store.score[merge.keep] += store.score[merge.drop]
         if drop.last_t > keep.last_t:
             keep.last_t, keep.updated_at = drop.last_t, drop.updated_at
         if drop.first_t < keep.first_t:
@@ -337,10 +347,29 @@ class Picture:
             if self._links.get(key) is drop:
                 self._links[key] = keep
                 keep.links[key] = max(key_t, keep.links.get(key, key_t))
-        enough = keep.attributes.report_count >= self._confirm_after
-        keep.state = TrackState.CONFIRMED if enough else TrackState.TENTATIVE
+        keep.confirmed = keep.confirmed or drop.confirmed
+        self._settle(keep)
         self._remove(drop)
         return keep, drop
+
+    def _score(self, batch: ReportBatch, reports: IntArray, slots: IntArray) -> None:
+        """Add each report's evidence to its track's score, against the state before the
+        batch (a second report in the same batch counts for no more than the first)."""
+        if len(reports) == 0:
+            return
+        view = self._predictor.view(self._store, slots)
+        llr = self._hypothesiser.evidence(
+            view, batch, reports, np.arange(len(slots)), clutter_density=self._clutter_density
+        )
+        np.add.at(self._store.score, slots, llr)
+
+    def _settle(self, record: TrackRecord) -> None:
+        """A track just heard from: confirmed (for good) once the evidence says so."""
+        enough = record.attributes.report_count >= self._confirm_reports
+        strong = self._store.score[record.slot] >= self._confirm_score
+        record.confirmed = record.confirmed or (enough and strong)
+        self._store.confirmed[record.slot] = record.confirmed
+        record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
 
     def _evict(self) -> list[TrackRecord]:
         live = self._store.live()

@@ -1,4 +1,9 @@
-"""Predictor: where a track will be (or was) at another time, under constant velocity."""
+"""Predictor: where a track will be (or was) at another time.
+
+Horizontally at constant velocity; vertically at constant climb, plus gravity for the
+kinds that fall (see `models.FALLS`). Both halves carry their own white-noise
+acceleration, so prediction widens the gate the longer a track goes unseen.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import numpy as np
 from warnline.picture.models import (
     Q_HORIZONTAL,
     Q_VERTICAL,
+    VERTICAL_ACCEL,
     FloatArray,
     IntArray,
+    gravity_offset,
     process_noise,
     transition,
 )
@@ -19,7 +26,7 @@ from warnline.picture.store import TrackStore
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GatingView:
-    """The horizontal state of some tracks, flattened to 1-D arrays for pairwise gating.
+    """The state of some tracks, flattened to 1-D arrays for pairwise gating.
 
     Index i here is `slots[i]` in the store; copying a few columns once per batch is far
     cheaper than gathering whole covariance matrices once per candidate pair.
@@ -37,6 +44,13 @@ class GatingView:
     pvxvx: FloatArray
     pvyvy: FloatArray
     q: FloatArray
+    alt: FloatArray
+    climb: FloatArray
+    paa: FloatArray
+    pac: FloatArray
+    pcc: FloatArray
+    qv: FloatArray
+    accel: FloatArray
     t: FloatArray
     kind: IntArray
 
@@ -57,13 +71,22 @@ class GatingView:
         var_y = self.pyy[i] + 2.0 * dt * self.pyvy[i] + dt * dt * self.pvyvy[i]
         return np.asarray(0.5 * (var_x + var_y) + self.q[i] * np.abs(dt) ** 3 / 3.0)
 
+    def altitude(self, i: IntArray, dt: FloatArray) -> FloatArray:
+        return np.asarray(self.alt[i] + self.climb[i] * dt + 0.5 * self.accel[i] * dt * dt)
+
+    def altitude_variance(self, i: IntArray, dt: FloatArray) -> FloatArray:
+        var = self.paa[i] + 2.0 * dt * self.pac[i] + dt * dt * self.pcc[i]
+        return np.asarray(var + self.qv[i] * np.abs(dt) ** 3 / 3.0)
+
 
 class Predictor:
-    """Constant-velocity prediction of stored tracks."""
+    """Prediction of stored tracks, horizontally and vertically."""
 
     def view(self, store: TrackStore, slots: IntArray) -> GatingView:
         xh = store.xh[slots]
         ph = store.ph[slots]
+        xv = store.xv[slots]
+        pv = store.pv[slots]
         kind = store.kind[slots]
         return GatingView(
             slots=slots,
@@ -78,6 +101,13 @@ class Predictor:
             pvxvx=ph[:, 2, 2],
             pvyvy=ph[:, 3, 3],
             q=Q_HORIZONTAL[kind],
+            alt=xv[:, 0],
+            climb=xv[:, 1],
+            paa=pv[:, 0, 0],
+            pac=pv[:, 0, 1],
+            pcc=pv[:, 1, 1],
+            qv=Q_VERTICAL[kind],
+            accel=VERTICAL_ACCEL[kind],
             t=store.t[slots],
             kind=kind,
         )
@@ -91,7 +121,7 @@ class Predictor:
         fh = transition(dt, 2)
         fv = transition(dt, 1)
         xh = np.einsum("nij,nj->ni", fh, store.xh[slots])
-        xv = np.einsum("nij,nj->ni", fv, store.xv[slots])
+        xv = np.einsum("nij,nj->ni", fv, store.xv[slots]) + gravity_offset(dt, VERTICAL_ACCEL[kind])
         ph = fh @ store.ph[slots] @ fh.transpose(0, 2, 1) + process_noise(dt, Q_HORIZONTAL[kind], 2)
         pv = fv @ store.pv[slots] @ fv.transpose(0, 2, 1) + process_noise(dt, Q_VERTICAL[kind], 1)
         return xh, ph, xv, pv

@@ -7,6 +7,7 @@ always agree with what was last returned.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +19,9 @@ from warnline.picture.measurements import seconds
 from warnline.picture.models import KIND_CODE
 from warnline.picture.predictor import Predictor
 from warnline.picture.store import TrackRecord, TrackStore
+from warnline.picture.turning import log_course, turn_rate
+
+KNOWN_SPEED_SIGMA = 100.0  # m/s: below this spread a track's speed is evidence about its kind
 
 
 def freeze(
@@ -44,8 +48,19 @@ def freeze(
     lon, lat, axes = to_geodetic(plane, xh[:, 0], xh[:, 1])
     east, north = axes.plane_to_enu(xh[:, 2], xh[:, 3])
     sigma = np.sqrt(0.5 * (ph[:, 0, 0] + ph[:, 1, 1])) / axes.scale
+    # The motion vetoes implausible kinds only once it is known (not on a first report).
+    speed = np.hypot(xh[:, 2], xh[:, 3]) / axes.scale
+    velocity_sigma = np.sqrt(0.5 * (ph[:, 2, 2] + ph[:, 3, 3])) / axes.scale
+    t_state = store.t[slots]
+    speed_known = velocity_sigma < KNOWN_SPEED_SIGMA
     rows = zip(
         records,
+        speed.tolist(),
+        speed_known.tolist(),
+        velocity_sigma.tolist(),
+        t_state.tolist(),
+        xh[:, 2].tolist(),
+        xh[:, 3].tolist(),
         lon.tolist(),
         lat.tolist(),
         np.nan_to_num(xv[:, 0]).tolist(),
@@ -55,9 +70,12 @@ def freeze(
         sigma.tolist(),
         strict=True,
     )
-    for record, lo, la, alt, ve, vn, vu, sg in rows:
+    for record, sp, known, vs, ts, pvx, pvy, lo, la, alt, ve, vn, vu, sg in rows:
         attributes = record.attributes
-        kind = attributes.kind()
+        if at is None:  # measured, not extrapolated: a point of the course log
+            log_course(record.courses, ts, pvx, pvy)
+        omega = turn_rate(record.courses, math.atan2(vs, max(sp, 1e-9)))
+        kind = attributes.kind(speed=sp, alt_m=alt) if known else attributes.kind()
         store.kind[record.slot] = KIND_CODE[kind]
         record.snapshot = Track(
             track_id=record.track_id,
@@ -72,4 +90,6 @@ def freeze(
             confidence=attributes.confidence(),
             contributors=attributes.frozen_contributors(),
             report_count=attributes.report_count,
+            velocity_sigma_ms=vs,
+            turn_rate_dps=math.degrees(omega),
         )

@@ -25,6 +25,8 @@ class TrackRecord:
 
     __slots__ = (
         "attributes",
+        "confirmed",
+        "courses",
         "first_seen",
         "first_t",
         "last_t",
@@ -42,6 +44,8 @@ class TrackRecord:
         self.track_id = f"T{serial:06d}"
         self.slot = slot
         self.state = TrackState.TENTATIVE
+        self.confirmed = False  # once the evidence confirmed it, a track stays confirmed
+        self.courses: list[tuple[float, float]] = []  # see `turning`
         self.first_seen = first_seen
         self.first_t = t
         self.updated_at = first_seen
@@ -56,7 +60,8 @@ class TrackStore:
 
     Horizontal: `xh` = [x, y, vx, vy] in plane metres, `ph` its covariance. Vertical:
     `xv` = [altitude, climb rate], `pv` its covariance. `t` is the time (Unix seconds)
-    the state refers to, `kind` the fused kind's code.
+    the state refers to, `kind` the fused kind's code, `score` the track's evidence (see
+    `hypothesiser.Hypothesiser.evidence`).
     """
 
     def __init__(self, capacity: int = 64) -> None:
@@ -67,6 +72,8 @@ class TrackStore:
         self.t = np.zeros(capacity)
         self.kind = np.full(capacity, UNKNOWN_CODE, dtype=np.intp)
         self.alive = np.zeros(capacity, dtype=bool)
+        self.confirmed = np.zeros(capacity, dtype=bool)  # mirrors TrackRecord.confirmed
+        self.score = np.zeros(capacity)  # log-likelihood ratio: object vs clutter
         self.records: list[TrackRecord | None] = [None] * capacity
         self._free: list[int] = []
         self._high = 0
@@ -84,11 +91,13 @@ class TrackStore:
             slot = self._high
             self._high += 1
         self.alive[slot] = True
+        self.score[slot] = 0.0
         self._count += 1
         return slot
 
     def release(self, slot: int) -> None:
         self.alive[slot] = False
+        self.confirmed[slot] = False
         self.records[slot] = None
         self.kind[slot] = UNKNOWN_CODE
         heapq.heappush(self._free, slot)
@@ -115,4 +124,6 @@ class TrackStore:
         self.t = pad(self.t)
         self.kind = pad(self.kind, UNKNOWN_CODE)
         self.alive = pad(self.alive, False)
+        self.confirmed = pad(self.confirmed, False)
+        self.score = pad(self.score)
         self.records.extend([None] * extra)

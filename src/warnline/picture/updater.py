@@ -24,10 +24,13 @@ import numpy as np
 
 from warnline.picture.measurements import ReportBatch
 from warnline.picture.models import (
+    MAX_SPEED_MS,
     Q_HORIZONTAL,
     Q_VERTICAL,
+    VERTICAL_ACCEL,
     FloatArray,
     IntArray,
+    gravity_offset,
     process_noise,
     transition,
 )
@@ -43,22 +46,30 @@ def kalman_step(
     measured: FloatArray,
     r: FloatArray,
     ndim: int,
+    accel: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Predict by max(dt, 0), then update with z measured at dt (≤ 0 means in the past).
 
     `measured` is 1 where a component of z was observed and 0 where it was not (a report
     without velocity); unobserved components get unit noise and a zero row in H, which
-    makes their innovation, and their gain, exactly zero.
+    makes their innovation, and their gain, exactly zero. `accel` (one dimension only) is
+    a known constant acceleration, gravity for a falling object: it moves the prediction
+    and the back-predicted measurement, not the covariance.
     """
     forward = np.maximum(dt, 0.0)
     back = np.minimum(dt, 0.0)
     f = transition(forward, ndim)
     x = np.einsum("nij,nj->ni", f, x)
+    if accel is not None:
+        x = x + gravity_offset(forward, accel)
     p = f @ p @ f.transpose(0, 2, 1) + process_noise(forward, q, ndim)
     h = measured[:, :, None] * transition(back, ndim)
     noise = measured[:, :, None] * process_noise(back, q, ndim) * measured[:, None, :]
     rr = noise + np.eye(2 * ndim)[None] * np.where(measured > 0, r, 1.0)[:, :, None]
-    y = z * measured - np.einsum("nij,nj->ni", h, x)
+    predicted = np.einsum("nij,nj->ni", h, x)
+    if accel is not None:
+        predicted = predicted + measured * gravity_offset(back, accel)
+    y = z * measured - predicted
     ht = h.transpose(0, 2, 1)
     s = h @ p @ ht + rr
     k = p @ ht @ np.linalg.inv(s)
@@ -107,9 +118,31 @@ class Updater:
             store.xh[slots], store.ph[slots], dt, Q_HORIZONTAL[kind], z, measured, r, 2
         )
         z = np.column_stack((batch.alt[reports], batch.vz[reports]))
-        measured = np.column_stack((np.ones_like(v), v))
+        a = batch.has_altitude[reports].astype(float)
+        measured = np.column_stack((a, v * a))
         r = np.column_stack((batch.sigma_alt[reports] ** 2, sv2))
         store.xv[slots], store.pv[slots] = kalman_step(
-            store.xv[slots], store.pv[slots], dt, Q_VERTICAL[kind], z, measured, r, 1
+            store.xv[slots],
+            store.pv[slots],
+            dt,
+            Q_VERTICAL[kind],
+            z,
+            measured,
+            r,
+            1,
+            VERTICAL_ACCEL[kind],
         )
         store.t[slots] = np.maximum(store.t[slots], batch.t[reports])
+        bound_speed(store, slots)
+
+
+def bound_speed(store: TrackStore, slots: IntArray) -> None:
+    """Keep ground speed physical: a filter that claims more than any threat can fly was
+    pulled by a wrong association; scale its velocity back to the bound. Its covariance is
+    left alone: widening it would widen the gate, and a wide gate is how clutter chains."""
+    speed = np.hypot(store.xh[slots, 2], store.xh[slots, 3])
+    over = speed > MAX_SPEED_MS
+    if not over.any():
+        return
+    fast = slots[over]
+    store.xh[fast, 2:] *= (MAX_SPEED_MS / speed[over])[:, None]

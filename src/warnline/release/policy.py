@@ -131,6 +131,15 @@ class Release:
             return None
         view = to_json(alert)
         view["version_key"] = alert.version_key
+        # The area as GeoJSON (every part; rings in lon/lat), and the covering circle.
+        view["area"] = {
+            "type": "MultiPolygon",
+            "coordinates": [[[list(p) for p in ring]] for ring in alert.area_polygons],
+        }
+        circle = alert.area_circle
+        view["circle"] = (
+            None if circle is None else {"lon": circle[0], "lat": circle[1], "radius_km": circle[2]}
+        )
         view["acknowledged_by"] = sorted({a.user for a in acks or [] if a.version == alert.version})
         return view
 

@@ -104,7 +104,9 @@ class LeadProcedure:
         """One clock tick: open cases, time offers out, enforce the deadline, hand over."""
         self._alerts = {}
         for alert in active_alerts.values():
-            self._alerts.setdefault(alert.incident_id, []).append(alert)
+            # One alert per area groups threats of several incidents: each counts it.
+            for inc_id in alert.incidents or (alert.incident_id,):
+                self._alerts.setdefault(inc_id, []).append(alert)
         self._positions = positions or {}
         out: list[Assignment] = []
         for inc in sorted(incidents, key=lambda i: i.incident_id):

@@ -74,7 +74,11 @@ def situation(
     at: datetime,
 ) -> Situation:
     active = sorted(
-        (a for a in alerts if a.msg_type is not MsgType.CANCEL and a.incident_id == incident_id),
+        (
+            a
+            for a in alerts
+            if a.msg_type is not MsgType.CANCEL and incident_id in (a.incidents or (a.incident_id,))
+        ),
         key=lambda a: (a.expected_at or at, a.area_id),
     )
     sector, basis = sector_at(agreement, position), "the threat is in it"

@@ -64,7 +64,7 @@ class PartnerSystem:
             for i in range(0, len(batch), CAP_BATCH):
                 await self._post(client, *self._cap_body(batch[i : i + CAP_BATCH]))
             return
-        body = json.dumps({"reports": [_wire(o) for o in batch]}).encode()
+        body = json.dumps({"reports": [wire(o) for o in batch]}).encode()
         await self._post(client, body, "application/json", "reports")
 
     def _cap_body(self, batch: list[Observation]) -> tuple[bytes, str, str]:
@@ -96,10 +96,14 @@ class PartnerSystem:
             return
 
 
-def _wire(o: Observation) -> dict[str, Any]:
+def wire(o: Observation) -> dict[str, Any]:
+    """The report as the partner's system sends it: no altitude key when the sensor
+    measured none (the adapter then knows the altitude is unknown, not zero)."""
     d = to_json(o.report)
-    for k in ("partner", "source_format", "releasability"):
+    for k in ("partner", "source_format", "releasability", "altitude_measured"):
         d.pop(k, None)
+    if not o.altitude_measured:
+        d["position"].pop("alt_m", None)
     return d
 
 

@@ -184,7 +184,11 @@ async def stand_in(
     base: str, agreement: Agreement, password: str, at: datetime, minutes: float
 ) -> str:
     """JOR's off-shift watch officer takes over the watch for `minutes` (through the API,
-    as a watch floor would); returns who stands in."""
+    as a watch floor would); returns who stands in.
+
+    Each request opens its own connection: on a loaded machine the many sign-ins at the
+    start (password hashing) can hold the server's loop past its keep-alive timeout, and
+    a reused connection is then closed under the second request (httpx.ReadError)."""
     jor = agreement.partners["JOR"]
     on = {c.name for c in on_duty(jor, "watch", at)}
     off = next(c.name for c in jor.contacts if c.role == "watch" and c.name not in on)
@@ -194,7 +198,8 @@ async def stand_in(
         )
         r.raise_for_status()
         headers = {"authorization": f"Bearer {r.json()['token']}"}
-        body = {"role": "watch", "contact": off, "minutes": minutes}
+    body = {"role": "watch", "contact": off, "minutes": minutes}
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         r = await client.post("/api/v1/roster/takeovers", json=body, headers=headers)
         r.raise_for_status()
     return off

@@ -3,24 +3,34 @@
 Everything is drawn from one seeded generator, so a seed names a scenario. Threats
 fly straight (great circle) from a launch area towards an exercise aim point in a
 partner's defended area, timed so that arrivals fall inside the exercise; some are
-already in flight when it starts. Ballistic missiles follow a lofted altitude
-profile; cruise missiles and drones fly low, so radars see them only within their
-radar horizon. Nothing here models anything but what sensors would report.
+already in flight when it starts. Ballistic missiles fly a minimum-energy trajectory
+under gravity (a parabola in time, descending into the aim); cruise missiles and
+drones fly low, so radars see them only within their radar horizon. Decoys are
+reported as threats but loiter outside every partner territory and never enter one.
+
+The scenario is the ground truth: the score reads it, the node never does (it only
+receives what `sim.feed` makes of it). Nothing here models anything but what sensors
+would report and where the objects really were.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+import shapely
 from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
-from warnline.agreement.model import Agreement, AreaKind
+from warnline.agreement.model import Agreement, Area, AreaKind
 from warnline.domain import Identity, ThreatKind
+from warnline.sim.sensors import SensorModel, build_sensors, outside_territories
 
 GEOD = Geod(ellps="WGS84")
+G = 9.81  # m/s²: the ballistic profile's gravity
 
 # Launch areas of the fictional adversary, outside every partner's territory.
 LAUNCH_AREAS: dict[str, tuple[float, float]] = {
@@ -31,17 +41,26 @@ LAUNCH_AREAS: dict[str, tuple[float, float]] = {
     "north": (33.6, 36.0),
 }
 
-_SPEED = {  # ground speed m/s
+_SPEED = {  # ground speed m/s (ballistic: from the range, see `_flight_s`)
     ThreatKind.DRONE: 50.0,
     ThreatKind.CRUISE_MISSILE: 240.0,
-    ThreatKind.BALLISTIC_MISSILE: 2200.0,
     ThreatKind.AIRCRAFT: 220.0,
 }
 _ALT = {ThreatKind.DRONE: 150.0, ThreatKind.CRUISE_MISSILE: 60.0, ThreatKind.AIRCRAFT: 9000.0}
+DEFAULT_MIX = {
+    ThreatKind.BALLISTIC_MISSILE: 6,
+    ThreatKind.CRUISE_MISSILE: 10,
+    ThreatKind.DRONE: 24,
+}
+
+State = tuple[float, float, float, float, float, float]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Threat:
+    """One real object. A decoy (`decoy=True`) circles `origin` at `loiter_radius_m`
+    for its whole life, reported as a threat of `kind`; it never enters a territory."""
+
     threat_id: str
     kind: ThreatKind
     identity: Identity
@@ -51,11 +70,21 @@ class Threat:
     arrival_s: float
     distance_m: float
     azimuth_deg: float
+    decoy: bool = False
+    loiter_radius_m: float = 0.0
+    altitude_m: float | None = None
 
-    def state(self, t: float) -> tuple[float, float, float, float, float, float] | None:
+    @property
+    def threat(self) -> bool:
+        """A real threat to a partner (not a decoy, not friendly traffic)."""
+        return not self.decoy and self.identity.threatening
+
+    def state(self, t: float) -> State | None:
         """lat, lon, alt, v_east, v_north, v_up at scenario second t, or None."""
-        if t < max(self.launch_s, -1e9) or t > self.arrival_s:
+        if t < self.launch_s or t > self.arrival_s:
             return None
+        if self.decoy:
+            return self._loiter(t)
         flight = self.arrival_s - self.launch_s
         f = (t - self.launch_s) / flight
         speed = self.distance_m / flight
@@ -65,31 +94,22 @@ class Threat:
         course = (back + 180.0) % 360.0
         ve, vn = speed * math.sin(math.radians(course)), speed * math.cos(math.radians(course))
         if self.kind is ThreatKind.BALLISTIC_MISSILE:
-            apogee = max(50_000.0, self.distance_m / 4.0)
-            alt = 4 * apogee * f * (1 - f)
-            vu = 4 * apogee * (1 - 2 * f) / flight
+            tau = t - self.launch_s
+            vu0 = G * flight / 2.0  # lands at the aim after `flight` seconds
+            alt, vu = vu0 * tau - G * tau * tau / 2.0, vu0 - G * tau
         else:
-            alt, vu = _ALT.get(self.kind, 1000.0), 0.0
-        return lat, lon, alt, ve, vn, vu
+            alt = self.altitude_m if self.altitude_m is not None else _ALT.get(self.kind, 1000.0)
+            vu = 0.0
+        return lat, lon, max(0.0, alt), ve, vn, vu
 
-
-@dataclass(frozen=True, kw_only=True)
-class SensorModel:
-    partner: str
-    sensor_id: str
-    lat: float
-    lon: float
-    height_m: float
-    range_km: float
-    noise_m: float
-    period_s: float
-    delay_s: float
-    p_detect: float
-
-    def sees(self, lat: float, lon: float, alt: float) -> bool:
-        _, _, dist = GEOD.inv(self.lon, self.lat, lon, lat)
-        horizon_km = 4.12 * (math.sqrt(self.height_m) + math.sqrt(max(alt, 0.0)))
-        return bool(dist / 1000.0 <= min(self.range_km, horizon_km))
+    def _loiter(self, t: float) -> State:
+        speed = _SPEED.get(self.kind, 50.0) * 0.6
+        omega = speed / max(self.loiter_radius_m, 1.0)
+        phase = self.azimuth_deg + math.degrees(omega * (t - self.launch_s))
+        lon, lat, _ = GEOD.fwd(self.origin[1], self.origin[0], phase, self.loiter_radius_m)
+        course = math.radians(phase + 90.0)
+        alt = self.altitude_m or 1000.0
+        return lat, lon, alt, speed * math.sin(course), speed * math.cos(course), 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,9 +118,25 @@ class Scenario:
     duration_s: float
     threats: tuple[Threat, ...]
     sensors: tuple[SensorModel, ...]
+    clutter: float = 0.01  # share of all reports that are false plots
+    wrong_kind: float = 0.15  # share of classified reports whose kind is wrong
+    no_velocity: float = 0.05  # share of other sensors' reports without velocity
 
     def at(self, t: float) -> datetime:
         return self.start + timedelta(seconds=t)
+
+    def seconds(self, when: datetime) -> float:
+        return (when - self.start).total_seconds()
+
+    def truth(self, t: float) -> dict[str, tuple[float, float, float]]:
+        """Every real object airborne at scenario second t: id -> (lat, lon, alt_m).
+        Threats, decoys and friendly traffic; clutter is never an object."""
+        out = {}
+        for th in self.threats:
+            st = th.state(t)
+            if st is not None:
+                out[th.threat_id] = (st[0], st[1], st[2])
+        return out
 
 
 def build_scenario(
@@ -110,8 +146,16 @@ def build_scenario(
     duration_s: float = 600.0,
     seed: int = 7,
     scale: float = 1.0,
+    mix: Mapping[ThreatKind, int] | None = None,
+    decoys: int = 4,
+    clutter: float = 0.01,
+    wrong_kind: float = 0.15,
+    sensor_partners: int | None = None,
+    early_warning: int = 2,
 ) -> Scenario:
-    """A mixed raid of drones, cruise and ballistic missiles, plus friendly traffic."""
+    """A mixed raid of drones, cruise and ballistic missiles, decoys and friendly
+    traffic. `mix` fixes the count per kind (otherwise the default mix times `scale`);
+    `sensor_partners` limits sensors to that many partners (sorted by code)."""
     rng = np.random.default_rng(seed)
     defended = sorted(
         (
@@ -122,105 +166,163 @@ def build_scenario(
         ),
         key=lambda a: a.area_id,
     )
-    mix = [
-        (ThreatKind.BALLISTIC_MISSILE, int(6 * scale)),
-        (ThreatKind.CRUISE_MISSILE, int(10 * scale)),
-        (ThreatKind.DRONE, int(24 * scale)),
-    ]
+    counts = dict(mix) if mix is not None else {k: int(n * scale) for k, n in DEFAULT_MIX.items()}
     threats: list[Threat] = []
     n = 0
-    for kind, count in mix:
-        for _ in range(count):
+    land = shapely.union_all([p.territory.geometry for p in agreement.partners.values()])
+    shapely.prepare(land)
+    for kind in DEFAULT_MIX:
+        for _ in range(counts.get(kind, 0)):
             n += 1
             target = defended[int(rng.integers(len(defended)))]
             c = target.geometry.centroid
             aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
-            origin = _nearest_launch(aim, kind, rng)
+            if not land.contains(shapely.Point(aim[1], aim[0])):  # a coastal area: aim ashore
+                p = target.geometry.representative_point()
+                aim = (p.y, p.x)
+            origin = _nearest_launch(aim, kind, rng, land)
             az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
             arrival = float(rng.uniform(0.35, 0.95) * duration_s)
-            flight = dist / _SPEED[kind]
-            threats.append(
-                Threat(
-                    threat_id=f"X{n:03d}",
-                    kind=kind,
-                    identity=Identity.HOSTILE,
-                    origin=origin,
-                    aim=aim,
-                    launch_s=arrival - flight,
-                    arrival_s=arrival,
-                    distance_m=dist,
-                    azimuth_deg=az,
-                )
-            )
-    for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
-        n += 1
-        a, b = (
-            defended[int(rng.integers(len(defended)))],
-            defended[int(rng.integers(len(defended)))],
-        )
-        o, d = (
-            (a.geometry.centroid.y, a.geometry.centroid.x),
-            (b.geometry.centroid.y + 1.5, b.geometry.centroid.x + 1.5),
-        )
-        az, _, dist = GEOD.inv(o[1], o[0], d[1], d[0])
-        dist = min(
-            dist, _SPEED[ThreatKind.AIRCRAFT] * duration_s
-        )  # where it is when the exercise ends
-        end_lon, end_lat, _ = GEOD.fwd(o[1], o[0], az, dist)
-        threats.append(
-            Threat(
-                threat_id=f"F{n:03d}",
-                kind=ThreatKind.AIRCRAFT,
-                identity=Identity.FRIEND,
-                origin=o,
-                aim=(end_lat, end_lon),
-                launch_s=0.0,
-                arrival_s=dist / _SPEED[ThreatKind.AIRCRAFT],
+            late = float(rng.uniform(0.0, 0.15 * duration_s))
+            threat = Threat(
+                threat_id=f"X{n:03d}",
+                kind=kind,
+                identity=Identity.HOSTILE,
+                origin=origin,
+                aim=aim,
+                launch_s=arrival - _flight_s(kind, dist),
+                arrival_s=arrival,
                 distance_m=dist,
                 azimuth_deg=az,
             )
-        )
+            threats.append(_enter_during(threat, land, 0.1 * duration_s, late))
+    for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
+        n += 1
+        threats.append(_airliner(f"F{n:03d}", defended, duration_s, rng))
+    sensors = build_sensors(
+        agreement, rng, partners=sensor_partners, early_warning=early_warning, span_s=duration_s
+    )
+    for i in range(decoys):
+        threats.append(_decoy(f"D{i + 1:03d}", agreement, sensors, duration_s, rng))
     return Scenario(
-        start=start, duration_s=duration_s, threats=tuple(threats), sensors=_sensors(agreement, rng)
+        start=start,
+        duration_s=duration_s,
+        threats=tuple(threats),
+        sensors=sensors,
+        clutter=clutter,
+        wrong_kind=wrong_kind,
+    )
+
+
+def first_entry(threat: Threat, land: BaseGeometry, step_s: float = 5.0) -> float | None:
+    """The first scenario second (on a `step_s` grid) `threat` is over `land`; a
+    ballistic object counts only below 100 km, as in the score."""
+    ts = np.arange(threat.launch_s, threat.arrival_s + 1e-9, step_s)
+    states = [threat.state(float(t)) for t in ts]
+    pts = np.array([s[:3] for s in states if s is not None]).reshape(-1, 3)
+    inside = shapely.contains_xy(land, pts[:, 1], pts[:, 0])
+    if threat.kind is ThreatKind.BALLISTIC_MISSILE:
+        inside &= pts[:, 2] < 100_000.0
+    idx = np.flatnonzero(inside)
+    return float(ts[idx[0]]) if len(idx) else None
+
+
+def _enter_during(threat: Threat, land: BaseGeometry, earliest_s: float, late_s: float) -> Threat:
+    """Shift a threat later if it would enter a territory before `earliest_s` (an entry
+    before the exercise starts, or at its first second, is one no one could warn of)."""
+    entry = first_entry(threat, land)
+    if entry is None or entry >= earliest_s:
+        return threat
+    shift = earliest_s - entry + late_s
+    return replace(threat, launch_s=threat.launch_s + shift, arrival_s=threat.arrival_s + shift)
+
+
+def _flight_s(kind: ThreatKind, dist: float) -> float:
+    """Ballistic: the minimum-energy (45°) flight time over a flat earth, sqrt(2d/g);
+    its horizontal speed sqrt(g·d/2) is ~2.2 km/s at 1,000 km, its apogee d/4."""
+    if kind is ThreatKind.BALLISTIC_MISSILE:
+        return math.sqrt(2.0 * dist / G)
+    return dist / _SPEED[kind]
+
+
+def _airliner(
+    tid: str, defended: list[Area], duration_s: float, rng: np.random.Generator
+) -> Threat:
+    a = defended[int(rng.integers(len(defended)))]
+    b = defended[int(rng.integers(len(defended)))]
+    ca, cb = a.geometry.centroid, b.geometry.centroid
+    o, d = (ca.y, ca.x), (cb.y + 1.5, cb.x + 1.5)
+    az, _, dist = GEOD.inv(o[1], o[0], d[1], d[0])
+    dist = min(dist, _SPEED[ThreatKind.AIRCRAFT] * duration_s)  # where it is at the end
+    end_lon, end_lat, _ = GEOD.fwd(o[1], o[0], az, dist)
+    return Threat(
+        threat_id=tid,
+        kind=ThreatKind.AIRCRAFT,
+        identity=Identity.FRIEND,
+        origin=o,
+        aim=(end_lat, end_lon),
+        launch_s=0.0,
+        arrival_s=dist / _SPEED[ThreatKind.AIRCRAFT],
+        distance_m=dist,
+        azimuth_deg=az,
+    )
+
+
+def _decoy(
+    tid: str,
+    agreement: Agreement,
+    sensors: tuple[SensorModel, ...],
+    duration_s: float,
+    rng: np.random.Generator,
+) -> Threat:
+    """A loitering decoy seen by some partner's radar: 45-110 km from it, its whole
+    circle at least 15 km outside every territory (redrawn until it is)."""
+    radars = [s for s in sensors if not s.early_warning]
+    kind = [ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE][int(rng.integers(2))]
+    for _ in range(500):
+        radar = radars[int(rng.integers(len(radars)))]
+        lon, lat, _ = GEOD.fwd(
+            radar.lon, radar.lat, float(rng.uniform(0, 360)), float(rng.uniform(45e3, 110e3))
+        )
+        radius = float(rng.uniform(3_000, 12_000))
+        if outside_territories(agreement, lat, lon, radius + 15_000):
+            break
+    else:  # pragma: no cover - the region has sea and desert enough
+        raise RuntimeError("no place for a decoy outside every territory")
+    launch = float(rng.uniform(-120.0, 0.2 * duration_s))
+    return Threat(
+        threat_id=tid,
+        kind=kind,
+        identity=Identity.HOSTILE,
+        origin=(lat, lon),
+        aim=(lat, lon),
+        launch_s=launch,
+        arrival_s=float(rng.uniform(0.7, 1.0) * duration_s),
+        distance_m=0.0,
+        azimuth_deg=float(rng.uniform(0, 360)),
+        decoy=True,
+        loiter_radius_m=radius,
+        altitude_m=float(rng.uniform(800, 2000)),
     )
 
 
 def _nearest_launch(
-    aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator
+    aim: tuple[float, float], kind: ThreatKind, rng: np.random.Generator, land: BaseGeometry
 ) -> tuple[float, float]:
     dists = {
         name: GEOD.inv(lon, lat, aim[1], aim[0])[2] for name, (lat, lon) in LAUNCH_AREAS.items()
     }
     ranked = sorted(dists, key=lambda k: dists[k])
-    if kind is ThreatKind.DRONE:  # drones close in from wherever is nearest, in the last stretch
+    if kind is ThreatKind.DRONE:  # drones close in from the nearest launch area, the last stretch
         lat, lon = LAUNCH_AREAS[ranked[0]]
-        az, _, d = GEOD.inv(lon, lat, aim[1], aim[0])
-        start_lon, start_lat, _ = GEOD.fwd(
-            lon, lat, az, max(0.0, d - float(rng.uniform(40_000, 90_000)))
-        )
+        back, _, d = GEOD.inv(aim[1], aim[0], lon, lat)
+        start = float(rng.uniform(20_000, 50_000))  # walk back until outside every territory
+        while start < d and land.contains(
+            shapely.Point(*GEOD.fwd(aim[1], aim[0], back, start)[:2])
+        ):
+            start += 10_000.0
+        start = min(d, start)
+        start_lon, start_lat, _ = GEOD.fwd(aim[1], aim[0], back, start)
         return (start_lat, start_lon)
     lat, lon = LAUNCH_AREAS[ranked[int(rng.integers(min(2, len(ranked))))]]
     return (lat + float(rng.normal(0, 0.2)), lon + float(rng.normal(0, 0.2)))
-
-
-def _sensors(agreement: Agreement, rng: np.random.Generator) -> tuple[SensorModel, ...]:
-    out = []
-    for code, partner in sorted(agreement.partners.items()):
-        for i, area in enumerate(partner.defended_areas[:2]):
-            c = area.geometry.centroid
-            long_range = i == 0
-            out.append(
-                SensorModel(
-                    partner=code,
-                    sensor_id=f"{code.lower()}-radar-{i + 1}",
-                    lat=c.y,
-                    lon=c.x,
-                    height_m=float(rng.uniform(20, 60)),
-                    range_km=1200.0 if long_range else 400.0,
-                    noise_m=float(rng.uniform(150, 600)),
-                    period_s=float(rng.choice([2.0, 3.0, 4.0])),
-                    delay_s=float(rng.uniform(0.3, 2.5)),
-                    p_detect=float(rng.uniform(0.8, 0.97)),
-                )
-            )
-    return tuple(out)

@@ -1,0 +1,117 @@
+"""What endangers each area now: every eligible threat track of every open incident whose
+assessment puts the area at risk, grouped per (area, CAP status).
+
+An area belongs to one partner, so one exposure per area is one per (recipient, area).
+The CAP status splits it only in a live coalition that also runs an injected exercise
+feed: real and exercise threats never share an alert (a real one overrides).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from warnline.alerting.incidents import IncidentBook
+from warnline.domain import AlertStatus, Assessment, ThreatKind, Track
+
+__all__ = ["Exposure", "Threat", "exposures", "status_of"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Threat:
+    """One track endangering one area."""
+
+    track_id: str
+    incident_id: str
+    kind: ThreatKind
+    expected_at: datetime
+    why: str  # "identified hostile", or the threat rule's reason
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exposure:
+    """Everything endangering one area, earliest arrival first."""
+
+    threats: tuple[Threat, ...]
+
+    @property
+    def expected_at(self) -> datetime:
+        return self.threats[0].expected_at
+
+    @property
+    def incident_id(self) -> str:
+        return self.threats[0].incident_id
+
+    @property
+    def kinds(self) -> dict[ThreatKind, int]:
+        return dict(sorted(Counter(t.kind for t in self.threats).items()))
+
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        return tuple(sorted(t.track_id for t in self.threats))
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        return tuple(sorted({t.incident_id for t in self.threats}))
+
+    def within(self, at: datetime, limit_s: float) -> set[str]:
+        """Tracks arriving within `limit_s` of `at` (or already there)."""
+        edge = at + timedelta(seconds=limit_s)
+        return {t.track_id for t in self.threats if t.expected_at <= edge}
+
+    def rule_notes(self) -> tuple[str, ...]:
+        """ "T000003 treated as suspect under ...": the tracks only the threat rule made
+        threats, so the reason says why an unlabelled track warns."""
+        return tuple(
+            f"{t.track_id} {t.why}"
+            for t in sorted(self.threats, key=lambda t: t.track_id)
+            if not t.why.startswith("identified")
+        )
+
+
+def status_of(track: Track, *, exercise_coalition: bool, exercise_prefix: str) -> AlertStatus:
+    """Exercise for a whole coalition in exercise; otherwise actual as soon as one real
+    sensor (not an injected exercise feed, whose ids start with the prefix) sees it."""
+    if exercise_coalition:
+        return AlertStatus.EXERCISE
+    if any(not c.sensor.startswith(exercise_prefix) for c in track.contributors):
+        return AlertStatus.ACTUAL
+    return AlertStatus.EXERCISE
+
+
+def exposures(
+    book: IncidentBook,
+    assessments: Mapping[str, Assessment],
+    at: datetime,
+    *,
+    horizon_s: float,
+    exercise_coalition: bool,
+    exercise_prefix: str,
+) -> dict[tuple[str, AlertStatus], Exposure]:
+    horizon = at + timedelta(seconds=horizon_s)
+    found: dict[tuple[str, AlertStatus], list[Threat]] = {}
+    for inc_id, track, why in book.threats():
+        a = assessments.get(track.track_id)
+        if a is None:
+            continue
+        status = status_of(
+            track, exercise_coalition=exercise_coalition, exercise_prefix=exercise_prefix
+        )
+        for risk in a.areas:
+            if risk.expected_at > horizon:
+                continue
+            found.setdefault((risk.area_id, status), []).append(
+                Threat(
+                    track_id=track.track_id,
+                    incident_id=inc_id,
+                    kind=track.kind,
+                    expected_at=risk.expected_at,
+                    why=why,
+                )
+            )
+    return {
+        key: Exposure(threats=tuple(sorted(ts, key=lambda t: (t.expected_at, t.track_id))))
+        for key, ts in found.items()
+    }
