@@ -192,3 +192,17 @@ def test_score_tracks_extrapolates_a_coasting_track_along_its_velocity():
     still = score_tracks(truth=truth, snapshots=[(T0.timestamp(), [standing])])
     assert moving["localisation_rms_m"] < 30.0  # plane scale and convergence: well under 2 %
     assert still["localisation_rms_m"] == pytest.approx(1500.0, rel=0.02)
+
+
+def test_tracking_exports_exactly_its_two_entry_points():
+    import warnline.bench.tracking as tracking
+
+    assert tracking.__all__ == ["STONESOUP_WINDOW_S", "compare", "score_tracks"]
+    assert callable(tracking.compare) and callable(tracking.score_tracks)
+
+
+def test_compare_refuses_batches_out_of_order():
+    from warnline.bench.tracking import compare
+
+    with pytest.raises(ValueError, match="arrival order"):
+        compare(batches=[[], []], times=[2.0, 1.0], truth=lambda t: {})

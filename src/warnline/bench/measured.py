@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
 from warnline.bench.assignment import FloatArray, IntArray
 from warnline.domain import Report
 from warnline.domain.plane import RegionalPlane
+
+
+def unix_seconds(when: datetime) -> float:
+    """Unix seconds; a naive time is UTC, as everywhere in Warnline."""
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+
 
 UNMEASURED_ALTITUDE_SIGMA_M = 20_000.0
 
@@ -67,7 +74,7 @@ def measure(plane: RegionalPlane, reports: Sequence[Report]) -> Measured:
     keys: dict[tuple[str, str], int] = {}
     sensor = np.array([keys.setdefault((r.partner, r.sensor), len(keys)) for r in ordered], np.intp)
     return Measured(
-        t=np.array([r.observed_at.timestamp() for r in ordered], float),
+        t=np.array([unix_seconds(r.observed_at) for r in ordered], float),
         z=np.column_stack([x, y, alt]) if ordered else np.empty((0, 3)),
         sigma=sigma if ordered else np.empty((0, 3)),
         sensor=sensor,

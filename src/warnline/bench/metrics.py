@@ -26,12 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from warnline.bench.assignment import FloatArray, assign
+from warnline.bench.measured import unix_seconds
 from warnline.domain import Track, TrackState
 from warnline.domain.plane import RegionalPlane
 
@@ -164,7 +164,7 @@ def track_xyz(plane: RegionalPlane, tracks: Sequence[Track], at_s: float) -> Flo
     lon = np.array([t.position.lon for t in scored])
     alt = np.array([t.position.alt_m for t in scored])
     v = np.array([(t.velocity.east, t.velocity.north, t.velocity.up) for t in scored])
-    dt = at_s - np.array([_seconds(t.updated_at) for t in scored])
+    dt = at_s - np.array([unix_seconds(t.updated_at) for t in scored])
     return extrapolate_geodetic(plane, lat, lon, alt, v, dt)
 
 
@@ -187,8 +187,3 @@ def score_snapshots(
     for at_s, tracks in snapshots:
         scorer.add(track_xyz(plane, tracks, at_s), truth_xyz(plane, truth, at_s))
     return scorer.summary()
-
-
-def _seconds(when: datetime) -> float:
-    """Unix seconds; a naive time is UTC, as everywhere in Warnline."""
-    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()

@@ -25,6 +25,7 @@ import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -100,6 +101,8 @@ def compare(
         raise ValueError("one arrival time per batch")
     if not batches:
         raise ValueError("no batches")
+    if any(b < a for a, b in pairwise(times)):
+        raise ValueError("batches must be in arrival order (times non-decreasing)")
     plane = regional_plane()
     window_end = float(times[0]) + STONESOUP_WINDOW_S
     gc.collect()
