@@ -118,6 +118,7 @@ def test_compare_returns_every_figure_for_all_three(tiny):
         "mean_objects",
         "missed_object_rate",
         "gospa_stonesoup_window",
+        "batch_p99_ms",
     }
     trackers = tiny["trackers"]
     assert set(trackers) == {"warnline", "baseline", "stonesoup"}
@@ -132,3 +133,12 @@ def test_compare_returns_every_figure_for_all_three(tiny):
     assert set(tiny["checks"]) == set(TARGETS)
     lines = table(tiny).splitlines()
     assert "warnline" in lines[0] and any("target" in line for line in lines)
+
+
+def test_compare_without_stone_soup_for_big_raids():
+    from warnline.bench.tracking import compare
+
+    r = raid(15, 2, 5, seed=8)
+    out = compare(batches=r.batches, times=r.times, truth=r.truth, stonesoup=False)
+    assert set(out) == {"warnline", "baseline"}
+    assert out["baseline"]["evaluations"] == 5
