@@ -22,6 +22,7 @@ the picture's whole-run rate conservative.
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -153,8 +154,8 @@ def _run(
         spent.append(time.perf_counter() - began)
         reports += len(batch)
         tracker.expire(float(at))
-        until = float(times[i + 1]) if i + 1 < len(times) else last + 1e-9
-        while (due := first + k * step_s) < until and due <= last + 1e-9:
+        until = float(times[i + 1]) if i + 1 < len(times) else math.inf
+        while (due := first + k * step_s) < until and due <= last + 1e-3:
             if due >= float(at):
                 tracks, objects = tracker.positions(due), truth_xyz(plane, truth, due)
                 everything.add(tracks, objects)
