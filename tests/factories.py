@@ -84,11 +84,12 @@ def signed(payload: Any, partner: str = "JOR") -> tuple[bytes, dict[str, str]]:
 def drone_path(
     start: datetime, n: int, *, partner: str = "JOR", every_s: float = 2.0, prefix: str = "d"
 ) -> list[Report]:
-    """A drone flying west at 50 m/s from 60 km east of Amman, reported every `every_s`."""
+    """A drone flying west at 50 m/s from 30 km east of Amman (ten minutes out, inside the
+    early-warning horizon), reported every `every_s`."""
     out = []
     for i in range(n):
         t = start + timedelta(seconds=i * every_s)
-        lon = 36.6 - (50.0 * i * every_s) / (111_320.0 * 0.848)
+        lon = 36.25 - (50.0 * i * every_s) / (111_320.0 * 0.848)
         out.append(make_report(partner=partner, rid=f"{prefix}{i}", t=t, lon=lon))
     return out
 

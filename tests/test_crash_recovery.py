@@ -47,7 +47,7 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 class Raid:
-    """Three drones close together flying west towards Amman, reported by JOR."""
+    """Three drones close together flying west towards Amman (30 km out), reported by JOR."""
 
     def __init__(self) -> None:
         self.start = datetime.now(UTC)
@@ -60,7 +60,7 @@ class Raid:
         out = []
         for k in range(3):
             self.n += 1
-            lon = 36.65 - (50.0 * dt) / (111_320.0 * 0.848)
+            lon = 36.25 - (50.0 * dt) / (111_320.0 * 0.848)
             out.append(
                 wire_report(
                     f"r{self.n}",

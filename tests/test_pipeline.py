@@ -184,3 +184,39 @@ def test_state_of_tracks_that_left_the_picture_is_forgotten(agreement: Agreement
     assert p.picture.tracks() == []
     assert p.assessments == {} and p._assessed_at == {} and p._last_assessed_track == {}
     assert p._dirty == {} and p._confirmed == set()
+
+
+class RecordingPicture(Picture):
+    """The real picture, noting the size of every batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def ingest(self, reports):  # type: ignore[no-untyped-def]
+        self.batches.append(len(reports))
+        return super().ingest(reports)
+
+
+def test_submissions_between_two_ticks_are_one_batch_unless_a_sensor_repeats(
+    agreement: Agreement,
+) -> None:
+    jor = drone_path(T0, 3, partner="JOR", prefix="j")
+    isr = [replace(r, partner="ISR", sensor="isr-radar", report_id=f"i{r.report_id}") for r in jor]
+    events = [
+        report_event(jor[0], received_at=T0, submission="JOR-1"),
+        report_event(isr[0], received_at=T0, submission="ISR-1"),
+        report_event(jor[1], received_at=T0, submission="JOR-2"),  # JOR's radar again
+        tick(T0 + timedelta(seconds=1)),
+        report_event(isr[1], received_at=T0, submission="ISR-2"),
+        tick(T0 + timedelta(seconds=2)),
+    ]
+    for chunk in (1, 2, 10):
+        j = MemoryJournal()
+        j.append(events)
+        p = make_pipeline(agreement)
+        p.picture = picture = RecordingPicture()
+        entries = j.read()
+        for i in range(0, len(entries), chunk):
+            p.process(entries[i : i + chunk])
+        assert picture.batches == [2, 1, 1], chunk

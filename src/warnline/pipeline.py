@@ -46,6 +46,7 @@ ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
 MAX_WATERMARK_LAG_S = 20.0
+MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 
 
 class PictureStage(Protocol):
@@ -88,16 +89,22 @@ class Pipeline:
         self._force: set[str] = set()
         self._highest_serial = 0  # track ids are serial: T000001, T000002, ...
         self._confirmed: set[str] = set()  # live tracks that have been confirmed
-        self._batch: list[Report] = []
+        self._batch: list[Report] = []  # the submission being read
         self._submission: str | None = None
+        self._group: list[Report] = []  # complete submissions since the last tick
+        self._group_sensors: set[tuple[str, str]] = set()
         self._newest_report: datetime | None = None
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
         """Fold `entries` in journal order; return the decisions they caused.
 
-        The reports of one submission go to the picture as one batch (association
-        within a batch is global), and a submission split across two calls is held
-        until it is complete, so decisions never depend on how reads were chunked.
+        The reports journaled between two ticks go to the picture as one batch
+        (association within a batch is global), except that a submission from a sensor
+        already in the batch starts a new one (a sensor's second scan is not a second
+        view of the same instant). A node that falls behind thus takes bigger batches,
+        not more of them - the cost of a batch is mostly fixed, so this is what keeps it
+        from falling further behind. Everything is held until the next tick or other
+        input, so decisions never depend on how reads were chunked.
         """
         out: list[Event] = []
         for entry in entries:
@@ -105,10 +112,11 @@ class Pipeline:
             if ev.kind == REPORT_KIND:
                 sub = ev.payload.get("submission")
                 if self._batch and sub != self._submission:
-                    self._flush()
+                    self._close_submission()
                 self._submission = sub
                 self._batch.append(from_json(Report, ev.payload["report"]))
                 continue
+            self._close_submission()
             self._flush()
             if ev.kind == TICK_KIND:
                 out.extend(self._tick(ev.at, entry.seq))
@@ -140,10 +148,22 @@ class Pipeline:
                     break
         return out
 
+    def _close_submission(self) -> None:
+        """The submission being read is complete: add it to the batch in the making."""
+        if not self._batch:
+            return
+        sensors = {(r.partner, r.sensor) for r in self._batch}
+        if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
+            self._flush()
+        self._group.extend(self._batch)
+        self._group_sensors |= sensors
+        self._batch = []
+
     def _flush(self) -> None:
-        if self._batch:
-            self._reports(self._batch)
-            self._batch = []
+        if self._group:
+            self._reports(self._group)
+            self._group = []
+            self._group_sensors = set()
 
     def _reports(self, reports: list[Report]) -> None:
         self.reports_seen += len(reports)

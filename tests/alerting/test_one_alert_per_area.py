@@ -30,7 +30,7 @@ def test_threats_of_two_incidents_give_one_alert_with_both(agreement: Agreement)
     missile = make_track("T000002", lat=29.0, lon=39.0, kind=ThreatKind.CRUISE_MISSILE)
     book.update([drone, missile], [], T0)
     assert len(book.open_incidents()) == 2
-    out = alerting.evaluate(book, _risk({drone: 1500, missile: 700}, T0), T0)
+    out = alerting.evaluate(book, _risk({drone: 580, missile: 500}, T0), T0)
     assert len(out) == 1
     (alert,) = out
     assert alert.alert_id == f"A-{AREA}" and alert.area_id == AREA
@@ -38,7 +38,7 @@ def test_threats_of_two_incidents_give_one_alert_with_both(agreement: Agreement)
     assert alert.tracks == ("T000001", "T000002")
     assert alert.incidents == ("I00001", "I00002")
     # The earliest credible arrival is the missile's, and so is incident_id.
-    assert alert.time_to_arrival_s == 700 and alert.incident_id == "I00002"
+    assert alert.time_to_arrival_s == 500 and alert.incident_id == "I00002"
     assert "incidents I00001, I00002" in alert.reason
     assert list(alerting.active) == [f"A-{AREA}"]
 
@@ -49,12 +49,12 @@ def test_each_track_counts_with_its_own_arrival(agreement: Agreement) -> None:
     drone, missile = make_track("T000001"), make_track("T000002", lat=31.96)
     book.update([drone, missile], [], T0)
     assessments = {
-        drone.track_id: make_assessment(drone, T0, [(AREA, "JOR", 1500)]),
+        drone.track_id: make_assessment(drone, T0, [(AREA, "JOR", 580)]),
         missile.track_id: make_assessment(missile, T0, [("JOR-irbid", "JOR", 100)]),
     }
     by_area = {a.area_id: a for a in alerting.evaluate(book, assessments, T0)}
     assert by_area[AREA].stage is AlertStage.EARLY_WARNING
-    assert by_area[AREA].time_to_arrival_s == 1500
+    assert by_area[AREA].time_to_arrival_s == 580
     assert by_area["JOR-irbid"].stage is AlertStage.ALERT
 
 
@@ -86,15 +86,15 @@ def test_shelter_steps_back_once_every_cause_is_gone(agreement: Agreement) -> No
     band = alerting.policy.step_back_band_s
     near, far = make_track("T000001"), make_track("T000002", lat=29.0, lon=39.0)
     book.update([near, far], [], T0)
-    (alert,) = alerting.evaluate(book, _risk({near: 60, far: 1500}, T0), T0)
+    (alert,) = alerting.evaluate(book, _risk({near: 60, far: 700}, T0), T0)
     assert alert.stage is AlertStage.ALERT
     # The near track's estimate wobbles out past the limit: no step back, it still counts.
     t1 = T0 + timedelta(seconds=15)
-    wobble = alerting.evaluate(book, _risk({near: limit + band + 60, far: 1485}, t1), t1)
+    wobble = alerting.evaluate(book, _risk({near: limit + band + 60, far: 685}, t1), t1)
     assert all(a.stage is not AlertStage.EARLY_WARNING for a in wobble)
     # The near track turns away: what remains is far beyond the limit -> early warning.
     t2 = T0 + timedelta(seconds=40)
-    (back,) = alerting.evaluate(book, _risk({near: None, far: 1460}, t2), t2)
+    (back,) = alerting.evaluate(book, _risk({near: None, far: 660}, t2), t2)
     assert (back.msg_type, back.stage, back.version) == (
         MsgType.UPDATE,
         AlertStage.EARLY_WARNING,
@@ -187,3 +187,30 @@ def test_an_identity_change_to_friend_stops_counting(agreement: Agreement) -> No
         book, _risk({friend: 60}, t1 + timedelta(seconds=25)), t1 + timedelta(seconds=25)
     )
     assert [a.msg_type for a in out] == [MsgType.CANCEL]
+
+
+def test_nothing_is_raised_for_a_far_off_arrival(agreement: Agreement) -> None:
+    """Twenty-five minutes out a prediction is a guess: no early warning yet; within the
+    area's horizon (twelve minutes) one is raised."""
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    drone = make_track("T000001")
+    book.update([drone], [], T0)
+    assert alerting.evaluate(book, _risk({drone: 1500}, T0), T0) == []
+    later = T0 + timedelta(seconds=900)
+    (alert,) = alerting.evaluate(book, _risk({drone: 599}, later), later)
+    assert alert.stage is AlertStage.EARLY_WARNING
+
+
+def test_fewer_threats_are_no_news_more_are(agreement: Agreement) -> None:
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    one, two = make_track("T000001"), make_track("T000002", lat=31.96)
+    book.update([one, two], [], T0)
+    (first,) = alerting.evaluate(book, _risk({one: 500, two: 500}, T0), T0)
+    assert first.kinds == {ThreatKind.DRONE: 2}
+    t1 = T0 + timedelta(seconds=30)
+    assert alerting.evaluate(book, _risk({one: 470, two: None}, t1), t1) == []
+    t2 = T0 + timedelta(seconds=60)
+    three = make_track("T000003", lat=31.97, kind=ThreatKind.CRUISE_MISSILE)
+    book.update([three], [], t2)
+    (update,) = alerting.evaluate(book, _risk({one: 440, two: None, three: 440}, t2), t2)
+    assert update.kinds == {ThreatKind.DRONE: 1, ThreatKind.CRUISE_MISSILE: 1}

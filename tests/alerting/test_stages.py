@@ -23,7 +23,7 @@ def test_early_warning_escalates_to_alert_at_time_to_shelter_plus_margin(
     tr = make_track()
     book.update([tr], [], T0)
     first = alerting.evaluate(
-        book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 900)])}, T0
+        book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 500)])}, T0
     )
     assert [(a.msg_type, a.stage) for a in first] == [(MsgType.ALERT, AlertStage.EARLY_WARNING)]
     ew = first[0]
@@ -33,7 +33,7 @@ def test_early_warning_escalates_to_alert_at_time_to_shelter_plus_margin(
     assert ew.area_circle is not None and ew.tracks == (tr.track_id,)
     # Arrival steady, still outside the limit: nothing.
     t1 = T0 + timedelta(seconds=12)
-    steady = {tr.track_id: make_assessment(tr, t1, [(AREA, "JOR", 888)])}
+    steady = {tr.track_id: make_assessment(tr, t1, [(AREA, "JOR", 488)])}
     assert alerting.evaluate(book, steady, t1) == []
     # Arrival now within the limit: escalation at once (2 s after the last version).
     t2 = T0 + timedelta(seconds=14)
@@ -84,7 +84,7 @@ def test_an_early_warning_never_escalated_is_withdrawn(agreement: Agreement) -> 
     book, alerting = IncidentBook(), Alerting(agreement=agreement)
     tr = make_track()
     book.update([tr], [], T0)
-    alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 1500)])}, T0)
+    alerting.evaluate(book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 550)])}, T0)
     t1 = T0 + timedelta(seconds=3)
     book.update([], [tr.track_id], t1)
     out = alerting.evaluate(book, {}, t1)

@@ -22,7 +22,7 @@ CAP_NS = "{urn:oasis:names:tc:emergency:cap:1.2}"
 
 def cap_submission(i: int, *, partner: str = "JOR") -> tuple[bytes, dict[str, str]]:
     t = T0 + timedelta(seconds=i)
-    lon = 36.6 - (50.0 * i) / (111_320.0 * 0.848)
+    lon = 36.25 - (50.0 * i) / (111_320.0 * 0.848)
     body = encode_observations(
         [make_report(rid=f"c{i}", t=t, lon=lon)],
         identifier=f"JOR-CD-{i:04d}",

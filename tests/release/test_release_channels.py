@@ -80,7 +80,7 @@ def test_no_channel_names_another_partner(agreement: Agreement, data: st.DataObj
             t,
             T0,
             [
-                (a.area_id, a.partner, data.draw(st.floats(0, 1500)))
+                (a.area_id, a.partner, data.draw(st.floats(0, 700)))
                 for a in data.draw(
                     st.lists(
                         st.sampled_from(areas),

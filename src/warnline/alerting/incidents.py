@@ -1,15 +1,17 @@
 """Grouping threat tracks into incidents (raids), so alerts speak of raids, not dots.
 
-A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING after it was
-confirmed: seen so by this book, or with `MIN_COAST_REPORTS` reports, since a track can be
-confirmed and go silent between two ticks; a one-report blip that coasts is clutter until
-proven otherwise)
-and it is a threat, by label or under the agreement's kinematic threat rule
-(`threat.py`). Such a track joins the open incident with a live track nearest to it, if
-within `join_km`; otherwise it opens a new incident. Membership is sticky: a track never
-changes incident, so an alert's story does not reshuffle mid-raid. Eligibility is not
-sticky: a member later identified as friend, or no longer heading anywhere that makes it
-suspect, stops counting for alerts while it stays in its incident.
+A track drives alerts only once evidence confirmed it (CONFIRMED, or COASTING: the picture
+lets only confirmed tracks coast) and it is a threat, by label or under the agreement's
+kinematic threat rule (`threat.py`). Such a track joins the open incident with a live
+track nearest to it, if within `join_km`; otherwise it opens a new incident. Membership
+is sticky: a track never changes incident, so an alert's story does not reshuffle
+mid-raid. Eligibility is not sticky: a member later identified as friend, or no longer
+heading anywhere that makes it suspect, stops counting for alerts while it stays in its
+incident.
+
+Memory stays bounded over a long raid: the book keeps live tracks only; a lost track
+leaves `track_incident` once its incident has been told, and each incident keeps its own
+member list (so refreshing one costs its members, not every track ever seen).
 """
 
 from __future__ import annotations
@@ -23,10 +25,6 @@ from datetime import datetime
 from warnline.alerting.threat import ThreatRuleCheck
 from warnline.domain import Assessment, Identity, Incident, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
-
-# A coasting track the book never saw CONFIRMED (it was confirmed and went silent between
-# two ticks) still counts with this many reports; a one-report blip that coasts never does.
-MIN_COAST_REPORTS = 2
 
 
 class IncidentBook:
@@ -44,7 +42,7 @@ class IncidentBook:
         self.track_incident: dict[str, str] = {}
         self._live: dict[str, Track] = {}
         self._why: dict[str, str] = {}  # live track -> why it is a threat now
-        self._confirmed: set[str] = set()  # live tracks seen CONFIRMED at least once
+        self._members: dict[str, list[str]] = {}  # incident -> its tracks, in joining order
         self._counter = 0
 
     def open_incidents(self) -> list[Incident]:
@@ -63,20 +61,21 @@ class IncidentBook:
         heading; without them only labels make a threat."""
         assessments = assessments or {}
         touched: set[str] = set()
+        gone: list[str] = []
         for tid in sorted(lost):
             self._drop(tid)
             inc = self.track_incident.get(tid)
             if inc is not None:
                 touched.add(inc)
+                gone.append(tid)
         for track in sorted(changed, key=lambda t: t.track_id):
             tid = track.track_id
             if track.state is TrackState.LOST:
                 self._drop(tid)
                 if tid in self.track_incident:
                     touched.add(self.track_incident[tid])
+                    gone.append(tid)
                 continue
-            if track.state is TrackState.CONFIRMED:
-                self._confirmed.add(tid)
             why = self._threat(track, assessments.get(tid))
             inc_id = self.track_incident.get(tid)
             if inc_id is None:
@@ -84,26 +83,25 @@ class IncidentBook:
                     continue
                 inc_id = self._nearest_open(track) or self._open(at)
                 self.track_incident[tid] = inc_id
+                self._members[inc_id].append(tid)
             self._live[tid] = track
             if why is None:
                 self._why.pop(tid, None)
             else:
                 self._why[tid] = why
             touched.add(inc_id)
-        return [self._refresh(i, at) for i in sorted(touched)]
+        refreshed = [self._refresh(i, at) for i in sorted(touched)]
+        for tid in gone:  # its incident has been told; its id never comes back
+            self.track_incident.pop(tid, None)
+        return refreshed
 
     def _drop(self, tid: str) -> None:
         self._live.pop(tid, None)
         self._why.pop(tid, None)
-        self._confirmed.discard(tid)
 
     def _threat(self, track: Track, assessment: Assessment | None) -> str | None:
         """Why the track may drive alerts now, or None."""
-        confirmed = track.state is TrackState.CONFIRMED or (
-            track.state is TrackState.COASTING
-            and (track.track_id in self._confirmed or track.report_count >= MIN_COAST_REPORTS)
-        )
-        if not confirmed:
+        if track.state not in (TrackState.CONFIRMED, TrackState.COASTING):
             return None
         if self.threat_rule is not None:
             return self.threat_rule.why(track, assessment)
@@ -133,6 +131,7 @@ class IncidentBook:
         self.incidents[inc_id] = Incident(
             incident_id=inc_id, opened_at=at, updated_at=at, track_ids=()
         )
+        self._members[inc_id] = []
         return inc_id
 
     def _nearest_open(self, track: Track) -> str | None:
@@ -149,7 +148,7 @@ class IncidentBook:
         return None if best is None else best[1]
 
     def _refresh(self, inc_id: str, at: datetime) -> Incident:
-        members = sorted(t for t, i in self.track_incident.items() if i == inc_id)
+        members = sorted(self._members[inc_id])
         live = [self._live[t] for t in members if t in self._live]
         inc = replace(
             self.incidents[inc_id],
@@ -166,6 +165,5 @@ class IncidentBook:
         return inc
 
     def live_tracks(self, inc_id: str) -> Sequence[Track]:
-        return [
-            t for tid, t in sorted(self._live.items()) if self.track_incident.get(tid) == inc_id
-        ]
+        members = sorted(self._members.get(inc_id, ()))
+        return [self._live[tid] for tid in members if tid in self._live]

@@ -8,10 +8,19 @@ One alert per area, not per raid: a duty officer hears one message about their a
 counts every threat heading there (`exposure.py`), whichever raid it belongs to, and an
 all-clear can never contradict another alert for the same area.
 
+An early warning is raised only when the earliest arrival is within `raise_horizon_s`
+(12 minutes; or the area's shelter limit, if that is longer); once raised, an alert
+counts every threat arriving within `alert_horizon_s`. Further out a prediction is
+a guess - a drone half an hour away may yet turn to any of a dozen areas - and a warning
+that nothing follows for a quarter of an hour teaches people to ignore the next. (The
+earliest arrival is a lower bound, a quarter early on the median: 12 minutes keeps the
+real arrival within the 15 minutes in which a warning is judged.)
+
 Hysteresis keeps alerts from flapping: an alert is raised only from confirmed threat
-tracks, updated only on a material change (expected arrival moved by more than
-`update_tta_s` or `update_tta_fraction` of the time left, whichever is larger, or the mix
-of threats changed) and at most every `min_update_interval_s`. Once sheltering it does not
+tracks, updated only on a material change - arrival earlier by more than `update_tta_s` or
+`update_tta_fraction` of the time left, whichever is larger (later by twice that), or more
+threats of some kind than the last version said (fewer is no news: the alert still
+stands) - and at most every `min_update_interval_s`. Once sheltering it does not
 step back because an estimate wobbled: only when every track that caused the shelter
 order has ended, arrived or turned away, and what remains arrives later than the shelter
 limit plus `step_back_band_s`. It ends only after nothing endangered the area for
@@ -56,7 +65,8 @@ _Key = tuple[str, AlertStatus]  # (area id, CAP status): one chain each
 
 @dataclass(frozen=True, kw_only=True)
 class AlertPolicy:
-    alert_horizon_s: float = 1800.0
+    alert_horizon_s: float = 1800.0  # threats arriving within this count in a live alert
+    raise_horizon_s: float = 720.0  # an alert is raised only for an arrival this near
     update_tta_s: float = 30.0
     update_tta_fraction: float = 0.15
     min_update_interval_s: float = 10.0
@@ -73,6 +83,10 @@ class Alerting:
         self.status = AlertStatus.EXERCISE if agreement.exercise else AlertStatus.ACTUAL
         self.active: dict[str, Alert] = {}  # alert_id -> latest version (not cancelled)
         self.history: dict[str, list[Alert]] = {}
+        self._longest_limit = max(
+            (a.time_to_shelter_s + self.policy.shelter_margin_s for a in agreement.areas),
+            default=0.0,
+        )
         self._chain: dict[_Key, str] = {}  # the live alert id of each (area, status)
         self._clear_since: dict[str, datetime] = {}
         self._causes: dict[str, set[str]] = {}  # sheltering alert -> tracks that caused it
@@ -111,7 +125,7 @@ class Alerting:
             book,
             assessments,
             at,
-            horizon_s=self.policy.alert_horizon_s,
+            horizon_s=max(self.policy.alert_horizon_s, self._longest_limit),
             exercise_coalition=self.agreement.exercise,
             exercise_prefix=self.policy.exercise_sensor_prefix,
         )
@@ -123,6 +137,8 @@ class Alerting:
             if status is not _ACTUAL and area_id in real:
                 continue
             alert_id = self._chain.get((area_id, status)) or self._new_id(area_id, status)
+            if alert_id not in self.active and not self._within_horizon(area_id, exp, at):
+                continue  # not yet: nothing is raised (or held) for a far-off guess
             self._clear_since.pop(alert_id, None)
             issued = self._next(alert_id, area_id, exp, at, status)
             if issued is not None:
@@ -179,6 +195,11 @@ class Alerting:
     def _limit(self, area_id: str) -> float:
         return self.agreement.area(area_id).time_to_shelter_s + self.policy.shelter_margin_s
 
+    def _within_horizon(self, area_id: str, exp: Exposure, at: datetime) -> bool:
+        """Is the earliest arrival near enough to warn of (see the module docstring)?"""
+        horizon = max(self._limit(area_id), self.policy.raise_horizon_s)
+        return (exp.expected_at - at).total_seconds() <= horizon
+
     def _next(
         self, alert_id: str, area_id: str, exp: Exposure, at: datetime, status: AlertStatus
     ) -> Alert | None:
@@ -223,9 +244,11 @@ class Alerting:
         assert prev.expected_at is not None
         # Arrival times already passed all read "now": a threat inside an area does not
         # move its arrival forward with every tick.
-        shift = abs((max(exp.expected_at, at) - max(prev.expected_at, at)).total_seconds())
+        shift = (max(exp.expected_at, at) - max(prev.expected_at, at)).total_seconds()
         tta = (exp.expected_at - at).total_seconds()
-        return shift > self._threshold(tta) or exp.kinds != prev.kinds
+        threshold = self._threshold(tta)
+        more = any(n > prev.kinds.get(kind, 0) for kind, n in exp.kinds.items())
+        return -shift > threshold or shift > 2.0 * threshold or more
 
     def _reason(
         self, area_id: str, exp: Exposure, at: datetime, stage: AlertStage, prev: Alert | None
