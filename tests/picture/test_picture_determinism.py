@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import numpy as np
 
+from warnline.bench.picture import START, raid_reports, run
 from warnline.picture import Picture
-from warnline.picture.bench import START, raid_reports, run
 
 
 def replay(batches, order_seed: int | None = None):
@@ -61,7 +61,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from warnline.picture import Picture
-from warnline.picture.bench import START, raid_reports
+from warnline.bench.picture import START, raid_reports
 picture = Picture()
 h = hashlib.sha256()
 for second, batch in enumerate(raid_reports(n_objects=30, partners=3, seconds=20, seed=4)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnline.picture
-from warnline.picture.bench import run
+from warnline.bench.picture import run
 
 
 def test_public_names():

@@ -17,9 +17,11 @@ def _journal() -> dict[str, Any]:
 
 
 def _picture() -> dict[str, Any]:
-    from warnline.picture.bench import run
+    from warnline.bench.picture_figures import figures, table
 
-    return {"300_objects": run(n_objects=300), "3000_objects": run(n_objects=3000, seconds=30)}
+    result = figures()
+    print(table(result))
+    return result
 
 
 def _latency() -> dict[str, Any]:
