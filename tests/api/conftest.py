@@ -92,7 +92,7 @@ async def drive_drone(live: Live, client: httpx.AsyncClient, seconds: int = 30) 
     for i in range(0, seconds, 2):
         t = T0 + timedelta(seconds=i)
         live.clock.set(t + timedelta(seconds=1))
-        lon = 36.25 - (50.0 * i) / (111_320.0 * 0.848)
+        lon = 36.35 - (50.0 * i) / (111_320.0 * 0.848)
         body, headers = signed(
             [wire_report(f"d{i}", t=t, position={"lat": 31.95, "lon": lon, "alt_m": 150.0})]
         )

@@ -128,7 +128,7 @@ class Assessor:
         agreement: Agreement,
         plane: RegionalPlane | None = None,
         horizon_s: float = 1800.0,
-        step_s: float = 10.0,
+        step_s: float = 20.0,
     ) -> None:
         if horizon_s <= 0 or step_s <= 0:
             raise ValueError("horizon_s and step_s must be positive")
