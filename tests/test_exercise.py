@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from tests.factories import free_port
+from tests.sim.test_raid_score import KEYS
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal
@@ -98,24 +99,7 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert s["rejected_submissions"] == 0
 
 
-WARNING_KEYS = {
-    "missed_warnings",
-    "false_warning_rate",
-    "premature_all_clears",
-    "contradictions",
-    "clutter_or_decoy_only_alerts",
-    "over_warning",
-    "max_alerts_per_area",
-    "shelter_lead_s",
-    "first_warning_latency_s",
-    "tta_error",
-    "gospa",
-    "duplicate_track_rate",
-    "false_track_rate",
-    "reports_per_s",
-    "stonesoup",
-    "baseline",
-}
+WARNING_KEYS = KEYS  # the warnings score's keys, as the raid test checks them
 
 
 def test_summary_scores_the_warnings_on_ground_truth_and_ends_with_a_verdict(

@@ -50,6 +50,7 @@ from warnline.response.inputs import answer_event, override_event, readiness_eve
 from warnline.views import ReleasedViews
 
 log = logging.getLogger("warnline.node")
+READ_CHUNK = 500  # journal entries folded per turn of the decision loop
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -370,15 +371,21 @@ class Node:
             self._wake.clear()
             try:
                 await self._process_once()
+                await asyncio.sleep(0)  # let the ticker and the API in between chunks
             except Exception:
                 log.exception("processing failed; retrying on next wake")
                 await asyncio.sleep(0.1)
                 self._wake.set()
 
     async def _process_once(self) -> None:
-        entries = await asyncio.to_thread(self.journal.read, self._pos)
+        # A backlog is folded a chunk at a time, giving the loop back in between, so the
+        # ticker keeps journaling ticks on time and the API keeps answering while the node
+        # catches up (chunking never changes a decision: see `Pipeline.process`).
+        entries = await asyncio.to_thread(self.journal.read, self._pos, READ_CHUNK)
         if not entries:
             return
+        if len(entries) == READ_CHUNK:
+            self._wake.set()
         decisions = self.pipeline.process(entries)
         last = entries[-1].seq
         await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)

@@ -68,6 +68,11 @@ class _Motion:
     def speed(self) -> Floats:
         return np.hypot(self.vx, self.vy)
 
+    def at(self, owner: NDArray[np.int64], t: Floats) -> tuple[Floats, Floats]:
+        """Where track `owner[k]` is `t[k]` seconds ahead (on its circle, if it turns)."""
+        x, y, vx, vy = self.x[owner], self.y[owner], self.vx[owner], self.vy[owner]
+        return positions(x, y, vx, vy, self.omega[owner], t)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Plan:
@@ -97,14 +102,7 @@ class _Samples:
         owner = np.repeat(np.arange(len(plans)), counts)
         start_m = np.array([p.start_m for p in plans])[owner]
         spread = np.array([p.spread for p in plans])[owner]
-        px, py = positions(
-            motion.x[owner],
-            motion.y[owner],
-            motion.vx[owner],
-            motion.vy[owner],
-            motion.omega[owner],
-            times,
-        )
+        px, py = motion.at(owner, times)
         return cls(
             times=times,
             x=px,
@@ -362,14 +360,7 @@ class Assessor:
         counts = [len(t) for t in spans]
         owner = np.repeat(np.arange(len(plans)), counts)
         t = np.concatenate(spans)
-        px, py = positions(
-            motion.x[owner],
-            motion.y[owner],
-            motion.vx[owner],
-            motion.vy[owner],
-            motion.omega[owner],
-            t,
-        )
+        px, py = motion.at(owner, t)
         lon, lat = self._plane.to_lonlat(px, py)
         lon = (lon + 180.0) % 360.0 - 180.0
         lat = np.clip(lat, -90.0, 90.0)
