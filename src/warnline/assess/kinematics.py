@@ -86,9 +86,9 @@ GRAVITY = 9.81
 AIR_BREATHING_MAX_SPEED_MS = 700.0
 HIGH_ALTITUDE_M = 15_000.0
 
-MIN_HALF_WIDTH_M = 2_000.0  # the corridor is never narrower than this, however good the track
+MIN_HALF_WIDTH_M = 1_000.0  # the corridor is never narrower than this, however good the track
 MAX_HALF_WIDTH_M = 150_000.0  # beyond this a corridor says nothing useful about who is at risk
-SIGMA_FACTOR = 3.0  # the corridor starts at 3 sigma of the track's position
+SIGMA_FACTOR = 2.5  # the corridor starts at 2.5 sigma of the track's position
 STATIONARY_SPEED = 1.0  # m/s; slower tracks are treated as hovering where they are
 
 
