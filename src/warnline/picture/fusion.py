@@ -279,5 +279,45 @@ class TrackAttributes:
             doubt *= 1.0 - c
         return min(1.0 - doubt, MAX_CONFIDENCE)
 
+    def fused(
+        self, *, speed: float | None = None, alt_m: float | None = None
+    ) -> tuple[ThreatKind, Identity, float, tuple[Contributor, ...]]:
+        """Kind, identity, confidence and contributors in one pass over the sensors (the
+        same values as `kind`, `identity`, `confidence` and `frozen_contributors`: this
+        runs for every track a batch touches, so it is the picture's hottest Python)."""
+        states = self.ordered()
+        if not states:
+            return ThreatKind.UNKNOWN, Identity.UNKNOWN, 0.0, ()
+        weight: dict[ThreatKind, float] = {}
+        per_partner: dict[str, float] = {}
+        weighty: list[Identity] = []
+        every: list[Identity] = []
+        frozen: list[Contributor] = []
+        for state in states:
+            for kind, w in state.vote().items():
+                weight[kind] = weight.get(kind, 0.0) + w
+            c = state.confidence
+            if c > per_partner.get(state.partner, -1.0):
+                per_partner[state.partner] = c
+            identity = state.identity()
+            every.append(identity)
+            if state.count >= FULL_VOTE_REPORTS:
+                weighty.append(identity)
+            frozen.append(state.frozen())
+        if speed is not None and alt_m is not None:
+            weight = {k: w for k, w in weight.items() if plausible_kind(k, speed, alt_m)}
+        kind = (
+            max(weight, key=lambda k: (weight[k], _KIND_PREFERENCE[k]))
+            if weight
+            else ThreatKind.UNKNOWN
+        )
+        votes = weighty or every
+        said = [i for i in votes if i not in _NO_WORD] or votes
+        identity = max(said, key=lambda i: _THREAT_RANK[i])
+        doubt = 1.0
+        for c in per_partner.values():
+            doubt *= 1.0 - max(c, 0.0)
+        return kind, identity, min(1.0 - doubt, MAX_CONFIDENCE), tuple(frozen)
+
     def frozen_contributors(self) -> tuple[Contributor, ...]:
         return tuple(state.frozen() for state in self.ordered())

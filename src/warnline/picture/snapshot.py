@@ -75,7 +75,10 @@ def freeze(
         if at is None:  # measured, not extrapolated: a point of the course log
             log_course(record.courses, ts, pvx, pvy)
         omega = turn_rate(record.courses, math.atan2(vs, max(sp, 1e-9)))
-        kind = attributes.kind(speed=sp, alt_m=alt) if known else attributes.kind()
+        if known:
+            kind, identity, confidence, contributors = attributes.fused(speed=sp, alt_m=alt)
+        else:
+            kind, identity, confidence, contributors = attributes.fused()
         store.kind[record.slot] = KIND_CODE[kind]
         record.snapshot = Track(
             track_id=record.track_id,
@@ -86,9 +89,9 @@ def freeze(
             velocity=Velocity(east=ve, north=vn, up=vu),
             sigma_m=sg,
             kind=kind,
-            identity=attributes.identity(),
-            confidence=attributes.confidence(),
-            contributors=attributes.frozen_contributors(),
+            identity=identity,
+            confidence=confidence,
+            contributors=contributors,
             report_count=attributes.report_count,
             velocity_sigma_ms=vs,
             turn_rate_dps=math.degrees(omega),
