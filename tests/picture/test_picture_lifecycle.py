@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from warnline.domain import Identity, Releasability, ThreatKind, TrackState
+from warnline.domain import Identity, Releasability, ThreatKind, TrackState, Velocity
 from warnline.domain.report import Attribution
 from warnline.picture import Picture
 
@@ -152,3 +152,29 @@ def test_confidence_is_capped(scene):
     reports = [scene.report(p, 0.0, 0.0, 0.1 * i, confidence=1.0) for i, p in enumerate("abc")]
     (track,) = picture.ingest(reports)
     assert track.confidence == 0.99
+
+
+def test_a_silent_falling_missile_is_lost_when_it_reaches_the_ground(scene):
+    """Last heard at 3.5 km, falling at 1 km/s: on the ground about three seconds later.
+    It is lost then, not after a minute of coasting past its impact."""
+    picture = Picture(coast_after_s=15.0, drop_after_s=60.0)
+    for k in range(4):
+        t = 0.5 * k
+        alt = 5_000.0 - 1_000.0 * t - 0.5 * 9.81 * t * t
+        report = scene.report("alpha", 2000.0 * t, 0.0, t, alt=alt, accuracy=50.0,
+                              kind=ThreatKind.BALLISTIC_MISSILE)  # fmt: skip
+        falling = Velocity(east=2000.0, north=0.0, up=-1_000.0 - 9.81 * t)
+        (track,) = picture.ingest([replace(report, velocity=falling)])
+    assert track.state is TrackState.CONFIRMED
+    assert picture.expire(scene.at(2.0)) == []  # still in the air
+    (lost,) = picture.expire(scene.at(8.0))
+    assert lost.state is TrackState.LOST
+
+
+def test_a_silent_drone_still_coasts(scene):
+    picture = Picture(coast_after_s=15.0, drop_after_s=60.0)
+    for k in range(4):
+        picture.ingest([scene.report("alpha", 50.0 * k, 0.0, float(k), alt=150.0,
+                                     kind=ThreatKind.DRONE, accuracy=50.0)])  # fmt: skip
+    (coasting,) = picture.expire(scene.at(20.0))
+    assert coasting.state is TrackState.COASTING

@@ -5,6 +5,11 @@ Age is measured from a track's latest report: a confirmed track coasts after
 coast: silent for `coast_after_s` it is lost. Coasting a one-report track is how a single
 clutter plot used to become "take shelter, arrival 0 s" a quarter of a minute later.
 
+A ballistic object or rocket that has gone silent is lost once its predicted altitude
+under gravity is below the ground (and its altitude was measured well enough to say so):
+it has landed, and a minute of coasting past impact would only hold alerts open and count
+as a track of nothing.
+
 When the picture holds more than `max_tracks` tracks, the ones heard from least
 recently go first (then the oldest track id): a flood of clutter cannot grow memory
 without bound, and the tracks partners are still reporting are the last to go.
@@ -14,7 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from warnline.picture.models import FloatArray, IntArray
+from warnline.picture.models import FALLS, VERTICAL_ACCEL, FloatArray, IntArray
+from warnline.picture.store import TrackStore
+
+KNOWN_ALTITUDE_VAR = 5_000.0**2  # m²: altitude known well enough to call an impact
+LANDED_AFTER_S = 2.0  # silent at least this long: a report at impact is not yet a landing
 
 
 class Deleter:
@@ -32,6 +41,15 @@ class Deleter:
         quiet = age >= self.coast_after_s
         drop = (age >= self.drop_after_s) | (quiet & ~confirmed)
         return quiet & ~drop, drop
+
+    @staticmethod
+    def landed(store: TrackStore, slots: IntArray, age: FloatArray) -> np.ndarray:
+        """Mask of `slots` (silent for `age` s) that are falling and now below ground."""
+        kind = store.kind[slots]
+        xv, pv = store.xv[slots], store.pv[slots]
+        alt = xv[:, 0] + xv[:, 1] * age + 0.5 * VERTICAL_ACCEL[kind] * age * age
+        known = pv[:, 0, 0] < KNOWN_ALTITUDE_VAR
+        return np.asarray(FALLS[kind] & known & (age >= LANDED_AFTER_S) & (alt < 0.0))
 
     def overflow(self, last_t: FloatArray, serial: IntArray) -> IntArray:
         """Positions (into the given arrays) of the tracks to evict, if any."""

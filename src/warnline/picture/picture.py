@@ -142,8 +142,9 @@ class Picture:
 
     def expire(self, at: datetime) -> list[Track]:
         """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
-        those silent for `drop_after_s` - and tentative ones silent for `coast_after_s` -
-        are returned LOST, once, and removed.
+        those silent for `drop_after_s` - tentative ones silent for `coast_after_s`, and
+        falling ones gravity has brought to the ground - are returned LOST, once, and
+        removed.
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -152,9 +153,10 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        coast, drop = self._deleter.stale(
-            seconds(at) - self._store.t[live], self._store.confirmed[live]
-        )
+        age = seconds(at) - self._store.t[live]
+        coast, drop = self._deleter.stale(age, self._store.confirmed[live])
+        landed = self._deleter.landed(self._store, live, age)
+        coast, drop = coast & ~landed, drop | landed
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:

@@ -210,6 +210,23 @@ def score_journal(
 TRACK_KEYS = ("gospa", "duplicate_track_rate", "false_track_rate", "reports_per_s")
 
 
+def as_the_node_batches(
+    batches: Sequence[list[Report]], times: Sequence[float]
+) -> tuple[list[list[Report]], list[float]]:
+    """The partners' submissions as the node's picture took them: everything journaled
+    between two ticks in one batch (see `Pipeline.process`); here, the submissions of one
+    instant. A sensor never repeats within one instant, so no batch needs splitting."""
+    merged: list[list[Report]] = []
+    merged_times: list[float] = []
+    for batch, t in zip(batches, times, strict=True):
+        if merged_times and merged_times[-1] == t:
+            merged[-1].extend(batch)
+        else:
+            merged.append(list(batch))
+            merged_times.append(t)
+    return merged, merged_times
+
+
 def tracking_keys(
     scenario: Scenario,
     snapshots: Sequence[Snapshot],
@@ -230,7 +247,8 @@ def tracking_keys(
     )
     out |= {k: own.get(k) for k in TRACK_KEYS}
     if batches is not None and batch_times is not None:
-        cmp = tracking.compare(batches=list(batches), times=list(batch_times), truth=truth)
+        merged, merged_times = as_the_node_batches(batches, batch_times)
+        cmp = tracking.compare(batches=merged, times=merged_times, truth=truth)
         out["reports_per_s"] = cmp["warnline"].get("reports_per_s")
         out["stonesoup"] = {k: cmp["stonesoup"].get(k) for k in TRACK_KEYS}
         out["baseline"] = {k: cmp["baseline"].get(k) for k in TRACK_KEYS}
