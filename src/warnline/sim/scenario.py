@@ -171,17 +171,31 @@ def build_scenario(
     n = 0
     land = shapely.union_all([p.territory.geometry for p in agreement.partners.values()])
     shapely.prepare(land)
-    # Drones fly low: a partner's radars (at its defended areas) see them only some 75 km
-    # out, so a drone's target lies within that of the coalition's outer border - one that
-    # crossed the border unseen would be a warning nobody could give.
+    # Drones and cruise missiles fly low: a partner's radars (at its defended areas) see
+    # them only some 60-75 km out, so their targets lie within that of a radar and of the
+    # coalition's outer border - one that crossed the border unseen would be a warning
+    # nobody could give.
+    # Where the partners' radars stand (see `sensors.build_sensors`: at the first two
+    # defended areas of each partner), known before any random draw.
+    radars = shapely.points(
+        [
+            (a.geometry.centroid.x, a.geometry.centroid.y)
+            for p in agreement.partners.values()
+            for a in p.defended_areas[:2]
+        ]
+    )
     border = land.boundary
     near_border = [
-        a for a in defended if shapely.distance(a.geometry.centroid, border) <= DRONE_REACH_DEG
+        a
+        for a in defended
+        if shapely.distance(a.geometry.centroid, border) <= DRONE_REACH_DEG
+        and float(shapely.distance(a.geometry.centroid, radars).min()) <= DRONE_REACH_DEG
     ] or defended
     for kind in DEFAULT_MIX:
         for _ in range(counts.get(kind, 0)):
             n += 1
-            targets = near_border if kind is ThreatKind.DRONE else defended
+            low = kind in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE)
+            targets = near_border if low else defended
             target = targets[int(rng.integers(len(targets)))]
             c = target.geometry.centroid
             aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
