@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories import T0
 from warnline.agreement.model import Agreement
-from warnline.sim.raid import alert_payloads, run_raid, score_run
+from warnline.sim.raid import alert_payloads, run_raid
 from warnline.sim.scenario import build_scenario
 from warnline.sim.targets import check, verdict
 
@@ -39,14 +39,7 @@ TRACKING = {"gospa", "duplicate_track_rate", "false_track_rate", "reports_per_s"
 def scored(agreement: Agreement) -> tuple[dict[str, Any], int]:
     scenario = build_scenario(agreement, start=T0, duration_s=240, seed=4, scale=0.4)
     raid = run_raid(scenario, agreement, seed=4, drain_s=60)
-    score = score_run(
-        scenario=scenario,
-        agreement=agreement,
-        entries=raid.entries,
-        truth_of=raid.truth_of,
-        snapshots=raid.snapshots,
-        until_s=300,
-    )
+    score = raid.scored(agreement, until_s=300)
     return score, len(alert_payloads(raid.entries))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from warnline.agreement.load import default_agreement
 from warnline.domain import ThreatKind
-from warnline.sim.raid import run_raid, score_run
+from warnline.sim.raid import run_raid
 from warnline.sim.scenario import build_scenario
 from warnline.sim.targets import table, verdict
 
@@ -65,16 +65,7 @@ def run(preset: Preset = DEFAULT, *, compare: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
     raid = run_raid(scenario, agreement, seed=preset.seed, drain_s=preset.drain_s)
     run_s = time.perf_counter() - t0
-    score = score_run(
-        scenario=scenario,
-        agreement=agreement,
-        entries=raid.entries,
-        truth_of=raid.truth_of,
-        snapshots=raid.snapshots,
-        batches=raid.batches if compare else None,
-        batch_times=raid.batch_times if compare else None,
-        until_s=preset.duration_s + preset.drain_s,
-    )
+    score = raid.scored(agreement, until_s=preset.duration_s + preset.drain_s, compare=compare)
     reports = sum(len(b) for b in raid.batches)
     score["run"] = {
         "duration_s": preset.duration_s,

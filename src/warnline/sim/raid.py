@@ -49,6 +49,22 @@ class RaidRun:
     tracks_created: int = 0
     compute_s: float = 0.0
 
+    def scored(
+        self, agreement: Agreement, *, until_s: float, compare: bool = False
+    ) -> dict[str, Any]:
+        """This run's warnings score (`score_run`); `compare` replays its batches through
+        the baseline tracker and Stone Soup too."""
+        return score_run(
+            scenario=self.scenario,
+            agreement=agreement,
+            entries=self.entries,
+            truth_of=self.truth_of,
+            snapshots=self.snapshots,
+            batches=self.batches if compare else None,
+            batch_times=self.batch_times if compare else None,
+            until_s=until_s,
+        )
+
 
 def run_raid(
     scenario: Scenario,
