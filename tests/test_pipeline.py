@@ -114,7 +114,7 @@ def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -
 
 
 def test_track_loss_cancels_alerts(agreement: Agreement) -> None:
-    events = inputs(drone_path(T0, 20), 140)  # reports stop at 40 s; the track is dropped later
+    events = inputs(drone_path(T0, 20), 200)  # reports stop at 40 s; the track is dropped later
     decisions = run(agreement, events)
     alerts = [e.payload for e in decisions if e.kind == "alert.issued"]
     raised = {a["alert_id"] for a in alerts if a["msg_type"] == "Alert"}
@@ -220,3 +220,19 @@ def test_submissions_between_two_ticks_are_one_batch_unless_a_sensor_repeats(
         for i in range(0, len(entries), chunk):
             p.process(entries[i : i + chunk])
         assert picture.batches == [2, 1, 1], chunk
+
+
+def test_a_submission_holding_two_scans_of_one_sensor_is_fed_scan_by_scan(
+    agreement: Agreement,
+) -> None:
+    """A partner's system that fell behind sends two scans at once: one object, one track."""
+    jor = drone_path(T0, 3, partner="JOR", prefix="j")  # one radar, every 2 s
+    events = [report_event(r, received_at=T0, submission="JOR-late") for r in jor]
+    events.append(tick(T0 + timedelta(seconds=5)))
+    j = MemoryJournal()
+    j.append(events)
+    p = make_pipeline(agreement)
+    p.picture = picture = RecordingPicture()
+    p.process(j.read())
+    assert picture.batches == [1, 1, 1]
+    assert p.tracks_started == 1
