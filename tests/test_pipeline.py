@@ -114,7 +114,9 @@ def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -
 
 
 def test_track_loss_cancels_alerts(agreement: Agreement) -> None:
-    events = inputs(drone_path(T0, 20), 200)  # reports stop at 40 s; the track is dropped later
+    # Reports stop at 40 s; with every sensor silent, time passes at the tick less the
+    # agreement's report age (300 s), so the track is dropped, and its alerts end, later.
+    events = inputs(drone_path(T0, 20), 480)
     decisions = run(agreement, events)
     alerts = [e.payload for e in decisions if e.kind == "alert.issued"]
     raised = {a["alert_id"] for a in alerts if a["msg_type"] == "Alert"}
@@ -169,7 +171,7 @@ def test_a_late_node_ages_tracks_by_the_reports_not_by_its_ticks(agreement: Agre
 
 
 def test_time_still_passes_when_every_sensor_falls_silent(agreement: Agreement) -> None:
-    p, _ = fold(agreement, inputs(drone_path(T0, 10), 200))
+    p, _ = fold(agreement, inputs(drone_path(T0, 10), 420))
     assert p.picture.tracks() == []  # dropped, though no report ever came after 20 s
 
 
@@ -179,7 +181,7 @@ def test_state_of_tracks_that_left_the_picture_is_forgotten(agreement: Agreement
     for k in range(30):  # thirty drones, one after another, each seen for 20 s
         start = T0 + timedelta(seconds=10 * k)
         reports += drone_path(start, 10, prefix=f"d{k}-")
-    p, _ = fold(agreement, inputs(reports, 500))
+    p, _ = fold(agreement, inputs(reports, 900))
     assert p.tracks_started >= 1
     assert p.picture.tracks() == []
     assert p.assessments == {} and p._assessed_at == {} and p._last_assessed_track == {}

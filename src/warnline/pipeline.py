@@ -11,9 +11,10 @@ loaded machine, a slow link) journals its ticks on time while the reports they s
 have followed are still on their way, and tracks would coast and drop - and objects be
 born twice - only because the node was late. So the picture is expired at the report
 watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick,
-and never more than `MAX_WATERMARK_LAG_S` behind it (when every sensor falls silent, time
-must still pass). Decisions then depend on what partners said, not on how late the node
-heard it.
+and never more than `max_report_age_s` behind it - the agreement's own bound on how late a
+report may come, so no track is given up while a report of it may still be accepted, and
+when every sensor falls silent time still passes. Decisions then depend on what partners
+said, not on how late the node heard it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ INCIDENT_KIND = "incident.updated"
 ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
-MAX_WATERMARK_LAG_S = 60.0
 SCAN_SPAN_S = 1.0  # a sensor's reports within this of each other are one scan
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 
@@ -73,6 +73,7 @@ class Pipeline:
         alerting: Alerting,
         assigner: LeadProcedure,
         reassess_s: float = 2.0,
+        max_report_age_s: float = 300.0,
     ) -> None:
         self.picture = picture
         self.assessor = assessor
@@ -80,6 +81,7 @@ class Pipeline:
         self.alerting = alerting
         self.assigner = assigner
         self.reassess_s = reassess_s
+        self.max_report_age_s = max_report_age_s
         self.assessments: dict[str, Assessment] = {}
         self.tracks_created = 0  # tracks that were ever confirmed (clutter's never are)
         self.tracks_started = 0  # every track, tentative ones included
@@ -201,7 +203,7 @@ class Pipeline:
 
     def watermark(self, at: datetime) -> datetime:
         """The time up to which the picture may age tracks at a tick at `at`."""
-        floor = at - timedelta(seconds=MAX_WATERMARK_LAG_S)
+        floor = at - timedelta(seconds=self.max_report_age_s)
         if self._newest_report is None:
             return at
         return min(at, max(self._newest_report + timedelta(seconds=REPORT_SLACK_S), floor))
