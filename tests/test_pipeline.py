@@ -222,19 +222,3 @@ def test_submissions_between_two_ticks_are_one_batch_unless_a_sensor_repeats(
         for i in range(0, len(entries), chunk):
             p.process(entries[i : i + chunk])
         assert picture.batches == [2, 1, 1], chunk
-
-
-def test_a_submission_holding_two_scans_of_one_sensor_is_fed_scan_by_scan(
-    agreement: Agreement,
-) -> None:
-    """A partner's system that fell behind sends two scans at once: one object, one track."""
-    jor = drone_path(T0, 3, partner="JOR", prefix="j")  # one radar, every 2 s
-    events = [report_event(r, received_at=T0, submission="JOR-late") for r in jor]
-    events.append(tick(T0 + timedelta(seconds=5)))
-    j = MemoryJournal()
-    j.append(events)
-    p = make_pipeline(agreement)
-    p.picture = picture = RecordingPicture()
-    p.process(j.read())
-    assert picture.batches == [1, 1, 1]
-    assert p.tracks_started == 1

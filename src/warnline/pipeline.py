@@ -46,7 +46,6 @@ INCIDENT_KIND = "incident.updated"
 ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
-SCAN_SPAN_S = 1.0  # a sensor's reports within this of each other are one scan
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 
 
@@ -152,16 +151,14 @@ class Pipeline:
         return out
 
     def _close_submission(self) -> None:
-        """The submission being read is complete: add it, scan by scan, to the batch in
-        the making."""
+        """The submission being read is complete: add it to the batch in the making."""
         if not self._batch:
             return
-        for scan in _scans(self._batch):
-            sensors = {(r.partner, r.sensor) for r in scan}
-            if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
-                self._flush()
-            self._group.extend(scan)
-            self._group_sensors |= sensors
+        sensors = {(r.partner, r.sensor) for r in self._batch}
+        if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
+            self._flush()
+        self._group.extend(self._batch)
+        self._group_sensors |= sensors
         self._batch = []
 
     def _flush(self) -> None:
@@ -250,31 +247,6 @@ class Pipeline:
         ):
             out.append(_assignment_event(assignment))
         return out
-
-
-def _scans(reports: list[Report]) -> list[list[Report]]:
-    """A submission split into its sensors' scans: a partner's system that fell behind
-    sends several scans of one sensor at once, and two reports of one sensor in one
-    picture batch are two objects by the picture's rule. A sensor's reports observed more
-    than `SCAN_SPAN_S` after the first of its current scan begin its next scan; the k-th
-    scans of all sensors go together, in order."""
-    order = sorted(range(len(reports)), key=lambda i: reports[i].observed_at)
-    start: dict[tuple[str, str], tuple[int, datetime]] = {}
-    scan_of = [0] * len(reports)
-    for i in order:
-        r = reports[i]
-        key = (r.partner, r.sensor)
-        k, began = start.get(key, (0, r.observed_at))
-        if (r.observed_at - began).total_seconds() > SCAN_SPAN_S:
-            k, began = k + 1, r.observed_at
-        start[key] = (k, began)
-        scan_of[i] = k
-    if max(scan_of) == 0:
-        return [reports]
-    scans: list[list[Report]] = [[] for _ in range(max(scan_of) + 1)]
-    for i, r in enumerate(reports):
-        scans[scan_of[i]].append(r)
-    return scans
 
 
 def _incident_key(inc: Incident) -> tuple[object, ...]:
