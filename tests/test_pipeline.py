@@ -115,7 +115,7 @@ def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -
 
 def test_track_loss_cancels_alerts(agreement: Agreement) -> None:
     # Reports stop at 40 s; with every sensor silent, time passes at the tick less the
-    # agreement's report age (300 s), so the track is dropped, and its alerts end, later.
+    # watermark's bound, so the track is dropped, and its alerts end, a little later.
     events = inputs(drone_path(T0, 20), 480)
     decisions = run(agreement, events)
     alerts = [e.payload for e in decisions if e.kind == "alert.issued"]

@@ -87,7 +87,6 @@ class Node:
             incidents=IncidentBook(plane=plane, threat_rule=ThreatRuleCheck(agreement)),
             alerting=Alerting(agreement=agreement),
             assigner=LeadProcedure(agreement=agreement),
-            max_report_age_s=agreement.max_report_age_s,
         )
         self.release = Release(agreement)
         self.console = ConsoleChannel()

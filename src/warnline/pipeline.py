@@ -11,9 +11,10 @@ loaded machine, a slow link) journals its ticks on time while the reports they s
 have followed are still on their way, and tracks would coast and drop - and objects be
 born twice - only because the node was late. So the picture is expired at the report
 watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick,
-and never more than `max_report_age_s` behind it - the agreement's own bound on how late a
-report may come, so no track is given up while a report of it may still be accepted, and
-when every sensor falls silent time still passes. Decisions then depend on what partners
+and never more than `max_watermark_lag_s` (20 s) behind it: when every sensor falls silent,
+time must still pass, and alerts must end. (A bound as long as the agreement's report age,
+300 s, kept a uniformly late feed tracked but held every alert open for minutes after a raid
+ended; see decision 34.) Decisions then depend on what partners
 said, not on how late the node heard it.
 """
 
@@ -72,7 +73,7 @@ class Pipeline:
         alerting: Alerting,
         assigner: LeadProcedure,
         reassess_s: float = 2.0,
-        max_report_age_s: float = 300.0,
+        max_watermark_lag_s: float = 20.0,
     ) -> None:
         self.picture = picture
         self.assessor = assessor
@@ -80,7 +81,7 @@ class Pipeline:
         self.alerting = alerting
         self.assigner = assigner
         self.reassess_s = reassess_s
-        self.max_report_age_s = max_report_age_s
+        self.max_watermark_lag_s = max_watermark_lag_s
         self.assessments: dict[str, Assessment] = {}
         self.tracks_created = 0  # tracks that were ever confirmed (clutter's never are)
         self.tracks_started = 0  # every track, tentative ones included
@@ -200,7 +201,7 @@ class Pipeline:
 
     def watermark(self, at: datetime) -> datetime:
         """The time up to which the picture may age tracks at a tick at `at`."""
-        floor = at - timedelta(seconds=self.max_report_age_s)
+        floor = at - timedelta(seconds=self.max_watermark_lag_s)
         if self._newest_report is None:
             return at
         return min(at, max(self._newest_report + timedelta(seconds=REPORT_SLACK_S), floor))
