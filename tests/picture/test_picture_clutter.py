@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
-import pytest
 
 from warnline.domain import Identity, ThreatKind, TrackState
 from warnline.picture import Picture
@@ -143,22 +142,3 @@ def test_a_radar_that_cannot_tell_does_not_make_a_friend_unknown(scene):
         (track,) = picture.ingest([friend, blind])
     assert track.identity is Identity.FRIEND
     assert track.partners == frozenset({"alpha", "bravo"})
-
-
-def test_the_one_pass_fusion_agrees_with_each_fused_value(scene):
-    """`fused` is the hot path; `kind`, `identity` and `confidence` say what it must give."""
-    rng = np.random.default_rng(9)
-    picture = Picture()
-    for s, batch in enumerate(scene.by_second(noisy_raid(scene, rng, seconds=40))):
-        picture.ingest(batch)
-        picture.expire(scene.at(s + 1.0))
-    records = list(picture._records.values())
-    assert records
-    for record in records:
-        a = record.attributes
-        for motion in ({}, {"speed": 30.0, "alt_m": 200.0}, {"speed": 2000.0, "alt_m": 5e4}):
-            kind, identity, confidence, contributors = a.fused(**motion)
-            assert kind is a.kind(**motion)
-            assert identity is a.identity()
-            assert confidence == pytest.approx(a.confidence())
-            assert contributors == a.frozen_contributors()

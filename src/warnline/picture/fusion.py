@@ -89,9 +89,6 @@ class ContributorState:
         "count",
         "first_t",
         "identities",
-        "kind",
-        "kind_confidence",
-        "kind_t",
         "kinds",
         "last_position",
         "last_report_at",
@@ -110,9 +107,6 @@ class ContributorState:
         self.kinds: dict[ThreatKind, float] = {}
         self.identities: dict[Identity, int] = {}
         self.last_t = -float("inf")
-        self.kind_t = -float("inf")
-        self.kind = ThreatKind.UNKNOWN
-        self.kind_confidence = 0.0
         self.confidence = 0.0
         self.releasability = _DEFAULT_RELEASABILITY
         self.last_report_at: datetime = report.observed_at
@@ -137,10 +131,6 @@ class ContributorState:
             self.last_position = report.position
             self.releasability = report.releasability or _DEFAULT_RELEASABILITY
             self.confidence = min(max(report.confidence, 0.0), 1.0)
-        if report.kind is not ThreatKind.UNKNOWN and t >= self.kind_t:
-            self.kind_t = t
-            self.kind = report.kind
-            self.kind_confidence = min(max(report.confidence, 0.0), 1.0)
 
     def vote(self) -> dict[ThreatKind, float]:
         """The sensor's kind shares, times its mean confidence, times how many reports
@@ -174,9 +164,6 @@ class ContributorState:
             self.last_position = other.last_position
             self.releasability = other.releasability
             self.confidence = other.confidence
-        if other.kind_t > self.kind_t:
-            self.kind, self.kind_t = other.kind, other.kind_t
-            self.kind_confidence = other.kind_confidence
         self._frozen = self._vote = self._identity = None
 
     def frozen(self) -> Contributor:
@@ -239,52 +226,16 @@ class TrackAttributes:
                 return True
         return False
 
-    def kind_weights(self) -> dict[ThreatKind, float]:
-        """Each sensor's kind shares, weighted by how many reports stand behind its vote."""
-        weight: dict[ThreatKind, float] = {}
-        for state in self.ordered():
-            for kind, w in state.vote().items():
-                weight[kind] = weight.get(kind, 0.0) + w
-        return weight
-
-    def kind(self, *, speed: float | None = None, alt_m: float | None = None) -> ThreatKind:
-        """The kind with most evidence behind it that the motion allows."""
-        weight = self.kind_weights()
-        if speed is not None and alt_m is not None:
-            weight = {k: w for k, w in weight.items() if plausible_kind(k, speed, alt_m)}
-        if not weight:
-            return ThreatKind.UNKNOWN
-        return max(weight, key=lambda k: (weight[k], _KIND_PREFERENCE[k]))
-
-    def identity(self) -> Identity:
-        """The most threatening identity among the sensors' votes that carry weight: those
-        of sensors with `FULL_VOTE_REPORTS` reports here, or failing any, all of them."""
-        if not self.contributors:
-            return Identity.UNKNOWN
-        states = self.ordered()
-        weighty = [c for c in states if c.count >= FULL_VOTE_REPORTS] or states
-        votes = [c.identity() for c in weighty]
-        # "Unknown" and "pending" are the absence of a word, not a word: a radar that
-        # cannot tell does not make an airliner that others identify as friendly unknown.
-        said = [i for i in votes if i not in _NO_WORD] or votes
-        return max(said, key=lambda i: _THREAT_RANK[i])
-
-    def confidence(self) -> float:
-        """1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""
-        per_partner: dict[str, float] = {}
-        for state in self.ordered():
-            per_partner[state.partner] = max(per_partner.get(state.partner, 0.0), state.confidence)
-        doubt = 1.0
-        for c in per_partner.values():  # partners in sorted order: ordered() is
-            doubt *= 1.0 - c
-        return min(1.0 - doubt, MAX_CONFIDENCE)
-
     def fused(
         self, *, speed: float | None = None, alt_m: float | None = None
     ) -> tuple[ThreatKind, Identity, float, tuple[Contributor, ...]]:
-        """Kind, identity, confidence and contributors in one pass over the sensors (the
-        same values as `kind`, `identity`, `confidence` and `frozen_contributors`: this
-        runs for every track a batch touches, so it is the picture's hottest Python)."""
+        """Kind, identity, confidence and contributors, in one pass over the sensors: this
+        runs for every track a batch touches, the picture's hottest Python.
+
+        Kind: the most evidence behind it that the motion (if given) allows. Identity: the
+        most threatening word among sensors with `FULL_VOTE_REPORTS` reports here (failing
+        any, all of them), "unknown" and "pending" being no word. Confidence:
+        1 - Π(1 - c_p) over partners, c_p the partner's most confident current word."""
         states = self.ordered()
         if not states:
             return ThreatKind.UNKNOWN, Identity.UNKNOWN, 0.0, ()
@@ -318,6 +269,3 @@ class TrackAttributes:
         for c in per_partner.values():
             doubt *= 1.0 - max(c, 0.0)
         return kind, identity, min(1.0 - doubt, MAX_CONFIDENCE), tuple(frozen)
-
-    def frozen_contributors(self) -> tuple[Contributor, ...]:
-        return tuple(state.frozen() for state in self.ordered())
