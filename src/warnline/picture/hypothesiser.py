@@ -86,10 +86,12 @@ class Hypothesiser:
         """d² of each report against the track at the same position of `index` (into view)."""
         return self.fit(view, batch, reports, index)[0]
 
-    def fit(
-        self, view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
-    ) -> tuple[FloatArray, FloatArray]:
-        """(d², cost) of each report against the track at the same position of `index`."""
+    @staticmethod
+    def _residuals(
+        view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, np.ndarray]:
+        """(horizontal d², per-axis variance, vertical d², altitude variance, kind miss) of
+        each report against the track at the same position of `index`."""
         dt = batch.t[reports] - view.t[index]
         px, py = view.position(index, dt)
         var = view.variance(index, dt) + batch.sigma[reports] ** 2
@@ -97,9 +99,16 @@ class Hypothesiser:
         dy = batch.y[reports] - py
         var_alt = view.altitude_variance(index, dt) + batch.sigma_alt[reports] ** 2
         dz = batch.alt[reports] - view.altitude(index, dt)
-        d2 = (dx * dx + dy * dy) / var + dz * dz / var_alt
         kind_r, kind_t = batch.kind[reports], view.kind[index]
         miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
+        return (dx * dx + dy * dy) / var, var, dz * dz / var_alt, var_alt, miss
+
+    def fit(
+        self, view: GatingView, batch: ReportBatch, reports: IntArray, index: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """(d², cost) of each report against the track at the same position of `index`."""
+        h2, var, v2, var_alt, miss = self._residuals(view, batch, reports, index)
+        d2 = h2 + v2
         cost = d2 + 2.0 * np.log(var) + np.log(var_alt) + KIND_MISS_COST * miss
         return np.asarray(d2), np.asarray(cost)
 
@@ -117,17 +126,9 @@ class Hypothesiser:
         report without altitude, whose altitude term is left out). A report that lands in a
         narrow gate is strong evidence; one in a gate tens of kilometres wide is none,
         however central - which is what keeps clutter from chaining into a track."""
-        dt = batch.t[reports] - view.t[index]
-        px, py = view.position(index, dt)
-        var = view.variance(index, dt) + batch.sigma[reports] ** 2
-        dx = batch.x[reports] - px
-        dy = batch.y[reports] - py
-        horizontal = -0.5 * ((dx * dx + dy * dy) / var + 2.0 * np.log(var) + 2.0 * LOG_2PI)
-        var_alt = view.altitude_variance(index, dt) + batch.sigma_alt[reports] ** 2
-        dz = batch.alt[reports] - view.altitude(index, dt)
-        vertical = -0.5 * (dz * dz / var_alt + np.log(var_alt) + LOG_2PI)
-        kind_r, kind_t = batch.kind[reports], view.kind[index]
-        miss = ~AGREES[kind_r, kind_t] & (kind_t != UNKNOWN_CODE)
+        h2, var, v2, var_alt, miss = self._residuals(view, batch, reports, index)
+        horizontal = -0.5 * (h2 + 2.0 * np.log(var) + 2.0 * LOG_2PI)
+        vertical = -0.5 * (v2 + np.log(var_alt) + LOG_2PI)
         log_beta = np.log(clutter_density)
         with_alt = horizontal + vertical - log_beta
         without_alt = horizontal - (log_beta + np.log(CLUTTER_HEIGHT_M))
