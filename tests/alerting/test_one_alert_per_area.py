@@ -214,3 +214,22 @@ def test_fewer_threats_are_no_news_more_are(agreement: Agreement) -> None:
     book.update([three], [], t2)
     (update,) = alerting.evaluate(book, _risk({one: 440, two: None, three: 440}, t2), t2)
     assert update.kinds == {ThreatKind.DRONE: 1, ThreatKind.CRUISE_MISSILE: 1}
+
+
+def test_a_threat_past_fifteen_minutes_neither_joins_nor_holds_an_alert(
+    agreement: Agreement,
+) -> None:
+    """A warning is judged on the quarter hour after it: a drone 20 minutes out is not
+    news for this area yet, so it joins no version and alone keeps no alert up."""
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    near, far = make_track("T000001"), make_track("T000002", lat=29.0, lon=39.0)
+    book.update([near, far], [], T0)
+    (alert,) = alerting.evaluate(book, _risk({near: 500, far: 1200}, T0), T0)
+    assert alert.tracks == ("T000001",)
+    # The near one turns away; only the far one, 19 minutes out, still heads there.
+    out: list[Alert] = []
+    for s in range(5, 60, 5):
+        t = T0 + timedelta(seconds=s)
+        out += alerting.evaluate(book, _risk({near: None, far: 1200 - s}, t), t)
+    assert [a.stage for a in out] == [AlertStage.CANCEL]  # it turned away, never came
+    assert f"A-{AREA}" not in alerting.active

@@ -54,3 +54,11 @@ def test_turn_rate_needs_both_halves_to_agree():
     assert turn_rate(log, heading_sigma_rad=0.01) == 0.0
     steady = [(10.0 * k, math.radians(3.0 * k)) for k in range(13)]
     assert turn_rate(steady, heading_sigma_rad=0.01) == pytest.approx(math.radians(3.0) / 10.0)
+
+
+def test_a_fast_circler_keeps_its_turn_through_every_heading():
+    # 2 degrees a second, a circle every three minutes: the 300 s log holds more than
+    # a whole circle, and its end-point headings (or its halves') alias.
+    for start in range(0, 360, 30):
+        log = [(10.0 * k, math.radians(start + 20.0 * k)) for k in range(31)]
+        assert turn_rate(log, heading_sigma_rad=0.02) == pytest.approx(math.radians(2.0))

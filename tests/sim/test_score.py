@@ -248,3 +248,42 @@ def test_own_latency_counts_warnings_naming_the_object_and_those_before_evidence
     early = _alert("A2", 1, 40.0, "alert", tracks=("T9",))  # on one report: before evidence
     s2 = _score(agreement, [early], reports=reports, snapshots=[snap(40.0)])
     assert s2["first_warning_latency_s"]["own_before_evidence"] == 1
+
+
+def test_a_warning_is_judged_on_truth_past_the_raid_end(
+    agreement: Agreement, entry_s: float
+) -> None:
+    # The feed stops 50 s before the missile enters; the warning issued before that is
+    # true (the missile flies on), and the entry after the end is nobody's miss.
+    alerts = [_alert("A1", 1, entry_s - 100, "alert", tta=100.0)]
+    s = score_warnings(
+        scenario=_scenario(),
+        agreement=agreement,
+        alerts=alerts,
+        reports=[],
+        snapshots=[],
+        until_s=entry_s - 50,
+    )
+    assert s["entries"] == 0 and s["missed_warnings"] == 0
+    assert s["false_warning_rate"] == 0.0
+
+
+def test_a_partner_with_only_bases_counts_them_as_its_territory(agreement: Agreement) -> None:
+    base = agreement.area("USA-al-udeid-air-base").geometry.centroid
+    origin, aim = (25.3, 52.4), (base.y, base.x)
+    az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
+    missile = Threat(
+        threat_id="X002",
+        kind=ThreatKind.CRUISE_MISSILE,
+        identity=Identity.HOSTILE,
+        origin=origin,
+        aim=aim,
+        launch_s=0.0,
+        arrival_s=dist / 240.0,
+        distance_m=dist,
+        azimuth_deg=az,
+    )
+    scenario = Scenario(start=T0, duration_s=600.0, threats=(missile,), sensors=())
+    assert agreement.partners["USA"].territory.geometry.area == 0.0
+    entries = territory_entries(TruthIndex(scenario, until_s=600.0), agreement)
+    assert {e.partner for e in entries} == {"QAT", "USA"}

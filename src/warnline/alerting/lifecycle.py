@@ -10,7 +10,9 @@ all-clear can never contradict another alert for the same area.
 
 An early warning is raised only when the earliest arrival is within `raise_horizon_s`
 (12 minutes; or the area's shelter limit, if that is longer); once raised, an alert
-counts every threat arriving within `alert_horizon_s`. Further out a prediction is
+counts every threat arriving within `alert_horizon_s` (15 minutes: past that, a threat
+is not yet news for this area, and an alert kept up for it alone ends). Further out a
+prediction is
 a guess - a drone half an hour away may yet turn to any of a dozen areas - and a warning
 that nothing follows for a quarter of an hour teaches people to ignore the next. (The
 earliest arrival is a lower bound, a quarter early on the median: 12 minutes keeps the
@@ -22,13 +24,13 @@ tracks, updated only on a material change - arrival earlier by more than `update
 than the last version said, or, to people in shelter, an arrival later by twice that - and
 at most every `min_update_interval_s`. Fewer threats, or a later arrival in an early
 warning, is no news: the alert still stands and errs toward the threat, and every version
-a person hears must be worth hearing. Once sheltering it does not
-step back because an estimate wobbled: only when every track that caused the shelter
-order has ended, arrived or turned away, and what remains arrives later than the shelter
-limit plus `step_back_band_s`. It ends only after nothing endangered the area for
-`clear_after_s`, and never while another live shelter-stage alert to the same partner
-covers an overlapping area (people in a defended area inside a sheltering territory must
-not hear "all clear" while the territory still shelters).
+a person hears must be worth hearing. Once sheltering it does not step back because an
+estimate wobbled: only when every track that caused the shelter order has ended, arrived
+or turned away (or now arrives beyond `alert_horizon_s`), and what remains arrives later
+than the shelter limit plus `step_back_band_s`. It ends only after nothing endangered the
+area for `clear_after_s`, and never while another live shelter-stage alert to the same
+partner covers an overlapping area (people in a defended area inside a sheltering
+territory must not hear "all clear" while the territory still shelters).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ _Key = tuple[str, AlertStatus]  # (area id, CAP status): one chain each
 
 @dataclass(frozen=True, kw_only=True)
 class AlertPolicy:
-    alert_horizon_s: float = 1800.0  # threats arriving within this count in a live alert
+    alert_horizon_s: float = 900.0  # threats arriving within this count in a live alert
     raise_horizon_s: float = 720.0  # an alert is raised only for an arrival this near
     update_tta_s: float = 30.0
     update_tta_fraction: float = 0.15

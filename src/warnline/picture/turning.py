@@ -13,6 +13,7 @@ keeps the straight prediction, which errs toward warning.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 SAMPLE_EVERY_S = 10.0
@@ -47,15 +48,21 @@ def _turn(a: float, b: float) -> float:
 
 
 def turn_rate(log: CourseLog, heading_sigma_rad: float) -> float:
-    """The proven steady turn rate in radians per second (positive: clockwise), else 0."""
+    """The proven steady turn rate in radians per second (positive: clockwise), else 0.
+
+    The turn is summed sample to sample (each `SAMPLE_EVERY_S` apart turns far less than
+    half a circle), never read from the end points: a decoy circling every three minutes
+    turns more than a whole circle in the window, and its end-point headings alias."""
     if len(log) < 3 or log[-1][0] - log[0][0] < MIN_SPAN_S:
         return 0.0
-    (t0, h0), (t1, h1) = log[0], log[-1]
+    t0, t1 = log[0][0], log[-1][0]
     mid_t = 0.5 * (t0 + t1)
-    tm, hm = min(log, key=lambda s: abs(s[0] - mid_t))
+    m = min(range(len(log)), key=lambda i: abs(log[i][0] - mid_t))
+    tm = log[m][0]
     if not t0 < tm < t1:
         return 0.0
-    first, second = _turn(h0, hm), _turn(hm, h1)
+    steps = [_turn(a[1], b[1]) for a, b in itertools.pairwise(log)]
+    first, second = sum(steps[:m]), sum(steps[m:])
     if first * second <= 0.0:
         return 0.0
     r1, r2 = first / (tm - t0), second / (t1 - tm)

@@ -12,10 +12,14 @@ seconds. Definitions (issue 9):
   alert or update; *final* is an all-clear or cancel (the alert ends there).
 - *Territory entry*: the first moment a real threat (decoys and friendly traffic
   excluded) is inside a partner territory; a ballistic object counts only below 100 km.
+  A partner with no territory in the region (only bases on others' soil) counts its
+  defended areas as its territory.
 - *Missed*: no warning to that partner in effect at the entry (issued at or before it,
   not yet ended) whose area covers the entry point.
 - *False*: a warning version whose area no real threat is inside at any moment of
-  [issued, issued + 15 min]; `false_warning_rate` = false / all warning versions.
+  [issued, issued + 15 min]; `false_warning_rate` = false / all warning versions. The
+  truth is followed for those 15 minutes even past the raid's end (objects fly on after
+  the feed stops).
 - *Premature all-clear*: a final version after which a real threat is inside its area
   within 60 s.
 - *Contradiction*: a final version while another alert to the same partner, in effect
@@ -56,8 +60,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 
-from warnline.agreement.model import Agreement
+from warnline.agreement.model import Agreement, Partner
 from warnline.domain import Track
 from warnline.sim.scenario import Scenario
 from warnline.sim.score_parts import (
@@ -98,6 +104,9 @@ def score_warnings(
 ) -> dict[str, Any]:
     end = until_s if until_s is not None else scenario.duration_s
     truth = TruthIndex(scenario, until_s=end)
+    # A warning is judged on the 15 minutes after it, and the real objects fly on after
+    # the feed stops: a drone warned of at the end of a raid arrives after it.
+    ahead = TruthIndex(scenario, until_s=end + FALSE_WINDOW_S)
     versions = _versions(scenario, agreement, alerts, end)
     by_partner: dict[str, list[Version]] = {}
     for v in versions:
@@ -105,8 +114,8 @@ def score_warnings(
     entries = territory_entries(truth, agreement)
     out: dict[str, Any] = {"entries": len(entries)}
     out |= _missed_and_lead(entries, by_partner)
-    out |= _false_and_tta(versions, truth)
-    out |= _finals(versions, by_partner, truth)
+    out |= _false_and_tta(versions, ahead)
+    out |= _finals(versions, by_partner, ahead)
     out["over_warning"], out["over_warning_by_territory"] = over_warning(
         entries, by_partner, agreement, end
     )
@@ -165,11 +174,21 @@ class Entry:
     time_to_shelter_s: float
 
 
+def home(partner: Partner) -> BaseGeometry:
+    """What a partner defends: its territory, or, for one with none of its own in the
+    region (only bases on others' soil), the union of its defended areas."""
+    land = partner.territory.geometry
+    if not land.is_empty and land.area > 0:
+        return land
+    return shapely.union_all([a.geometry for a in partner.defended_areas])
+
+
 def territory_entries(truth: TruthIndex, agreement: Agreement) -> list[Entry]:
-    """Every real threat's first moment inside each partner territory it enters."""
+    """Every real threat's first moment inside each partner territory it enters (see
+    `home` for a partner that has only bases)."""
     out = []
     for code, partner in sorted(agreement.partners.items()):
-        for path, first, last in truth.entries(partner.territory.geometry):
+        for path, first, last in truth.entries(home(partner)):
             out.append(
                 Entry(
                     object_id=path.object_id,
