@@ -8,8 +8,8 @@ import math
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from warnline.agreement.model import Agreement
-from warnline.alerting.area_shapes import MAX_RING_POINTS, circle_of, polygons_of
+from warnline.agreement.model import Agreement, AreaKind
+from warnline.alerting.area_shapes import MAX_RING_POINTS, circle_of, message_circle, polygons_of
 
 
 def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -84,3 +84,19 @@ def test_a_long_outline_is_cut_to_the_ring_limit() -> None:
     (ring,) = polygons_of(wiggly)
     assert len(ring) <= MAX_RING_POINTS
     assert Polygon(ring).covers(wiggly)
+
+
+def test_a_message_carries_a_circle_only_where_it_stands_for_the_area(
+    agreement: Agreement,
+) -> None:
+    """CAP reads an <area>'s shapes as their union: a territory's enclosing circle would
+    warn its neighbours (Egypt's covers much of the Levant), so territories go by their
+    rings alone, and defended areas, drawn round a point, keep their circle."""
+    for area in agreement.areas:
+        if area.geometry.is_empty:
+            continue
+        circle = message_circle(area.geometry)
+        if area.kind is AreaKind.TERRITORY:
+            assert circle is None, area.area_id
+        else:
+            assert circle == circle_of(area.geometry), area.area_id

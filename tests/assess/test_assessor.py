@@ -348,3 +348,26 @@ def test_a_circling_decoy_endangers_only_what_its_circle_reaches(assessor: Asses
     assert "JOR-amman" in tta(ahead)
     assert "JOR-amman" not in tta(around)
     assert around.horizon_s <= 2 * math.pi * 5_000.0 / 60.0 + 1e-6
+
+
+def test_a_ballistic_object_endangers_nothing_it_overflies_high_up(assessor: Assessor) -> None:
+    """At its apex, 150 km over the Gulf, on its way down to Barakah: Doha, which it
+    passes over still above 100 km, is not at risk; where it comes down is."""
+    agreement = default_agreement()
+    doha = agreement.area("QAT-doha").geometry.centroid
+    barakah = agreement.area("ARE-barakah").geometry.centroid
+    course = bearing((doha.y, doha.x), (barakah.y, barakah.x))
+    start = offset(doha.y, doha.x, (course + 180.0) % 360.0, 50_000.0)
+    _, _, dist = GEOD.inv(start[1], start[0], barakah.x, barakah.y)
+    fall = time_to_ground(150_000.0, 0.0)
+    missile = track(
+        "b3", lat=start[0], lon=start[1], speed=dist / fall, heading=course,
+        kind=ThreatKind.BALLISTIC_MISSILE, alt_m=150_000.0, climb=0.0,
+    )  # fmt: skip
+    [result] = assessor.assess([missile], AT)
+    risk = tta(result)
+    assert "QAT-doha" not in risk
+    assert risk["ARE-barakah"] == pytest.approx(fall, rel=0.1)
+    # Already back below 100 km, the same object endangers what lies ahead at once.
+    low = replace(missile, position=replace(missile.position, alt_m=60_000.0))
+    assert "QAT-doha" in tta(assessor.assess([low], AT)[0])

@@ -1,6 +1,7 @@
 """How an area is drawn in alert messages, in lon/lat: rings that cover every part of it
 (islands included), and the smallest circle that covers it, for consumers that draw only
-circles. Computed once per area and cached by the lifecycle.
+circles - carried only where that circle is nearly the area itself (`message_circle`).
+Computed once per area and cached by the lifecycle.
 
 Both shapes err outward. A person inside a warned area must never fall outside the
 polygon or circle a siren controller or a phone draws; a few hundred metres of sea or
@@ -17,16 +18,28 @@ import math
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["MAX_RING_POINTS", "Ring", "circle_of", "polygons_of"]
+__all__ = [
+    "MAX_CIRCLE_EXCESS",
+    "MAX_RING_POINTS",
+    "Ring",
+    "circle_of",
+    "message_circle",
+    "polygons_of",
+]
 
 MAX_RING_POINTS = 100  # many CAP consumers (and sirens' controllers) choke on longer rings
 _DECIMALS = 4  # about 11 m; the same precision CAP messages carry
 _STEP = 10.0**-_DECIMALS
 _EARTH_KM = 6371.0088
+# A message carries a circle only where the circle stands for the area: at most this
+# many times its ground. CAP reads an <area>'s shapes as their union, so Egypt's 795 km
+# circle would tell much of the Levant to take shelter; its rings are exact already.
+MAX_CIRCLE_EXCESS = 1.5
+_GEOD = Geod(ellps="WGS84")
 
 Ring = tuple[tuple[float, float], ...]
 
@@ -123,6 +136,18 @@ def circle_of(geom: BaseGeometry) -> tuple[float, float, float] | None:
     # Hull edges are straight in lon/lat, not great circles: 0.2 % covers the bulge at
     # these sizes, and 0.1 km of rounding up covers the printed precision.
     return (lon0, lat0, math.ceil(radius * 1.002 * 10 + 1) / 10)
+
+
+def message_circle(geom: BaseGeometry) -> tuple[float, float, float] | None:
+    """The circle an alert carries: `circle_of` the area where that circle covers at
+    most `MAX_CIRCLE_EXCESS` times the area's own ground (a defended area drawn round
+    a point), else none (a territory, drawn by its rings)."""
+    circle = circle_of(geom)
+    if circle is None:
+        return None
+    own = abs(_GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    drawn = math.pi * circle[2] ** 2
+    return circle if drawn <= MAX_CIRCLE_EXCESS * own else None
 
 
 def _mec_centre(pts: np.ndarray, lon0: float, lat0: float) -> tuple[float, float]:

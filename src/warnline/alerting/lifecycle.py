@@ -41,7 +41,7 @@ from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import wording
-from warnline.alerting.area_shapes import Ring, circle_of, polygons_of
+from warnline.alerting.area_shapes import Ring, message_circle, polygons_of
 from warnline.alerting.exposure import Exposure, exposures
 from warnline.alerting.incidents import IncidentBook
 from warnline.domain import (
@@ -101,7 +101,7 @@ class Alerting:
         shape = self._shapes.get(area_id)
         if shape is None:
             geom = self.agreement.area(area_id).geometry
-            shape = self._shapes[area_id] = (polygons_of(geom), circle_of(geom))
+            shape = self._shapes[area_id] = (polygons_of(geom), message_circle(geom))
         return shape
 
     def overlapping(self, area_id: str) -> frozenset[str]:

@@ -32,6 +32,7 @@ from pyproj import Geod
 from warnline.agreement.model import Agreement, Area
 from warnline.assess.arcs import MIN_OMEGA, arc_corridor, full_turn_s, positions
 from warnline.assess.kinematics import (
+    ENDANGERS_BELOW_M,
     MAX_HALF_WIDTH_M,
     STATIONARY_SPEED,
     half_widths,
@@ -39,6 +40,7 @@ from warnline.assess.kinematics import (
     lookahead_s,
     sample_times,
     start_half_width,
+    time_to_descend_to,
 )
 from warnline.domain.geo import Position
 from warnline.domain.plane import RegionalPlane, regional_plane
@@ -211,6 +213,11 @@ class Assessor:
         times = sample_times(
             lookahead, step_s=self._step_s, speed=speed, start_m=start_m, spread=spread
         )
+        if limits.falls:  # what it passes over high up is not at risk
+            below = time_to_descend_to(
+                float(motion.alt[i]), float(motion.climb[i]), ENDANGERS_BELOW_M
+            )
+            times = np.unique(np.append(times[times >= below], min(below, lookahead)))
         return _Plan(lookahead=lookahead, start_m=start_m, spread=spread, times=times)
 
     def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
@@ -224,10 +231,11 @@ class Assessor:
         """
         speed = motion.speed
         end = np.array([p.times[-1] for p in plans])
+        begin = np.array([p.times[0] for p in plans])  # later than now for a falling object
         start_m = np.array([p.start_m for p in plans])
         spread = np.array([p.spread for p in plans])
         capped_at = (MAX_HALF_WIDTH_M - start_m) / np.maximum(spread * speed, 1e-9)
-        t = np.column_stack([np.zeros_like(end), np.clip(capped_at, 0.0, end), end])
+        t = np.column_stack([begin, np.clip(capped_at, begin, end), end])
         widths = half_widths(speed[:, None] * t, start_m[:, None], spread[:, None])
         discs = shapely.buffer(
             shapely.points(
@@ -277,7 +285,8 @@ class Assessor:
         speed = motion.speed[pair_track]
         reach = np.where(speed >= STATIONARY_SPEED, gap / np.maximum(speed, 1e-9), 0.0)
         lookahead = np.array([p.lookahead for p in plans])[pair_track]
-        arrival = np.maximum(first_hit, reach)
+        begin = np.array([p.times[0] for p in plans])[pair_track]
+        arrival = np.maximum(np.maximum(first_hit, reach), begin)
         within = arrival <= lookahead + 1e-6  # reachable within the lookahead
         arrivals: dict[int, dict[int, float]] = {}
         for t, a, tta in zip(

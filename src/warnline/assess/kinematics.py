@@ -6,7 +6,9 @@ flown by the tangent of a heading uncertainty that depends on the kind of threat
 can turn anywhere, a ballistic missile barely deviates), and a lookahead capped by what
 the kind can physically do: its range, and for a descending ballistic missile or rocket
 the time left before it reaches the ground under gravity, which is what makes an impact
-corridor short and tight instead of a line across the region - rising or falling.
+corridor short and tight instead of a line across the region - rising or falling. A
+falling object's corridor starts only where it comes back below `ENDANGERS_BELOW_M`:
+what it overflies higher up is not at risk.
 
 A track whose kind nobody has named is judged by its motion (`limits_for`): faster than
 anything air-breathing, or higher than anything but a ballistic object flies, it is
@@ -85,6 +87,10 @@ HEADING_SIGMAS = 2.0
 GRAVITY = 9.81
 AIR_BREATHING_MAX_SPEED_MS = 700.0
 HIGH_ALTITUDE_M = 15_000.0
+# A falling object endangers only what lies under it once it is back in the atmosphere:
+# above this it passes over (a ballistic missile overflies Qatar at 150 km on its way to
+# the Emirates). The same line the score draws for a ballistic territory entry.
+ENDANGERS_BELOW_M = 100_000.0
 
 MIN_HALF_WIDTH_M = 1_000.0  # the corridor is never narrower than this, however good the track
 MAX_HALF_WIDTH_M = 150_000.0  # beyond this a corridor says nothing useful about who is at risk
@@ -105,6 +111,16 @@ def time_to_ground(alt_m: float, climb: float) -> float:
     """Seconds until an unpowered object at `alt_m` climbing at `climb` reaches the ground."""
     alt = max(alt_m, 0.0)
     return (climb + math.sqrt(climb * climb + 2.0 * GRAVITY * alt)) / GRAVITY
+
+
+def time_to_descend_to(alt_m: float, climb: float, ceiling_m: float) -> float:
+    """Seconds until an unpowered object at `alt_m` climbing at `climb` is back below
+    `ceiling_m` on its way down (0 if it is below now and its apex stays below)."""
+    alt = max(alt_m, 0.0)
+    apex = alt + max(climb, 0.0) ** 2 / (2.0 * GRAVITY)
+    if apex <= ceiling_m:
+        return 0.0
+    return (climb + math.sqrt(climb * climb + 2.0 * GRAVITY * (alt - ceiling_m))) / GRAVITY
 
 
 def start_half_width(sigma_m: float) -> float:

@@ -111,7 +111,9 @@ def score_warnings(
     by_partner: dict[str, list[Version]] = {}
     for v in versions:
         by_partner.setdefault(v.partner, []).append(v)
-    entries = territory_entries(truth, agreement)
+    # Versions are in effect until `end`, not at it: an entry at the last instant is
+    # outside the scored window as well.
+    entries = [e for e in territory_entries(truth, agreement) if e.t < end]
     out: dict[str, Any] = {"entries": len(entries)}
     out |= _missed_and_lead(entries, by_partner)
     out |= _false_and_tta(versions, ahead)
