@@ -22,11 +22,13 @@ DOHA_BOX = [[51.38, 25.15], [51.68, 25.15], [51.68, 25.42], [51.38, 25.42], [51.
 JOR_BOX = [[35.0, 29.2], [39.3, 29.2], [39.3, 33.4], [35.0, 33.4], [35.0, 29.2]]
 
 
-def _scenario() -> Scenario:
-    origin, aim = (25.3, 52.2), (25.29, 51.45)
+def _cruise_missile(
+    threat_id: str, origin: tuple[float, float], aim: tuple[float, float]
+) -> Threat:
+    """Launched at 0 s, flying straight to `aim` at 240 m/s."""
     az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
-    missile = Threat(
-        threat_id="X001",
+    return Threat(
+        threat_id=threat_id,
         kind=ThreatKind.CRUISE_MISSILE,
         identity=Identity.HOSTILE,
         origin=origin,
@@ -36,6 +38,10 @@ def _scenario() -> Scenario:
         distance_m=dist,
         azimuth_deg=az,
     )
+
+
+def _scenario() -> Scenario:
+    missile = _cruise_missile("X001", (25.3, 52.2), (25.29, 51.45))
     decoy = Threat(
         threat_id="D001",
         kind=ThreatKind.DRONE,
@@ -270,19 +276,7 @@ def test_a_warning_is_judged_on_truth_past_the_raid_end(
 
 def test_a_partner_with_only_bases_counts_them_as_its_territory(agreement: Agreement) -> None:
     base = agreement.area("USA-al-udeid-air-base").geometry.centroid
-    origin, aim = (25.3, 52.4), (base.y, base.x)
-    az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
-    missile = Threat(
-        threat_id="X002",
-        kind=ThreatKind.CRUISE_MISSILE,
-        identity=Identity.HOSTILE,
-        origin=origin,
-        aim=aim,
-        launch_s=0.0,
-        arrival_s=dist / 240.0,
-        distance_m=dist,
-        azimuth_deg=az,
-    )
+    missile = _cruise_missile("X002", (25.3, 52.4), (base.y, base.x))
     scenario = Scenario(start=T0, duration_s=600.0, threats=(missile,), sensors=())
     assert agreement.partners["USA"].territory.geometry.area == 0.0
     entries = territory_entries(TruthIndex(scenario, until_s=600.0), agreement)
