@@ -181,8 +181,9 @@ def test_forged_appended_ack_is_caught(
         at=T0 + timedelta(seconds=31),
         payload={"alert_id": "A-JOR-1", "version": 1, "user": "jor-watch", "partner": "JOR"},
     )
-    row = (31, forged.event_id, forged.kind, forged.at.isoformat(), canonical_json(forged.payload).decode(),
-           prev, chain_hash(prev, 31, forged))  # fmt: skip
+    payload = canonical_json(forged.payload).decode()
+    row = (31, forged.event_id, forged.kind, forged.at.isoformat(), payload, prev,
+           chain_hash(prev, 31, forged))  # fmt: skip
     tamper(db, f"INSERT INTO entries VALUES {row!r}")
     err = refused(db)
     assert err.entry == 31 and "not covered by the journal's signed head" in err.reason
