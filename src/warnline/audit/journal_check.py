@@ -87,10 +87,13 @@ def verify_journal(
     if not path.is_file():
         raise AuditError(0, f"no journal at {path}")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     except sqlite3.Error as exc:
         raise AuditError(0, f"{path} cannot be opened read-only: {exc}") from None
     try:
+        # One read transaction: entries, positions and seal from the same commit, even
+        # while a node keeps appending.
+        conn.execute("BEGIN")
         return _verify(conn, keys, head)
     except sqlite3.Error as exc:
         raise AuditError(0, f"{path} is not a readable SQLite journal: {exc}") from None
