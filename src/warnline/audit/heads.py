@@ -156,12 +156,10 @@ class HeadSigner:
 
     def resume(self, hashes: Iterable[str]) -> None:
         self._tree = MerkleAccumulator()
-        for h in hashes:
-            self._tree.append(bytes.fromhex(h))
+        self._tree.extend([bytes.fromhex(h) for h in hashes])
 
     def seal(self, hashes: Sequence[str], positions: Mapping[str, int]) -> tuple[str, str]:
-        for h in hashes:
-            self._tree.append(bytes.fromhex(h))
+        self._tree.extend([bytes.fromhex(h) for h in hashes])
         root = self._tree.root()
         head = sign_head(self._tree.size, root, self._clock.now(), self._key, self._signer)
         body = {"size": head.size, "root": head.root, "positions": dict(positions)}

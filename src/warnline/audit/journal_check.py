@@ -109,16 +109,23 @@ def _verify(
     prev, seq = GENESIS_HASH, 0
     if head is not None and head.size == 0 and head.root != EMPTY_ROOT.hex():
         raise AuditError(0, f"{head.describe()} has a root other than the empty tree's")
+    leaves: list[bytes] = []  # folded into the tree in blocks (MerkleAccumulator.extend)
+    at_head = head.size if head is not None else -1
     for row in conn.execute(_ROWS):
         seq += 1
         prev = _check_row(row, seq, prev)
-        tree.append(bytes.fromhex(prev))
+        leaves.append(bytes.fromhex(prev))
+        if len(leaves) < 8192 and seq != at_head:
+            continue
+        tree.extend(leaves)
+        leaves.clear()
         if head is not None and seq == head.size and tree.root().hex() != head.root:
             raise AuditError(
                 head.size,
                 f"entries 1..{head.size} differ from {head.describe()}: the record was "
                 "rewritten (entries changed, replaced or re-chained) after that head",
             )
+    tree.extend(leaves)
     if head is not None and seq < head.size:
         raise AuditError(
             seq + 1,
