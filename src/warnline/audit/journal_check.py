@@ -143,7 +143,10 @@ def _check_schema(conn: sqlite3.Connection) -> None:
     for table, columns in SCHEMA.items():
         found = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
         if not found:
-            raise AuditError(0, f"table {table!r} is missing: not a journal, or one was dropped")
+            hint = " (or a journal from before sealing)" if table == "seal" else ""
+            raise AuditError(
+                0, f"table {table!r} is missing: not a journal, or one was dropped{hint}"
+            )
         if found != columns:
             raise AuditError(0, f"table {table!r} has columns {found}, expected {columns}")
 
