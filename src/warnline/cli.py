@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from warnline.errors import AuditError, ConfigError
+from warnline.errors import AuditError, ConfigError, JournalError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
 
     audit = sub.add_parser("audit", help="verifiable record")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="verify an exported audit record")
+    verify = audit_sub.add_parser(
+        "verify", help="verify an exported audit record (a folder) or a node's journal.db"
+    )
     verify.add_argument("path", type=Path)
     verify.add_argument("--keys", type=Path, help="JSON {signer: base64 key} obtained out of band")
+    verify.add_argument(
+        "--head", type=Path, help="a signed tree head kept earlier (GET /api/v1/audit/head)"
+    )
 
     pki = sub.add_parser("pki", help="the coalition CA for mTLS certificates")
     pki_sub = pki.add_subparsers(dest="pki_command", required=True)
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve_node(args.config, args.data)
         if args.command == "audit":
-            return _audit_verify(args.path, args.keys)
+            return _audit_verify(args.path, args.keys, args.head)
         if args.command == "pki":
             return _pki(args)
         if args.command == "bench":
@@ -84,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"warnline: {exc}", file=sys.stderr)
         return 2
+    except JournalError as exc:
+        print(f"warnline {args.command}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -133,22 +141,59 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_verify(path: Path, keys: Path | None) -> int:
-    """An exported record (a directory) or a node's SQLite journal (a .db file)."""
-    from warnline.audit import verify_journal, verify_record
+def _audit_verify(path: Path, keys: Path | None, head: Path | None) -> int:
+    """An exported record (a directory) or a node's SQLite journal (a file).
 
-    public_keys = json.loads(keys.read_text()) if keys else None
+    Every outcome is one line: 0 intact, 1 not intact (naming the entry or the head),
+    2 when the --keys file itself cannot be used."""
+    from warnline.agreement.exercise_keys import HUB_CODE, exercise_verify_key_b64
+    from warnline.audit import parse_head, verify_journal, verify_record
+
     try:
-        if path.suffix == ".db":
-            result = verify_journal(path)
+        public_keys = _trusted_keys(keys) if keys else None
+    except ValueError as exc:
+        print(f"warnline audit verify: --keys {keys}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        saved = parse_head(_read_head(head)) if head else None
+        if path.is_dir() or (not path.exists() and path.suffix != ".db"):
+            record = verify_record(path, public_keys=public_keys, head=saved)
+            what = f"{record.entries} entries, {record.checkpoints} signed checkpoints"
+            end = record.head_hash
         else:
-            result = verify_record(path, public_keys=public_keys)
+            # Without --keys a journal is checked against the default (exercise) hub key.
+            trusted = public_keys or {HUB_CODE: exercise_verify_key_b64(HUB_CODE)}
+            journal = verify_journal(path, public_keys=trusted, head=saved)
+            sealed = journal.sealed
+            what = f"{journal.entries} entries" + (
+                f", signed head at {sealed.timestamp}" if sealed else ""
+            )
+            end = journal.head_hash
     except AuditError as exc:
         print(f"audit record NOT intact: {exc}", file=sys.stderr)
         return 1
-    signed = f"{result.checkpoints} signed checkpoints, " if path.suffix != ".db" else ""
-    print(f"audit record intact: {result.entries} entries, {signed}head {result.head_hash}")
+    kept = f", extends the saved head of {saved.size} entries" if saved else ""
+    print(f"audit record intact: {what}{kept}, head {end}")
     return 0
+
+
+def _trusted_keys(path: Path) -> dict[str, str]:
+    try:
+        loaded = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ValueError(f"cannot be read: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("is not JSON") from None
+    if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+        raise ValueError('must be a JSON object {"SIGNER": "<base64 key>"}')
+    return loaded
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AuditError(0, f"the saved head {path} cannot be read: {exc.strerror}") from None
 
 
 if __name__ == "__main__":

@@ -112,8 +112,10 @@ class JournalError(WarnlineError):
 
 
 class JournalCorruptError(JournalError):
+    """`seq` 0: the journal as a whole (its schema, seal or a follower's position)."""
+
     def __init__(self, seq: int, reason: str) -> None:
-        super().__init__(f"journal entry {seq}: {reason}")
+        super().__init__(f"journal entry {seq}: {reason}" if seq else f"journal: {reason}")
         self.seq = seq
         self.reason = reason
 

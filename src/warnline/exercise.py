@@ -30,7 +30,7 @@ from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.server import serving
-from warnline.audit import export_record
+from warnline.audit import HeadSigner, export_record
 from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
 from warnline.errors import SignatureError
@@ -139,7 +139,10 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     )
     start = datetime.now(UTC).replace(microsecond=0)
     clock = ScaledClock(start=start, speed=opts.speed)
-    journal = SQLiteJournal(workdir / "journal" / "journal.db")
+    journal = SQLiteJournal(
+        workdir / "journal" / "journal.db",
+        sealer=HeadSigner(key=exercise_signing_key("HUB"), clock=clock),
+    )
     # The duty officers' devices (mail, mobile phones, SIP phones, partner systems).
     reach = await start_reachable(
         agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed

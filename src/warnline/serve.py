@@ -14,26 +14,42 @@ ca = "pki/ca.crt"
 crl = "pki/crl.pem"                # optional: revoked client certificates are refused
 crl_check_s = 5                    # a changed CRL restarts the listener within this time
 
+[hub]                              # the hub's Ed25519 key: signs every JSON answer and
+key = "hub.key"                    # the journal's tree heads; base64 of the 32-byte seed.
+                                   # Optional only for an exercise agreement (then the
+                                   # public exercise key); must match hub_public_key.
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
 role = "watch"
 password_hash = "$argon2id$..."
+
+Before the node starts, its journal is verified read-only (chain, payloads, follower
+positions, the signed seal): a node never decides on a record someone has rewritten.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nacl.signing import SigningKey
+
+from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.agreement.load import load_agreement
+from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serve_until_stopped
+from warnline.audit import HeadSigner, verify_journal
 from warnline.domain import SystemClock
-from warnline.errors import ConfigError
+from warnline.errors import AuditError, ConfigError, JournalCorruptError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pki.tls import TlsSettings
@@ -48,6 +64,7 @@ class NodeConfig:
     tick_s: float
     users: list[User]
     tls: TlsSettings | None = None
+    hub_key: Path | None = None
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -78,6 +95,11 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
     agreement = node.get("agreement", "default")
     base = path.parent
     tls = _tls(raw.get("tls"), base, path)
+    hub: dict[str, Any] = raw.get("hub", {})
+    if set(hub) - {"key"}:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [hub]: {', '.join(sorted(set(hub) - {'key'}))}"
+        )
     return NodeConfig(
         host=host,
         port=int(node.get("port", 8800)),
@@ -86,6 +108,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         tick_s=float(node.get("tick_s", 0.5)),
         users=users,
         tls=tls,
+        hub_key=base / str(hub["key"]) if "key" in hub else None,
     )
 
 
@@ -107,22 +130,71 @@ def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | No
     )
 
 
+def hub_signing_key(cfg: NodeConfig, agreement: Agreement, config_path: Path) -> SigningKey:
+    """The key the hub signs with; its public half must be the agreement's hub key, or no
+    partner could check what the hub signs."""
+    if cfg.hub_key is None:
+        if not agreement.exercise:
+            raise ConfigError(f"{config_path}: [hub] key: required outside an exercise")
+        key = exercise_signing_key(HUB_CODE)
+    else:
+        try:
+            seed = base64.b64decode(cfg.hub_key.read_text().strip(), validate=True)
+        except OSError as exc:
+            raise ConfigError(f"{config_path}: [hub] key: {cfg.hub_key}: {exc.strerror}") from None
+        except (binascii.Error, ValueError):
+            seed = b""
+        if len(seed) != 32:
+            raise ConfigError(
+                f"{config_path}: [hub] key: {cfg.hub_key} must hold base64 of a 32-byte seed"
+            )
+        key = SigningKey(seed)
+    public = base64.b64encode(bytes(key.verify_key)).decode()
+    if agreement.hub_public_key and public != agreement.hub_public_key:
+        raise ConfigError(
+            f"{config_path}: [hub] key: its public key is not the agreement's hub_public_key"
+        )
+    return key
+
+
+def check_journal(path: Path, key: SigningKey) -> None:
+    """Refuse to start on a journal that does not verify (JournalCorruptError naming the
+    entry); a journal not yet written is fine."""
+    if not path.exists():
+        return
+    started = time.perf_counter()
+    public = base64.b64encode(bytes(key.verify_key)).decode()
+    try:
+        summary = verify_journal(path, public_keys={HUB_CODE: public})
+    except AuditError as exc:
+        raise JournalCorruptError(exc.entry, f"{exc.reason}; refusing to start on {path}") from None
+    print(
+        f"journal verified: {summary.entries} entries in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
 def serve_node(config_path: Path, data: Path | None) -> int:
     cfg = load_config(config_path, data)
     agreement = load_agreement(cfg.agreement)
     for u in cfg.users:
         if u.partner not in agreement.partners:
             raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
-    journal = SQLiteJournal(cfg.data / "journal.db")
+    key = hub_signing_key(cfg, agreement, config_path)
+    clock = SystemClock()
+    check_journal(cfg.data / "journal.db", key)
+    journal = SQLiteJournal(cfg.data / "journal.db", sealer=HeadSigner(key=key, clock=clock))
     node = Node(
         agreement=agreement,
         journal=journal,
-        clock=SystemClock(),
+        clock=clock,
         accounts=Accounts(cfg.users),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
     try:
-        asyncio.run(serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls))
+        asyncio.run(
+            serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key)
+        )
     finally:
         journal.close()
     return 0

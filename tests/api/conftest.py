@@ -16,6 +16,7 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
+from warnline.audit import HeadSigner
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
@@ -50,7 +51,8 @@ async def live(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
         User(username="isr-cmd", partner="ISR", role=Role.COMMANDER, password_hash=pw),
     ]
     clock = ManualClock(T0)
-    journal = SQLiteJournal(tmp_path / "journal.db")
+    sealer = HeadSigner(key=exercise_signing_key("HUB"), clock=clock)
+    journal = SQLiteJournal(tmp_path / "journal.db", sealer=sealer)
     node = Node(
         agreement=agreement,
         journal=journal,

@@ -74,3 +74,27 @@ async def test_hub_signs_every_json_answer(live: Live) -> None:
         )
         assert not verify_hub_signature(answer.content + b" ", answer.headers[HEADER], hub_key)
         assert HEADER not in (await c.get("/healthz")).headers
+
+
+async def test_app_built_without_a_key_still_signs(patient: Live) -> None:
+    """The app that serve and the exercise build always signs (here: an exercise hub
+    given no key, which signs with the exercise key the agreement names)."""
+    from warnline.api.signing import HEADER, verify_hub_signature
+
+    async with httpx.AsyncClient(base_url=patient.base) as c:
+        answer = await c.get("/api/v1/alerts", headers=await patient.token(c, "jor-watch"))
+    assert answer.status_code == 200
+    assert verify_hub_signature(
+        answer.content, answer.headers[HEADER], patient.node.agreement.hub_public_key
+    )
+
+
+def test_app_outside_an_exercise_needs_the_hub_key(live: Live) -> None:
+    from dataclasses import replace
+
+    from warnline.api.app import create_app
+    from warnline.errors import ConfigError
+
+    live.node.agreement = replace(live.node.agreement, exercise=False)
+    with pytest.raises(ConfigError, match="needs its key"):
+        create_app(live.node)

@@ -19,6 +19,7 @@ from nacl.signing import SigningKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, ValidationError
 
+from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.alerting.cap_sign import exercise_cap_signer
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.metrics import Metrics
@@ -27,6 +28,7 @@ from warnline.api.session import SESSION_COOKIE, Caller, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
 from warnline.errors import (
+    ConfigError,
     ForbiddenError,
     InputError,
     NotFoundError,
@@ -128,8 +130,11 @@ def create_app(
         metrics.accepted.labels(partner=partner).inc(len(keys))
         return {"accepted": len(keys), "reports": keys}
 
-    if hub_key is not None:
-        app.add_middleware(HubSignature, key=hub_key)
+    # Every answer is signed, whoever builds the app (serve, the exercise, tests): an
+    # exercise hub with the exercise key, any other only with the key it was given.
+    if hub_key is None and not node.agreement.exercise:
+        raise ConfigError("the hub signs every answer: a hub outside an exercise needs its key")
+    app.add_middleware(HubSignature, key=hub_key or exercise_signing_key(HUB_CODE))
 
     @app.post("/api/v1/session", tags=["console"])
     async def login(body: LoginIn) -> JSONResponse:
@@ -333,6 +338,17 @@ def create_app(
             "from": t.at.isoformat(),
             "until": t.until.isoformat(),
         }
+
+    @app.get("/api/v1/audit/head", tags=["audit"])
+    async def audit_head(caller: Caller) -> dict[str, Any]:
+        """The latest signed tree head of the record: `size` entries whose RFC 6962 Merkle
+        root is `root`, `timestamp`, `signer`, and the Ed25519 `signature` (format in
+        docs/audit-format.md). Keep the heads you fetch: `warnline audit verify PATH
+        --head FILE` fails on a later record that does not extend a kept head."""
+        head = node.journal.tree_head()
+        if head is None:
+            raise NotFoundError("this node keeps no signed tree head")
+        return head
 
     @app.get("/api/v1/channels", tags=["alerts"])
     async def channels(caller: Caller) -> list[dict[str, Any]]:

@@ -40,6 +40,20 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
+BLOCK = 1024  # leaves hashed as one perfect subtree by `MerkleAccumulator.extend`
+
+
+def _perfect_root(leaves: Sequence[bytes]) -> bytes:
+    """Root of a perfect subtree (a power-of-two number of leaves), level by level."""
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + d).digest() for d in leaves]
+    while len(level) > 1:
+        level = [
+            sha(b"\x01" + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
+
+
 class MerkleAccumulator:
     """The tree head over a growing list of leaves, in O(log n) memory and time per leaf.
 
@@ -52,12 +66,27 @@ class MerkleAccumulator:
         self.size = 0
 
     def append(self, data: bytes) -> None:
-        size, digest = 1, leaf_hash(data)
+        self._push(1, leaf_hash(data))
+        self.size += 1
+
+    def extend(self, data: Sequence[bytes]) -> None:
+        """`append` each of `data`, several times faster for long runs: whole aligned
+        blocks of `BLOCK` leaves are hashed level by level, then join as one peak."""
+        i, n = 0, len(data)
+        while i < n:
+            if self.size % BLOCK == 0 and n - i >= BLOCK:
+                self._push(BLOCK, _perfect_root(data[i : i + BLOCK]))
+                self.size += BLOCK
+                i += BLOCK
+            else:
+                self.append(data[i])
+                i += 1
+
+    def _push(self, size: int, digest: bytes) -> None:
         while self._peaks and self._peaks[-1][0] == size:
             _, left = self._peaks.pop()
             size, digest = 2 * size, node_hash(left, digest)
         self._peaks.append((size, digest))
-        self.size += 1
 
     def root(self) -> bytes:
         if not self._peaks:

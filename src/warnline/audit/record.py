@@ -28,7 +28,8 @@ from typing import Any, BinaryIO, NoReturn
 import nacl.exceptions
 import nacl.signing
 
-from warnline.audit.merkle import MerkleAccumulator
+from warnline.audit.heads import TreeHead, verify_head
+from warnline.audit.merkle import EMPTY_ROOT, MerkleAccumulator
 from warnline.errors import AuditError, JournalCorruptError
 from warnline.journal.base import (
     GENESIS_HASH,
@@ -107,7 +108,9 @@ def export_record(
     return summary
 
 
-def verify_record(path: Path, *, public_keys: Mapping[str, str] | None = None) -> RecordSummary:
+def verify_record(
+    path: Path, *, public_keys: Mapping[str, str] | None = None, head: TreeHead | None = None
+) -> RecordSummary:
     """Check the record in directory `path`; raise AuditError at the first problem.
 
     Checks, in this order: every checkpoint (canonical line, signature by a known signer,
@@ -122,27 +125,46 @@ def verify_record(path: Path, *, public_keys: Mapping[str, str] | None = None) -
     too. Without `public_keys`, keys.json is used, which proves only that the record is
     intact as written, not who wrote it.
 
+    `head`, a signed tree head a partner kept, must verify with those keys and its tree
+    must be a prefix of the record's: otherwise the record was cut back or rewritten.
+
     `AuditError.entry` is the seq of the first entry that cannot be trusted (for a bad
     line in entries.jsonl, its line number, which is the seq it should carry); 0 means
-    the record as a whole (a file or the keys missing or unreadable).
+    the record as a whole (a file or the keys missing or unreadable, a bad head).
     """
     keys = _load_keys(path, public_keys)
+    if head is not None:
+        verify_head(head, keys)
+        if head.size == 0 and head.root != EMPTY_ROOT.hex():
+            raise AuditError(0, f"{head.describe()} has a root other than the empty tree's")
     checkpoints = _read_checkpoints(path / CHECKPOINTS_FILE, keys)
     by_seq = {cp["seq"]: cp for cp in checkpoints}
     tree = MerkleAccumulator()
-    head, seq = GENESIS_HASH, 0
+    chain, seq = GENESIS_HASH, 0
     if 0 in by_seq:
-        _match_checkpoint(by_seq[0], head, tree)
+        _match_checkpoint(by_seq[0], chain, tree)
     with _open(path / ENTRIES_FILE) as f:
         for seq, raw in enumerate(f, start=1):
             try:
                 obj = _parse_line(raw, ENTRY_FIELDS)
             except ValueError as exc:
                 raise AuditError(seq, f"{ENTRIES_FILE} line {seq}: {exc}") from None
-            head = _check_entry(obj, seq, head)
-            tree.append(bytes.fromhex(head))
+            chain = _check_entry(obj, seq, chain)
+            tree.append(bytes.fromhex(chain))
             if seq in by_seq:
-                _match_checkpoint(by_seq[seq], head, tree)
+                _match_checkpoint(by_seq[seq], chain, tree)
+            if head is not None and seq == head.size and tree.root().hex() != head.root:
+                raise AuditError(
+                    seq,
+                    f"entries 1..{seq} differ from {head.describe()}: the record was "
+                    "rewritten (entries changed, replaced or re-chained) after that head",
+                )
+    if head is not None and seq < head.size:
+        raise AuditError(
+            seq + 1,
+            f"the record ends at entry {seq}, but {head.describe()} covers entries "
+            f"up to {head.size}: entries {seq + 1}..{head.size} were cut off",
+        )
     final = checkpoints[-1]["seq"]
     if seq > final:
         raise AuditError(
@@ -156,7 +178,7 @@ def verify_record(path: Path, *, public_keys: Mapping[str, str] | None = None) -
             f"the record ends at seq {seq} but the final checkpoint covers seq {final} "
             "(entries missing at the end)",
         )
-    return RecordSummary(entries=seq, checkpoints=len(checkpoints), last_seq=seq, head_hash=head)
+    return RecordSummary(entries=seq, checkpoints=len(checkpoints), last_seq=seq, head_hash=chain)
 
 
 def _write(

@@ -1,6 +1,14 @@
 """journal stage: durable, ordered, idempotent log of every input and decision."""
 
-from warnline.journal.base import GENESIS_HASH, Entry, Event, Journal, canonical_json, chain_hash
+from warnline.journal.base import (
+    GENESIS_HASH,
+    Entry,
+    Event,
+    Journal,
+    Sealer,
+    canonical_json,
+    chain_hash,
+)
 from warnline.journal.memory import MemoryJournal
 from warnline.journal.sqlite import SQLiteJournal
 
@@ -11,6 +19,7 @@ __all__ = [
     "Journal",
     "MemoryJournal",
     "SQLiteJournal",
+    "Sealer",
     "canonical_json",
     "chain_hash",
 ]

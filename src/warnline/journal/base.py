@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS_HASH = "0" * 64
 
@@ -63,6 +63,30 @@ def chain_hash(prev_hash: str, seq: int, event: Event) -> str:
     return h.hexdigest()
 
 
+class Sealer(Protocol):
+    """Signs the journal's state in the same write as every commit.
+
+    The chain alone proves only that entries follow from each other: whoever can write
+    the file can append a well-chained entry, or recompute the whole chain. A seal is a
+    signed tree head over all entries plus the followers' positions, written in the
+    commit that made them, so an entry or a position changed without the hub's key no
+    longer matches it. The audit stage implements this (`warnline.audit.HeadSigner`).
+    """
+
+    @property
+    def size(self) -> int:
+        """How many entry hashes the sealer has folded in."""
+        ...
+
+    def resume(self, hashes: Iterable[str]) -> None:
+        """Start over from the hashes of every stored entry, seq 1 first."""
+
+    def seal(self, hashes: Sequence[str], positions: Mapping[str, int]) -> tuple[str, str]:
+        """Fold in the hashes of newly stored entries; return what to store: the signed
+        tree head and the signed positions, each as JSON text."""
+        ...
+
+
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
 
@@ -92,6 +116,14 @@ class Journal(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def tree_head(self) -> dict[str, Any] | None:
+        """The latest signed tree head, or None for a journal that keeps none."""
+        return None
+
+    def positions(self) -> dict[str, int]:
+        """Every follower's stored position."""
+        return {}
 
     def iter_all(self, batch: int = 5000) -> Iterator[Entry]:
         after = 0

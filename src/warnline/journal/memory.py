@@ -44,6 +44,9 @@ class MemoryJournal(Journal):
     def position(self, follower: str) -> int:
         return self._positions.get(follower, 0)
 
+    def positions(self) -> dict[str, int]:
+        return dict(self._positions)
+
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
         with self._lock:
             end = len(self._entries) if limit is None else min(len(self._entries), after + limit)

@@ -4,6 +4,11 @@ Appends from many threads queue up for one writer thread, which stores everythin
 waiting in a single transaction (`synchronous=FULL`: the WAL is fsynced at commit)
 and only then completes the callers' futures. So an input is acknowledged only
 once it is on disk, and a burst costs one fsync rather than one per report.
+
+With a `Sealer`, each commit also replaces the one row of `seal`: a signed tree head
+over every entry and the followers' positions, so the file cannot be extended or a
+position moved without the hub's key. Payloads are stored in canonical JSON, the form
+that is hashed, so a verifier can check the chain without re-encoding every payload.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from warnline.errors import JournalError
-from warnline.journal.base import GENESIS_HASH, Entry, Event, Journal, chain_hash
+from warnline.journal.base import (
+    GENESIS_HASH,
+    Entry,
+    Event,
+    Journal,
+    Sealer,
+    canonical_json,
+    chain_hash,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -36,6 +50,11 @@ CREATE TABLE IF NOT EXISTS positions (
     follower TEXT PRIMARY KEY,
     position INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS seal (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    head      TEXT NOT NULL,
+    positions TEXT NOT NULL
+);
 """
 
 
@@ -50,10 +69,11 @@ class _Request:
 class SQLiteJournal(Journal):
     """`path` is the database file; its directory is created if missing."""
 
-    def __init__(self, path: Path, *, max_batch: int = 5000) -> None:
+    def __init__(self, path: Path, *, max_batch: int = 5000, sealer: Sealer | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._max_batch = max_batch
+        self._sealer = sealer
         self._write = self._connect()
         self._write.executescript(_SCHEMA)
         self._read_local = threading.local()
@@ -116,6 +136,8 @@ class SQLiteJournal(Journal):
     def _commit(self, batch: list[_Request]) -> None:
         last_seq, last_hash = self._last_seq, self._last_hash
         results: list[list[int]] = []
+        hashes: list[str] = []
+        moved = False
         try:
             cur = self._write.cursor()
             cur.execute("BEGIN IMMEDIATE")
@@ -141,20 +163,24 @@ class SQLiteJournal(Journal):
                             ev.event_id,
                             ev.kind,
                             ev.at.isoformat(),
-                            json.dumps(ev.payload, separators=(",", ":"), ensure_ascii=False),
+                            canonical_json(ev.payload).decode(),
                             prev_hash,
                             last_hash,
                         ),
                     )
                     pending[ev.event_id] = last_seq
                     seqs.append(last_seq)
+                    hashes.append(last_hash)
                 if req.follower is not None:
                     cur.execute(
                         "INSERT INTO positions VALUES (?,?) ON CONFLICT(follower) "
                         "DO UPDATE SET position=excluded.position",
                         (req.follower, req.position),
                     )
+                    moved = True
                 results.append(seqs)
+            if self._sealer is not None and (hashes or moved):
+                self._seal(cur, self._sealer, hashes)
             cur.execute("COMMIT")
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -166,6 +192,25 @@ class SQLiteJournal(Journal):
         self._last_seq, self._last_hash = last_seq, last_hash
         for req, seqs in zip(batch, results, strict=True):
             _settle(req.future, result=seqs)
+
+    def _seal(self, cur: sqlite3.Cursor, sealer: Sealer, hashes: list[str]) -> None:
+        """Replace the seal inside the commit's transaction. A sealer that is not at
+        the stored end (a fresh one, or one that folded in a batch that rolled back)
+        first resumes from the stored hashes."""
+        if sealer.size != self._last_seq:
+            stored = cur.execute(
+                "SELECT hash FROM entries WHERE seq <= ? ORDER BY seq", (self._last_seq,)
+            )
+            sealer.resume(str(r[0]) for r in stored)
+        positions = {
+            str(f): int(p) for f, p in cur.execute("SELECT follower, position FROM positions")
+        }
+        head, signed_positions = sealer.seal(hashes, positions)
+        cur.execute(
+            "INSERT INTO seal VALUES (1,?,?) ON CONFLICT(id) "
+            "DO UPDATE SET head=excluded.head, positions=excluded.positions",
+            (head, signed_positions),
+        )
 
     # -- reading ---------------------------------------------------------------
 
@@ -202,6 +247,15 @@ class SQLiteJournal(Journal):
             )
             for r in rows
         ]
+
+    def tree_head(self) -> dict[str, Any] | None:
+        row = self._reader().execute("SELECT head FROM seal WHERE id=1").fetchone()
+        head: dict[str, Any] | None = json.loads(row[0]) if row else None
+        return head
+
+    def positions(self) -> dict[str, int]:
+        rows = self._reader().execute("SELECT follower, position FROM positions")
+        return {str(f): int(p) for f, p in rows}
 
     def position(self, follower: str) -> int:
         row = (
