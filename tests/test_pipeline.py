@@ -222,3 +222,27 @@ def test_submissions_between_two_ticks_are_one_batch_unless_a_sensor_repeats(
         for i in range(0, len(entries), chunk):
             p.process(entries[i : i + chunk])
         assert picture.batches == [2, 1, 1], chunk
+
+
+def test_a_feed_uniformly_late_decides_as_an_on_time_one(agreement: Agreement) -> None:
+    """Every report journaled a minute after it was observed (a node, or its partners,
+    running behind): the tracks age by the reports' clock, so the same track confirms,
+    alerts and is cancelled as when they come on time."""
+    reports = drone_path(T0, 20)
+    late: list[Event] = []
+    for s in range(480):
+        at = T0 + timedelta(seconds=s)
+        for r in reports:
+            if int((r.observed_at - T0).total_seconds()) + 60 == s:
+                late.append(report_event(r, received_at=at, submission=f"{r.partner}-{s}"))
+        late.append(tick(at + timedelta(milliseconds=500)))
+
+    def summary(events: list[Event]) -> list[tuple[str, str]]:
+        return [
+            (e.payload["alert_id"], e.payload["msg_type"])
+            for e in run(agreement, events)
+            if e.kind == "alert.issued"
+        ]
+
+    on_time = summary(inputs(reports, 480))
+    assert on_time and summary(late) == on_time

@@ -10,12 +10,14 @@ Tracks age by the reports' own clock, not by the ticks': a node that falls behin
 loaded machine, a slow link) journals its ticks on time while the reports they should
 have followed are still on their way, and tracks would coast and drop - and objects be
 born twice - only because the node was late. So the picture is expired at the report
-watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick,
-and never more than `max_watermark_lag_s` (20 s) behind it: when every sensor falls silent,
-time must still pass, and alerts must end. (A bound as long as the agreement's report age,
-300 s, kept a uniformly late feed tracked but held every alert open for minutes after a raid
-ended; see decision 34.) Decisions then depend on what partners
-said, not on how late the node heard it.
+watermark (the newest observation seen, plus `REPORT_SLACK_S`), never later than the tick.
+When no report at all has been journaled for `max_watermark_lag_s` (20 s), the coalition
+has fallen silent and time must still pass, so alerts end: the watermark then runs on with
+the ticks from there. The bound is on silence, not on lateness: a feed uniformly minutes
+late keeps its own clock (a bound on lateness - 20 s behind the tick - dropped every
+tentative track of a node running 2 s of wall time behind at 12x; 300 s held every alert
+open for minutes after a raid ended; see decision 34). Decisions then depend on what
+partners said, not on how late the node heard it.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Pipeline:
         self._group: list[Report] = []  # complete submissions since the last tick
         self._group_sensors: set[tuple[str, str]] = set()
         self._newest_report: datetime | None = None
+        self._heard_at: datetime | None = None  # when the latest report was journaled
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
         """Fold `entries` in journal order; return the decisions they caused.
@@ -118,6 +121,7 @@ class Pipeline:
                     self._close_submission()
                 self._submission = sub
                 self._batch.append(from_json(Report, ev.payload["report"]))
+                self._heard_at = ev.at
                 continue
             self._close_submission()
             self._flush()
@@ -200,11 +204,14 @@ class Pipeline:
         self._confirmed.discard(track_id)
 
     def watermark(self, at: datetime) -> datetime:
-        """The time up to which the picture may age tracks at a tick at `at`."""
-        floor = at - timedelta(seconds=self.max_watermark_lag_s)
-        if self._newest_report is None:
+        """The time up to which the picture may age tracks at a tick at `at`: the
+        reports' own clock while they keep coming, however late; once none has been
+        journaled for `max_watermark_lag_s`, that clock runs on with the ticks."""
+        if self._newest_report is None or self._heard_at is None:
             return at
-        return min(at, max(self._newest_report + timedelta(seconds=REPORT_SLACK_S), floor))
+        silent = (at - self._heard_at).total_seconds() - self.max_watermark_lag_s
+        mark = self._newest_report + timedelta(seconds=REPORT_SLACK_S + max(silent, 0.0))
+        return min(at, mark)
 
     def _tick(self, at: datetime, seq: int) -> list[Event]:
         changed = self.picture.expire(self.watermark(at))
