@@ -36,6 +36,7 @@ from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
+from warnline.lag import LagWatch
 from warnline.outreach import Outreach
 from warnline.picture import Picture
 from warnline.pipeline import (
@@ -61,6 +62,8 @@ class NodeSettings:
     picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
     idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
+    max_lag_s: float = 1.0  # wall seconds a loop may fall behind before health degrades
+    console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
 
 
 class Node:
@@ -89,7 +92,7 @@ class Node:
             assigner=LeadProcedure(agreement=agreement),
         )
         self.release = Release(agreement)
-        self.console = ConsoleChannel()
+        self.console = ConsoleChannel(send_deadline_s=self.settings.console_send_deadline_s)
         self.dispatcher = Dispatcher(
             recipients=self._recipients,
             partner_of=accounts.partner_of,
@@ -112,6 +115,7 @@ class Node:
             notify_cell=self._notify_cell,
         )
         self._pos = 0
+        self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
         self._wake = asyncio.Event()
         self._tick_soon = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -165,6 +169,7 @@ class Node:
             asyncio.create_task(self._process_loop(), name="process"),
             asyncio.create_task(self._tick_loop(), name="tick"),
             asyncio.create_task(self._picture_loop(), name="picture-push"),
+            asyncio.create_task(self._lag_loop(), name="lag"),
         ]
         self.ready.set()
 
@@ -184,6 +189,8 @@ class Node:
                 log.warning("re-storing %d decisions missing from the journal", len(lost))
                 self.journal.append(lost)
         self._pos = stored
+        self.lag.appended(self.journal.last_seq())
+        self.lag.decided(stored)
         self.dispatcher.observe(entries)
         self.views.observe(entries)
         self.outreach.observe(entries)
@@ -205,6 +212,7 @@ class Node:
         if not events:
             return []
         seqs = await self._append(events)
+        self.lag.appended(max(seqs, default=0))
         self._wake.set()
         return seqs
 
@@ -358,6 +366,7 @@ class Node:
             await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
             started = time.monotonic()
             every = self.settings.tick_s if self.busy() else self.settings.idle_tick_s
+            self.lag.ticked(every / self.settings.speed)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._tick_soon.wait(), timeout=every / self.settings.speed)
             self._tick_soon.clear()
@@ -388,8 +397,10 @@ class Node:
             self._wake.set()
         decisions = self.pipeline.process(entries)
         last = entries[-1].seq
-        await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)
+        seqs = await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)
         self._pos = last
+        self.lag.appended(max(seqs, default=0))
+        self.lag.decided(last)
         if decisions:
             self._wake.set()
         self.dispatcher.observe(entries)
@@ -434,6 +445,18 @@ class Node:
                     user,
                     {"type": "picture", **self.views.picture_for(self.accounts.partner_of(user))},
                 )
+
+    async def _lag_loop(self, every_s: float = 0.1) -> None:
+        """Notice the event loop being held up (a wake-up that comes late)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + every_s
+            await asyncio.sleep(every_s)
+            self.lag.woke_late(loop.time() - asked)
+
+    def health(self) -> dict[str, Any]:
+        """What `/healthz` says beyond "ok": how far behind each loop is, and why."""
+        return self.lag.view()
 
     def busy(self) -> bool:
         """Something whose next step depends on time passing."""
