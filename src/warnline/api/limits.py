@@ -176,6 +176,7 @@ class GuardedHttp(HttpToolsProtocol):
         self._limits = self._gate.limits
         self._deadline: asyncio.TimerHandle | None = None
         self._head_bytes: int | None = 0  # bytes of a request head so far; None: in a body
+        self._refused = False  # answered and closing: read nothing more
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -191,12 +192,17 @@ class GuardedHttp(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         if self._head_bytes is not None:
             self._head_bytes += len(data)
         super().data_received(data)
         # Still no complete head (a chunk that completes one may carry body bytes too).
         if self._head_bytes is not None and self._head_bytes > self._limits.max_header_bytes:
-            self._refuse(431, f"request head larger than {self._limits.max_header_bytes} bytes")
+            self._refuse_head()
+
+    def _refuse_head(self) -> None:
+        self._refuse(431, f"request head larger than {self._limits.max_header_bytes} bytes")
 
     def handle_websocket_upgrade(self) -> None:
         self._cancel()
@@ -205,13 +211,23 @@ class GuardedHttp(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cancel()
+        head = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+        if head > self._limits.max_header_bytes:
+            self._refuse_head()
+            return
         self._head_bytes = None
         self._mark(None)
         super().on_headers_complete()
         if not (self.parser.should_upgrade() and self._should_upgrade()):
             self._deadline = self.loop.call_later(self._limits.body_timeout_s, self._body_late)
 
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         self._cancel()
         super().on_message_complete()
         if self.cycle is not None and self.cycle.response_complete:
@@ -277,6 +293,7 @@ class GuardedHttp(HttpToolsProtocol):
     def _refuse(self, status: int, detail: str) -> None:
         """Answer with a problem document and close; nothing more is read."""
         self._cancel()
+        self._refused = True
         titles = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
         title = titles.get(status, "Service Unavailable")
         body = json.dumps(
