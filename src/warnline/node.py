@@ -229,7 +229,8 @@ class Node:
     async def submit_reports(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
         reports = self.intake.json_submission(body, headers)
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        await self.append(events)
+        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
+            await self.append(events)
         self._tick_soon.set()
         return [r.key for r in reports]
 
@@ -237,7 +238,8 @@ class Node:
         """A signed CAP message from a partner's civil-defence system (ingest/cap_adapter)."""
         reports = self.intake.cap_submission(body, headers)
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        await self.append(events)
+        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
+            await self.append(events)
         self._tick_soon.set()
         return [r.key for r in reports]
 

@@ -44,6 +44,7 @@ def _server(
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn logs through the root handlers and their rate limit
         lifespan="off",
     )
     app.state.connections = config.gate  # the stream aborts a stuck console through it

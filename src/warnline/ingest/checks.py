@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from warnline.agreement.model import Agreement
@@ -68,3 +69,38 @@ class RateLimiter:
             raise RateLimitError(f"partner {partner} exceeds {rate:.0f} reports/s")
         self._tokens[partner] = tokens - n
         self._last[partner] = now
+
+
+class JournalShare:
+    """At most `max_in_flight` reports per partner waiting for the journal at once.
+
+    The journal writes submissions in arrival order, so a partner that keeps many large
+    submissions in flight - even within its agreed rate - would make every other
+    partner's reports wait behind its own. Past its share a partner is told to retry
+    (429); a submission is never refused while the partner has nothing in flight, so
+    one large batch always passes."""
+
+    def __init__(self, *, max_in_flight: int = 2000) -> None:
+        self.max_in_flight = max_in_flight
+        self._in_flight: dict[str, int] = {}
+
+    @contextmanager
+    def hold(self, partner: str, n: int) -> Iterator[None]:
+        held = self._in_flight.get(partner, 0)
+        if held and held + n > self.max_in_flight:
+            raise RateLimitError(
+                f"partner {partner} has {held} reports waiting for the journal "
+                f"(share {self.max_in_flight}); retry shortly"
+            )
+        self._in_flight[partner] = held + n
+        try:
+            yield
+        finally:
+            left = self._in_flight[partner] - n
+            if left:
+                self._in_flight[partner] = left
+            else:
+                del self._in_flight[partner]
+
+    def in_flight(self, partner: str) -> int:
+        return self._in_flight.get(partner, 0)
