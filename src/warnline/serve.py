@@ -14,6 +14,13 @@ ca = "pki/ca.crt"
 crl = "pki/crl.pem"                # optional: revoked client certificates are refused
 crl_check_s = 5                    # a changed CRL restarts the listener within this time
 
+[limits]                           # optional; defaults shown (see api/limits.py)
+max_connections = 500              # cut to half the open-file limit if that is lower
+max_per_source = 64
+header_timeout_s = 10
+body_timeout_s = 30
+idle_timeout_s = 5
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -25,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from warnline.agreement.load import load_agreement
 from warnline.api.accounts import Accounts, Role, User
+from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.domain import SystemClock
 from warnline.errors import ConfigError
@@ -48,6 +56,7 @@ class NodeConfig:
     tick_s: float
     users: list[User]
     tls: TlsSettings | None = None
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -86,7 +95,26 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         tick_s=float(node.get("tick_s", 0.5)),
         users=users,
         tls=tls,
+        limits=_limits(raw.get("limits", {}), path),
     )
+
+
+def _limits(raw: dict[str, Any], path: Path) -> ServerLimits:
+    known = {f.name: f.type for f in fields(ServerLimits)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [limits]: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        whole = known[key] == "int"
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(f"{path}: limits.{key}: must be {kind}")
+        values[key] = value
+    try:
+        return ServerLimits(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: limits.{exc}") from None
 
 
 def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
@@ -122,7 +150,9 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
     try:
-        asyncio.run(serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls))
+        asyncio.run(
+            serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls, limits=cfg.limits)
+        )
     finally:
         journal.close()
     return 0
