@@ -34,6 +34,7 @@ from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
+from warnline.ingest.checks import JournalShare
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.lag import LagWatch
@@ -63,6 +64,7 @@ class NodeSettings:
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
     idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
     max_lag_s: float = 1.0  # wall seconds a loop may fall behind before health degrades
+    shed_lag_s: float = 0.3  # decisions this far behind: partners over their share wait
     console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
 
 
@@ -83,7 +85,10 @@ class Node:
         self.accounts = accounts
         self.settings = settings or NodeSettings()
         plane = regional_plane()
-        self.intake = Intake(agreement=agreement, clock=clock)
+        self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
+        # While decisions lag, a partner over its fair share waits (ingest/checks.py).
+        share = JournalShare(behind=lambda: self.lag.decision_lag_s() > self.settings.shed_lag_s)
+        self.intake = Intake(agreement=agreement, clock=clock, share=share)
         self.pipeline = Pipeline(
             picture=Picture(plane=plane),
             assessor=Assessor(agreement=agreement, plane=plane),
@@ -115,7 +120,6 @@ class Node:
             notify_cell=self._notify_cell,
         )
         self._pos = 0
-        self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
         self._wake = asyncio.Event()
         self._tick_soon = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -440,13 +444,18 @@ class Node:
                     await self.console.send(user, {"type": "assignment", "assignment": view})
 
     async def _picture_loop(self) -> None:
+        """One picture per partner (its consoles share it), the event loop given back
+        between partners: a large picture must not hold up decisions for all of them."""
         while True:
             await asyncio.sleep(self.settings.picture_push_s)
+            by_partner: dict[str, list[str]] = {}
             for user in self.console.online():
-                await self.console.send(
-                    user,
-                    {"type": "picture", **self.views.picture_for(self.accounts.partner_of(user))},
-                )
+                by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
+            for partner, users in sorted(by_partner.items()):
+                picture = {"type": "picture", **self.views.picture_for(partner)}
+                for user in users:
+                    await self.console.send(user, picture)
+                await asyncio.sleep(0)
 
     async def _lag_loop(self, every_s: float = 0.1) -> None:
         """Notice the event loop being held up (a wake-up that comes late)."""

@@ -33,6 +33,7 @@ TIGHT = ServerLimits(
     body_timeout_s=0.5,
     idle_timeout_s=1.0,
     max_header_bytes=4096,
+    grace_s=0.2,
 )
 
 
@@ -146,6 +147,11 @@ async def test_at_the_cap_a_real_request_displaces_the_longest_idle_outsider(bas
     sources = [f"127.0.0.{3 + i % 3}" for i in range(TIGHT.max_connections)]
     idle = [await asyncio.to_thread(_connect, base, src) for src in sources]
     try:
+        # None has had its grace yet: a newcomer is turned away, nobody displaced.
+        fresh = await asyncio.to_thread(_connect, base, "127.0.0.6")
+        assert (await _closed_within(fresh, 2.0)).startswith(b"HTTP/1.1 503 ")
+        fresh.close()
+        await asyncio.sleep(TIGHT.grace_s)  # the outsiders' grace runs out (time, not order)
         async with httpx.AsyncClient(base_url=base) as c:
             r = await c.get("/healthz")
             assert r.status_code == 200

@@ -39,3 +39,37 @@ def test_a_failed_write_gives_the_share_back() -> None:
     with pytest.raises(OSError), share.hold("QAT", 8):
         raise OSError("disk full")
     assert share.in_flight("QAT") == 0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_while_decisions_lag_the_partner_over_its_fair_share_waits_and_others_pass() -> None:
+    clock, behind = Clock(), [False]
+    share = JournalShare(window_s=10.0, behind=lambda: behind[0], now=clock)
+    for _ in range(9):  # BHR floods, JOR reports its raid
+        with share.hold("BHR", 500):
+            pass
+    with share.hold("JOR", 1):
+        pass
+    behind[0] = True
+    with (
+        pytest.raises(RateLimitError, match="BHR sent 100% of the last 10 s") as refused,
+        share.hold("BHR", 500),
+    ):
+        pass
+    assert refused.value.status == 429 and share.shed == 1
+    with share.hold("JOR", 1):  # the raid's reports do not wait behind the flood
+        pass
+    behind[0] = False
+    with share.hold("BHR", 500):  # caught up: the flood flows again
+        pass
+    behind[0] = True
+    clock.t = 20.0  # the window has passed: nobody is over a share of nothing
+    with share.hold("BHR", 500):
+        pass

@@ -7,7 +7,12 @@ file descriptors and every request fails. Here every accepted connection passes 
 - at most `max_connections` in all (kept well under the open-file limit) and
   `max_per_source` from one address; over the total, a new connection takes the place of
   the one that has waited longest without sending a request head (an idle outsider),
-  and only when there is none is the newcomer turned away (503, closed at once);
+  if that one has had `grace_s` to send it; otherwise the newcomer is turned away (503,
+  closed at once), so a storm of new connections cannot push out a client whose first
+  request is on its way;
+- the listen backlog, which is also how many connections the event loop accepts in one
+  go, is a quarter of `max_connections`: a burst cannot open more descriptors than
+  that before the gate sees them;
 - a request head must be complete within `header_timeout_s` of the connection opening
   or of the previous response, and no larger than `max_header_bytes` (431);
 - a body must be complete within `body_timeout_s` of its head (408);
@@ -43,12 +48,19 @@ class ServerLimits:
     idle_timeout_s: float = 5.0
     max_header_bytes: int = 16 * 1024
     ws_ping_s: float = 20.0  # a console that answers no ping for this long is closed
+    grace_s: float = 1.0  # a connection this young is never displaced
 
     def __post_init__(self) -> None:
         for name in ("max_connections", "max_per_source", "max_header_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        for name in ("header_timeout_s", "body_timeout_s", "idle_timeout_s", "ws_ping_s"):
+        for name in (
+            "header_timeout_s",
+            "body_timeout_s",
+            "idle_timeout_s",
+            "ws_ping_s",
+            "grace_s",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
 
@@ -99,7 +111,7 @@ class ConnectionGate:
             return False
         if len(self._open) >= self.limits.max_connections:
             self._prune()
-        if len(self._open) >= self.limits.max_connections and not self._evict_idle():
+        if len(self._open) >= self.limits.max_connections and not self._evict_idle(now):
             self.refused += 1
             log.warning("refused a connection: %d open, none idle", len(self._open))
             return False
@@ -128,8 +140,13 @@ class ConnectionGate:
         self.release(peer)
         return True
 
-    def _evict_idle(self) -> bool:
-        idle = [c for c in self._open.values() if c.waiting_since is not None]
+    def _evict_idle(self, now: float) -> bool:
+        before = now - self.limits.grace_s
+        idle = [
+            c
+            for c in self._open.values()
+            if c.waiting_since is not None and c.waiting_since <= before
+        ]
         if not idle:
             return False
         oldest = min(idle, key=lambda c: c.waiting_since or 0.0)
@@ -155,6 +172,7 @@ class GuardedConfig(uvicorn.Config):
             timeout_keep_alive=max(1, round(limits.idle_timeout_s)),
             ws_ping_interval=limits.ws_ping_s,
             ws_ping_timeout=limits.ws_ping_s,
+            backlog=max(16, min(2048, limits.max_connections // 4)),
             **kwargs,
         )
         self.limits = limits

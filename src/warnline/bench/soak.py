@@ -60,10 +60,12 @@ class Figures:
     health_ms: list[float] = field(default_factory=list)
     raid_post_ms: list[float] = field(default_factory=list)
     flood: dict[str, int] = field(default_factory=dict)
+    raid: dict[str, int] = field(default_factory=dict)
     idle_open: list[int] = field(default_factory=list)
     idle_closed: int = 0
     idle_refused: int = 0
     idle_failed: int = 0
+    console_reconnects: int = 0
 
 
 def _port() -> int:
@@ -115,10 +117,15 @@ def _report(rid: str, track: str, lat: float, lon: float, **over: Any) -> dict[s
     return body | over
 
 
-async def _post(http: httpx.AsyncClient, partner: str, reports: list[dict[str, Any]]) -> int:
+async def _post(http: httpx.AsyncClient, partner: str, reports: list[dict[str, Any]]) -> str:
+    """The answer's status, or the name of the transport error (a partner would retry)."""
     body = json.dumps(reports).encode()
     headers = sign_headers(body, partner=partner, key=exercise_signing_key(partner))
-    return (await http.post("/api/v1/reports", content=body, headers=headers)).status_code
+    try:
+        r = await http.post("/api/v1/reports", content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return str(r.status_code)
 
 
 async def _raid(http: httpx.AsyncClient, stop: asyncio.Event, fig: Figures, gap_s: float) -> None:
@@ -141,8 +148,9 @@ async def _raid(http: httpx.AsyncClient, stop: asyncio.Event, fig: Figures, gap_
                 f"raid-{k}-{n}", f"drone-{k}", lat, lon, velocity={"east": -60.0, "north": 0.0}
             )
             t0 = time.perf_counter()
-            await _post(http, partner, [rep])
+            status = await _post(http, partner, [rep])
             fig.raid_post_ms.append((time.perf_counter() - t0) * 1000)
+            fig.raid[status] = fig.raid.get(status, 0) + 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, start + n + 1 - time.monotonic()))
 
@@ -172,7 +180,7 @@ async def _flood(
             for i in range(batch)
         ]
         status = await _post(http, "BHR", reports)
-        fig.flood[str(status)] = fig.flood.get(str(status), 0) + 1
+        fig.flood[status] = fig.flood.get(status, 0) + 1
         sent += batch
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(0.0, start + sent / per_s - time.monotonic()))
@@ -201,41 +209,58 @@ async def _idle(host: str, port: int, source: str, stop: asyncio.Event, fig: Fig
             await asyncio.wait_for(stop.wait(), 2.0)
 
 
-async def _until(read: Any, stop: asyncio.Event) -> bytes:
-    """The read, or b"" once the run stops."""
+async def _until(read: Any, stop: asyncio.Event) -> Any:
+    """What `read` gives, or None once the run stops."""
     task = asyncio.ensure_future(read)
     halt = asyncio.ensure_future(stop.wait())
     await asyncio.wait([task, halt], return_when=asyncio.FIRST_COMPLETED)
     halt.cancel()
     if task.done():
-        return bytes(task.result())
+        return task.result()
     task.cancel()
-    return b""
+    return None
 
 
-async def _console(base: str, token: str, user: str, stop: asyncio.Event, fig: Figures) -> None:
+async def _console(
+    base: str, token: str, user: str, stop: asyncio.Event, fig: Figures, ready: asyncio.Event
+) -> None:
+    """A watch console as the page behaves: reads, answers each alert with a receipt,
+    and reconnects (at most 20 times, 1 s apart) when its connection is lost."""
     seen = fig.versions.setdefault(user, set())
-    async with websockets.connect(
-        base.replace("http", "ws") + "/api/v1/stream",
-        additional_headers={"Cookie": f"{SESSION_COOKIE}={token}"},
-        max_size=None,
-    ) as ws:
-        while not stop.is_set():
-            raw = await _until(ws.recv(), stop)
-            if not raw:
-                return
-            arrived = datetime.now(UTC)
-            msg = json.loads(raw)
-            if msg["type"] != "alert":
-                continue
-            a = msg["alert"]
-            key = (a["alert_id"], a["version"])
-            if key not in seen:
-                seen.add(key)
-                sent = datetime.fromisoformat(a["sent_at"])
-                fig.alert_ms.append((arrived - sent).total_seconds() * 1000)
-            receipt = {"type": "received", "alert_id": a["alert_id"], "version": a["version"]}
-            await ws.send(json.dumps(receipt))
+    for _ in range(20):
+        with contextlib.suppress(OSError, websockets.WebSocketException):
+            async with websockets.connect(
+                base.replace("http", "ws") + "/api/v1/stream",
+                additional_headers={"Cookie": f"{SESSION_COOKIE}={token}"},
+                max_size=None,
+            ) as ws:
+                while not stop.is_set():
+                    raw = await _until(ws.recv(), stop)
+                    if raw is None:
+                        return
+                    ready.set()
+                    await _on_message(ws, json.loads(raw), seen, fig)
+        fig.console_reconnects += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        if stop.is_set():
+            return
+
+
+async def _on_message(
+    ws: Any, msg: dict[str, Any], seen: set[tuple[str, int]], fig: Figures
+) -> None:
+    if msg["type"] != "alert":
+        return
+    arrived = datetime.now(UTC)
+    a = msg["alert"]
+    key = (a["alert_id"], a["version"])
+    if key not in seen:
+        seen.add(key)
+        sent = datetime.fromisoformat(a["sent_at"])
+        fig.alert_ms.append((arrived - sent).total_seconds() * 1000)
+    receipt = {"type": "received", "alert_id": a["alert_id"], "version": a["version"]}
+    await ws.send(json.dumps(receipt))
 
 
 def _stuck(host: str, port: int, token: str) -> socket.socket:
@@ -294,7 +319,9 @@ def _pct(values: list[float]) -> dict[str, float]:
     }
 
 
-async def _soak(duration_s: float, idle: int, objects: int, revisit_s: float) -> dict[str, Any]:
+async def _soak(
+    duration_s: float, idle: int, objects: int, revisit_s: float, keep_log: Path | None = None
+) -> dict[str, Any]:
     limit = _raise_open_files(idle + 1024)
     fig = Figures(idle_open=[0])
     with tempfile.TemporaryDirectory() as tmp:
@@ -319,6 +346,8 @@ async def _soak(duration_s: float, idle: int, objects: int, revisit_s: float) ->
                 if proc.poll() is None:
                     proc.kill()
         lines = log_path.read_text(errors="replace").splitlines()
+        if keep_log is not None:
+            keep_log.write_text("\n".join(lines) + "\n")
     lag = [h.get("decision_lag_s", 0.0) for h in fig.health]
     reasons = sorted({r.split(",")[0] for h in fig.health for r in h.get("reasons", [])})
     alert = _pct(fig.alert_ms)
@@ -342,6 +371,7 @@ async def _soak(duration_s: float, idle: int, objects: int, revisit_s: float) ->
         ),
         "degraded_reasons": reasons,
         "raid_post_ms": _pct(fig.raid_post_ms),
+        "raid_answers": fig.raid,
         "flood": {
             "objects": objects,
             "revisit_s": revisit_s,
@@ -380,7 +410,13 @@ async def _drive(
     stop = asyncio.Event()
     stuck = await asyncio.to_thread(_stuck, host, port, tokens["jor-observer"])
     clients = [httpx.AsyncClient(base_url=base, timeout=30) for _ in range(3)]
-    tasks = [asyncio.create_task(_console(base, tokens[u], u, stop, fig)) for u in WATCHERS]
+    ready = [asyncio.Event() for _ in WATCHERS]
+    tasks = [
+        asyncio.create_task(_console(base, tokens[u], u, stop, fig, ready[i]))
+        for i, u in enumerate(WATCHERS)
+    ]
+    # The consoles of an operations centre are signed in before trouble starts.
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready)), 30)
     tasks += [
         asyncio.create_task(_idle(host, port, f"127.0.0.{2 + i % 20}", stop, fig))
         for i in range(idle)
@@ -423,6 +459,7 @@ async def _drive(
         "alert_versions_seen": issued,
         "alert_versions_missed": missed,
         "stuck_console_cut_by_node": cut,
+        "console_reconnects": fig.console_reconnects,
         "errors": errors[:5],
     }
 
