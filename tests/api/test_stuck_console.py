@@ -32,6 +32,10 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 
 FILL = "x" * 65_536  # one message of 64 KiB: a few dozen fill any window on loopback
+# Each alert must reach the other consoles well within the stuck socket's 60 s deadline:
+# waiting on it even once would take that long. (On a quiet machine it takes tens of ms;
+# the bound leaves room for a shared, loaded one. `warnline bench soak` measures p99.)
+PROMPT_S = 3.0
 
 
 async def _node(agreement: Agreement, tmp_path: Path, deadline_s: float) -> AsyncIterator[Live]:
@@ -161,7 +165,7 @@ async def test_a_console_that_never_reads_does_not_delay_anyone_elses_alerts(
                 readers.append(await _reader(live, await _login(live, c, user)))
             await _jam(live, "jor-observer")
             # A raid on Amman while the observer's socket stays full: after each report,
-            # every alert version journaled so far is on both other consoles within 1 s.
+            # every alert version journaled so far is soon on both other consoles.
             seen: dict[tuple[str, int], float] = {}
             for i in range(0, 30, 2):
                 t = T0 + timedelta(seconds=i)
@@ -180,11 +184,11 @@ async def test_a_console_that_never_reads_does_not_delay_anyone_elses_alerts(
                 async def all_delivered() -> bool:
                     return all(set(seen) <= set(rd.alerts()) for rd, _ in readers)
 
-                await wait_for(all_delivered, "alerts on the other consoles", timeout_s=1.0)
+                await wait_for(all_delivered, "alerts on the other consoles", timeout_s=PROMPT_S)
             assert seen, "the raid raised no alert"
             for reader, _ in readers:
                 late = {v: reader.alerts()[v] - seen[v] for v in seen}
-                assert max(late.values()) < 1.0, late
+                assert max(late.values()) < PROMPT_S, late
             # The observer's socket is still held open and still full: nothing waited on it.
             assert live.node.console.reachable("jor-observer")
             assert live.node.console.backlog() >= 8
