@@ -64,7 +64,7 @@ class NodeSettings:
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
     idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
     max_lag_s: float = 1.0  # wall seconds a loop may fall behind before health degrades
-    shed_lag_s: float = 0.3  # decisions this far behind: partners over their share wait
+    shed_lag_s: float = 1.0  # decisions this far behind: partners over twice their share wait
     console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
 
 

@@ -52,11 +52,12 @@ class Clock:
 def test_while_decisions_lag_the_partner_over_its_fair_share_waits_and_others_pass() -> None:
     clock, behind = Clock(), [False]
     share = JournalShare(window_s=10.0, behind=lambda: behind[0], now=clock)
-    for _ in range(9):  # BHR floods, JOR reports its raid
+    for _ in range(9):  # BHR floods; JOR and ISR report a raid side by side
         with share.hold("BHR", 500):
             pass
-    with share.hold("JOR", 1):
-        pass
+    for partner in ("JOR", "ISR", "JOR"):
+        with share.hold(partner, 1):
+            pass
     behind[0] = True
     with (
         pytest.raises(RateLimitError, match="BHR sent 100% of the last 10 s") as refused,
@@ -65,6 +66,8 @@ def test_while_decisions_lag_the_partner_over_its_fair_share_waits_and_others_pa
         pass
     assert refused.value.status == 429 and share.shed == 1
     with share.hold("JOR", 1):  # the raid's reports do not wait behind the flood
+        pass
+    with share.hold("ISR", 1):  # nor do the other raid partner's
         pass
     behind[0] = False
     with share.hold("BHR", 500):  # caught up: the flood flows again

@@ -83,10 +83,11 @@ class JournalShare:
     - at most `max_in_flight` reports per partner waiting for the journal at once (a
       submission is never refused while its partner has nothing in flight, so one large
       batch always passes);
-    - while the decisions lag (`behind()`), a partner that sent more than its fair share
-      (1/n of the reports of the n partners heard from within `window_s`) is refused
-      until the node has caught up: the flood waits, the others' reports do not wait
-      behind it.
+    - while the decisions lag (`behind()`), a partner that sent more than `over` times
+      its fair share (1/n of the reports of the n partners heard from within `window_s`)
+      is refused until the node has caught up: the flood waits, the others' reports do
+      not wait behind it, and partners reporting the same raid side by side are not
+      told apart.
     """
 
     def __init__(
@@ -94,11 +95,13 @@ class JournalShare:
         *,
         max_in_flight: int = 2000,
         window_s: float = 10.0,
+        over: float = 2.0,
         behind: Callable[[], bool] = lambda: False,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_in_flight = max_in_flight
         self.window_s = window_s
+        self.over = over
         self.behind = behind
         self.now = now
         self._in_flight: dict[str, int] = {}
@@ -136,7 +139,7 @@ class JournalShare:
             return
         share = self._totals.get(partner, 0) / total
         fair = 1 / len(self._totals)
-        if share > fair:
+        if share > self.over * fair:
             self.shed += 1
             raise RateLimitError(
                 f"the node is behind with its decisions and partner {partner} sent "
