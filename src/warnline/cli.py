@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from warnline.errors import AuditError, ConfigError, JournalError
+from warnline.log_limits import install as install_log_limits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_limits()  # one line per kind of fault per interval: no log floods
     try:
         if args.command == "demo":
             return _demo(args)

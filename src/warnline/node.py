@@ -34,8 +34,10 @@ from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
+from warnline.ingest.checks import JournalShare
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
+from warnline.lag import LagWatch
 from warnline.outreach import Outreach
 from warnline.picture import Picture
 from warnline.pipeline import (
@@ -61,6 +63,9 @@ class NodeSettings:
     picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
     idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
+    max_lag_s: float = 1.0  # wall seconds a loop may fall behind before health degrades
+    shed_lag_s: float = 1.0  # decisions this far behind: partners over twice their share wait
+    console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
 
 
 class Node:
@@ -80,7 +85,10 @@ class Node:
         self.accounts = accounts
         self.settings = settings or NodeSettings()
         plane = regional_plane()
-        self.intake = Intake(agreement=agreement, clock=clock)
+        self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
+        # While decisions lag, a partner over its fair share waits (ingest/checks.py).
+        share = JournalShare(behind=lambda: self.lag.decision_lag_s() > self.settings.shed_lag_s)
+        self.intake = Intake(agreement=agreement, clock=clock, share=share)
         self.pipeline = Pipeline(
             picture=Picture(plane=plane),
             assessor=Assessor(agreement=agreement, plane=plane),
@@ -89,7 +97,7 @@ class Node:
             assigner=LeadProcedure(agreement=agreement),
         )
         self.release = Release(agreement)
-        self.console = ConsoleChannel()
+        self.console = ConsoleChannel(send_deadline_s=self.settings.console_send_deadline_s)
         self.dispatcher = Dispatcher(
             recipients=self._recipients,
             partner_of=accounts.partner_of,
@@ -165,6 +173,7 @@ class Node:
             asyncio.create_task(self._process_loop(), name="process"),
             asyncio.create_task(self._tick_loop(), name="tick"),
             asyncio.create_task(self._picture_loop(), name="picture-push"),
+            asyncio.create_task(self._lag_loop(), name="lag"),
         ]
         self.ready.set()
 
@@ -184,6 +193,8 @@ class Node:
                 log.warning("re-storing %d decisions missing from the journal", len(lost))
                 self.journal.append(lost)
         self._pos = stored
+        self.lag.appended(self.journal.last_seq())
+        self.lag.decided(stored)
         self.dispatcher.observe(entries)
         self.views.observe(entries)
         self.outreach.observe(entries)
@@ -205,6 +216,7 @@ class Node:
         if not events:
             return []
         seqs = await self._append(events)
+        self.lag.appended(max(seqs, default=0))
         self._wake.set()
         return seqs
 
@@ -221,7 +233,8 @@ class Node:
     async def submit_reports(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
         reports = self.intake.json_submission(body, headers)
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        await self.append(events)
+        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
+            await self.append(events)
         self._tick_soon.set()
         return [r.key for r in reports]
 
@@ -229,7 +242,8 @@ class Node:
         """A signed CAP message from a partner's civil-defence system (ingest/cap_adapter)."""
         reports = self.intake.cap_submission(body, headers)
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        await self.append(events)
+        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
+            await self.append(events)
         self._tick_soon.set()
         return [r.key for r in reports]
 
@@ -358,6 +372,7 @@ class Node:
             await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
             started = time.monotonic()
             every = self.settings.tick_s if self.busy() else self.settings.idle_tick_s
+            self.lag.ticked(every / self.settings.speed)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._tick_soon.wait(), timeout=every / self.settings.speed)
             self._tick_soon.clear()
@@ -388,8 +403,10 @@ class Node:
             self._wake.set()
         decisions = self.pipeline.process(entries)
         last = entries[-1].seq
-        await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)
+        seqs = await self._append(decisions, follower=Pipeline.FOLLOWER, position=last)
         self._pos = last
+        self.lag.appended(max(seqs, default=0))
+        self.lag.decided(last)
         if decisions:
             self._wake.set()
         self.dispatcher.observe(entries)
@@ -427,13 +444,30 @@ class Node:
                     await self.console.send(user, {"type": "assignment", "assignment": view})
 
     async def _picture_loop(self) -> None:
+        """One picture per partner (its consoles share it), the event loop given back
+        between partners: a large picture must not hold up decisions for all of them."""
         while True:
             await asyncio.sleep(self.settings.picture_push_s)
+            by_partner: dict[str, list[str]] = {}
             for user in self.console.online():
-                await self.console.send(
-                    user,
-                    {"type": "picture", **self.views.picture_for(self.accounts.partner_of(user))},
-                )
+                by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
+            for partner, users in sorted(by_partner.items()):
+                picture = {"type": "picture", **self.views.picture_for(partner)}
+                for user in users:
+                    await self.console.send(user, picture)
+                await asyncio.sleep(0)
+
+    async def _lag_loop(self, every_s: float = 0.1) -> None:
+        """Notice the event loop being held up (a wake-up that comes late)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + every_s
+            await asyncio.sleep(every_s)
+            self.lag.woke_late(loop.time() - asked)
+
+    def health(self) -> dict[str, Any]:
+        """What `/healthz` says beyond "ok": how far behind each loop is, and why."""
+        return self.lag.view()
 
     def busy(self) -> bool:
         """Something whose next step depends on time passing."""

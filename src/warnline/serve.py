@@ -19,6 +19,13 @@ key = "hub.key"                    # the journal's tree heads; base64 of the 32-
                                    # Optional only for an exercise agreement (then the
                                    # public exercise key); must match hub_public_key.
 
+[limits]                           # optional; defaults shown (see api/limits.py)
+max_connections = 500              # cut to half the open-file limit if that is lower
+max_per_source = 64
+header_timeout_s = 10
+body_timeout_s = 30
+idle_timeout_s = 5
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -36,7 +43,7 @@ import base64
 import binascii
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,7 @@ from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
+from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.audit import HeadSigner, verify_journal
 from warnline.domain import SystemClock
@@ -65,6 +73,7 @@ class NodeConfig:
     users: list[User]
     tls: TlsSettings | None = None
     hub_key: Path | None = None
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -109,7 +118,26 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         users=users,
         tls=tls,
         hub_key=base / str(hub["key"]) if "key" in hub else None,
+        limits=_limits(raw.get("limits", {}), path),
     )
+
+
+def _limits(raw: dict[str, Any], path: Path) -> ServerLimits:
+    known = {f.name: f.type for f in fields(ServerLimits)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [limits]: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        whole = known[key] == "int"
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(f"{path}: limits.{key}: must be {kind}")
+        values[key] = value
+    try:
+        return ServerLimits(**values)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: limits.{exc}") from None
 
 
 def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
@@ -193,7 +221,9 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     )
     try:
         asyncio.run(
-            serve_until_stopped(node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key)
+            serve_until_stopped(
+                node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key, limits=cfg.limits
+            )
         )
     finally:
         journal.close()

@@ -366,9 +366,13 @@ def create_app(
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:
+        """ "ok", "starting", or "degraded" with `reasons` when a loop lags."""
+        health = node.health()
+        status = "degraded" if health["reasons"] else "ok"
         return {
-            "status": "ok" if node.ready.is_set() else "starting",
+            "status": status if node.ready.is_set() else "starting",
             "journal_seq": node.journal.last_seq(),
+            **health,
         }
 
     @app.get("/metrics", tags=["ops"], response_class=Response)

@@ -14,6 +14,7 @@ import uvicorn
 from nacl.signing import SigningKey
 
 from warnline.api.app import create_app
+from warnline.api.limits import GuardedConfig, ServerLimits
 from warnline.node import Node
 from warnline.pki.tls import TlsSettings, apply_tls
 
@@ -29,15 +30,24 @@ class _Server(uvicorn.Server):
 
 
 def _server(
-    node: Node, host: str, port: int, tls: TlsSettings | None, hub_key: SigningKey | None
+    node: Node,
+    host: str,
+    port: int,
+    tls: TlsSettings | None,
+    hub_key: SigningKey | None,
+    limits: ServerLimits | None,
 ) -> uvicorn.Server:
-    config = uvicorn.Config(
-        create_app(node, manage_node=False, hub_key=hub_key),
+    app = create_app(node, manage_node=False, hub_key=hub_key)
+    config = GuardedConfig(
+        app,
+        limits=limits or ServerLimits(),
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn logs through the root handlers and their rate limit
         lifespan="off",
     )
+    app.state.connections = config.gate  # the stream aborts a stuck console through it
     if tls is not None:
         apply_tls(config, tls)
     return _Server(config)
@@ -51,10 +61,11 @@ async def serving(
     port: int = 8800,
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
+    limits: ServerLimits | None = None,
 ) -> AsyncIterator[str]:
     """Start `node`, serve its API on host:port (mTLS when `tls` is given), yield the
     base URL; stop both after."""
-    server = _server(node, host, port, tls, hub_key)
+    server = _server(node, host, port, tls, hub_key, limits)
     await node.start()
     task = asyncio.create_task(server.serve())
     try:
@@ -80,6 +91,7 @@ async def serve_until_stopped(
     port: int,
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
+    limits: ServerLimits | None = None,
 ) -> None:
     """The node as the process's main job; SIGTERM or SIGINT stop it cleanly.
 
@@ -94,7 +106,7 @@ async def serve_until_stopped(
     await node.start()
     try:
         while not stop.is_set():
-            server = _server(node, host, port, tls, hub_key)
+            server = _server(node, host, port, tls, hub_key, limits)
             watched = [asyncio.create_task(server.serve()), asyncio.create_task(stop.wait())]
             if tls is not None and tls.crl is not None:
                 watched.append(asyncio.create_task(_changed(tls.crl, tls.crl_check_s)))

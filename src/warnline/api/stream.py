@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from warnline.api.limits import ConnectionGate
 from warnline.api.session import SESSION_COOKIE, session_view
 from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
 from warnline.node import Node
@@ -27,11 +28,24 @@ def console_stream(node: Node) -> Callable[[WebSocket], Awaitable[None]]:
             return
         await ws.accept()
         user = s.user
-        await ws.send_text(json.dumps({"type": "hello", **session_view(node, s)}))
-        await ws.send_text(json.dumps({"type": "picture", **node.views.picture_for(user.partner)}))
-        for view in node.views.assignments_for(user.partner):  # open offers reach late joiners
-            await ws.send_text(json.dumps({"type": "assignment", "assignment": view}))
-        node.console.connect(user.username, ws)
+        greeting = [
+            {"type": "hello", **session_view(node, s)},
+            {"type": "picture", **node.views.picture_for(user.partner)},
+        ]
+        greeting += [  # open offers reach late joiners
+            {"type": "assignment", "assignment": view}
+            for view in node.views.assignments_for(user.partner)
+        ]
+        # Everything the node sends goes through this socket's own outbox; the gate can
+        # cut the connection when the console stops reading (see channels/console.py).
+        gate: ConnectionGate | None = getattr(ws.app.state, "connections", None)
+        peer = (ws.client.host, ws.client.port) if ws.client else None
+        node.console.connect(
+            user.username,
+            ws,
+            greeting=greeting,
+            abort=None if gate is None else lambda: gate.abort(peer),
+        )
         node.wake()  # pending deliveries for this user are now due
         try:
             while True:

@@ -66,6 +66,12 @@ def _warnings_speed() -> dict[str, Any]:
     return speed_check()
 
 
+def _soak() -> dict[str, Any]:
+    from warnline.bench.soak import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
@@ -76,8 +82,9 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings": _warnings,
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
+    "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
 }
-OPT_IN = {"warnings-raid", "warnings-speed"}  # run only when named
+OPT_IN = {"warnings-raid", "warnings-speed", "soak"}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from warnline.agreement.model import Agreement
@@ -68,3 +71,92 @@ class RateLimiter:
             raise RateLimitError(f"partner {partner} exceeds {rate:.0f} reports/s")
         self._tokens[partner] = tokens - n
         self._last[partner] = now
+
+
+class JournalShare:
+    """A partner's share of the journal and of the decisions behind it.
+
+    The journal writes and the decision loop folds reports in arrival order, so what one
+    partner sends - even within its agreed rate - is what every other partner's reports
+    wait behind. Two bounds, each answered with 429 and a retry:
+
+    - at most `max_in_flight` reports per partner waiting for the journal at once (a
+      submission is never refused while its partner has nothing in flight, so one large
+      batch always passes);
+    - while the decisions lag (`behind()`), a partner that sent more than `over` times
+      its fair share (1/n of the reports of the n partners heard from within `window_s`)
+      is refused until the node has caught up: the flood waits, the others' reports do
+      not wait behind it, and partners reporting the same raid side by side are not
+      told apart.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_in_flight: int = 2000,
+        window_s: float = 10.0,
+        over: float = 2.0,
+        behind: Callable[[], bool] = lambda: False,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_in_flight = max_in_flight
+        self.window_s = window_s
+        self.over = over
+        self.behind = behind
+        self.now = now
+        self._in_flight: dict[str, int] = {}
+        self._recent: deque[tuple[float, str, int]] = deque()  # (at, partner, reports)
+        self._totals: dict[str, int] = {}
+        self.shed = 0  # submissions refused while behind
+
+    @contextmanager
+    def hold(self, partner: str, n: int) -> Iterator[None]:
+        held = self._in_flight.get(partner, 0)
+        if held and held + n > self.max_in_flight:
+            raise RateLimitError(
+                f"partner {partner} has {held} reports waiting for the journal "
+                f"(share {self.max_in_flight}); retry shortly"
+            )
+        self._check_share(partner)
+        self._count(partner, n)
+        self._in_flight[partner] = held + n
+        try:
+            yield
+        finally:
+            left = self._in_flight[partner] - n
+            if left:
+                self._in_flight[partner] = left
+            else:
+                del self._in_flight[partner]
+
+    def in_flight(self, partner: str) -> int:
+        return self._in_flight.get(partner, 0)
+
+    def _check_share(self, partner: str) -> None:
+        self._prune()
+        total = sum(self._totals.values())
+        if len(self._totals) < 2 or not total or not self.behind():
+            return
+        share = self._totals.get(partner, 0) / total
+        fair = 1 / len(self._totals)
+        if share > self.over * fair:
+            self.shed += 1
+            raise RateLimitError(
+                f"the node is behind with its decisions and partner {partner} sent "
+                f"{share:.0%} of the last {self.window_s:g} s of reports (fair share "
+                f"{fair:.0%}); retry shortly"
+            )
+
+    def _count(self, partner: str, n: int) -> None:
+        self._recent.append((self.now(), partner, n))
+        self._totals[partner] = self._totals.get(partner, 0) + n
+
+    def _prune(self) -> None:
+        since = self.now() - self.window_s
+        while self._recent and self._recent[0][0] < since:
+            _, partner, n = self._recent.popleft()
+            left = self._totals[partner] - n
+            if left:
+                self._totals[partner] = left
+            else:
+                del self._totals[partner]

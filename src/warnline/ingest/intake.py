@@ -15,7 +15,7 @@ from warnline.domain import Clock, Report
 from warnline.domain.codec import to_json
 from warnline.errors import PayloadTooLargeError
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
-from warnline.ingest.checks import RateLimiter, check_reports
+from warnline.ingest.checks import JournalShare, RateLimiter, check_reports
 from warnline.ingest.json_adapter import parse_submission
 from warnline.ingest.signature import SignatureVerifier
 from warnline.journal import Event
@@ -36,7 +36,12 @@ def report_event(report: Report, *, received_at: datetime, submission: str) -> E
 
 class Intake:
     def __init__(
-        self, *, agreement: Agreement, clock: Clock, rate_limiter: RateLimiter | None = None
+        self,
+        *,
+        agreement: Agreement,
+        clock: Clock,
+        rate_limiter: RateLimiter | None = None,
+        share: JournalShare | None = None,
     ) -> None:
         self.agreement = agreement
         self.clock = clock
@@ -44,6 +49,7 @@ class Intake:
         self.limiter = rate_limiter or RateLimiter(
             rates={code: p.max_reports_per_s for code, p in agreement.partners.items()}
         )
+        self.share = share or JournalShare()
 
     def json_submission(self, body: bytes, headers: Mapping[str, str]) -> list[Report]:
         """Verify and parse a signed JSON submission; raises an InputError subclass."""

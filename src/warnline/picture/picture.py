@@ -10,7 +10,8 @@ One batch goes through the roles in a fixed order:
 4. updater - each track's filter takes its reports in time order;
 5. fusion - kind, identity, confidence and contributors are brought up to date;
 6. merger - tracks that proved to be one object become one;
-7. deleter - if the picture is over its size limit, the stalest tracks go.
+7. deleter - a partner over its quota of tracks that rest on its reports alone gives
+   up its own stalest; if the picture is over its size limit, the stalest tracks go.
 
 Later reports of a sensor track that appears for the first time in a batch follow the
 first one, wherever it went. A report older than its track's state is used as an
@@ -24,7 +25,7 @@ states.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,7 +39,7 @@ from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
 from warnline.picture.merger import Merge, Merger
-from warnline.picture.models import IntArray
+from warnline.picture.models import FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
@@ -77,6 +78,7 @@ class Picture:
         coast_after_s: float = 15.0,
         drop_after_s: float = 60.0,
         max_tracks: int = 20000,
+        max_partner_tracks: int = 2500,
     ) -> None:
         if not gate > 0.0:
             raise ValueError("gate must be positive")
@@ -92,7 +94,10 @@ class Picture:
         self._updater = Updater()
         self._merger = Merger(gate=gate, predictor=self._predictor)
         self._deleter = Deleter(
-            coast_after_s=coast_after_s, drop_after_s=drop_after_s, max_tracks=max_tracks
+            coast_after_s=coast_after_s,
+            drop_after_s=drop_after_s,
+            max_tracks=max_tracks,
+            max_partner_tracks=max_partner_tracks,
         )
         self._records: dict[str, TrackRecord] = {}
         self._links: dict[SensorTrackKey, TrackRecord] = {}
@@ -374,14 +379,29 @@ class Picture:
         record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
 
     def _evict(self) -> list[TrackRecord]:
+        """Partners over their quota first, then the picture over its cap."""
+        victims = self._evict_by(
+            self._deleter.max_partner_tracks,
+            lambda records, last_t, serial: self._deleter.over_quota(
+                [_sole_partner(r) for r in records], last_t, serial
+            ),
+        )
+        return victims + self._evict_by(
+            self._deleter.max_tracks,
+            lambda _, last_t, serial: self._deleter.overflow(last_t, serial),
+        )
+
+    def _evict_by(
+        self,
+        above: int,
+        choose: Callable[[list[TrackRecord], FloatArray, IntArray], IntArray],
+    ) -> list[TrackRecord]:
         live = self._store.live()
-        if len(live) <= self._deleter.max_tracks:
+        if len(live) <= above:
             return []
-        serial = np.array([self._store.record(int(s)).serial for s in live], np.intp)
-        victims = [
-            self._store.record(int(s))
-            for s in live[self._deleter.overflow(self._store.t[live], serial)]
-        ]
+        records = [self._store.record(int(s)) for s in live]
+        serial = np.array([r.serial for r in records], np.intp)
+        victims = [records[i] for i in choose(records, self._store.t[live], serial).tolist()]
         for record in victims:
             self._remove(record)
         return victims
@@ -406,3 +426,9 @@ class Picture:
         if track is None:
             raise RuntimeError("missing track snapshot")
         return track
+
+
+def _sole_partner(record: TrackRecord) -> str | None:
+    """The one partner whose reports alone a track rests on (None if several)."""
+    partners = {partner for partner, _ in record.attributes.contributors}
+    return partners.pop() if len(partners) == 1 else None

@@ -88,6 +88,9 @@ class PartnerSystem:
             except httpx.TransportError:
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
+            if resp.status_code in (429, 503) and attempt < 4:  # told to retry shortly
+                await asyncio.sleep(0.2 * (attempt + 1))
+                continue
             if resp.status_code == 202:
                 self.log.accepted_reports.update(resp.json()["reports"])
             else:
