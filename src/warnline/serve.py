@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from warnline.agreement.load import load_agreement
-from warnline.api.accounts import Accounts, Role, User
+from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.server import serve_until_stopped
 from warnline.domain import SystemClock
 from warnline.errors import ConfigError
@@ -113,6 +113,10 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     for u in cfg.users:
         if u.partner not in agreement.partners:
             raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
+    try:
+        check_cell_accounts(cfg.users, agreement.coordination_cell)
+    except ConfigError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from None
     journal = SQLiteJournal(cfg.data / "journal.db")
     node = Node(
         agreement=agreement,
