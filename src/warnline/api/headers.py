@@ -13,17 +13,19 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", CSP.encode()),
-    (b"x-frame-options", b"DENY"),
+EVERY_ANSWER: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
+)
+PAGES: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),  # for browsers that predate frame-ancestors
 )
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: adds `HEADERS` to every HTTP answer (API answers too:
-    nosniff and no framing cost nothing there)."""
+    """Pure ASGI middleware: nosniff and no referrer on every answer; the content
+    policy and the framing ban on every HTML page."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -35,7 +37,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+                headers = list(message.get("headers", []))
+                html = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
+                )
+                message = {
+                    **message,
+                    "headers": [*headers, *EVERY_ANSWER, *(PAGES if html else ())],
+                }
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -64,6 +64,7 @@ class OverrideMsg(StrictModel):
 
 Command = Annotated[ReceivedMsg | AckMsg | LeadMsg | OverrideMsg, Field(discriminator="type")]
 COMMAND: TypeAdapter[ReceivedMsg | AckMsg | LeadMsg | OverrideMsg] = TypeAdapter(Command)
+COMMAND_TYPES = ("received", "ack", "lead", "override")  # what a console may send
 
 
 def console_stream(
@@ -118,7 +119,7 @@ async def _authenticate(node: Node, ws: WebSocket, timeout_s: float) -> str | No
 
 
 async def _refuse(ws: WebSocket, detail: str, code: int) -> None:
-    await ws.send_text(json.dumps({"type": "error", "detail": detail}))
+    await _error(ws, detail, 401)
     await ws.close(code=code)
 
 
@@ -152,9 +153,13 @@ async def _on_message(node: Node, user: str, message: Any, ws: WebSocket) -> Non
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "message"
-        await _error(ws, f"malformed message: {where}: {err['msg']}")
-    except (NotFoundError, AuthError, InputError) as exc:
-        await _error(ws, str(exc))
+        await _error(ws, f"malformed message: {where}: {err['msg']}", 422, where)
+    except InputError as exc:
+        await _error(ws, str(exc), exc.status, exc.field)
+    except AuthError as exc:
+        await _error(ws, str(exc), exc.status)
+    except NotFoundError as exc:
+        await _error(ws, str(exc), 404)
 
 
 async def _run(node: Node, user: str, cmd: ReceivedMsg | AckMsg | LeadMsg | OverrideMsg) -> None:
@@ -168,5 +173,8 @@ async def _run(node: Node, user: str, cmd: ReceivedMsg | AckMsg | LeadMsg | Over
         await node.override_lead(user, cmd.incident_id, cmd.lead, cmd.reason)
 
 
-async def _error(ws: WebSocket, detail: str) -> None:
-    await ws.send_text(json.dumps({"type": "error", "detail": detail}))
+async def _error(ws: WebSocket, detail: str, status: int, field: str | None = None) -> None:
+    """The WebSocket form of a problem document: the HTTP status the same refusal
+    would have had, and the field when one is to blame."""
+    answer = {"type": "error", "status": status, "detail": detail, "field": field}
+    await ws.send_text(json.dumps({k: v for k, v in answer.items() if v is not None}))
