@@ -23,7 +23,7 @@ from typing import Any
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.threat import ThreatRuleCheck
-from warnline.api.accounts import Accounts, Role, check_cell_accounts
+from warnline.api.accounts import Accounts, Action, Role, check_cell_accounts
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
@@ -34,7 +34,7 @@ from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
-from warnline.ingest.signature import SignedRequest
+from warnline.ingest.signature import SignedRequest, Signer
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.outreach import Outreach
@@ -261,12 +261,15 @@ class Node:
         await self.append([ack_event(ack)])
         return ack
 
+    def verify_signed(self, request: SignedRequest) -> Signer:
+        """Who signed a partner system's request (raises SignatureError)."""
+        return self.intake.verifier.verify(request)
+
     async def acknowledge_signed(
-        self, request: SignedRequest, alert_id: str, version: int | None
+        self, signer: Signer, alert_id: str, version: int | None
     ) -> Acknowledgement:
         """An acknowledgement from a partner's own system, signed like its reports (the
         signature covers the path, so it names this alert): the journal keeps who signed."""
-        signer = self.intake.verifier.verify(request)
         partner, key_id = signer.partner, signer.key_id
         alert = self.dispatcher.latest.get(alert_id)
         if alert is None:
@@ -316,7 +319,7 @@ class Node:
         partner, on any channel; journaled, then decided on by the pipeline."""
         ev = answer_event(
             self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
-            is_commander=self.accounts.role_of(username) is Role.COMMANDER,
+            is_commander=self.accounts.may(username, Action.ANSWER_OFFER),
             incident_id=incident_id, accept=accept, channel=channel, version=version,
             at=self.clock.now(),
         )  # fmt: skip
@@ -354,7 +357,7 @@ class Node:
         """The cell role counts only on an account of the coordination cell's partner
         (such an account elsewhere is refused at start as well: `check_cell_accounts`)."""
         return (
-            self.accounts.role_of(username) is Role.CELL
+            self.accounts.may(username, Action.OVERRIDE_LEAD)
             and self.accounts.partner_of(username) == self.agreement.coordination_cell
         )
 

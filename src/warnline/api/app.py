@@ -237,7 +237,7 @@ def create_app(
         """A partner's system acknowledges: body {"version": n} (or empty), signed like
         report submissions; the signature covers this path, hence this alert."""
         body = await _bounded_body(request, 4096)
-        signed = _signed(request, body)
+        signer = node.verify_signed(_signed(request, body))  # authenticate, then parse
         try:
             check_unique_keys(body)
             version = AckIn.model_validate_json(body or b"{}").version
@@ -246,7 +246,7 @@ def create_app(
             raise SchemaError(
                 err["msg"], field=".".join(str(p) for p in err["loc"]) or "body"
             ) from None
-        a = await node.acknowledge_signed(signed, alert_id, version)
+        a = await node.acknowledge_signed(signer, alert_id, version)
         return {
             "alert_id": a.alert_id,
             "version": a.version,
