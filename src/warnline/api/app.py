@@ -288,7 +288,7 @@ def create_app(
     )
     async def post_cap(request: Request) -> dict[str, Any]:
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
-        Ed25519-signed over the body like JSON submissions; each info block is one
+        signed like JSON submissions (docs/partner-api.md); each info block is one
         observation (profile in ingest/cap_adapter.py). 202 once journaled."""
         return await submit(request, node.submit_cap, MAX_CAP_BYTES)
 
