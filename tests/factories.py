@@ -21,7 +21,7 @@ from warnline.domain import (
     TrackState,
     Velocity,
 )
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import SignedRequest, sign_request
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -75,10 +75,27 @@ def wire_report(rid: str = "r1", t: datetime = T0, **over: Any) -> dict[str, Any
     return body
 
 
-def signed(payload: Any, partner: str = "JOR") -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    headers = sign_headers(body, partner=partner, key=exercise_signing_key(partner))
+REPORTS = "/api/v1/reports"
+
+
+def signed(
+    payload: Any, partner: str = "JOR", *, path: str = REPORTS, at: datetime = T0
+) -> tuple[bytes, dict[str, str]]:
+    """A body and the headers that sign it for `POST path`, created at `at` (the node's
+    clock must be within the signature window of it)."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = sign_request(
+        "POST", path, body, partner=partner, key=exercise_signing_key(partner), created=at
+    )
     return body, headers | {"content-type": "application/json"}
+
+
+def signed_request(
+    payload: Any, partner: str = "JOR", *, path: str = REPORTS, at: datetime = T0
+) -> SignedRequest:
+    """The same, as the node's intake sees it."""
+    body, headers = signed(payload, partner, path=path, at=at)
+    return SignedRequest(method="POST", target=path, headers=headers, body=body)
 
 
 def drone_path(

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.factories import signed, wire_report
+from tests.factories import signed_request, wire_report
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.domain import ScaledClock
@@ -32,8 +32,9 @@ async def test_idle_node_ticks_sparsely_and_a_report_brings_ticks_back(
         await asyncio.sleep(0.6)
         ticks = lambda: sum(1 for e in journal.read() if e.event.kind == "clock.tick")  # noqa: E731
         assert node.busy() is False and ticks() == 1
-        body, headers = signed([wire_report("x1", t=clock.now())])
-        await node.submit_reports(body, headers)
+        await node.submit_reports(
+            signed_request([wire_report("x1", t=clock.now())], at=clock.now())
+        )
         for _ in range(40):  # bounded: 2 s at most
             await asyncio.sleep(0.05)
             if node.busy() and ticks() >= 6:

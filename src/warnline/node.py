@@ -23,18 +23,19 @@ from typing import Any
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.threat import ThreatRuleCheck
-from warnline.api.accounts import Accounts, Role
+from warnline.api.accounts import Accounts, Action, Role, check_cell_accounts
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import Takeover, takeover_event
-from warnline.domain import Acknowledgement, Assignment, Clock
+from warnline.domain import Acknowledgement, Assignment, Clock, Report
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
 from warnline.ingest.checks import JournalShare
+from warnline.ingest.signature import SignedRequest, Signer
 from warnline.journal import Entry, Event, Journal
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.lag import LagWatch
@@ -79,6 +80,7 @@ class Node:
         settings: NodeSettings | None = None,
         channels: Mapping[str, PersonChannel] | None = None,
     ) -> None:
+        check_cell_accounts(accounts.users(), agreement.coordination_cell)
         self.agreement = agreement
         self.journal = journal
         self.clock = clock
@@ -230,22 +232,30 @@ class Node:
             return self.journal.append_from(follower, position, events)
         return self.journal.append(events)
 
-    async def submit_reports(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
-        reports = self.intake.json_submission(body, headers)
-        events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
-            await self.append(events)
-        self._tick_soon.set()
+    async def submit_reports(self, request: SignedRequest) -> list[str]:
+        reports = self.intake.json_submission(request)
+        await self._journal_reports(reports)
         return [r.key for r in reports]
 
-    async def submit_cap(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
+    async def submit_cap(self, request: SignedRequest) -> list[str]:
         """A signed CAP message from a partner's civil-defence system (ingest/cap_adapter)."""
-        reports = self.intake.cap_submission(body, headers)
+        reports = self.intake.cap_submission(request)
+        await self._journal_reports(reports)
+        return [r.key for r in reports]
+
+    async def _journal_reports(self, reports: list[Report]) -> None:
+        """Journal one submission unless a report reuses a stored id with other content
+        (409); while decisions lag, a partner over its share of the waiting reports is
+        told to wait (429, ingest/checks.py)."""
         events = self.intake.events(reports, submission=uuid.uuid4().hex)
-        with self.intake.share.hold(reports[0].partner if reports else "", len(reports)):
+        with (
+            self.intake.share.hold(reports[0].partner if reports else "", len(reports)),
+            self.intake.claim(events),
+        ):
+            ids = [e.event_id for e in events]
+            self.intake.check_stored(events, await asyncio.to_thread(self.journal.stored, ids))
             await self.append(events)
         self._tick_soon.set()
-        return [r.key for r in reports]
 
     async def acknowledge(
         self, username: str, alert_id: str, version: int | None, channel: str
@@ -269,18 +279,21 @@ class Node:
         await self.append([ack_event(ack)])
         return ack
 
+    def verify_signed(self, request: SignedRequest) -> Signer:
+        """Who signed a partner system's request (raises SignatureError)."""
+        return self.intake.verifier.verify(request)
+
     async def acknowledge_signed(
-        self, body: bytes, headers: Mapping[str, str], alert_id: str, version: int | None
+        self, signer: Signer, alert_id: str, version: int | None
     ) -> Acknowledgement:
-        """An acknowledgement from a partner's own system, Ed25519-signed over the body
-        with the partner's key (like its reports): the journal keeps who signed it."""
-        partner = self.intake.verifier.verify(body, headers)
+        """An acknowledgement from a partner's own system, signed like its reports (the
+        signature covers the path, so it names this alert): the journal keeps who signed."""
+        partner, key_id = signer.partner, signer.key_id
         alert = self.dispatcher.latest.get(alert_id)
         if alert is None:
             raise NotFoundError(f"no alert {alert_id}")
         if partner != alert.partner:
             raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
-        key_id = {k.lower(): v for k, v in headers.items()}.get("x-warnline-key-id", "k1")
         ack = Acknowledgement(
             alert_id=alert_id,
             version=alert.version if version is None else min(version, alert.version),
@@ -293,6 +306,13 @@ class Node:
         return ack
 
     async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
+        """A console says it showed an alert version: only for an alert that exists, in
+        a version that was issued, and that was addressed to this user."""
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None or username not in self._recipients(alert.partner):
+            raise NotFoundError(f"no alert {alert_id} for {username}")
+        if version > alert.version:
+            raise InputError(f"alert {alert_id} has no version {version}", field="version")
         ev = receipt_event(
             alert_id=alert_id,
             version=version,
@@ -317,7 +337,7 @@ class Node:
         partner, on any channel; journaled, then decided on by the pipeline."""
         ev = answer_event(
             self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
-            is_commander=self.accounts.role_of(username) is Role.COMMANDER,
+            is_commander=self.accounts.may(username, Action.ANSWER_OFFER),
             incident_id=incident_id, accept=accept, channel=channel, version=version,
             at=self.clock.now(),
         )  # fmt: skip
@@ -331,7 +351,7 @@ class Node:
         """The coordination cell names the lead of a stuck (or any) incident."""
         ev = override_event(
             self.pipeline.assigner, self.agreement, username=username,
-            is_cell=self.accounts.role_of(username) is Role.CELL, incident_id=incident_id,
+            is_cell=self.is_cell(username), incident_id=incident_id,
             lead=lead, reason=reason, at=self.clock.now(),
         )  # fmt: skip
         await self.append([ev])
@@ -343,12 +363,21 @@ class Node:
         """A commander (or the cell, for itself) declares its partner's readiness."""
         ev = readiness_event(
             self.agreement, partner=self.accounts.partner_of(username),
-            may_declare=self.accounts.role_of(username) in (Role.COMMANDER, Role.CELL),
+            may_declare=self.accounts.role_of(username) is Role.COMMANDER
+            or self.is_cell(username),
             sector=sector, status=status, time_to_respond_s=time_to_respond_s,
             at=self.clock.now(),
         )  # fmt: skip
         await self.append([ev])
         return ev.payload
+
+    def is_cell(self, username: str) -> bool:
+        """The cell role counts only on an account of the coordination cell's partner
+        (such an account elsewhere is refused at start as well: `check_cell_accounts`)."""
+        return (
+            self.accounts.may(username, Action.OVERRIDE_LEAD)
+            and self.accounts.partner_of(username) == self.agreement.coordination_cell
+        )
 
     def readiness_for(self, viewer: str) -> list[dict[str, Any]]:
         return [

@@ -52,7 +52,7 @@ from nacl.signing import SigningKey
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts, Role, User
+from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.audit import HeadSigner, verify_journal
@@ -208,6 +208,10 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     for u in cfg.users:
         if u.partner not in agreement.partners:
             raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
+    try:
+        check_cell_accounts(cfg.users, agreement.coordination_cell)
+    except ConfigError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from None
     key = hub_signing_key(cfg, agreement, config_path)
     clock = SystemClock()
     check_journal(cfg.data / "journal.db", key)

@@ -6,12 +6,12 @@ import asyncio
 import json
 
 import httpx
-import websockets
 from lxml import etree
 
 from tests.api.conftest import Live, drive_drone, wait_for
 from tests.factories import signed, wire_report
 from warnline.dispatch.roster import on_duty
+from warnline.sim.stream_client import connect_stream
 
 
 async def test_report_accepted_once_journaled(live: Live) -> None:
@@ -23,6 +23,9 @@ async def test_report_accepted_once_journaled(live: Live) -> None:
             "report:JOR:a1",
             "report:JOR:a2",
         }
+        replayed = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
+        assert replayed.status_code == 401 and replayed.json()["field"] == "nonce"
+        body, headers = signed([wire_report("a1"), wire_report("a2")])  # resent, signed anew
         again = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
         assert again.status_code == 202
         assert sum(1 for e in live.journal.read() if e.event.kind == "report.received") == 2
@@ -41,7 +44,7 @@ async def test_bad_input_gets_problem_details(live: Live) -> None:
         )
         headers["X-Warnline-Partner"] = "ISR"
         r = await c.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
-        assert r.status_code == 401 and r.json()["field"] == "x-warnline-signature"
+        assert r.status_code == 401 and r.json()["field"] == "signature"
         r = await c.get(f"{live.base}/api/v1/tracks")
         assert r.status_code == 401 and r.json()["title"] == "Not signed in"
         r = await c.post(
@@ -60,9 +63,7 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
         jor = await live.token(c, "jor-watch")
         isr = await live.token(c, "isr-watch")
         usa = await live.token(c, "usa-watch")
-        ws = await websockets.connect(
-            live.base.replace("http", "ws") + f"/api/v1/stream?token={jor['authorization'][7:]}"
-        )
+        ws = await connect_stream(live.base, jor["authorization"][7:])
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello" and hello["partner"] == "JOR" and hello["exercise"] is True
         await drive_drone(live, c)
@@ -146,14 +147,15 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
         assert f"{assignment['rule']} rule" in assignment["explanation"]  # the cell sees why
         # A partner's own system acknowledges with its Ed25519 key instead of a session.
         url = f"{live.base}/api/v1/alerts/{alert['alert_id']}/signed-ack"
-        body, headers = signed({"version": alert["version"]})
+        path, now = url.removeprefix(live.base), live.clock.now()
+        body, headers = signed({"version": alert["version"]}, path=path, at=now)
         r = await c.post(url, content=body, headers=headers)
         assert r.status_code == 200 and r.json()["user"] == "jor-system:k1"
-        body, headers = signed({"version": alert["version"]}, partner="ISR")
+        body, headers = signed({"version": alert["version"]}, partner="ISR", path=path, at=now)
         assert (await c.post(url, content=body, headers=headers)).status_code == 403
         headers["X-Warnline-Partner"] = "JOR"
         assert (await c.post(url, content=body, headers=headers)).status_code == 401
-        body, headers = signed({"version": 0})
+        body, headers = signed({"version": 0}, path=path, at=now)
         bad = await c.post(url, content=body, headers=headers)
         assert bad.status_code == 422 and bad.json()["field"] == "version"
         await ws.close()

@@ -8,9 +8,9 @@ import asyncio
 import json
 
 import httpx
-import websockets
 
 from tests.api.conftest import Live, drive_drone, wait_for
+from warnline.sim.stream_client import connect_stream
 
 
 async def test_offer_accept_override_and_readiness(patient: Live) -> None:
@@ -20,9 +20,7 @@ async def test_offer_accept_override_and_readiness(patient: Live) -> None:
         watch = await live.token(c, "jor-watch")
         isr_cmd = await live.token(c, "isr-cmd")
         cell = await live.token(c, "usa-watch")
-        ws = await websockets.connect(
-            live.base.replace("http", "ws") + f"/api/v1/stream?token={cmd['authorization'][7:]}"
-        )
+        ws = await connect_stream(live.base, cmd["authorization"][7:])
         await drive_drone(live, c)
 
         async def offer_on_stream():  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from tests.factories import T0, make_report
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.alerting.cap_sign import verify_cap
 from warnline.ingest.cap_adapter import encode_observations
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import sign_request
 
 CAP_NS = "{urn:oasis:names:tc:emergency:cap:1.2}"
 
@@ -30,7 +30,8 @@ def cap_submission(i: int, *, partner: str = "JOR") -> tuple[bytes, dict[str, st
         sent=t,
         status="Exercise",
     )
-    headers = sign_headers(body, partner=partner, key=exercise_signing_key(partner))
+    key = exercise_signing_key(partner)
+    headers = sign_request("POST", "/api/v1/cap", body, partner=partner, key=key, created=t)
     return body, headers | {"content-type": "application/cap+xml"}
 
 
@@ -77,7 +78,8 @@ async def test_hostile_cap_gets_problem_details(live: Live) -> None:
     evil = b"""<?xml version="1.0"?>
 <!DOCTYPE alert [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&xxe;</identifier></alert>"""
-    headers = sign_headers(evil, partner="JOR", key=exercise_signing_key("JOR"))
+    key = exercise_signing_key("JOR")
+    headers = sign_request("POST", "/api/v1/cap", evil, partner="JOR", key=key, created=T0)
     async with httpx.AsyncClient() as c:
         r = await c.post(f"{live.base}/api/v1/cap", content=evil, headers=headers)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
@@ -85,7 +87,7 @@ async def test_hostile_cap_gets_problem_details(live: Live) -> None:
         body, headers = cap_submission(0)
         headers["X-Warnline-Partner"] = "ISR"
         r = await c.post(f"{live.base}/api/v1/cap", content=body, headers=headers)
-        assert r.status_code == 401 and r.json()["field"] == "x-warnline-signature"
+        assert r.status_code == 401 and r.json()["field"] == "signature"
     assert not any(e.event.kind == "report.received" for e in live.journal.read())
 
 

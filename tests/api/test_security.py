@@ -8,6 +8,7 @@ import websockets
 
 from tests.api.conftest import PASSWORD, Live
 from tests.factories import signed, wire_report
+from warnline.sim.stream_client import open_stream
 
 
 async def test_cookie_alone_cannot_change_state(live: Live) -> None:
@@ -29,12 +30,11 @@ async def test_cross_site_websocket_refused(live: Live) -> None:
         token = (
             await c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
         ).json()["token"]
-    url = live.base.replace("http", "ws") + f"/api/v1/stream?token={token}"
     host = live.base.split("://")[1]
-    async with websockets.connect(url, origin=f"http://{host}") as ws:  # type: ignore[arg-type]
+    async with open_stream(live.base, token, origin=f"http://{host}") as ws:
         assert "hello" in await ws.recv()
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-        async with websockets.connect(url, origin="http://evil.example") as ws:  # type: ignore[arg-type]
+        async with open_stream(live.base, token, origin="http://evil.example") as ws:
             await ws.recv()
     assert refused.value.response.status_code == 403
 

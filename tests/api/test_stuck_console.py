@@ -19,17 +19,16 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from tests.api.conftest import PASSWORD, Live, wait_for
 from tests.factories import T0, free_port, signed, wire_report
 from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
-from warnline.api.session import SESSION_COOKIE
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
+from warnline.sim.stream_client import auth_frame, connect_stream
 
 FILL = "x" * 65_536  # one message of 64 KiB: a few dozen fill any window on loopback
 # Each alert must reach the other consoles well within the stuck socket's 60 s deadline:
@@ -83,7 +82,7 @@ def _open_stuck(base: str, token: str) -> socket.socket:
         (
             f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            f"Sec-WebSocket-Version: 13\r\nCookie: {SESSION_COOKIE}={token}\r\n\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
     )
     head = b""
@@ -93,6 +92,7 @@ def _open_stuck(base: str, token: str) -> socket.socket:
             raise AssertionError("stream closed during the handshake")
         head += chunk
     assert head.startswith(b"HTTP/1.1 101"), head
+    s.sendall(auth_frame(token))
     return s
 
 
@@ -122,10 +122,7 @@ async def _login(live: Live, c: httpx.AsyncClient, user: str) -> str:
 
 
 async def _reader(live: Live, token: str) -> tuple[Reader, asyncio.Task[None]]:
-    ws = await websockets.connect(
-        live.base.replace("http", "ws") + "/api/v1/stream",
-        additional_headers={"Cookie": f"{SESSION_COOKIE}={token}"},
-    )
+    ws = await connect_stream(live.base, token)
     reader = Reader(ws)
     return reader, asyncio.create_task(reader.run())
 

@@ -10,7 +10,7 @@ from importlib.resources import files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import T0, signed, wire_report
+from tests.factories import T0, signed_request, wire_report
 from warnline.agreement.load import parse_agreement
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock
@@ -50,9 +50,8 @@ def test_signed_submission_with_mutated_fields(
     agreement: Agreement, mutation: dict[str, object]
 ) -> None:
     intake = Intake(agreement=agreement, clock=ManualClock(T0))
-    body, headers = signed([wire_report() | mutation])
     try:
-        reports = intake.json_submission(body, headers)
+        reports = intake.json_submission(signed_request([wire_report() | mutation]))
     except InputError:
         return
     assert len(reports) == 1 and reports[0].partner == "JOR"

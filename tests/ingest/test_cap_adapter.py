@@ -15,7 +15,7 @@ from warnline.domain import Identity, ManualClock, ThreatKind
 from warnline.errors import SchemaError, SignatureError
 from warnline.ingest import Intake
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, encode_observations, parse_cap
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import SignedRequest, sign_request
 
 CAP = b"urn:oasis:names:tc:emergency:cap:1.2"
 
@@ -45,11 +45,17 @@ def test_round_trip_through_the_profile() -> None:
 def test_signed_cap_goes_through_intake(agreement: Agreement) -> None:
     intake = Intake(agreement=agreement, clock=ManualClock(T0 + timedelta(seconds=1)))
     body = cap_body()
-    headers = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"))
-    reports = intake.cap_submission(body, headers)
+    key = exercise_signing_key("JOR")
+
+    def request(body: bytes, headers: dict[str, str]) -> SignedRequest:
+        return SignedRequest(method="POST", target="/api/v1/cap", headers=headers, body=body)
+
+    headers = sign_request("POST", "/api/v1/cap", body, partner="JOR", key=key, created=T0)
+    reports = intake.cap_submission(request(body, headers))
     assert len(reports) == 2 and all(r.releasability is not None for r in reports)
+    headers = sign_request("POST", "/api/v1/cap", body, partner="JOR", key=key, created=T0)
     with pytest.raises(SignatureError):
-        intake.cap_submission(body.replace(b"radar-1", b"radar-2", 1), headers)
+        intake.cap_submission(request(body.replace(b"radar-1", b"radar-2", 1), headers))
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import T0, signed, wire_report
+from tests.factories import REPORTS, T0, signed, wire_report
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock
 from warnline.errors import (
@@ -20,6 +20,11 @@ from warnline.errors import (
 )
 from warnline.ingest import Intake
 from warnline.ingest.checks import RateLimiter
+from warnline.ingest.signature import SignedRequest, sign_request
+
+
+def _req(body: bytes, headers: dict[str, str]) -> SignedRequest:
+    return SignedRequest(method="POST", target=REPORTS, headers=headers, body=body)
 
 
 @pytest.fixture
@@ -34,13 +39,13 @@ def test_single_list_and_object_forms(intake: Intake) -> None:
         {"reports": [wire_report("r3")]},
     ):
         body, headers = signed(payload)
-        reports = intake.json_submission(body, headers)
+        reports = intake.json_submission(_req(body, headers))
         assert reports and all(r.partner == "JOR" for r in reports)
 
 
 def test_partner_default_releasability_filled_in(intake: Intake, agreement: Agreement) -> None:
     body, headers = signed(wire_report(), partner="BHR")
-    (r,) = intake.json_submission(body, headers)
+    (r,) = intake.json_submission(_req(body, headers))
     assert r.releasability == agreement.partners["BHR"].releasability
 
 
@@ -48,36 +53,36 @@ def test_explicit_releasability_kept(intake: Intake) -> None:
     body, headers = signed(
         wire_report(releasability={"release_to": ["USA", "ISR"], "attribution": "anonymous"})
     )
-    (r,) = intake.json_submission(body, headers)
+    (r,) = intake.json_submission(_req(body, headers))
     assert r.releasability is not None and r.releasability.release_to == ("ISR", "USA")
 
 
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [
-        (lambda h: h.pop("X-Warnline-Signature"), "x-warnline-signature"),
-        (lambda h: h.update({"X-Warnline-Partner": "ZZZ"}), "x-warnline-key-id"),
+        (lambda h: h.pop("Signature"), "signature"),
+        (lambda h: h.pop("Signature-Input"), "signature-input"),
+        (lambda h: h.pop("Content-Digest"), "content-digest"),
+        (lambda h: h.update({"X-Warnline-Partner": "ZZZ"}), "x-warnline-partner"),
         (
-            lambda h: h.update({"X-Warnline-Signature": base64.b64encode(b"x" * 64).decode()}),
-            "x-warnline-signature",
+            lambda h: h.update({"Signature": f"warnline=:{base64.b64encode(b'x' * 64).decode()}:"}),
+            "signature",
         ),
-        (lambda h: h.update({"X-Warnline-Partner": "ISR"}), "x-warnline-signature"),
+        (lambda h: h.update({"X-Warnline-Partner": "ISR"}), "signature"),
     ],
 )
 def test_bad_signatures_refused(intake: Intake, mutate, field: str) -> None:  # type: ignore[no-untyped-def]
     body, headers = signed(wire_report())
     mutate(headers)
     with pytest.raises(SignatureError) as err:
-        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
     assert err.value.field == field
 
 
 def test_body_changed_after_signing_refused(intake: Intake) -> None:
     body, headers = signed(wire_report())
     with pytest.raises(SignatureError):
-        intake.json_submission(
-            body.replace(b"31.95", b"31.96"), {k.lower(): v for k, v in headers.items()}
-        )
+        intake.json_submission(_req(body.replace(b"31.95", b"31.96"), headers))
 
 
 @pytest.mark.parametrize(
@@ -95,36 +100,31 @@ def test_body_changed_after_signing_refused(intake: Intake) -> None:
 def test_schema_errors_name_the_field(intake: Intake, over: dict, field: str) -> None:  # type: ignore[type-arg]
     body, headers = signed([wire_report(**over)])
     with pytest.raises(SchemaError) as err:
-        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
     assert err.value.field == field
 
 
 def test_not_json_refused(intake: Intake) -> None:
-    body = b"{not json"
-    _, headers = signed({})
-    from warnline.agreement.exercise_keys import exercise_signing_key
-    from warnline.ingest.signature import sign_headers
-
-    headers = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"))
+    body, headers = signed(b"{not json")
     with pytest.raises(SchemaError):
-        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
 
 
 def test_stale_and_future_reports_refused(intake: Intake) -> None:
     for t, needle in ((T0 - timedelta(minutes=10), "ago"), (T0 + timedelta(minutes=1), "future")):
         body, headers = signed([wire_report(t=t)])
         with pytest.raises(StaleReportError) as err:
-            intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+            intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
         assert needle in err.value.reason and err.value.field == "reports.0.observed_at"
 
 
 def test_implausible_speed_and_unknown_release_partner(intake: Intake) -> None:
     body, headers = signed([wire_report(velocity={"east": 9000.0, "north": 0.0})])
     with pytest.raises(SanityError):
-        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
     body, headers = signed([wire_report(releasability={"release_to": ["XXX"]})])
     with pytest.raises(SanityError) as err:
-        intake.json_submission(body, {k.lower(): v for k, v in headers.items()})
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
     assert "XXX" in err.value.reason
 
 
@@ -148,15 +148,15 @@ def test_agreed_rate_applies_to_submissions(agreement: Agreement) -> None:
     ag = replace(agreement, partners={**agreement.partners, "JOR": slow})
     intake = Intake(agreement=ag, clock=ManualClock(T0))
     body, headers = signed([wire_report(f"r{i}") for i in range(4)])
-    intake.json_submission(body, headers)  # four seconds' worth: one burst
+    intake.json_submission(_req(body, headers))  # four seconds' worth: one burst
     body, headers = signed([wire_report("r9")])
     with pytest.raises(RateLimitError):
-        intake.json_submission(body, headers)
+        intake.json_submission(_req(body, headers))
 
 
 def test_events_are_idempotent_by_partner_and_report_id(intake: Intake) -> None:
     body, headers = signed([wire_report("same"), wire_report("other")])
-    reports = intake.json_submission(body, headers)
+    reports = intake.json_submission(_req(body, headers))
     events = intake.events(reports, submission="s1")
     again = intake.events(reports, submission="s2")
     assert (
@@ -174,7 +174,6 @@ def test_report_key_rotation_and_retirement(agreement: Agreement) -> None:
     from nacl.signing import SigningKey
 
     from warnline.agreement.exercise_keys import exercise_signing_key
-    from warnline.ingest.signature import sign_headers
 
     new_key = SigningKey(b"\x01" * 32)
     new_b64 = base64.b64encode(bytes(new_key.verify_key)).decode()
@@ -190,27 +189,33 @@ def test_report_key_rotation_and_retirement(agreement: Agreement) -> None:
         agreement, partners={**agreement.partners, "JOR": replace(jor, public_keys={"k2": new_b64})}
     )
     body = json.dumps([wire_report()]).encode()
-    old_headers = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"), key_id="k1")
-    new_headers = sign_headers(body, partner="JOR", key=new_key, key_id="k2")
+
+    def sign(key: SigningKey, key_id: str) -> dict[str, str]:
+        return sign_request(
+            "POST", REPORTS, body, partner="JOR", key=key, key_id=key_id, created=T0
+        )
+
+    old_key = exercise_signing_key("JOR")
     during = Intake(agreement=both, clock=ManualClock(T0))
-    assert during.json_submission(body, old_headers) and during.json_submission(body, new_headers)
+    assert during.json_submission(_req(body, sign(old_key, "k1")))
+    assert during.json_submission(_req(body, sign(new_key, "k2")))
     after = Intake(agreement=only_new, clock=ManualClock(T0))
-    assert after.json_submission(body, new_headers)
+    assert after.json_submission(_req(body, sign(new_key, "k2")))
     with pytest.raises(SignatureError) as err:
-        after.json_submission(body, old_headers)
-    assert err.value.field == "x-warnline-key-id"
-    wrong_kid = sign_headers(body, partner="JOR", key=exercise_signing_key("JOR"), key_id="k2")
+        after.json_submission(_req(body, sign(old_key, "k1")))
+    assert err.value.field == "keyid"
+    wrong_kid = sign(old_key, "k2")
     with pytest.raises(SignatureError):
-        after.json_submission(body, wrong_kid)
+        after.json_submission(_req(body, wrong_kid))
 
 
 def test_withheld_fields_in_a_report_policy(intake: Intake) -> None:
     body, headers = signed([wire_report(releasability={"withhold": ["velocity", "accuracy"]})])
-    (r,) = intake.json_submission(body, headers)
+    (r,) = intake.json_submission(_req(body, headers))
     assert r.releasability is not None and r.releasability.withhold == ("accuracy", "velocity")
     body, headers = signed([wire_report(releasability={"withhold": ["sensor_site"]})])
     with pytest.raises(SchemaError) as err:
-        intake.json_submission(body, headers)
+        intake.json_submission(_req(body, headers))
     assert err.value.field is not None and err.value.field.startswith(
         "reports.0.releasability.withhold"
     )

@@ -1,5 +1,9 @@
 """Console and API users: argon2-hashed passwords, a role, a partner; sessions.
 
+What each role may change is one table, `MAY` (docs/api.md draws it per endpoint);
+reading is open to every signed-in role, as released to its partner. The cell role
+belongs to the coordination cell's accounts only (`check_cell_accounts`).
+
 Five failed sign-ins within five minutes lock a user name for the rest of that
 window (on the node's clock), which makes guessing passwords slow. Sessions are
 random bearer tokens kept in memory (a restart signs everyone out,
@@ -18,7 +22,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from warnline.errors import AuthError
+from warnline.errors import AuthError, ConfigError
 
 
 class Role(StrEnum):
@@ -27,6 +31,38 @@ class Role(StrEnum):
     CELL = "cell"
     OBSERVER = "observer"
     ADMIN = "admin"
+
+
+class Action(StrEnum):
+    """A state change a signed-in user can ask for."""
+
+    ACKNOWLEDGE = "acknowledge"  # an alert addressed to the user's partner
+    RECEIPT = "receipt"  # "this console showed that alert" (the user's own deliveries)
+    ANSWER_OFFER = "answer_offer"  # accept or decline a lead offer to the user's partner
+    OVERRIDE_LEAD = "override_lead"  # name the lead of an incident (the cell)
+    DECLARE_READINESS = "declare_readiness"  # of the user's partner
+    TAKE_OVER = "take_over"  # stand in for a duty role of the user's partner
+
+
+MAY: dict[Action, frozenset[Role]] = {
+    Action.ACKNOWLEDGE: frozenset({Role.WATCH, Role.COMMANDER}),
+    Action.RECEIPT: frozenset(Role),  # every console reports what it showed
+    Action.ANSWER_OFFER: frozenset({Role.COMMANDER}),
+    Action.OVERRIDE_LEAD: frozenset({Role.CELL}),
+    Action.DECLARE_READINESS: frozenset({Role.COMMANDER, Role.CELL}),
+    Action.TAKE_OVER: frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+}
+
+
+def check_cell_accounts(users: list[User], coordination_cell: str) -> None:
+    """Refuse a cell-role account of any partner but the coordination cell's: the role
+    overrides every partner's lead, which no other partner's account may do."""
+    for u in users:
+        if u.role is Role.CELL and u.partner != coordination_cell:
+            raise ConfigError(
+                f"user {u.username}: role 'cell' is for the coordination cell "
+                f"({coordination_cell}) only, not {u.partner}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,10 +122,13 @@ class Accounts:
     def role_of(self, username: str) -> Role:
         return self._users[username].role
 
+    def may(self, username: str, action: Action) -> bool:
+        return self.role_of(username) in MAY[action]
+
     def may_acknowledge(self, username: str) -> bool:
         """Watch officers and commanders acknowledge for their partner; observers
         and administrators only look, and the cell cannot answer for a partner."""
-        return self.role_of(username) in (Role.WATCH, Role.COMMANDER)
+        return self.may(username, Action.ACKNOWLEDGE)
 
     def login(self, username: str, password: str, now: datetime) -> Session:
         recent = [t for t in self._failures.get(username, []) if now - t < self._lockout]

@@ -6,7 +6,7 @@ shaped for the caller. Errors are RFC 9457 problem documents.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
@@ -21,12 +21,15 @@ from pydantic import BaseModel, Field, ValidationError
 
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.alerting.cap_sign import exercise_cap_signer
+from warnline.api.accounts import Action
 from warnline.api.feed import CapPublisher, atom_feed
+from warnline.api.headers import SecurityHeaders
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
 from warnline.api.session import SESSION_COOKIE, Caller, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
+from warnline.api.strict import StrictJSONRoute, StrictModel
 from warnline.errors import (
     ConfigError,
     ForbiddenError,
@@ -37,6 +40,8 @@ from warnline.errors import (
 )
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES
 from warnline.ingest.intake import MAX_BODY_BYTES
+from warnline.ingest.signature import SignedRequest
+from warnline.ingest.strict_json import check_unique_keys
 from warnline.node import Node
 
 CAP_SENDER = "hub@warnline.invalid"
@@ -55,32 +60,32 @@ class AlertPage(BaseModel):
     next: int = Field(description="the cursor to pass as `since` on the next poll")
 
 
-class LoginIn(BaseModel):
+class LoginIn(StrictModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class AckIn(BaseModel):
+class AckIn(StrictModel):
     version: int | None = Field(default=None, ge=1)
 
 
-class LeadAnswerIn(BaseModel):
+class LeadAnswerIn(StrictModel):
     accept: bool
     version: int | None = Field(default=None, ge=1)
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(StrictModel):
     lead: str = Field(min_length=3, max_length=3)
     reason: str = Field(default="", max_length=500)
 
 
-class ReadinessIn(BaseModel):
+class ReadinessIn(StrictModel):
     sector: str = Field(min_length=1, max_length=64)
     status: Literal["ready", "limited", "unavailable"]
     time_to_respond_s: float = Field(ge=0, le=86_400)
 
 
-class TakeoverIn(BaseModel):
+class TakeoverIn(StrictModel):
     role: str = Field(min_length=1, max_length=64)
     contact: str = Field(min_length=1, max_length=200)
     minutes: float = Field(gt=0, le=24 * 60)
@@ -113,16 +118,18 @@ def create_app(
         app.add_exception_handler(exc, handler)
 
     app.state.node = node
+    app.router.route_class = StrictJSONRoute  # duplicate JSON keys refused on every body
+    app.add_middleware(SecurityHeaders)
 
     async def submit(
         request: Request,
-        accept: Callable[[bytes, Mapping[str, str]], Awaitable[list[str]]],
+        accept: Callable[[SignedRequest], Awaitable[list[str]]],
         limit: int,
     ) -> dict[str, Any]:
         """Read a signed submission within `limit`, journal it, count it."""
         body = await _bounded_body(request, limit)
         try:
-            keys = await accept(body, request.headers)
+            keys = await accept(_signed(request, body))
         except InputError as exc:
             metrics.rejected.labels(reason=exc.type_slug).inc()
             raise
@@ -161,9 +168,10 @@ def create_app(
         openapi_extra=_raw_body("application/json", {"$ref": "#/components/schemas/SubmissionIn"}),
     )
     async def post_reports(request: Request) -> dict[str, Any]:
-        """One report, a list, or {"reports": [...]}, Ed25519-signed over the body
-        (headers X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature).
-        202 once every report is in the journal."""
+        """One report, a list, or {"reports": [...]}, signed by the partner (RFC 9421
+        HTTP Message Signature, Ed25519, over method, path, query, X-Warnline-Partner,
+        Content-Digest, key id, time and nonce: docs/partner-api.md). 202 once every
+        report is in the journal; 409 if a report id was already used for other content."""
         return await submit(request, node.submit_reports, MAX_BODY_BYTES)
 
     @app.get("/api/v1/tracks", tags=["picture"])
@@ -231,17 +239,19 @@ def create_app(
         openapi_extra=_raw_body("application/json", {"$ref": "#/components/schemas/AckIn"}),
     )
     async def signed_ack(alert_id: str, request: Request) -> dict[str, Any]:
-        """A partner's system acknowledges: body {"version": n}, Ed25519-signed like
-        report submissions (X-Warnline-Partner, X-Warnline-Key-Id, X-Warnline-Signature)."""
+        """A partner's system acknowledges: body {"version": n} (or empty), signed like
+        report submissions; the signature covers this path, hence this alert."""
         body = await _bounded_body(request, 4096)
+        signer = node.verify_signed(_signed(request, body))  # authenticate, then parse
         try:
+            check_unique_keys(body)
             version = AckIn.model_validate_json(body or b"{}").version
         except ValidationError as exc:
             err = exc.errors()[0]
             raise SchemaError(
                 err["msg"], field=".".join(str(p) for p in err["loc"]) or "body"
             ) from None
-        a = await node.acknowledge_signed(body, request.headers, alert_id, version)
+        a = await node.acknowledge_signed(signer, alert_id, version)
         return {
             "alert_id": a.alert_id,
             "version": a.version,
@@ -283,7 +293,7 @@ def create_app(
     )
     async def post_cap(request: Request) -> dict[str, Any]:
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
-        Ed25519-signed over the body like JSON submissions; each info block is one
+        signed like JSON submissions (docs/partner-api.md); each info block is one
         observation (profile in ingest/cap_adapter.py). 202 once journaled."""
         return await submit(request, node.submit_cap, MAX_CAP_BYTES)
 
@@ -329,6 +339,8 @@ def create_app(
     async def take_over(body: TakeoverIn, caller: Caller) -> dict[str, Any]:
         """Someone of the caller's partner takes over a duty role for `minutes`: escalations
         raised meanwhile reach that person instead of the rostered one."""
+        if not node.accounts.may(caller.user.username, Action.TAKE_OVER):
+            raise ForbiddenError(f"role {caller.user.role} may not take over a duty role")
         until = node.now() + timedelta(minutes=body.minutes)
         t = await node.take_over(caller.user.partner, body.role, body.contact, until)
         return {
@@ -394,6 +406,14 @@ def _raw_body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI for a handler that reads its body raw (it must verify the signature over
     the exact bytes before parsing them)."""
     return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+def _signed(request: Request, body: bytes) -> SignedRequest:
+    """The request as its signature covers it: the path and query exactly as sent."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    target = raw.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    return SignedRequest(method=request.method, target=target, headers=request.headers, body=body)
 
 
 async def _bounded_body(request: Request, limit: int) -> bytes:

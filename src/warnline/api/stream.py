@@ -1,101 +1,200 @@
 """The console's WebSocket stream: live alerts, picture and lead offers for the
-signed-in user, and the user's receipts, acknowledgements and answers back."""
+signed-in user, and the user's receipts, acknowledgements and answers back.
+
+The first message must be `{"type": "auth", "token": "<bearer token>"}`: a cookie
+alone never opens the stream (another site's page could ride on it), and a token in
+the URL would end up in logs and browser history. Every later message is checked
+against a strict schema; a malformed one is answered with an error message and the
+stream stays open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import Field, TypeAdapter, ValidationError
 
+from warnline.api.accounts import Session
 from warnline.api.limits import ConnectionGate
-from warnline.api.session import SESSION_COOKIE, session_view
-from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
+from warnline.api.session import session_view
+from warnline.api.strict import StrictModel
+from warnline.errors import AuthError, InputError, NotFoundError, SchemaError
+from warnline.ingest.strict_json import check_unique_keys
 from warnline.node import Node
 
+AUTH_TIMEOUT_S = 10.0  # wall seconds a new socket has to send its auth message
+MAX_MESSAGE_CHARS = 4096  # every console command is far smaller
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+Version = Annotated[int, Field(ge=1, le=1_000_000)]
 
-def console_stream(node: Node) -> Callable[[WebSocket], Awaitable[None]]:
+
+class AuthMsg(StrictModel):
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=256)
+
+
+class ReceivedMsg(StrictModel):
+    type: Literal["received"]
+    alert_id: Id
+    version: Version
+    count: int = Field(default=1, ge=1, le=1000)
+
+
+class AckMsg(StrictModel):
+    type: Literal["ack"]
+    alert_id: Id
+    version: Version | None = None
+
+
+class LeadMsg(StrictModel):
+    type: Literal["lead"]
+    incident_id: Id
+    accept: bool
+    version: Version | None = None
+
+
+class OverrideMsg(StrictModel):
+    type: Literal["override"]
+    incident_id: Id
+    lead: str = Field(pattern=r"^[A-Z]{3}$")
+    reason: str = Field(default="", max_length=500)
+
+
+Command = Annotated[ReceivedMsg | AckMsg | LeadMsg | OverrideMsg, Field(discriminator="type")]
+COMMAND: TypeAdapter[ReceivedMsg | AckMsg | LeadMsg | OverrideMsg] = TypeAdapter(Command)
+COMMAND_TYPES = ("received", "ack", "lead", "override")  # what a console may send
+
+
+def console_stream(
+    node: Node, *, auth_timeout_s: float = AUTH_TIMEOUT_S
+) -> Callable[[WebSocket], Awaitable[None]]:
     async def stream(ws: WebSocket) -> None:
         if not _same_origin(ws):  # cross-site WebSocket hijacking
             await ws.close(code=4403)
             return
-        token = ws.query_params.get("token") or ws.cookies.get(SESSION_COOKIE)
-        try:
-            s = node.accounts.session(token, node.now())
-        except AuthError:
-            await ws.close(code=4401)
-            return
         await ws.accept()
-        user = s.user
-        greeting = [
-            {"type": "hello", **session_view(node, s)},
-            {"type": "picture", **node.views.picture_for(user.partner)},
-        ]
-        greeting += [  # open offers reach late joiners
-            {"type": "assignment", "assignment": view}
-            for view in node.views.assignments_for(user.partner)
-        ]
-        # Everything the node sends goes through this socket's own outbox; the gate can
-        # cut the connection when the console stops reading (see channels/console.py).
-        gate: ConnectionGate | None = getattr(ws.app.state, "connections", None)
-        peer = (ws.client.host, ws.client.port) if ws.client else None
-        node.console.connect(
-            user.username,
-            ws,
-            greeting=greeting,
-            abort=None if gate is None else lambda: gate.abort(peer),
-        )
-        node.wake()  # pending deliveries for this user are now due
         try:
-            while True:
-                msg = json.loads(await ws.receive_text())
-                await _on_console_message(node, user.username, msg, ws)
+            s = await _authenticate(node, ws, auth_timeout_s)
+            if s is None:
+                return
+            user = s.user.username
+            # Everything the node sends goes through this socket's own outbox; the gate
+            # can cut the connection when the console stops reading (channels/console.py).
+            gate: ConnectionGate | None = getattr(ws.app.state, "connections", None)
+            peer = (ws.client.host, ws.client.port) if ws.client else None
+            node.console.connect(
+                user,
+                ws,
+                greeting=_greeting(node, s),
+                abort=None if gate is None else lambda: gate.abort(peer),
+            )
+            node.wake()  # pending deliveries for this user are now due
+            try:
+                while True:
+                    await _on_message(node, user, await ws.receive(), ws)
+            finally:
+                node.console.disconnect(user, ws)
         except (WebSocketDisconnect, RuntimeError):
             pass
-        finally:
-            node.console.disconnect(user.username, ws)
 
     return stream
 
 
+async def _authenticate(node: Node, ws: WebSocket, timeout_s: float) -> Session | None:
+    """Wait for the auth message: the session, or say why not and close."""
+    try:
+        first = await asyncio.wait_for(ws.receive(), timeout=timeout_s)
+    except TimeoutError:
+        await _refuse(ws, "no auth message in time", 4408)
+        return None
+    if first["type"] == "websocket.disconnect":
+        return None
+    try:
+        auth = AuthMsg.model_validate_json(_text(first))
+        s = node.accounts.session(auth.token, node.now())
+    except (InputError, ValidationError):
+        await _refuse(ws, 'the first message must be {"type": "auth", "token": "<token>"}', 4400)
+        return None
+    except AuthError as exc:
+        await _refuse(ws, str(exc), 4401)
+        return None
+    return s
+
+
+def _greeting(node: Node, s: Session) -> list[dict[str, Any]]:
+    """What a console gets first: who it is, the picture, and open offers (late joiners
+    see them too)."""
+    partner = s.user.partner
+    greeting = [
+        {"type": "hello", **session_view(node, s)},
+        {"type": "picture", **node.views.picture_for(partner)},
+    ]
+    return greeting + [
+        {"type": "assignment", "assignment": view} for view in node.views.assignments_for(partner)
+    ]
+
+
+async def _refuse(ws: WebSocket, detail: str, code: int) -> None:
+    await _error(ws, detail, 401)
+    await ws.close(code=code)
+
+
+def _text(message: Any) -> str:
+    """The text of a WebSocket message, bounded; binary frames are not commands."""
+    text = message.get("text")
+    if not isinstance(text, str):
+        raise SchemaError("commands are JSON text frames", field="message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise SchemaError(f"longer than {MAX_MESSAGE_CHARS} characters", field="message")
+    check_unique_keys(text.encode())
+    return text
+
+
 def _same_origin(ws: WebSocket) -> bool:
     """Browsers send Origin on WebSocket upgrades; another site's page must not
-    ride on a signed-in officer's cookie. Clients without Origin (partners' systems)
-    authenticate with the token anyway."""
+    reach the stream. Clients without Origin (partners' systems) authenticate with
+    the token anyway."""
     origin = ws.headers.get("origin")
     if origin is None:
         return True
     return origin.split("://", 1)[-1] == ws.headers.get("host")
 
 
-async def _on_console_message(node: Node, user: str, msg: dict[str, Any], ws: WebSocket) -> None:
-    kind = msg.get("type")
+async def _on_message(node: Node, user: str, message: Any, ws: WebSocket) -> None:
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
     try:
-        if kind == "received":
-            await node.receipt(
-                user, str(msg["alert_id"]), int(msg["version"]), int(msg.get("count", 1))
-            )
-        elif kind == "ack":
-            version = msg.get("version")
-            await node.acknowledge(
-                user, str(msg["alert_id"]), None if version is None else int(version), "console"
-            )
-        elif kind == "lead":
-            version = msg.get("version")
-            await node.respond_to_offer(
-                user, str(msg["incident_id"]), bool(msg["accept"]), "console",
-                None if version is None else int(version),
-            )  # fmt: skip
-        elif kind == "override":
-            await node.override_lead(
-                user, str(msg["incident_id"]), str(msg["lead"]), str(msg.get("reason", ""))
-            )
-        else:
-            await ws.send_text(
-                json.dumps({"type": "error", "detail": f"unknown message type {kind!r}"})
-            )
-    except (KeyError, ValueError, TypeError) as exc:
-        await ws.send_text(json.dumps({"type": "error", "detail": f"malformed message: {exc}"}))
-    except (NotFoundError, ForbiddenError, InputError) as exc:
-        await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
+        cmd = COMMAND.validate_json(_text(message))
+        await _run(node, user, cmd)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        await _error(ws, f"malformed message: {where}: {err['msg']}", 422, where)
+    except InputError as exc:
+        await _error(ws, str(exc), exc.status, exc.field)
+    except AuthError as exc:
+        await _error(ws, str(exc), exc.status)
+    except NotFoundError as exc:
+        await _error(ws, str(exc), 404)
+
+
+async def _run(node: Node, user: str, cmd: ReceivedMsg | AckMsg | LeadMsg | OverrideMsg) -> None:
+    if isinstance(cmd, ReceivedMsg):
+        await node.receipt(user, cmd.alert_id, cmd.version, cmd.count)
+    elif isinstance(cmd, AckMsg):
+        await node.acknowledge(user, cmd.alert_id, cmd.version, "console")
+    elif isinstance(cmd, LeadMsg):
+        await node.respond_to_offer(user, cmd.incident_id, cmd.accept, "console", cmd.version)
+    else:
+        await node.override_lead(user, cmd.incident_id, cmd.lead, cmd.reason)
+
+
+async def _error(ws: WebSocket, detail: str, status: int, field: str | None = None) -> None:
+    """The WebSocket form of a problem document: the HTTP status the same refusal
+    would have had, and the field when one is to blame."""
+    answer = {"type": "error", "status": status, "detail": detail, "field": field}
+    await ws.send_text(json.dumps({k: v for k, v in answer.items() if v is not None}))

@@ -20,16 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import websockets
+from nacl.signing import SigningKey
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
 from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.domain import SystemClock
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import sign_request
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
+from warnline.sim.stream_client import open_stream
 
 
 def _port() -> int:
@@ -52,6 +53,12 @@ def _body(rid: str, t: datetime, lon: float) -> bytes:
         "confidence": 0.8,
     }
     return json.dumps([report]).encode()
+
+
+def _sign(body: bytes, key: SigningKey) -> dict[str, str]:
+    return sign_request(
+        "POST", "/api/v1/reports", body, partner="JOR", key=key, created=datetime.now(UTC)
+    )
 
 
 async def _trial(tmp: Path, k: int) -> tuple[float, float]:
@@ -80,15 +87,13 @@ async def _trial(tmp: Path, k: int) -> tuple[float, float]:
             token = (
                 await http.post("/api/v1/session", json={"username": "jor-watch", "password": "pw"})
             ).json()["token"]
-            async with websockets.connect(
-                base.replace("http", "ws") + f"/api/v1/stream?token={token}"
-            ) as ws:
+            async with open_stream(base, token) as ws:
                 now = datetime.now(UTC)
                 first = _body(f"a{k}", now - timedelta(seconds=2), 36.62)
                 await http.post(
                     "/api/v1/reports",
                     content=first,
-                    headers=sign_headers(first, partner="JOR", key=key),
+                    headers=_sign(first, key),
                 )
                 await asyncio.sleep(0.3)
                 second = _body(f"b{k}", datetime.now(UTC), 36.6)
@@ -96,7 +101,7 @@ async def _trial(tmp: Path, k: int) -> tuple[float, float]:
                 r = await http.post(
                     "/api/v1/reports",
                     content=second,
-                    headers=sign_headers(second, partner="JOR", key=key),
+                    headers=_sign(second, key),
                 )
                 assert r.status_code == 202, r.text
                 while True:

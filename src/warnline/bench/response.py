@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import websockets
+from nacl.signing import SigningKey
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
@@ -41,10 +41,11 @@ from warnline.domain import (
     ThreatKind,
     Urgency,
 )
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import sign_request
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.response import LeadProcedure
+from warnline.sim.stream_client import open_stream
 
 
 async def _until(ws: Any, pred: Any) -> dict[str, Any]:
@@ -60,6 +61,12 @@ def _is_offer(m: dict[str, Any]) -> bool:
 
 def _is_lead(m: dict[str, Any]) -> bool:
     return bool(m["type"] == "assignment" and m["assignment"]["status"] == "lead")
+
+
+def _sign(body: bytes, key: SigningKey) -> dict[str, str]:
+    return sign_request(
+        "POST", "/api/v1/reports", body, partner="JOR", key=key, created=datetime.now(UTC)
+    )
 
 
 async def _trial(tmp: Path, k: int) -> tuple[float, float, float]:
@@ -82,20 +89,19 @@ async def _trial(tmp: Path, k: int) -> tuple[float, float, float]:
             for user in ("jor-watch", "jor-cmd"):
                 r = await http.post("/api/v1/session", json={"username": user, "password": "pw"})
                 tokens[user] = r.json()["token"]
-            ws_base = base.replace("http", "ws") + "/api/v1/stream?token="
             async with (
-                websockets.connect(ws_base + tokens["jor-watch"]) as watch,
-                websockets.connect(ws_base + tokens["jor-cmd"]) as cmd,
+                open_stream(base, tokens["jor-watch"]) as watch,
+                open_stream(base, tokens["jor-cmd"]) as cmd,
             ):
                 now = datetime.now(UTC)
                 first = _body(f"a{k}", now - timedelta(seconds=2), 36.62)
                 await http.post("/api/v1/reports", content=first,
-                                headers=sign_headers(first, partner="JOR", key=key))  # fmt: skip
+                                headers=_sign(first, key))  # fmt: skip
                 await asyncio.sleep(0.3)
                 second = _body(f"b{k}", datetime.now(UTC), 36.6)
                 t0 = time.perf_counter()
                 await http.post("/api/v1/reports", content=second,
-                                headers=sign_headers(second, partner="JOR", key=key))  # fmt: skip
+                                headers=_sign(second, key))  # fmt: skip
                 offer = (await _until(cmd, _is_offer))["assignment"]
                 to_offer = time.perf_counter() - t0
                 alert = (await _until(watch, lambda m: m["type"] == "alert"))["alert"]

@@ -42,8 +42,8 @@ import websockets
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
 from warnline.api.accounts import Accounts
-from warnline.api.session import SESSION_COOKIE
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import sign_request
+from warnline.sim.stream_client import auth_frame, open_stream
 
 PASSWORD = "soak"
 RAID = ("JOR", "ISR", "SAU", "EGY", "ARE")  # partners whose areas the drones fly at
@@ -120,7 +120,14 @@ def _report(rid: str, track: str, lat: float, lon: float, **over: Any) -> dict[s
 async def _post(http: httpx.AsyncClient, partner: str, reports: list[dict[str, Any]]) -> str:
     """The answer's status, or the name of the transport error (a partner would retry)."""
     body = json.dumps(reports).encode()
-    headers = sign_headers(body, partner=partner, key=exercise_signing_key(partner))
+    headers = sign_request(
+        "POST",
+        "/api/v1/reports",
+        body,
+        partner=partner,
+        key=exercise_signing_key(partner),
+        created=datetime.now(UTC),
+    ) | {"content-type": "application/json"}
     try:
         r = await http.post("/api/v1/reports", content=body, headers=headers)
     except httpx.HTTPError as exc:
@@ -229,11 +236,7 @@ async def _console(
     seen = fig.versions.setdefault(user, set())
     for _ in range(20):
         with contextlib.suppress(OSError, websockets.WebSocketException):
-            async with websockets.connect(
-                base.replace("http", "ws") + "/api/v1/stream",
-                additional_headers={"Cookie": f"{SESSION_COOKIE}={token}"},
-                max_size=None,
-            ) as ws:
+            async with open_stream(base, token, max_size=None) as ws:
                 while not stop.is_set():
                     raw = await _until(ws.recv(), stop)
                     if raw is None:
@@ -272,7 +275,7 @@ def _stuck(host: str, port: int, token: str) -> socket.socket:
         (
             f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            f"Sec-WebSocket-Version: 13\r\nCookie: {SESSION_COOKIE}={token}\r\n\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
         ).encode()
     )
     head = b""
@@ -280,6 +283,7 @@ def _stuck(host: str, port: int, token: str) -> socket.socket:
         head += s.recv(1)
     if not head.startswith(b"HTTP/1.1 101"):
         raise RuntimeError(f"the stuck console was not let in: {head[:40]!r}")
+    s.sendall(auth_frame(token))
     return s
 
 

@@ -1,7 +1,8 @@
 """The JSON report format partners submit to `POST /api/v1/reports`.
 
-The wire schema is a pydantic model (strict, unknown fields refused) so the OpenAPI
-document shows exactly what a partner must send; it is converted to the pure
+The wire schema is a pydantic model so the OpenAPI document shows exactly what a
+partner must send: strict (a number is a JSON number, never a string or a bool),
+unknown fields refused, and no key twice in one object. It is converted to the pure
 `Report` at once and goes no further.
 """
 
@@ -22,12 +23,13 @@ from warnline.domain import (
     Velocity,
 )
 from warnline.errors import SchemaError
+from warnline.ingest.strict_json import check_unique_keys
 
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class PositionIn(_Strict):
@@ -71,6 +73,7 @@ class SubmissionIn(_Strict):
 
 def parse_submission(body: bytes, *, partner: str) -> list[Report]:
     """Decode a body holding one report, a list, or {"reports": [...]}."""
+    check_unique_keys(body)
     try:
         stripped = body.lstrip()
         if stripped.startswith(b"["):

@@ -115,6 +115,11 @@ class Journal(ABC):
         """Which of `event_ids` are stored."""
 
     @abstractmethod
+    def stored(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The stored events among `event_ids`, by id (an input resent under a known
+        id is checked against what the journal kept)."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def tree_head(self) -> dict[str, Any] | None:

@@ -58,5 +58,9 @@ class MemoryJournal(Journal):
     def contains(self, event_ids: Sequence[str]) -> set[str]:
         return {e for e in event_ids if e in self._ids}
 
+    def stored(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        with self._lock:
+            return {e: self._entries[self._ids[e] - 1].event for e in event_ids if e in self._ids}
+
     def close(self) -> None:
         pass

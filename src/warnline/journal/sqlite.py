@@ -280,6 +280,26 @@ class SQLiteJournal(Journal):
             found.update(r[0] for r in rows)
         return found
 
+    def stored(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        found: dict[str, Event] = {}
+        conn = self._reader()
+        ids = list(event_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT event_id, kind, at, payload FROM entries WHERE event_id IN ({marks})",
+                chunk,
+            )
+            for r in rows:
+                found[r[0]] = Event(
+                    event_id=r[0],
+                    kind=r[1],
+                    at=datetime.fromisoformat(r[2]),
+                    payload=json.loads(r[3]),
+                )
+        return found
+
     def close(self) -> None:
         if self._closed:
             return

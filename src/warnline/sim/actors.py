@@ -12,14 +12,14 @@ from typing import Any
 
 import httpx
 import numpy as np
-import websockets
 from nacl.signing import SigningKey
 
 from warnline.domain import ScaledClock
 from warnline.domain.codec import to_json
 from warnline.ingest.cap_adapter import encode_observations
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import sign_request
 from warnline.sim.feed import Observation, SensorFeed
+from warnline.sim.stream_client import open_stream
 
 log = logging.getLogger("warnline.sim")
 CAP_BATCH = 200  # observations per CAP message (one info block each), well under the limit
@@ -79,12 +79,15 @@ class PartnerSystem:
         return body, "application/cap+xml", "cap"
 
     async def _post(self, client: httpx.AsyncClient, body: bytes, ctype: str, path: str) -> None:
-        headers = sign_headers(body, partner=self.partner, key=self.key) | {"content-type": ctype}
+        target = f"/api/v1/{path}"
         for attempt in range(5):  # a refused connection is retried: nothing may be lost
+            # Each attempt is signed anew (a signature is accepted once); a resent report
+            # is still a no-op, by its id.
+            headers = sign_request(
+                "POST", target, body, partner=self.partner, key=self.key, created=self.clock.now()
+            ) | {"content-type": ctype}
             try:
-                resp = await client.post(
-                    f"{self.base_url}/api/v1/{path}", content=body, headers=headers
-                )
+                resp = await client.post(f"{self.base_url}{target}", content=body, headers=headers)
             except httpx.TransportError:
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
@@ -174,8 +177,7 @@ class DutyOfficer:
             )
             resp.raise_for_status()
             token = resp.json()["token"]
-            ws_url = self.base_url.replace("http", "ws", 1) + f"/api/v1/stream?token={token}"
-            async with websockets.connect(ws_url, max_size=None) as ws:
+            async with open_stream(self.base_url, token, max_size=None) as ws:
                 async for raw in ws:
                     msg = json.loads(raw)
                     if msg.get("type") == "alert":
@@ -221,12 +223,12 @@ class DutyOfficer:
         await asyncio.sleep(self.clock.wall_seconds(delay))
         if via_api and self.system_key is not None:
             body = json.dumps({"version": alert["version"]}).encode()
-            partner = alert["partner"]
-            r = await http.post(
-                f"/api/v1/alerts/{alert['alert_id']}/signed-ack",
-                content=body,
-                headers=sign_headers(body, partner=partner, key=self.system_key),
-            )
+            target = f"/api/v1/alerts/{alert['alert_id']}/signed-ack"
+            headers = sign_request(
+                "POST", target, body, partner=alert["partner"], key=self.system_key,
+                created=self.clock.now(),
+            )  # fmt: skip
+            r = await http.post(target, content=body, headers=headers)
             if r.status_code == 200:
                 self.log.acks_sent["api-signed"] += 1
             else:

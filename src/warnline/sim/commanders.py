@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import numpy as np
-import websockets
 
 from warnline.domain import ScaledClock
+from warnline.sim.stream_client import open_stream
 
 log = logging.getLogger("warnline.sim")
 
@@ -77,8 +77,7 @@ class Commander:
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             token = await _session(http, self.username, self.password)
-            ws_url = self.base_url.replace("http", "ws", 1) + f"/api/v1/stream?token={token}"
-            async with websockets.connect(ws_url, max_size=None) as ws:
+            async with open_stream(self.base_url, token, max_size=None) as ws:
                 async for raw in ws:
                     msg = json.loads(raw)
                     if msg.get("type") == "assignment":
@@ -165,8 +164,7 @@ class CellOperator:
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             token = await _session(http, self.username, self.password)
-            ws_url = self.base_url.replace("http", "ws", 1) + f"/api/v1/stream?token={token}"
-            async with websockets.connect(ws_url, max_size=None) as ws:
+            async with open_stream(self.base_url, token, max_size=None) as ws:
                 async for raw in ws:
                     msg = json.loads(raw)
                     a = msg.get("assignment") if msg.get("type") == "assignment" else None

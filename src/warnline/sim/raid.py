@@ -23,7 +23,7 @@ from warnline.agreement.model import Agreement
 from warnline.api.accounts import Accounts
 from warnline.domain import ManualClock, Report, Track, TrackState
 from warnline.domain.codec import from_json
-from warnline.ingest.signature import sign_headers
+from warnline.ingest.signature import SignedRequest, sign_request
 from warnline.journal import Entry, Event
 from warnline.journal.memory import MemoryJournal
 from warnline.node import Node, NodeSettings
@@ -122,8 +122,11 @@ def _submit(node: Node, ready: Sequence[Observation], run: RaidRun, now: datetim
         by_partner.setdefault(o.report.partner, []).append(o)
     for partner, batch in sorted(by_partner.items()):
         body = json.dumps({"reports": [wire(o) for o in batch]}).encode()
-        headers = sign_headers(body, partner=partner, key=exercise_signing_key(partner))
-        reports = node.intake.json_submission(body, headers | {"content-type": "application/json"})
+        target = "/api/v1/reports"
+        key = exercise_signing_key(partner)
+        headers = sign_request("POST", target, body, partner=partner, key=key, created=now)
+        request = SignedRequest(method="POST", target=target, headers=headers, body=body)
+        reports = node.intake.json_submission(request)
         node.journal.append(node.intake.events(reports, submission=f"{partner}:{now.isoformat()}"))
         run.batches.append(reports)
         run.batch_times.append(now.timestamp())

@@ -36,15 +36,18 @@ async function start() {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream?token=${encodeURIComponent(state.me.token)}`);
+  // The token goes in the first message, never in the URL (logs, history) or a cookie alone.
+  const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream`);
   state.ws = ws;
-  ws.onopen = () => { $("link").textContent = "online"; $("link").className = "link up"; };
+  ws.onopen = () => { ws.send(JSON.stringify({ type: "auth", token: state.me.token })); };
   ws.onclose = () => { $("link").textContent = "offline"; $("link").className = "link down"; setTimeout(connect, 2000); };
   ws.onmessage = (m) => onMessage(JSON.parse(m.data));
 }
 
 function onMessage(msg) {
-  if (msg.type === "alert") {
+  if (msg.type === "hello") {
+    $("link").textContent = "online"; $("link").className = "link up";
+  } else if (msg.type === "alert") {
     const a = msg.alert;
     const n = (state.received.get(a.version_key) || 0) + 1;
     state.received.set(a.version_key, n);

@@ -1,0 +1,65 @@
+"""The cell role belongs to the coordination cell's accounts only: refused when a node
+is configured or assembled with such an account elsewhere, and not honoured at use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.factories import T0
+from warnline.agreement.model import Agreement
+from warnline.api.accounts import MAY, Accounts, Action, Role, User, check_cell_accounts
+from warnline.cli import main
+from warnline.domain import ManualClock
+from warnline.errors import ConfigError, ForbiddenError
+from warnline.journal import MemoryJournal
+from warnline.node import Node
+
+HASH = Accounts.hash_password("pw")
+JOR_CELL = User(username="jor-cell", partner="JOR", role=Role.CELL, password_hash=HASH)
+USA_CELL = User(username="usa-cell", partner="USA", role=Role.CELL, password_hash=HASH)
+
+
+def test_cell_role_refused_for_another_partner(agreement: Agreement) -> None:
+    check_cell_accounts([USA_CELL], agreement.coordination_cell)
+    with pytest.raises(ConfigError, match="jor-cell: role 'cell' is for the coordination cell"):
+        check_cell_accounts([USA_CELL, JOR_CELL], agreement.coordination_cell)
+    with pytest.raises(ConfigError, match="jor-cell"):
+        Node(agreement=agreement, journal=MemoryJournal(), clock=ManualClock(T0),
+             accounts=Accounts([JOR_CELL]))  # fmt: skip
+
+
+def test_serve_refuses_a_config_with_such_an_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(
+        '[node]\ndata = "var"\n\n[[users]]\nusername = "jor-cell"\npartner = "JOR"\n'
+        f'role = "cell"\npassword_hash = "{HASH}"\n'
+    )
+    assert main(["serve", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "jor-cell" in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "var").exists()  # refused before the journal was opened
+
+
+async def test_cell_role_not_honoured_at_use(agreement: Agreement) -> None:
+    node = Node(agreement=agreement, journal=MemoryJournal(), clock=ManualClock(T0),
+                accounts=Accounts([USA_CELL]))  # fmt: skip
+    node.accounts = Accounts([USA_CELL, JOR_CELL])  # slipped past the start-up check
+    assert node.is_cell("usa-cell") and not node.is_cell("jor-cell")
+    with pytest.raises(ForbiddenError, match="only the coordination cell"):
+        await node.override_lead("jor-cell", "I00001", "JOR", "take over")
+
+
+def test_what_each_role_may_change() -> None:
+    """The table docs/api.md draws per endpoint, from the side of the actions."""
+    assert {a: set(r) for a, r in MAY.items()} == {
+        Action.ACKNOWLEDGE: {Role.WATCH, Role.COMMANDER},
+        Action.RECEIPT: set(Role),
+        Action.ANSWER_OFFER: {Role.COMMANDER},
+        Action.OVERRIDE_LEAD: {Role.CELL},
+        Action.DECLARE_READINESS: {Role.COMMANDER, Role.CELL},
+        Action.TAKE_OVER: {Role.WATCH, Role.COMMANDER, Role.CELL},
+    }
