@@ -68,6 +68,7 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/api/v1/incidents/{incident_id}/lead", EVERY),
     Case("GET", "/api/v1/readiness", EVERY),
     Case("GET", "/api/v1/areas", EVERY),
+    Case("GET", "/api/v1/audit/head", EVERY),
     Case("GET", "/api/v1/channels", frozenset({Role.CELL})),  # the cell partner's accounts
     Case("POST", "/api/v1/alerts/{alert_id}/ack", frozenset({Role.WATCH, Role.COMMANDER}),
          "ack.received"),
