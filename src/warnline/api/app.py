@@ -132,8 +132,11 @@ def create_app(
         app.add_middleware(HubSignature, key=hub_key)
 
     @app.post("/api/v1/session", tags=["console"])
-    async def login(body: LoginIn) -> JSONResponse:
-        s = node.accounts.login(body.username, body.password, node.now())
+    async def login(body: LoginIn, request: Request) -> JSONResponse:
+        """Sign in. Failures slow down that (user name, peer address) with growing
+        delays; a try before its delay ends is answered 429 with Retry-After."""
+        source = request.client.host if request.client else ""
+        s = node.accounts.login(body.username, body.password, node.now(), source)
         resp = JSONResponse(session_view(node, s) | {"token": s.token})
         resp.set_cookie(SESSION_COOKIE, s.token, httponly=True, samesite="strict")
         return resp
