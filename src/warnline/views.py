@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 from warnline.agreement.model import Agreement
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
-from warnline.domain import Alert, Clock, MsgType
+from warnline.domain import Alert, Clock, MsgType, ThreatKind
 from warnline.errors import NotFoundError
 from warnline.journal import Entry
 from warnline.pipeline import Pipeline
@@ -91,7 +91,7 @@ class ReleasedViews:
         return versions
 
     def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
-        visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
+        visible = {v["track_id"]: ThreatKind(v["kind"]) for v in self.picture_for(viewer)["tracks"]}
         out = []
         for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
             alerts = [

@@ -260,7 +260,9 @@ def create_app(
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
         langs = node.agreement.partners[chosen.partner].languages
-        xml = publisher.cap(chosen, [v for v in versions if v.version < chosen.version], langs)
+        released = node.release.alert_for(caller.user.partner, chosen)
+        assert released is not None  # visible: the latest version is, so every one is
+        xml = publisher.cap(released, [v for v in versions if v.version < chosen.version], langs)
         return Response(xml, media_type="application/cap+xml")
 
     @app.get("/api/v1/cap/certificate", tags=["alerts"], response_class=Response)

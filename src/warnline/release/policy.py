@@ -13,11 +13,17 @@ viewer. Rules, from the agreement:
 - Fields a contributor withholds (accuracy, altitude, velocity) are left out of every
   view built from its data for anyone but itself and the cell.
 - Alerts go to the partner whose area they concern (and the cell); they name tracks
-  and areas, never sources.
+  and areas, never sources. A partner is warned of every threat to its areas, even one
+  seen only in reports not released to it, but such a track is not named: the alert
+  keeps only the area, stage, kinds with counts and the earliest arrival (decision 36).
+- Incident summaries name and count only the tracks the viewer may see.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from warnline.agreement.model import Agreement, Readiness
@@ -28,6 +34,8 @@ from warnline.domain import (
     Assignment,
     Attribution,
     Incident,
+    MsgType,
+    ThreatKind,
     Track,
 )
 from warnline.domain.codec import to_json
@@ -124,12 +132,34 @@ class Release:
     def alert_visible(self, viewer: str, alert: Alert) -> bool:
         return viewer in (alert.partner, self.cell)
 
+    def alert_for(self, viewer: str, alert: Alert) -> Alert | None:
+        """The alert as `viewer` may learn it, for every encoding (JSON, CAP, messages).
+
+        The area's owner is warned of every threat to its area, but a track built only
+        from reports not released to it is not named: its id leaves `tracks` and the
+        reason is rewritten from what the rule allows (area, stage, kinds with counts,
+        earliest arrival), since the stored reason names tracks and their kinematics."""
+        if not self.alert_visible(viewer, alert):
+            return None
+        if self.is_cell(viewer) or not alert.withheld_tracks:
+            return alert
+        withheld = set(alert.withheld_tracks)
+        shown = tuple(t for t in alert.tracks if t not in withheld)
+        reason = alert.reason  # a Cancel's reason names no track
+        if alert.msg_type is not MsgType.CANCEL:
+            reason = _unnamed_reason(viewer, alert, shown, len(withheld))
+        return replace(alert, tracks=shown, reason=reason, withheld_tracks=())
+
     def alert(
         self, viewer: str, alert: Alert, acks: list[Acknowledgement] | None = None
     ) -> dict[str, Any] | None:
-        if not self.alert_visible(viewer, alert):
+        released = self.alert_for(viewer, alert)
+        if released is None:
             return None
+        alert = released
         view = to_json(alert)
+        if not self.is_cell(viewer):
+            view.pop("withheld_tracks", None)
         view["version_key"] = alert.version_key
         # The area as GeoJSON (every part; rings in lon/lat), and the covering circle.
         view["area"] = {
@@ -144,18 +174,29 @@ class Release:
         return view
 
     def incident(
-        self, viewer: str, incident: Incident, visible_tracks: set[str], alerts: list[Alert]
+        self,
+        viewer: str,
+        incident: Incident,
+        visible_tracks: Mapping[str, ThreatKind],
+        alerts: list[Alert],
     ) -> dict[str, Any] | None:
+        """`visible_tracks`: the kind of each live track the viewer may see; the summary
+        names and counts only those (the cell's counts are the incident's own)."""
         mine = [a for a in alerts if self.alert_visible(viewer, a)]
         tracks = [t for t in incident.track_ids if t in visible_tracks]
         if not (self.is_cell(viewer) or mine or tracks):
             return None
+        kinds = (
+            incident.kinds
+            if self.is_cell(viewer)
+            else dict(sorted(Counter(visible_tracks[t] for t in tracks).items()))
+        )
         return {
             "incident_id": incident.incident_id,
             "opened_at": incident.opened_at.isoformat(),
             "updated_at": incident.updated_at.isoformat(),
             "track_ids": tracks,
-            "kinds": {k.value: n for k, n in incident.kinds.items()},
+            "kinds": {k.value: n for k, n in kinds.items()},
             "confirmed_hostile": incident.confirmed_hostile,
             "ended": incident.ended,
             "alerts": sorted(a.alert_id for a in mine),
@@ -198,3 +239,18 @@ class Release:
         if viewer in (readiness.partner, self.cell):
             return to_json(readiness)
         return None
+
+
+def _unnamed_reason(viewer: str, alert: Alert, shown: tuple[str, ...], withheld: int) -> str:
+    """A reason from the facts the release rule allows, for an alert that rests on tracks
+    the viewer may not learn of."""
+    what = ", ".join(f"{n} {k.value.replace('_', ' ')}" for k, n in alert.kinds.items())
+    when = "" if alert.time_to_arrival_s is None else f" in {alert.time_to_arrival_s:.0f} s"
+    named = f" Tracks: {', '.join(shown)}." if shown else ""
+    stage = alert.stage.value.replace("_", " ").capitalize()
+    return (
+        f"{stage}: {sum(alert.kinds.values())} threat(s) ({what}) predicted to reach "
+        f"{alert.area_name}{when}.{named} {withheld} of them seen only in reports not "
+        f"released to {viewer}: warned of without their source, under the agreement's "
+        "release rule."
+    )
