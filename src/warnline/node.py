@@ -29,7 +29,7 @@ from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import Takeover, takeover_event
-from warnline.domain import Acknowledgement, Assignment, Clock
+from warnline.domain import Acknowledgement, Alert, Assignment, Clock
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
@@ -237,11 +237,9 @@ class Node:
         self, username: str, alert_id: str, version: int | None, channel: str
     ) -> Acknowledgement:
         user_partner = self.accounts.partner_of(username)
-        alert = self.dispatcher.latest.get(alert_id)
-        if alert is None:
-            raise NotFoundError(f"no alert {alert_id}")
+        alert = self._alert_seen_by(user_partner, alert_id)
         if user_partner != alert.partner:
-            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+            raise ForbiddenError("the coordination cell does not acknowledge for a partner")
         if not self.accounts.may_acknowledge(username):
             raise ForbiddenError(f"role {self.accounts.role_of(username)} may not acknowledge")
         ack = Acknowledgement(
@@ -261,11 +259,9 @@ class Node:
         """An acknowledgement from a partner's own system, Ed25519-signed over the body
         with the partner's key (like its reports): the journal keeps who signed it."""
         partner = self.intake.verifier.verify(body, headers)
-        alert = self.dispatcher.latest.get(alert_id)
-        if alert is None:
-            raise NotFoundError(f"no alert {alert_id}")
+        alert = self._alert_seen_by(partner, alert_id)
         if partner != alert.partner:
-            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+            raise ForbiddenError("the coordination cell does not acknowledge for a partner")
         key_id = {k.lower(): v for k, v in headers.items()}.get("x-warnline-key-id", "k1")
         ack = Acknowledgement(
             alert_id=alert_id,
@@ -277,6 +273,14 @@ class Node:
         )
         await self.append([ack_event(ack)])
         return ack
+
+    def _alert_seen_by(self, partner: str, alert_id: str) -> Alert:
+        """The alert, if `partner` may see it: an alert of another partner is answered
+        exactly like one that does not exist, so ids cannot probe who is alerted."""
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None or not self.release.alert_visible(partner, alert):
+            raise NotFoundError(f"no alert {alert_id}")
+        return alert
 
     async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
         ev = receipt_event(
@@ -300,7 +304,12 @@ class Node:
         version: int | None = None,
     ) -> dict[str, Any]:
         """A commander accepts (keypad 1) or declines (keypad 2) the offer open to their
-        partner, on any channel; journaled, then decided on by the pipeline."""
+        partner, on any channel; journaled, then decided on by the pipeline. An incident
+        the partner may not see is answered like one that does not exist."""
+        partner = self.accounts.partner_of(username)
+        current = self.pipeline.assigner.current(incident_id)
+        if current is not None and self.views.released_assignment(partner, current) is None:
+            raise NotFoundError(f"no lead procedure for incident {incident_id}")
         ev = answer_event(
             self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
             is_commander=self.accounts.role_of(username) is Role.COMMANDER,
@@ -423,8 +432,9 @@ class Node:
             elif ev.kind == ASSIGNMENT_KIND:
                 a = from_json(Assignment, ev.payload)
                 for user in self.console.online():
-                    view = self.release.assignment(self.accounts.partner_of(user), a)
-                    await self.console.send(user, {"type": "assignment", "assignment": view})
+                    view = self.views.released_assignment(self.accounts.partner_of(user), a)
+                    if view is not None:
+                        await self.console.send(user, {"type": "assignment", "assignment": view})
 
     async def _picture_loop(self) -> None:
         while True:

@@ -202,37 +202,52 @@ class Release:
             "alerts": sorted(a.alert_id for a in mine),
         }
 
-    def assignment(self, viewer: str, assignment: Assignment) -> dict[str, Any]:
-        """The cell sees every step in full. Partners involved (lead, offered, asked for
-        consent, or named as the one consent is for) see the explanation and ranking, with
-        any hidden member they may not learn of withheld; others learn who leads and who is
-        offered (as labels) and under which rule, since explanations name areas."""
+    def assignment(
+        self, viewer: str, assignment: Assignment, *, incident_visible: bool = True
+    ) -> dict[str, Any] | None:
+        """The cell sees every step in full. A partner involved (lead, offered the lead or
+        asked for consent, or the one consent is for, unless it may not learn who is
+        asked) sees the explanation and ranking, with hidden members' lines left out.
+        Others see a step only of an incident they may see (`incident_visible`) and only
+        when no member they may not learn of plays a part in it: then they learn who
+        leads and who is offered, under which rule. A step that involves a hidden member
+        is not shown to them at all, since even "a coalition partner asked to consent"
+        over a territory tells whose territory it is."""
         view = to_json(assignment)
         if self.is_cell(viewer):
             return view
+        parts = [p for p in (assignment.lead, assignment.offered_to, assignment.on_behalf) if p]
+        hidden = [p for p in parts if self.partner_label(viewer, p) != p]
+        involved = viewer in (assignment.lead, assignment.offered_to) or (
+            viewer == assignment.on_behalf and assignment.offered_to not in hidden
+        )
+        if not involved and (hidden or not incident_visible):
+            return None
         for key in ("lead", "offered_to", "on_behalf"):
             if view[key] is not None:
                 view[key] = self.partner_label(viewer, view[key])
-        involved = viewer in (assignment.lead, assignment.offered_to, assignment.on_behalf)
-        hidden = [
-            code
-            for code, p in self.agreement.partners.items()
-            if not p.membership_visible and code != viewer
-        ]
         view["by"] = assignment.by if involved else None
-        if not involved or any(code in assignment.explanation for code in hidden):
+        if not involved or self._mentions_hidden(viewer, assignment.explanation):
             view["explanation"] = f"Decided under the agreement's {assignment.rule} rule."
-        view["ranking"] = (
-            [
-                line
-                if not any(code in line for code in hidden)
-                else f"{line[:2]} {COALITION_PARTNER} (withheld)"
-                for line in assignment.ranking
-            ]
-            if involved
-            else []
-        )
+        shown = [
+            line.split(". ", 1)[-1]
+            for line in assignment.ranking
+            if not self._mentions_hidden(viewer, line)
+        ]
+        view["ranking"] = [f"{n}. {line}" for n, line in enumerate(shown, 1)] if involved else []
         return view
+
+    def _mentions_hidden(self, viewer: str, text: str) -> bool:
+        """Does `text` name a member hidden from `viewer`, its country or one of its areas?"""
+        return any(marker in text for marker in self._hidden_markers(viewer))
+
+    def _hidden_markers(self, viewer: str) -> list[str]:
+        return [
+            marker
+            for code, p in self.agreement.partners.items()
+            if not self._area_visible(viewer, code)
+            for marker in (code, p.name, *(a.area_id for a in p.areas), *(a.name for a in p.areas))
+        ]
 
     def readiness(self, viewer: str, readiness: Readiness) -> dict[str, Any] | None:
         """A partner's readiness is its own business and the cell's."""
