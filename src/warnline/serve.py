@@ -14,6 +14,10 @@ ca = "pki/ca.crt"
 crl = "pki/crl.pem"                # optional: revoked client certificates are refused
 crl_check_s = 5                    # a changed CRL restarts the listener within this time
 
+[metrics]                          # optional: the Prometheus scrape credential
+token_sha256 = "<64 hex>"          # SHA-256 of the token a scraper sends as a bearer token;
+                                   # without it only admin and cell sessions read /metrics
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -48,6 +52,7 @@ class NodeConfig:
     tick_s: float
     users: list[User]
     tls: TlsSettings | None = None
+    metrics_token_sha256: str | None = None
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -86,7 +91,20 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         tick_s=float(node.get("tick_s", 0.5)),
         users=users,
         tls=tls,
+        metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
     )
+
+
+def _metrics_token(raw: dict[str, Any] | None, path: Path) -> str | None:
+    if raw is None:
+        return None
+    unknown = set(raw) - {"token_sha256"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [metrics]: {', '.join(sorted(unknown))}")
+    digest = str(raw.get("token_sha256", ""))
+    if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise ConfigError(f"{path}: metrics.token_sha256: must be 64 hex digits (a SHA-256)")
+    return digest.lower()
 
 
 def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
@@ -118,7 +136,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         agreement=agreement,
         journal=journal,
         clock=SystemClock(),
-        accounts=Accounts(cfg.users),
+        accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
     try:

@@ -174,7 +174,8 @@ async def test_alert_reaches_partner_console_and_is_acknowledged(
 async def test_ops_endpoints(live: Live) -> None:
     async with httpx.AsyncClient() as c:
         assert (await c.get(f"{live.base}/healthz")).json()["status"] == "ok"
-        m = await c.get(f"{live.base}/metrics")
+        assert (await c.get(f"{live.base}/metrics")).status_code == 401  # behind a credential
+        m = await c.get(f"{live.base}/metrics", headers=await live.token(c, "usa-watch"))
         assert m.status_code == 200 and "warnline_journal_seq" in m.text
         spec = (await c.get(f"{live.base}/openapi.json")).json()
         assert "/api/v1/reports" in spec["paths"] and "SubmissionIn" in json.dumps(spec)

@@ -11,6 +11,8 @@ again).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -55,12 +57,14 @@ class Accounts:
         *,
         session_ttl_s: float = 12 * 3600,
         throttle: ThrottlePolicy | None = None,
+        scrape_token_sha256: str | None = None,
     ) -> None:
         self._users = {u.username: u for u in users}
         self._sessions: dict[str, Session] = {}
         self._hasher = PasswordHasher()
         self._ttl = timedelta(seconds=session_ttl_s)
         self.throttle = SignInThrottle(throttle)
+        self._scrape_digest = scrape_token_sha256.lower() if scrape_token_sha256 else None
         # Verified for unknown names, so they cost what a known name costs.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
@@ -116,6 +120,13 @@ class Accounts:
         session = Session(token=secrets.token_urlsafe(32), user=user, expires_at=now + self._ttl)
         self._sessions[session.token] = session
         return session
+
+    def is_scrape_token(self, token: str) -> bool:
+        """The metrics scrape token of the node's config (kept as its SHA-256 only)."""
+        if self._scrape_digest is None:
+            return False
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return hmac.compare_digest(digest, self._scrape_digest)
 
     def logout(self, token: str) -> None:
         self._sessions.pop(token, None)

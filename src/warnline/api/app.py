@@ -23,7 +23,7 @@ from warnline.alerting.cap_sign import exercise_cap_signer
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
-from warnline.api.session import SESSION_COOKIE, Caller, session_view
+from warnline.api.session import SESSION_COOKIE, Caller, Scraper, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
 from warnline.errors import (
@@ -361,9 +361,13 @@ def create_app(
         }
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
-    async def prometheus() -> Response:
+    async def prometheus(viewer: Scraper) -> Response:
+        """Prometheus text, behind a scrape credential: the scrape token of the node config
+        (`Authorization: Bearer <token>`) or an administrator's or the cell's session.
+        Each reads only the series released to it (see api/metrics.py)."""
         metrics.refresh()
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        view = metrics.view_for(viewer)
+        return Response(generate_latest(view), media_type=CONTENT_TYPE_LATEST)
 
     static = files("warnline.console") / "static"
 
