@@ -85,7 +85,12 @@ class Release:
                 for c in released
             }
         )
-        sources = [s if s == COALITION_SOURCE else self.partner_label(viewer, s) for s in sources]
+        # A hidden member's report is a coalition source, whatever its attribution: even
+        # "coalition partner" would tell that a member is hidden.
+        sources = [
+            s if s != COALITION_SOURCE and self.partner_label(viewer, s) == s else COALITION_SOURCE
+            for s in sources
+        ]
         withheld = set()
         if not self.is_cell(viewer):
             withheld = {
