@@ -307,12 +307,14 @@ class Node:
         partner, on any channel; journaled, then decided on by the pipeline. An incident
         the partner may not see is answered like one that does not exist."""
         partner = self.accounts.partner_of(username)
+        is_commander = self.accounts.role_of(username) is Role.COMMANDER
         current = self.pipeline.assigner.current(incident_id)
-        if current is not None and self.views.released_assignment(partner, current) is None:
-            raise NotFoundError(f"no lead procedure for incident {incident_id}")
+        if is_commander and current is not None:
+            if self.views.released_assignment(partner, current) is None:
+                raise NotFoundError(f"no lead procedure for incident {incident_id}")
         ev = answer_event(
-            self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
-            is_commander=self.accounts.role_of(username) is Role.COMMANDER,
+            self.pipeline.assigner, username=username, partner=partner,
+            is_commander=is_commander,
             incident_id=incident_id, accept=accept, channel=channel, version=version,
             at=self.clock.now(),
         )  # fmt: skip
