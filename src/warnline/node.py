@@ -309,9 +309,9 @@ class Node:
         partner = self.accounts.partner_of(username)
         is_commander = self.accounts.role_of(username) is Role.COMMANDER
         current = self.pipeline.assigner.current(incident_id)
-        if is_commander and current is not None:
-            if self.views.released_assignment(partner, current) is None:
-                raise NotFoundError(f"no lead procedure for incident {incident_id}")
+        hidden = current is not None and self.views.released_assignment(partner, current) is None
+        if is_commander and hidden:
+            raise NotFoundError(f"no lead procedure for incident {incident_id}")
         ev = answer_event(
             self.pipeline.assigner, username=username, partner=partner,
             is_commander=is_commander,

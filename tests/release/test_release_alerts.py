@@ -1,4 +1,4 @@
-"""The release rule for alerts (decision 36): a partner is warned of every threat to its
+"""The release rule for alerts (docs/decisions.md): a partner is warned of every threat to its
 areas, even one seen only in reports not released to it, without what names the source;
 incident summaries count only the tracks the viewer may see."""
 

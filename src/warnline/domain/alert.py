@@ -73,7 +73,8 @@ class Alert:
     `time_to_shelter_s` is the area's time to reach shelter, told with every version so
     a countdown can show how long is left before people must be inside.
     `withheld_tracks` are those of `tracks` built only from reports not released to
-    `partner`: release warns the partner of them without naming them (decision 36).
+    `partner`: release warns the partner of them without naming them (docs/decisions.md,
+    "The release rule for alerts").
     """
 
     alert_id: str

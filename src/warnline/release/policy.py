@@ -15,7 +15,8 @@ viewer. Rules, from the agreement:
 - Alerts go to the partner whose area they concern (and the cell); they name tracks
   and areas, never sources. A partner is warned of every threat to its areas, even one
   seen only in reports not released to it, but such a track is not named: the alert
-  keeps only the area, stage, kinds with counts and the earliest arrival (decision 36).
+  keeps only the area, stage, kinds with counts and the earliest arrival
+  (docs/decisions.md, "The release rule for alerts").
 - Incident summaries name and count only the tracks the viewer may see.
 """
 
