@@ -108,7 +108,7 @@ def test_a_journaled_answer_makes_the_lead_and_replays_identically(agreement: Ag
 def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -> None:
     decisions = run(agreement, inputs(two_partner_raid(), 62))
     incidents = {e.payload["incident_id"] for e in decisions if e.kind == "incident.updated"}
-    assert incidents == {"I00001"}
+    assert len(incidents) == 1
     last = [e.payload for e in decisions if e.kind == "incident.updated"][-1]
     assert len(last["track_ids"]) == 1
 

@@ -12,7 +12,8 @@
     │   ├── PayloadTooLargeError   the body is larger than the node accepts
     │   └── ConflictError          valid, but not now (e.g. no open offer to answer)
     ├── AuthError                  unknown user, bad password, missing/expired session
-    │   └── ForbiddenError         authenticated but not allowed
+    │   ├── ForbiddenError         authenticated but not allowed
+    │   └── SignInDelayError       too many failed sign-ins from here: retry after a delay
     ├── NotFoundError              no such alert, track, ...
     ├── JournalError               the journal cannot store or read
     │   └── JournalCorruptError    stored entries fail their hash chain
@@ -101,6 +102,16 @@ class AuthError(WarnlineError):
 
 class ForbiddenError(AuthError):
     status = 403
+
+
+class SignInDelayError(AuthError):
+    """A sign-in tried before its delay ran out (-> 429 with Retry-After)."""
+
+    status = 429
+
+    def __init__(self, reason: str, *, retry_after_s: float) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
 class NotFoundError(WarnlineError):

@@ -29,7 +29,7 @@ from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
 from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import Takeover, takeover_event
-from warnline.domain import Acknowledgement, Assignment, Clock, Report
+from warnline.domain import Acknowledgement, Alert, Assignment, Clock, Report
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
@@ -261,11 +261,9 @@ class Node:
         self, username: str, alert_id: str, version: int | None, channel: str
     ) -> Acknowledgement:
         user_partner = self.accounts.partner_of(username)
-        alert = self.dispatcher.latest.get(alert_id)
-        if alert is None:
-            raise NotFoundError(f"no alert {alert_id}")
+        alert = self._alert_seen_by(user_partner, alert_id)
         if user_partner != alert.partner:
-            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+            raise ForbiddenError("the coordination cell does not acknowledge for a partner")
         if not self.accounts.may_acknowledge(username):
             raise ForbiddenError(f"role {self.accounts.role_of(username)} may not acknowledge")
         ack = Acknowledgement(
@@ -287,13 +285,12 @@ class Node:
         self, signer: Signer, alert_id: str, version: int | None
     ) -> Acknowledgement:
         """An acknowledgement from a partner's own system, signed like its reports (the
-        signature covers the path, so it names this alert): the journal keeps who signed."""
+        signature covers the path, so it names this alert): the journal keeps who signed.
+        An alert the partner may not see is answered like one that does not exist."""
         partner, key_id = signer.partner, signer.key_id
-        alert = self.dispatcher.latest.get(alert_id)
-        if alert is None:
-            raise NotFoundError(f"no alert {alert_id}")
+        alert = self._alert_seen_by(partner, alert_id)
         if partner != alert.partner:
-            raise ForbiddenError(f"alert {alert_id} is addressed to {alert.partner}")
+            raise ForbiddenError("the coordination cell does not acknowledge for a partner")
         ack = Acknowledgement(
             alert_id=alert_id,
             version=alert.version if version is None else min(version, alert.version),
@@ -304,6 +301,14 @@ class Node:
         )
         await self.append([ack_event(ack)])
         return ack
+
+    def _alert_seen_by(self, partner: str, alert_id: str) -> Alert:
+        """The alert, if `partner` may see it: an alert of another partner is answered
+        exactly like one that does not exist, so ids cannot probe who is alerted."""
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None or not self.release.alert_visible(partner, alert):
+            raise NotFoundError(f"no alert {alert_id}")
+        return alert
 
     async def receipt(self, username: str, alert_id: str, version: int, count: int) -> None:
         """A console says it showed an alert version: only for an alert that exists, in
@@ -334,10 +339,17 @@ class Node:
         version: int | None = None,
     ) -> dict[str, Any]:
         """A commander accepts (keypad 1) or declines (keypad 2) the offer open to their
-        partner, on any channel; journaled, then decided on by the pipeline."""
+        partner, on any channel; journaled, then decided on by the pipeline. An incident
+        the partner may not see is answered like one that does not exist."""
+        partner = self.accounts.partner_of(username)
+        is_commander = self.accounts.may(username, Action.ANSWER_OFFER)
+        current = self.pipeline.assigner.current(incident_id)
+        hidden = current is not None and self.views.released_assignment(partner, current) is None
+        if is_commander and hidden:
+            raise NotFoundError(f"no lead procedure for incident {incident_id}")
         ev = answer_event(
-            self.pipeline.assigner, username=username, partner=self.accounts.partner_of(username),
-            is_commander=self.accounts.may(username, Action.ANSWER_OFFER),
+            self.pipeline.assigner, username=username, partner=partner,
+            is_commander=is_commander,
             incident_id=incident_id, accept=accept, channel=channel, version=version,
             at=self.clock.now(),
         )  # fmt: skip
@@ -469,8 +481,9 @@ class Node:
             elif ev.kind == ASSIGNMENT_KIND:
                 a = from_json(Assignment, ev.payload)
                 for user in self.console.online():
-                    view = self.release.assignment(self.accounts.partner_of(user), a)
-                    await self.console.send(user, {"type": "assignment", "assignment": view})
+                    view = self.views.released_assignment(self.accounts.partner_of(user), a)
+                    if view is not None:
+                        await self.console.send(user, {"type": "assignment", "assignment": view})
 
     async def _picture_loop(self) -> None:
         """One picture per partner (its consoles share it), the event loop given back

@@ -26,6 +26,10 @@ header_timeout_s = 10
 body_timeout_s = 30
 idle_timeout_s = 5
 
+[metrics]                          # optional: the Prometheus scrape credential
+token_sha256 = "<64 hex>"          # SHA-256 of the token a scraper sends as a bearer token;
+                                   # without it only admin and cell sessions read /metrics
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -74,6 +78,7 @@ class NodeConfig:
     tls: TlsSettings | None = None
     hub_key: Path | None = None
     limits: ServerLimits = field(default_factory=ServerLimits)
+    metrics_token_sha256: str | None = None
 
 
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
@@ -119,6 +124,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         tls=tls,
         hub_key=base / str(hub["key"]) if "key" in hub else None,
         limits=_limits(raw.get("limits", {}), path),
+        metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
     )
 
 
@@ -138,6 +144,18 @@ def _limits(raw: dict[str, Any], path: Path) -> ServerLimits:
         return ServerLimits(**values)
     except ValueError as exc:
         raise ConfigError(f"{path}: limits.{exc}") from None
+
+
+def _metrics_token(raw: dict[str, Any] | None, path: Path) -> str | None:
+    if raw is None:
+        return None
+    unknown = set(raw) - {"token_sha256"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [metrics]: {', '.join(sorted(unknown))}")
+    digest = str(raw.get("token_sha256", ""))
+    if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise ConfigError(f"{path}: metrics.token_sha256: must be 64 hex digits (a SHA-256)")
+    return digest.lower()
 
 
 def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | None:
@@ -220,7 +238,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         agreement=agreement,
         journal=journal,
         clock=clock,
-        accounts=Accounts(cfg.users),
+        accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
     try:

@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 from warnline.agreement.model import Agreement
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
-from warnline.domain import Alert, Clock, MsgType
+from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind
 from warnline.errors import NotFoundError
 from warnline.journal import Entry
 from warnline.pipeline import Pipeline
@@ -91,9 +91,10 @@ class ReleasedViews:
         return versions
 
     def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
-        visible = {v["track_id"] for v in self.picture_for(viewer)["tracks"]}
+        visible = {v["track_id"]: ThreatKind(v["kind"]) for v in self.picture_for(viewer)["tracks"]}
         out = []
-        for inc in sorted(self.pipeline.incidents.incidents.values(), key=lambda i: i.incident_id):
+        incidents = self.pipeline.incidents.incidents.values()
+        for inc in sorted(incidents, key=lambda i: (i.opened_at, i.incident_id)):
             alerts = [
                 vs[-1]
                 for vs in self.pipeline.alerting.history.values()
@@ -104,17 +105,30 @@ class ReleasedViews:
                 out.append(v)
         return out
 
+    def _incidents_seen(self, viewer: str) -> set[str]:
+        return {v["incident_id"] for v in self.incidents_for(viewer)}
+
+    def released_assignment(self, viewer: str, assignment: Assignment) -> dict[str, Any] | None:
+        """One step of the lead procedure as `viewer` may see it, or None."""
+        seen = assignment.incident_id in self._incidents_seen(viewer)
+        return self.release.assignment(viewer, assignment, incident_visible=seen)
+
     def assignments_for(self, viewer: str) -> list[dict[str, Any]]:
-        return [
-            self.release.assignment(viewer, a)
-            for _, a in sorted(self.pipeline.assigner.assignments.items())
-        ]
+        seen = self._incidents_seen(viewer)
+        out = []
+        for inc_id, a in sorted(self.pipeline.assigner.assignments.items()):
+            v = self.release.assignment(viewer, a, incident_visible=inc_id in seen)
+            if v is not None:
+                out.append(v)
+        return out
 
     def assignment_for(self, viewer: str, incident_id: str) -> dict[str, Any]:
+        """404 alike for an unknown incident and for one the viewer may not see."""
         a = self.pipeline.assigner.current(incident_id)
-        if a is None:
+        view = None if a is None else self.released_assignment(viewer, a)
+        if view is None:
             raise NotFoundError(f"no lead procedure for incident {incident_id}")
-        return self.release.assignment(viewer, a)
+        return view
 
     def areas_for(self, viewer: str) -> dict[str, Any]:
         """GeoJSON of the areas the viewer may know of (hidden members' are left out)."""

@@ -25,7 +25,7 @@ def test_raise_then_no_update_without_material_change(agreement: Agreement) -> N
     alert = a1[0]
     assert alert.partner == "JOR" and alert.status is AlertStatus.EXERCISE
     assert alert.time_to_arrival_s == 600 and alert.kinds == {ThreatKind.DRONE: 1}
-    assert "I00001" in alert.reason and "600 s" in alert.reason
+    assert book.track_incident[tr.track_id] in alert.reason and "600 s" in alert.reason
     # Same expected arrival 20 s later: nothing new.
     t1 = T0 + timedelta(seconds=20)
     assert (

@@ -36,10 +36,11 @@ def test_threats_of_two_incidents_give_one_alert_with_both(agreement: Agreement)
     assert alert.alert_id == f"A-{AREA}" and alert.area_id == AREA
     assert alert.kinds == {ThreatKind.DRONE: 1, ThreatKind.CRUISE_MISSILE: 1}
     assert alert.tracks == ("T000001", "T000002")
-    assert alert.incidents == ("I00001", "I00002")
+    first, second = book.track_incident["T000001"], book.track_incident["T000002"]
+    assert alert.incidents == tuple(sorted((first, second)))
     # The earliest credible arrival is the missile's, and so is incident_id.
-    assert alert.time_to_arrival_s == 500 and alert.incident_id == "I00002"
-    assert "incidents I00001, I00002" in alert.reason
+    assert alert.time_to_arrival_s == 500 and alert.incident_id == second
+    assert f"incidents {', '.join(sorted((first, second)))}" in alert.reason
     assert list(alerting.active) == [f"A-{AREA}"]
 
 

@@ -110,3 +110,37 @@ async def wait_for(pred, what: str, timeout_s: float = 10.0):  # type: ignore[no
             return got
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+SCRAPE_TOKEN = "scrape-token-of-the-hub-operator"
+
+
+@pytest.fixture
+async def coalition(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
+    """A node with a watch officer, a commander and an administrator of every partner
+    (`<code>-watch`, `<code>-cmd`, `<code>-admin`; the cell's watch has the cell role)
+    and a metrics scrape token."""
+    import hashlib
+
+    pw = Accounts.hash_password(PASSWORD)
+    users = []
+    for code in agreement.partners:
+        cell = code == agreement.coordination_cell
+        for suffix, role in (("watch", Role.CELL if cell else Role.WATCH),
+                             ("cmd", Role.COMMANDER), ("admin", Role.ADMIN)):  # fmt: skip
+            users.append(
+                User(username=f"{code.lower()}-{suffix}", partner=code, role=role, password_hash=pw)
+            )
+    clock = ManualClock(T0)
+    journal = SQLiteJournal(tmp_path / "journal.db")
+    digest = hashlib.sha256(SCRAPE_TOKEN.encode()).hexdigest()
+    node = Node(
+        agreement=agreement,
+        journal=journal,
+        clock=clock,
+        accounts=Accounts(users, scrape_token_sha256=digest),
+        settings=NodeSettings(speed=10, picture_push_s=0.2),
+    )
+    async with serving(node, port=free_port()) as base:
+        yield Live(base=base, node=node, clock=clock, journal=journal)
+    journal.close()

@@ -28,6 +28,7 @@ class Threat:
     kind: ThreatKind
     expected_at: datetime
     why: str  # "identified hostile", or the threat rule's reason
+    released: bool = True  # some report behind the track was released to the area's owner
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +52,11 @@ class Exposure:
     @property
     def tracks(self) -> tuple[str, ...]:
         return tuple(sorted(t.track_id for t in self.threats))
+
+    @property
+    def withheld(self) -> tuple[str, ...]:
+        """Tracks built only from reports not released to the area's owner."""
+        return tuple(sorted(t.track_id for t in self.threats if not t.released))
 
     @property
     def incidents(self) -> tuple[str, ...]:
@@ -109,6 +115,7 @@ def exposures(
                     kind=track.kind,
                     expected_at=risk.expected_at,
                     why=why,
+                    released=track.released_to(risk.partner),
                 )
             )
     return {

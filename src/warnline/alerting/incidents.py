@@ -16,6 +16,7 @@ member list (so refreshing one costs its members, not every track ever seen).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,7 +44,6 @@ class IncidentBook:
         self._live: dict[str, Track] = {}
         self._why: dict[str, str] = {}  # live track -> why it is a threat now
         self._members: dict[str, list[str]] = {}  # incident -> its tracks, in joining order
-        self._counter = 0
 
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if not i.ended]
@@ -81,7 +81,7 @@ class IncidentBook:
             if inc_id is None:
                 if why is None:
                     continue
-                inc_id = self._nearest_open(track) or self._open(at)
+                inc_id = self._nearest_open(track) or self._open(at, tid)
                 self.track_incident[tid] = inc_id
                 self._members[inc_id].append(tid)
             self._live[tid] = track
@@ -125,9 +125,17 @@ class IncidentBook:
                 out.append((inc_id, self._live[tid], why))
         return out
 
-    def _open(self, at: datetime) -> str:
-        self._counter += 1
-        inc_id = f"I{self._counter:05d}"
+    def _open(self, at: datetime, seed: str) -> str:
+        """A new incident, its id a digest of the track that opened it and when: stable
+        on replay, yet it tells no sequence (how many incidents there were) and no area,
+        since partners see ids of incidents whose other parts are withheld from them."""
+        n = 0
+        while True:
+            digest = hashlib.blake2b(f"{seed}|{at.isoformat()}|{n}".encode(), digest_size=6)
+            inc_id = f"I{digest.hexdigest()}"
+            if inc_id not in self.incidents:
+                break
+            n += 1
         self.incidents[inc_id] = Incident(
             incident_id=inc_id, opened_at=at, updated_at=at, track_ids=()
         )

@@ -342,6 +342,7 @@ class Alerting:
             time_to_shelter_s=area.time_to_shelter_s,
             tracks=exp.tracks,
             incidents=exp.incidents,
+            withheld_tracks=exp.withheld,
         )
         if not stage.shelter:
             self._causes.pop(alert_id, None)

@@ -4,14 +4,19 @@ What each role may change is one table, `MAY` (docs/api.md draws it per endpoint
 reading is open to every signed-in role, as released to its partner. The cell role
 belongs to the coordination cell's accounts only (`check_cell_accounts`).
 
-Five failed sign-ins within five minutes lock a user name for the rest of that
-window (on the node's clock), which makes guessing passwords slow. Sessions are
-random bearer tokens kept in memory (a restart signs everyone out,
-which a watch floor notices at once and recovers from by signing in again).
+Failed sign-ins slow down the (user name, source address) they come from, with
+growing delays on the node's clock (`api/throttle.py`): guessing is slow, and nobody
+can lock a duty officer out by guessing at their name from elsewhere. An unknown name
+costs the same argon2 verification as a known one, so timing does not tell which
+names exist. Sessions are random bearer tokens kept in memory (a restart signs
+everyone out, which a watch floor notices at once and recovers from by signing in
+again).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from warnline.api.throttle import SignInThrottle, ThrottlePolicy
 from warnline.errors import AuthError, ConfigError
 
 
@@ -81,15 +87,22 @@ class Session:
 
 
 class Accounts:
-    def __init__(self, users: list[User], *, session_ttl_s: float = 12 * 3600) -> None:
+    def __init__(
+        self,
+        users: list[User],
+        *,
+        session_ttl_s: float = 12 * 3600,
+        throttle: ThrottlePolicy | None = None,
+        scrape_token_sha256: str | None = None,
+    ) -> None:
         self._users = {u.username: u for u in users}
         self._sessions: dict[str, Session] = {}
         self._hasher = PasswordHasher()
         self._ttl = timedelta(seconds=session_ttl_s)
-        self._failures: dict[str, list[datetime]] = {}
-        self._lockout = timedelta(minutes=5)
-
-    max_failures = 5  # failed sign-ins per user within five minutes before a lock-out
+        self.throttle = SignInThrottle(throttle)
+        self._scrape_digest = scrape_token_sha256.lower() if scrape_token_sha256 else None
+        # Verified for unknown names, so they cost what a known name costs.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     @staticmethod
     def hash_password(password: str) -> str:
@@ -130,22 +143,29 @@ class Accounts:
         and administrators only look, and the cell cannot answer for a partner."""
         return self.may(username, Action.ACKNOWLEDGE)
 
-    def login(self, username: str, password: str, now: datetime) -> Session:
-        recent = [t for t in self._failures.get(username, []) if now - t < self._lockout]
-        if len(recent) >= self.max_failures:
-            raise AuthError("too many failed sign-ins for this user; try again later")
+    def login(self, username: str, password: str, now: datetime, source: str = "") -> Session:
+        """Sign in from `source` (the peer address): refused at once while that source's
+        delay for this name runs (SignInDelayError), else one argon2 verification."""
+        self.throttle.check(username, source, now)
         user = self._users.get(username)
         try:
+            self._hasher.verify(self._dummy_hash if user is None else user.password_hash, password)
             if user is None:
                 raise VerificationError
-            self._hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
-            self._failures[username] = [*recent, now]
+            self.throttle.failed(username, source, now)
             raise AuthError("unknown user or wrong password") from None
-        self._failures.pop(username, None)
+        self.throttle.succeeded(username, source)
         session = Session(token=secrets.token_urlsafe(32), user=user, expires_at=now + self._ttl)
         self._sessions[session.token] = session
         return session
+
+    def is_scrape_token(self, token: str) -> bool:
+        """The metrics scrape token of the node's config (kept as its SHA-256 only)."""
+        if self._scrape_digest is None:
+            return False
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return hmac.compare_digest(digest, self._scrape_digest)
 
     def logout(self, token: str) -> None:
         self._sessions.pop(token, None)

@@ -26,7 +26,7 @@ from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.headers import SecurityHeaders
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
-from warnline.api.session import SESSION_COOKIE, Caller, session_view
+from warnline.api.session import SESSION_COOKIE, Caller, Scraper, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
 from warnline.api.strict import StrictJSONRoute, StrictModel
@@ -144,8 +144,11 @@ def create_app(
     app.add_middleware(HubSignature, key=hub_key or exercise_signing_key(HUB_CODE))
 
     @app.post("/api/v1/session", tags=["console"])
-    async def login(body: LoginIn) -> JSONResponse:
-        s = node.accounts.login(body.username, body.password, node.now())
+    async def login(body: LoginIn, request: Request) -> JSONResponse:
+        """Sign in. Failures slow down that (user name, peer address) with growing
+        delays; a try before its delay ends is answered 429 with Retry-After."""
+        source = request.client.host if request.client else ""
+        s = node.accounts.login(body.username, body.password, node.now(), source)
         resp = JSONResponse(session_view(node, s) | {"token": s.token})
         resp.set_cookie(SESSION_COOKIE, s.token, httponly=True, samesite="strict")
         return resp
@@ -272,7 +275,9 @@ def create_app(
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
         langs = node.agreement.partners[chosen.partner].languages
-        xml = publisher.cap(chosen, [v for v in versions if v.version < chosen.version], langs)
+        released = node.release.alert_for(caller.user.partner, chosen)
+        assert released is not None  # visible: the latest version is, so every one is
+        xml = publisher.cap(released, [v for v in versions if v.version < chosen.version], langs)
         return Response(xml, media_type="application/cap+xml")
 
     @app.get("/api/v1/cap/certificate", tags=["alerts"], response_class=Response)
@@ -388,9 +393,13 @@ def create_app(
         }
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
-    async def prometheus() -> Response:
+    async def prometheus(viewer: Scraper) -> Response:
+        """Prometheus text, behind a scrape credential: the scrape token of the node config
+        (`Authorization: Bearer <token>`) or an administrator's or the cell's session.
+        Each reads only the series released to it (see api/metrics.py)."""
         metrics.refresh()
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        view = metrics.view_for(viewer)
+        return Response(generate_latest(view), media_type=CONTENT_TYPE_LATEST)
 
     static = files("warnline.console") / "static"
 

@@ -29,10 +29,11 @@ class CapPublisher:
     def __init__(self, *, sender: str, signer: CapSigner | None) -> None:
         self.sender = sender
         self.signer = signer
-        self._cache: dict[tuple[str, tuple[str, ...]], bytes] = {}
+        self._cache: dict[tuple[str, tuple[str, ...], str, tuple[str, ...]], bytes] = {}
 
     def cap(self, alert: Alert, previous: Sequence[Alert], languages: Sequence[str]) -> bytes:
-        key = (alert.version_key, tuple(languages))
+        # As released to one viewer: the same version reads differently to the cell.
+        key = (alert.version_key, tuple(languages), alert.reason, alert.tracks)
         xml = self._cache.get(key)
         if xml is None:
             xml = encode_cap(alert, sender=self.sender, previous=previous, languages=languages)
@@ -57,8 +58,8 @@ def atom_feed(node: Node, partner: str, publisher: CapPublisher) -> bytes:
     for versions in sorted(
         node.pipeline.alerting.history.values(), key=lambda v: v[-1].sent_at, reverse=True
     ):
-        latest = versions[-1]
-        if not node.release.alert_visible(partner, latest):
+        latest = node.release.alert_for(partner, versions[-1])
+        if latest is None:
             continue
         entry = etree.SubElement(root, f"{{{ATOM}}}entry")
         etree.SubElement(entry, f"{{{ATOM}}}id").text = f"urn:warnline:{cap_identifier(latest)}"

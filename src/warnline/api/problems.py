@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import Request
@@ -9,7 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from warnline.errors import AuthError, ForbiddenError, InputError, NotFoundError
+from warnline.errors import (
+    AuthError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    SignInDelayError,
+)
 
 PROBLEM_BASE = "https://warnline.invalid/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -46,6 +53,14 @@ async def auth_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuthError)
     if isinstance(exc, ForbiddenError):
         return problem(403, "forbidden", "Forbidden", str(exc), request.url.path)
+    if isinstance(exc, SignInDelayError):
+        wait = max(1, math.ceil(exc.retry_after_s))
+        resp = problem(
+            429, "sign-in-delay", "Too many failed sign-ins", str(exc), request.url.path,
+            retry_after_s=wait,
+        )  # fmt: skip
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     return problem(401, "unauthorized", "Not signed in", str(exc), request.url.path)
 
 

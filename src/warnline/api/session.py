@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from warnline.api.accounts import Session
-from warnline.errors import AuthError
+from warnline.api.accounts import Role, Session
+from warnline.errors import AuthError, ForbiddenError
 from warnline.node import Node
 
 SESSION_COOKIE = "warnline_session"
@@ -29,6 +29,23 @@ def _session(request: Request) -> Session:
 
 
 Caller = Annotated[Session, Depends(_session)]
+
+
+def _scraper(request: Request) -> str:
+    """Whose metrics the caller may read: the scrape token (the hub operator's, from the
+    node config) reads as the coordination cell; otherwise a session of an administrator
+    or of the cell role reads as its partner; other roles and no credential are refused."""
+    node: Node = request.app.state.node
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer ") and node.accounts.is_scrape_token(auth[7:]):
+        return node.agreement.coordination_cell
+    s = _session(request)
+    if s.user.role not in (Role.ADMIN, Role.CELL):
+        raise ForbiddenError("metrics are for administrators and the coordination cell")
+    return s.user.partner
+
+
+Scraper = Annotated[str, Depends(_scraper)]
 
 
 def session_view(node: Node, s: Session) -> dict[str, Any]:

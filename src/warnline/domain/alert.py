@@ -72,6 +72,9 @@ class Alert:
     (every part, islands included); `area_circle` is the smallest circle covering it.
     `time_to_shelter_s` is the area's time to reach shelter, told with every version so
     a countdown can show how long is left before people must be inside.
+    `withheld_tracks` are those of `tracks` built only from reports not released to
+    `partner`: release warns the partner of them without naming them (docs/decisions.md,
+    "The release rule for alerts").
     """
 
     alert_id: str
@@ -97,6 +100,7 @@ class Alert:
     tracks: tuple[str, ...] = ()
     superseded_by: str | None = None  # the real alert that ended this exercise/test alert
     incidents: tuple[str, ...] = ()  # every incident with a track behind this version
+    withheld_tracks: tuple[str, ...] = ()  # of `tracks`, those not released to `partner`
 
     @property
     def version_key(self) -> str:

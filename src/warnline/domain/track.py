@@ -50,6 +50,12 @@ class Track:
     def partners(self) -> frozenset[str]:
         return frozenset(c.partner for c in self.contributors)
 
+    def released_to(self, partner: str) -> bool:
+        """Some contributor is `partner` itself or released its reports to it (the
+        coordination cell, which receives everything, is release's business)."""
+        return any(c.partner == partner or c.releasability.releases_to(partner)
+                   for c in self.contributors)  # fmt: skip
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AreaAtRisk:

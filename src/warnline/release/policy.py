@@ -13,11 +13,18 @@ viewer. Rules, from the agreement:
 - Fields a contributor withholds (accuracy, altitude, velocity) are left out of every
   view built from its data for anyone but itself and the cell.
 - Alerts go to the partner whose area they concern (and the cell); they name tracks
-  and areas, never sources.
+  and areas, never sources. A partner is warned of every threat to its areas, even one
+  seen only in reports not released to it, but such a track is not named: the alert
+  keeps only the area, stage, kinds with counts and the earliest arrival
+  (docs/decisions.md, "The release rule for alerts").
+- Incident summaries name and count only the tracks the viewer may see.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from warnline.agreement.model import Agreement, Readiness
@@ -28,6 +35,8 @@ from warnline.domain import (
     Assignment,
     Attribution,
     Incident,
+    MsgType,
+    ThreatKind,
     Track,
 )
 from warnline.domain.codec import to_json
@@ -77,7 +86,12 @@ class Release:
                 for c in released
             }
         )
-        sources = [s if s == COALITION_SOURCE else self.partner_label(viewer, s) for s in sources]
+        # A hidden member's report is a coalition source, whatever its attribution: even
+        # "coalition partner" would tell that a member is hidden.
+        sources = [
+            s if s != COALITION_SOURCE and self.partner_label(viewer, s) == s else COALITION_SOURCE
+            for s in sources
+        ]
         withheld = set()
         if not self.is_cell(viewer):
             withheld = {
@@ -124,12 +138,34 @@ class Release:
     def alert_visible(self, viewer: str, alert: Alert) -> bool:
         return viewer in (alert.partner, self.cell)
 
+    def alert_for(self, viewer: str, alert: Alert) -> Alert | None:
+        """The alert as `viewer` may learn it, for every encoding (JSON, CAP, messages).
+
+        The area's owner is warned of every threat to its area, but a track built only
+        from reports not released to it is not named: its id leaves `tracks` and the
+        reason is rewritten from what the rule allows (area, stage, kinds with counts,
+        earliest arrival), since the stored reason names tracks and their kinematics."""
+        if not self.alert_visible(viewer, alert):
+            return None
+        if self.is_cell(viewer) or not alert.withheld_tracks:
+            return alert
+        withheld = set(alert.withheld_tracks)
+        shown = tuple(t for t in alert.tracks if t not in withheld)
+        reason = alert.reason  # a Cancel's reason names no track
+        if alert.msg_type is not MsgType.CANCEL:
+            reason = _unnamed_reason(viewer, alert, shown, len(withheld))
+        return replace(alert, tracks=shown, reason=reason, withheld_tracks=())
+
     def alert(
         self, viewer: str, alert: Alert, acks: list[Acknowledgement] | None = None
     ) -> dict[str, Any] | None:
-        if not self.alert_visible(viewer, alert):
+        released = self.alert_for(viewer, alert)
+        if released is None:
             return None
+        alert = released
         view = to_json(alert)
+        if not self.is_cell(viewer):
+            view.pop("withheld_tracks", None)
         view["version_key"] = alert.version_key
         # The area as GeoJSON (every part; rings in lon/lat), and the covering circle.
         view["area"] = {
@@ -144,57 +180,98 @@ class Release:
         return view
 
     def incident(
-        self, viewer: str, incident: Incident, visible_tracks: set[str], alerts: list[Alert]
+        self,
+        viewer: str,
+        incident: Incident,
+        visible_tracks: Mapping[str, ThreatKind],
+        alerts: list[Alert],
     ) -> dict[str, Any] | None:
+        """`visible_tracks`: the kind of each live track the viewer may see; the summary
+        names and counts only those (the cell's counts are the incident's own)."""
         mine = [a for a in alerts if self.alert_visible(viewer, a)]
         tracks = [t for t in incident.track_ids if t in visible_tracks]
         if not (self.is_cell(viewer) or mine or tracks):
             return None
+        kinds = (
+            incident.kinds
+            if self.is_cell(viewer)
+            else dict(sorted(Counter(visible_tracks[t] for t in tracks).items()))
+        )
         return {
             "incident_id": incident.incident_id,
             "opened_at": incident.opened_at.isoformat(),
             "updated_at": incident.updated_at.isoformat(),
             "track_ids": tracks,
-            "kinds": {k.value: n for k, n in incident.kinds.items()},
+            "kinds": {k.value: n for k, n in kinds.items()},
             "confirmed_hostile": incident.confirmed_hostile,
             "ended": incident.ended,
             "alerts": sorted(a.alert_id for a in mine),
         }
 
-    def assignment(self, viewer: str, assignment: Assignment) -> dict[str, Any]:
-        """The cell sees every step in full. Partners involved (lead, offered, asked for
-        consent, or named as the one consent is for) see the explanation and ranking, with
-        any hidden member they may not learn of withheld; others learn who leads and who is
-        offered (as labels) and under which rule, since explanations name areas."""
+    def assignment(
+        self, viewer: str, assignment: Assignment, *, incident_visible: bool = True
+    ) -> dict[str, Any] | None:
+        """The cell sees every step in full. A partner involved (lead, offered the lead or
+        asked for consent, or the one consent is for, unless it may not learn who is
+        asked) sees the explanation and ranking, with hidden members' lines left out.
+        Others see a step only of an incident they may see (`incident_visible`) and only
+        when no member they may not learn of plays a part in it: then they learn who
+        leads and who is offered, under which rule. A step that involves a hidden member
+        is not shown to them at all, since even "a coalition partner asked to consent"
+        over a territory tells whose territory it is."""
         view = to_json(assignment)
         if self.is_cell(viewer):
             return view
+        parts = [p for p in (assignment.lead, assignment.offered_to, assignment.on_behalf) if p]
+        hidden = [p for p in parts if self.partner_label(viewer, p) != p]
+        involved = viewer in (assignment.lead, assignment.offered_to) or (
+            viewer == assignment.on_behalf and assignment.offered_to not in hidden
+        )
+        if not involved and (hidden or not incident_visible):
+            return None
         for key in ("lead", "offered_to", "on_behalf"):
             if view[key] is not None:
                 view[key] = self.partner_label(viewer, view[key])
-        involved = viewer in (assignment.lead, assignment.offered_to, assignment.on_behalf)
-        hidden = [
-            code
-            for code, p in self.agreement.partners.items()
-            if not p.membership_visible and code != viewer
-        ]
         view["by"] = assignment.by if involved else None
-        if not involved or any(code in assignment.explanation for code in hidden):
+        if not involved or self._mentions_hidden(viewer, assignment.explanation):
             view["explanation"] = f"Decided under the agreement's {assignment.rule} rule."
-        view["ranking"] = (
-            [
-                line
-                if not any(code in line for code in hidden)
-                else f"{line[:2]} {COALITION_PARTNER} (withheld)"
-                for line in assignment.ranking
-            ]
-            if involved
-            else []
-        )
+        shown = [
+            line.split(". ", 1)[-1]
+            for line in assignment.ranking
+            if not self._mentions_hidden(viewer, line)
+        ]
+        view["ranking"] = [f"{n}. {line}" for n, line in enumerate(shown, 1)] if involved else []
         return view
+
+    def _mentions_hidden(self, viewer: str, text: str) -> bool:
+        """Does `text` name a member hidden from `viewer`, its country or one of its areas?"""
+        return any(marker in text for marker in self._hidden_markers(viewer))
+
+    def _hidden_markers(self, viewer: str) -> list[str]:
+        return [
+            marker
+            for code, p in self.agreement.partners.items()
+            if not self._area_visible(viewer, code)
+            for marker in (code, p.name, *(a.area_id for a in p.areas), *(a.name for a in p.areas))
+        ]
 
     def readiness(self, viewer: str, readiness: Readiness) -> dict[str, Any] | None:
         """A partner's readiness is its own business and the cell's."""
         if viewer in (readiness.partner, self.cell):
             return to_json(readiness)
         return None
+
+
+def _unnamed_reason(viewer: str, alert: Alert, shown: tuple[str, ...], withheld: int) -> str:
+    """A reason from the facts the release rule allows, for an alert that rests on tracks
+    the viewer may not learn of."""
+    what = ", ".join(f"{n} {k.value.replace('_', ' ')}" for k, n in alert.kinds.items())
+    when = "" if alert.time_to_arrival_s is None else f" in {alert.time_to_arrival_s:.0f} s"
+    named = f" Tracks: {', '.join(shown)}." if shown else ""
+    stage = alert.stage.value.replace("_", " ").capitalize()
+    return (
+        f"{stage}: {sum(alert.kinds.values())} threat(s) ({what}) predicted to reach "
+        f"{alert.area_name}{when}.{named} {withheld} of them seen only in reports not "
+        f"released to {viewer}: warned of without their source, under the agreement's "
+        "release rule."
+    )
