@@ -86,7 +86,7 @@ TABLE: tuple[Case, ...] = (
     Case("WS", "lead", frozenset({Role.COMMANDER}), "response.answer"),
     Case("WS", "override", frozenset({Role.CELL}), "response.override"),
     Case("GET", "/healthz", PUBLIC),
-    Case("GET", "/metrics", PUBLIC),
+    Case("GET", "/metrics", frozenset({Role.ADMIN, Role.CELL})),  # or the scrape token
     Case("GET", "/", PUBLIC),
     Case("GET", "/openapi.json", PUBLIC),
     Case("GET", "/docs", PUBLIC),
