@@ -71,7 +71,8 @@ def test_serve_signs_every_answer_and_keeps_heads_a_partner_can_check(
     with httpx.Client(base_url=base) as c:
         login = c.post("/api/v1/session", json={"username": "jor-watch", "password": PASSWORD})
         auth = {"authorization": f"Bearer {login.json()['token']}"}
-        body, headers = signed([wire_report("served-1", t=datetime.now(UTC))])
+        now = datetime.now(UTC)
+        body, headers = signed([wire_report("served-1", t=now)], at=now)
         accepted = c.post("/api/v1/reports", content=body, headers=headers)
         alerts = c.get("/api/v1/alerts", headers=auth)
         refused = httpx.get(f"{base}/api/v1/tracks")  # no session
@@ -115,7 +116,8 @@ def test_serve_refuses_to_start_on_a_tampered_journal(tmp_path: Path, sql: str, 
     proc = start_node(cfg, log)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, log)
-        body, headers = signed([wire_report(f"r{i}", t=datetime.now(UTC)) for i in (1, 2)])
+        now = datetime.now(UTC)
+        body, headers = signed([wire_report(f"r{i}", t=now) for i in (1, 2)], at=now)
         assert (
             httpx.post(
                 f"http://127.0.0.1:{port}/api/v1/reports", content=body, headers=headers
