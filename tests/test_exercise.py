@@ -51,7 +51,7 @@ def exercise(
             "--duration",
             "240",
             "--speed",
-            "12",
+            "6",
             "--seed",
             "3",
             "--no-console",
@@ -234,6 +234,7 @@ def test_alert_stages_and_lifecycle_in_the_exported_messages(
         and stages["all_clear"] + stages["cancel"] == s["alert_messages"]["Cancel"]
     )
     ns = {"c": "urn:oasis:names:tc:emergency:cap:1.2"}
+    territories = {p.territory.name for p in load_agreement().partners.values()}
     chains: dict[str, list[tuple[int, str, str, list[str]]]] = {}
     for f in (out / "cap").glob("*.xml"):
         doc = etree.parse(str(f))
@@ -248,7 +249,10 @@ def test_alert_stages_and_lifecycle_in_the_exported_messages(
         assert all(
             h.startswith("EXERCISE") for h in doc.xpath("//c:info/c:headline/text()", namespaces=ns)
         )
-        assert "timeToShelter" in params and doc.xpath("//c:area/c:circle", namespaces=ns)
+        assert "timeToShelter" in params and doc.xpath("//c:area/c:polygon", namespaces=ns)
+        # A circle only where it stands for the area (a defended area), never a territory's.
+        territory = doc.findtext("c:info/c:area/c:areaDesc", namespaces=ns) in territories
+        assert bool(doc.xpath("//c:area/c:circle", namespaces=ns)) != territory
         refs = (doc.findtext("c:references", namespaces=ns) or "").split()
         chains.setdefault(params["warnlineAlertId"], []).append(
             (

@@ -3,6 +3,7 @@ is configured or assembled with such an account elsewhere, and not honoured at u
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from warnline.agreement.model import Agreement
 from warnline.api.accounts import MAY, Accounts, Action, Role, User, check_cell_accounts
 from warnline.cli import main
 from warnline.domain import ManualClock
-from warnline.errors import ConfigError, ForbiddenError
+from warnline.errors import AuthError, ConfigError, ForbiddenError
 from warnline.journal import MemoryJournal
 from warnline.node import Node
 
@@ -63,3 +64,26 @@ def test_what_each_role_may_change() -> None:
         Action.DECLARE_READINESS: {Role.COMMANDER, Role.CELL},
         Action.TAKE_OVER: {Role.WATCH, Role.COMMANDER, Role.CELL},
     }
+
+
+async def test_sign_in_leaves_the_event_loop_free() -> None:
+    """The argon2 verification runs beside the loop: other work goes on meanwhile (a
+    burst of sign-in attempts must not stall the node's decisions)."""
+    accounts = Accounts([USA_CELL])
+    turns = 0
+    done = asyncio.Event()
+
+    async def spin() -> None:
+        nonlocal turns
+        while not done.is_set():
+            turns += 1
+            await asyncio.sleep(0)
+
+    spinner = asyncio.create_task(spin())
+    session = await accounts.sign_in("usa-cell", "pw", T0, "127.0.0.1")
+    done.set()
+    await spinner
+    assert session.user.username == "usa-cell"
+    assert turns > 50  # a verification blocking the loop would leave it one or two
+    with pytest.raises(AuthError):
+        await accounts.sign_in("usa-cell", "wrong", T0, "127.0.0.1")

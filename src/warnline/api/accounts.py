@@ -15,6 +15,7 @@ again).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -29,6 +30,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from warnline.api.throttle import SignInThrottle, ThrottlePolicy
 from warnline.errors import AuthError, ConfigError
+
+VERIFY_AT_ONCE = 2  # concurrent argon2 verifications (64 MiB and a core each)
 
 
 class Role(StrEnum):
@@ -98,6 +101,7 @@ class Accounts:
         self._users = {u.username: u for u in users}
         self._sessions: dict[str, Session] = {}
         self._hasher = PasswordHasher()
+        self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
         self._ttl = timedelta(seconds=session_ttl_s)
         self.throttle = SignInThrottle(throttle)
         self._scrape_digest = scrape_token_sha256.lower() if scrape_token_sha256 else None
@@ -148,13 +152,35 @@ class Accounts:
         delay for this name runs (SignInDelayError), else one argon2 verification."""
         self.throttle.check(username, source, now)
         user = self._users.get(username)
+        return self._signed_in(username, source, now, user, self._verified(user, password))
+
+    async def sign_in(
+        self, username: str, password: str, now: datetime, source: str = ""
+    ) -> Session:
+        """`login` for the event loop: the argon2 verification (some 0.1-0.2 s of CPU,
+        which sign-in attempts could otherwise spend of the node's decision loop) runs in
+        a worker thread, at most `VERIFY_AT_ONCE` at a time; argon2 lets go of the GIL."""
+        self.throttle.check(username, source, now)
+        user = self._users.get(username)
+        async with self._verifying:
+            ok = await asyncio.to_thread(self._verified, user, password)
+        return self._signed_in(username, source, now, user, ok)
+
+    def _verified(self, user: User | None, password: str) -> bool:
+        """One argon2 verification, against a dummy hash for an unknown name (so timing
+        does not tell which names exist)."""
         try:
             self._hasher.verify(self._dummy_hash if user is None else user.password_hash, password)
-            if user is None:
-                raise VerificationError
         except (VerificationError, InvalidHashError):
+            return False
+        return user is not None
+
+    def _signed_in(
+        self, username: str, source: str, now: datetime, user: User | None, ok: bool
+    ) -> Session:
+        if not ok or user is None:
             self.throttle.failed(username, source, now)
-            raise AuthError("unknown user or wrong password") from None
+            raise AuthError("unknown user or wrong password")
         self.throttle.succeeded(username, source)
         session = Session(token=secrets.token_urlsafe(32), user=user, expires_at=now + self._ttl)
         self._sessions[session.token] = session

@@ -148,7 +148,7 @@ def create_app(
         """Sign in. Failures slow down that (user name, peer address) with growing
         delays; a try before its delay ends is answered 429 with Retry-After."""
         source = request.client.host if request.client else ""
-        s = node.accounts.login(body.username, body.password, node.now(), source)
+        s = await node.accounts.sign_in(body.username, body.password, node.now(), source)
         resp = JSONResponse(session_view(node, s) | {"token": s.token})
         resp.set_cookie(SESSION_COOKIE, s.token, httponly=True, samesite="strict")
         return resp
