@@ -28,7 +28,7 @@ from warnline.api.server import serving
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
-from warnline.sim.stream_client import auth_frame, connect_stream
+from warnline.sim.stream_client import connect_stream, open_stuck_console
 
 FILL = "x" * 65_536  # one message of 64 KiB: a few dozen fill any window on loopback
 # Each alert must reach the other consoles well within the stuck socket's 60 s deadline:
@@ -72,28 +72,8 @@ async def quick_drop(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live
 
 
 def _open_stuck(base: str, token: str) -> socket.socket:
-    """A WebSocket handshake on a socket with a 4 KiB receive buffer; then it never reads."""
     host, port = base.removeprefix("http://").split(":")
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(5)
-    s.connect((host, int(port)))
-    s.sendall(
-        (
-            f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(1)
-        if not chunk:
-            raise AssertionError("stream closed during the handshake")
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head
-    s.sendall(auth_frame(token))
-    return s
+    return open_stuck_console(host, int(port), token, timeout_s=5)
 
 
 @dataclass

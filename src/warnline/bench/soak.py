@@ -43,7 +43,7 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
 from warnline.api.accounts import Accounts
 from warnline.ingest.signature import sign_request
-from warnline.sim.stream_client import auth_frame, open_stream
+from warnline.sim.stream_client import open_stream, open_stuck_console
 
 PASSWORD = "soak"
 RAID = ("JOR", "ISR", "SAU", "EGY", "ARE")  # partners whose areas the drones fly at
@@ -266,27 +266,6 @@ async def _on_message(
     await ws.send(json.dumps(receipt))
 
 
-def _stuck(host: str, port: int, token: str) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(10)
-    s.connect((host, port))
-    s.sendall(
-        (
-            f"GET /api/v1/stream HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head and len(head) < 4096:
-        head += s.recv(1)
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise RuntimeError(f"the stuck console was not let in: {head[:40]!r}")
-    s.sendall(auth_frame(token))
-    return s
-
-
 def _was_cut(s: socket.socket) -> bool:
     """Read what is left; True if the node closed or reset the connection."""
     s.settimeout(2)
@@ -412,7 +391,9 @@ async def _drive(
             r = await http.post("/api/v1/session", json={"username": user, "password": PASSWORD})
             tokens[user] = r.raise_for_status().json()["token"]
     stop = asyncio.Event()
-    stuck = await asyncio.to_thread(_stuck, host, port, tokens["jor-observer"])
+    stuck = await asyncio.to_thread(
+        open_stuck_console, host, port, tokens["jor-observer"], timeout_s=10
+    )
     clients = [httpx.AsyncClient(base_url=base, timeout=30) for _ in range(3)]
     ready = [asyncio.Event() for _ in WATCHERS]
     tasks = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,3 +43,30 @@ def auth_frame(token: str) -> bytes:
     size = len(payload)
     head = bytes([0x81, 0x80 | size]) if size < 126 else bytes([0x81, 0xFE, *size.to_bytes(2)])
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def open_stuck_console(host: str, port: int, token: str, *, timeout_s: float) -> socket.socket:
+    """A console that signs in and then never reads: the WebSocket handshake and the
+    auth message on a raw socket with a 4 KiB receive buffer, so what the node sends
+    soon fills it (the soak benchmark and the stuck-console test)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(timeout_s)
+    s.connect((host, port))
+    s.sendall(
+        (
+            f"GET {STREAM_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 4096:
+        chunk = s.recv(1)
+        if not chunk:
+            raise ConnectionError("the stream closed during the handshake")
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise ConnectionError(f"the stuck console was not let in: {head[:40]!r}")
+    s.sendall(auth_frame(token))
+    return s
