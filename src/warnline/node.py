@@ -494,7 +494,7 @@ class Node:
             for user in self.console.online():
                 by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
             for partner, users in sorted(by_partner.items()):
-                picture = {"type": "picture", **self.views.picture_for(partner)}
+                picture = {"type": "picture", **self.views.picture_for(partner, tentative=False)}
                 for user in users:
                     await self.console.send(user, picture)
                 await asyncio.sleep(0)

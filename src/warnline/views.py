@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 from warnline.agreement.model import Agreement
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
-from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind
+from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
 from warnline.errors import NotFoundError
 from warnline.journal import Entry
 from warnline.pipeline import Pipeline
@@ -65,9 +65,15 @@ class ReleasedViews:
             next_cursor = seq
         return {"alerts": out, "next": next_cursor}
 
-    def picture_for(self, viewer: str) -> dict[str, Any]:
+    def picture_for(self, viewer: str, *, tentative: bool = True) -> dict[str, Any]:
+        """The picture as released to `viewer`. Without `tentative`, only tracks the
+        picture has confirmed (what consoles draw: a one-report blip is not yet an
+        object, and a partner flooding never-seen objects must not make every console
+        push cost thousands of release checks)."""
         tracks = []
         for t in self.pipeline.picture.tracks():
+            if not tentative and t.state is TrackState.TENTATIVE:
+                continue
             v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
             if v is not None:
                 tracks.append(v)
@@ -91,7 +97,10 @@ class ReleasedViews:
         return versions
 
     def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
-        visible = {v["track_id"]: ThreatKind(v["kind"]) for v in self.picture_for(viewer)["tracks"]}
+        visible = {
+            v["track_id"]: ThreatKind(v["kind"])
+            for v in self.picture_for(viewer, tentative=False)["tracks"]
+        }
         out = []
         incidents = self.pipeline.incidents.incidents.values()
         for inc in sorted(incidents, key=lambda i: (i.opened_at, i.incident_id)):

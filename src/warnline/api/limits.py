@@ -25,6 +25,8 @@ time-out and by the console channel's send deadline.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import json
 import logging
 import resource
@@ -93,6 +95,12 @@ class ConnectionGate:
         self.limits = limits
         self._open: dict[tuple[str, int], Connection] = {}
         self._per_source: dict[str, int] = {}
+        # (waiting since, order, peer) of connections waiting for a request head; stale
+        # entries are skipped when met: finding the longest-idle is O(log n), not a scan
+        # of every connection on each admission at the cap (a socket flood's cost).
+        self._idle: list[tuple[float, int, tuple[str, int]]] = []
+        self._order = itertools.count()
+        self._pruned_at = float("-inf")
         self.refused = 0
         self.evicted = 0
         self.timed_out = 0
@@ -102,7 +110,7 @@ class ConnectionGate:
 
     def admit(self, transport: asyncio.BaseTransport, peer: tuple[str, int], now: float) -> bool:
         if self._per_source.get(peer[0], 0) >= self.limits.max_per_source:
-            self._prune()
+            self._prune(now)
         if self._per_source.get(peer[0], 0) >= self.limits.max_per_source:
             self.refused += 1
             log.warning(
@@ -110,14 +118,31 @@ class ConnectionGate:
             )
             return False
         if len(self._open) >= self.limits.max_connections:
-            self._prune()
+            self._prune(now)
         if len(self._open) >= self.limits.max_connections and not self._evict_idle(now):
             self.refused += 1
             log.warning("refused a connection: %d open, none idle", len(self._open))
             return False
         self._open[peer] = Connection(transport, peer, now)
         self._per_source[peer[0]] = self._per_source.get(peer[0], 0) + 1
+        self.waiting(peer, now)
         return True
+
+    def waiting(self, peer: tuple[str, int] | None, since: float | None) -> None:
+        """The connection waits for a request head since `since` (None: it is busy)."""
+        conn = self.get(peer)
+        if conn is None or peer is None:
+            return
+        conn.waiting_since = since
+        if since is not None:
+            heapq.heappush(self._idle, (since, next(self._order), peer))
+            if len(self._idle) > 4 * len(self._open) + 64:  # compact the stale entries
+                self._idle = [
+                    (c.waiting_since, next(self._order), p)
+                    for p, c in self._open.items()
+                    if c.waiting_since is not None
+                ]
+                heapq.heapify(self._idle)
 
     def release(self, peer: tuple[str, int] | None) -> None:
         conn = self._open.pop(peer, None) if peer is not None else None
@@ -142,20 +167,27 @@ class ConnectionGate:
 
     def _evict_idle(self, now: float) -> bool:
         before = now - self.limits.grace_s
-        idle = [
-            c
-            for c in self._open.values()
-            if c.waiting_since is not None and c.waiting_since <= before
-        ]
-        if not idle:
-            return False
-        oldest = min(idle, key=lambda c: c.waiting_since or 0.0)
-        self.evicted += 1
-        oldest.transport.abort()  # type: ignore[attr-defined]
-        self.release(oldest.peer)
-        return True
+        while self._idle:
+            since, _, peer = self._idle[0]
+            conn = self._open.get(peer)
+            if conn is None or conn.waiting_since != since:
+                heapq.heappop(self._idle)  # closed, or busy, or waiting since later
+                continue
+            if since > before:
+                return False
+            heapq.heappop(self._idle)
+            self.evicted += 1
+            conn.transport.abort()  # type: ignore[attr-defined]
+            self.release(peer)
+            return True
+        return False
 
-    def _prune(self) -> None:
+    def _prune(self, now: float) -> None:
+        """Forget connections whose transport closed without telling us; a scan of all,
+        so at most once a second (`admit` calls it only at a cap)."""
+        if now - self._pruned_at < 1.0:
+            return
+        self._pruned_at = now
         for peer in [p for p, c in self._open.items() if c.transport.is_closing()]:
             self.release(peer)
 
@@ -267,9 +299,7 @@ class GuardedHttp(HttpToolsProtocol):
         self._deadline = self.loop.call_later(self._limits.header_timeout_s, self._head_late)
 
     def _mark(self, waiting_since: float | None) -> None:
-        conn = self._gate.get(self.client)
-        if conn is not None:
-            conn.waiting_since = waiting_since
+        self._gate.waiting(self.client, waiting_since)
 
     def _cancel(self) -> None:
         if self._deadline is not None:

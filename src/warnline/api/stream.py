@@ -131,7 +131,7 @@ def _greeting(node: Node, s: Session) -> list[dict[str, Any]]:
     partner = s.user.partner
     greeting = [
         {"type": "hello", **session_view(node, s)},
-        {"type": "picture", **node.views.picture_for(partner)},
+        {"type": "picture", **node.views.picture_for(partner, tentative=False)},
     ]
     return greeting + [
         {"type": "assignment", "assignment": view} for view in node.views.assignments_for(partner)
