@@ -91,7 +91,7 @@ class Intake:
         for i, r in enumerate(reports):
             ev = report_event(r, received_at=now, submission=submission)
             first = out.setdefault(ev.event_id, ev)
-            if _content(first) != _content(ev):
+            if first is not ev and _content(first) != _content(ev):  # only a repeated id
                 raise ConflictError(
                     f"report id {r.report_id!r} appears twice with different content",
                     field=f"reports.{i}.report_id",
