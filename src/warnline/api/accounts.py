@@ -16,6 +16,7 @@ again).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -32,6 +33,13 @@ from warnline.api.throttle import SignInThrottle, ThrottlePolicy
 from warnline.errors import AuthError, ConfigError
 
 VERIFY_AT_ONCE = 2  # concurrent argon2 verifications (64 MiB and a core each)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown name is verified against, so it costs what a known name costs:
+    one per process (hashing it costs as much as a verification)."""
+    return PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 class Role(StrEnum):
@@ -101,12 +109,11 @@ class Accounts:
         self._users = {u.username: u for u in users}
         self._sessions: dict[str, Session] = {}
         self._hasher = PasswordHasher()
+        _dummy_hash()  # made before the first sign-in, so that one is not slower either
         self._verifying = asyncio.Semaphore(VERIFY_AT_ONCE)
         self._ttl = timedelta(seconds=session_ttl_s)
         self.throttle = SignInThrottle(throttle)
         self._scrape_digest = scrape_token_sha256.lower() if scrape_token_sha256 else None
-        # Verified for unknown names, so they cost what a known name costs.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     @staticmethod
     def hash_password(password: str) -> str:
@@ -170,7 +177,7 @@ class Accounts:
         """One argon2 verification, against a dummy hash for an unknown name (so timing
         does not tell which names exist)."""
         try:
-            self._hasher.verify(self._dummy_hash if user is None else user.password_hash, password)
+            self._hasher.verify(_dummy_hash() if user is None else user.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
         return user is not None

@@ -109,8 +109,7 @@ def limits_for(kind: ThreatKind, *, speed: float, alt_m: float) -> KindLimits:
 
 def time_to_ground(alt_m: float, climb: float) -> float:
     """Seconds until an unpowered object at `alt_m` climbing at `climb` reaches the ground."""
-    alt = max(alt_m, 0.0)
-    return (climb + math.sqrt(climb * climb + 2.0 * GRAVITY * alt)) / GRAVITY
+    return time_to_descend_to(alt_m, climb, 0.0)
 
 
 def time_to_descend_to(alt_m: float, climb: float, ceiling_m: float) -> float:

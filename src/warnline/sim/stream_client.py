@@ -35,7 +35,7 @@ async def open_stream(base_url: str, token: str, **connect: Any) -> AsyncIterato
         await ws.close()
 
 
-def auth_frame(token: str) -> bytes:
+def _auth_frame(token: str) -> bytes:
     """The auth message as one masked WebSocket text frame (RFC 6455: a client masks),
     for a raw socket that stands for a console which, once in, never reads."""
     payload = json.dumps({"type": "auth", "token": token}).encode()
@@ -68,5 +68,5 @@ def open_stuck_console(host: str, port: int, token: str, *, timeout_s: float) ->
         head += chunk
     if not head.startswith(b"HTTP/1.1 101"):
         raise ConnectionError(f"the stuck console was not let in: {head[:40]!r}")
-    s.sendall(auth_frame(token))
+    s.sendall(_auth_frame(token))
     return s
