@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
-from warnline.sim.stream_client import connect_stream
+from warnline.sim.stream_client import connect_stream, open_stream
 
 
 class Collect(logging.Handler):
@@ -154,3 +154,19 @@ async def test_receipts_only_for_an_alert_addressed_to_the_user(live: Live) -> N
         await isr_ws.close()
         await jor_ws.close()
     assert not any(":isr-watch:" in r for r in receipts())
+
+
+async def test_consoles_draw_confirmed_tracks_only(live: Live) -> None:
+    """A one-report track is in `/tracks`, not on the consoles' map: it is not yet an
+    object, and a partner flooding never-seen objects must not fill every console."""
+    async with httpx.AsyncClient(base_url=live.base, timeout=10) as c:
+        auth = await live.token(c, "jor-watch")
+        await drive_drone(live, c, seconds=2)  # one report
+        tracks = (await c.get("/api/v1/tracks", headers=auth)).json()["tracks"]
+        assert [t["state"] for t in tracks] == ["tentative"]
+        async with open_stream(live.base, auth["authorization"][7:]) as ws:
+            assert (await _next(ws, "picture"))["tracks"] == []
+        await drive_drone(live, c, seconds=30)
+        async with open_stream(live.base, auth["authorization"][7:]) as ws:
+            drawn = (await _next(ws, "picture"))["tracks"]
+        assert drawn and all(t["state"] != "tentative" for t in drawn)
