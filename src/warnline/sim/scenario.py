@@ -102,6 +102,28 @@ class Threat:
             vu = 0.0
         return lat, lon, max(0.0, alt), ve, vn, vu
 
+    def positions(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """lat, lon, alt at scenario seconds `ts`, all within the flight: `state` for
+        many instants at once (the generator asks for whole flights, often)."""
+        if self.decoy:
+            rows = np.array([self._loiter(float(t))[:3] for t in ts]).reshape(-1, 3)
+            return rows[:, 0], rows[:, 1], rows[:, 2]
+        n = len(ts)
+        flight = self.arrival_s - self.launch_s
+        tau = np.asarray(ts, dtype=float) - self.launch_s
+        lon, lat, _ = GEOD.fwd(
+            np.full(n, self.origin[1]),
+            np.full(n, self.origin[0]),
+            np.full(n, self.azimuth_deg),
+            tau / flight * self.distance_m,
+        )
+        if self.kind is ThreatKind.BALLISTIC_MISSILE:
+            alt = G * flight / 2.0 * tau - G * tau * tau / 2.0
+        else:
+            level = self.altitude_m if self.altitude_m is not None else _ALT.get(self.kind, 1000.0)
+            alt = np.full(n, level)
+        return np.asarray(lat), np.asarray(lon), np.maximum(alt, 0.0)
+
     def _loiter(self, t: float) -> State:
         speed = _SPEED.get(self.kind, 50.0) * 0.6
         omega = speed / max(self.loiter_radius_m, 1.0)
@@ -177,13 +199,14 @@ def build_scenario(
     # nobody could give.
     # Where the partners' radars stand (see `sensors.build_sensors`: at the first two
     # defended areas of each partner), known before any random draw.
-    radars = shapely.points(
+    radar_xy = np.array(
         [
             (a.geometry.centroid.x, a.geometry.centroid.y)
             for p in agreement.partners.values()
             for a in p.defended_areas[:2]
         ]
     )
+    radars = shapely.points(radar_xy)
     border = land.boundary
     near_border = [
         a
@@ -192,32 +215,21 @@ def build_scenario(
         and float(shapely.distance(a.geometry.centroid, radars).min()) <= DRONE_REACH_DEG
     ] or defended
     for kind in DEFAULT_MIX:
+        low = kind in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE)
+        targets = near_border if low else defended
         for _ in range(counts.get(kind, 0)):
             n += 1
-            low = kind in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE)
-            targets = near_border if low else defended
-            target = targets[int(rng.integers(len(targets)))]
-            c = target.geometry.centroid
-            aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
-            if not land.contains(shapely.Point(aim[1], aim[0])):  # a coastal area: aim ashore
-                p = target.geometry.representative_point()
-                aim = (p.y, p.x)
-            origin = _nearest_launch(aim, kind, rng, land)
-            az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
-            arrival = float(rng.uniform(0.35, 0.95) * duration_s)
+            for _attempt in range(ENTRY_DRAWS):
+                threat = _draw_threat(f"X{n:03d}", kind, targets, land, duration_s, rng)
+                need = _time_to_shelter(threat, land, agreement) + ENTRY_SEEN_S
+                for _ in range(3 if kind is ThreatKind.DRONE else 0):  # new start, new entry
+                    threat = _seen_for(threat, land, need)
+                    need = _time_to_shelter(threat, land, agreement) + ENTRY_SEEN_S
+                if not low or _entry_seen(threat, land, radar_xy):
+                    break
             late = float(rng.uniform(0.0, 0.15 * duration_s))
-            threat = Threat(
-                threat_id=f"X{n:03d}",
-                kind=kind,
-                identity=Identity.HOSTILE,
-                origin=origin,
-                aim=aim,
-                launch_s=arrival - _flight_s(kind, dist),
-                arrival_s=arrival,
-                distance_m=dist,
-                azimuth_deg=az,
-            )
-            threats.append(_enter_during(threat, land, max(0.1 * duration_s, 120.0), late))
+            earliest = max(0.1 * duration_s, 120.0, min(need, 0.4 * duration_s))
+            threats.append(_enter_during(threat, land, earliest, late))
     for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
         n += 1
         threats.append(_airliner(f"F{n:03d}", defended, duration_s, rng))
@@ -236,15 +248,104 @@ def build_scenario(
     )
 
 
+def _draw_threat(
+    threat_id: str,
+    kind: ThreatKind,
+    targets: list[Area],
+    land: BaseGeometry,
+    duration_s: float,
+    rng: np.random.Generator,
+) -> Threat:
+    """One hostile object of `kind` aimed at one of `targets`, arriving in the exercise."""
+    target = targets[int(rng.integers(len(targets)))]
+    c = target.geometry.centroid
+    aim = (c.y + rng.normal(0, 0.03), c.x + rng.normal(0, 0.03))
+    if not land.contains(shapely.Point(aim[1], aim[0])):  # a coastal area: aim ashore
+        p = target.geometry.representative_point()
+        aim = (p.y, p.x)
+    origin = _nearest_launch(aim, kind, rng, land)
+    az, _, dist = GEOD.inv(origin[1], origin[0], aim[1], aim[0])
+    arrival = float(rng.uniform(0.35, 0.95) * duration_s)
+    return Threat(
+        threat_id=threat_id,
+        kind=kind,
+        identity=Identity.HOSTILE,
+        origin=origin,
+        aim=aim,
+        launch_s=arrival - _flight_s(kind, dist),
+        arrival_s=arrival,
+        distance_m=dist,
+        azimuth_deg=az,
+    )
+
+
+def _entry_seen(threat: Threat, land: BaseGeometry, radars: np.ndarray) -> bool:
+    """Whether some partner radar sees a low flyer ENTRY_SEEN_S before its first
+    territory entry (by the horizon of the lowest radar mast). A cruise missile from a
+    far launch area can cross a long border where no radar looks (Jordan's north, 75 km
+    from the nearest): a warning nobody could give, which would score the scenario
+    rather than the node's decisions. Blind sectors and outages stay: other partners'
+    sensors are meant to fill those."""
+    entry = first_entry(threat, land)
+    if entry is None:
+        return True
+    state = threat.state(max(threat.launch_s, entry - ENTRY_SEEN_S))
+    if state is None:  # pragma: no cover - first_entry samples the flight itself
+        return True
+    lat, lon, alt = state[:3]
+    n = len(radars)
+    _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), radars[:, 0], radars[:, 1])
+    horizon_m = 4120.0 * (math.sqrt(LOWEST_MAST_M) + math.sqrt(max(alt, 0.0)))
+    return bool(np.min(dist) <= horizon_m)
+
+
+def _time_to_shelter(threat: Threat, land: BaseGeometry, agreement: Agreement) -> float:
+    """The time to shelter of the territory `threat` enters first (0 if none)."""
+    entry = first_entry(threat, land)
+    state = threat.state(entry) if entry is not None else None
+    if state is None:
+        return 0.0
+    point = shapely.Point(state[1], state[0])
+    for partner in agreement.partners.values():
+        if partner.territory.geometry.contains(point):
+            return partner.territory.time_to_shelter_s
+    return 0.0
+
+
+def _seen_for(threat: Threat, land: BaseGeometry, need_s: float) -> Threat:
+    """A drone that starts closer than `need_s` of flight to its first entry starts
+    farther back on the same line (same arrival): one born at the border gives the node
+    no time to warn at the territory's time to shelter, so the score's lead would
+    measure the scenario, not the alerting policy."""
+    entry = first_entry(threat, land)
+    if entry is None or entry - threat.launch_s >= need_s:
+        return threat
+    speed = threat.distance_m / (threat.arrival_s - threat.launch_s)
+    extra = (need_s - (entry - threat.launch_s)) * speed
+    back = threat.azimuth_deg + 180.0
+    lon, lat, _ = GEOD.fwd(threat.origin[1], threat.origin[0], back, extra)
+    for _ in range(100):  # and never born inside a territory
+        if not land.contains(shapely.Point(lon, lat)):
+            break
+        lon, lat, _ = GEOD.fwd(lon, lat, back, 10_000.0)
+    az, _, dist = GEOD.inv(lon, lat, threat.aim[1], threat.aim[0])
+    return replace(
+        threat,
+        origin=(lat, lon),
+        azimuth_deg=az,
+        distance_m=dist,
+        launch_s=threat.arrival_s - dist / speed,
+    )
+
+
 def first_entry(threat: Threat, land: BaseGeometry, step_s: float = 5.0) -> float | None:
     """The first scenario second (on a `step_s` grid) `threat` is over `land`; a
     ballistic object counts only below 100 km, as in the score."""
     ts = np.arange(threat.launch_s, threat.arrival_s + 1e-9, step_s)
-    states = [threat.state(float(t)) for t in ts]
-    pts = np.array([s[:3] for s in states if s is not None]).reshape(-1, 3)
-    inside = shapely.contains_xy(land, pts[:, 1], pts[:, 0])
+    lat, lon, alt = threat.positions(ts)
+    inside = shapely.contains_xy(land, lon, lat)
     if threat.kind is ThreatKind.BALLISTIC_MISSILE:
-        inside &= pts[:, 2] < 100_000.0
+        inside &= alt < 100_000.0
     idx = np.flatnonzero(inside)
     return float(ts[idx[0]]) if len(idx) else None
 
@@ -330,6 +431,9 @@ def _decoy(
 
 
 DRONE_REACH_DEG = 0.55  # about 60 km: within a radar's horizon for a drone at 150 m
+ENTRY_SEEN_S = 60.0  # a low flyer is in some radar's view this long before it enters
+LOWEST_MAST_M = 20.0  # the lowest radar mast `sensors.build_sensors` draws
+ENTRY_DRAWS = 20  # redraws of a low flyer whose entry no radar would see before it
 
 
 def _nearest_launch(
