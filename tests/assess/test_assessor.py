@@ -371,3 +371,50 @@ def test_a_ballistic_object_endangers_nothing_it_overflies_high_up(assessor: Ass
     # Already back below 100 km, the same object endangers what lies ahead at once.
     low = replace(missile, position=replace(missile.position, alt_m=60_000.0))
     assert "QAT-doha" in tta(assessor.assess([low], AT)[0])
+
+
+BARAKAH = (23.9592, 52.2567)  # lat, lon of ARE-barakah, some 70 km from Saudi Arabia
+
+
+def test_a_strike_weapons_path_ends_past_the_area_it_flies_into(assessor: Assessor) -> None:
+    # A cruise missile over the Gulf flying straight at Barakah: its line runs on into
+    # Saudi Arabia, which it will not reach - it strikes first.
+    start = offset(*BARAKAH, 45.0, 100_000.0)
+    heading = bearing(start, BARAKAH)
+    missile = track(
+        "cm",
+        lat=start[0],
+        lon=start[1],
+        speed=240.0,
+        heading=heading,
+        kind=ThreatKind.CRUISE_MISSILE,
+        alt_m=60.0,
+    )
+    [result] = assessor.assess([missile], AT)
+    assert {"ARE", "ARE-barakah"} <= set(tta(result))
+    assert "SAU" not in tta(result)
+    # The same line with a heading the picture is unsure of says little about the aim,
+    # and an object of unknown kind may fly on: both still endanger what lies beyond.
+    unsure = replace(missile, track_id="u", velocity_sigma_ms=60.0)
+    unknown = replace(missile, track_id="k", kind=ThreatKind.UNKNOWN)
+    for other in assessor.assess([unsure, unknown], AT):
+        assert "SAU" in tta(other), other.track_id
+
+
+def test_a_strike_weapon_passing_beside_an_area_still_endangers_what_is_ahead(
+    assessor: Assessor,
+) -> None:
+    # Aimed 25 km north of Barakah's circle: no defended area on its line, nothing cut.
+    aim = offset(*BARAKAH, 0.0, 40_000.0)
+    start = offset(*aim, 45.0, 100_000.0)
+    missile = track(
+        "cm",
+        lat=start[0],
+        lon=start[1],
+        speed=240.0,
+        heading=bearing(start, aim),
+        kind=ThreatKind.CRUISE_MISSILE,
+        alt_m=60.0,
+    )
+    [result] = assessor.assess([missile], AT)
+    assert "SAU" in tta(result)

@@ -29,7 +29,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Geod
 
-from warnline.agreement.model import Agreement, Area
+from warnline.agreement.model import Agreement, Area, AreaKind
 from warnline.assess.arcs import MIN_OMEGA, arc_corridor, full_turn_s, positions
 from warnline.assess.kinematics import (
     ENDANGERS_BELOW_M,
@@ -42,12 +42,16 @@ from warnline.assess.kinematics import (
     start_half_width,
     time_to_descend_to,
 )
+from warnline.domain import ThreatKind
 from warnline.domain.geo import Position
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.domain.track import AreaAtRisk, Assessment, Track
 
 Floats = NDArray[np.float64]
 
+STRIKES = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})
+TARGET_OVERRUN_S = 60.0  # past its likeliest target, a strike weapon's path endangers nothing
+MAX_HEADING_SIGMA = 0.1  # velocity sigma / speed (about 6 degrees): a heading known enough
 PATH_POINTS = 16  # positions returned per predicted path: it is straight, for display
 CIRCLE_SEGMENTS = 8  # segments per quarter circle at the corridor's start
 REACH_SEGMENTS = 32  # finer for the far arc, which spans only a few degrees of its circle
@@ -84,6 +88,7 @@ class _Plan:
     start_m: float
     spread: float
     times: Floats
+    strike: bool = False  # a strike weapon flying straight with a known heading
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -141,6 +146,9 @@ class Assessor:
         shapely.prepare(self._geoms)
         self._bounds = shapely.bounds(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
+        defended = [i for i, a in enumerate(self._areas) if a.kind is AreaKind.DEFENDED]
+        self._defended = np.array(defended, dtype=np.int64)
+        self._defended_tree = shapely.STRtree(self._geoms[self._defended])
 
     def _to_plane(self, lonlat: Floats) -> Floats:
         x, y = self._plane.to_xy(lonlat[:, 0], lonlat[:, 1])
@@ -218,7 +226,13 @@ class Assessor:
                 float(motion.alt[i]), float(motion.climb[i]), ENDANGERS_BELOW_M
             )
             times = np.unique(np.append(times[times >= below], min(below, lookahead)))
-        return _Plan(lookahead=lookahead, start_m=start_m, spread=spread, times=times)
+        heading_known = speed >= STATIONARY_SPEED and (
+            track.velocity_sigma_ms <= MAX_HEADING_SIGMA * speed
+        )
+        strike = track.kind in STRIKES and heading_known and abs(float(motion.omega[i])) < MIN_OMEGA
+        return _Plan(
+            lookahead=lookahead, start_m=start_m, spread=spread, times=times, strike=strike
+        )
 
     def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
         """Each corridor as one convex polygon in the plane.
@@ -288,6 +302,7 @@ class Assessor:
         begin = np.array([p.times[0] for p in plans])[pair_track]
         arrival = np.maximum(np.maximum(first_hit, reach), begin)
         within = arrival <= lookahead + 1e-6  # reachable within the lookahead
+        within &= arrival <= self._past_target(motion, plans)[pair_track]
         arrivals: dict[int, dict[int, float]] = {}
         for t, a, tta in zip(
             pair_track[within].tolist(),
@@ -297,6 +312,47 @@ class Assessor:
         ):
             arrivals.setdefault(t, {})[a] = tta
         return arrivals
+
+    def _past_target(self, motion: _Motion, plans: list[_Plan]) -> Floats:
+        """Per track, when a strike weapon's path is past its likeliest target (inf if it
+        has none): the first defended area its centre line runs into, left behind by
+        TARGET_OVERRUN_S. A drone or cruise missile flies to a target; the line extended
+        beyond the first one it runs straight at "reaches" the country behind (a missile
+        at Barakah reaching Saudi Arabia, one at Tel Aviv reaching Sinai) and would keep
+        that country sheltering for nothing. Only for a known heading: with an unsure
+        one, the centre line says little about what it is aimed at."""
+        cut = np.full(len(plans), np.inf)
+        strikes = np.array([i for i, p in enumerate(plans) if p.strike], dtype=np.int64)
+        if len(strikes) == 0 or len(self._defended) == 0:
+            return cut
+        end = np.array([plans[i].times[-1] for i in strikes.tolist()])
+        x, y = motion.x[strikes], motion.y[strikes]
+        speed = np.maximum(motion.speed[strikes], 1e-9)
+        ux, uy = motion.vx[strikes] / speed, motion.vy[strikes] / speed
+        reach = speed * end
+        ends = np.column_stack([x + ux * reach, y + uy * reach])
+        lines: NDArray[np.object_] = np.asarray(
+            shapely.linestrings(np.stack([np.column_stack([x, y]), ends], 1)), dtype=np.object_
+        )
+        pair_line, pair_area = self._defended_tree.query(lines, predicate="intersects")
+        if len(pair_line) == 0:
+            return cut
+        areas = self._geoms[self._defended[pair_area]]
+        pieces = np.asarray(shapely.intersection(lines[pair_line], areas), dtype=np.object_)
+        for k, piece in zip(pair_line.tolist(), pieces.tolist(), strict=True):
+            # Along-line distances of each part's ends (the line is straight): the first
+            # part the line enters is the one it leaves first.
+            spans = []
+            for part in shapely.get_parts(piece).tolist():
+                c = shapely.get_coordinates(part)
+                along = (c[:, 0] - x[k]) * ux[k] + (c[:, 1] - y[k]) * uy[k]
+                if len(along):
+                    spans.append((float(along.min()), float(along.max())))
+            if spans:
+                leave_m = min(spans)[1]
+                i = int(strikes[k])
+                cut[i] = min(cut[i], leave_m / float(speed[k]) + TARGET_OVERRUN_S)
+        return cut
 
     def _first_hits(
         self, samples: _Samples, pair_track: NDArray[np.int64], pair_area: NDArray[np.int64]
