@@ -395,7 +395,7 @@ def test_a_strike_weapons_path_ends_past_the_area_it_flies_into(assessor: Assess
     assert "SAU" not in tta(result)
     # The same line with a heading the picture is unsure of says little about the aim,
     # and an object of unknown kind may fly on: both still endanger what lies beyond.
-    unsure = replace(missile, track_id="u", velocity_sigma_ms=60.0)
+    unsure = replace(missile, track_id="u", velocity_sigma_ms=100.0)
     unknown = replace(missile, track_id="k", kind=ThreatKind.UNKNOWN)
     for other in assessor.assess([unsure, unknown], AT):
         assert "SAU" in tta(other), other.track_id

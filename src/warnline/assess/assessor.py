@@ -51,7 +51,7 @@ Floats = NDArray[np.float64]
 
 STRIKES = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})
 TARGET_OVERRUN_S = 60.0  # past its likeliest target, a strike weapon's path endangers nothing
-MAX_HEADING_SIGMA = 0.1  # velocity sigma / speed (about 6 degrees): a heading known enough
+MAX_HEADING_SIGMA = 0.3  # velocity sigma / speed (about 17 degrees): a heading known enough
 PATH_POINTS = 16  # positions returned per predicted path: it is straight, for display
 CIRCLE_SEGMENTS = 8  # segments per quarter circle at the corridor's start
 REACH_SEGMENTS = 32  # finer for the far arc, which spans only a few degrees of its circle
