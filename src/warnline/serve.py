@@ -1,7 +1,7 @@
 """`warnline serve --config FILE`: one node from a small TOML config.
 
 [node]
-host = "127.0.0.1"
+host = "127.0.0.1"                # any address; one that is not loopback needs [tls]
 port = 8800
 data = "var/warnline"          # journal lives in <data>/journal.db
 agreement = "default"          # or a path to an agreement TOML
@@ -45,6 +45,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import difflib
+import errno
+import socket
 import time
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -81,50 +84,101 @@ class NodeConfig:
     metrics_token_sha256: str | None = None
 
 
+SECTIONS = ("node", "tls", "hub", "limits", "metrics", "users")
+NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
+USER_KEYS = ("username", "partner", "role", "password_hash")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
+    """The config at `path`, checked whole: an unknown section or key, a wrong type or a
+    listener off loopback without mutual TLS is a ConfigError naming the field, before
+    anything starts (a typo such as `[[user]]` would otherwise leave nobody able to sign
+    in)."""
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    node: dict[str, Any] = raw.get("node", {})
-    unknown = set(node) - {"host", "port", "data", "agreement", "tick_s"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
-    host = str(node.get("host", "127.0.0.1"))
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigError(f"{path}: node.host {host!r}: this build listens on loopback only")
-    users = []
-    for i, u in enumerate(raw.get("users", [])):
-        try:
-            users.append(
-                User(
-                    username=u["username"],
-                    partner=u["partner"],
-                    role=Role(u["role"]),
-                    password_hash=u["password_hash"],
-                )
-            )
-        except (KeyError, ValueError) as exc:
-            raise ConfigError(f"{path}: users[{i}]: missing or invalid {exc}") from None
-    agreement = node.get("agreement", "default")
+    for section in sorted(set(raw) - set(SECTIONS)):
+        raise ConfigError(f"{path}: unknown section [{section}]{_did_you_mean(section, SECTIONS)}")
+    node = _table(raw, "node", path)
+    for key in sorted(set(node) - set(NODE_KEYS)):
+        raise ConfigError(f"{path}: unknown key node.{key}{_did_you_mean(key, NODE_KEYS)}")
+    host = _text(node, "host", "127.0.0.1", path)
+    port = node.get("port", 8800)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{path}: node.port {port!r}: must be a whole number from 1 to 65535")
+    tick_s = node.get("tick_s", 0.5)
+    if isinstance(tick_s, bool) or not isinstance(tick_s, int | float) or tick_s <= 0:
+        raise ConfigError(f"{path}: node.tick_s {tick_s!r}: must be a positive number of seconds")
+    users = [_user(u, i, path) for i, u in enumerate(_tables(raw, "users", path))]
+    agreement = _text(node, "agreement", "default", path)
     base = path.parent
     tls = _tls(raw.get("tls"), base, path)
-    hub: dict[str, Any] = raw.get("hub", {})
+    if host not in LOOPBACK and tls is None:
+        raise ConfigError(
+            f"{path}: node.host {host!r} is not loopback: it needs [tls] with the coalition CA "
+            "(mutual TLS: every client shows a certificate)"
+        )
+    hub = _table(raw, "hub", path)
     if set(hub) - {"key"}:
         raise ConfigError(
             f"{path}: unknown key(s) in [hub]: {', '.join(sorted(set(hub) - {'key'}))}"
         )
     return NodeConfig(
         host=host,
-        port=int(node.get("port", 8800)),
-        data=data_override or (base / str(node.get("data", "var/warnline"))),
-        agreement=None if agreement == "default" else base / str(agreement),
-        tick_s=float(node.get("tick_s", 0.5)),
+        port=port,
+        data=data_override or (base / _text(node, "data", "var/warnline", path)),
+        agreement=None if agreement == "default" else base / agreement,
+        tick_s=float(tick_s),
         users=users,
         tls=tls,
-        hub_key=base / str(hub["key"]) if "key" in hub else None,
-        limits=_limits(raw.get("limits", {}), path),
+        hub_key=base / _text(hub, "key", "", path) if "key" in hub else None,
+        limits=_limits(_table(raw, "limits", path), path),
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
+    )
+
+
+def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+
+
+def _table(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return value
+
+
+def _tables(raw: dict[str, Any], name: str, path: Path) -> list[dict[str, Any]]:
+    value = raw.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{path}: {name}: must be an array of tables ([[{name}]])")
+    return value
+
+
+def _text(table: dict[str, Any], key: str, default: str, path: Path) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: {key} {value!r}: must be a non-empty string")
+    return value
+
+
+def _user(u: dict[str, Any], i: int, path: Path) -> User:
+    where = f"{path}: users[{i}]"
+    for key in sorted(set(u) - set(USER_KEYS)):
+        raise ConfigError(f"{where}: unknown key {key}{_did_you_mean(key, USER_KEYS)}")
+    for key in USER_KEYS:
+        if not isinstance(u.get(key), str) or not u[key]:
+            raise ConfigError(f"{where}.{key}: missing or not a non-empty string")
+    try:
+        role = Role(u["role"])
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise ConfigError(f"{where}.role {u['role']!r}: must be one of {roles}") from None
+    return User(
+        username=u["username"], partner=u["partner"], role=role, password_hash=u["password_hash"]
     )
 
 
@@ -220,6 +274,24 @@ def check_journal(path: Path, key: SigningKey) -> None:
     )
 
 
+def probe_port(host: str, port: int, config_path: Path) -> None:
+    """A ConfigError naming the port if the listener could not bind it (in use, or an
+    address this machine does not have), before the node starts: not a traceback from
+    deep inside the server."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise ConfigError(f"{config_path}: node.port {port} on {host}: {why}") from None
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def serve_node(config_path: Path, data: Path | None) -> int:
     cfg = load_config(config_path, data)
     agreement = load_agreement(cfg.agreement)
@@ -233,7 +305,17 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     key = hub_signing_key(cfg, agreement, config_path)
     clock = SystemClock()
     check_journal(cfg.data / "journal.db", key)
+    probe_port(cfg.host, cfg.port, config_path)
     journal = SQLiteJournal(cfg.data / "journal.db", sealer=HeadSigner(key=key, clock=clock))
+    scheme = "https" if cfg.tls is not None else "http"
+    print(
+        f"warnline serve: listening on {scheme}://{_netloc(cfg.host, cfg.port)}"
+        f"{' (mutual TLS)' if cfg.tls is not None else ''}; agreement "
+        f"{cfg.agreement or 'default'} ({len(agreement.partners)} partners"
+        f"{', exercise' if agreement.exercise else ''}); journal {cfg.data / 'journal.db'} "
+        f"({journal.last_seq()} entries); {len(cfg.users)} users",
+        flush=True,
+    )
     node = Node(
         agreement=agreement,
         journal=journal,
