@@ -42,6 +42,9 @@ class AlertLog:
             self._seqs.append(entry.seq)
             self._keys.append(key)
 
+    def __len__(self) -> int:
+        return len(self._seqs)
+
     @property
     def last(self) -> int:
         """The cursor of the newest version (0 before the first)."""
