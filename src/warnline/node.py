@@ -111,6 +111,7 @@ class Node:
             dispatcher=self.dispatcher,
             release=self.release,
             clock=clock,
+            journal=journal,
         )
         self.outreach = Outreach(
             agreement=agreement,

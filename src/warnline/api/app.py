@@ -6,6 +6,7 @@ shaped for the caller. Errors are RFC 9457 problem documents.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -43,6 +44,7 @@ from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.ingest.signature import SignedRequest
 from warnline.ingest.strict_json import check_unique_keys
 from warnline.node import Node
+from warnline.views import MAX_FROM_JOURNAL
 
 CAP_SENDER = "hub@warnline.invalid"
 
@@ -220,7 +222,12 @@ def create_app(
         `acknowledged_by`.
         """
         if since is not None:
-            page = node.views.alerts_since(caller.user.partner, since, limit)
+            older = None
+            if since < node.views.alert_log.forgotten:  # beyond retention: the journal's
+                older = await asyncio.to_thread(
+                    node.views.forgotten_versions, since, MAX_FROM_JOURNAL
+                )
+            page = node.views.alerts_since(caller.user.partner, since, limit, older)
             return AlertPage(alerts=page["alerts"], next=page["next"])
         return node.views.alerts_for(caller.user.partner, active_only=active)
 

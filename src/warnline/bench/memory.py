@@ -139,9 +139,7 @@ def _spool(path: Path, duration_s: float, seed: int) -> None:
     feed = SensorFeed(scenario, seed=seed)
     with path.open("wb") as f:
         pickle.dump(scenario.start, f)
-        for _, t, ready in raid_steps(
-            scenario, feed, tick_s=0.5, batch_s=1.0, drain_s=p.drain_s
-        ):
+        for _, t, ready in raid_steps(scenario, feed, tick_s=0.5, batch_s=1.0, drain_s=p.drain_s):
             subs = signed_submissions(ready or [], scenario.at(t))
             pickle.dump((t, subs), f)
 
@@ -193,9 +191,7 @@ async def _drive(workdir: Path, steps: Iterator[Step], start: datetime) -> Memor
             await _settle(node, shown, accounts.partner_of)
             if t >= next_sample:
                 gc.collect()
-                run.samples.append(
-                    {"t_s": t, "rss_mb": round(rss_mb(), 1)} | node_sizes(node)
-                )
+                run.samples.append({"t_s": t, "rss_mb": round(rss_mb(), 1)} | node_sizes(node))
                 next_sample += SAMPLE_S
     finally:
         await node.outreach.stop()
