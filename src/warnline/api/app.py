@@ -200,15 +200,17 @@ def create_app(
     ) -> list[dict[str, Any]] | AlertPage:
         """Alerts released to the caller.
 
-        Without `since`: the latest version of each alert (`active=true`: only those
-        still live, i.e. not ended by a Cancel), as a list.
+        Without `since`: the latest version of each alert live or ended within the last
+        15 minutes (`active=true`: only those still live, i.e. not ended by a Cancel), as
+        a list.
 
         With `since=CURSOR`: read-back without loss. Every alert *version* stored after
         the cursor, oldest first, at most `limit`, as `{"alerts": [...], "next": N}`.
         Start with `since=0` and pass `next` back on every poll: no version is ever
         skipped, even when versions are issued while polling (the cursor is the journal
         sequence of the version's `alert.issued` entry; each version carries its own
-        `cursor`). A full page means more may follow at once.
+        `cursor`). A full page means more may follow at once. Any cursor works, however
+        old: versions sent over 15 minutes ago are read back from the journal.
 
         Each alert in JSON: `alert_id`, `version`, `msg_type` (Alert, Update, Cancel),
         `stage` (early_warning, alert, update, all_clear, cancel), `status`, `partner`,
