@@ -12,6 +12,9 @@ account has a console that shows every alert (a receipt per message) and whose w
 officer acknowledges it; person channels hand every message over at once. Nothing
 sleeps: the clock is manual.
 
+After the raid the node runs on quiet for 20 minutes (ticks only), longer than the
+retention of what ended (decision 46), so the maps show what stays for good.
+
 Every simulated minute the process RSS is sampled (after a collection, so the figure is
 what is held, not garbage waiting) with the size of each map the node keeps. The target:
 after warm-up (the first 10 minutes) memory grows by less than 10 % of the warm-up RSS per
@@ -48,6 +51,7 @@ from warnline.pipeline import TICK_KIND
 WARMUP_S = 600.0
 SAMPLE_S = 60.0
 TARGET_PCT = 10.0  # growth per 10 simulated minutes after warm-up, % of the warm-up RSS
+QUIET_S = 1200.0  # after the raid: longer than the retention, so what ended is forgotten
 PERSON_CHANNELS = ("sms", "voice", "email", "webhook", "apprise")
 Step = tuple[float, list[tuple[str, SignedRequest]]]
 
@@ -116,6 +120,7 @@ class _Accepting:
 class MemoryRun:
     samples: list[dict[str, Any]] = field(default_factory=list)
     start_rss_mb: float = 0.0
+    raid_end_s: float | None = None  # the last step of the raid; quiet after it
     reports: int = 0
 
 
@@ -159,7 +164,19 @@ def _steps(path: Path) -> tuple[datetime, Iterator[Step]]:
     return start, gen()
 
 
-async def _drive(workdir: Path, steps: Iterator[Step], start: datetime) -> MemoryRun:
+def _quiet(after_s: float, quiet_s: float, node: Node) -> Iterator[Step]:
+    """After the raid: no report, ticks as the served node's tick loop spaces them
+    (`tick_s` while something is in the air, `idle_tick_s` once nothing is)."""
+    t = after_s
+    while t < after_s + quiet_s:
+        busy = node.busy()
+        t += node.settings.tick_s if busy else node.settings.idle_tick_s
+        yield t, []
+
+
+async def _drive(
+    workdir: Path, steps: Iterator[Step], start: datetime, quiet_s: float
+) -> MemoryRun:
     from warnline.exercise import make_accounts
 
     agreement = default_agreement()
@@ -181,8 +198,16 @@ async def _drive(workdir: Path, steps: Iterator[Step], start: datetime) -> Memor
     gc.collect()
     run.start_rss_mb = rss_mb()
     next_sample = SAMPLE_S
+    last = 0.0
+
+    def then_quiet() -> Iterator[Step]:
+        yield from steps
+        run.raid_end_s = last
+        yield from _quiet(last, quiet_s, node)
+
     try:
-        for t, subs in steps:
+        for t, subs in then_quiet():
+            last = t
             clock.set(start + timedelta(seconds=t))
             for _, request in subs:
                 run.reports += len(await node.submit_reports(request))
@@ -223,7 +248,9 @@ async def _settle(node: Node, shown: list[tuple[str, str, int, bool]], partner_o
                 await node.acknowledge(user, alert_id, version, "console")
 
 
-def run(*, duration_s: float | None = None, seed: int | None = None) -> dict[str, Any]:
+def run(
+    *, duration_s: float | None = None, seed: int | None = None, quiet_s: float = QUIET_S
+) -> dict[str, Any]:
     from warnline.bench.warnings import HELD_BACK_SHAPE
 
     duration_s = HELD_BACK_SHAPE.duration_s if duration_s is None else duration_s
@@ -242,7 +269,7 @@ def run(*, duration_s: float | None = None, seed: int | None = None) -> dict[str
         spool_s = time.perf_counter() - t0
         start, steps = _steps(spool)
         t1 = time.perf_counter()
-        result = asyncio.run(_drive(workdir, steps, start))
+        result = asyncio.run(_drive(workdir, steps, start, quiet_s))
         journal_mb = (workdir / "journal.db").stat().st_size / 1e6
         node_s = time.perf_counter() - t1
     return figures(result, duration_s=duration_s, seed=seed) | {
@@ -255,8 +282,10 @@ def run(*, duration_s: float | None = None, seed: int | None = None) -> dict[str
 def figures(run: MemoryRun, *, duration_s: float, seed: int) -> dict[str, Any]:
     """RSS at warm-up, end and peak; growth per 10 simulated minutes after warm-up."""
     samples = run.samples
-    warm = next((s for s in samples if s["t_s"] >= WARMUP_S), samples[0])
-    end = samples[-1]
+    raid_end = samples[-1]["t_s"] if run.raid_end_s is None else run.raid_end_s
+    in_raid = [s for s in samples if s["t_s"] <= raid_end] or samples
+    warm = next((s for s in in_raid if s["t_s"] >= WARMUP_S), in_raid[0])
+    end, quiet = in_raid[-1], samples[-1]
     span_10min = max((end["t_s"] - warm["t_s"]) / 600.0, 1e-9)
     growth = (end["rss_mb"] - warm["rss_mb"]) / span_10min
     pct = 100.0 * growth / warm["rss_mb"]
@@ -272,8 +301,11 @@ def figures(run: MemoryRun, *, duration_s: float, seed: int) -> dict[str, Any]:
         "growth_per_10min_pct": round(pct, 1),
         "target_pct": TARGET_PCT,
         "flat": pct < TARGET_PCT,
+        "rss_quiet_mb": quiet["rss_mb"],
+        "quiet_s": round(quiet["t_s"] - end["t_s"], 1),
         "sizes_warm": {k: v for k, v in warm.items() if k not in ("t_s", "rss_mb")},
         "sizes_end": {k: v for k, v in end.items() if k not in ("t_s", "rss_mb")},
+        "sizes_quiet": {k: v for k, v in quiet.items() if k not in ("t_s", "rss_mb")},
         "samples": [{"t_s": s["t_s"], "rss_mb": s["rss_mb"]} for s in samples],
     }
     print(
@@ -292,4 +324,8 @@ def figures(run: MemoryRun, *, duration_s: float, seed: int) -> dict[str, Any]:
         if v > 2 * max(out["sizes_warm"][k], 1)
     }
     print(f"  maps that more than doubled after warm-up (warm, end): {grown or 'none'}")
+    print(
+        f"  {out['quiet_s']:.0f} s quiet after the raid: RSS {out['rss_quiet_mb']} MB, "
+        f"maps {out['sizes_quiet']}"
+    )
     return out
