@@ -111,6 +111,7 @@ class Node:
             dispatcher=self.dispatcher,
             release=self.release,
             clock=clock,
+            journal=journal,
         )
         self.outreach = Outreach(
             agreement=agreement,
@@ -458,6 +459,18 @@ class Node:
             await self._append(attempts)
             await self._send(attempts)
         await self.outreach.step(entries, self.dispatcher.latest)
+
+    async def settle(self, max_rounds: int = 1000) -> int:
+        """Fold everything journaled so far, as the process loop would, until a turn
+        leaves nothing new (at most `max_rounds` turns); return the turns taken. For a
+        driver that moves a manual clock instead of running the loops (`warnline bench
+        memory`): the node then does exactly the served loop's work, in order."""
+        for rounds in range(1, max_rounds + 1):
+            before = self._pos
+            await self._process_once()
+            if self._pos == before:
+                return rounds
+        return max_rounds
 
     async def _send(self, attempts: list[Event]) -> None:
         for ev in attempts:

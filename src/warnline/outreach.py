@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from warnline.release.messages import person_message
 
 log = logging.getLogger("warnline.outreach")
 _ACK = re.compile(r"\bACK\s*(\d{6})\b", re.IGNORECASE)
+HANDOFF_SAMPLES = 10_000  # hand-off times kept per channel for the figures (the latest)
 
 
 class Outreach:
@@ -55,7 +57,9 @@ class Outreach:
         self.escalator = Escalator(agreement=agreement, role_of=role_of, channels=self.channels)
         self.health = ChannelHealth()
         self.codes: dict[str, tuple[str, int, str]] = {}  # ack code -> alert, version, contact
-        self.handoff_ms: dict[str, list[float]] = {}  # channel -> decision-to-hand-off times
+        # channel -> decision-to-hand-off times, the latest HANDOFF_SAMPLES of each
+        self.handoff_ms: dict[str, deque[float]] = {}
+        self._forgotten = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(concurrency)
 
@@ -68,6 +72,10 @@ class Outreach:
                 p = e.event.payload
                 code = ack_code(p["alert_id"], p["version"], p["recipient"])
                 self.codes[code] = (p["alert_id"], p["version"], p["recipient"])
+        if self.escalator.forgotten != self._forgotten:  # codes of forgotten alerts go too
+            self._forgotten = self.escalator.forgotten
+            live = self.escalator.escalations
+            self.codes = {c: v for c, v in self.codes.items() if v[0] in live}
         return [s.channel for s in self.health.observe(entries)]
 
     async def step(self, entries: list[Entry], alerts: Mapping[str, Alert]) -> None:
@@ -124,7 +132,7 @@ class Outreach:
                     handover = Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
                 took = handover.handoff_s if handover.handoff_s is not None else loop.time() - began
                 if handover.outcome != "failed":
-                    self.handoff_ms.setdefault(channel.name, []).append(
+                    self.handoff_ms.setdefault(channel.name, deque(maxlen=HANDOFF_SAMPLES)).append(
                         (began - decided + took) * 1000
                     )
         events = [

@@ -7,19 +7,24 @@ decides what each partner may see.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
 from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
-from warnline.alerting.readback import AlertLog
+from warnline.alerting.readback import ALERT_KIND, AlertLog
 from warnline.dispatch import Dispatcher
 from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
+from warnline.domain.codec import from_json
 from warnline.errors import NotFoundError
-from warnline.journal import Entry
+from warnline.journal import Entry, Journal
 from warnline.pipeline import Pipeline
 from warnline.release import Release
+
+RETAIN_S = 900.0  # read-back keeps versions sent this recently; older ones: the journal
+MAX_FROM_JOURNAL = 5000  # versions read back from the journal for one poll, at most
 
 
 class ReleasedViews:
@@ -31,13 +36,17 @@ class ReleasedViews:
         dispatcher: Dispatcher,
         release: Release,
         clock: Clock,
+        journal: Journal | None = None,
+        retain_s: float = RETAIN_S,
     ) -> None:
         self.agreement = agreement
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.release = release
         self.clock = clock
-        self.alert_log = AlertLog(self._version)
+        self.journal = journal
+        # Without a journal to read old versions back from, the log keeps every one.
+        self.alert_log = AlertLog(self._version, retain_s=None if journal is None else retain_s)
 
     def _version(self, alert_id: str, version: int) -> Alert | None:
         versions = self.pipeline.alerting.history.get(alert_id, [])
@@ -49,14 +58,40 @@ class ReleasedViews:
         """Fold journal entries read back (alert versions, in journal order)."""
         self.alert_log.observe(entries)
 
-    def alerts_since(self, viewer: str, cursor: int, limit: int) -> dict[str, Any]:
+    def forgotten_versions(self, cursor: int, limit: int) -> tuple[list[tuple[int, Alert]], int]:
+        """Versions stored after `cursor` that the read-back log no longer holds, from
+        the journal (at most `limit`), and the cursor up to which that list is complete.
+        Reads only the journal, so it may run in a worker thread."""
+        upto = self.alert_log.forgotten
+        if self.journal is None or cursor >= upto:
+            return [], cursor
+        entries = self.journal.read_kind(ALERT_KIND, cursor, upto, limit)
+        done = upto if len(entries) < limit else entries[-1].seq
+        return [(e.seq, from_json(Alert, e.event.payload)) for e in entries], done
+
+    def alerts_since(
+        self,
+        viewer: str,
+        cursor: int,
+        limit: int,
+        older: tuple[list[tuple[int, Alert]], int] | None = None,
+    ) -> dict[str, Any]:
         """Every alert version released to `viewer` stored after `cursor`, oldest first
         (at most `limit`), each with its own `cursor`, and `next`: the cursor to pass on
         the next poll. Versions not released to the viewer advance `next` too, so a
-        quiet poller does not rescan them."""
+        quiet poller does not rescan them. A cursor older than the log's retention is
+        served from the journal first (`older`: `forgotten_versions`, read beforehand)."""
+        if cursor < self.alert_log.forgotten and older is None:
+            older = self.forgotten_versions(cursor, MAX_FROM_JOURNAL)
+        versions: Iterable[tuple[int, Alert]] = self.alert_log.after(cursor)
+        if older is not None:
+            read, done = older
+            # The log may have forgotten more since `older` was read: stop at its end.
+            rest = self.alert_log.after(done) if done >= self.alert_log.forgotten else iter(())
+            versions = itertools.chain(read, rest)
         out: list[dict[str, Any]] = []
         next_cursor = cursor
-        for seq, alert in self.alert_log.after(cursor):
+        for seq, alert in versions:
             view = self.release.alert(viewer, alert, self.dispatcher.acks_for(alert.alert_id))
             if view is not None:
                 if len(out) >= limit:

@@ -39,6 +39,15 @@ def test_append_assigns_increasing_seqs(journal: Journal) -> None:
     assert journal.last_seq() == 3
 
 
+def test_read_kind_between_two_cursors(journal: Journal) -> None:
+    journal.append([ev(i, "alert.issued" if i % 3 == 0 else "report") for i in range(1, 31)])
+    got = journal.read_kind("alert.issued", 3, 21, 100)
+    assert [e.seq for e in got] == [6, 9, 12, 15, 18, 21]
+    assert all(e.event.kind == "alert.issued" for e in got)
+    assert [e.seq for e in journal.read_kind("alert.issued", 0, 30, 2)] == [3, 6]
+    assert journal.read_kind("alert.issued", 21, 21, 10) == []
+
+
 def test_append_is_idempotent_by_event_id(journal: Journal) -> None:
     journal.append([ev(1), ev(2)])
     assert journal.append([ev(2), ev(3), ev(3)]) == [2, 3, 3]

@@ -205,3 +205,28 @@ def test_an_alert_grouping_two_incidents_counts_for_both(agreement: Agreement) -
     # An incident the alert does not name is not threatened by it.
     q = LeadProcedure(agreement=agreement)
     assert q.evaluate([incident("I00003")], by_id(shared), at(0), {"I00003": AMMAN}) == []
+
+
+def test_settled_cases_of_ended_incidents_are_forgotten_after_retention(
+    agreement: Agreement,
+) -> None:
+    p = LeadProcedure(agreement=agreement, retain_s=300)
+    raid = amman_raid()
+    for n in range(30):  # one incident a minute, led at once, over a minute later
+        inc = replace(incident(), incident_id=f"I{n:05d}")
+        alerts = {
+            a.alert_id: replace(a, incident_id=inc.incident_id, incidents=(inc.incident_id,))
+            for a in raid["alerts"].values()
+        }  # type: ignore[attr-defined]
+        p.evaluate([inc], alerts, at(60 * n), raid["positions"])  # type: ignore[arg-type]
+        p.override(inc.incident_id, "JOR", "usa-watch", "", at(60 * n + 1))
+        p.evaluate([], {}, at(60 * n + 30))
+    assert len(p.assignments) <= 7 and "I00029" in p.assignments and "I00000" not in p.assignments
+
+
+def test_a_case_still_waiting_is_kept_after_its_incident_ended(agreement: Agreement) -> None:
+    p = LeadProcedure(agreement=agreement, retain_s=60)
+    raid = amman_raid()
+    p.evaluate([incident()], raid["alerts"], at(0), raid["positions"])  # type: ignore[arg-type]
+    p.evaluate([], {}, at(61))  # ended, but the offer to JOR still waits for an answer
+    assert "I00001" in p.assignments

@@ -11,7 +11,9 @@ incident.
 
 Memory stays bounded over a long raid: the book keeps live tracks only; a lost track
 leaves `track_incident` once its incident has been told, and each incident keeps its own
-member list (so refreshing one costs its members, not every track ever seen).
+member list (so refreshing one costs its members, not every track ever seen). An
+incident that ended (no live member left: it cannot open again, since track ids never
+come back) is forgotten `retain_s` later; the journal keeps its record.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ class IncidentBook:
         plane: RegionalPlane | None = None,
         join_km: float = 150.0,
         threat_rule: ThreatRuleCheck | None = None,
+        retain_s: float = 900.0,
     ) -> None:
         self.plane = plane or regional_plane()
+        self.retain_s = retain_s
+        self._ended: dict[str, datetime] = {}  # ended incident -> when, in the order they ended
         self.join_m = join_km * 1000.0
         self.threat_rule = threat_rule
         self.incidents: dict[str, Incident] = {}
@@ -93,7 +98,19 @@ class IncidentBook:
         refreshed = [self._refresh(i, at) for i in sorted(touched)]
         for tid in gone:  # its incident has been told; its id never comes back
             self.track_incident.pop(tid, None)
+        for incident in refreshed:
+            if incident.ended:
+                self._ended.setdefault(incident.incident_id, at)
+        self._forget(at)
         return refreshed
+
+    def _forget(self, at: datetime) -> None:
+        for inc_id, ended_at in list(self._ended.items()):
+            if (at - ended_at).total_seconds() < self.retain_s:
+                break
+            del self._ended[inc_id]
+            self.incidents.pop(inc_id, None)
+            self._members.pop(inc_id, None)
 
     def _drop(self, tid: str) -> None:
         self._live.pop(tid, None)

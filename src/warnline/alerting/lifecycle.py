@@ -78,6 +78,7 @@ class AlertPolicy:
     shelter_margin_s: float = 120.0
     step_back_band_s: float = 120.0  # beyond the shelter limit before a step back
     exercise_sensor_prefix: str = "exercise:"  # injected exercise feeds in a live coalition
+    retain_ended_s: float = 900.0  # an ended alert's versions are kept this long after
 
 
 class Alerting:
@@ -96,6 +97,18 @@ class Alerting:
         self._causes: dict[str, set[str]] = {}  # sheltering alert -> tracks that caused it
         self._shapes: dict[str, tuple[tuple[Ring, ...], _CircleT | None]] = {}
         self._overlaps: dict[str, frozenset[str]] = {}
+        self._ended: dict[str, datetime] = {}  # ended alert -> when, in the order they ended
+        self._serials: dict[str, int] = {}  # alert id base -> alerts raised under it
+
+    def _forget_ended(self, at: datetime) -> None:
+        """Memory stays bounded over a long raid: an alert that ended `retain_ended_s`
+        ago leaves `history` (every version stays in the journal, and read-back serves
+        old cursors from there); its id is never reused (`_serials`)."""
+        for alert_id, ended_at in list(self._ended.items()):
+            if (at - ended_at).total_seconds() < self.policy.retain_ended_s:
+                break
+            del self._ended[alert_id]
+            self.history.pop(alert_id, None)
 
     def _shape(self, area_id: str) -> tuple[tuple[Ring, ...], _CircleT | None]:
         shape = self._shapes.get(area_id)
@@ -124,6 +137,7 @@ class Alerting:
     def evaluate(
         self, book: IncidentBook, assessments: Mapping[str, Assessment], at: datetime
     ) -> list[Alert]:
+        self._forget_ended(at)
         out: list[Alert] = []
         exposed = exposures(
             book,
@@ -187,14 +201,15 @@ class Alerting:
     def _new_id(self, area_id: str, status: AlertStatus) -> str:
         """Stable while the alert lives; a raise after a Cancel is a new alert (CAP
         identifiers must not repeat, and the old chain ended with its Cancel)."""
+        base = self._base(area_id, status)
+        n = self._serials.get(base, 0) + 1
+        return base if n == 1 else f"{base}-{n}"
+
+    def _base(self, area_id: str, status: AlertStatus) -> str:
         base = f"A-{area_id}"
         if status is not self.status:
             base += f"-{status.value.lower()}"
-        n, alert_id = 1, base
-        while alert_id in self.history:
-            n += 1
-            alert_id = f"{base}-{n}"
-        return alert_id
+        return base
 
     def _limit(self, area_id: str) -> float:
         return self.agreement.area(area_id).time_to_shelter_s + self.policy.shelter_margin_s
@@ -346,6 +361,9 @@ class Alerting:
         )
         if not stage.shelter:
             self._causes.pop(alert_id, None)
+        if prev is None:  # a new alert: its id is taken for good
+            base = self._base(area_id, status)
+            self._serials[base] = self._serials.get(base, 0) + 1
         self._chain[(area_id, status)] = alert_id
         self.active[alert_id] = alert
         self.history.setdefault(alert_id, []).append(alert)
@@ -404,6 +422,7 @@ class Alerting:
         self._clear_since.pop(prev.alert_id, None)
         self._causes.pop(prev.alert_id, None)
         self.history[prev.alert_id].append(alert)
+        self._ended[prev.alert_id] = at
         return alert
 
     def previous_versions(self, alert: Alert) -> Sequence[Alert]:

@@ -6,6 +6,7 @@ shaped for the caller. Errors are RFC 9457 problem documents.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -43,6 +44,7 @@ from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.ingest.signature import SignedRequest
 from warnline.ingest.strict_json import check_unique_keys
 from warnline.node import Node
+from warnline.views import MAX_FROM_JOURNAL
 
 CAP_SENDER = "hub@warnline.invalid"
 
@@ -198,15 +200,17 @@ def create_app(
     ) -> list[dict[str, Any]] | AlertPage:
         """Alerts released to the caller.
 
-        Without `since`: the latest version of each alert (`active=true`: only those
-        still live, i.e. not ended by a Cancel), as a list.
+        Without `since`: the latest version of each alert live or ended within the last
+        15 minutes (`active=true`: only those still live, i.e. not ended by a Cancel), as
+        a list.
 
         With `since=CURSOR`: read-back without loss. Every alert *version* stored after
         the cursor, oldest first, at most `limit`, as `{"alerts": [...], "next": N}`.
         Start with `since=0` and pass `next` back on every poll: no version is ever
         skipped, even when versions are issued while polling (the cursor is the journal
         sequence of the version's `alert.issued` entry; each version carries its own
-        `cursor`). A full page means more may follow at once.
+        `cursor`). A full page means more may follow at once. Any cursor works, however
+        old: versions sent over 15 minutes ago are read back from the journal.
 
         Each alert in JSON: `alert_id`, `version`, `msg_type` (Alert, Update, Cancel),
         `stage` (early_warning, alert, update, all_clear, cancel), `status`, `partner`,
@@ -220,7 +224,12 @@ def create_app(
         `acknowledged_by`.
         """
         if since is not None:
-            page = node.views.alerts_since(caller.user.partner, since, limit)
+            older = None
+            if since < node.views.alert_log.forgotten:  # beyond retention: the journal's
+                older = await asyncio.to_thread(
+                    node.views.forgotten_versions, since, MAX_FROM_JOURNAL
+                )
+            page = node.views.alerts_since(caller.user.partner, since, limit, older)
             return AlertPage(alerts=page["alerts"], next=page["next"])
         return node.views.alerts_for(caller.user.partner, active_only=active)
 

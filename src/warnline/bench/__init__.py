@@ -66,6 +66,12 @@ def _warnings_speed() -> dict[str, Any]:
     return speed_check()
 
 
+def _memory() -> dict[str, Any]:
+    from warnline.bench.memory import run
+
+    return run()
+
+
 def _soak() -> dict[str, Any]:
     from warnline.bench.soak import run
 
@@ -83,8 +89,9 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
+    "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
 }
-OPT_IN = {"warnings-raid", "warnings-speed", "soak"}  # run only when named
+OPT_IN = {"warnings-raid", "warnings-speed", "soak", "memory"}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:

@@ -6,6 +6,11 @@ an acknowledgement by the recipient's partner (`ack.received`) or a newer versio
 of the same alert ends it. `due()` returns the attempts to make now, as events to
 journal before anything is sent; an attempt without a receipt is retried after
 `retry_s`. It speaks no wire protocol: channels do.
+
+Memory stays bounded over a long raid: `retain_s` (journal time) after an alert's
+Cancel, everything kept for it (latest version, pending deliveries, receipts,
+acknowledgements) is forgotten; an acknowledgement or receipt for it is then refused
+like one for an alert that never existed.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warnline.domain import Acknowledgement, Alert
+from warnline.domain import Acknowledgement, Alert, MsgType
 from warnline.domain.codec import from_json, to_json
 from warnline.journal import Entry, Event
 
@@ -52,23 +57,30 @@ class Dispatcher:
         partner_of: Callable[[str], str],
         channel: str = "console",
         retry_s: float = 10.0,
+        retain_s: float = 900.0,
     ) -> None:
         self.recipients = recipients
         self.partner_of = partner_of
         self.channel = channel
         self.retry = timedelta(seconds=retry_s)
+        self.retain = timedelta(seconds=retain_s)
         self.state = DispatchState()
         self.latest: dict[str, Alert] = {}
+        self._ended: dict[str, datetime] = {}  # alert -> when its Cancel came, in order
 
     def observe(self, entries: Iterable[Entry]) -> list[Alert]:
         """Fold journal entries; return alert versions that became newly pending."""
         fresh: list[Alert] = []
+        newest: datetime | None = None
         for entry in entries:
             ev = entry.event
+            newest = ev.at if newest is None or ev.at > newest else newest
             if ev.kind == ALERT_KIND:
                 alert = from_json(Alert, ev.payload)
                 if self._issue(alert):
                     fresh.append(alert)
+                    if alert.msg_type is MsgType.CANCEL:
+                        self._ended[alert.alert_id] = ev.at
             elif ev.kind == ACK_KIND:
                 self._ack(from_json(Acknowledgement, ev.payload))
             elif ev.kind == ATTEMPT_KIND:
@@ -85,7 +97,25 @@ class Dispatcher:
                     ev.payload["recipient"],
                     ev.payload["channel"],
                 )
+        if newest is not None:
+            self._forget(newest)
         return fresh
+
+    def _forget(self, now: datetime) -> None:
+        gone = set()
+        for alert_id, ended_at in list(self._ended.items()):
+            if now - ended_at < self.retain:
+                break
+            del self._ended[alert_id]
+            gone.add(alert_id)
+        if not gone:
+            return
+        for alert_id in gone:
+            self.latest.pop(alert_id, None)
+            self.state.acks.pop(alert_id, None)
+        s = self.state
+        s.pending = {k: p for k, p in s.pending.items() if k[0] not in gone}
+        s.delivered = {k: n for k, n in s.delivered.items() if k[0] not in gone}
 
     def _issue(self, alert: Alert) -> bool:
         current = self.latest.get(alert.alert_id)

@@ -18,6 +18,8 @@ No person gets the same alert version twice on one channel: an attempt that was 
 over (sent or delivered) is never repeated; only a failed one is tried again in the next
 round. A failure makes the next step due at once rather than after its delay.
 Time is only what the journal says (ticks and event times), never a wall clock.
+Memory stays bounded over a long raid: `retain_s` after an alert's Cancel its escalation
+and the outcomes of its attempts are forgotten (a Cancel stops the escalation for good).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class Escalator:
         role_of: Callable[[str], str | None],
         channels: Iterable[str],
         material_s: float = 10.0,
+        retain_s: float = 900.0,
     ) -> None:
         self.agreement = agreement
         self.role_of = role_of  # user or contact id -> duty role
@@ -116,6 +119,9 @@ class Escalator:
         self.takeovers: list[Takeover] = []
         self.contacts = {c.contact_id: c for p in agreement.partners.values() for c in p.contacts}
         self.now: datetime | None = None
+        self.retain = timedelta(seconds=retain_s)
+        self.forgotten = 0  # escalations forgotten so far (followers prune by alert)
+        self._ended: dict[str, datetime] = {}  # cancelled alert -> when, in order
 
     # -- fold ----------------------------------------------------------------------
 
@@ -139,6 +145,20 @@ class Escalator:
                 self._result(ev)
             elif ev.kind == TAKEOVER_KIND:
                 self.takeovers.append(takeover_from(ev))
+        self._forget()
+
+    def _forget(self) -> None:
+        gone = set()
+        for alert_id, ended_at in list(self._ended.items()):
+            if self.now is None or self.now - ended_at < self.retain:
+                break
+            del self._ended[alert_id]
+            self.escalations.pop(alert_id, None)
+            gone.add(alert_id)
+        if gone:
+            self.forgotten += len(gone)
+            self.outcomes = {k: v for k, v in self.outcomes.items() if k[0] not in gone}
+            self.rounds = {k: v for k, v in self.rounds.items() if k[0] not in gone}
 
     def _issue(self, alert: Alert, at: datetime) -> None:
         esc = self.escalations.get(alert.alert_id)
@@ -161,6 +181,7 @@ class Escalator:
             return
         if alert.msg_type is MsgType.CANCEL:
             esc.alert, esc.stopped = alert, "cancelled"
+            self._ended[alert.alert_id] = at
             return
         if esc.acked_alert is not None and is_material(esc.acked_alert, alert, self.material_s):
             # The acknowledgement no longer covers what the alert says: start again.

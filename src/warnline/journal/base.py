@@ -107,6 +107,19 @@ class Journal(ABC):
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
         """Entries with seq > `after`, in order."""
 
+    def read_kind(self, kind: str, after: int, upto: int, limit: int) -> list[Entry]:
+        """Entries of one `kind` with `after` < seq <= `upto`, in order, at most `limit`:
+        what a follower that forgot old outputs reads back (an old read-back cursor).
+        Backends with an index or a query language do better than this scan."""
+        out: list[Entry] = []
+        while after < upto and len(out) < limit:
+            chunk = self.read(after, min(5000, upto - after))
+            if not chunk:
+                break
+            out.extend(e for e in chunk if e.event.kind == kind and e.seq <= upto)
+            after = chunk[-1].seq
+        return out[:limit]
+
     @abstractmethod
     def last_seq(self) -> int: ...
 

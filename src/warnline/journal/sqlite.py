@@ -233,20 +233,19 @@ class SQLiteJournal(Journal):
             sql += " LIMIT ?"
             args = (after, limit)
         rows = self._reader().execute(sql, args).fetchall()
-        return [
-            Entry(
-                seq=r[0],
-                event=Event(
-                    event_id=r[1],
-                    kind=r[2],
-                    at=datetime.fromisoformat(r[3]),
-                    payload=json.loads(r[4]),
-                ),
-                prev_hash=r[5],
-                hash=r[6],
+        return [_entry(r) for r in rows]
+
+    def read_kind(self, kind: str, after: int, upto: int, limit: int) -> list[Entry]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries"
+                " WHERE seq > ? AND seq <= ? AND kind = ? ORDER BY seq LIMIT ?",
+                (after, upto, kind, limit),
             )
-            for r in rows
-        ]
+            .fetchall()
+        )
+        return [_entry(r) for r in rows]
 
     def tree_head(self) -> dict[str, Any] | None:
         row = self._reader().execute("SELECT head FROM seal WHERE id=1").fetchone()
@@ -325,3 +324,14 @@ def _settle(
             future.set_exception(error)
         else:
             future.set_result(result or [])
+
+
+def _entry(r: Sequence[Any]) -> Entry:
+    return Entry(
+        seq=r[0],
+        event=Event(
+            event_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3]), payload=json.loads(r[4])
+        ),
+        prev_hash=r[5],
+        hash=r[6],
+    )

@@ -13,6 +13,10 @@ offered a hand-over; the current lead keeps the lead until someone accepts.
 Every step is one `Assignment` record (the latest is the state), with the rule that
 decided and the whole ranking. Inputs are the tick's incidents and alerts, commanders'
 answers, overrides and readiness declarations, all journaled; no clock is read.
+
+Memory stays bounded over a long raid: a case whose incident is no longer open is
+forgotten `retain_s` later, once it is settled (a lead, or escalated to the cell, and
+no offer waiting); its records stay in the journal.
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ class _Case:
 
 
 class LeadProcedure:
-    def __init__(self, *, agreement: Agreement) -> None:
+    def __init__(self, *, agreement: Agreement, retain_s: float = 900.0) -> None:
         self.agreement = agreement
+        self.retain_s = retain_s
+        self._closed: dict[str, datetime] = {}  # case -> since when its incident is not open
         self.rules = agreement.response
         self.readiness: dict[tuple[str, str], Readiness] = {
             (r.partner, r.sector): r for p in agreement.partners.values() for r in p.readiness
@@ -115,7 +121,18 @@ class LeadProcedure:
                 out += self._advance(case, at, trigger="confirmed")
         for case in list(self._cases.values()):
             out += self._on_tick(case, at)
+        self._forget(at, {i.incident_id for i in incidents})
         return out
+
+    def _forget(self, at: datetime, open_ids: set[str]) -> None:
+        for inc_id, case in list(self._cases.items()):
+            if inc_id in open_ids:
+                self._closed.pop(inc_id, None)
+                continue
+            since = self._closed.setdefault(inc_id, at)
+            settled = not case.offering and (case.lead is not None or case.escalated)
+            if settled and (at - since).total_seconds() >= self.retain_s:
+                del self._cases[inc_id], self._closed[inc_id]
 
     def answer(
         self, incident_id: str, partner: str, accept: bool, user: str, at: datetime

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,18 +87,12 @@ def run_raid(
     )
     feed = SensorFeed(scenario, seed=seed)
     run = RaidRun(scenario=scenario)
-    pending: list[Observation] = []
     pos = 0
-    steps_per_batch = max(1, round(batch_s / tick_s))
-    end = scenario.duration_s + drain_s
-    step = 0
-    while step * tick_s <= end:
-        t = step * tick_s
+    for step, t, ready in raid_steps(
+        scenario, feed, tick_s=tick_s, batch_s=batch_s, drain_s=drain_s
+    ):
         clock.set(scenario.at(t))
-        if step % steps_per_batch == 0:  # sensors keep seeing what still flies
-            pending.extend(feed.until(t))
-            ready = [o for o in pending if o.deliver_s <= t]
-            pending = [o for o in pending if o.deliver_s > t]
+        if ready is not None:
             _submit(node, ready, run, clock.now())
         now = clock.now()
         journal.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
@@ -109,23 +103,55 @@ def run_raid(
             pos = entries[-1].seq
         if step % max(1, round(snapshot_s / tick_s)) == 0:
             run.snapshots.append((t, node.pipeline.picture.tracks()))
-        step += 1
     run.entries = journal.read()
     run.truth_of = feed.truth_of
     run.tracks_created = node.pipeline.tracks_created
     return run
 
 
-def _submit(node: Node, ready: Sequence[Observation], run: RaidRun, now: datetime) -> None:
+def raid_steps(
+    scenario: Scenario, feed: SensorFeed, *, tick_s: float, batch_s: float, drain_s: float
+) -> Iterator[tuple[int, float, list[Observation] | None]]:
+    """(step, scenario seconds, observations delivered then) for every tick of the raid
+    and its drain; observations arrive once per `batch_s` (None between), each when its
+    link delay has passed, so a late report comes after reports observed after it."""
+    pending: list[Observation] = []
+    steps_per_batch = max(1, round(batch_s / tick_s))
+    end = scenario.duration_s + drain_s
+    step = 0
+    while step * tick_s <= end:
+        t = step * tick_s
+        ready = None
+        if step % steps_per_batch == 0:  # sensors keep seeing what still flies
+            pending.extend(feed.until(t))
+            ready = [o for o in pending if o.deliver_s <= t]
+            pending = [o for o in pending if o.deliver_s > t]
+        yield step, t, ready
+        step += 1
+
+
+def signed_submissions(
+    ready: Sequence[Observation], now: datetime
+) -> list[tuple[str, SignedRequest]]:
+    """The observations delivered at `now` as the partners send them: one signed JSON
+    submission per partner, in partner order."""
     by_partner: dict[str, list[Observation]] = {}
     for o in ready:
         by_partner.setdefault(o.report.partner, []).append(o)
+    out = []
     for partner, batch in sorted(by_partner.items()):
         body = json.dumps({"reports": [wire(o) for o in batch]}).encode()
         target = "/api/v1/reports"
         key = exercise_signing_key(partner)
         headers = sign_request("POST", target, body, partner=partner, key=key, created=now)
-        request = SignedRequest(method="POST", target=target, headers=headers, body=body)
+        out.append(
+            (partner, SignedRequest(method="POST", target=target, headers=headers, body=body))
+        )
+    return out
+
+
+def _submit(node: Node, ready: Sequence[Observation], run: RaidRun, now: datetime) -> None:
+    for partner, request in signed_submissions(ready, now):
         reports = node.intake.json_submission(request)
         node.journal.append(node.intake.events(reports, submission=f"{partner}:{now.isoformat()}"))
         run.batches.append(reports)
