@@ -25,6 +25,7 @@ from warnline.release import Release
 
 RETAIN_S = 900.0  # read-back keeps versions sent this recently; older ones: the journal
 MAX_FROM_JOURNAL = 5000  # versions read back from the journal for one poll, at most
+ARCHIVE_PAGE = 5000  # alert entries read per page when fetching a forgotten alert
 
 
 class ReleasedViews:
@@ -68,6 +69,25 @@ class ReleasedViews:
         entries = self.journal.read_kind(ALERT_KIND, cursor, upto, limit)
         done = upto if len(entries) < limit else entries[-1].seq
         return [(e.seq, from_json(Alert, e.event.payload)) for e in entries], done
+
+    def archived_versions(self, alert_id: str) -> list[Alert]:
+        """Every version of an alert the node has forgotten (decision 48), read back from
+        the journal, oldest first; [] if it never existed. Reads only the journal, so it
+        may run in a worker thread: a CAP message stays fetchable after retention."""
+        if self.journal is None:
+            return []
+        found: list[Alert] = []
+        after, upto = 0, self.journal.last_seq()
+        while True:
+            entries = self.journal.read_kind(ALERT_KIND, after, upto, ARCHIVE_PAGE)
+            found += [
+                from_json(Alert, e.event.payload)
+                for e in entries
+                if e.event.payload.get("alert_id") == alert_id
+            ]
+            if len(entries) < ARCHIVE_PAGE:
+                return sorted(found, key=lambda a: a.version)
+            after = entries[-1].seq
 
     def alerts_since(
         self,

@@ -170,3 +170,22 @@ async def test_a_cursor_older_than_retention_is_served_from_the_journal(live: Li
                 break
             cursor = page["next"]
         assert got == _issued(live, "JOR") and len(got) >= 2
+
+
+async def test_a_forgotten_alerts_cap_is_read_back_from_the_journal(live: Live) -> None:
+    async with httpx.AsyncClient(timeout=10) as c:
+        jor = await live.token(c, "jor-watch")
+        await drive_drone(live, c, seconds=40)
+
+        async def issued_for_jor() -> list[tuple[str, int]]:
+            return _issued(live, "JOR")
+
+        alert_id, version = (await wait_for(issued_for_jor, "alerts for JOR"))[0]
+        url = f"{live.base}/api/v1/alerts/{alert_id}/cap"
+        kept = await c.get(url, params={"version": version}, headers=jor)
+        assert kept.status_code == 200
+        live.node.pipeline.alerting.history.pop(alert_id)  # as retention does once it ended
+        again = await c.get(url, params={"version": version}, headers=jor)
+        assert again.status_code == 200 and again.text == kept.text
+        missing = await c.get(f"{live.base}/api/v1/alerts/A-JOR-nowhere/cap", headers=jor)
+        assert missing.status_code == 404

@@ -101,6 +101,7 @@ def create_app(
     publisher = CapPublisher(
         sender=CAP_SENDER, signer=exercise_cap_signer() if node.agreement.exercise else None
     )
+    archive_reads = asyncio.Semaphore(1)  # a forgotten alert is a journal scan: one at a time
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -273,7 +274,13 @@ def create_app(
 
     @app.get("/api/v1/alerts/{alert_id}/cap", tags=["alerts"], response_class=Response)
     async def alert_cap(alert_id: str, caller: Caller, version: int | None = None) -> Response:
-        versions = node.views.alert_versions(alert_id)
+        try:
+            versions = node.views.alert_versions(alert_id)
+        except NotFoundError:  # forgotten (decision 48): the journal still has it
+            async with archive_reads:
+                versions = await asyncio.to_thread(node.views.archived_versions, alert_id)
+            if not versions:
+                raise
         if not node.release.alert_visible(caller.user.partner, versions[-1]):
             raise NotFoundError(f"no alert {alert_id}")
         chosen = (
