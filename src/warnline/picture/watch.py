@@ -141,12 +141,12 @@ class SensorWatch:
         return self._revisit.get(sensor)
 
     def abstains(self, sensor: SensorKey, since_t: float) -> bool:
-        """Has `sensor` reported nothing at all for a scan past `since_t`? Then it says
-        nothing about an object it reported then: it may have lost everything."""
+        """Has `sensor` reported nothing at all from any scan after `since_t`? Then it
+        says nothing about an object it reported then: it may have lost everything."""
         revisit = self.revisit(sensor)
         if revisit is None:
             return False
-        return self._heard[sensor] < since_t + 1.5 * revisit.period_s
+        return self._heard[sensor] < since_t + 0.5 * revisit.period_s
 
     def missed_scans(self, sensor: SensorKey, since_t: float) -> int:
         """Whole scans `sensor` has made, and reported from, since `since_t` without
