@@ -13,6 +13,10 @@ One batch goes through the roles in a fixed order:
 7. deleter - a partner over its quota of tracks that rest on its reports alone gives
    up its own stalest; if the picture is over its size limit, the stalest tracks go.
 
+Every batch also teaches the sensor watch (`watch`) when each sensor was heard, its
+revisit and its coverage; `expire` ends a confirmed track that every sensor which was
+reporting it has since looked past (a drone that struck), rather than coasting it on.
+
 Later reports of a sensor track that appears for the first time in a batch follow the
 first one, wherever it went. A report older than its track's state is used as an
 out-of-sequence measurement and never winds the track back (see `updater`).
@@ -34,7 +38,7 @@ import numpy as np
 from warnline.domain import Report, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.picture.associator import Associator
-from warnline.picture.deleter import Deleter
+from warnline.picture.deleter import KNOWN_ALTITUDE_VAR, Deleter
 from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
@@ -44,6 +48,11 @@ from warnline.picture.predictor import Predictor
 from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
+from warnline.picture.watch import SensorWatch
+
+MIN_UNSEEN_S = 4.0  # silent for less, a track is never judged unseen (a scan or two)
+MIN_MISSED_SCANS = 2  # each sensor that was reporting a track must have missed it this often
+UNSEEN_CHANCE = 1e-3  # ... and all together be this unlikely to have missed it every time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -99,6 +108,7 @@ class Picture:
             max_tracks=max_tracks,
             max_partner_tracks=max_partner_tracks,
         )
+        self._watch = SensorWatch()
         self._records: dict[str, TrackRecord] = {}
         self._links: dict[SensorTrackKey, TrackRecord] = {}
         self._serial = 0
@@ -118,6 +128,7 @@ class Picture:
             return []
         self._batches += 1
         batch = make_batch(self._plane, reports)
+        self._watch.observe(batch)
         n = len(batch)
         target = np.full(n, -1, np.intp)
         keys, leader = self._sensor_track_keys(batch)
@@ -160,8 +171,8 @@ class Picture:
             return []
         age = seconds(at) - self._store.t[live]
         coast, drop = self._deleter.stale(age, self._store.confirmed[live])
-        landed = self._deleter.landed(self._store, live, age)
-        coast, drop = coast & ~landed, drop | landed
+        ended = self._deleter.landed(self._store, live, age) | self._unseen(live, age, seconds(at))
+        coast, drop = coast & ~ended, drop | ended
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
@@ -239,6 +250,55 @@ class Picture:
         reports, slots = self._associator.associate(hypotheses, batch.sensor, n_sensors)
         target[reports] = slots
 
+    def _unseen(self, live: IntArray, age: FloatArray, at_t: float) -> np.ndarray:
+        """Mask of `live` confirmed tracks, silent at least `MIN_UNSEEN_S`, that the
+        sensors which were reporting them have all looked for and not found where they
+        would now be (see `watch`): objects that ended, not ones that flew out of sight."""
+        out = np.zeros(len(live), dtype=bool)
+        idx = np.flatnonzero(self._store.confirmed[live] & (age >= MIN_UNSEEN_S))
+        if len(idx) == 0:
+            return out
+        slots = live[idx]
+        xh, _, xv, pv = self._predictor.extrapolate(self._store, slots, at_t)
+        known = (pv[:, 0, 0] < KNOWN_ALTITUDE_VAR).tolist()
+        for j, slot in enumerate(slots.tolist()):
+            if known[j]:
+                x, y = float(xh[j, 0]), float(xh[j, 1])
+                record = self._store.record(slot)
+                out[idx[j]] = self._not_found(record, x=x, y=y, alt=float(xv[j, 0]))
+        return out
+
+    def _not_found(self, record: TrackRecord, *, x: float, y: float, alt: float) -> bool:
+        """Have the sensors that reported `record` in its last `coast_after_s` of reports
+        looked for it where it would now be (x, y, alt) and not found it?
+
+        A sensor heard from since is a witness: it must have missed the track at least
+        `MIN_MISSED_SCANS` times, and all witnesses together be at most `UNSEEN_CHANCE`
+        likely to have missed an object still there. A sensor not heard from since
+        abstains (it has lost everything, or has nothing else to report); a sensor
+        without track numbers of its own among them has no revisit, so it cannot say
+        and neither can the picture. With no witness the track just coasts.
+        """
+        recent = record.last_t - self._deleter.coast_after_s
+        watchers: dict[tuple[str, str], float] = {}
+        for key, t in record.links.items():
+            if t >= recent:
+                watchers[key[:2]] = max(t, watchers.get(key[:2], t))
+        if not watchers:
+            return False
+        for sensor, state in record.attributes.contributors.items():
+            if state.last_t >= recent and sensor not in watchers:
+                return False
+        chance, witnesses = 1.0, 0
+        for sensor, t in sorted(watchers.items()):
+            if self._watch.abstains(sensor, t):
+                continue
+            if self._watch.missed_scans(sensor, t) < MIN_MISSED_SCANS:
+                return False
+            chance *= self._watch.unseen_chance(sensor, t, x=x, y=y, alt=alt)
+            witnesses += 1
+        return witnesses > 0 and chance <= UNSEEN_CHANCE
+
     # -- records -------------------------------------------------------------------------
 
     def _create_records(self, batch: ReportBatch, seeds: IntArray, slots: IntArray) -> None:
@@ -272,6 +332,8 @@ class Picture:
                 before = self._links.get(key)
                 if before is not None and before is not record:
                     moved.append(Move(key=key, old=before, new=record))
+                elif (previous := record.links.get(key)) is not None:
+                    self._watch.interval(key[:2], t - previous)
                 self._links[key] = record
                 record.links[key] = max(t, record.links.get(key, t))
             touched[record.serial] = record

@@ -1,0 +1,165 @@
+"""Tracks that end: what each sensor's revisit, detection rate and coverage say of silence."""
+
+from __future__ import annotations
+
+import pytest
+
+from warnline.domain import TrackState
+from warnline.picture import Picture
+from warnline.picture.measurements import make_batch
+from warnline.picture.watch import SensorWatch
+
+REVISIT_S = 2.0
+
+
+def scan(scene, t, objects, *, sensor="radar", partner="alpha"):
+    """One scan of `sensor` at t: a report of each (name, x, y, alt, vx) in `objects`."""
+    return [
+        scene.report(
+            partner,
+            x + vx * t,
+            y,
+            t,
+            sensor=sensor,
+            sensor_track=f"{sensor}:{name}",
+            velocity=(vx, 0.0),
+            alt=alt,
+        )
+        for name, x, y, alt, vx in objects
+    ]
+
+
+def watched(scene, picture, until, objects, *, sensor="radar"):
+    """Scans every REVISIT_S from 0 to `until` (inclusive), expiring as the node does."""
+    t = 0.0
+    while t <= until + 1e-9:
+        picture.ingest(scan(scene, t, objects, sensor=sensor))
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+
+
+def states_by(scene, picture, times, then_scan):
+    """Track states after each time: `then_scan` reports what the sensor still sees."""
+    out = {}
+    for t in times:
+        picture.ingest(scan(scene, t, then_scan))
+        picture.expire(scene.at(t))
+        out[t] = {tr.track_id: tr.state for tr in picture.tracks()}
+    return out
+
+
+DRONE = ("drone", 5_000.0, 5_000.0, 150.0, 10.0)  # mid-cell, slow: struck where it was seen
+OTHER = ("other", 5_000.0, 25_000.0, 150.0, 0.0)  # what the sensor keeps reporting
+
+
+def test_a_track_that_strikes_ends_within_a_few_scans(scene):
+    picture = Picture()
+    watched(scene, picture, 30.0, [DRONE, OTHER])
+    assert [t.state for t in picture.tracks()] == [TrackState.CONFIRMED] * 2
+    drone = picture.tracks()[0].track_id
+    after = states_by(scene, picture, [32.0, 34.0, 36.0, 38.0, 40.0], [OTHER])
+    assert after[34.0][drone] is TrackState.CONFIRMED  # two scans missed: could be chance
+    assert drone not in after[40.0]  # gone 10 s after its last report, not a minute
+    assert len(after[40.0]) == 1
+
+
+def test_the_lost_track_is_returned_once_as_lost(scene):
+    picture = Picture()
+    watched(scene, picture, 30.0, [DRONE, OTHER])
+    drone = picture.tracks()[0].track_id
+    changed = []
+    for t in (32.0, 34.0, 36.0, 38.0, 40.0, 42.0):
+        picture.ingest(scan(scene, t, [OTHER]))
+        changed += picture.expire(scene.at(t))
+    assert [(t.track_id, t.state) for t in changed] == [(drone, TrackState.LOST)]
+
+
+def test_a_track_leaving_coverage_keeps_coasting(scene):
+    """Last seen at the edge of where the sensor ever reported anything, flying out: the
+    sensor goes on reporting other things but has never looked where the object now is."""
+    picture = Picture()
+    leaving = ("leaving", 3_000.0, 5_000.0, 150.0, 200.0)  # at 9.0 km by t = 30 s
+    watched(scene, picture, 30.0, [leaving, OTHER])
+    track = picture.tracks()[0].track_id
+    after = states_by(scene, picture, [40.0, 46.0, 60.0, 88.0], [OTHER])
+    assert after[40.0][track] is TrackState.CONFIRMED
+    assert after[46.0][track] is TrackState.COASTING
+    assert after[88.0][track] is TrackState.COASTING  # the drop age still rules
+
+
+def test_a_sensor_fallen_silent_says_nothing(scene):
+    """An outage (or nothing else to see) is no evidence the object ended: it coasts."""
+    picture = Picture()
+    watched(scene, picture, 30.0, [DRONE, OTHER])
+    assert picture.expire(scene.at(40.0)) == []
+    assert {t.state for t in picture.expire(scene.at(46.0))} == {TrackState.COASTING}
+    assert [t.state for t in picture.expire(scene.at(91.0))] == [TrackState.LOST] * 2
+
+
+def test_every_sensor_that_saw_it_must_have_missed_it_twice(scene):
+    """A second sensor that saw the object too, with a slower revisit, must also have
+    scanned twice without it: the fast one alone would have ended the track at 38 s."""
+    picture = Picture()
+    far = ("far", 5_000.0, 45_000.0, 150.0, 0.0)
+    for step in range(31):
+        t = 2.0 * step
+        drone = [DRONE] if t <= 30.0 else []
+        reports = scan(scene, t, [*drone, OTHER])
+        if step % 3 == 0:  # the slow sensor scans every 6 s
+            reports += scan(scene, t, [*drone, far], sensor="slow")
+        picture.ingest(reports)
+        picture.expire(scene.at(t))
+        if t == 30.0:
+            track = picture.tracks()[0].track_id
+        if t == 46.0:
+            assert picture.get(track).state is TrackState.COASTING
+    assert picture.get(track) is None  # gone once the slow one missed it twice (at 48 s)
+
+
+def test_a_sensor_without_track_numbers_keeps_the_track_coasting(scene):
+    """Reports without sensor tracks teach no revisit: such a sensor cannot say."""
+    picture = Picture()
+    t = 0.0
+    while t <= 30.0:
+        plain = scene.report("bravo", 5_000.0 + 10.0 * t, 5_000.0, t, sensor="plain", alt=150.0)
+        picture.ingest([*scan(scene, t, [DRONE, OTHER]), plain])
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+    drone = picture.tracks()[0].track_id
+    after = states_by(scene, picture, [34.0, 40.0, 46.0, 50.0], [OTHER])
+    assert after[46.0][drone] is TrackState.COASTING
+
+
+def test_revisit_is_the_median_interval_and_misses_lower_the_detection_rate():
+    watch = SensorWatch()
+    sensor = ("alpha", "radar")
+    assert watch.revisit(sensor) is None
+    watch._known(sensor)
+    for interval in (2.0, 2.0, 4.0, 2.0, 2.0, 6.0, 2.0):
+        watch.interval(sensor, interval)
+    revisit = watch.revisit(sensor)
+    assert revisit is not None
+    assert revisit.period_s == 2.0
+    assert revisit.p_detect == pytest.approx(7 / 10)
+
+
+def test_coverage_is_per_cell_and_altitude_band(scene):
+    watch = SensorWatch(cell_m=10_000.0)
+    watch.observe(make_batch(scene.plane, [scene.report("alpha", 5_000.0, 5_000.0, 0.0, alt=150.0)]))
+    sensor = ("alpha", "radar")
+    assert watch.covers(sensor, x=9_000.0, y=1_000.0, alt=100.0)
+    assert not watch.covers(sensor, x=9_000.0, y=1_000.0, alt=25_000.0)  # never seen up there
+    assert not watch.covers(sensor, x=11_000.0, y=1_000.0, alt=150.0)  # nor out there
+    assert not watch.covers(("alpha", "other"), x=5_000.0, y=5_000.0, alt=150.0)
+
+
+def test_what_the_watch_learns_is_bounded(scene):
+    watch = SensorWatch(max_sensors=2, max_cells=3)
+    reports = [
+        scene.report("alpha", 20_000.0 * i, 0.0, 0.0, sensor=f"s{i % 3}", alt=150.0)
+        for i in range(9)
+    ]
+    watch.observe(make_batch(scene.plane, reports))
+    assert len(watch._heard) == 2
+    assert watch._cell_count == 3
+    assert sum(len(c) for c in watch._cells.values()) == 3
