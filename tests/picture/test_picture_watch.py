@@ -145,7 +145,9 @@ def test_revisit_is_the_median_interval_and_misses_lower_the_detection_rate():
 
 def test_coverage_is_per_cell_and_altitude_band(scene):
     watch = SensorWatch(cell_m=10_000.0)
-    watch.observe(make_batch(scene.plane, [scene.report("alpha", 5_000.0, 5_000.0, 0.0, alt=150.0)]))
+    watch.observe(
+        make_batch(scene.plane, [scene.report("alpha", 5_000.0, 5_000.0, 0.0, alt=150.0)])
+    )
     sensor = ("alpha", "radar")
     assert watch.covers(sensor, x=9_000.0, y=1_000.0, alt=100.0)
     assert not watch.covers(sensor, x=9_000.0, y=1_000.0, alt=25_000.0)  # never seen up there
