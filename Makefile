@@ -43,8 +43,11 @@ $(STAMP): pyproject.toml | system-packages
 
 setup: $(STAMP)
 
+# `make demo PORT=8900` when 8800 is taken.
+PORT ?= 8800
+
 demo: $(STAMP)
-	$(BIN)/warnline demo --export out/demo
+	$(BIN)/warnline demo --export out/demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
