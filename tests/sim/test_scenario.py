@@ -109,3 +109,10 @@ def test_positions_are_the_states_of_many_instants(agreement: Agreement) -> None
             st = t.state(float(at))
             assert st is not None
             assert (lat[i], lon[i], alt[i]) == pytest.approx(st[:3], abs=1e-9), t.threat_id
+
+
+def test_friendly_traffic_flies_on_past_the_raid(agreement: Agreement) -> None:
+    # Nothing vanishes in mid-air at the end: the score follows objects after the feed stops.
+    s = build_scenario(agreement, start=T0, duration_s=600, seed=7)
+    airliners = [t for t in s.threats if t.kind is ThreatKind.AIRCRAFT]
+    assert airliners and all(t.state(600.0 + 300.0) is not None for t in airliners)

@@ -31,6 +31,7 @@ from warnline.sim.sensors import SensorModel, build_sensors, outside_territories
 
 GEOD = Geod(ellps="WGS84")
 G = 9.81  # m/s²: the ballistic profile's gravity
+FLY_ON_S = 900.0  # friendly traffic flies on this long past the raid (the score follows it)
 
 # Launch areas of the fictional adversary, outside every partner's territory.
 LAUNCH_AREAS: dict[str, tuple[float, float]] = {
@@ -377,7 +378,9 @@ def _airliner(
     ca, cb = a.geometry.centroid, b.geometry.centroid
     o, d = (ca.y, ca.x), (cb.y + 1.5, cb.x + 1.5)
     az, _, dist = GEOD.inv(o[1], o[0], d[1], d[0])
-    dist = min(dist, _SPEED[ThreatKind.AIRCRAFT] * duration_s)  # where it is at the end
+    # Airliners fly on after the raid, as every object does: one that vanished in mid-air
+    # at the end would leave its track scored as false while it coasts.
+    dist = min(dist, _SPEED[ThreatKind.AIRCRAFT] * (duration_s + FLY_ON_S))
     end_lon, end_lat, _ = GEOD.fwd(o[1], o[0], az, dist)
     return Threat(
         threat_id=tid,
