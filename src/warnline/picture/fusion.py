@@ -102,7 +102,8 @@ def plausible_kind(kind: ThreatKind, speed: float, alt_m: float) -> bool:
 
 
 class Tallies:
-    """Kind weights and identity counts of every (track, sensor), one row each.
+    """What `fuse` reads of every (track, sensor), one row each: kind weights, identity
+    counts, the number of reports and the confidence of the latest one.
 
     A removed row is reused, smallest first, like a track's slot in the store.
     """
@@ -110,24 +111,30 @@ class Tallies:
     def __init__(self, capacity: int = 256) -> None:
         self.kinds = np.zeros((capacity, len(KINDS)))
         self.identities = np.zeros((capacity, len(_THREAT_ORDER)), np.int64)
+        self.count = np.zeros(capacity, np.int64)
+        self.confidence = np.zeros(capacity)
         self._free: list[int] = []
         self._high = 0
 
     def allocate(self) -> int:
         if self._free:
             return heapq.heappop(self._free)
-        if self._high == len(self.kinds):
-            extra = max(256, len(self.kinds))
+        if self._high == len(self.count):
+            extra = max(256, len(self.count))
             self.kinds = np.concatenate([self.kinds, np.zeros((extra, self.kinds.shape[1]))])
             self.identities = np.concatenate(
                 [self.identities, np.zeros((extra, self.identities.shape[1]), np.int64)]
             )
+            self.count = np.concatenate([self.count, np.zeros(extra, np.int64)])
+            self.confidence = np.concatenate([self.confidence, np.zeros(extra)])
         self._high += 1
         return self._high - 1
 
     def release(self, row: int) -> None:
         self.kinds[row] = 0.0
         self.identities[row] = 0
+        self.count[row] = 0
+        self.confidence[row] = 0.0
         heapq.heappush(self._free, row)
 
     def add(
@@ -142,23 +149,27 @@ class Tallies:
         weight = np.maximum(np.minimum(confidence[told], 1.0), 0.05)
         np.add.at(self.kinds, (rows[told], kind[told]), weight)
         np.add.at(self.identities, (rows, identity), 1)
+        np.add.at(self.count, rows, 1)
 
-    def absorb(self, row: int, other: int) -> None:
-        """Add `other`'s tallies to `row`'s and free `other`."""
+    def absorb(self, row: int, other: int, *, newer: bool) -> None:
+        """Add `other`'s tallies to `row`'s (its confidence too if it is `newer`) and
+        free `other`."""
         self.kinds[row] += self.kinds[other]
         self.identities[row] += self.identities[other]
+        self.count[row] += self.count[other]
+        if newer:
+            self.confidence[row] = self.confidence[other]
         self.release(other)
 
 
 class ContributorState:
-    """One (partner, sensor)'s running share in a track; its tallies are `row` of the
-    track store's `Tallies`."""
+    """One (partner, sensor)'s running share in a track; what `fuse` reads of it is row
+    `row` of the `Tallies`."""
 
     __slots__ = (
         "_frozen",
+        "_tallies",
         "batch",
-        "confidence",
-        "count",
         "last_position",
         "last_report_at",
         "last_t",
@@ -168,23 +179,25 @@ class ContributorState:
         "sensor",
     )
 
-    def __init__(self, report: Report, row: int) -> None:
+    def __init__(self, report: Report, tallies: Tallies) -> None:
         self.partner = report.partner
         self.sensor = report.sensor
-        self.row = row
-        self.count = 0
+        self.row = tallies.allocate()
         self.batch = -1
         self.last_t = -float("inf")
-        self.confidence = 0.0
         self.releasability = _DEFAULT_RELEASABILITY
         self.last_report_at: datetime = report.observed_at
         self.last_position: Position = report.position
+        self._tallies = tallies
         self._frozen: Contributor | None = None
 
+    @property
+    def count(self) -> int:
+        return int(self._tallies.count[self.row])
+
     def add(self, report: Report, t: float, batch: int) -> None:
-        """Count one report (its kind and identity go to the tallies separately)."""
+        """Note one report (its kind, identity and count go to the tallies by batch)."""
         self._frozen = None
-        self.count += 1
         if batch > self.batch:
             self.batch = batch
         if t >= self.last_t:  # a delayed report is counted but does not overwrite
@@ -192,17 +205,18 @@ class ContributorState:
             self.last_report_at = report.observed_at
             self.last_position = report.position
             self.releasability = report.releasability or _DEFAULT_RELEASABILITY
-            self.confidence = min(max(report.confidence, 0.0), 1.0)
+            self._tallies.confidence[self.row] = min(max(report.confidence, 0.0), 1.0)
 
     def absorb(self, other: ContributorState) -> None:
-        self.count += other.count
+        """Take over the reports of the same sensor in another track; `other` is spent."""
         self.batch = max(self.batch, other.batch)
-        if other.last_t > self.last_t:
+        newer = other.last_t > self.last_t
+        if newer:
             self.last_t = other.last_t
             self.last_report_at = other.last_report_at
             self.last_position = other.last_position
             self.releasability = other.releasability
-            self.confidence = other.confidence
+        self._tallies.absorb(self.row, other.row, newer=newer)
         self._frozen = None
 
     def frozen(self) -> Contributor:
@@ -221,19 +235,32 @@ class ContributorState:
 class TrackAttributes:
     """Kind, identity, confidence and contributors of one track."""
 
-    __slots__ = ("_order", "_tallies", "contributors", "report_count")
+    __slots__ = ("_order", "_partner_starts", "_rows", "_tallies", "contributors", "report_count")
 
     def __init__(self, tallies: Tallies) -> None:
         self.contributors: dict[tuple[str, str], ContributorState] = {}
         self.report_count = 0
         self._tallies = tallies
         self._order: list[ContributorState] | None = None
+        self._rows = np.zeros(0, np.intp)
+        self._partner_starts = np.zeros(0, dtype=bool)
 
     def ordered(self) -> list[ContributorState]:
         """Contributors in (partner, sensor) order, which every fused value is computed in."""
         if self._order is None:
             self._order = [self.contributors[key] for key in sorted(self.contributors)]
+            self._rows = np.array([state.row for state in self._order], np.intp)
+            partners = [state.partner for state in self._order]
+            self._partner_starts = np.array(
+                [i == 0 or p != partners[i - 1] for i, p in enumerate(partners)], dtype=bool
+            )
         return self._order
+
+    def rows(self) -> tuple[IntArray, np.ndarray]:
+        """The contributors' tallies rows, in `ordered` order, and where each partner's
+        first sensor stands among them."""
+        self.ordered()
+        return self._rows, self._partner_starts
 
     def add(self, report: Report, t: float, batch: int) -> int:
         """Count one report; `batch` numbers the ingest call it came in. Returns the
@@ -241,7 +268,7 @@ class TrackAttributes:
         key = (report.partner, report.sensor)
         state = self.contributors.get(key)
         if state is None:
-            state = self.contributors[key] = ContributorState(report, self._tallies.allocate())
+            state = self.contributors[key] = ContributorState(report, self._tallies)
             self._order = None
         state.add(report, t, batch)
         self.report_count += 1
@@ -257,7 +284,6 @@ class TrackAttributes:
                 self.contributors[key] = theirs
             else:
                 mine.absorb(theirs)
-                self._tallies.absorb(mine.row, theirs.row)
         self.report_count += other.report_count
         other.contributors = {}
         other._order = None
@@ -295,36 +321,27 @@ def fuse(
     here (failing any, all of them), "unknown" and "pending" being no word. Confidence:
     1 - Π(1 - c_p) over partners, c_p the partner's most confident current word.
     """
-    rows: list[int] = []
-    count: list[int] = []
-    confidence: list[float] = []
-    new_partner: list[bool] = []
-    lengths: list[int] = []
+    rows: list[IntArray] = []
+    starts: list[np.ndarray] = []
     contributors: list[tuple[Contributor, ...]] = []
     for attributes in tracks:
-        states = attributes.ordered()
-        lengths.append(len(states))
-        partner = None
-        for state in states:
-            rows.append(state.row)
-            count.append(state.count)
-            confidence.append(state.confidence)
-            new_partner.append(state.partner != partner)
-            partner = state.partner
-        contributors.append(tuple(state.frozen() for state in states))
+        row, start = attributes.rows()
+        rows.append(row)
+        starts.append(start)
+        contributors.append(tuple(state.frozen() for state in attributes.ordered()))
     n = len(tracks)
-    if not rows:
+    lengths = np.fromiter((len(r) for r in rows), np.intp, n)
+    if n == 0 or not lengths.any():
         return [(ThreatKind.UNKNOWN, Identity.UNKNOWN, 0.0, ())] * n
+    row = np.concatenate(rows)
     track = np.repeat(np.arange(n), lengths)
-    first = np.cumsum(lengths) - np.asarray(lengths)
-    place = np.arange(len(rows)) - first[track]
-    row = np.asarray(rows, np.intp)
-    reports = np.asarray(count, np.int64)
+    place = np.arange(len(row)) - (np.cumsum(lengths) - lengths)[track]
+    reports = tallies.count[row]
     weight = _kinds(tallies.kinds[row], reports, track, place, n)
     kind = _plausible(weight, speed, alt_m, speed_known)
     identity = _identities(tallies.identities[row], reports, track, n)
-    trust = _confidence(np.asarray(confidence), np.asarray(new_partner), track, n)
-    empty = np.asarray(lengths) == 0
+    trust = _confidence(tallies.confidence[row], np.concatenate(starts), track, n)
+    empty = lengths == 0
     trust[empty] = 0.0
     identity[empty] = THREAT_RANK[Identity.UNKNOWN]
     return [
