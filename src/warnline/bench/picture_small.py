@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ SPACING_M = 20_000.0
 TARGET_RATIO = 2.0
 
 
-def _report(
+def plot(
     plane: RegionalPlane, x: float, y: float, t: float, *, partner: str, ident: str, track: bool
 ) -> Report:
     lon, lat = plane.to_lonlat(np.array([x]), np.array([y]))
@@ -43,7 +44,7 @@ def _report(
     )
 
 
-def _filled(plane: RegionalPlane, live: int) -> tuple[Picture, np.ndarray, np.ndarray]:
+def filled(plane: RegionalPlane, live: int) -> tuple[Picture, np.ndarray, np.ndarray]:
     side = int(np.ceil(np.sqrt(live)))
     k = np.arange(live)
     x = (k % side - side / 2) * SPACING_M
@@ -52,7 +53,7 @@ def _filled(plane: RegionalPlane, live: int) -> tuple[Picture, np.ndarray, np.nd
     for t, partner in ((0.0, "P0"), (1.0, "P1")):
         picture.ingest(
             [
-                _report(plane, x[i], y[i], t, partner=partner, ident=f"{i}-{partner}", track=True)
+                plot(plane, x[i], y[i], t, partner=partner, ident=f"{i}-{partner}", track=True)
                 for i in range(live)
             ]
         )
@@ -64,16 +65,16 @@ def per_batch_ms(live: tuple[int, ...], *, batches: int = 300, seed: int = 0) ->
     each number of `live` tracks; the pictures take their batches in turn, so that a
     machine whose load changes slows them alike."""
     plane = regional_plane()
-    filled = [_filled(plane, n) for n in live]
-    for n, (picture, _, _) in zip(live, filled, strict=True):
+    pictures = [filled(plane, n) for n in live]
+    for n, (picture, _, _) in zip(live, pictures, strict=True):
         if len(picture.tracks()) != n:
             raise RuntimeError(f"expected {n} tracks, the picture holds {len(picture.tracks())}")
     rng = np.random.default_rng(seed)
     spent: list[list[float]] = [[] for _ in live]
     for b in range(batches):
-        for k, (n, (picture, x, y)) in enumerate(zip(live, filled, strict=True)):
+        for k, (n, (picture, x, y)) in enumerate(zip(live, pictures, strict=True)):
             i = int(rng.integers(n))
-            report = _report(
+            report = plot(
                 plane,
                 float(x[i] + rng.normal(0.0, 100.0)),
                 float(y[i] + rng.normal(0.0, 100.0)),
@@ -88,7 +89,7 @@ def per_batch_ms(live: tuple[int, ...], *, batches: int = 300, seed: int = 0) ->
     return [float(np.median(s) * 1000.0) for s in spent]
 
 
-def small_batches(live: tuple[int, int] = (200, 2000), batches: int = 300) -> dict[str, object]:
+def small_batches(live: tuple[int, int] = (200, 2000), batches: int = 300) -> dict[str, Any]:
     """Time per one-report batch at two picture sizes, and their ratio (target ≤ 2)."""
     few, many = per_batch_ms(live, batches=batches)
     ratio = many / few
