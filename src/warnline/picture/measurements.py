@@ -66,14 +66,15 @@ class ReportBatch:
         return len(self.reports)
 
 
-def _order_key(report: Report) -> tuple[float, str, str, str]:
-    return (seconds(report.observed_at), report.partner, report.sensor, report.report_id)
-
-
 def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
-    ordered = tuple(sorted(reports, key=_order_key))
-    n = len(ordered)
-    t = np.fromiter((seconds(r.observed_at) for r in ordered), float, n)
+    n = len(reports)
+    when = [seconds(r.observed_at) for r in reports]  # once per report: the sort key and t
+    order = sorted(
+        range(n),
+        key=lambda i: (when[i], reports[i].partner, reports[i].sensor, reports[i].report_id),
+    )
+    ordered = tuple(reports[i] for i in order)
+    t = np.asarray(when, dtype=float)[np.asarray(order, np.intp)]
     lon = np.fromiter((r.position.lon for r in ordered), float, n)
     lat = np.fromiter((r.position.lat for r in ordered), float, n)
     alt = np.fromiter((r.position.alt_m for r in ordered), float, n)
