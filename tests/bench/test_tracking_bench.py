@@ -105,7 +105,9 @@ def test_raid_reports_stay_clean_by_default():
 
 @pytest.fixture(scope="module")
 def tiny() -> dict:
-    return figures(n_objects=25, partners=3, seconds=8, seed=4, with_large=False)
+    return figures(
+        n_objects=25, partners=3, seconds=8, seed=4, with_large=False, small_batch_count=40
+    )
 
 
 def test_compare_returns_every_figure_for_all_three(tiny):
@@ -131,6 +133,10 @@ def test_compare_returns_every_figure_for_all_three(tiny):
         assert trackers[name]["missed_object_rate"] < 0.4, name
         assert trackers[name]["false_track_rate"] < 0.05, name
     assert set(tiny["checks"]) == set(TARGETS)
+    small = tiny["small_batches"]
+    assert small["live_tracks"] == [200, 2000] and min(small["batch_ms"]) > 0.0
+    assert small["ratio"] == small["batch_ms"][1] / small["batch_ms"][0]
+    assert tiny["checks"]["small_batch_ratio"]["met"] is (small["ratio"] <= 2.0)
     lines = table(tiny).splitlines()
     assert "warnline" in lines[0] and any("target" in line for line in lines)
 

@@ -3,7 +3,9 @@
 The headline raid is the issue's: 320 objects, 7 sensors (one per partner), 1 % clutter,
 15 % wrong kind guesses, 60 s. Beside it, the picture alone on 3,000 objects for 30 s
 (the throughput figure kept from before, now with the same clutter and wrong kinds and
-scored too).
+scored too). And what a batch of one report costs beside 200 and beside 2,000 live tracks
+(`picture_small`): the ratio of the two is the check that small submissions do not cost
+work in proportion to every live track.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from warnline.bench.picture import raid, run
+from warnline.bench.picture_small import small_batches
 from warnline.bench.tracking import STONESOUP_WINDOW_S, compare
 
 TARGETS = {
@@ -19,6 +22,7 @@ TARGETS = {
     "false_track_rate": ("<=", 0.01),
     "reports_per_s": (">=", 20_000.0),
     "picture_over_stonesoup_reports_per_s": (">=", 50.0),
+    "small_batch_ratio": ("<=", 2.0),
 }
 
 
@@ -31,10 +35,12 @@ def figures(
     clutter: float = 0.01,
     wrong_kind: float = 0.15,
     with_large: bool = True,
+    small_batch_count: int = 300,
 ) -> dict[str, Any]:
     r = raid(n_objects, partners, seconds, seed, clutter=clutter, wrong_kind=wrong_kind)
     trackers = compare(batches=r.batches, times=r.times, truth=r.truth)
     w, b, s = trackers["warnline"], trackers["baseline"], trackers["stonesoup"]
+    small = small_batches(batches=small_batch_count)
     values = {
         "gospa_over_baseline": w["gospa"] / b["gospa"] if b["gospa"] else float("inf"),
         "duplicate_track_rate": w["duplicate_track_rate"],
@@ -43,6 +49,7 @@ def figures(
         "picture_over_stonesoup_reports_per_s": (
             w["reports_per_s"] / s["reports_per_s"] if s["reports_per_s"] else float("inf")
         ),
+        "small_batch_ratio": small["ratio"],
     }
     checks = {
         name: {
@@ -64,6 +71,7 @@ def figures(
             "stonesoup_window_s": STONESOUP_WINDOW_S,
         },
         "trackers": trackers,
+        "small_batches": small,
         "checks": checks,
     }
     if with_large:
@@ -71,9 +79,9 @@ def figures(
     return out
 
 
-def throughput(**shape: Any) -> dict[str, float]:
-    """The picture alone, scored (`--throughput-only`)."""
-    return run(**shape, score=True)
+def throughput(**shape: Any) -> dict[str, Any]:
+    """The picture alone, scored (`--throughput-only`), and the small-batch figure."""
+    return {**run(**shape, score=True), "small_batches": small_batches()}
 
 
 def large(*, seed: int, clutter: float, wrong_kind: float) -> dict[str, dict[str, float]]:

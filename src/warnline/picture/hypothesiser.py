@@ -37,6 +37,15 @@ from warnline.picture.store import TrackStore
 DENSE_PAIRS = 20_000
 """Below this many report-track pairs, computing all of them beats building a tree."""
 
+FEW_REPORTS = 8
+"""Up to this many reports, a batch first finds the tracks near it in one cheap pass
+(`Predictor.ground`) and gathers only those: a trickle of single plots must not cost a
+copy of every live track's state each."""
+
+SAFETY = 1.0 + 1e-9
+"""A cheap pass keeps what is within its test by this factor: it may keep too much,
+which the exact test removes, and never too little."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Hypotheses:
@@ -141,6 +150,10 @@ class Hypothesiser:
         """Gated, kind-compatible pairs between `reports` and the tracks in `slots`."""
         if len(reports) == 0 or len(slots) == 0:
             return _empty()
+        if len(reports) <= FEW_REPORTS:
+            slots = self._nearby(store, batch, reports, slots)
+            if len(slots) == 0:
+                return _empty()
         view = self.predictor.view(store, slots)
         if len(reports) * len(slots) <= DENSE_PAIRS:
             ri = np.tile(reports, len(slots))
@@ -154,6 +167,18 @@ class Hypothesiser:
         return Hypotheses(
             report=ri[order], slot=view.slots[ti[order]], d2=d2[order], cost=cost[order]
         )
+
+    def _nearby(
+        self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray
+    ) -> IntArray:
+        """The `slots` in whose horizontal gate some of the few `reports` falls (the
+        altitude term only adds to d², so this keeps every pair the gate would)."""
+        near = np.zeros(len(store.t), dtype=bool)
+        for i in reports.tolist():
+            px, py, var = self.predictor.ground(store, float(batch.t[i]))
+            dx, dy = batch.x[i] - px, batch.y[i] - py
+            near |= (dx * dx + dy * dy) / (var + batch.sigma[i] ** 2) <= self.threshold * SAFETY
+        return slots[near[slots]]
 
     def _near_pairs(
         self, view: GatingView, batch: ReportBatch, reports: IntArray

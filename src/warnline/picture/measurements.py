@@ -16,6 +16,7 @@ import numpy as np
 from warnline.domain import Report
 from warnline.domain.plane import RegionalPlane
 from warnline.picture.frame import to_plane
+from warnline.picture.fusion import THREAT_RANK, effective_identity
 from warnline.picture.models import KIND_CODE, FloatArray, IntArray
 
 MIN_SIGMA_M = 1.0
@@ -56,6 +57,8 @@ class ReportBatch:
     sigma_alt: FloatArray
     sigma_velocity: FloatArray
     kind: IntArray
+    confidence: FloatArray
+    identity: IntArray  # threat rank of the effective identity (see `fusion`)
     sensor: IntArray
     sensors: tuple[tuple[str, str], ...]
 
@@ -63,14 +66,15 @@ class ReportBatch:
         return len(self.reports)
 
 
-def _order_key(report: Report) -> tuple[float, str, str, str]:
-    return (seconds(report.observed_at), report.partner, report.sensor, report.report_id)
-
-
 def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
-    ordered = tuple(sorted(reports, key=_order_key))
-    n = len(ordered)
-    t = np.fromiter((seconds(r.observed_at) for r in ordered), float, n)
+    n = len(reports)
+    when = [seconds(r.observed_at) for r in reports]  # once per report: the sort key and t
+    order = sorted(
+        range(n),
+        key=lambda i: (when[i], reports[i].partner, reports[i].sensor, reports[i].report_id),
+    )
+    ordered = tuple(reports[i] for i in order)
+    t = np.asarray(when, dtype=float)[np.asarray(order, np.intp)]
     lon = np.fromiter((r.position.lon for r in ordered), float, n)
     lat = np.fromiter((r.position.lat for r in ordered), float, n)
     alt = np.fromiter((r.position.alt_m for r in ordered), float, n)
@@ -87,6 +91,8 @@ def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
     x, y, axes = to_plane(plane, lon, lat)
     vx, vy = axes.enu_to_plane(east, north)
     speed = np.sqrt(east**2 + north**2 + up**2)
+    confidence = np.fromiter((r.confidence for r in ordered), float, n)
+    identity = np.fromiter((THREAT_RANK[effective_identity(r)] for r in ordered), np.intp, n)
     keys = [(r.partner, r.sensor) for r in ordered]
     sensors = tuple(sorted(set(keys)))
     code = {key: i for i, key in enumerate(sensors)}
@@ -105,6 +111,8 @@ def make_batch(plane: RegionalPlane, reports: Sequence[Report]) -> ReportBatch:
         sigma_alt=np.where(has_altitude, accuracy, UNMEASURED_ALT_SIGMA_M),
         sigma_velocity=np.maximum(VELOCITY_SIGMA_FLOOR, VELOCITY_SIGMA_FRACTION * speed),
         kind=np.fromiter((KIND_CODE[r.kind] for r in ordered), np.intp, n),
+        confidence=confidence,
+        identity=identity,
         sensor=np.fromiter((code[k] for k in keys), np.intp, n),
         sensors=sensors,
     )

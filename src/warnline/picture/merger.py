@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warnline.picture.hypothesiser import DENSE_PAIRS, gate_threshold
+from warnline.picture.hypothesiser import DENSE_PAIRS, FEW_REPORTS, SAFETY, gate_threshold
 from warnline.picture.models import FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.proximity import near_pairs
@@ -56,6 +56,8 @@ class Merger:
         live = store.live()
         if len(live) < 2 or len(touched) == 0:
             return []
+        if len(touched) <= FEW_REPORTS:
+            live = self._nearby(store, touched, live, at_t)
         view = self.predictor.view(store, live)
         every = np.arange(len(live))
         dt = at_t - view.t
@@ -82,6 +84,19 @@ class Merger:
         close = (d2 <= self.threshold) & (dv2 <= self.gate**2)
         cost = d2[close] + dv2[close]
         return self._choose(store, live[a[close]], live[b[close]], cost, apart)
+
+    def _nearby(
+        self, store: TrackStore, touched: IntArray, live: IntArray, at_t: float
+    ) -> IntArray:
+        """The live slots whose positions agree with some of the few `touched` ones
+        horizontally (one cheap pass; the touched ones themselves among them)."""
+        px, py, var = self.predictor.ground(store, at_t)
+        near = np.zeros(len(px), dtype=bool)
+        near[touched] = True
+        for a in touched.tolist():
+            d2 = ((px[a] - px) ** 2 + (py[a] - py) ** 2) / (var[a] + var)
+            near |= d2 <= self.threshold * SAFETY
+        return live[near[live]]
 
     @staticmethod
     def _choose(

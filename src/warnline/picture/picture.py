@@ -306,7 +306,11 @@ class Picture:
             self._serial += 1
             report = batch.reports[i]
             record = TrackRecord(
-                serial=self._serial, slot=slot, first_seen=report.observed_at, t=float(batch.t[i])
+                serial=self._serial,
+                slot=slot,
+                first_seen=report.observed_at,
+                t=float(batch.t[i]),
+                tallies=self._store.tallies,
             )
             self._store.records[slot] = record
             self._records[record.track_id] = record
@@ -318,25 +322,34 @@ class Picture:
         that moved from one track to another."""
         touched: dict[int, TrackRecord] = {}
         moved: list[Move] = []
-        for i, (report, t, slot) in enumerate(
-            zip(batch.reports, batch.t.tolist(), target.tolist(), strict=True)
+        rows: list[int] = []
+        records = self._store.records
+        links = self._links
+        number = self._batches
+        for report, t, slot, key in zip(
+            batch.reports, batch.t.tolist(), target.tolist(), keys, strict=True
         ):
-            record = self._store.record(slot)
-            record.attributes.add(report, t, self._batches)
+            record = records[slot]
+            if record is None:
+                raise KeyError(f"no track in slot {slot}")
+            rows.append(record.attributes.add(report, t, number))
             if t > record.last_t:
                 record.last_t, record.updated_at = t, report.observed_at
             if t < record.first_t:
                 record.first_t, record.first_seen = t, report.observed_at
-            key = keys[i]
             if key is not None:
-                before = self._links.get(key)
+                before = links.get(key)
                 if before is not None and before is not record:
                     moved.append(Move(key=key, old=before, new=record))
                 elif (previous := record.links.get(key)) is not None:
                     self._watch.interval(key[:2], t - previous)
-                self._links[key] = record
-                record.links[key] = max(t, record.links.get(key, t))
+                links[key] = record
+                known = record.links.get(key)
+                record.links[key] = t if known is None or t > known else known
             touched[record.serial] = record
+        self._store.tallies.add(
+            np.asarray(rows, np.intp), batch.kind, batch.confidence, batch.identity
+        )
         for record in touched.values():
             self._settle(record)
         return [touched[serial] for serial in sorted(touched)], moved

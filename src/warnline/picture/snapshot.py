@@ -15,6 +15,7 @@ import numpy as np
 from warnline.domain import Position, Track, Velocity
 from warnline.domain.plane import RegionalPlane
 from warnline.picture.frame import to_geodetic
+from warnline.picture.fusion import fuse
 from warnline.picture.measurements import seconds
 from warnline.picture.models import KIND_CODE
 from warnline.picture.predictor import Predictor
@@ -53,32 +54,36 @@ def freeze(
     velocity_sigma = np.sqrt(0.5 * (ph[:, 2, 2] + ph[:, 3, 3])) / axes.scale
     t_state = store.t[slots]
     speed_known = velocity_sigma < KNOWN_SPEED_SIGMA
+    altitude = np.nan_to_num(xv[:, 0])
+    fused = fuse(
+        store.tallies,
+        [r.attributes for r in records],
+        speed=speed,
+        alt_m=altitude,
+        speed_known=speed_known,
+    )
     rows = zip(
         records,
+        fused,
         speed.tolist(),
-        speed_known.tolist(),
         velocity_sigma.tolist(),
         t_state.tolist(),
         xh[:, 2].tolist(),
         xh[:, 3].tolist(),
         lon.tolist(),
         lat.tolist(),
-        np.nan_to_num(xv[:, 0]).tolist(),
+        altitude.tolist(),
         east.tolist(),
         north.tolist(),
         np.nan_to_num(xv[:, 1]).tolist(),
         sigma.tolist(),
         strict=True,
     )
-    for record, sp, known, vs, ts, pvx, pvy, lo, la, alt, ve, vn, vu, sg in rows:
-        attributes = record.attributes
+    for record, said, sp, vs, ts, pvx, pvy, lo, la, alt, ve, vn, vu, sg in rows:
+        kind, identity, confidence, contributors = said
         if at is None:  # measured, not extrapolated: a point of the course log
             log_course(record.courses, ts, pvx, pvy)
         omega = turn_rate(record.courses, math.atan2(vs, max(sp, 1e-9)))
-        if known:
-            kind, identity, confidence, contributors = attributes.fused(speed=sp, alt_m=alt)
-        else:
-            kind, identity, confidence, contributors = attributes.fused()
         store.kind[record.slot] = KIND_CODE[kind]
         record.snapshot = Track(
             track_id=record.track_id,
@@ -92,7 +97,7 @@ def freeze(
             identity=identity,
             confidence=confidence,
             contributors=contributors,
-            report_count=attributes.report_count,
+            report_count=record.attributes.report_count,
             velocity_sigma_ms=vs,
             turn_rate_dps=math.degrees(omega),
         )

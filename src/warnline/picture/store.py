@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from warnline.domain import Track, TrackState
-from warnline.picture.fusion import TrackAttributes
+from warnline.picture.fusion import Tallies, TrackAttributes
 from warnline.picture.models import UNKNOWN_CODE, IntArray
 
 SensorTrackKey = tuple[str, str, str]
@@ -39,7 +39,9 @@ class TrackRecord:
         "updated_at",
     )
 
-    def __init__(self, *, serial: int, slot: int, first_seen: datetime, t: float) -> None:
+    def __init__(
+        self, *, serial: int, slot: int, first_seen: datetime, t: float, tallies: Tallies
+    ) -> None:
         self.serial = serial
         self.track_id = f"T{serial:06d}"
         self.slot = slot
@@ -50,7 +52,7 @@ class TrackRecord:
         self.first_t = t
         self.updated_at = first_seen
         self.last_t = t
-        self.attributes = TrackAttributes()
+        self.attributes = TrackAttributes(tallies)
         self.links: dict[SensorTrackKey, float] = {}  # -> time of its latest report here
         self.snapshot: Track | None = None
 
@@ -75,6 +77,7 @@ class TrackStore:
         self.confirmed = np.zeros(capacity, dtype=bool)  # mirrors TrackRecord.confirmed
         self.score = np.zeros(capacity)  # log-likelihood ratio: object vs clutter
         self.records: list[TrackRecord | None] = [None] * capacity
+        self.tallies = Tallies()  # kind and identity evidence per (track, sensor)
         self._free: list[int] = []
         self._high = 0
         self._count = 0
@@ -96,6 +99,9 @@ class TrackStore:
         return slot
 
     def release(self, slot: int) -> None:
+        record = self.records[slot]
+        if record is not None:
+            record.attributes.release()
         self.alive[slot] = False
         self.confirmed[slot] = False
         self.records[slot] = None
