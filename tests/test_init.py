@@ -62,9 +62,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc, log)
         with httpx.Client(base_url=base) as c:
-            login = c.post(
-                "/api/v1/session", json={"username": "jor-admin", "password": password}
-            )
+            login = c.post("/api/v1/session", json={"username": "jor-admin", "password": password})
             who = c.get("/api/v1/me", headers={"authorization": f"Bearer {login.json()['token']}"})
             # after the good one: a failure delays the next try of this name from here
             wrong = c.post("/api/v1/session", json={"username": "jor-admin", "password": "x"})
