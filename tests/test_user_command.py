@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import warnline.provision
 from warnline.api.accounts import Accounts, Role, User
 from warnline.cli import main
 from warnline.errors import AuthError, ConfigError
@@ -173,3 +174,13 @@ def test_a_config_it_cannot_rewrite_safely_is_refused(old_hash: str) -> None:
 @given(st.text())
 def test_toml_string_round_trips_any_text(value: str) -> None:
     assert tomllib.loads(f"x = {toml_string(value)}")["x"] == value
+
+
+def test_provision_exports_exactly_its_commands() -> None:
+    assert set(warnline.provision.__all__) == {
+        "InitResult",
+        "add_user",
+        "init_node",
+        "remove_user",
+        "set_password",
+    }
