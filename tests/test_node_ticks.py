@@ -43,3 +43,21 @@ async def test_idle_node_ticks_sparsely_and_a_report_brings_ticks_back(
     finally:
         await node.stop()
         journal.close()
+
+
+def test_a_consoles_time_to_answer_is_wall_time_at_any_speed(
+    agreement: Agreement, tmp_path: Path
+) -> None:
+    # The dispatcher runs on the node's clock, receipts come back in wall time: at 5x a
+    # console gets 10 wall seconds (50 clock seconds) before its version is resent.
+    def retry_at(speed: float) -> float:
+        node = Node(
+            agreement=agreement,
+            journal=SQLiteJournal(tmp_path / f"j{speed:g}.db"),
+            clock=ScaledClock(start=datetime.now(UTC), speed=speed),
+            accounts=Accounts([]),
+            settings=NodeSettings(speed=speed, retry_s=10.0),
+        )
+        return node.dispatcher.retry.total_seconds()
+
+    assert retry_at(1.0) == 10.0 and retry_at(5.0) == 50.0

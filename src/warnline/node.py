@@ -60,7 +60,7 @@ READ_CHUNK = 500  # journal entries folded per turn of the decision loop
 class NodeSettings:
     tick_s: float = 0.5  # scenario seconds between clock ticks
     speed: float = 1.0  # scenario seconds per wall second (the exercise runs faster)
-    retry_s: float = 10.0
+    retry_s: float = 10.0  # wall seconds a console has to send its receipt before a resend
     picture_push_s: float = 1.0  # wall seconds between picture pushes to consoles
     min_tick_gap_s: float = 0.02  # wall seconds: the soonest a submission brings a tick
     idle_tick_s: float = 10.0  # scenario seconds between ticks when nothing is in the air
@@ -103,7 +103,10 @@ class Node:
         self.dispatcher = Dispatcher(
             recipients=self._recipients,
             partner_of=accounts.partner_of,
-            retry_s=self.settings.retry_s,
+            # The dispatcher runs on the node's clock; a receipt comes back in wall time
+            # (network, a browser, a loaded machine). At 5x, 10 clock seconds were 2 wall
+            # seconds, and a console that answered in 2.1 s got the version twice.
+            retry_s=self.settings.retry_s * self.settings.speed,
         )
         self.views = ReleasedViews(
             agreement=agreement,
