@@ -4,12 +4,15 @@ refused alone is listed by index; a request the node cannot trust is refused in 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.api.conftest import Live
 from tests.factories import REPORTS, signed, wire_report
+from warnline.api.submissions import SubmissionOut
 from warnline.ingest.intake import REPORT_KIND
 
 MOVED = {"position": {"lat": 31.0, "lon": 36.6, "alt_m": 150.0}}
@@ -118,3 +121,11 @@ async def test_the_openapi_document_describes_the_partial_answer(live: Live) -> 
     assert {"accepted", "reports", "refused"} <= set(out["properties"])
     refusal = schemas["RefusalOut"]["properties"]
     assert {"index", "report_id", "field", "reason", "status"} == set(refusal)
+
+
+def test_the_documented_partial_answer_is_one_the_node_gives() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "partner-api.md").read_text()
+    (example,) = re.findall(r"```json\n(.*?)```", doc, re.S)
+    answer = SubmissionOut.model_validate_json(example)
+    assert answer.accepted == len(answer.reports) and [r.index for r in answer.refused] == [1, 2]
+    assert {r.status for r in answer.refused} == {409, 422}
