@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import T0, signed_request, wire_report
 from warnline.agreement.model import Agreement
@@ -209,3 +211,36 @@ def test_every_report_conflicting_raises_the_first_conflict(intake: Intake) -> N
         intake.refuse_stored(batch, pending, journal)
     assert err.value.field == "reports.0.report_id"
     assert intake.json_batch(signed_request([wire_report("kept")]))  # the claim was let go
+
+
+mutations = st.dictionaries(
+    st.sampled_from(list(wire_report())),
+    st.none() | st.booleans() | st.integers(-1000, 1000) | st.floats() | st.text(max_size=8),
+    max_size=2,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.none() | mutations, min_size=1, max_size=6))
+def test_each_report_is_judged_as_if_sent_alone(
+    agreement: Agreement, changes: list[dict[str, object] | None]
+) -> None:
+    payload = [wire_report(f"r{i}") | (c or {}) for i, c in enumerate(changes)]
+    clock = ManualClock(T0 + timedelta(seconds=1))
+    alone: dict[int, InputError | None] = {}
+    for i, item in enumerate(payload):
+        try:
+            Intake(agreement=agreement, clock=clock).json_submission(signed_request([item]))
+            alone[i] = None
+        except InputError as exc:
+            alone[i] = exc
+    try:
+        batch = Intake(agreement=agreement, clock=clock).json_batch(signed_request(payload))
+    except InputError:
+        assert all(alone.values())  # refused whole only when no report stands alone
+        return
+    assert sorted(batch.reports) == [i for i, exc in alone.items() if exc is None]
+    for r in batch.refused:
+        exc = alone[r.index]
+        assert exc is not None and type(exc) is type(r.error)
+        assert r.error.field == (exc.field or "").replace("reports.0", f"reports.{r.index}", 1)
