@@ -74,11 +74,13 @@ def test_a_good_batch_is_what_the_all_or_nothing_path_returns(intake: Intake) ->
 
 
 def test_an_unreadable_report_has_no_id(intake: Intake) -> None:
-    payload = [wire_report("g0"), 7, wire_report("bad id"), {"report_id": 5}]
+    payload = [wire_report("g0"), 7, wire_report("bad id", kind="x"), {"report_id": 5}]
     batch = intake.json_batch(signed_request(payload))
     assert list(batch.reports) == [0]
     assert [(i, rid) for i, rid, _, _ in _refusals(batch)] == [(1, None), (2, None), (3, None)]
     assert _refusals(batch)[1][2] == "reports.2.report_id"
+    named = intake.json_batch(signed_request([wire_report("g0"), wire_report("k1", kind="x")]))
+    assert _refusals(named) == [(1, "k1", "reports.1.kind", 422)]
 
 
 @pytest.mark.parametrize(

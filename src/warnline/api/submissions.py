@@ -1,6 +1,6 @@
 """The answer to a report submission, typed so the OpenAPI document shows it.
 
-A batch may be accepted in part (decision 51): the answer lists the reports journaled
+A batch may be accepted in part (decision 52): the answer lists the reports journaled
 and, by index, each report refused with the field and the reason, so a partner resends
 only what it must fix.
 """

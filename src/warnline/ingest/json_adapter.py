@@ -124,11 +124,14 @@ def _survivors(body: bytes, exc: ValidationError, batch: Batch) -> dict[int, Rep
     """The reports of a list that failed validation as a whole, each validated alone;
     refuses the failing ones in `batch`. An error outside one report refuses all."""
     first: dict[int, ErrorDetails] = {}
+    bad_ids: set[int] = set()  # an unusable id is not echoed in the refusal
     for err in exc.errors():
         loc = err["loc"]
         if len(loc) < 2 or loc[0] != "reports" or not isinstance(loc[1], int):
             raise _schema_error(err) from None
         first.setdefault(loc[1], err)
+        if loc[2:3] == ("report_id",):
+            bad_ids.add(loc[1])
     try:  # valid JSON with unique keys: the errors are per report
         decoded = json.loads(body)
     except (ValueError, RecursionError):
@@ -139,8 +142,7 @@ def _survivors(body: bytes, exc: ValidationError, batch: Batch) -> dict[int, Rep
         rid = item.get("report_id") if isinstance(item, dict) else None
         rid = rid if isinstance(rid, str) else None
         if i in first:
-            bad_id = first[i]["loc"][2:3] == ("report_id",)  # an unusable id is not echoed
-            batch.refuse(i, _schema_error(first[i]), report_id=None if bad_id else rid)
+            batch.refuse(i, _schema_error(first[i]), report_id=None if i in bad_ids else rid)
             continue
         try:  # the same JSON text again: a report that passed in the list passes alone
             out[i] = ReportIn.model_validate_json(json.dumps(item))
