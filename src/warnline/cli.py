@@ -1,4 +1,4 @@
-"""The `warnline` command: demo, serve, audit verify, bench."""
+"""The `warnline` command: demo, init, serve, user, audit verify, pki, bench."""
 
 from __future__ import annotations
 
@@ -37,6 +37,28 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run a node")
     serve.add_argument("--config", type=Path, required=True)
     serve.add_argument("--data", type=Path, help="data directory (overrides the config)")
+
+    init = sub.add_parser("init", help="write a node directory: config, certificates, admin")
+    init.add_argument("dir", type=Path)
+    init.add_argument("--partner", required=True, help="partner code of the node's operator")
+    init.add_argument("--host", default="127.0.0.1", help="listen address (off loopback: mTLS)")
+    init.add_argument("--port", type=int, default=8800)
+    init.add_argument("--agreement", type=Path, help="agreement TOML (default: the exercise)")
+
+    user = sub.add_parser("user", help="accounts in a node config (applied at restart)")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    u_add = user_sub.add_parser("add", help="add an account")
+    u_add.add_argument("name")
+    u_add.add_argument("--partner", required=True)
+    u_add.add_argument("--role", required=True, help="watch, commander, cell, observer, admin")
+    u_remove = user_sub.add_parser("remove", help="remove an account")
+    u_remove.add_argument("name")
+    u_passwd = user_sub.add_parser("passwd", help="set a new password")
+    u_passwd.add_argument("name")
+    for p in (u_add, u_remove, u_passwd):
+        p.add_argument("--config", type=Path, required=True)
+    for p in (u_add, u_passwd):
+        p.add_argument("--password-file", type=Path, help="one line; default: generate one")
 
     audit = sub.add_parser("audit", help="verifiable record")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -80,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             from warnline.serve import serve_node
 
             return serve_node(args.config, args.data)
+        if args.command == "init":
+            return _init(args)
+        if args.command == "user":
+            return _user(args)
         if args.command == "audit":
             return _audit_verify(args.path, args.keys, args.head)
         if args.command == "pki":
@@ -118,6 +144,46 @@ def _demo(args: argparse.Namespace) -> int:
         if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0
         else 1
     )
+
+
+def _init(args: argparse.Namespace) -> int:
+    from warnline.provision import init_node
+
+    r = init_node(
+        args.dir, partner=args.partner, host=args.host, port=args.port, agreement=args.agreement
+    )
+    print(f"node written: {r.config} (start it: warnline serve --config {r.config})")
+    print(f"certificates: server {r.server_cert}, admin client {r.admin_cert}")
+    if r.tls:
+        print("off loopback: [tls] written; clients need a certificate of this CA")
+    if r.hub_public_key is not None:
+        same = r.hub_public_key == r.agreement_hub_key
+        print(
+            f"hub public key: {r.hub_public_key}"
+            + ("" if same else " (it must be the agreement's hub_public_key before serve starts)")
+        )
+    print(f"admin user {r.admin}, password (shown once, stored nowhere): {r.admin_password}")
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    from warnline.provision import add_user, remove_user, set_password
+    from warnline.provision.files import read_password
+
+    given = getattr(args, "password_file", None)
+    password = read_password(given) if given else None
+    if args.user_command == "add":
+        change = add_user(
+            args.config, args.name, partner=args.partner, role=args.role, password=password
+        )
+    elif args.user_command == "remove":
+        change = remove_user(args.config, args.name)
+    else:
+        change = set_password(args.config, args.name, password=password)
+    print(change.summary)
+    if change.generated_password is not None:
+        print(f"password for {args.name} (shown once, stored nowhere): {change.generated_password}")
+    return 0
 
 
 def _pki(args: argparse.Namespace) -> int:

@@ -1,5 +1,8 @@
 """`warnline serve --config FILE`: one node from a small TOML config.
 
+`warnline init DIR --partner CODE` writes one with its certificates and an admin;
+`warnline user add|remove|passwd` keep its [[users]] (warnline.provision).
+
 [node]
 host = "127.0.0.1"                # any address; one that is not loopback needs [tls]
 port = 8800

@@ -1,7 +1,8 @@
 """Issue 9's targets for the warnings score, and the one-line verdict.
 
 Each target is checked only when its figure was computed (a tracking key the bench
-could not compute is shown as "n/a", neither passed nor failed).
+could not compute is shown as "n/a", neither passed nor failed) and where it applies
+(the picture's speed targets are for 320 objects: `warnline bench picture` judges them).
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ class Target:
     text: str
     value: Callable[[dict[str, Any]], Any]
     ok: Callable[[Any, dict[str, Any]], bool]
+    applies: Callable[[dict[str, Any]], bool] = lambda _: True
+
+
+SPEED_OBJECTS = 320  # the picture's speed targets are for a raid this big (`bench picture`)
+
+
+def _big_raid(s: dict[str, Any]) -> bool:
+    """The speed targets hold for 320 objects with clutter: a smaller raid's small
+    batches measure per-batch overhead, shown but not judged (`bench picture` is)."""
+    return int((s.get("run") or {}).get("objects") or 0) >= SPEED_OBJECTS
 
 
 def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
@@ -98,11 +109,18 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         key="reports_per_s",
-        text=">= 20000",
+        text=">= 20000 (320 objects)",
         value=_get("reports_per_s"),
         ok=lambda v, _: v >= 20_000,
+        applies=_big_raid,
     ),
-    Target(key="vs stonesoup", text=">= 50 x", value=_vs_stonesoup, ok=lambda v, _: v >= 50),
+    Target(
+        key="vs stonesoup",
+        text=">= 50 x (320 objects)",
+        value=_vs_stonesoup,
+        ok=lambda v, _: v >= 50,
+        applies=_big_raid,
+    ),
 )
 
 
@@ -111,7 +129,8 @@ def check(score: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
     out = []
     for t in TARGETS:
         v = t.value(score)
-        out.append((t.key, v, t.text, None if v is None else bool(t.ok(v, score))))
+        judged = v is not None and t.applies(score)
+        out.append((t.key, v, t.text, bool(t.ok(v, score)) if judged else None))
     return out
 
 
