@@ -34,6 +34,7 @@ from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
+from warnline.ingest.batch import Batch
 from warnline.ingest.checks import JournalShare
 from warnline.ingest.signature import SignedRequest, Signer
 from warnline.journal import Entry, Event, Journal
@@ -240,6 +241,22 @@ class Node:
         reports = self.intake.json_submission(request)
         await self._journal_reports(reports)
         return [r.key for r in reports]
+
+    async def submit_batch(self, request: SignedRequest) -> Batch:
+        """A signed JSON submission accepted in part: the batch keeps the reports
+        journaled and lists those refused alone (422, 409); a fault of the whole request,
+        or every report refused, raises as `submit_reports` does."""
+        batch = self.intake.json_batch(request)
+        pending = self.intake.batch_events(batch, submission=uuid.uuid4().hex)
+        with (
+            self.intake.share.hold(batch.partner, len(batch.reports)),
+            self.intake.claim_batch(batch, pending),
+        ):
+            stored = await asyncio.to_thread(self.journal.stored, list(pending))
+            self.intake.refuse_stored(batch, pending, stored)
+            await self.append([ev for ev, _ in pending.values()])
+        self._tick_soon.set()
+        return batch
 
     async def submit_cap(self, request: SignedRequest) -> list[str]:
         """A signed CAP message from a partner's civil-defence system (ingest/cap_adapter)."""

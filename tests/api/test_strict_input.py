@@ -61,15 +61,24 @@ async def test_reused_report_id_with_other_content_is_a_conflict(live: Live) -> 
         body, headers = signed([wire_report("same")])  # the identical resend: a no-op
         assert (await c.post("/api/v1/reports", content=body, headers=headers)).status_code == 202
         moved = wire_report("same", position={"lat": 31.0, "lon": 36.6, "alt_m": 150.0})
-        body, headers = signed([wire_report("new"), moved])
+        body, headers = signed([moved])
         r = await c.post("/api/v1/reports", content=body, headers=headers)
-        assert r.status_code == 409 and r.json()["field"] == "reports.1.report_id"
+        assert r.status_code == 409 and r.json()["field"] == "reports.0.report_id"
         assert r.headers["content-type"] == "application/problem+json"
+        body, headers = signed([wire_report("new"), moved])  # refused alone in a batch
+        r = await c.post("/api/v1/reports", content=body, headers=headers)
+        assert r.status_code == 202 and r.json()["reports"] == ["JOR/new"]
+        (refusal,) = r.json()["refused"]
+        assert refusal["index"] == 1 and refusal["field"] == "reports.1.report_id"
+        assert refusal["status"] == 409 and "different content" in refusal["reason"]
         body, headers = signed([wire_report("twice"), moved | {"report_id": "twice"}])
         r = await c.post("/api/v1/reports", content=body, headers=headers)
-        assert r.status_code == 409 and "twice with different content" in r.json()["detail"]
+        assert r.status_code == 202 and r.json()["reports"] == ["JOR/twice"]  # the first stands
+        assert "twice with different content" in r.json()["refused"][0]["reason"]
     stored = [e.event.event_id for e in live.journal.read() if e.event.kind == "report.received"]
-    assert stored == ["report:JOR:same"]  # neither refused submission stored anything
+    assert stored == ["report:JOR:same", "report:JOR:new", "report:JOR:twice"]
+    kept = next(e.event for e in live.journal.read() if e.event.event_id == "report:JOR:twice")
+    assert kept.payload["report"]["position"]["lat"] == 31.95  # not the refused content
 
 
 async def test_console_pages_carry_a_content_policy(live: Live) -> None:

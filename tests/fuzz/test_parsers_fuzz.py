@@ -16,7 +16,7 @@ from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock
 from warnline.errors import ConfigError, InputError
 from warnline.ingest import Intake
-from warnline.ingest.json_adapter import parse_submission
+from warnline.ingest.json_adapter import parse_batch, parse_submission
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 DEFAULT_TOML = (files("warnline.agreement") / "data" / "default.toml").read_text()
@@ -42,6 +42,25 @@ def test_submission_parser_random_bytes(body: bytes) -> None:
 def test_submission_parser_random_json(value: object) -> None:
     with contextlib.suppress(InputError):
         parse_submission(json.dumps(value).encode(), partner="JOR")
+
+
+@FUZZ
+@given(st.binary(max_size=2000) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_batch_parser_random_input(body: bytes) -> None:
+    with contextlib.suppress(InputError):
+        batch = parse_batch(body, partner="JOR")
+        seen = [*batch.reports, *(r.index for r in batch.refused)]
+        assert len(seen) == len(set(seen))  # a report is kept or refused, never both
+
+
+@FUZZ
+@given(st.lists(json_values, min_size=1, max_size=5))
+def test_batch_parser_lists_of_random_reports(items: list[object]) -> None:
+    with contextlib.suppress(InputError):
+        batch = parse_batch(json.dumps([wire_report(), *items]).encode(), partner="JOR")
+        assert sorted([*batch.reports, *(r.index for r in batch.refused)]) == list(
+            range(len(items) + 1)
+        )
 
 
 @FUZZ

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib.resources import files
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -31,6 +31,7 @@ from warnline.api.session import SESSION_COOKIE, Caller, Scraper, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
 from warnline.api.strict import StrictJSONRoute, StrictModel
+from warnline.api.submissions import SubmissionOut, submission_out
 from warnline.errors import (
     ConfigError,
     ForbiddenError,
@@ -47,6 +48,7 @@ from warnline.node import Node
 from warnline.views import MAX_FROM_JOURNAL
 
 CAP_SENDER = "hub@warnline.invalid"
+T = TypeVar("T")
 
 
 DEFAULT_ALERT_PAGE = 500
@@ -126,19 +128,20 @@ def create_app(
 
     async def submit(
         request: Request,
-        accept: Callable[[SignedRequest], Awaitable[list[str]]],
+        accept: Callable[[SignedRequest], Awaitable[T]],
         limit: int,
-    ) -> dict[str, Any]:
+        count: Callable[[T], int],
+    ) -> T:
         """Read a signed submission within `limit`, journal it, count it."""
         body = await _bounded_body(request, limit)
         try:
-            keys = await accept(_signed(request, body))
+            outcome = await accept(_signed(request, body))
         except InputError as exc:
             metrics.rejected.labels(reason=exc.type_slug).inc()
             raise
         partner = request.headers.get("x-warnline-partner", "")
-        metrics.accepted.labels(partner=partner).inc(len(keys))
-        return {"accepted": len(keys), "reports": keys}
+        metrics.accepted.labels(partner=partner).inc(count(outcome))
+        return outcome
 
     # Every answer is signed, whoever builds the app (serve, the exercise, tests): an
     # exercise hub with the exercise key, any other only with the key it was given.
@@ -171,14 +174,21 @@ def create_app(
         "/api/v1/reports",
         status_code=202,
         tags=["ingest"],
+        response_model=SubmissionOut,
         openapi_extra=_raw_body("application/json", {"$ref": "#/components/schemas/SubmissionIn"}),
     )
-    async def post_reports(request: Request) -> dict[str, Any]:
+    async def post_reports(request: Request) -> SubmissionOut:
         """One report, a list, or {"reports": [...]}, signed by the partner (RFC 9421
         HTTP Message Signature, Ed25519, over method, path, query, X-Warnline-Partner,
         Content-Digest, key id, time and nonce: docs/partner-api.md). 202 once every
-        report is in the journal; 409 if a report id was already used for other content."""
-        return await submit(request, node.submit_reports, MAX_BODY_BYTES)
+        report in `reports` is in the journal. A list may be accepted in part: a report
+        that breaks the schema or the checks (422) or reuses an id for other content
+        (409) is refused alone and listed in `refused` by index, field and reason. A
+        fault of the whole request (signature, digest, body not JSON or of the wrong
+        shape, a key twice anywhere, size, count, rate), or every report refused, is
+        answered with a problem document as for one report."""
+        batch = await submit(request, node.submit_batch, MAX_BODY_BYTES, lambda b: len(b.reports))
+        return submission_out(batch)
 
     @app.get("/api/v1/tracks", tags=["picture"])
     async def tracks(caller: Caller) -> dict[str, Any]:
@@ -316,7 +326,8 @@ def create_app(
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
         signed like JSON submissions (docs/partner-api.md); each info block is one
         observation (profile in ingest/cap_adapter.py). 202 once journaled."""
-        return await submit(request, node.submit_cap, MAX_CAP_BYTES)
+        keys = await submit(request, node.submit_cap, MAX_CAP_BYTES, len)
+        return {"accepted": len(keys), "reports": keys}
 
     @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
     async def cap_feed(partner: str, caller: Caller) -> Response:

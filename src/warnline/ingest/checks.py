@@ -10,36 +10,46 @@ from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.domain import Report
-from warnline.errors import RateLimitError, SanityError, StaleReportError
+from warnline.errors import InputError, RateLimitError, SanityError, StaleReportError
 
 MAX_SPEED_MS = 8_000.0  # faster than any aerial threat in scope: a unit error, not a threat
 
 
 def check_reports(reports: Sequence[Report], *, agreement: Agreement, now: datetime) -> None:
-    known = agreement.partners.keys()
+    """Raise the first report's fault, naming its index."""
     for i, r in enumerate(reports):
-        age = (now - r.observed_at).total_seconds()
-        if age > agreement.max_report_age_s:
-            raise StaleReportError(
-                f"observed {age:.0f} s ago, more than {agreement.max_report_age_s:.0f} s",
-                field=f"reports.{i}.observed_at",
+        fault = report_fault(r, index=i, agreement=agreement, now=now)
+        if fault is not None:
+            raise fault
+
+
+def report_fault(
+    r: Report, *, index: int, agreement: Agreement, now: datetime
+) -> InputError | None:
+    """What is wrong with one report on its own, if anything (a batch refuses it alone)."""
+    age = (now - r.observed_at).total_seconds()
+    if age > agreement.max_report_age_s:
+        return StaleReportError(
+            f"observed {age:.0f} s ago, more than {agreement.max_report_age_s:.0f} s",
+            field=f"reports.{index}.observed_at",
+        )
+    if -age > agreement.max_report_lead_s:
+        return StaleReportError(
+            f"observed {-age:.1f} s in the future", field=f"reports.{index}.observed_at"
+        )
+    if (
+        r.velocity is not None
+        and (r.velocity.ground_speed**2 + r.velocity.up**2) ** 0.5 > MAX_SPEED_MS
+    ):
+        return SanityError(f"speed above {MAX_SPEED_MS:.0f} m/s", field=f"reports.{index}.velocity")
+    if r.releasability is not None and r.releasability.release_to is not None:
+        unknown = sorted(set(r.releasability.release_to) - set(agreement.partners))
+        if unknown:
+            return SanityError(
+                f"unknown partner(s) {', '.join(unknown)}",
+                field=f"reports.{index}.releasability.release_to",
             )
-        if -age > agreement.max_report_lead_s:
-            raise StaleReportError(
-                f"observed {-age:.1f} s in the future", field=f"reports.{i}.observed_at"
-            )
-        if (
-            r.velocity is not None
-            and (r.velocity.ground_speed**2 + r.velocity.up**2) ** 0.5 > MAX_SPEED_MS
-        ):
-            raise SanityError(f"speed above {MAX_SPEED_MS:.0f} m/s", field=f"reports.{i}.velocity")
-        if r.releasability is not None and r.releasability.release_to is not None:
-            unknown = sorted(set(r.releasability.release_to) - set(known))
-            if unknown:
-                raise SanityError(
-                    f"unknown partner(s) {', '.join(unknown)}",
-                    field=f"reports.{i}.releasability.release_to",
-                )
+    return None
 
 
 class RateLimiter:

@@ -15,15 +15,19 @@ from warnline.agreement.model import Agreement
 from warnline.domain import Clock, Report
 from warnline.domain.codec import to_json
 from warnline.errors import ConflictError, PayloadTooLargeError
+from warnline.ingest.batch import Batch
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
-from warnline.ingest.checks import JournalShare, RateLimiter, check_reports
-from warnline.ingest.json_adapter import parse_submission
+from warnline.ingest.checks import JournalShare, RateLimiter, check_reports, report_fault
+from warnline.ingest.json_adapter import parse_batch, parse_submission
 from warnline.ingest.signature import SignatureVerifier, SignedRequest
 from warnline.journal import Event
 from warnline.journal.base import canonical_json
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 REPORT_KIND = "report.received"
+
+# A batch's journal inputs by event id, each with the indices of the reports it stands for.
+Pending = dict[str, tuple[Event, list[int]]]
 
 
 def report_event(report: Report, *, received_at: datetime, submission: str) -> Event:
@@ -62,6 +66,25 @@ class Intake:
         reports = parse_submission(request.body, partner=partner)
         return self.accept(reports)
 
+    def json_batch(self, request: SignedRequest) -> Batch:
+        """Verify a signed JSON submission and keep the reports that pass on their own,
+        refusing the others by index; raises an InputError subclass for a fault of the
+        whole request (signature, envelope, size, rate) or when no report passes."""
+        if len(request.body) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
+        partner = self.verifier.verify(request).partner
+        batch = parse_batch(request.body, partner=partner)
+        batch.keep_some()
+        now = self.clock.now()
+        for i, r in list(batch.reports.items()):
+            fault = report_fault(r, index=i, agreement=self.agreement, now=now)
+            if fault is not None:
+                batch.refuse(i, fault)
+        batch.keep_some()
+        self.limiter.take(partner, len(batch.reports), now)
+        batch.reports = {i: self._with_default(r) for i, r in batch.reports.items()}
+        return batch
+
     def cap_submission(self, request: SignedRequest) -> list[Report]:
         """Verify and parse a signed CAP message from a partner's civil-defence system."""
         if len(request.body) > MAX_CAP_BYTES:
@@ -75,13 +98,13 @@ class Intake:
         check_reports(reports, agreement=self.agreement, now=now)
         if reports:
             self.limiter.take(reports[0].partner, len(reports), now)
-        out = []
-        for r in reports:
-            if r.releasability is None:
-                default = self.agreement.partners[r.partner].releasability
-                r = dataclasses.replace(r, releasability=default)
-            out.append(r)
-        return out
+        return [self._with_default(r) for r in reports]
+
+    def _with_default(self, r: Report) -> Report:
+        if r.releasability is not None:
+            return r
+        default = self.agreement.partners[r.partner].releasability
+        return dataclasses.replace(r, releasability=default)
 
     def events(self, reports: Sequence[Report], *, submission: str) -> list[Event]:
         """One event per report id; the same id twice in one submission must carry the
@@ -97,6 +120,51 @@ class Intake:
                     field=f"reports.{i}.report_id",
                 )
         return list(out.values())
+
+    def batch_events(self, batch: Batch, *, submission: str) -> Pending:
+        """`events` for a batch: one event per report id with the indices of the reports
+        it stands for; a later report reusing an id of the batch with other content is
+        refused alone (409), the first one stands."""
+        now = self.clock.now()
+        out: Pending = {}
+        for i, r in sorted(batch.reports.items()):
+            ev = report_event(r, received_at=now, submission=submission)
+            first = out.get(ev.event_id)
+            if first is None:
+                out[ev.event_id] = (ev, [i])
+            elif _content(first[0]) == _content(ev):
+                first[1].append(i)
+            else:
+                batch.refuse(
+                    i,
+                    ConflictError(
+                        f"report id {r.report_id!r} appears twice with different content",
+                        field=f"reports.{i}.report_id",
+                    ),
+                )
+        return out
+
+    @contextmanager
+    def claim_batch(self, batch: Batch, pending: Pending) -> Iterator[None]:
+        """`claim` for a batch: a report whose id another submission is storing with
+        other content is refused alone; the others are held."""
+        for event_id, (ev, _) in list(pending.items()):
+            held = self._in_flight.get(event_id)
+            if held is not None and held[0] != _content(ev):
+                _refuse(batch, pending.pop(event_id), "is being stored with different content")
+        batch.keep_some()
+        with self.claim([ev for ev, _ in pending.values()]):
+            yield
+
+    @staticmethod
+    def refuse_stored(batch: Batch, pending: Pending, stored: Mapping[str, Event]) -> None:
+        """`check_stored` for a batch: a report whose id the journal holds with other
+        content is refused alone (409); the identical resend stays accepted."""
+        for event_id, (ev, _) in list(pending.items()):
+            old = stored.get(event_id)
+            if old is not None and _content(old) != _content(ev):
+                _refuse(batch, pending.pop(event_id), "was already accepted with different content")
+        batch.keep_some()
 
     @contextmanager
     def claim(self, events: Sequence[Event]) -> Iterator[None]:
@@ -133,6 +201,12 @@ class Intake:
 
 def _content(ev: Event) -> bytes:
     return canonical_json(ev.payload["report"])
+
+
+def _refuse(batch: Batch, held: tuple[Event, list[int]], what: str) -> None:
+    ev, indices = held
+    for i in indices:
+        batch.refuse(i, _conflict(ev, i, what))
 
 
 def _conflict(ev: Event, index: int, what: str) -> ConflictError:

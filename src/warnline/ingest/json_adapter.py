@@ -8,10 +8,12 @@ unknown fields refused, and no key twice in one object. It is converted to the p
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from warnline.domain import (
     Attribution,
@@ -23,6 +25,7 @@ from warnline.domain import (
     Velocity,
 )
 from warnline.errors import SchemaError
+from warnline.ingest.batch import Batch
 from warnline.ingest.strict_json import check_unique_keys
 
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
@@ -75,18 +78,82 @@ def parse_submission(body: bytes, *, partner: str) -> list[Report]:
     """Decode a body holding one report, a list, or {"reports": [...]}."""
     check_unique_keys(body)
     try:
-        stripped = body.lstrip()
-        if stripped.startswith(b"["):
-            sub = SubmissionIn.model_validate_json(b'{"reports":' + body + b"}")
-        elif b'"reports"' in body[:64] and stripped.startswith(b"{"):
-            sub = SubmissionIn.model_validate_json(body)
+        if _is_list(body):
+            sub = _validate_list(body)
         else:
             sub = SubmissionIn(reports=[ReportIn.model_validate_json(body)])
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
-        raise SchemaError(err["msg"], field=loc) from None
+        raise _schema_error(exc.errors()[0]) from None
     return [_to_report(r, partner, i) for i, r in enumerate(sub.reports)]
+
+
+def parse_batch(body: bytes, *, partner: str) -> Batch:
+    """Decode a submission keeping the reports that pass the schema and refusing by
+    index those that do not. A fault of the envelope (not JSON, a duplicate key
+    anywhere, the wrong shape, too many or no reports) raises SchemaError for all."""
+    if not _is_list(body):  # one report: refusing it is refusing the submission
+        return Batch(
+            partner=partner, reports=dict(enumerate(parse_submission(body, partner=partner)))
+        )
+    check_unique_keys(body)
+    batch = Batch(partner=partner)
+    try:
+        models = dict(enumerate(_validate_list(body).reports))
+    except ValidationError as exc:
+        models = _survivors(body, exc, batch)
+    for i, model in models.items():
+        try:
+            batch.reports[i] = _to_report(model, partner, i)
+        except SchemaError as exc:
+            batch.refuse(i, exc, report_id=model.report_id)
+    return batch  # refusals in the order found: the first is what refusing all would say
+
+
+def _is_list(body: bytes) -> bool:
+    stripped = body.lstrip()
+    return stripped.startswith(b"[") or (b'"reports"' in body[:64] and stripped.startswith(b"{"))
+
+
+def _validate_list(body: bytes) -> SubmissionIn:
+    if body.lstrip().startswith(b"["):
+        return SubmissionIn.model_validate_json(b'{"reports":' + body + b"}")
+    return SubmissionIn.model_validate_json(body)
+
+
+def _survivors(body: bytes, exc: ValidationError, batch: Batch) -> dict[int, ReportIn]:
+    """The reports of a list that failed validation as a whole, each validated alone;
+    refuses the failing ones in `batch`. An error outside one report refuses all."""
+    first: dict[int, ErrorDetails] = {}
+    bad_ids: set[int] = set()  # an unusable id is not echoed in the refusal
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) < 2 or loc[0] != "reports" or not isinstance(loc[1], int):
+            raise _schema_error(err) from None
+        first.setdefault(loc[1], err)
+        if loc[2:3] == ("report_id",):
+            bad_ids.add(loc[1])
+    try:  # valid JSON with unique keys: the errors are per report
+        decoded = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _schema_error(exc.errors()[0]) from None
+    items: list[Any] = decoded if isinstance(decoded, list) else decoded["reports"]
+    out: dict[int, ReportIn] = {}
+    for i, item in enumerate(items):
+        rid = item.get("report_id") if isinstance(item, dict) else None
+        rid = rid if isinstance(rid, str) else None
+        if i in first:
+            batch.refuse(i, _schema_error(first[i]), report_id=None if i in bad_ids else rid)
+            continue
+        try:  # the same JSON text again: a report that passed in the list passes alone
+            out[i] = ReportIn.model_validate_json(json.dumps(item))
+        except ValidationError as again:
+            batch.refuse(i, _schema_error(again.errors()[0], prefix=f"reports.{i}."), report_id=rid)
+    return out
+
+
+def _schema_error(err: ErrorDetails, *, prefix: str = "") -> SchemaError:
+    loc = ".".join(str(p) for p in err["loc"])
+    return SchemaError(err["msg"], field=prefix + loc if loc else "body")
 
 
 def _to_report(r: ReportIn, partner: str, index: int) -> Report:
