@@ -376,20 +376,24 @@ def test_a_ballistic_object_endangers_nothing_it_overflies_high_up(assessor: Ass
 BARAKAH = (23.9592, 52.2567)  # lat, lon of ARE-barakah, some 70 km from Saudi Arabia
 
 
-def test_a_strike_weapons_path_ends_past_the_area_it_flies_into(assessor: Assessor) -> None:
-    # A cruise missile over the Gulf flying straight at Barakah: its line runs on into
-    # Saudi Arabia, which it will not reach - it strikes first.
-    start = offset(*BARAKAH, 45.0, 100_000.0)
-    heading = bearing(start, BARAKAH)
-    missile = track(
+def cruise_missile_at(aim: tuple[float, float]) -> Track:
+    """A cruise missile over the Gulf, 100 km north-east of `aim`, flying straight at it."""
+    start = offset(*aim, 45.0, 100_000.0)
+    return track(
         "cm",
         lat=start[0],
         lon=start[1],
         speed=240.0,
-        heading=heading,
+        heading=bearing(start, aim),
         kind=ThreatKind.CRUISE_MISSILE,
         alt_m=60.0,
     )
+
+
+def test_a_strike_weapons_path_ends_past_the_area_it_flies_into(assessor: Assessor) -> None:
+    # Flying straight at Barakah, its line runs on into Saudi Arabia, which it will not
+    # reach - it strikes first.
+    missile = cruise_missile_at(BARAKAH)
     [result] = assessor.assess([missile], AT)
     assert {"ARE", "ARE-barakah"} <= set(tta(result))
     assert "SAU" not in tta(result)
@@ -405,16 +409,5 @@ def test_a_strike_weapon_passing_beside_an_area_still_endangers_what_is_ahead(
     assessor: Assessor,
 ) -> None:
     # Aimed 25 km north of Barakah's circle: no defended area on its line, nothing cut.
-    aim = offset(*BARAKAH, 0.0, 40_000.0)
-    start = offset(*aim, 45.0, 100_000.0)
-    missile = track(
-        "cm",
-        lat=start[0],
-        lon=start[1],
-        speed=240.0,
-        heading=bearing(start, aim),
-        kind=ThreatKind.CRUISE_MISSILE,
-        alt_m=60.0,
-    )
-    [result] = assessor.assess([missile], AT)
+    [result] = assessor.assess([cruise_missile_at(offset(*BARAKAH, 0.0, 40_000.0))], AT)
     assert "SAU" in tta(result)
