@@ -1,9 +1,11 @@
 """`[channels.<name>]` of `warnline serve`: person channels from the config, secrets only
-from files or the environment, and a served node that reaches a mail relay and a partner's
-system when a raid raises an alert (issue 11)."""
+from files or the environment, and a served node that reaches a mail relay, a message
+centre (whose "ACK" reply acknowledges) and a partner's system when a raid raises an alert
+(issue 11)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -32,6 +34,7 @@ from warnline.errors import ConfigError
 from warnline.serve import load_config
 from warnline.serve_channels import build_channels, describe, route_contacts
 from warnline.sim.peers import SmtpSink
+from warnline.sim.smsc import Smsc
 
 HUB = exercise_signing_key("HUB")
 HUB_PUBLIC = __import__("base64").b64encode(bytes(HUB.verify_key)).decode()
@@ -245,19 +248,40 @@ def partner_system() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         server.server_close()
 
 
+FIRST_STEP = '{ after_s = 0, channels = ["console", "email", "sms", "webhook"], roles = ["watch"] }'
+JOR_WATCH_PHONES = ("000962000001", "000962000003")  # day and night watch
+
+
+@pytest.fixture
+def smsc() -> Iterator[Smsc]:
+    """The message centre on its own loop in a thread (the test drives a subprocess)."""
+    centre = Smsc(phones=dict.fromkeys(JOR_WATCH_PHONES, "ack"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(centre.start(), loop).result(5)
+    try:
+        yield centre
+    finally:
+        asyncio.run_coroutine_threadsafe(centre.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
 def exercise_agreement(tmp_path: Path) -> Path:
     """The default coalition with JOR's watch officers on a webhook (a placeholder URL the
-    node config points elsewhere) and e-mail and webhooks in the first escalation step."""
+    node config points elsewhere) and e-mail, SMS and webhooks in the first step."""
     text = resources.files("warnline.agreement").joinpath("data/default.toml").read_text()
     edits = [
         (
             '{ after_s = 0, channels = ["console", "sms", "webhook", "apprise"], '
             'roles = ["watch"] }',
-            '{ after_s = 0, channels = ["console", "email", "webhook"], roles = ["watch"] }',
+            FIRST_STEP,
         ),
         (
             '{ after_s = 0, channels = ["console"], roles = ["watch"] }',
-            '{ after_s = 0, channels = ["console", "email", "webhook"], roles = ["watch"] }',
+            FIRST_STEP,
         ),
     ]
     for who in ("jor-watch", "jor-night"):
@@ -272,10 +296,14 @@ def exercise_agreement(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_served_node_reaches_the_mail_relay_and_the_partner_system(
-    tmp_path: Path, partner_system: tuple[str, list[dict[str, Any]]]
+def test_a_served_node_reaches_relay_message_centre_and_partner_system(
+    tmp_path: Path,
+    partner_system: tuple[str, list[dict[str, Any]]],
+    smsc: Smsc,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, received = partner_system
+    monkeypatch.setenv("TEST_SMPP_PASSWORD", SMPP_SECRET)  # the node inherits it
     smtp = SmtpSink()
     smtp_port = smtp.start()
     port = free_port()
@@ -286,6 +314,8 @@ def test_a_served_node_reaches_the_mail_relay_and_the_partner_system(
         f'[node]\nport = {port}\ndata = "data"\ntick_s = 0.25\nagreement = "agreement.toml"\n\n'
         f'[channels.email]\nhost = "127.0.0.1"\nport = {smtp_port}\nfrom = "hub@hub.example"\n\n'
         f'[channels.webhook]\nurls = {{ JOR = "{url}" }}\nbackoff_s = 0.05\n\n'
+        f'[channels.sms]\nhost = "127.0.0.1"\nport = {smsc.port}\n'
+        'password_env = "TEST_SMPP_PASSWORD"\n\n'
         f'[[users]]\nusername = "jor-watch"\npartner = "JOR"\nrole = "watch"\n'
         f'password_hash = "{pw}"\n\n'
         f'[[users]]\nusername = "usa-cell"\npartner = "USA"\nrole = "cell"\n'
@@ -302,16 +332,27 @@ def test_a_served_node_reaches_the_mail_relay_and_the_partner_system(
         raid = Raid()
         with httpx.Client(base_url=base) as client:
             deadline = time.monotonic() + 40.0
-            while not (smtp.messages and received) and time.monotonic() < deadline:
+            while not (smtp.messages and received and smsc.replies) and time.monotonic() < deadline:
                 raid.send(client, base)
                 time.sleep(0.1)  # the raid's report rate, not an ordering wait
             assert smtp.messages, f"no e-mail reached the relay: {log.read_text()[-2000:]}"
             assert received, f"no webhook reached the partner system: {log.read_text()[-2000:]}"
+            assert smsc.replies, f"no SMS reached a phone: {log.read_text()[-2000:]}"
             login = client.post(
                 "/api/v1/session", json={"username": "usa-cell", "password": PASSWORD}
             )
             cell = {"authorization": f"Bearer {login.json()['token']}"}
             health = {h["channel"]: h for h in client.get("/api/v1/channels", headers=cell).json()}
+            login = client.post(
+                "/api/v1/session", json={"username": "jor-watch", "password": PASSWORD}
+            )
+            jor = {"authorization": f"Bearer {login.json()['token']}"}
+            deadline = time.monotonic() + 10.0
+            acked_by: list[str] = []
+            while not acked_by and time.monotonic() < deadline:  # the reply is journaled
+                alerts = client.get("/api/v1/alerts", headers=jor).json()
+                acked_by = [u for a in alerts for u in a["acknowledged_by"]]
+                time.sleep(0.05)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -325,8 +366,16 @@ def test_a_served_node_reaches_the_mail_relay_and_the_partner_system(
     assert hook["type"] == "alert" and hook["recipient"].startswith("JOR/watch/")
     assert hook["alert"]["partner"] == "JOR"
     # Both configured channels show in the cell's channel health, the webhook per route.
-    assert {"email", "webhook"} <= set(health)
+    assert {"email", "webhook", "sms"} <= set(health)
     assert health["email"]["status"] == "ok"
     route = [h for name, h in health.items() if name.startswith("webhook 127.0.0.1:")]
     assert route and route[0]["ok"] >= 1 and route[0]["status"] == "ok"
     assert proc.returncode == 0
+    # The SMS went to the watch officer's phone; its "ACK <code>" reply acknowledged.
+    assert {sm.destination for sm in smsc.submitted} <= set(JOR_WATCH_PHONES)
+    assert any(u.startswith("JOR/watch/") for u in acked_by), acked_by
+    assert f"channel sms: SMPP 127.0.0.1:{smsc.port} as warnline, source 7700" in log.read_text()
+    # The SMPP password is in neither the log nor the journal.
+    assert SMPP_SECRET not in log.read_text()
+    for part in (tmp_path / "data").glob("journal.db*"):  # with its write-ahead log
+        assert SMPP_SECRET.encode() not in part.read_bytes()
