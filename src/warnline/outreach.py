@@ -55,7 +55,7 @@ class Outreach:
         self.now = now
         self.notify_cell = notify_cell
         self.escalator = Escalator(agreement=agreement, role_of=role_of, channels=self.channels)
-        self.health = ChannelHealth()
+        self.health = ChannelHealth(configured=self.channels)
         self.codes: dict[str, tuple[str, int, str]] = {}  # ack code -> alert, version, contact
         # channel -> decision-to-hand-off times, the latest HANDOFF_SAMPLES of each
         self.handoff_ms: dict[str, deque[float]] = {}

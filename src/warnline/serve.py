@@ -33,11 +33,44 @@ idle_timeout_s = 5
 token_sha256 = "<64 hex>"          # SHA-256 of the token a scraper sends as a bearer token;
                                    # without it only admin and cell sessions read /metrics
 
+[channels.email]                   # optional: person channels (warnline.serve_channels);
+host = "smtp.example.org"          # without them escalation reaches consoles only
+port = 587
+starttls = true
+username = "warnline"
+password_file = "secrets/smtp"     # or password_env = "NAME"; never `password` inline
+from = "warnline@example.org"
+
+[channels.sms]                     # SMPP 3.4 transceiver bind
+host = "smsc.example.org"
+port = 2775
+system_id = "warnline"
+password_env = "WARNLINE_SMPP_PASSWORD"
+source = "WARNLINE"
+
+[channels.voice]                   # SIP trunk; the username is the caller id shown
+host = "sip.example.org"
+port = 5060
+username = "warnline"
+password_file = "secrets/sip"
+sip_port = 5062                    # local SIP and RTP ports
+rtp_low = 10000
+rtp_high = 10100
+
+[channels.webhook]                 # signed with the hub key; addresses from the agreement,
+urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system moved here
+
+[channels.apprise]                 # Apprise URLs from the agreement (or `urls` as above)
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
 role = "watch"
 password_hash = "$argon2id$..."
+
+People's addresses (e-mail, phone numbers) are the agreement's contacts; secrets are read
+once at start and never printed or journaled. The start-up lines name each channel and
+where it goes; `GET /api/v1/channels` shows each configured channel's health.
 
 Before the node starts, its journal is verified read-only (chain, payloads, follower
 positions, the signed seal): a node never decides on a record someone has rewritten.
@@ -66,11 +99,19 @@ from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.audit import HeadSigner, verify_journal
+from warnline.channels.sms import SmsChannel
 from warnline.domain import SystemClock
 from warnline.errors import AuditError, ConfigError, JournalCorruptError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pki.tls import TlsSettings
+from warnline.serve_channels import (
+    ChannelConfig,
+    build_channels,
+    describe,
+    parse_channels,
+    route_contacts,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,9 +126,10 @@ class NodeConfig:
     hub_key: Path | None = None
     limits: ServerLimits = field(default_factory=ServerLimits)
     metrics_token_sha256: str | None = None
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
 
 
-SECTIONS = ("node", "tls", "hub", "limits", "metrics", "users")
+SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "users")
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -139,6 +181,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         hub_key=base / _text(hub, "key", "", path) if "key" in hub else None,
         limits=_limits(_table(raw, "limits", path), path),
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
+        channels=parse_channels(raw.get("channels"), base, path),
     )
 
 
@@ -306,6 +349,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     except ConfigError as exc:
         raise ConfigError(f"{config_path}: {exc}") from None
     key = hub_signing_key(cfg, agreement, config_path)
+    agreement = route_contacts(agreement, cfg.channels, config_path)
     clock = SystemClock()
     check_journal(cfg.data / "journal.db", key)
     probe_port(cfg.host, cfg.port, config_path)
@@ -319,19 +363,33 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         f"({journal.last_seq()} entries); {len(cfg.users)} users",
         flush=True,
     )
+    for name, channel_cfg in cfg.channels.items():
+        print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
+    if not cfg.channels:
+        print("warnline serve: no [channels]: escalation reaches consoles only", flush=True)
+    channels = build_channels(cfg.channels, key, config_path)
     node = Node(
         agreement=agreement,
         journal=journal,
         clock=clock,
         accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=NodeSettings(tick_s=cfg.tick_s),
+        channels=channels,
     )
     try:
-        asyncio.run(
-            serve_until_stopped(
-                node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key, limits=cfg.limits
-            )
-        )
+        asyncio.run(_serve(node, cfg, key))
     finally:
         journal.close()
     return 0
+
+
+async def _serve(node: Node, cfg: NodeConfig, key: SigningKey) -> None:
+    """Serve; an SMS channel binds first (replies need this loop) and its "ACK <code>"
+    replies acknowledge, as in the exercise."""
+    sms = node.outreach.channels.get("sms")
+    if isinstance(sms, SmsChannel):
+        sms.on_reply = node.outreach.on_sms_reply
+        sms.start()
+    await serve_until_stopped(
+        node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key, limits=cfg.limits
+    )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from nacl.signing import SigningKey
 
 from tests.channels.conftest import outbound
@@ -104,6 +107,56 @@ async def test_email_to_a_dead_relay_fails() -> None:
         outbound("x@example.invalid")
     )
     assert h.outcome == "failed" and "Refused" in h.detail
+
+
+class _Relay:
+    """A relay that asks for a login (no TLS here) and keeps what the login carried."""
+
+    def __init__(self) -> None:
+        self.logins: list[tuple[bytes, bytes]] = []
+        self.messages: list[bytes] = []
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        self.logins.append((auth_data.login, auth_data.password))
+        # handled=False: aiosmtpd answers a failure with 535 itself
+        return AuthResult(success=auth_data.password == b"relay-secret", handled=False)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+async def test_email_logs_in_to_the_relay_and_a_wrong_password_fails() -> None:
+    relay = _Relay()
+    port = free_port()
+    controller = Controller(
+        relay,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=relay,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        ok = await EmailChannel(
+            host="127.0.0.1", port=port, username="hub", password="relay-secret"
+        ).send(outbound("jor-watch@example.invalid"))
+        wrong = await EmailChannel(
+            host="127.0.0.1", port=port, username="hub", password="guess"
+        ).send(outbound("jor-watch@example.invalid"))
+        # STARTTLS asked of a relay that does not offer it: never sent in the clear.
+        clear = await EmailChannel(host="127.0.0.1", port=port, starttls=True).send(
+            outbound("jor-watch@example.invalid")
+        )
+    finally:
+        controller.stop()
+    assert ok.outcome == "sent" and relay.logins[0] == (b"hub", b"relay-secret")
+    assert wrong.outcome == "failed" and "SMTPAuthenticationError" in wrong.detail
+    assert clear.outcome == "failed" and "STARTTLS" in clear.detail
+    assert len(relay.messages) == 1 and "guess" not in wrong.detail
 
 
 async def test_apprise_reaches_a_json_gateway_and_reports_a_dead_one() -> None:

@@ -34,9 +34,11 @@ class ChannelState:
 
 
 class ChannelHealth:
-    def __init__(self, *, dead_after: int = 2) -> None:
+    def __init__(self, *, dead_after: int = 2, configured: Iterable[str] = ()) -> None:
         self.dead_after = dead_after
-        self.channels: dict[str, ChannelState] = {}
+        # A configured channel shows (ok, nothing sent yet) before its first result: the
+        # cell sees what the node can reach, not only what it has tried.
+        self.channels: dict[str, ChannelState] = {c: ChannelState(channel=c) for c in configured}
 
     def observe(self, entries: Iterable[Entry]) -> list[ChannelState]:
         """Fold results; return the channels whose dead/alive state changed."""
