@@ -71,6 +71,7 @@ from warnline.errors import AuditError, ConfigError, JournalCorruptError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pki.tls import TlsSettings
+from warnline.stopping import StopSignals
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,6 +297,10 @@ def _netloc(host: str, port: int) -> str:
 
 
 def serve_node(config_path: Path, data: Path | None) -> int:
+    """Run the node until SIGTERM or SIGINT (recorded from here on, so a stop during the
+    journal's start-up check also ends cleanly); then one line: stopped, and where the
+    journal ends."""
+    signals = StopSignals().install()
     cfg = load_config(config_path, data)
     agreement = load_agreement(cfg.agreement)
     for u in cfg.users:
@@ -326,12 +331,23 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=NodeSettings(tick_s=cfg.tick_s),
     )
-    try:
-        asyncio.run(
-            serve_until_stopped(
-                node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key, limits=cfg.limits
+
+    async def until_stopped() -> None:
+        async with signals.bound() as stop:
+            await serve_until_stopped(
+                node,
+                host=cfg.host,
+                port=cfg.port,
+                tls=cfg.tls,
+                hub_key=key,
+                limits=cfg.limits,
+                stop=stop,
             )
-        )
+
+    try:
+        asyncio.run(until_stopped())
+        position = journal.last_seq()
     finally:
         journal.close()
+    print(f"warnline serve: stopped ({signals.name or 'done'}); journal at {position} entries")
     return 0
