@@ -186,8 +186,11 @@ async def run_exercise(
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
             try:
                 play = _play(opts, node, clock, feed, base, passwords, xlog, rng, rlog)
+                before = stop is not None and stop.is_set()  # stopped while starting
                 interrupted = not await _until_stopped(play, stop)
-                played_s = min(opts.duration_s, (clock.now() - start).total_seconds())
+                played_s = (
+                    0.0 if before else min(opts.duration_s, (clock.now() - start).total_seconds())
+                )
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
