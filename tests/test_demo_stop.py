@@ -13,13 +13,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.factories import free_port
+from tests.factories import T0, free_port, signed, wire_report
 from tests.test_crash_recovery import start_node, wait_healthy
 from tests.test_serve import config
+from warnline.agreement.model import Agreement
+from warnline.api.accounts import Accounts
+from warnline.api.app import create_app
+from warnline.domain import ManualClock
+from warnline.journal import SQLiteJournal
+from warnline.node import Node
 
 pytestmark = pytest.mark.slow
 START_S = 120.0  # bounded wait for the demo to be running (accounts, peers, first alert)
@@ -156,3 +163,35 @@ def test_serve_stops_on_a_signal_with_one_line_and_exit_0(
     last = text.strip().splitlines()[-1]
     assert last.startswith(f"warnline serve: stopped ({sig.name}); journal at "), text
     assert last.endswith(" entries")
+
+
+async def test_a_partner_gone_mid_request_gets_no_traceback_and_nothing_is_journaled(
+    agreement: Agreement, tmp_path: Path
+) -> None:
+    """What a demo's partner, stopped mid-upload, does to the node: the body never ends."""
+    journal = SQLiteJournal(tmp_path / "j.db")
+    node = Node(agreement=agreement, journal=journal, clock=ManualClock(T0), accounts=Accounts([]))
+    app = create_app(node, manage_node=False)
+    body, headers = signed([wire_report("gone-1", t=T0)], at=T0)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/api/v1/reports", "raw_path": b"/api/v1/reports",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8800),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+    parts = [{"type": "http.request", "body": body[:10], "more_body": True}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        await app(scope, receive, send)  # raised ClientDisconnect (a logged traceback) before
+        assert journal.last_seq() == 0
+    finally:
+        journal.close()
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
