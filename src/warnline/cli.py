@@ -6,11 +6,15 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from warnline.errors import AuditError, ConfigError, JournalError
 from warnline.log_limits import install as install_log_limits
+from warnline.stopping import StopSignals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """The exercise until its end or a stop signal: SIGINT/SIGTERM end the raid where it
+    is, stop the node and every peer process, print the summary so far and exit 128 +
+    the signal; another signal during that clean-up kills the peers and exits at once."""
+    signals = StopSignals(on_again=_stop_at_once).install()
     from warnline.exercise import ExerciseOptions, run_exercise
 
     if args.duration <= 0 or args.speed <= 0:
@@ -138,12 +146,42 @@ def _demo(args: argparse.Namespace) -> int:
         port=args.port,
         scale=args.scale,
     )
-    summary = asyncio.run(run_exercise(opts))
-    return (
-        0
-        if summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0
-        else 1
+
+    async def exercise() -> dict[str, Any]:
+        async with signals.bound() as stop:
+            waiting = asyncio.create_task(_announce_stop(stop, signals))
+            try:
+                return await run_exercise(opts, stop=stop)
+            finally:
+                waiting.cancel()
+
+    summary = asyncio.run(exercise())
+    sys.stdout.flush()
+    ok = summary["lost"] == 0 and summary["duplicates"] == 0 and summary["unassigned"] == 0
+    return signals.exit_code(0 if ok else 1)
+
+
+async def _announce_stop(stop: asyncio.Event, signals: StopSignals) -> None:
+    """One line on stderr when a stop begins, so a slow clean-up is not mistaken for a hang."""
+    await stop.wait()
+    print(
+        f"warnline demo: {signals.name}: stopping (the summary so far follows; "
+        "again to stop at once)",
+        file=sys.stderr,
+        flush=True,
     )
+
+
+def _stop_at_once(signum: int) -> None:
+    """A second stop signal: end the peer processes now and leave without the summary
+    (the journal is SQLite: what was committed stays intact)."""
+    from warnline.sim.phones import kill_all
+
+    kill_all()
+    print(f"warnline demo: {signal.Signals(signum).name} again: stopped at once", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + signum)
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -8,12 +8,14 @@ WebSocket and acknowledge; at the end the summary is counted from the journal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
 import shutil
 import sys
 import tempfile
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,7 +113,13 @@ def _p_ack(code: str, cell: str, rng: np.random.Generator) -> float:
     return float(rng.uniform(0.75, 0.95))
 
 
-async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str, Any]:
+async def run_exercise(
+    opts: ExerciseOptions, out: Any = sys.stdout, stop: asyncio.Event | None = None
+) -> dict[str, Any]:
+    """Run the exercise and return its summary. Once `stop` is set (SIGINT/SIGTERM in
+    `warnline demo`) the partners stop feeding and the raid ends where it is; the node,
+    the peers and their processes stop as at the end of a full run, and the summary of
+    what was played is counted, marked `interrupted`."""
     agreement = load_agreement(opts.agreement_path)
     rng = np.random.default_rng(opts.seed)
     export = opts.export
@@ -147,42 +155,47 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
     reach = await start_reachable(
         agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
     )
-    node = Node(
-        agreement=reach.agreement,
-        journal=journal,
-        clock=clock,
-        accounts=accounts,
-        settings=NodeSettings(speed=opts.speed),
-        channels=reach.channels,
-    )
-    reach.sms.on_reply = node.outreach.on_sms_reply
-    xlog = ExerciseLog()
-    rlog = ResponseLog()
-    scenario = build_scenario(
-        agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
-    )
-    hub_key = exercise_signing_key("HUB")
-    feed = SensorFeed(scenario, seed=opts.seed)
-    snapshots: list[Snapshot] = []
-    async with serving(node, host=opts.host, port=opts.port, hub_key=hub_key) as base:
-        print(
-            f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
-            f"seed {opts.seed}",
-            file=out,
+    try:  # the node stops (leaving `serving`) before the peers its channels reach
+        node = Node(
+            agreement=reach.agreement,
+            journal=journal,
+            clock=clock,
+            accounts=accounts,
+            settings=NodeSettings(speed=opts.speed),
+            channels=reach.channels,
         )
-        if opts.console:
-            print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
-        for user, pw in passwords.items():
-            print(f"  {user:10s} {pw}", file=out)
-        try:
+        reach.sms.on_reply = node.outreach.on_sms_reply
+        xlog = ExerciseLog()
+        rlog = ResponseLog()
+        scenario = build_scenario(
+            agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
+        )
+        hub_key = exercise_signing_key("HUB")
+        feed = SensorFeed(scenario, seed=opts.seed)
+        snapshots: list[Snapshot] = []
+        async with serving(node, host=opts.host, port=opts.port, hub_key=hub_key) as base:
+            print(
+                f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
+                f"seed {opts.seed}",
+                file=out,
+            )
+            if opts.console:
+                print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
+            for user, pw in passwords.items():
+                print(f"  {user:10s} {pw}", file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
             try:
-                await _play(opts, node, clock, feed, base, passwords, xlog, rng, rlog)
+                play = _play(opts, node, clock, feed, base, passwords, xlog, rng, rlog)
+                before = stop is not None and stop.is_set()  # stopped while starting
+                interrupted = not await _until_stopped(play, stop)
+                played_s = (
+                    0.0 if before else min(opts.duration_s, (clock.now() - start).total_seconds())
+                )
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
-        finally:
-            await reach.stop()
+    finally:
+        await reach.stop()  # every peer process ends, however the run ended
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -200,10 +213,12 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         "overrides_sent": rlog.overrides,
         "refused": rlog.errors,
     }
+    summary["interrupted"] = interrupted
     summary["scenario"] = {
         "threats": len(scenario.threats),
         "sensors": len(scenario.sensors),
         "duration_s": opts.duration_s,
+        "played_s": round(played_s, 1),
         "speed": opts.speed,
         "seed": opts.seed,
     }
@@ -214,6 +229,7 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         feed.truth_of,
         snapshots,
         compare=opts.compare_trackers,
+        until_s=played_s if interrupted else None,
     )
     # Every CAP message is signed and verified as a partner would, exported or not.
     signer = exercise_cap_signer()
@@ -237,6 +253,31 @@ async def run_exercise(opts: ExerciseOptions, out: Any = sys.stdout) -> dict[str
         shutil.rmtree(workdir, ignore_errors=True)
     _print_summary(summary, out)
     return summary
+
+
+async def _until_stopped(play: Coroutine[Any, Any, None], stop: asyncio.Event | None) -> bool:
+    """Run `play` to its end (True) or until `stop` is set (False: it is cancelled and
+    its own clean-up has run)."""
+    if stop is None:
+        await play
+        return True
+    if stop.is_set():  # stopped while the node and the peers were starting
+        play.close()
+        return False
+    task = asyncio.create_task(play)
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if task.cancelled():
+        return False
+    task.result()  # the exercise's own failure, if it had one
+    return True
 
 
 async def _play(
@@ -299,8 +340,8 @@ async def _play(
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
     officer_tasks += [asyncio.create_task(c.run()) for c in commanders]
     officer_tasks.append(asyncio.create_task(operator.run()))
-    await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
-    try:
+    try:  # cancelled at any await here (a stop), the officers are still ended below
+        await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
         await run_feed(feed, systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
     finally:
@@ -411,6 +452,13 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "duplicates",
     ]
     print("\nExercise summary", file=out)
+    if summary.get("interrupted"):
+        sc = summary.get("scenario", {})
+        print(
+            f"  interrupted after {sc.get('played_s', 0):.0f} s of {sc.get('duration_s', 0):.0f}"
+            " s of raid: the figures count what was played",
+            file=out,
+        )
     for k in keys:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)
     w = summary.get("warnings")

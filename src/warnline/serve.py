@@ -112,6 +112,7 @@ from warnline.serve_channels import (
     parse_channels,
     route_contacts,
 )
+from warnline.stopping import StopSignals
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -339,6 +340,10 @@ def _netloc(host: str, port: int) -> str:
 
 
 def serve_node(config_path: Path, data: Path | None) -> int:
+    """Run the node until SIGTERM or SIGINT (recorded from here on, so a stop during the
+    journal's start-up check also ends cleanly); then one line: stopped, and where the
+    journal ends."""
+    signals = StopSignals().install()
     cfg = load_config(config_path, data)
     agreement = load_agreement(cfg.agreement)
     for u in cfg.users:
@@ -376,14 +381,21 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         settings=NodeSettings(tick_s=cfg.tick_s),
         channels=channels,
     )
+
+    async def until_stopped() -> None:
+        async with signals.bound() as stop:
+            await _serve(node, cfg, key, stop)
+
     try:
-        asyncio.run(_serve(node, cfg, key))
+        asyncio.run(until_stopped())
+        position = journal.last_seq()
     finally:
         journal.close()
+    print(f"warnline serve: stopped ({signals.name or 'done'}); journal at {position} entries")
     return 0
 
 
-async def _serve(node: Node, cfg: NodeConfig, key: SigningKey) -> None:
+async def _serve(node: Node, cfg: NodeConfig, key: SigningKey, stop: asyncio.Event) -> None:
     """Serve; an SMS channel binds first (replies need this loop) and its "ACK <code>"
     replies acknowledge, as in the exercise."""
     sms = node.outreach.channels.get("sms")
@@ -391,5 +403,11 @@ async def _serve(node: Node, cfg: NodeConfig, key: SigningKey) -> None:
         sms.on_reply = node.outreach.on_sms_reply
         sms.start()
     await serve_until_stopped(
-        node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=key, limits=cfg.limits
+        node,
+        host=cfg.host,
+        port=cfg.port,
+        tls=cfg.tls,
+        hub_key=key,
+        limits=cfg.limits,
+        stop=stop,
     )

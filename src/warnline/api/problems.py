@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from warnline.errors import (
     AuthError,
@@ -88,7 +89,15 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, "http", str(exc.detail), str(exc.detail), request.url.path)
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection while sending its body (a partner's system
+    stopping mid-request): nothing was journaled and nobody reads the answer, so no
+    traceback in the node's log either."""
+    return Response(status_code=400)
+
+
 HANDLERS: dict[Any, Any] = {
+    ClientDisconnect: client_gone,
     InputError: input_error,
     AuthError: auth_error,
     NotFoundError: not_found,

@@ -92,17 +92,20 @@ async def serve_until_stopped(
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
     limits: ServerLimits | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """The node as the process's main job; SIGTERM or SIGINT stop it cleanly.
+    """The node as the process's main job until `stop` is set (by default: SIGTERM or
+    SIGINT stop it cleanly).
 
     With mTLS and a CRL, a changed CRL file restarts the listener with a fresh TLS
     context (the node and its journal keep running; consoles reconnect by themselves),
     so a revocation takes effect within `crl_check_s`. Loading a new CRL into a live
     OpenSSL context does not reliably replace the old one, hence the fresh context."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     await node.start()
     try:
         while not stop.is_set():

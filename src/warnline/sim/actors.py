@@ -140,6 +140,14 @@ async def run_feed(
             t += batch_s
 
 
+async def end_tasks(tasks: set[asyncio.Task[None]]) -> None:
+    """Cancel an actor's pending answers before its connections close: an exercise that
+    stops early must not leave them to fire into a closed client."""
+    for t in list(tasks):
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class DutyOfficer:
     """Signs in, follows the stream, acknowledges most alerts after a human delay.
 
@@ -177,11 +185,14 @@ class DutyOfficer:
             )
             resp.raise_for_status()
             token = resp.json()["token"]
-            async with open_stream(self.base_url, token, max_size=None) as ws:
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if msg.get("type") == "alert":
-                        await self._on_alert(ws, http, token, msg["alert"])
+            try:
+                async with open_stream(self.base_url, token, max_size=None) as ws:
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        if msg.get("type") == "alert":
+                            await self._on_alert(ws, http, token, msg["alert"])
+            finally:
+                await end_tasks(self._tasks)
 
     async def _on_alert(
         self, ws: Any, http: httpx.AsyncClient, token: str, alert: dict[str, Any]

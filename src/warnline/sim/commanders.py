@@ -20,6 +20,7 @@ import httpx
 import numpy as np
 
 from warnline.domain import ScaledClock
+from warnline.sim.actors import end_tasks
 from warnline.sim.stream_client import open_stream
 
 log = logging.getLogger("warnline.sim")
@@ -77,13 +78,16 @@ class Commander:
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             token = await _session(http, self.username, self.password)
-            async with open_stream(self.base_url, token, max_size=None) as ws:
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if msg.get("type") == "assignment":
-                        self._on_assignment(ws, http, token, msg["assignment"])
-                    elif msg.get("type") == "alert":  # the console page confirms receipt
-                        await self._receipt(ws, msg["alert"])
+            try:
+                async with open_stream(self.base_url, token, max_size=None) as ws:
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        if msg.get("type") == "assignment":
+                            self._on_assignment(ws, http, token, msg["assignment"])
+                        elif msg.get("type") == "alert":  # the console page confirms receipt
+                            await self._receipt(ws, msg["alert"])
+            finally:
+                await end_tasks(self._tasks)
 
     async def _receipt(self, ws: Any, alert: dict[str, Any]) -> None:
         self._received[alert["version_key"]] += 1

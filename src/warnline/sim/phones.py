@@ -2,20 +2,35 @@
 user agent, one process per behaviour ("press": answers and presses 1, RFC 4733, after
 listening a moment; "listen": answers, hears the warning, never presses).
 
-Real SIP and RTP on 127.0.0.1; started and stopped by their own process ids.
+Real SIP and RTP on 127.0.0.1; started and stopped by their own process ids. Each sipp
+runs in a process group of its own: a Ctrl-C typed at the terminal reaches only the
+exercise, which stops its phones in order, and `kill_all` can end every one at once
+(a second Ctrl-C) without touching the terminal's own process group.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 DTMF_1 = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")
+_LIVE: set[int] = set()  # process groups of running sipp processes (their leaders' pids)
+
+
+def kill_all() -> None:
+    """SIGKILL every sipp process group still running (synchronous: safe from a signal
+    handler just before the process exits at once; the kernel reaps them after)."""
+    for pgid in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+        _LIVE.discard(pgid)
 
 
 def sipp_missing() -> str | None:
@@ -55,18 +70,29 @@ class SipPhones:
             cwd=self._dir,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            process_group=0,
         )  # fmt: skip
+        _LIVE.add(self._proc.pid)
         await asyncio.sleep(0.3)  # sipp binds before it reads the network
         if self._proc.returncode is not None:
             raise RuntimeError(f"sipp exited with {self._proc.returncode}")
 
     async def stop(self) -> None:
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.terminate()
-            try:
-                await asyncio.wait_for(self._proc.wait(), 3)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
+        """End the process group (sipp and anything it started) and reap sipp."""
+        if self._proc is not None:
+            pgid = self._proc.pid
+            if self._proc.returncode is None:
+                self._signal(signal.SIGTERM)  # the group: sipp and anything it started
+                try:
+                    await asyncio.wait_for(self._proc.wait(), 3)
+                except TimeoutError:
+                    self._signal(signal.SIGKILL)
+                    await self._proc.wait()
+            _LIVE.discard(pgid)
         with contextlib.suppress(OSError):
             shutil.rmtree(self._dir)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, sig)

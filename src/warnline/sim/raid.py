@@ -226,9 +226,11 @@ def score_journal(
     snapshots: Sequence[Snapshot],
     *,
     compare: bool = False,
+    until_s: float | None = None,
 ) -> dict[str, Any]:
     """A served exercise's own journal scored on the scenario's truth, up to the end of
-    the raid (after it, sensors stop reporting what still flies). The tracking keys come
+    the raid (after it, sensors stop reporting what still flies) or `until_s` into it
+    (an interrupted run is scored on what was played). The tracking keys come
     from the node's own snapshots; with `compare` the baseline and Stone Soup replay its
     submissions, batch by batch as journaled (minutes for a long demo: Stone Soup runs
     at ~100 reports/s here), otherwise `warnline bench warnings` gives that comparison."""
@@ -248,7 +250,7 @@ def score_journal(
         snapshots=snapshots,
         batches=[batches[s] for s in order] if compare else None,
         batch_times=[times[s] for s in order] if compare else None,
-        until_s=scenario.duration_s,
+        until_s=scenario.duration_s if until_s is None else min(until_s, scenario.duration_s),
     )
 
 

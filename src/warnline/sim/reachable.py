@@ -169,9 +169,13 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
             media_port=loopback_port(),
             lifetime_s=lifetime,
         )
-        for phones in (press, listen):
-            await phones.start()
-            reach.phones.append(phones)
+        try:
+            for phones in (press, listen):
+                reach.phones.append(phones)
+                await phones.start()
+        except BaseException:  # a phone that did not start (or a stop): none left running
+            await reach.stop()
+            raise
         channels["voice"] = VoiceChannel(
             trunk=_trunk(press.port), routes=_voice_routes(ag, _trunk(listen.port)), listen_s=8
         )
