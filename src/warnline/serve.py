@@ -81,7 +81,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import difflib
 import errno
 import socket
 import time
@@ -100,6 +99,7 @@ from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.audit import HeadSigner, verify_journal
 from warnline.channels.sms import SmsChannel
+from warnline.config_text import did_you_mean, netloc
 from warnline.domain import SystemClock
 from warnline.errors import AuditError, ConfigError, JournalCorruptError
 from warnline.journal import SQLiteJournal
@@ -146,10 +146,10 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     for section in sorted(set(raw) - set(SECTIONS)):
-        raise ConfigError(f"{path}: unknown section [{section}]{_did_you_mean(section, SECTIONS)}")
+        raise ConfigError(f"{path}: unknown section [{section}]{did_you_mean(section, SECTIONS)}")
     node = _table(raw, "node", path)
     for key in sorted(set(node) - set(NODE_KEYS)):
-        raise ConfigError(f"{path}: unknown key node.{key}{_did_you_mean(key, NODE_KEYS)}")
+        raise ConfigError(f"{path}: unknown key node.{key}{did_you_mean(key, NODE_KEYS)}")
     host = _text(node, "host", "127.0.0.1", path)
     port = node.get("port", 8800)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -186,11 +186,6 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
     )
 
 
-def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-
-
 def _table(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):
@@ -215,7 +210,7 @@ def _text(table: dict[str, Any], key: str, default: str, path: Path) -> str:
 def _user(u: dict[str, Any], i: int, path: Path) -> User:
     where = f"{path}: users[{i}]"
     for key in sorted(set(u) - set(USER_KEYS)):
-        raise ConfigError(f"{where}: unknown key {key}{_did_you_mean(key, USER_KEYS)}")
+        raise ConfigError(f"{where}: unknown key {key}{did_you_mean(key, USER_KEYS)}")
     for key in USER_KEYS:
         if not isinstance(u.get(key), str) or not u[key]:
             raise ConfigError(f"{where}.{key}: missing or not a non-empty string")
@@ -335,10 +330,6 @@ def probe_port(host: str, port: int, config_path: Path) -> None:
             raise ConfigError(f"{config_path}: node.port {port} on {host}: {why}") from None
 
 
-def _netloc(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def serve_node(config_path: Path, data: Path | None) -> int:
     """Run the node until SIGTERM or SIGINT (recorded from here on, so a stop during the
     journal's start-up check also ends cleanly); then one line: stopped, and where the
@@ -361,7 +352,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     journal = SQLiteJournal(cfg.data / "journal.db", sealer=HeadSigner(key=key, clock=clock))
     scheme = "https" if cfg.tls is not None else "http"
     print(
-        f"warnline serve: listening on {scheme}://{_netloc(cfg.host, cfg.port)}"
+        f"warnline serve: listening on {scheme}://{netloc(cfg.host, cfg.port)}"
         f"{' (mutual TLS)' if cfg.tls is not None else ''}; agreement "
         f"{cfg.agreement or 'default'} ({len(agreement.partners)} partners"
         f"{', exercise' if agreement.exercise else ''}); journal {cfg.data / 'journal.db'} "

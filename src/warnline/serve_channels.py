@@ -14,7 +14,6 @@ value lives only in the channel object (not in any repr, line printed, or journa
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from warnline.channels.email import EmailChannel
 from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
 from warnline.channels.webhook import WebhookChannel
+from warnline.config_text import did_you_mean, netloc
 from warnline.errors import ConfigError
 
 SECRET = ("password_file", "password_env")
@@ -108,7 +108,9 @@ def parse_channels(raw: Any, base: Path, path: Path) -> dict[str, ChannelConfig]
     out: dict[str, ChannelConfig] = {}
     for name, table in raw.items():
         if name not in KEYS:
-            raise ConfigError(f"{path}: unknown channel [channels.{name}]{_hint(name, NAMES)}")
+            raise ConfigError(
+                f"{path}: unknown channel [channels.{name}]{did_you_mean(name, NAMES)}"
+            )
         where = f"{path}: channels.{name}"
         if "password" in table:
             raise ConfigError(
@@ -120,7 +122,7 @@ def parse_channels(raw: Any, base: Path, path: Path) -> dict[str, ChannelConfig]
                 f"{where}.secret: webhooks are signed with the hub key (no shared secret)"
             )
         for key in sorted(set(table) - set(KEYS[name])):
-            raise ConfigError(f"{where}: unknown key {key}{_hint(key, KEYS[name])}")
+            raise ConfigError(f"{where}: unknown key {key}{did_you_mean(key, KEYS[name])}")
         out[name] = _PARSERS[name](_Table(table, where, base))
     return out
 
@@ -266,11 +268,6 @@ _PARSERS: dict[str, Any] = {
 }
 
 
-def _hint(word: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-
-
 def route_contacts(
     agreement: Agreement, channels: Mapping[str, ChannelConfig], path: Path
 ) -> Agreement:
@@ -355,13 +352,13 @@ def describe(name: str, cfg: ChannelConfig) -> str:
     if isinstance(cfg, EmailConfig):
         login = f", login {cfg.username}" if cfg.username else ""
         tls = ", STARTTLS" if cfg.starttls else ""
-        return f"{name}: SMTP relay {_netloc(cfg.host, cfg.port)}{tls}{login}, from {cfg.sender}"
+        return f"{name}: SMTP relay {netloc(cfg.host, cfg.port)}{tls}{login}, from {cfg.sender}"
     if isinstance(cfg, SmsConfig):
-        return f"{name}: SMPP {_netloc(cfg.host, cfg.port)} as {cfg.system_id}, source {cfg.source}"
+        return f"{name}: SMPP {netloc(cfg.host, cfg.port)} as {cfg.system_id}, source {cfg.source}"
     if isinstance(cfg, VoiceConfig):
         return (
-            f"{name}: SIP trunk {_netloc(cfg.host, cfg.port)} as {cfg.username} "
-            f"(local {_netloc(cfg.local_ip, cfg.sip_port)}, RTP {cfg.rtp_low}-{cfg.rtp_high})"
+            f"{name}: SIP trunk {netloc(cfg.host, cfg.port)} as {cfg.username} "
+            f"(local {netloc(cfg.local_ip, cfg.sip_port)}, RTP {cfg.rtp_low}-{cfg.rtp_high})"
         )
     if isinstance(cfg, WebhookConfig):
         where = ", ".join(f"{p} {_endpoint(u)}" for p, u in sorted(cfg.urls.items()))
@@ -374,9 +371,5 @@ def _endpoint(url: str) -> str:
     """Scheme, host and path of a URL: no user, password or query (they may hold tokens)."""
     u = urlsplit(url)
     host = u.hostname or ""
-    netloc = _netloc(host, u.port) if u.port else host
-    return f"{u.scheme}://{netloc}{u.path}"
-
-
-def _netloc(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = netloc(host, u.port) if u.port else host
+    return f"{u.scheme}://{where}{u.path}"
