@@ -222,15 +222,19 @@ def build_scenario(
             n += 1
             for _attempt in range(ENTRY_DRAWS):
                 threat = _draw_threat(f"X{n:03d}", kind, targets, land, duration_s, rng)
-                need = _time_to_shelter(threat, land, agreement) + ENTRY_SEEN_S
+                entry = first_entry(threat, land)
+                need = _time_to_shelter(threat, entry, agreement) + ENTRY_SEEN_S
                 for _ in range(3 if kind is ThreatKind.DRONE else 0):  # new start, new entry
-                    threat = _seen_for(threat, land, need)
-                    need = _time_to_shelter(threat, land, agreement) + ENTRY_SEEN_S
-                if not low or _entry_seen(threat, land, radar_xy):
+                    longer = _seen_for(threat, entry, land, need)
+                    if longer is threat:
+                        break
+                    threat, entry = longer, first_entry(longer, land)
+                    need = _time_to_shelter(threat, entry, agreement) + ENTRY_SEEN_S
+                if not low or _entry_seen(threat, entry, radar_xy):
                     break
             late = float(rng.uniform(0.0, 0.15 * duration_s))
             earliest = max(0.1 * duration_s, 120.0, min(need, 0.4 * duration_s))
-            threats.append(_enter_during(threat, land, earliest, late))
+            threats.append(_enter_during(threat, entry, earliest, late))
     for _ in range(max(1, int(3 * scale))):  # friendly airliners: tracked, never alerted
         n += 1
         threats.append(_airliner(f"F{n:03d}", defended, duration_s, rng))
@@ -280,14 +284,13 @@ def _draw_threat(
     )
 
 
-def _entry_seen(threat: Threat, land: BaseGeometry, radars: np.ndarray) -> bool:
+def _entry_seen(threat: Threat, entry: float | None, radars: np.ndarray) -> bool:
     """Whether some partner radar sees a low flyer ENTRY_SEEN_S before its first
     territory entry (by the horizon of the lowest radar mast). A cruise missile from a
     far launch area can cross a long border where no radar looks (Jordan's north, 75 km
     from the nearest): a warning nobody could give, which would score the scenario
     rather than the node's decisions. Blind sectors and outages stay: other partners'
-    sensors are meant to fill those."""
-    entry = first_entry(threat, land)
+    sensors are meant to fill those. `entry`: its `first_entry`."""
     if entry is None:
         return True
     state = threat.state(max(threat.launch_s, entry - ENTRY_SEEN_S))
@@ -300,9 +303,8 @@ def _entry_seen(threat: Threat, land: BaseGeometry, radars: np.ndarray) -> bool:
     return bool(np.min(dist) <= horizon_m)
 
 
-def _time_to_shelter(threat: Threat, land: BaseGeometry, agreement: Agreement) -> float:
-    """The time to shelter of the territory `threat` enters first (0 if none)."""
-    entry = first_entry(threat, land)
+def _time_to_shelter(threat: Threat, entry: float | None, agreement: Agreement) -> float:
+    """The time to shelter of the territory `threat` enters first, at `entry` (0 if none)."""
     state = threat.state(entry) if entry is not None else None
     if state is None:
         return 0.0
@@ -313,12 +315,11 @@ def _time_to_shelter(threat: Threat, land: BaseGeometry, agreement: Agreement) -
     return 0.0
 
 
-def _seen_for(threat: Threat, land: BaseGeometry, need_s: float) -> Threat:
+def _seen_for(threat: Threat, entry: float | None, land: BaseGeometry, need_s: float) -> Threat:
     """A drone that starts closer than `need_s` of flight to its first entry starts
     farther back on the same line (same arrival): one born at the border gives the node
     no time to warn at the territory's time to shelter, so the score's lead would
-    measure the scenario, not the alerting policy."""
-    entry = first_entry(threat, land)
+    measure the scenario, not the alerting policy. Returns `threat` itself if it does not."""
     if entry is None or entry - threat.launch_s >= need_s:
         return threat
     speed = threat.distance_m / (threat.arrival_s - threat.launch_s)
@@ -351,11 +352,11 @@ def first_entry(threat: Threat, land: BaseGeometry, step_s: float = 5.0) -> floa
     return float(ts[idx[0]]) if len(idx) else None
 
 
-def _enter_during(threat: Threat, land: BaseGeometry, earliest_s: float, late_s: float) -> Threat:
+def _enter_during(threat: Threat, entry: float | None, earliest_s: float, late_s: float) -> Threat:
     """Shift a threat later if it would enter a territory before `earliest_s` (an entry
     before the exercise starts, or in its first minutes, is one no one could warn of in
-    time: the node has not been watching the threat for its time to shelter)."""
-    entry = first_entry(threat, land)
+    time: the node has not been watching the threat for its time to shelter); `entry`
+    is its `first_entry`."""
     if entry is None or entry >= earliest_s:
         return threat
     shift = earliest_s - entry + late_s
