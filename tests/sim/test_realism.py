@@ -139,3 +139,11 @@ def test_same_seed_same_truth_and_reports(agreement: Agreement) -> None:
     fa, fb = SensorFeed(a, seed=5), SensorFeed(b, seed=5)
     assert fa.until(200) == fb.until(200) and fa.truth_of == fb.truth_of
     assert SensorFeed(a, seed=6).until(200) != SensorFeed(a, seed=5).until(200)
+
+
+def test_a_late_sender_sends_everything_due_by_now_in_one_batch() -> None:
+    from warnline.sim.actors import batch_time
+
+    assert batch_time(10.0, 9.5, 100.0) == 10.0  # on time: the interval it was due for
+    assert batch_time(10.0, 37.2, 100.0) == 37.2  # behind: all that is due by now
+    assert batch_time(99.0, 130.0, 100.0) == 100.0  # never past the exercise's end
