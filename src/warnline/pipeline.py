@@ -23,6 +23,7 @@ partners said, not on how late the node heard it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -35,6 +36,7 @@ from warnline.domain import (
     Incident,
     Position,
     Report,
+    ThreatKind,
     Track,
     TrackState,
 )
@@ -52,15 +54,22 @@ REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track i
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 
 
+HELD_KINDS = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})  # fly on unseen
+MAX_HOLD_S = 1800.0  # the longest a threat lost from view keeps warning on its last course
+STRUCK_WITHIN_S = 30.0  # lost this close to a defended area: as likely struck as gone unseen
+
+
 class PictureStage(Protocol):
     def ingest(self, reports: Sequence[Report]) -> list[Track]: ...
     def expire(self, at: datetime) -> list[Track]: ...
+    def faded(self) -> frozenset[str]: ...
     def tracks(self) -> list[Track]: ...
     def get(self, track_id: str) -> Track | None: ...
 
 
 class AssessStage(Protocol):
     def assess(self, tracks: Sequence[Track], at: datetime) -> list[Assessment]: ...
+    def overrun_s(self, tracks: Sequence[Track], at: datetime) -> list[float]: ...
 
 
 class Pipeline:
@@ -94,6 +103,8 @@ class Pipeline:
         self._force: set[str] = set()
         self._highest_serial = 0  # track ids are serial: T000001, T000002, ...
         self._confirmed: set[str] = set()  # live tracks that have been confirmed
+        # A threat lost from view -> the latest end of its hold, and the areas it may keep.
+        self._held: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._batch: list[Report] = []  # the submission being read
         self._submission: str | None = None
         self._group: list[Report] = []  # complete submissions since the last tick
@@ -202,6 +213,7 @@ class Pipeline:
         self._assessed_at.pop(track_id, None)
         self._force.discard(track_id)
         self._confirmed.discard(track_id)
+        self._held.pop(track_id, None)
 
     def watermark(self, at: datetime) -> datetime:
         """The time up to which the picture may age tracks at a tick at `at`: the
@@ -213,17 +225,59 @@ class Pipeline:
         mark = self._newest_report + timedelta(seconds=REPORT_SLACK_S + max(silent, 0.0))
         return min(at, mark)
 
+    def _hold(self, lost: list[Track], at: datetime) -> set[str]:
+        """Of the threats that just fell silent, the ones whose warnings stand on their
+        last course; return their ids.
+
+        A drone or cruise missile the picture ended without a landing (it fell silent,
+        or its sensors looked and did not find it) away from any defended area is more
+        likely out of view than struck: low drones along a border come and go at the
+        edge of a radar's horizon. An all-clear then tells people to come out while it
+        flies on (the exercise's premature all-clears; the 40-minute raid's two missed
+        entries, drones unseen for 14 minutes). So it stays in its incident as a
+        coasting track, assessed like one (dead reckoning from its last fix), until its
+        course endangers no area, it is past its likeliest target, or MAX_HOLD_S have
+        passed; unseen, it keeps the areas it endangered when it vanished and adds none
+        (dead reckoning alone warned Saudi Arabia of a drone that had struck in
+        Jordan). One that vanished at a defended area ends at once, as does anything
+        that landed; the picture keeps no track of either, so no false track is drawn."""
+        faded = self.picture.faded()
+        held = [
+            replace(t, state=TrackState.COASTING)
+            for t in lost
+            if t.track_id in faded
+            and t.kind in HELD_KINDS
+            and self.incidents.is_threat(t.track_id)
+            and (a := self.assessments.get(t.track_id)) is not None
+            and a.areas
+            and not _at_a_target(a, at)
+        ]
+        for track, overrun in zip(held, self.assessor.overrun_s(held, at), strict=True):
+            areas = frozenset(r.area_id for r in self.assessments[track.track_id].areas)
+            until = at + timedelta(seconds=min(MAX_HOLD_S, overrun))
+            self._held[track.track_id] = (until, areas)
+            self._dirty[track.track_id] = track
+            self._force.add(track.track_id)
+        return {t.track_id for t in held}
+
     def _tick(self, at: datetime, seq: int) -> list[Event]:
         changed = self.picture.expire(self.watermark(at))
         # Tracks merged away or evicted since the last tick left the picture too.
         gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
-        lost = sorted({t.track_id for t in [*changed, *gone] if t.state is TrackState.LOST})
+        lost_now = {t.track_id: t for t in [*changed, *gone] if t.state is TrackState.LOST}
+        kept = self._hold([lost_now[tid] for tid in sorted(lost_now)], at)
+        ended = [tid for tid, (until, _) in self._held.items() if until <= at and tid not in kept]
+        lost = sorted({*lost_now, *ended} - kept)
         for t in changed:
             if t.state is not TrackState.LOST:
                 self._dirty[t.track_id] = t
                 self._force.add(t.track_id)
         for track_id in lost:
             self._forget(track_id)
+        for tid in self._held:  # a held track is reassessed as it coasts on
+            last = self._assessed_at.get(tid)
+            if last is None or (at - last).total_seconds() >= self.reassess_s:
+                self._dirty.setdefault(tid, self._last_assessed_track[tid])
         # A tentative track cannot alert: it is assessed once it is confirmed.
         due = [
             t
@@ -237,11 +291,23 @@ class Pipeline:
         ]
         if due:
             for track, assessment in zip(due, self.assessor.assess(due, at), strict=True):
+                hold = self._held.get(track.track_id)
+                if hold is not None:  # unseen, it may keep warnings but raises none
+                    kept_areas = tuple(r for r in assessment.areas if r.area_id in hold[1])
+                    assessment = replace(assessment, areas=kept_areas)
                 self.assessments[track.track_id] = assessment
                 self._assessed_at[track.track_id] = at
                 self._last_assessed_track[track.track_id] = track
                 del self._dirty[track.track_id]
                 self._force.discard(track.track_id)
+            # A held track whose course now endangers nothing has ended.
+            done = {t.track_id for t in due if t.track_id in self._held}
+            done = {tid for tid in done if not self.assessments[tid].areas}
+            if done:
+                due = [t for t in due if t.track_id not in done]
+                lost = sorted({*lost, *done})
+                for tid in done:
+                    self._forget(tid)
         before = {i.incident_id: _incident_key(i) for i in self.incidents.incidents.values()}
         changed_incidents = self.incidents.update(due, lost, at, self.assessments)
         out: list[Event] = []
@@ -255,6 +321,13 @@ class Pipeline:
         ):
             out.append(_assignment_event(assignment))
         return out
+
+
+def _at_a_target(assessment: Assessment, at: datetime) -> bool:
+    """Was the track at (or about to reach) a defended area when it vanished? Then its
+    end is a strike as likely as not, and nothing is held for it."""
+    edge = at + timedelta(seconds=STRUCK_WITHIN_S)
+    return any(r.area_kind == "defended" and r.expected_at <= edge for r in assessment.areas)
 
 
 def _incident_key(inc: Incident) -> tuple[object, ...]:

@@ -178,3 +178,27 @@ def test_a_silent_drone_still_coasts(scene):
                                      kind=ThreatKind.DRONE, accuracy=50.0)])  # fmt: skip
     (coasting,) = picture.expire(scene.at(20.0))
     assert coasting.state is TrackState.COASTING
+
+
+def test_what_ended_without_landing_is_told_apart(scene):
+    """`faded` names the confirmed tracks the last expiry ended that did not land: the
+    pipeline may hold their warnings. A landing, and an unconfirmed track, are not."""
+    picture = Picture(coast_after_s=15.0, drop_after_s=60.0)
+    for k in range(4):
+        picture.ingest([scene.report("alpha", 50.0 * k, 0.0, float(k), alt=150.0,
+                                     kind=ThreatKind.DRONE, accuracy=50.0)])  # fmt: skip
+    picture.ingest([scene.report("bravo", 90_000.0, 0.0, 3.0)])  # one plot: tentative
+    for k in range(4):
+        t = 0.5 * k
+        alt = 5_000.0 - 1_000.0 * t - 0.5 * 9.81 * t * t
+        report = scene.report("gamma", 40_000.0 + 2000.0 * t, 0.0, t, alt=alt, accuracy=50.0,
+                              kind=ThreatKind.BALLISTIC_MISSILE)  # fmt: skip
+        falling = Velocity(east=2000.0, north=0.0, up=-1_000.0 - 9.81 * t)
+        picture.ingest([replace(report, velocity=falling)])
+    drone, plot, missile = (t.track_id for t in picture.tracks())
+    ended = {t.track_id for t in picture.expire(scene.at(20.0)) if t.state is TrackState.LOST}
+    assert ended == {plot, missile}  # the plot never confirmed; the missile landed
+    assert picture.faded() == frozenset()
+    (lost,) = picture.expire(scene.at(70.0))
+    assert lost.track_id == drone and picture.faded() == {drone}
+    assert picture.expire(scene.at(80.0)) == [] and picture.faded() == frozenset()

@@ -68,10 +68,13 @@ def test_the_lost_track_is_returned_once_as_lost(scene):
     watched(scene, picture, 30.0, [DRONE, OTHER])
     drone = picture.tracks()[0].track_id
     changed = []
+    faded = []
     for t in (32.0, 34.0, 36.0, 38.0, 40.0, 42.0):
         picture.ingest(scan(scene, t, [OTHER]))
         changed += picture.expire(scene.at(t))
+        faded += picture.faded()
     assert [(t.track_id, t.state) for t in changed] == [(drone, TrackState.LOST)]
+    assert faded == [drone]  # looked for and missed: a strike or out of view, not a landing
 
 
 def test_a_track_leaving_coverage_keeps_coasting(scene):

@@ -132,6 +132,11 @@ class IncidentBook:
         """The track is a member of an incident and still in the picture."""
         return track_id in self._live
 
+    def is_threat(self, track_id: str) -> bool:
+        """Does this live track count for alerts now (in an open incident)?"""
+        inc_id = self.track_incident.get(track_id)
+        return track_id in self._why and inc_id is not None and not self.incidents[inc_id].ended
+
     def threats(self) -> list[tuple[str, Track, str]]:
         """(incident id, track, why) of every live track that counts for alerts now, in
         open incidents, by track id."""

@@ -176,6 +176,16 @@ class Assessor:
             for i, track in enumerate(tracks)
         ]
 
+    def overrun_s(self, tracks: Sequence[Track], at: datetime) -> list[float]:
+        """Per track, seconds from `at` until a strike weapon flying straight at a known
+        heading is past its likeliest target (inf when there is none): how long its
+        course alone can still endanger anything once nobody sees it."""
+        if not tracks:
+            return []
+        motion = self._motion(tracks, at)
+        plans = [self._plan(track, motion, i) for i, track in enumerate(tracks)]
+        return [float(v) for v in self._past_target(motion, plans)]
+
     # ------------------------------------------------------------------ prediction
 
     def _motion(self, tracks: Sequence[Track], at: datetime) -> _Motion:

@@ -113,6 +113,7 @@ class Picture:
         self._links: dict[SensorTrackKey, TrackRecord] = {}
         self._serial = 0
         self._batches = 0
+        self._faded: frozenset[str] = frozenset()
 
     # -- the stage interface -------------------------------------------------------------
 
@@ -166,13 +167,18 @@ class Picture:
         its position is extrapolated to `at`, which is also its `updated_at` (the time
         its position refers to; its contributors keep the times partners last spoke).
         """
+        self._faded = frozenset()
         live = self._store.live()
         if len(live) == 0:
             return []
         age = seconds(at) - self._store.t[live]
-        coast, drop = self._deleter.stale(age, self._store.confirmed[live])
-        ended = self._deleter.landed(self._store, live, age) | self._unseen(live, age, seconds(at))
+        confirmed = self._store.confirmed[live]
+        coast, drop = self._deleter.stale(age, confirmed)
+        landed = self._deleter.landed(self._store, live, age)
+        ended = landed | self._unseen(live, age, seconds(at))
+        faded = (drop | ended) & confirmed & ~landed
         coast, drop = coast & ~ended, drop | ended
+        self._faded = frozenset(self._store.record(int(s)).track_id for s in live[faded])
         coasting = [self._store.record(int(s)) for s in live[coast]]
         coasting = [r for r in coasting if r.state is not TrackState.COASTING]
         for record in coasting:
@@ -184,6 +190,15 @@ class Picture:
             out[record.serial] = replace(self._snapshot(record), state=TrackState.LOST)
             self._remove(record)
         return [out[serial] for serial in sorted(out)]
+
+    def faded(self) -> frozenset[str]:
+        """Ids among the last `expire`'s LOST tracks that were confirmed and did not
+        land: they fell silent, or the sensors that had them looked and did not find
+        them. Either is a strike or an object gone out of view (a low drone at the edge
+        of a radar's horizon is seen at 250 m and not at 100 m in the same cell); the
+        picture cannot tell, so it ends the track, and whether the warnings stand is
+        the pipeline's business."""
+        return self._faded
 
     def tracks(self) -> list[Track]:
         """Current tracks (none LOST), by track id."""
