@@ -231,6 +231,21 @@ def test_first_warning_latency_from_the_confirming_report(
     assert s2["first_warning_latency_s"]["n"] == 0
 
 
+def test_latency_counts_from_when_a_warning_can_first_be_true(
+    agreement: Agreement, entry_s: float
+) -> None:
+    """Confirmed 1,000 s before its entry, an object cannot be warned of truthfully
+    before entry - 900 s (the false window): latency counts from there."""
+    t0 = entry_s - 1000.0
+    reports = [
+        ReportSeen(key=f"QAT/{i}", at_s=t0 + i, observed_s=t0 + i, sensor=f"s{i % 2}",
+                   truth="X001")  # fmt: skip
+        for i in range(3)
+    ]
+    s = _score(agreement, [_alert("A1", 1, entry_s - 850.0, "early_warning")], reports=reports)
+    assert s["first_warning_latency_s"]["p50"] == pytest.approx(50.0)
+
+
 def test_own_latency_counts_warnings_naming_the_object_and_those_before_evidence(
     agreement: Agreement, entry_s: float
 ) -> None:

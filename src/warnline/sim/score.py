@@ -36,7 +36,9 @@ seconds. Definitions (issue 9):
 - *First-warning latency*, per entry: from the journaling of the report that completed
   the evidence the picture needs to confirm that object (reports from 2 distinct sensors,
   or 3 reports from one sensor spanning >= 2 s of observation) to the first warning to
-  that partner covering the entry point (0 if one is already in effect). p50, p99. The
+  that partner covering the entry point (0 if one is already in effect), counted from
+  no earlier than the entry less the false window (a warning issued before that is false
+  by definition, so no report makes it possible sooner). p50, p99. The
   `own_` figures take the first covering warning naming a track of that object instead
   (a warning for it, not for another threat); `own_before_evidence` counts objects named
   by a warning before their evidence was complete (what clutter exploits).
@@ -352,9 +354,13 @@ def _latency(
     own: list[float] = []
     before = 0
     for e in entries:
-        c = confirmed.get(e.object_id)
-        if c is None:
+        evidence = confirmed.get(e.object_id)
+        if evidence is None:
             continue
+        # No warning is possible before it can be true: one issued more than the false
+        # window before the entry is false by definition (a drone confirmed 37 minutes
+        # out is warned of when it comes within the raise horizon, not on confirmation).
+        c = max(evidence, e.t - FALSE_WINDOW_S)
         covering = [
             v
             for v in by_partner.get(e.partner, [])
@@ -365,9 +371,9 @@ def _latency(
             lat.append(max(0.0, min(v.sent_s for v in standing) - c))
         naming = [v for v in covering if e.object_id in (matcher.objects(v) or ())]
         if naming:
-            first = min(v.sent_s for v in naming) - c
-            before += first < 0
-            own.append(max(0.0, first))
+            first = min(v.sent_s for v in naming)
+            before += first < evidence
+            own.append(max(0.0, first - c))
     return (
         _percentiles(lat)
         | {f"own_{k}": v for k, v in _percentiles(own).items()}
