@@ -267,3 +267,37 @@ def test_a_feed_uniformly_late_decides_as_an_on_time_one(agreement: Agreement) -
 
     on_time = summary(inputs(reports, 480))
     assert on_time and summary(late) == on_time
+
+
+def test_a_submission_is_cut_into_one_scan_of_each_sensor_per_part() -> None:
+    from warnline.pipeline import scans
+
+    jor = drone_path(T0, 3, partner="JOR", prefix="j")  # scans at 0, 2 and 4 s
+    isr = [replace(r, partner="ISR", sensor="isr-radar", report_id=f"i{i}")
+           for i, r in enumerate(drone_path(T0, 2, every_s=4.0, prefix="x"))]  # fmt: skip
+    parts = scans([jor[2], isr[1], jor[0], isr[0], jor[1]])
+    assert [[r.report_id for r in p] for p in parts] == [["j0", "i0"], ["i1", "j1"], ["j2"]]
+    assert scans(jor[:1] + isr[:1]) == [jor[:1] + isr[:1]]  # one scan each: unchanged
+
+
+def test_decisions_do_not_depend_on_how_many_seconds_a_submission_holds(
+    agreement: Agreement,
+) -> None:
+    """A partner that sends ten seconds of reports at once (it fell behind, the other
+    did not) leads to the same tracks and alerts as one that sends every second."""
+    reports = [replace(r, sensor_track=None) for r in two_partner_raid()]
+    every_second = inputs(reports, 62)
+    ten_at_once: list[Event] = []
+    for e in every_second:
+        if e.kind == "report.received" and e.payload["report"]["partner"] == "ISR":
+            s = int((e.at - T0).total_seconds()) // 10 * 10 + 9
+            e = replace(e, at=T0 + timedelta(seconds=s),
+                        payload={**e.payload, "submission": f"{e.payload['report']['partner']}-{s}"})  # fmt: skip
+        ten_at_once.append(e)
+    ten_at_once.sort(key=lambda e: (e.at, e.kind != "report.received"))
+    a, da = fold(agreement, every_second)
+    b, db = fold(agreement, ten_at_once)
+    assert a.tracks_started == b.tracks_started == 1
+    assert {e.payload["area_id"] for e in da if e.kind == "alert.issued"} == {
+        e.payload["area_id"] for e in db if e.kind == "alert.issued"
+    }

@@ -15,11 +15,11 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,6 +55,11 @@ from warnline.summary import summarize
 
 log = logging.getLogger("warnline.exercise")
 SNAPSHOT_S = 2.0  # scenario seconds between picture samples for the score
+READY_WITHIN_S = 60.0  # wall seconds the raid waits at most for its players to sign in
+
+
+class Player(Protocol):
+    connected: asyncio.Event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +151,9 @@ async def run_exercise(
         )
     )
     start = datetime.now(UTC).replace(microsecond=0)
-    clock = ScaledClock(start=start, speed=opts.speed)
+    # Held at the raid's start until the players are ready (`_play`): start-up takes
+    # seconds of wall time, which at 20x were minutes of raid nobody reported.
+    clock = ScaledClock(start=start, speed=opts.speed, running=False)
     journal = SQLiteJournal(
         workdir / "journal" / "journal.db",
         sealer=HeadSigner(key=exercise_signing_key("HUB"), clock=clock),
@@ -341,6 +348,8 @@ async def _play(
     officer_tasks += [asyncio.create_task(c.run()) for c in commanders]
     officer_tasks.append(asyncio.create_task(operator.run()))
     try:  # cancelled at any await here (a stop), the officers are still ended below
+        await _ready([*officers, *commanders, operator], officer_tasks)
+        clock.go()
         await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
         await run_feed(feed, systems, clock, opts.duration_s)
         await _drain(node, clock, opts.drain_s)
@@ -348,6 +357,22 @@ async def _play(
         for t in officer_tasks:
             t.cancel()
         await asyncio.gather(*officer_tasks, return_exceptions=True)
+
+
+async def _ready(players: Sequence[Player], tasks: list[asyncio.Task[None]]) -> None:
+    """Until every player follows its stream (signed in: argon2 takes a while on a busy
+    machine), one of them has stopped, or READY_WITHIN_S of wall time have passed."""
+
+    async def all_connected() -> None:
+        for p in players:
+            await p.connected.wait()
+
+    waiting = asyncio.create_task(all_connected())
+    try:
+        await asyncio.wait([waiting, *tasks], timeout=READY_WITHIN_S, return_when="FIRST_COMPLETED")
+    finally:
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
 
 
 async def _sample_picture(node: Node, clock: ScaledClock, out: list[Snapshot]) -> None:

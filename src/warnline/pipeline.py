@@ -22,6 +22,7 @@ partners said, not on how late the node heard it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
+SCAN_GAP_S = 1.0  # a sensor's reports this far apart are two scans (periods are 2 s or more)
 
 
 HELD_KINDS = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})  # fly on unseen
@@ -167,14 +169,16 @@ class Pipeline:
         return out
 
     def _close_submission(self) -> None:
-        """The submission being read is complete: add it to the batch in the making."""
+        """The submission being read is complete: add it to the batch in the making,
+        one scan of each sensor at a time."""
         if not self._batch:
             return
-        sensors = {(r.partner, r.sensor) for r in self._batch}
-        if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
-            self._flush()
-        self._group.extend(self._batch)
-        self._group_sensors |= sensors
+        for part in scans(self._batch):
+            sensors = {(r.partner, r.sensor) for r in part}
+            if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
+                self._flush()
+            self._group.extend(part)
+            self._group_sensors |= sensors
         self._batch = []
 
     def _flush(self) -> None:
@@ -321,6 +325,30 @@ class Pipeline:
         ):
             out.append(_assignment_event(assignment))
         return out
+
+
+def scans(reports: Sequence[Report]) -> list[list[Report]]:
+    """A submission cut so that each part holds at most one scan of each sensor: its
+    k-th part has the k-th scan of every sensor in it (a scan: a sensor's reports within
+    `SCAN_GAP_S` of that scan's first, by observation time), reports in submission order.
+
+    The picture takes one batch as one instant's views, so two reports of one sensor in
+    a batch are two objects. A partner that sends every second has one scan per sensor
+    in a submission; one that fell behind and sends ten seconds at once (as a partner
+    should) has several, and each later scan of an object became a new track: at 20x
+    the exercise's catching-up partners made 129 tracks of the 47 that 2x made."""
+    first: dict[tuple[str, str], list[datetime]] = {}
+    index: list[int] = []
+    for r in sorted(reports, key=lambda r: r.observed_at):
+        starts = first.setdefault((r.partner, r.sensor), [])
+        if not starts or (r.observed_at - starts[-1]).total_seconds() >= SCAN_GAP_S:
+            starts.append(r.observed_at)
+    for r in reports:
+        index.append(bisect.bisect_right(first[(r.partner, r.sensor)], r.observed_at) - 1)
+    parts: list[list[Report]] = [[] for _ in range(max(index, default=-1) + 1)]
+    for r, k in zip(reports, index, strict=True):
+        parts[k].append(r)
+    return [p for p in parts if p]
 
 
 def _at_a_target(assessment: Assessment, at: datetime) -> bool:

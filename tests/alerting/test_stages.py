@@ -19,7 +19,7 @@ def test_early_warning_escalates_to_alert_at_time_to_shelter_plus_margin(
 ) -> None:
     book, alerting = IncidentBook(), Alerting(agreement=agreement)
     shelter = agreement.area(AREA).time_to_shelter_s
-    limit = shelter + alerting.policy.shelter_margin_s
+    limit = alerting.policy.limit_s(shelter)
     tr = make_track()
     book.update([tr], [], T0)
     first = alerting.evaluate(
@@ -183,3 +183,10 @@ def test_a_later_arrival_in_an_early_warning_is_no_news(agreement: Agreement) ->
     t2 = T0 + timedelta(seconds=60)
     sooner = {tr.track_id: make_assessment(tr, t2, [(AREA, "JOR", 450)])}
     assert [a.stage for a in alerting.evaluate(book, sooner, t2)] == [AlertStage.EARLY_WARNING]
+
+
+def test_the_shelter_limit_adds_half_the_time_to_shelter_at_most_two_minutes() -> None:
+    from warnline.alerting.lifecycle import AlertPolicy
+
+    policy = AlertPolicy()
+    assert [policy.limit_s(t) for t in (90.0, 300.0, 600.0)] == [135.0, 420.0, 720.0]

@@ -60,3 +60,13 @@ def test_scaled_clock_runs_faster() -> None:
     assert c.now() >= T0
     with pytest.raises(ValueError):
         ScaledClock(T0, speed=0)
+
+
+def test_a_held_scaled_clock_stands_at_its_start_until_it_goes() -> None:
+    c = ScaledClock(T0, speed=1e9, running=False)
+    assert c.now() == T0 and c.now() == T0
+    c.go()
+    later = c.now()
+    assert later > T0
+    c.go()  # idempotent: time does not restart
+    assert c.now() >= later

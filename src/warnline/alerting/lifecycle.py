@@ -1,8 +1,9 @@
 """The alert lifecycle: one live alert per (recipient partner, area), in the stages people
 know from national rocket-alert systems: early warning (threats detected, an alert is
 likely within minutes) -> alert (take shelter now, once the earliest arrival is within the
-area's time to shelter plus a margin) -> update (a material change) -> all-clear (the event
-ended) or cancel (the threats turned away, were lost, or ended before arriving).
+area's time to shelter plus a margin: half of it, at most two minutes) -> update (a
+material change) -> all-clear (the event ended) or cancel (the threats turned away, were
+lost, or ended before arriving).
 
 One alert per area, not per raid: a duty officer hears one message about their area that
 counts every threat heading there (`exposure.py`), whichever raid it belongs to, and an
@@ -75,10 +76,20 @@ class AlertPolicy:
     update_tta_fraction: float = 0.15
     min_update_interval_s: float = 10.0
     clear_after_s: float = 20.0
-    shelter_margin_s: float = 120.0
+    shelter_margin_s: float = 120.0  # at most this added to an area's time to shelter ...
+    shelter_margin_share: float = 0.5  # ... and at most this share of it
     step_back_band_s: float = 120.0  # beyond the shelter limit before a step back
     exercise_sensor_prefix: str = "exercise:"  # injected exercise feeds in a live coalition
     retain_ended_s: float = 900.0  # an ended alert's versions are kept this long after
+
+    def limit_s(self, time_to_shelter_s: float) -> float:
+        """How near the earliest arrival must be for "take shelter now": the area's time
+        to shelter plus a margin for the chain of alerting and the estimate's spread. A
+        fixed two minutes made Bahrain's 90 s a 210 s order, and the earliest arrival is
+        a lower bound, so drones were sheltered for three times as long as people need;
+        half the time to shelter, capped at two minutes, keeps the order near 1.5x."""
+        margin = min(self.shelter_margin_s, self.shelter_margin_share * time_to_shelter_s)
+        return time_to_shelter_s + margin
 
 
 class Alerting:
@@ -89,7 +100,7 @@ class Alerting:
         self.active: dict[str, Alert] = {}  # alert_id -> latest version (not cancelled)
         self.history: dict[str, list[Alert]] = {}
         self._longest_limit = max(
-            (a.time_to_shelter_s + self.policy.shelter_margin_s for a in agreement.areas),
+            (self.policy.limit_s(a.time_to_shelter_s) for a in agreement.areas),
             default=0.0,
         )
         self._chain: dict[_Key, str] = {}  # the live alert id of each (area, status)
@@ -212,7 +223,7 @@ class Alerting:
         return base
 
     def _limit(self, area_id: str) -> float:
-        return self.agreement.area(area_id).time_to_shelter_s + self.policy.shelter_margin_s
+        return self.policy.limit_s(self.agreement.area(area_id).time_to_shelter_s)
 
     def _within_horizon(self, area_id: str, exp: Exposure, at: datetime) -> bool:
         """Is the earliest arrival near enough to warn of (see the module docstring)?"""

@@ -47,14 +47,23 @@ class ScaledClock:
     node under test cannot tell it from a real clock.
     """
 
-    def __init__(self, start: datetime, speed: float) -> None:
+    def __init__(self, start: datetime, speed: float, *, running: bool = True) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.start = start
         self.speed = speed
-        self._origin = time.monotonic()
+        self._origin: float | None = time.monotonic() if running else None
+
+    def go(self) -> None:
+        """Start scenario time now, if it was created held at `start` (idempotent). The
+        exercise holds it while its peers, node and players start: at 20x, five seconds
+        of start-up were 100 s of raid no partner had reported yet."""
+        if self._origin is None:
+            self._origin = time.monotonic()
 
     def now(self) -> datetime:
+        if self._origin is None:
+            return self.start
         elapsed = (time.monotonic() - self._origin) * self.speed
         return self.start + timedelta(seconds=elapsed)
 

@@ -191,6 +191,7 @@ class DutyOfficer:
         self.log = log_
         self._acked: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()  # signed in and following the stream
 
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
@@ -201,6 +202,7 @@ class DutyOfficer:
             token = resp.json()["token"]
             try:
                 async with open_stream(self.base_url, token, max_size=None) as ws:
+                    self.connected.set()
                     async for raw in ws:
                         msg = json.loads(raw)
                         if msg.get("type") == "alert":

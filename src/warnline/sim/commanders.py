@@ -74,12 +74,14 @@ class Commander:
         self._answered: set[tuple[str, int]] = set()
         self._received: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()  # signed in and following the stream
 
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             token = await _session(http, self.username, self.password)
             try:
                 async with open_stream(self.base_url, token, max_size=None) as ws:
+                    self.connected.set()
                     async for raw in ws:
                         msg = json.loads(raw)
                         if msg.get("type") == "assignment":
@@ -164,11 +166,13 @@ class CellOperator:
         self.log = log_
         self.delay_s = delay_s
         self._done: set[str] = set()
+        self.connected = asyncio.Event()  # signed in and following the stream
 
     async def run(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             token = await _session(http, self.username, self.password)
             async with open_stream(self.base_url, token, max_size=None) as ws:
+                self.connected.set()
                 async for raw in ws:
                     msg = json.loads(raw)
                     a = msg.get("assignment") if msg.get("type") == "assignment" else None
