@@ -291,8 +291,8 @@ def test_decisions_do_not_depend_on_how_many_seconds_a_submission_holds(
     for e in every_second:
         if e.kind == "report.received" and e.payload["report"]["partner"] == "ISR":
             s = int((e.at - T0).total_seconds()) // 10 * 10 + 9
-            e = replace(e, at=T0 + timedelta(seconds=s),
-                        payload={**e.payload, "submission": f"{e.payload['report']['partner']}-{s}"})  # fmt: skip
+            sub = f"{e.payload['report']['partner']}-{s}"
+            e = replace(e, at=T0 + timedelta(seconds=s), payload={**e.payload, "submission": sub})
         ten_at_once.append(e)
     ten_at_once.sort(key=lambda e: (e.at, e.kind != "report.received"))
     a, da = fold(agreement, every_second)
@@ -301,3 +301,33 @@ def test_decisions_do_not_depend_on_how_many_seconds_a_submission_holds(
     assert {e.payload["area_id"] for e in da if e.kind == "alert.issued"} == {
         e.payload["area_id"] for e in db if e.kind == "alert.issued"
     }
+
+
+def test_a_partner_minutes_late_does_not_see_its_own_tracks_drop_and_be_reborn(
+    agreement: Agreement,
+) -> None:
+    """JOR reports on time; ISR's reports of another object reach the journal 70 s after
+    they were observed (more than the drop age). ISR's track ages by ISR's own clock:
+    one track, never coasting, as when ISR was on time."""
+    jor = drone_path(T0, 60, partner="JOR", prefix="j")
+    isr = [replace(r, partner="ISR", sensor="isr-radar", sensor_track="isr-1", report_id=f"i{i}",
+                   position=replace(r.position, lat=r.position.lat + 0.5))
+           for i, r in enumerate(drone_path(T0, 60, prefix="x"))]  # fmt: skip
+    events: list[Event] = []
+    for s in range(200):
+        at = T0 + timedelta(seconds=s)
+        for r in jor + isr:
+            lag = 70 if r.partner == "ISR" else 0
+            if int((r.observed_at - T0).total_seconds()) + lag == s:
+                events.append(report_event(r, received_at=at, submission=f"{r.partner}-{s}"))
+        events.append(tick(at + timedelta(milliseconds=500)))
+    p = make_pipeline(agreement)
+    states: set[str] = set()
+    j = MemoryJournal()
+    j.append(events)
+    for entry in j.read():
+        p.process([entry])
+        if (entry.event.at - T0).total_seconds() < 150:  # both still reporting
+            states |= {t.state.value for t in p.picture.tracks()}
+    assert p.tracks_started == 2
+    assert "coasting" not in states

@@ -23,7 +23,7 @@ partners said, not on how late the node heard it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -53,6 +53,7 @@ ALERT_KIND = "alert.issued"
 ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
+MAX_PARTNER_LAG_S = 300.0  # a partner's own mark trails the watermark by at most this
 SCAN_GAP_S = 1.0  # a sensor's reports this far apart are two scans (periods are 2 s or more)
 
 
@@ -63,7 +64,9 @@ STRUCK_WITHIN_S = 30.0  # lost this close to a defended area: as likely struck a
 
 class PictureStage(Protocol):
     def ingest(self, reports: Sequence[Report]) -> list[Track]: ...
-    def expire(self, at: datetime) -> list[Track]: ...
+    def expire(
+        self, at: datetime, partner_marks: Mapping[str, datetime] | None = None
+    ) -> list[Track]: ...
     def faded(self) -> frozenset[str]: ...
     def tracks(self) -> list[Track]: ...
     def get(self, track_id: str) -> Track | None: ...
@@ -113,6 +116,8 @@ class Pipeline:
         self._group_sensors: set[tuple[str, str]] = set()
         self._newest_report: datetime | None = None
         self._heard_at: datetime | None = None  # when the latest report was journaled
+        self._partner_newest: dict[str, datetime] = {}  # newest observation, per partner
+        self._partner_heard: dict[str, datetime] = {}  # when its latest was journaled
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
         """Fold `entries` in journal order; return the decisions they caused.
@@ -133,8 +138,10 @@ class Pipeline:
                 if self._batch and sub != self._submission:
                     self._close_submission()
                 self._submission = sub
-                self._batch.append(from_json(Report, ev.payload["report"]))
+                report = from_json(Report, ev.payload["report"])
+                self._batch.append(report)
                 self._heard_at = ev.at
+                self._partner_heard[report.partner] = ev.at
                 continue
             self._close_submission()
             self._flush()
@@ -192,6 +199,10 @@ class Pipeline:
         newest = max(r.observed_at for r in reports)
         if self._newest_report is None or newest > self._newest_report:
             self._newest_report = newest
+        for r in reports:
+            seen = self._partner_newest.get(r.partner)
+            if seen is None or r.observed_at > seen:
+                self._partner_newest[r.partner] = r.observed_at
         for track in self.picture.ingest(reports):
             prev = self._dirty.get(track.track_id) or self._last_assessed_track.get(track.track_id)
             serial = int(track.track_id[1:])
@@ -264,8 +275,28 @@ class Pipeline:
             self._force.add(track.track_id)
         return {t.track_id for t in held}
 
+    def partner_marks(self, at: datetime, watermark: datetime) -> dict[str, datetime]:
+        """Per partner still reporting, the time up to which tracks resting on its
+        reports alone may age: its own newest observation plus the slack, never later
+        than the watermark nor more than `MAX_PARTNER_LAG_S` behind it.
+
+        The watermark follows the newest report of any partner. A partner whose reports
+        come minutes late (its link, its system, a simulated partner on a loaded
+        machine) would otherwise see each of its own tracks coast and drop between two
+        of its submissions and be born again on the next: at 20x the exercise made 161
+        tracks of 47. A partner silent for `max_watermark_lag_s` has no mark: its tracks
+        age with the rest, as a silent coalition's do."""
+        floor = watermark - timedelta(seconds=MAX_PARTNER_LAG_S)
+        slack = timedelta(seconds=REPORT_SLACK_S)
+        return {
+            p: min(watermark, max(floor, newest + slack))
+            for p, newest in self._partner_newest.items()
+            if (at - self._partner_heard[p]).total_seconds() <= self.max_watermark_lag_s
+        }
+
     def _tick(self, at: datetime, seq: int) -> list[Event]:
-        changed = self.picture.expire(self.watermark(at))
+        mark = self.watermark(at)
+        changed = self.picture.expire(mark, self.partner_marks(at, mark))
         # Tracks merged away or evicted since the last tick left the picture too.
         gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
         lost_now = {t.track_id: t for t in [*changed, *gone] if t.state is TrackState.LOST}

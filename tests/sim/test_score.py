@@ -238,8 +238,7 @@ def test_latency_counts_from_when_a_warning_can_first_be_true(
     before entry - 900 s (the false window): latency counts from there."""
     t0 = entry_s - 1000.0
     reports = [
-        ReportSeen(key=f"QAT/{i}", at_s=t0 + i, observed_s=t0 + i, sensor=f"s{i % 2}",
-                   truth="X001")  # fmt: skip
+        ReportSeen(key=f"QAT/{i}", at_s=t0 + i, observed_s=t0 + i, sensor=f"s{i % 2}", truth="X001")
         for i in range(3)
     ]
     s = _score(agreement, [_alert("A1", 1, entry_s - 850.0, "early_warning")], reports=reports)

@@ -29,7 +29,7 @@ states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -157,11 +157,14 @@ class Picture:
             out[record.serial] = replace(self._snapshot(record), state=TrackState.LOST)
         return [self._checked(out[serial]) for serial in sorted(out)]
 
-    def expire(self, at: datetime) -> list[Track]:
+    def expire(
+        self, at: datetime, partner_marks: Mapping[str, datetime] | None = None
+    ) -> list[Track]:
         """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
         those silent for `drop_after_s` - tentative ones silent for `coast_after_s`, and
         falling ones gravity has brought to the ground - are returned LOST, once, and
-        removed.
+        removed. A track resting on one partner's reports alone ages only to that
+        partner's mark in `partner_marks`, if it has one (it is late, not silent).
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -171,7 +174,14 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        age = seconds(at) - self._store.t[live]
+        now = np.full(len(live), seconds(at))
+        if partner_marks:
+            marks = {p: seconds(t) for p, t in partner_marks.items()}
+            for i, slot in enumerate(live.tolist()):
+                owner = _sole_partner(self._store.record(slot))
+                if owner is not None and owner in marks:
+                    now[i] = min(now[i], marks[owner])
+        age = now - self._store.t[live]
         confirmed = self._store.confirmed[live]
         coast, drop = self._deleter.stale(age, confirmed)
         landed = self._deleter.landed(self._store, live, age)
