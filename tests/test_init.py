@@ -50,7 +50,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
     assert mode(cfg_path) == 0o600 and mode(node_dir / "pki" / "ca.key") == 0o600
     assert not (node_dir / "hub.key").exists()  # the exercise: the public exercise hub key
     cfg = load_config(cfg_path)
-    assert (cfg.host, cfg.port, cfg.tls, cfg.hub_key) == ("127.0.0.1", port, None, None)
+    assert (cfg.host, cfg.port, cfg.tls, cfg.hub.key) == ("127.0.0.1", port, None, None)
     assert [(u.username, u.partner, u.role.value) for u in cfg.users] == [
         ("jor-admin", "JOR", "admin")
     ]
@@ -97,7 +97,7 @@ def test_init_for_a_real_agreement_off_loopback_writes_tls_and_a_hub_key(
     cfg = load_config(cfg_path)
     assert cfg.tls is not None and cfg.tls.crl is not None
     cfg.tls.check()  # every file it names exists
-    assert cfg.agreement == agreement.resolve() and cfg.hub_key == hub_key
+    assert cfg.agreement == agreement.resolve() and cfg.hub.key == hub_key
     server = x509.load_pem_x509_certificate(cfg.tls.cert.read_bytes())
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "192.0.2.10" in {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
