@@ -142,6 +142,12 @@ def test_init_for_a_real_agreement_off_loopback_writes_tls_and_a_hub_key(
     names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "192.0.2.10" in {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
     assert partner_of((node_dir / "pki" / "jor-admin.crt").read_bytes()) == "JOR"
+    assert (cfg.hub.cap_key, cfg.hub.cap_cert) == (
+        node_dir / "pki" / "jor-cap.key",
+        node_dir / "pki" / "jor-cap.crt",
+    )
+    assert mode(node_dir / "pki" / "jor-cap.key") == 0o600
+    assert partner_of(cfg.hub.cap_cert.read_bytes()) == "JOR"
 
     # serve refuses the key until the agreement names its public half, then takes it
     with pytest.raises(ConfigError, match="not the agreement's hub_public_key"):

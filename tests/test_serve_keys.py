@@ -7,8 +7,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import json
+import os
+import signal
+import time
+import tomllib
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,10 +23,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from nacl.signing import SigningKey
 
 from tests.alerting.test_cap import make_alert
+from tests.factories import free_port, signed, wire_report
+from tests.test_crash_recovery import start_node, wait_healthy
+from tests.test_init import DEFAULT_AGREEMENT, printed
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import encode_cap
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
+from warnline.api.signing import HEADER, verify_hub_signature
 from warnline.cli import main
 from warnline.errors import ConfigError, SignatureError
 from warnline.pki import CertificateAuthority
@@ -184,3 +195,86 @@ def test_a_rotated_key_trusts_its_predecessor_and_refuses_it_as_current(tmp_path
     )
     with pytest.raises(ConfigError, match=r"previous_keys.HUB: is the current \[hub\] key"):
         hub_signing_key(load_config(path).hub, agreement, path)
+
+
+@pytest.mark.slow
+def test_after_rotation_answers_and_new_heads_use_the_new_key_and_old_heads_still_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    coalition = tmp_path / "coalition.toml"
+    coalition.write_text(
+        DEFAULT_AGREEMENT.read_text().replace("exercise = true", "exercise = false", 1)
+    )
+    node = tmp_path / "jor"
+    init = ["init", str(node), "--partner", "JOR", "--port", str(port)]
+    assert main([*init, "--agreement", str(coalition)]) == 0
+    out = capsys.readouterr().out
+    password = printed(out, "admin user jor-admin, password")
+    old = printed(out, "hub public key")
+    agreed = tomllib.loads(coalition.read_text())["coalition"]["hub_public_key"]
+    coalition.write_text(coalition.read_text().replace(agreed, old, 1))
+    cfg = node / "node.toml"
+
+    first = serve_and_ask(cfg, base, tmp_path / "first.log", password)
+    kept = tmp_path / "kept-head.json"
+    kept.write_text(first["head"].text)
+    assert json.loads(kept.read_text())["signer"] == "HUB"
+    assert verify_hub_signature(first["me"].content, first["me"].headers[HEADER], old)
+
+    # The operator rotates: a new key, which the coalition puts in a new agreement.
+    assert main(["pki", "hub-key", str(node / "hub-2.key")]) == 0
+    new = printed(capsys.readouterr().out, "hub key written")
+    rotated = tmp_path / "coalition-2.toml"
+    rotated.write_text(coalition.read_text().replace(old, new, 1))
+    text = cfg.read_text().replace(str(coalition.resolve()), str(rotated.resolve()), 1)
+    swapped = text.replace('key = "hub.key"', 'key = "hub-2.key"\nkey_id = "HUB-2"', 1)
+    cfg.write_text(swapped)
+    # Without the retired key the journal's last head cannot be checked: refused, with how.
+    assert main(["serve", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "signer 'HUB' has no known public key" in err and "[hub] previous_keys" in err
+    cfg.write_text(
+        swapped.replace(
+            'key_id = "HUB-2"', f'key_id = "HUB-2"\nprevious_keys = {{ HUB = "{old}" }}'
+        )
+    )
+
+    second = serve_and_ask(cfg, base, tmp_path / "second.log", password)
+    me = second["me"]
+    assert verify_hub_signature(me.content, me.headers[HEADER], new)
+    assert not verify_hub_signature(me.content, me.headers[HEADER], old)
+    assert json.loads(second["head"].text)["signer"] == "HUB-2"
+    assert "hub key HUB-2 signs answers and heads (retired: HUB)" in second["log"]
+    db = node / "data" / "journal.db"
+    both = tmp_path / "keys.json"
+    both.write_text(json.dumps({"HUB": old, "HUB-2": new}))
+    assert main(["audit", "verify", str(db), "--keys", str(both), "--head", str(kept)]) == 0
+    only_new = tmp_path / "new.json"
+    only_new.write_text(json.dumps({"HUB-2": new}))
+    assert main(["audit", "verify", str(db), "--keys", str(only_new), "--head", str(kept)]) == 1
+    assert main(["audit", "verify", str(db), "--keys", str(only_new)]) == 0
+
+
+def serve_and_ask(cfg: Path, base: str, log: Path, password: str) -> dict[str, Any]:
+    """Start the node, sign in, journal one report, read `me` and the head; stop it."""
+    proc = start_node(cfg, log)
+    try:
+        wait_healthy(base, proc, log)
+        with httpx.Client(base_url=base) as c:
+            login = c.post("/api/v1/session", json={"username": "jor-admin", "password": password})
+            auth = {"authorization": f"Bearer {login.json()['token']}"}
+            now = dt.datetime.now(dt.UTC)
+            body, headers = signed([wire_report(f"rot-{log.stem}", t=now)], at=now)
+            assert c.post("/api/v1/reports", content=body, headers=headers).status_code == 202
+            answers = {"me": c.get("/api/v1/me", headers=auth)}
+            for _ in range(100):  # the report's commit replaces the seal
+                answers["head"] = c.get("/api/v1/audit/head", headers=auth)
+                if answers["head"].status_code == 200 and json.loads(answers["head"].text)["size"]:
+                    break
+                time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+    return answers | {"log": log.read_text()}

@@ -291,8 +291,10 @@ def check_journal(path: Path, trusted: dict[str, str]) -> None:
     except AuditError as exc:
         hint = ""
         if "has no known public key" in exc.reason:
-            hint = " (a rotated hub key? give the new key its own [hub] key_id and list the old "
-            "one's public half in [hub] previous_keys)"
+            hint = (
+                " (a rotated hub key? give the new key its own [hub] key_id and list the old "
+                "one's public half in [hub] previous_keys)"
+            )
         raise JournalCorruptError(
             exc.entry, f"{exc.reason}; refusing to start on {path}{hint}"
         ) from None
