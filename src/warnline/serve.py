@@ -117,7 +117,7 @@ from warnline.serve_channels import (
     parse_channels,
     route_contacts,
 )
-from warnline.serve_keys import HubConfig, cap_signer, parse_hub, trusted_keys
+from warnline.serve_keys import HubConfig, cap_signer, describe_keys, parse_hub, trusted_keys
 from warnline.serve_keys import hub_signing_key as _hub_signing_key
 from warnline.stopping import StopSignals
 
@@ -305,33 +305,12 @@ def check_journal(path: Path, trusted: dict[str, str]) -> None:
 
 
 def check_tls(tls: TlsSettings | None, config_path: Path) -> None:
-    """Every file [tls] names, before anything starts; a certificate still being issued
-    (its signing request lies beside it, `warnline init --csr`) says how to install it."""
-    if tls is None:
-        return
-    try:
-        tls.check()
-    except ConfigError as exc:
-        hint = ""
-        if not tls.cert.exists() and tls.cert.with_suffix(".csr").exists():
-            hint = (
-                f" (send {tls.cert.with_suffix('.csr')} to the coalition CA, then "
-                "`warnline pki install DIR CERT --ca CA_CERT`)"
-            )
-        raise ConfigError(f"{config_path}: {exc}{hint}") from None
-
-
-def describe_keys(cfg: NodeConfig, cap: CapSigner) -> str:
-    """The start-up line on keys: which id signs heads, which retired ids still verify,
-    which certificate signs CAP and until when."""
-    retired = ", ".join(sorted(cfg.hub.previous_keys))
-    cert = cap.certificate
-    return (
-        f"hub key {cfg.hub.key_id} signs answers and heads"
-        + (f" (retired: {retired})" if retired else "")
-        + f"; CAP signed with {cfg.hub.cap_cert or 'the exercise CAP key'}"
-        + f" (valid to {cert.not_valid_after_utc:%Y-%m-%d})"
-    )
+    """Every file [tls] names, before anything starts."""
+    if tls is not None:
+        try:
+            tls.check()
+        except ConfigError as exc:
+            raise ConfigError(f"{config_path}: {exc}") from None
 
 
 def probe_port(host: str, port: int, config_path: Path) -> None:
@@ -380,7 +359,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         f"({journal.last_seq()} entries); {len(cfg.users)} users",
         flush=True,
     )
-    print(f"warnline serve: {describe_keys(cfg, cap)}", flush=True)
+    print(f"warnline serve: {describe_keys(cfg.hub, cap)}", flush=True)
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:

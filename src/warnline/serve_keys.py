@@ -35,7 +35,15 @@ from warnline.config_text import did_you_mean
 from warnline.errors import ConfigError, KeyMaterialError
 from warnline.pki.certs import check_current, check_pair, read_certificate, read_private_key
 
-__all__ = ["HubConfig", "cap_signer", "hub_signing_key", "parse_hub", "public_b64", "trusted_keys"]
+__all__ = [
+    "HubConfig",
+    "cap_signer",
+    "describe_keys",
+    "hub_signing_key",
+    "parse_hub",
+    "public_b64",
+    "trusted_keys",
+]
 
 HUB_KEYS = ("key", "key_id", "previous_keys", "cap_key", "cap_cert")
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
@@ -176,6 +184,18 @@ def cap_signer(
     except KeyMaterialError as exc:
         raise ConfigError(f"{config_path}: [hub] cap_cert: {exc}") from None
     return CapSigner(key=key, certificate=cert)
+
+
+def describe_keys(hub: HubConfig, cap: CapSigner) -> str:
+    """The start-up line on keys: which id signs heads, which retired ids still verify,
+    which certificate signs CAP and until when."""
+    retired = ", ".join(sorted(hub.previous_keys))
+    return (
+        f"hub key {hub.key_id} signs answers and heads"
+        + (f" (retired: {retired})" if retired else "")
+        + f"; CAP signed with {hub.cap_cert or 'the exercise CAP key'}"
+        + f" (valid to {cap.certificate.not_valid_after_utc:%Y-%m-%d})"
+    )
 
 
 def _describe(key: object) -> str:
