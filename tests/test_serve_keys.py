@@ -38,7 +38,6 @@ from warnline.pki.certs import cert_pem, key_pem, same_key, self_signed_signing
 from warnline.serve import load_config
 from warnline.serve_keys import cap_signer, hub_signing_key, trusted_keys
 
-NOW = dt.datetime.now(dt.UTC)
 USER = '[[users]]\nusername = "jor-watch"\npartner = "JOR"\nrole = "watch"\npassword_hash = "x"\n'
 OLD = base64.b64encode(bytes(SigningKey(b"\x01" * 32).verify_key)).decode()
 
@@ -49,6 +48,12 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
     ca.issue("jor-cap", partner="JOR", signing=True)
     ca.issue("jor-node", partner="JOR", server=True)
     return ca
+
+
+def now() -> dt.datetime:
+    """The time serve checks at: the test's, not the module's import (a long run of the
+    suite would make certificates issued since look not yet valid)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def config(tmp_path: Path, hub: str) -> Path:
@@ -64,7 +69,7 @@ def real(agreement: Agreement) -> Agreement:
 def refused(tmp_path: Path, hub: str, agreement: Agreement) -> str:
     path = config(tmp_path, hub)
     with pytest.raises(ConfigError) as caught:
-        cap_signer(load_config(path).hub, agreement, path, NOW)
+        cap_signer(load_config(path).hub, agreement, path, now())
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"{path}: [hub] cap_")
     return message
@@ -74,7 +79,7 @@ def test_the_configured_cap_key_signs_what_its_certificate_verifies(
     tmp_path: Path, ca: CertificateAuthority, agreement: Agreement
 ) -> None:
     path = config(tmp_path, f'cap_key = "{ca.dir}/jor-cap.key"\ncap_cert = "{ca.dir}/jor-cap.crt"')
-    signer = cap_signer(load_config(path).hub, real(agreement), path, NOW)
+    signer = cap_signer(load_config(path).hub, real(agreement), path, now())
     signed = signer.sign(encode_cap(make_alert(), sender="hub@x"))
     verify_cap(signed, (ca.dir / "jor-cap.crt").read_bytes())
     with pytest.raises(SignatureError):
@@ -89,7 +94,7 @@ def test_an_exercise_without_cap_key_signs_with_the_exercise_key_and_no_other_hu
     tmp_path: Path, agreement: Agreement
 ) -> None:
     path = config(tmp_path, "")
-    signer = cap_signer(load_config(path).hub, agreement, path, NOW)
+    signer = cap_signer(load_config(path).hub, agreement, path, now())
     assert same_key(signer.certificate, exercise_cap_signer().certificate)
     assert "cap_key: required outside an exercise" in refused(tmp_path, "", real(agreement))
 
@@ -133,14 +138,15 @@ def test_an_expired_cap_certificate_is_refused_naming_its_end(
     key = ec.generate_private_key(ec.SECP256R1())
     (tmp_path / "cap.key").write_text(key_pem(key))
     cert = self_signed_signing(key, name="jor-cap", partner="JOR")
+    at = now()
     ended = (
         x509.CertificateBuilder()
         .subject_name(cert.subject)
         .issuer_name(cert.issuer)
         .public_key(key.public_key())
         .serial_number(7)
-        .not_valid_before(NOW - dt.timedelta(days=30))
-        .not_valid_after(NOW - dt.timedelta(days=1))
+        .not_valid_before(at - dt.timedelta(days=30))
+        .not_valid_after(at - dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
     (tmp_path / "cap.crt").write_text(cert_pem(ended))
@@ -148,7 +154,7 @@ def test_an_expired_cap_certificate_is_refused_naming_its_end(
     assert f"expired on {ended.not_valid_after_utc:%Y-%m-%d}" in message
     (tmp_path / "cap.crt").write_text(cert_pem(cert))  # the same key, still valid: taken
     path = config(tmp_path, 'cap_key = "cap.key"\ncap_cert = "cap.crt"')
-    assert cap_signer(load_config(path).hub, real(agreement), path, NOW).certificate == cert
+    assert cap_signer(load_config(path).hub, real(agreement), path, now()).certificate == cert
 
 
 def test_serve_says_a_bad_cap_certificate_in_one_line_and_exits_2(
