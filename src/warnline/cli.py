@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--host", default="127.0.0.1", help="listen address (off loopback: mTLS)")
     init.add_argument("--port", type=int, default=8800)
     init.add_argument("--agreement", type=Path, help="agreement TOML (default: the exercise)")
+    init.add_argument(
+        "--csr",
+        action="store_true",
+        help="no CA of its own: keys and signing requests for the coalition's CA",
+    )
 
     user = sub.add_parser("user", help="accounts in a node config (applied at restart)")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p_issue.add_argument("name")
     p_issue.add_argument("--partner", required=True, help="partner code the certificate belongs to")
     p_issue.add_argument("--server", action="store_true", help="a node's server certificate")
+    p_issue.add_argument("--signing", action="store_true", help="a CAP-signing certificate")
     p_issue.add_argument("--host", action="append", help="server name or address (repeatable)")
     p_issue.add_argument("--days", type=int, default=365)
     p_revoke = pki_sub.add_parser("revoke", help="revoke a certificate and rewrite the CRL")
@@ -91,6 +97,20 @@ def main(argv: list[str] | None = None) -> int:
     p_revoke.add_argument("name")
     p_list = pki_sub.add_parser("list", help="issued and revoked certificates")
     p_list.add_argument("dir", type=Path)
+    p_sign = pki_sub.add_parser("sign", help="issue a certificate for a node's signing request")
+    p_sign.add_argument("dir", type=Path, help="the CA's directory")
+    p_sign.add_argument("csr", type=Path)
+    p_sign.add_argument("--server", action="store_true", help="a node's server certificate")
+    p_sign.add_argument("--signing", action="store_true", help="a CAP-signing certificate")
+    p_sign.add_argument("--days", type=int, default=365)
+    p_install = pki_sub.add_parser(
+        "install", help="install a certificate the coalition CA issued for this node"
+    )
+    p_install.add_argument("dir", type=Path, help="the node directory (holding node.toml)")
+    p_install.add_argument("cert", type=Path)
+    p_install.add_argument("--ca", type=Path, help="the coalition CA's certificate")
+    p_key = pki_sub.add_parser("hub-key", help="write a new hub signing key (Ed25519) to FILE")
+    p_key.add_argument("file", type=Path)
 
     bench = sub.add_parser("bench", help="run benchmarks and print figures")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
@@ -188,11 +208,25 @@ def _init(args: argparse.Namespace) -> int:
     from warnline.provision import init_node
 
     r = init_node(
-        args.dir, partner=args.partner, host=args.host, port=args.port, agreement=args.agreement
+        args.dir,
+        partner=args.partner,
+        host=args.host,
+        port=args.port,
+        agreement=args.agreement,
+        csr=args.csr,
     )
     print(f"node written: {r.config} (start it: warnline serve --config {r.config})")
-    print(f"certificates: server {r.server_cert}, admin client {r.admin_cert}")
-    if r.tls:
+    if r.admin_cert is not None:
+        print(f"certificates: server {r.server_cert}, admin client {r.admin_cert}")
+    print(f"CAP signing certificate: {r.cap_cert}")
+    for request in r.requests:
+        print(f"signing request for the coalition CA: {request}")
+    if r.requests:
+        print(
+            f"install what the CA issues: warnline pki install {args.dir} CERT --ca CA_CERT "
+            "(serve needs the server certificate first)"
+        )
+    if r.tls and not r.requests:
         print("off loopback: [tls] written; clients need a certificate of this CA")
     if r.hub_public_key is not None:
         same = r.hub_public_key == r.agreement_hub_key
@@ -234,16 +268,46 @@ def _pki(args: argparse.Namespace) -> int:
         ca = CertificateAuthority(args.dir)
         hosts = tuple(args.host or ("127.0.0.1", "localhost"))
         c = ca.issue(
-            args.name, partner=args.partner, server=args.server, hosts=hosts, days=args.days
+            args.name,
+            partner=args.partner,
+            server=args.server,
+            signing=args.signing,
+            hosts=hosts,
+            days=args.days,
         )
         print(f"issued {c.name} for {c.partner}: {c.cert_path(args.dir)}, serial {c.serial:x}")
     elif args.pki_command == "revoke":
         c = CertificateAuthority(args.dir).revoke(args.name)
         print(f"revoked {c.name} (serial {c.serial:x}); CRL rewritten: {args.dir / 'crl.pem'}")
+    elif args.pki_command == "sign":
+        from warnline.errors import KeyMaterialError
+        from warnline.pki.certs import read_request
+
+        try:
+            request = read_request(args.csr)
+        except KeyMaterialError as exc:
+            raise ConfigError(str(exc)) from None
+        ca = CertificateAuthority(args.dir)
+        c = ca.sign_request(request, server=args.server, signing=args.signing, days=args.days)
+        print(f"issued {c.name} for {c.partner}: {c.cert_path(args.dir)}, serial {c.serial:x}")
+    elif args.pki_command == "install":
+        from warnline.provision.install import install_certificate
+
+        done = install_certificate(args.dir, args.cert, args.ca)
+        print(
+            f"installed {done.cert} (issued by {done.issuer}, valid to {done.not_after:%Y-%m-%d})"
+            + (f" and the CA certificate {done.ca}" if done.ca else "")
+            + "; restart the node to use it"
+        )
+    elif args.pki_command == "hub-key":
+        from warnline.provision.node_dir import write_hub_key
+
+        print(f"hub key written: {args.file}; public key: {write_hub_key(args.file)}")
     else:
         for c in CertificateAuthority(args.dir).issued():
             state = f"revoked {c.revoked_at}" if c.revoked_at else f"valid to {c.not_after}"
-            print(f"{c.name:20s} {c.partner} {'server' if c.server else 'client'} {state}")
+            kind = "server" if c.server else "signing" if c.signing else "client"
+            print(f"{c.name:20s} {c.partner} {kind} {state}")
     return 0
 
 

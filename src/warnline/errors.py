@@ -2,7 +2,8 @@
 
     WarnlineError
     ├── ConfigError                the coalition agreement or a node config is invalid
-    │   └── AgreementError         names the field and the reason
+    │   ├── AgreementError         names the field and the reason
+    │   └── KeyMaterialError       a key or certificate file that cannot be used, and why
     ├── InputError                 a partner's submission is refused (-> RFC 9457 problem)
     │   ├── SchemaError            malformed body or field
     │   ├── SignatureError         missing, unknown-key or bad signature
@@ -38,6 +39,15 @@ class AgreementError(ConfigError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"agreement field {field!r}: {reason}")
         self.field = field
+        self.reason = reason
+
+
+class KeyMaterialError(ConfigError):
+    """The caller knows which setting named `path`; it prefixes that to the message."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
         self.reason = reason
 
 

@@ -17,10 +17,17 @@ ca = "pki/ca.crt"
 crl = "pki/crl.pem"                # optional: revoked client certificates are refused
 crl_check_s = 5                    # a changed CRL restarts the listener within this time
 
-[hub]                              # the hub's Ed25519 key: signs every JSON answer and
-key = "hub.key"                    # the journal's tree heads; base64 of the 32-byte seed.
-                                   # Optional only for an exercise agreement (then the
-                                   # public exercise key); must match hub_public_key.
+[hub]                              # the hub's keys (warnline.serve_keys); `init` writes them
+key = "hub.key"                    # Ed25519, base64 of the 32-byte seed: signs every JSON
+                                   # answer, webhook and tree head; must match the agreement's
+                                   # hub_public_key. Optional only in an exercise (then the
+                                   # public exercise key).
+key_id = "HUB"                     # the signer its tree heads name; a rotated key gets a new
+previous_keys = {}                 # one, and the retired key's public half goes here, by
+                                   # its id: { HUB = "<base64>" } (docs/operations.md)
+cap_key = "pki/jor-cap.key"        # ECDSA P-256 key and its certificate (PEM): CAP's XML
+cap_cert = "pki/jor-cap.crt"       # signature, certificate at GET /api/v1/cap/certificate;
+                                   # optional only in an exercise (the exercise CAP key)
 
 [limits]                           # optional; defaults shown (see api/limits.py)
 max_connections = 500              # cut to half the open-file limit if that is lower
@@ -79,8 +86,6 @@ positions, the signed seal): a node never decides on a record someone has rewrit
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import errno
 import socket
 import time
@@ -91,9 +96,9 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
+from warnline.alerting.cap_sign import CapSigner
 from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
@@ -112,6 +117,8 @@ from warnline.serve_channels import (
     parse_channels,
     route_contacts,
 )
+from warnline.serve_keys import HubConfig, cap_signer, describe_keys, parse_hub, trusted_keys
+from warnline.serve_keys import hub_signing_key as _hub_signing_key
 from warnline.stopping import StopSignals
 
 
@@ -124,7 +131,7 @@ class NodeConfig:
     tick_s: float
     users: list[User]
     tls: TlsSettings | None = None
-    hub_key: Path | None = None
+    hub: HubConfig = field(default_factory=HubConfig)
     limits: ServerLimits = field(default_factory=ServerLimits)
     metrics_token_sha256: str | None = None
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
@@ -166,11 +173,6 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
             f"{path}: node.host {host!r} is not loopback: it needs [tls] with the coalition CA "
             "(mutual TLS: every client shows a certificate)"
         )
-    hub = _table(raw, "hub", path)
-    if set(hub) - {"key"}:
-        raise ConfigError(
-            f"{path}: unknown key(s) in [hub]: {', '.join(sorted(set(hub) - {'key'}))}"
-        )
     return NodeConfig(
         host=host,
         port=port,
@@ -179,7 +181,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         tick_s=float(tick_s),
         users=users,
         tls=tls,
-        hub_key=base / _text(hub, "key", "", path) if "key" in hub else None,
+        hub=parse_hub(raw.get("hub"), base, path),
         limits=_limits(_table(raw, "limits", path), path),
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
         channels=parse_channels(raw.get("channels"), base, path),
@@ -273,47 +275,42 @@ def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | No
 
 
 def hub_signing_key(cfg: NodeConfig, agreement: Agreement, config_path: Path) -> SigningKey:
-    """The key the hub signs with; its public half must be the agreement's hub key, or no
-    partner could check what the hub signs."""
-    if cfg.hub_key is None:
-        if not agreement.exercise:
-            raise ConfigError(f"{config_path}: [hub] key: required outside an exercise")
-        key = exercise_signing_key(HUB_CODE)
-    else:
-        try:
-            seed = base64.b64decode(cfg.hub_key.read_text().strip(), validate=True)
-        except OSError as exc:
-            raise ConfigError(f"{config_path}: [hub] key: {cfg.hub_key}: {exc.strerror}") from None
-        except (binascii.Error, ValueError):
-            seed = b""
-        if len(seed) != 32:
-            raise ConfigError(
-                f"{config_path}: [hub] key: {cfg.hub_key} must hold base64 of a 32-byte seed"
-            )
-        key = SigningKey(seed)
-    public = base64.b64encode(bytes(key.verify_key)).decode()
-    if agreement.hub_public_key and public != agreement.hub_public_key:
-        raise ConfigError(
-            f"{config_path}: [hub] key: its public key is not the agreement's hub_public_key"
-        )
-    return key
+    """The key the hub signs with (serve_keys.hub_signing_key)."""
+    return _hub_signing_key(cfg.hub, agreement, config_path)
 
 
-def check_journal(path: Path, key: SigningKey) -> None:
+def check_journal(path: Path, trusted: dict[str, str]) -> None:
     """Refuse to start on a journal that does not verify (JournalCorruptError naming the
-    entry); a journal not yet written is fine."""
+    entry); a journal not yet written is fine. `trusted` holds the current key under its
+    id and the retired ones: the seal may still be the last one an older key signed."""
     if not path.exists():
         return
     started = time.perf_counter()
-    public = base64.b64encode(bytes(key.verify_key)).decode()
     try:
-        summary = verify_journal(path, public_keys={HUB_CODE: public})
+        summary = verify_journal(path, public_keys=trusted)
     except AuditError as exc:
-        raise JournalCorruptError(exc.entry, f"{exc.reason}; refusing to start on {path}") from None
+        hint = ""
+        if "has no known public key" in exc.reason:
+            hint = (
+                " (a rotated hub key? give the new key its own [hub] key_id and list the old "
+                "one's public half in [hub] previous_keys)"
+            )
+        raise JournalCorruptError(
+            exc.entry, f"{exc.reason}; refusing to start on {path}{hint}"
+        ) from None
     print(
         f"journal verified: {summary.entries} entries in {time.perf_counter() - started:.1f} s",
         flush=True,
     )
+
+
+def check_tls(tls: TlsSettings | None, config_path: Path) -> None:
+    """Every file [tls] names, before anything starts."""
+    if tls is not None:
+        try:
+            tls.check()
+        except ConfigError as exc:
+            raise ConfigError(f"{config_path}: {exc}") from None
 
 
 def probe_port(host: str, port: int, config_path: Path) -> None:
@@ -345,11 +342,14 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     except ConfigError as exc:
         raise ConfigError(f"{config_path}: {exc}") from None
     key = hub_signing_key(cfg, agreement, config_path)
-    agreement = route_contacts(agreement, cfg.channels, config_path)
     clock = SystemClock()
-    check_journal(cfg.data / "journal.db", key)
+    cap = cap_signer(cfg.hub, agreement, config_path, clock.now())
+    check_tls(cfg.tls, config_path)
+    agreement = route_contacts(agreement, cfg.channels, config_path)
+    check_journal(cfg.data / "journal.db", trusted_keys(cfg.hub, key))
     probe_port(cfg.host, cfg.port, config_path)
-    journal = SQLiteJournal(cfg.data / "journal.db", sealer=HeadSigner(key=key, clock=clock))
+    sealer = HeadSigner(key=key, clock=clock, signer=cfg.hub.key_id)
+    journal = SQLiteJournal(cfg.data / "journal.db", sealer=sealer)
     scheme = "https" if cfg.tls is not None else "http"
     print(
         f"warnline serve: listening on {scheme}://{netloc(cfg.host, cfg.port)}"
@@ -359,6 +359,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         f"({journal.last_seq()} entries); {len(cfg.users)} users",
         flush=True,
     )
+    print(f"warnline serve: {describe_keys(cfg.hub, cap)}", flush=True)
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:
@@ -375,7 +376,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
 
     async def until_stopped() -> None:
         async with signals.bound() as stop:
-            await _serve(node, cfg, key, stop)
+            await _serve(node, cfg, key, cap, stop)
 
     try:
         asyncio.run(until_stopped())
@@ -386,7 +387,9 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     return 0
 
 
-async def _serve(node: Node, cfg: NodeConfig, key: SigningKey, stop: asyncio.Event) -> None:
+async def _serve(
+    node: Node, cfg: NodeConfig, key: SigningKey, cap: CapSigner, stop: asyncio.Event
+) -> None:
     """Serve; an SMS channel binds first (replies need this loop) and its "ACK <code>"
     replies acknowledge, as in the exercise."""
     sms = node.outreach.channels.get("sms")
@@ -399,6 +402,7 @@ async def _serve(node: Node, cfg: NodeConfig, key: SigningKey, stop: asyncio.Eve
         port=cfg.port,
         tls=cfg.tls,
         hub_key=key,
+        cap_signer=cap,
         limits=cfg.limits,
         stop=stop,
     )

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, ValidationError
 
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
-from warnline.alerting.cap_sign import exercise_cap_signer
+from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer
 from warnline.api.accounts import Action
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.headers import SecurityHeaders
@@ -96,13 +96,20 @@ class TakeoverIn(StrictModel):
 
 
 def create_app(
-    node: Node, *, manage_node: bool = True, hub_key: SigningKey | None = None
+    node: Node,
+    *,
+    manage_node: bool = True,
+    hub_key: SigningKey | None = None,
+    cap_signer: CapSigner | None = None,
 ) -> FastAPI:
     metrics = Metrics(node)
-    # Exercise hubs sign CAP with the exercise key; a hub without a key serves it unsigned.
-    publisher = CapPublisher(
-        sender=CAP_SENDER, signer=exercise_cap_signer() if node.agreement.exercise else None
-    )
+    # Every CAP message is signed (routes and feeds alike): with the key given, which
+    # `warnline serve` reads from [hub]; an exercise hub may fall back on the exercise key.
+    if hub_key is None and not node.agreement.exercise:
+        raise ConfigError("the hub signs every answer: a hub outside an exercise needs its key")
+    if cap_signer is None and not node.agreement.exercise:
+        raise ConfigError("the hub signs every CAP message: outside an exercise it needs its key")
+    publisher = CapPublisher(sender=CAP_SENDER, signer=cap_signer or exercise_cap_signer())
     archive_reads = asyncio.Semaphore(1)  # a forgotten alert is a journal scan: one at a time
 
     @asynccontextmanager
@@ -145,8 +152,6 @@ def create_app(
 
     # Every answer is signed, whoever builds the app (serve, the exercise, tests): an
     # exercise hub with the exercise key, any other only with the key it was given.
-    if hub_key is None and not node.agreement.exercise:
-        raise ConfigError("the hub signs every answer: a hub outside an exercise needs its key")
     app.add_middleware(HubSignature, key=hub_key or exercise_signing_key(HUB_CODE))
 
     @app.post("/api/v1/session", tags=["console"])

@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 from nacl.signing import SigningKey
 
+from warnline.alerting.cap_sign import CapSigner
 from warnline.api.app import create_app
 from warnline.api.limits import GuardedConfig, ServerLimits
 from warnline.node import Node
@@ -36,8 +37,9 @@ def _server(
     tls: TlsSettings | None,
     hub_key: SigningKey | None,
     limits: ServerLimits | None,
+    cap_signer: CapSigner | None = None,
 ) -> uvicorn.Server:
-    app = create_app(node, manage_node=False, hub_key=hub_key)
+    app = create_app(node, manage_node=False, hub_key=hub_key, cap_signer=cap_signer)
     config = GuardedConfig(
         app,
         limits=limits or ServerLimits(),
@@ -61,11 +63,12 @@ async def serving(
     port: int = 8800,
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
+    cap_signer: CapSigner | None = None,
     limits: ServerLimits | None = None,
 ) -> AsyncIterator[str]:
     """Start `node`, serve its API on host:port (mTLS when `tls` is given), yield the
     base URL; stop both after."""
-    server = _server(node, host, port, tls, hub_key, limits)
+    server = _server(node, host, port, tls, hub_key, limits, cap_signer)
     await node.start()
     task = asyncio.create_task(server.serve())
     try:
@@ -91,6 +94,7 @@ async def serve_until_stopped(
     port: int,
     tls: TlsSettings | None = None,
     hub_key: SigningKey | None = None,
+    cap_signer: CapSigner | None = None,
     limits: ServerLimits | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -109,7 +113,7 @@ async def serve_until_stopped(
     await node.start()
     try:
         while not stop.is_set():
-            server = _server(node, host, port, tls, hub_key, limits)
+            server = _server(node, host, port, tls, hub_key, limits, cap_signer)
             watched = [asyncio.create_task(server.serve()), asyncio.create_task(stop.wait())]
             if tls is not None and tls.crl is not None:
                 watched.append(asyncio.create_task(_changed(tls.crl, tls.crl_check_s)))

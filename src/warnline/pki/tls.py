@@ -21,10 +21,19 @@ class TlsSettings:
     crl_check_s: float = 5.0  # `warnline serve` picks up a changed CRL this often
 
     def check(self) -> None:
+        """Every file exists; a certificate still being issued (its signing request lies
+        beside it, `warnline init --csr`) says how to install it."""
         for name in ("cert", "key", "ca", "crl"):
             path = getattr(self, name)
             if path is not None and not path.is_file():
-                raise ConfigError(f"tls.{name}: no such file {path}")
+                request = self.cert.with_suffix(".csr")
+                hint = (
+                    f" (send {request} to the coalition CA, then `warnline pki install "
+                    "DIR CERT --ca CA_CERT`)"
+                    if name in ("cert", "ca") and request.is_file()
+                    else ""
+                )
+                raise ConfigError(f"tls.{name}: no such file {path}{hint}")
 
 
 def apply_tls(config: uvicorn.Config, tls: TlsSettings) -> uvicorn.Config:
