@@ -26,6 +26,7 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.sim.phones import SipPhones
 from warnline.sim.smsc import Smsc
+from warnline.summary import summarize
 
 pytestmark = pytest.mark.slow
 JOR_WATCH_NUMBER, JOR_CMD_NUMBER = "000962000001", "000962000002"
@@ -139,6 +140,12 @@ async def test_only_the_right_code_from_the_right_number_answers(
         await live.node.settle()
         assert len(payloads(live, "response.answer")) == 1
         assert not payloads(live, "assignment.made", lambda p: p["status"] == "lead")
+        # The summary counts the answer that decided, by its channel.
+        s = summarize(
+            live.journal.iter_all(), cell="USA", users_of={}, accepted_reports=set(), tracks=0
+        )
+        assert s["offers_answered"] == {"sms": 1} and s["commander_answers"] == 1
+        assert s["offer_attempts"]["sms"] >= 1 and s["offer_deliveries"]["sms"] >= 1
 
 
 async def test_keypad_1_on_the_offer_call_accepts(agreement: Agreement, tmp_path: Path) -> None:
