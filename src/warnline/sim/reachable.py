@@ -10,9 +10,10 @@ raid (a roster take-over through the API). Who acknowledges on which device is f
 shows every path: SMS replies, keypad 1, and officers who never answer.
 
 Three commanders are away from their consoles and answer lead offers on the phone: ISR's
-replies "ACCEPT <code>" by SMS, JOR's presses 1 on the call, QAT's presses 2. The other
-commanders answer on their consoles; their phones pick up and never press, so a keypad
-cannot answer for them.
+replies "ACCEPT <code>" by SMS (and presses 1 on a call, as for alerts: whichever answer
+comes first counts), JOR's presses 1 on the call, QAT's presses 2. The other commanders
+answer on their consoles; their phones pick up and never press, so a keypad cannot answer
+for them.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ def _voice_routes(agreement: Agreement, listen: Trunk, decline: Trunk) -> dict[s
                 continue
             if c.role == "commander":
                 way = OFFER_BY_PHONE.get(p.code)
-                if way != "keypad 1":
-                    routes[number] = decline if way == "keypad 2" else listen
+                if way is None:  # answers on the console: a keypad must not answer for it
+                    routes[number] = listen
+                elif way == "keypad 2":
+                    routes[number] = decline
             elif p.code in NEVER | VOICE_LISTEN_ONLY:
                 routes[number] = listen
     return routes
