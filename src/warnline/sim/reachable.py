@@ -204,7 +204,7 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
         channels["voice"] = VoiceChannel(
             trunk=_trunk(press.port),
             routes=_voice_routes(ag, _trunk(listen.port), _trunk(decline.port)),
-            listen_s=8,
+            listen_s=5,  # a keypad answer comes ~0.8 s after pick-up; a silent call ends sooner
         )
     else:
         reach.voice_note = f"voice left out: {why_not}"
