@@ -48,7 +48,7 @@ from warnline.sim.commanders import (
 )
 from warnline.sim.feed import SensorFeed
 from warnline.sim.raid import Snapshot, score_journal
-from warnline.sim.reachable import OFFER_BY_PHONE, stand_in, start_reachable
+from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.scenario import build_scenario
 from warnline.sim.targets import verdict
 from warnline.summary import summarize
@@ -99,7 +99,7 @@ def _temper(code: str) -> Temper:
     """Commanders' habits on the console in the exercise: one never answers (its offers
     time out), one often declines, the others mostly accept; those away from the console
     answer on the phone instead (`sim/reachable.py`)."""
-    if code == "EGY" or code in OFFER_BY_PHONE:
+    if code == "EGY" or code in AWAY:
         return Temper(p_accept=0.0, p_decline=0.0)
     if code == "SAU":
         return Temper(p_accept=0.4, p_decline=0.5)

@@ -128,9 +128,14 @@ _OFFER = {
         "לקבלה השיבו ACCEPT {code}, לדחייה DECLINE {code}",
     ),
 }
-_SPOKEN_OFFER_EN = (
-    "{mark}{what} Press 1 to accept, 2 to decline. Again: press 1 to accept, 2 to decline."
-)
+# Spoken without the incident id (read out letter by letter it says little): the same
+# words for every offer in a sector, so the speech is synthesised once.
+_SPOKEN_OFFER_EN = {
+    "lead": "{mark}Lead offer for sector {sector}. Press 1 to accept, 2 to decline. "
+    "Again: press 1 to accept, 2 to decline.",
+    "consent": "{mark}Consent asked: may {actor} lead the response over your territory? "
+    "Press 1 to accept, 2 to decline. Again: press 1 to accept, 2 to decline.",
+}
 _SPOKEN_OFFER_AR = "اضغط 1 للقبول و 2 للرفض."
 
 
@@ -168,8 +173,8 @@ def offer_message(
     elif lang == "ar":
         spoken, spoken_language = f"{line('ar', mark)} {_SPOKEN_OFFER_AR}", "ar"
     else:
-        what = line("en", "").split(" Answer by")[0]
-        spoken = _SPOKEN_OFFER_EN.format(mark=_MARK["en"] if exercise else "", what=what)
+        purpose = "consent" if view.get("purpose") == "consent" else "lead"
+        spoken = _SPOKEN_OFFER_EN[purpose].format(mark=_MARK["en"] if exercise else "", **fields)
         spoken_language = "en"
     subject = f"[lead offer] incident {view['incident_id']}"
     return PersonMessage(

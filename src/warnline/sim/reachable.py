@@ -9,11 +9,12 @@ the coordination cell sees). JOR's off-shift watch officer takes over the watch 
 raid (a roster take-over through the API). Who acknowledges on which device is fixed here, so a run
 shows every path: SMS replies, keypad 1, and officers who never answer.
 
-Three commanders are away from their consoles and answer lead offers on the phone: ISR's
-replies "ACCEPT <code>" by SMS (and presses 1 on a call, as for alerts: whichever answer
-comes first counts), JOR's presses 1 on the call, QAT's presses 2. The other commanders
-answer on their consoles; their phones pick up and never press, so a keypad cannot answer
-for them.
+Commanders answer lead offers on the phone too: ISR's, away from the console, replies
+"ACCEPT <code>" by SMS (and presses 1 on a call, as for alerts: whichever answer comes
+first counts); QAT's, away too, presses 2; JOR's presses 1 and also answers on its
+console (the first answer counts: at exercise speeds an offer lasts a few wall seconds,
+and a call often takes longer to be answered). The other commanders answer on their
+consoles; their phones pick up and never press, so a keypad cannot answer for them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ SMS_ACK = {"JOR", "SAU"}  # watch officers who answer an SMS with "ACK <code>"
 NEVER = {"EGY"}  # a watch floor that never answers: escalation runs to the end
 VOICE_LISTEN_ONLY = {"QAT"}  # picks up, hears the warning, never presses 1
 WEBHOOK_DOWN = {"EGY"}  # the partner's system is down: its webhook route goes dead
-OFFER_BY_PHONE = {"ISR": "sms", "JOR": "keypad 1", "QAT": "keypad 2"}  # commanders away
+OFFER_BY_PHONE = {"ISR": "sms", "JOR": "keypad 1", "QAT": "keypad 2"}  # how they answer
+AWAY = {"ISR", "QAT"}  # commanders away from their consoles: they answer on the phone only
 
 
 @dataclass
