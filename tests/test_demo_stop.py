@@ -67,7 +67,8 @@ def alerts_in(db: Path) -> int:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """A long demo in its own session, once it serves, has sipp phones and an alert."""
+    """A long demo in its own session, once it serves, has its three sipp phones (press,
+    listen, decline) and an alert."""
     port = free_port()
     export = tmp_path / "export"
     out, err = tmp_path / "stdout", tmp_path / "stderr"
@@ -84,7 +85,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
             assert proc.poll() is None, err.read_text()[-2000:]
             assert time.monotonic() < deadline, "the demo did not get going"
             sipps = [n for n in session_processes(proc.pid).values() if n == "sipp"]
-            if len(sipps) == 2 and alerts_in(export / "journal" / "journal.db") > 0:
+            if len(sipps) == 3 and alerts_in(export / "journal" / "journal.db") > 0:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
                         break

@@ -165,6 +165,12 @@ def test_lead_partner_procedure_in_the_exercise(
     assert s["offers"] >= 1 and s["accepted"] >= 1 and s["timed_out"] >= 1
     assert s["readiness_declarations"] == 1
     assert s["commanders"]["offers_seen"] >= s["offers"] // 2
+    # Offers also reach commanders away from the console by phone (decision 56).
+    phone = s["offer_deliveries"]
+    assert phone.get("sms", 0) + phone.get("voice", 0) >= 1
+    assert set(s["offers_answered"]) <= {"console", "api", "sms", "voice"}
+    assert sum(s["offers_answered"].values()) <= s["commander_answers"]
+    assert s["peers"]["sms_offer_replies"] >= s["offers_answered"].get("sms", 0)
     assert "offers" in proc.stdout and "timed_out" in proc.stdout
     journal = SQLiteJournal(out / "journal" / "journal.db")
     try:

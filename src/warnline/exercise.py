@@ -48,7 +48,7 @@ from warnline.sim.commanders import (
 )
 from warnline.sim.feed import SensorFeed
 from warnline.sim.raid import Snapshot, score_journal
-from warnline.sim.reachable import stand_in, start_reachable
+from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.scenario import build_scenario
 from warnline.sim.targets import verdict
 from warnline.summary import summarize
@@ -101,9 +101,10 @@ def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
 
 
 def _temper(code: str) -> Temper:
-    """Commanders' habits in the exercise: one never answers (its offers time out), one
-    often declines, the others mostly accept."""
-    if code == "EGY":
+    """Commanders' habits on the console in the exercise: one never answers (its offers
+    time out), one often declines, the others mostly accept; those away from the console
+    answer on the phone instead (`sim/reachable.py`)."""
+    if code == "EGY" or code in AWAY:
         return Temper(p_accept=0.0, p_decline=0.0)
     if code == "SAU":
         return Temper(p_accept=0.4, p_decline=0.5)
@@ -470,6 +471,7 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         "accepted",
         "declined",
         "timed_out",
+        "offers_answered",
         "handovers",
         "overrides",
         "escalated",

@@ -5,7 +5,8 @@ The node hands every batch of journal entries here. The escalator (a pure fold) 
 steps and attempts are due; they are journaled first, then each attempt is sent in its own
 task (a phone call lasts seconds and must not hold up the console), and its outcome comes
 back as a journaled `delivery.result`. A keypad "1" during a call or an "ACK <code>" SMS
-reply becomes an `ack.received` input like a console acknowledgement. Channel health is
+reply becomes an `ack.received` input like a console acknowledgement. Lead offers reach
+commanders' phones the same way (`outreach_offers.py`). Channel health is
 folded from the results; the coordination cell's consoles are told when a channel dies
 or recovers.
 """
@@ -16,7 +17,7 @@ import asyncio
 import logging
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from warnline.dispatch.escalation import ATTEMPT_KIND, Escalator, ack_code, resu
 from warnline.dispatch.health import ChannelHealth
 from warnline.domain import Acknowledgement, Alert
 from warnline.journal import Entry, Event
+from warnline.outreach_offers import OfferOutreach
 from warnline.release import Release
 from warnline.release.messages import person_message
 
@@ -62,11 +64,21 @@ class Outreach:
         self._forgotten = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(concurrency)
+        self.offers = OfferOutreach(
+            agreement=agreement,
+            release=release,
+            channels=self.channels,
+            append=append,
+            now=now,
+            spawn=self._spawn,
+            limit=self._limit,
+        )
 
     def observe(self, entries: Iterable[Entry]) -> list[str]:
         """Fold entries; return channels whose health changed (for the cell)."""
         entries = list(entries)
         self.escalator.observe(entries)
+        self.offers.observe(entries)
         for e in entries:
             if e.event.kind == ATTEMPT_KIND and e.event.payload["channel"] in self.channels:
                 p = e.event.payload
@@ -85,6 +97,7 @@ class Outreach:
             await self.notify_cell({"type": "channel.health", "channels": self.health.view()})
         if not self.channels:
             return  # no person-addressed channel configured: nothing to decide
+        await self.offers.step()
         due = self.escalator.due()
         if not due:
             return
@@ -96,9 +109,13 @@ class Outreach:
             alert = alerts.get(ev.payload["alert_id"])
             if alert is None or alert.version != ev.payload["version"]:
                 continue
-            task = asyncio.create_task(self._send(ev, alert, decided))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._send(ev, alert, decided))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run one send (or journal write) in its own task, kept until it ends."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _send(self, attempt: Event, alert: Alert, decided: float) -> None:
         p = attempt.payload
@@ -155,7 +172,10 @@ class Outreach:
         )
 
     def on_sms_reply(self, number: str, text: str) -> None:
-        """An inbound SMS: "ACK <code>" from the phone the code was sent to acknowledges."""
+        """An inbound SMS: "ACK <code>" from the phone the code was sent to acknowledges;
+        "ACCEPT <code>" / "DECLINE <code>" answers a lead offer."""
+        if self.offers.on_sms_reply(number, text):
+            return
         m = _ACK.search(text)
         found = None if m is None else self.codes.get(m[1])
         if found is None:
@@ -166,9 +186,7 @@ class Outreach:
         if contact.addresses.get("sms", "").lstrip("+") != number.lstrip("+"):
             log.warning("ACK code for %s came from another number", recipient)
             return
-        task = asyncio.create_task(self._append_ack(contact, alert_id, version))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._append_ack(contact, alert_id, version))
 
     async def _append_ack(self, contact: Contact, alert_id: str, version: int) -> None:
         await self.append([self._ack_event(contact, alert_id, version, "sms")])

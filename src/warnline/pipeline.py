@@ -160,8 +160,9 @@ class Pipeline:
             return []
         if ev.kind == ANSWER_KIND:
             return self.assigner.answer(
-                p["incident_id"], p["partner"], bool(p["accept"]), p["user"], ev.at
-            )
+                p["incident_id"], p["partner"], bool(p["accept"]), p["user"], ev.at,
+                version=p.get("version"),
+            )  # fmt: skip
         return self.assigner.override(p["incident_id"], p["lead"], p["user"], p["reason"], ev.at)
 
     def incident_positions(self) -> dict[str, Position]:

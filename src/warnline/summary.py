@@ -10,6 +10,8 @@ from typing import Any
 from warnline.dispatch.health import ChannelHealth
 from warnline.journal import Entry
 
+_ANSWERED = ("accepted", "declined", "consent_granted", "consent_refused")
+
 
 def summarize(
     entries: Iterable[Entry],
@@ -38,6 +40,10 @@ def summarize(
     handed: dict[tuple[str, int, str, str], set[str]] = {}  # person channels: attempts per key
     failures: Counter[str] = Counter()
     escalation_steps: Counter[str] = Counter()
+    offer_attempts: Counter[str] = Counter()
+    offer_handed: Counter[str] = Counter()
+    answer_channel: dict[tuple[str, int, str], str] = {}  # (incident, offer v, user) -> channel
+    offers_answered: Counter[str] = Counter()
     health = ChannelHealth()
     entries = list(entries)
     health.observe(entries)
@@ -58,8 +64,18 @@ def summarize(
         elif ev.kind == "assignment.made":
             assignments[p["incident_id"]] = p
             steps.append(p)
+            key = (p["incident_id"], p["version"] - 1, p.get("by") or "")
+            if p["trigger"] in _ANSWERED and key in answer_channel:
+                offers_answered[answer_channel.pop(key)] += 1
         elif ev.kind in ("response.answer", "response.override", "readiness.declared"):
             response_inputs[ev.kind] += 1
+            if ev.kind == "response.answer":
+                key = (p["incident_id"], p.get("version") or 0, p["user"])
+                answer_channel.setdefault(key, p["channel"])
+        elif ev.kind == "offer.attempt":
+            offer_attempts[p["channel"]] += 1
+        elif ev.kind == "offer.result" and p["outcome"] != "failed":
+            offer_handed[p["channel"]] += 1
         elif ev.kind == "delivery.attempt":
             attempts[p["channel"]] += 1
         elif ev.kind == "delivery.result" and "attempt_id" in p:
@@ -128,6 +144,11 @@ def summarize(
         ),
         "unassigned": len(unassigned),
         **_response_counts(steps, escalated, response_inputs),
+        # Offers answered, by the channel of the answer that decided them (console, api,
+        # sms, voice); offers carried to commanders' phones, attempted and handed over.
+        "offers_answered": dict(sorted(offers_answered.items())),
+        "offer_attempts": dict(sorted(offer_attempts.items())),
+        "offer_deliveries": dict(sorted(offer_handed.items())),
         "lost": len(lost_reports) + len(lost_alerts),
         "lost_detail": {"reports": lost_reports[:20], "alerts": lost_alerts[:20]},
         "duplicates": len(repeated),

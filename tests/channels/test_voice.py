@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.channels.conftest import outbound
 from tests.factories import free_port
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools, speech
@@ -56,3 +58,21 @@ async def test_no_phone_system_fails() -> None:
     finally:
         await ch.close()
     assert h.outcome == "failed"
+
+
+async def test_offer_call_takes_keypad_2_as_its_answer() -> None:
+    """A lead offer's call ends on "1" or "2"; a "2" is a decline, not an acknowledgement."""
+    phones = SipPhones(behaviour="decline", port=free_port(), media_port=free_port())
+    await phones.start()
+    ch = VoiceChannel(trunk=trunk(phones.port), listen_s=6)
+    try:
+        h = await ch.send(replace(outbound("+000962000002", language="en"), keys=("1", "2")))
+        alert_call = await ch.send(outbound("+000962000002", language="en"))
+    finally:
+        await ch.close()
+        await phones.stop()
+    assert h.outcome == "delivered" and h.key == "2" and not h.acknowledged, h.detail
+    # On an alert's call a "2" means nothing: heard, not acknowledged.
+    assert (
+        alert_call.outcome == "delivered" and alert_call.key == "" and not alert_call.acknowledged
+    )

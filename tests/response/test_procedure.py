@@ -43,6 +43,18 @@ def test_first_threatened_partner_is_offered_then_accepts(agreement: Agreement) 
     assert not p.pending()
 
 
+def test_an_answer_to_a_superseded_offer_version_is_ignored(agreement: Agreement) -> None:
+    """A phone answer can arrive after the offer it answers was superseded: it answers
+    only the version it names."""
+    p = LeadProcedure(agreement=agreement)
+    raid = amman_raid()
+    (offer,) = p.evaluate([incident()], raid["alerts"], at(0), raid["positions"])  # type: ignore[arg-type]
+    assert p.answer("I00001", "JOR", True, "jor-cmd", at(2), version=offer.version + 1) == []
+    assert p.current("I00001") == offer
+    (lead,) = p.answer("I00001", "JOR", True, "jor-cmd", at(3), version=offer.version)
+    assert lead.status is LEAD and lead.lead == "JOR"
+
+
 def test_decline_and_time_out_pass_to_the_next(agreement: Agreement) -> None:
     p = LeadProcedure(agreement=agreement)
     raid = amman_raid()

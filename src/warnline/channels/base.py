@@ -27,19 +27,23 @@ class Outbound:
     language: str
     message: PersonMessage
     ack_code: str
+    keys: tuple[str, ...] = ("1",)  # keypad answers that end a call: "1" acknowledges an
+    # alert; an offer takes "1" (accept) or "2" (decline)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Handover:
     """What became of one send: `sent` (the next hop took it), `delivered` (the
     recipient's device or system confirmed), `failed`; `acknowledged` when the person
-    acknowledged within the same exchange (keypad 1 during a call). `handoff_s` is set
+    acknowledged within the same exchange (keypad 1 during a call), `key` the keypad answer
+    given (one of the outbound's `keys`). `handoff_s` is set
     by channels whose send goes on after the hand-off (a call is answered, then talks;
     an SMS is accepted by the centre, then a receipt is awaited)."""
 
     outcome: str
     detail: str = ""
     acknowledged: bool = False
+    key: str = ""
     handoff_s: float | None = None  # send start to hand-off, when earlier than the return
 
 

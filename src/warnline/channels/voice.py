@@ -1,4 +1,4 @@
-"""Voice calls over SIP with RTP (G.711 mu-law): synthesised speech, keypad "1" acknowledges.
+"""Voice calls over SIP with RTP (G.711 mu-law): synthesised speech, keypad answers.
 
 pyVoIP places the call (it REGISTERs with the trunk first, sends PCMU it encodes from 8-bit
 unsigned linear audio at 8 kHz, and reports RFC 4733 telephone-events); espeak-ng speaks
@@ -8,7 +8,8 @@ maintainer, so it stays behind this class: each call runs in a worker thread and
 of Warnline only sees `send() -> Handover`.
 
 A call that is answered is `delivered` (a person picked up and heard the warning); a "1"
-pressed while listening is an acknowledgement; no answer within `ring_s` is `failed`.
+pressed while listening acknowledges an alert, and of a lead offer's call "1" accepts and
+"2" declines (the outbound names the keys it takes); no answer within `ring_s` is `failed`.
 """
 
 from __future__ import annotations
@@ -151,9 +152,12 @@ class VoiceChannel:
             deadline = time.monotonic() + self.listen_s
             while time.monotonic() < deadline and call.state is CallState.ANSWERED:
                 key = call.get_dtmf()
-                if key == "1":
+                if key in out.keys:
                     return Handover(
-                        outcome="delivered", detail="answered, 1 pressed", acknowledged=True
+                        outcome="delivered",
+                        detail=f"answered, {key} pressed",
+                        acknowledged=key == "1",
+                        key=key,
                     )
                 time.sleep(0.02)
             return Handover(

@@ -6,7 +6,9 @@ Kept per channel, and per route for channels whose addresses name their own endp
 A channel is dead after `dead_after` failures in a row (each failure already includes
 the channel's own retries, e.g. a webhook's three tries with back-off) and alive again at its next
 success. Counting from the journal (not from the adapters) means the cell sees the
-same state after a restart, and the summary counts what the record shows.
+same state after a restart, and the summary counts what the record shows. Lead offers
+sent to commanders' phones (`offer.result`) count like alerts' deliveries: one SMS
+centre carries both.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from warnline.journal import Entry
 
 RESULT_KIND = "delivery.result"
+RESULT_KINDS = frozenset({RESULT_KIND, "offer.result"})
 
 
 @dataclass
@@ -45,7 +48,7 @@ class ChannelHealth:
         changed: list[ChannelState] = []
         for entry in entries:
             ev = entry.event
-            if ev.kind != RESULT_KIND:
+            if ev.kind not in RESULT_KINDS:
                 continue
             route = ev.payload.get("route", "")
             name = f"{ev.payload['channel']} {route}" if route else ev.payload["channel"]

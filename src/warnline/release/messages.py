@@ -11,6 +11,7 @@ text espeak reads badly) when the agreement gives one, else English.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from warnline.domain import Alert, MsgType
@@ -100,4 +101,86 @@ def person_message(
         spoken=spoken,
         spoken_language=spoken_language,
         view={**view, "ack_code": code},
+    )
+
+
+# Offers of lead (or requests for consent) to a commander. Built from the assignment as
+# released to the commander's partner (Release.assignment): the incident, the sector by its
+# agreement name, the partner consent is asked for as that partner may be named to it, and
+# the deadline. Never the explanation or the ranking: they name other candidates.
+_OFFER = {
+    "en": (
+        "{mark}Lead offer: incident {incident}, sector {sector}. Answer by {deadline} UTC.",
+        "{mark}Consent asked: may {actor} lead the response to incident {incident} over "
+        "your territory? Answer by {deadline} UTC.",
+        "Reply ACCEPT {code} or DECLINE {code}.",
+    ),
+    "ar": (
+        "{mark}عرض قيادة: الحادث {incident}، القطاع {sector}. الرد قبل {deadline} UTC.",
+        "{mark}طلب موافقة: هل يقود {actor} الاستجابة للحادث {incident} فوق أراضيكم؟ "
+        "الرد قبل {deadline} UTC.",
+        "للقبول أرسل ACCEPT {code} وللرفض DECLINE {code}",
+    ),
+    "he": (
+        "{mark}הצעת הובלה: אירוע {incident}, גזרה {sector}. יש להשיב עד {deadline} UTC.",
+        "{mark}בקשת הסכמה: האם {actor} יוביל את התגובה לאירוע {incident} מעל שטחכם? "
+        "יש להשיב עד {deadline} UTC.",
+        "לקבלה השיבו ACCEPT {code}, לדחייה DECLINE {code}",
+    ),
+}
+# Spoken without the incident id (read out letter by letter it says little): the same
+# words for every offer in a sector, so the speech is synthesised once.
+_SPOKEN_OFFER_EN = {
+    "lead": "{mark}Lead offer for sector {sector}. Press 1 to accept, 2 to decline. "
+    "Again: press 1 to accept, 2 to decline.",
+    "consent": "{mark}Consent asked: may {actor} lead the response over your territory? "
+    "Press 1 to accept, 2 to decline. Again: press 1 to accept, 2 to decline.",
+}
+_SPOKEN_OFFER_AR = "اضغط 1 للقبول و 2 للرفض."
+
+
+def offer_message(
+    view: dict[str, Any],
+    *,
+    sector: str,
+    language: str,
+    code: str,
+    prompts: dict[str, str] | None = None,
+    exercise: bool = True,
+) -> PersonMessage:
+    """`view` is the offer as released to the commander's partner (Release.assignment);
+    `sector` the response sector's name in the agreement."""
+    lang = language if language in _OFFER else "en"
+    reply = _OFFER[lang][2]
+    expires = view.get("expires_at")
+    deadline = datetime.fromisoformat(expires).strftime("%H:%M:%S") if expires else "?"
+    fields = {
+        "incident": view["incident_id"],
+        "sector": sector,
+        "actor": view.get("on_behalf") or "?",
+        "deadline": deadline,
+    }
+
+    def line(language: str, mark: str) -> str:
+        template = _OFFER[language][1 if view.get("purpose") == "consent" else 0]
+        return template.format(mark=mark, **fields)
+
+    mark = _MARK[lang] if exercise else ""
+    text = f"{line(lang, mark)} {reply.format(code=code)}"
+    prompt = (prompts or {}).get("offer")
+    if prompt:
+        spoken, spoken_language = prompt.format(**fields), lang
+    elif lang == "ar":
+        spoken, spoken_language = f"{line('ar', mark)} {_SPOKEN_OFFER_AR}", "ar"
+    else:
+        purpose = "consent" if view.get("purpose") == "consent" else "lead"
+        spoken = _SPOKEN_OFFER_EN[purpose].format(mark=_MARK["en"] if exercise else "", **fields)
+        spoken_language = "en"
+    subject = f"[lead offer] incident {view['incident_id']}"
+    return PersonMessage(
+        subject=subject,
+        text=text,
+        spoken=spoken,
+        spoken_language=spoken_language,
+        view={**view, "answer_code": code},
     )

@@ -53,6 +53,27 @@ def answer_event(
     return Event(event_id=f"answer:{uuid.uuid4().hex}", kind=ANSWER_KIND, at=at, payload=payload)
 
 
+def phone_answer_event(
+    *,
+    attempt_id: str,
+    incident_id: str,
+    version: int,
+    partner: str,
+    contact_id: str,
+    accept: bool,
+    channel: str,
+    at: datetime,
+) -> Event:
+    """A commander's answer on the phone (SMS reply, keypad) to the offer one attempt
+    carried: the same input as a console answer, with the contact as the user. Its id
+    names the attempt, so one attempt answers at most once (a second reply is a no-op)."""
+    payload = {
+        "incident_id": incident_id, "partner": partner, "user": contact_id,
+        "accept": accept, "channel": channel, "version": version, "attempt_id": attempt_id,
+    }  # fmt: skip
+    return Event(event_id=f"answer:{attempt_id}", kind=ANSWER_KIND, at=at, payload=payload)
+
+
 def override_event(
     procedure: LeadProcedure,
     agreement: Agreement,
@@ -106,5 +127,6 @@ __all__ = [
     "READINESS_KIND",
     "answer_event",
     "override_event",
+    "phone_answer_event",
     "readiness_event",
 ]

@@ -135,14 +135,22 @@ class LeadProcedure:
                 del self._cases[inc_id], self._closed[inc_id]
 
     def answer(
-        self, incident_id: str, partner: str, accept: bool, user: str, at: datetime
+        self,
+        incident_id: str,
+        partner: str,
+        accept: bool,
+        user: str,
+        at: datetime,
+        version: int | None = None,
     ) -> list[Assignment]:
-        """A commander's accept or decline; ignored unless it answers the open offer."""
+        """A commander's accept or decline; ignored unless it answers the open offer (the
+        offer `version` it was given for, when it names one: a phone answer can arrive
+        after the offer it answers was superseded)."""
         case = self._cases.get(incident_id)
         if case is None or not case.offering or case.last is None:
             return []
         offer = case.last
-        if offer.offered_to != partner:
+        if offer.offered_to != partner or version not in (None, offer.version):
             return []
         if offer.purpose == "consent":
             assert offer.on_behalf is not None

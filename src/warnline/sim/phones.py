@@ -1,6 +1,7 @@
 """Duty officers' SIP phones for tests and the exercise: Debian's sipp as the answering
 user agent, one process per behaviour ("press": answers and presses 1, RFC 4733, after
-listening a moment; "listen": answers, hears the warning, never presses).
+listening a moment; "decline": the same with 2, a commander turning a lead offer down;
+"listen": answers, hears the warning, never presses).
 
 Real SIP and RTP on 127.0.0.1; started and stopped by their own process ids. Each sipp
 runs in a process group of its own: a Ctrl-C typed at the terminal reaches only the
@@ -21,6 +22,8 @@ from importlib import resources
 from pathlib import Path
 
 DTMF_1 = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")
+DTMF_2 = Path("/usr/share/sip-tester/dtmf_2833_2.pcap")
+KEY_OF = {"press": DTMF_1, "decline": DTMF_2}  # behaviour -> the keypad capture it plays
 _LIVE: set[int] = set()  # process groups of running sipp processes (their leaders' pids)
 
 
@@ -37,14 +40,16 @@ def sipp_missing() -> str | None:
     """Why phones cannot run here (None when they can)."""
     if shutil.which("sipp") is None:
         return "sipp is not installed (Debian package sip-tester)"
-    if not DTMF_1.exists():
-        return f"{DTMF_1} is missing (Debian package sip-tester)"
+    for capture in KEY_OF.values():
+        if not capture.exists():
+            return f"{capture} is missing (Debian package sip-tester)"
     return None
 
 
-def scenario(press: bool, press_after_ms: int) -> str:
+def scenario(capture: Path | None, press_after_ms: int) -> str:
+    """The phone's sipp scenario; `capture` is the keypad press it plays, if any."""
     text = resources.files("warnline.sim").joinpath("data/duty_phone.xml").read_text()
-    action = f'<nop><action><exec play_pcap_audio="{DTMF_1}"/></action></nop>' if press else ""
+    action = f'<nop><action><exec play_pcap_audio="{capture}"/></action></nop>' if capture else ""
     return text.replace("PRESS_AFTER_MS", str(press_after_ms)).replace("  PRESS\n", f"  {action}\n")
 
 
@@ -52,7 +57,7 @@ def scenario(press: bool, press_after_ms: int) -> str:
 class SipPhones:
     """One sipp process for `behaviour` listening on 127.0.0.1:`port`."""
 
-    behaviour: str  # "press" or "listen"
+    behaviour: str  # "press", "decline" or "listen"
     port: int
     media_port: int
     press_after_ms: int = 800
@@ -62,7 +67,7 @@ class SipPhones:
 
     async def start(self) -> None:
         path = self._dir / f"{self.behaviour}.xml"
-        path.write_text(scenario(self.behaviour == "press", self.press_after_ms))
+        path.write_text(scenario(KEY_OF.get(self.behaviour), self.press_after_ms))
         self._proc = await asyncio.create_subprocess_exec(
             "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(self.port),
             "-mi", "127.0.0.1", "-mp", str(self.media_port), "-nostdin",

@@ -8,6 +8,13 @@ gateway for Apprise, and one partner system that is down (its webhook route goes
 the coordination cell sees). JOR's off-shift watch officer takes over the watch for the
 raid (a roster take-over through the API). Who acknowledges on which device is fixed here, so a run
 shows every path: SMS replies, keypad 1, and officers who never answer.
+
+Commanders answer lead offers on the phone too: ISR's, away from the console, replies
+"ACCEPT <code>" by SMS (and presses 1 on a call, as for alerts: whichever answer comes
+first counts); QAT's, away too, presses 2; JOR's presses 1 and also answers on its
+console (the first answer counts: at exercise speeds an offer lasts a few wall seconds,
+and a call often takes longer to be answered). The other commanders answer on their
+consoles; their phones pick up and never press, so a keypad cannot answer for them.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ SMS_ACK = {"JOR", "SAU"}  # watch officers who answer an SMS with "ACK <code>"
 NEVER = {"EGY"}  # a watch floor that never answers: escalation runs to the end
 VOICE_LISTEN_ONLY = {"QAT"}  # picks up, hears the warning, never presses 1
 WEBHOOK_DOWN = {"EGY"}  # the partner's system is down: its webhook route goes dead
+OFFER_BY_PHONE = {"ISR": "sms", "JOR": "keypad 1", "QAT": "keypad 2"}  # how they answer
+AWAY = {"ISR", "QAT"}  # commanders away from their consoles: they answer on the phone only
 
 
 @dataclass
@@ -69,6 +78,7 @@ class Reachable:
             "sms_submitted": len(self.smsc.submitted),
             "sms_receipts": self.smsc.receipts,
             "sms_ack_replies": self.smsc.replies,
+            "sms_offer_replies": self.smsc.offer_replies,
             "webhooks_received": len(self.systems.received),
             "webhooks_rejected": self.systems.rejected,
             "gateway_notifications": len(self.gateway.received),
@@ -92,21 +102,32 @@ def _phones(agreement: Agreement) -> dict[str, str]:
             number = c.addresses.get("sms", "").lstrip("+")
             if not number:
                 continue
-            if p.code in NEVER or c.role != "watch":
+            if c.role == "commander" and OFFER_BY_PHONE.get(p.code) == "sms":
+                out[number] = "accept"  # answers offers, acknowledges alerts, by SMS
+            elif p.code in NEVER or c.role != "watch":
                 out[number] = "read"
             else:
                 out[number] = "ack" if p.code in SMS_ACK else "read"
     return out
 
 
-def _voice_routes(agreement: Agreement, listen: Trunk) -> dict[str, Trunk]:
-    return {
-        c.addresses["voice"].lstrip("+"): listen
-        for p in agreement.partners.values()
-        if p.code in NEVER | VOICE_LISTEN_ONLY
-        for c in p.contacts
-        if "voice" in c.addresses
-    }
+def _voice_routes(agreement: Agreement, listen: Trunk, decline: Trunk) -> dict[str, Trunk]:
+    """Numbers not reached through the phone that presses 1 (the default trunk)."""
+    routes = {}
+    for p in agreement.partners.values():
+        for c in p.contacts:
+            number = c.addresses.get("voice", "").lstrip("+")
+            if not number:
+                continue
+            if c.role == "commander":
+                way = OFFER_BY_PHONE.get(p.code)
+                if way is None:  # answers on the console: a keypad must not answer for it
+                    routes[number] = listen
+                elif way == "keypad 2":
+                    routes[number] = decline
+            elif p.code in NEVER | VOICE_LISTEN_ONLY:
+                routes[number] = listen
+    return routes
 
 
 def _trunk(port: int) -> Trunk:
@@ -169,15 +190,23 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
             media_port=loopback_port(),
             lifetime_s=lifetime,
         )
+        decline = SipPhones(
+            behaviour="decline",
+            port=loopback_port(),
+            media_port=loopback_port(),
+            lifetime_s=lifetime,
+        )
         try:
-            for phones in (press, listen):
+            for phones in (press, listen, decline):
                 reach.phones.append(phones)
                 await phones.start()
         except BaseException:  # a phone that did not start (or a stop): none left running
             await reach.stop()
             raise
         channels["voice"] = VoiceChannel(
-            trunk=_trunk(press.port), routes=_voice_routes(ag, _trunk(listen.port)), listen_s=8
+            trunk=_trunk(press.port),
+            routes=_voice_routes(ag, _trunk(listen.port), _trunk(decline.port)),
+            listen_s=5,  # a keypad answer comes ~0.8 s after pick-up; a silent call ends sooner
         )
     else:
         reach.voice_note = f"voice left out: {why_not}"

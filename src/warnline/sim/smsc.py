@@ -10,7 +10,9 @@ client library the channel uses, so each checks the other.
 
 A phone answers the way the exercise tells it to: `ack` replies "ACK <code>" (read from
 the text it received), `read` only takes the message, `off` is unreachable (receipt
-stat:UNDELIV).
+stat:UNDELIV); a commander's `accept` or `decline` phone answers a lead offer with
+"ACCEPT <code>" or "DECLINE <code>" and acknowledges alerts like `ack`.
+`mobile_originated` sends any text from any number (a test's stray or forged reply).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ RESP, GENERIC_NACK = 0x80000000, 0x80000000
 ESME_RINVCMDID, ESME_RINVBNDSTS, ESME_RINVDSTADR = 0x03, 0x04, 0x0B
 TLV_MESSAGE_PAYLOAD, TLV_RECEIPTED_ID, TLV_MESSAGE_STATE = 0x0424, 0x001E, 0x0427
 _ACK = re.compile(r"ACK (\d{6})")
+_OFFER = re.compile(r"ACCEPT ([A-Z0-9]{4,12})")
+_ANSWERS = {"accept": "ACCEPT", "decline": "DECLINE"}
 
 
 def c_string(data: bytes, pos: int) -> tuple[bytes, int]:
@@ -113,11 +117,13 @@ class Smsc:
     reply_delay_s: float = 0.05
     submitted: list[ShortMessage] = field(default_factory=list)
     receipts: int = 0
-    replies: int = 0
+    replies: int = 0  # "ACK <code>" replies
+    offer_replies: int = 0  # "ACCEPT <code>" / "DECLINE <code>" replies
     binds: int = 0
     _server: asyncio.Server | None = None
     _next_id: int = 0
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _sessions: list[_Push] = field(default_factory=list)
     port: int = 0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
@@ -144,6 +150,7 @@ class Smsc:
             seq[0] += 1
             send(DELIVER_SM, 0, seq[0], encode_sm(sm, tlvs))
 
+        self._sessions.append(push)
         try:
             while True:
                 head = await reader.readexactly(16)
@@ -172,7 +179,15 @@ class Smsc:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._sessions.remove(push)
             writer.close()
+
+    def mobile_originated(self, source: str, text: str) -> int:
+        """Send `text` from `source` to the short code on every bound session; returns how
+        many sessions it went to."""
+        for push in self._sessions:
+            push(ShortMessage(source=source, destination=self.short_code, text=text), b"")
+        return len(self._sessions)
 
     def _submit(self, sm: ShortMessage, sequence: int, send: _Send, push: _Push) -> None:
         behaviour = self.phones.get(sm.destination)
@@ -205,9 +220,17 @@ class Smsc:
                 + tlv(TLV_MESSAGE_STATE, bytes([state])),
             )
             self.receipts += 1
+        offer = _OFFER.search(sm.text)
         match = _ACK.search(sm.text)
-        if behaviour == "ack" and match:
-            await asyncio.sleep(self.reply_delay_s)
+        reply = None
+        if behaviour in _ANSWERS and offer:
+            reply = f"{_ANSWERS[behaviour]} {offer[1]}"
+        elif behaviour in ("ack", *_ANSWERS) and match:
             reply = f"ACK {match[1]}"
+        if reply is not None:
+            await asyncio.sleep(self.reply_delay_s)
             push(ShortMessage(source=sm.destination, destination=self.short_code, text=reply), b"")
-            self.replies += 1
+            if reply.startswith("ACK "):
+                self.replies += 1
+            else:
+                self.offer_replies += 1
