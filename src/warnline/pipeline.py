@@ -54,6 +54,7 @@ ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 MAX_PARTNER_LAG_S = 300.0  # a partner's own mark trails the watermark by at most this
+PARTNER_SILENT_S = 120.0  # not heard from for this long, a partner's tracks age with the rest
 SCAN_GAP_S = 1.0  # a sensor's reports this far apart are two scans (periods are 2 s or more)
 
 
@@ -285,14 +286,16 @@ class Pipeline:
         come minutes late (its link, its system, a simulated partner on a loaded
         machine) would otherwise see each of its own tracks coast and drop between two
         of its submissions and be born again on the next: at 20x the exercise made 161
-        tracks of 47. A partner silent for `max_watermark_lag_s` has no mark: its tracks
-        age with the rest, as a silent coalition's do."""
+        tracks of 47. A partner not heard from for `PARTNER_SILENT_S` has no mark: its
+        tracks age with the rest. That is longer than the coalition's silence bound
+        (`max_watermark_lag_s`): a partner that sends in bursts (a loaded system, a
+        congested link) is late, not gone, and only its own tracks wait for it."""
         floor = watermark - timedelta(seconds=MAX_PARTNER_LAG_S)
         slack = timedelta(seconds=REPORT_SLACK_S)
         return {
             p: min(watermark, max(floor, newest + slack))
             for p, newest in self._partner_newest.items()
-            if (at - self._partner_heard[p]).total_seconds() <= self.max_watermark_lag_s
+            if (at - self._partner_heard[p]).total_seconds() <= PARTNER_SILENT_S
         }
 
     def _tick(self, at: datetime, seq: int) -> list[Event]:
