@@ -190,3 +190,22 @@ def test_the_shelter_limit_adds_half_the_time_to_shelter_at_most_two_minutes() -
 
     policy = AlertPolicy()
     assert [policy.limit_s(t) for t in (90.0, 300.0, 600.0)] == [135.0, 420.0, 720.0]
+
+
+def test_a_threat_nobody_reports_now_is_named_as_not_seen_since(agreement: Agreement) -> None:
+    from warnline.domain import TrackState
+
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    tr = make_track(state=TrackState.COASTING)
+    book.update([tr], [], T0 + timedelta(seconds=30))
+    (ew,) = alerting.evaluate(
+        book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", 500)])}, T0
+    )
+    assert f"{tr.track_id} not seen since {T0:%H:%M:%S}Z, warned on its last course" in ew.reason
+    book2, alerting2 = IncidentBook(), Alerting(agreement=agreement)
+    seen = make_track()  # reported now: nothing to say
+    book2.update([seen], [], T0)
+    (ew2,) = alerting2.evaluate(
+        book2, {seen.track_id: make_assessment(seen, T0, [(AREA, "JOR", 500)])}, T0
+    )
+    assert "not seen since" not in ew2.reason

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from warnline.alerting.incidents import IncidentBook
-from warnline.domain import AlertStatus, Assessment, ThreatKind, Track
+from warnline.domain import AlertStatus, Assessment, ThreatKind, Track, TrackState
 
 __all__ = ["Exposure", "Threat", "exposures", "status_of"]
 
@@ -29,6 +29,7 @@ class Threat:
     expected_at: datetime
     why: str  # "identified hostile", or the threat rule's reason
     released: bool = True  # some report behind the track was released to the area's owner
+    unseen_since: datetime | None = None  # coasting: when a partner last reported it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,12 +70,19 @@ class Exposure:
 
     def rule_notes(self) -> tuple[str, ...]:
         """ "T000003 treated as suspect under ...": the tracks only the threat rule made
-        threats, so the reason says why an unlabelled track warns."""
-        return tuple(
-            f"{t.track_id} {t.why}"
-            for t in sorted(self.threats, key=lambda t: t.track_id)
-            if not t.why.startswith("identified")
-        )
+        threats, so the reason says why an unlabelled track warns; and "T000012 not seen
+        since 06:08:45Z, warned on its last course": a threat nobody reports now (out of
+        view, or lost and held by the pipeline) is not told as one in sight."""
+        notes = []
+        for t in sorted(self.threats, key=lambda t: t.track_id):
+            parts = [] if t.why.startswith("identified") else [t.why]
+            if t.unseen_since is not None:
+                parts.append(
+                    f"not seen since {t.unseen_since:%H:%M:%S}Z, warned on its last course"
+                )
+            if parts:
+                notes.append(f"{t.track_id} {', '.join(parts)}")
+        return tuple(notes)
 
 
 def status_of(track: Track, *, exercise_coalition: bool, exercise_prefix: str) -> AlertStatus:
@@ -116,9 +124,14 @@ def exposures(
                     expected_at=risk.expected_at,
                     why=why,
                     released=track.released_to(risk.partner),
+                    unseen_since=_last_heard(track) if track.state is TrackState.COASTING else None,
                 )
             )
     return {
         key: Exposure(threats=tuple(sorted(ts, key=lambda t: (t.expected_at, t.track_id))))
         for key, ts in found.items()
     }
+
+
+def _last_heard(track: Track) -> datetime:
+    return max((c.last_report_at for c in track.contributors), default=track.updated_at)

@@ -286,7 +286,8 @@ class Alerting:
     ) -> str:
         area = self.agreement.area(area_id)
         tta = max(0.0, (exp.expected_at - at).total_seconds())
-        shelter, margin = area.time_to_shelter_s, self.policy.shelter_margin_s
+        shelter = area.time_to_shelter_s
+        margin = self.policy.limit_s(shelter) - shelter
         if prev is None:
             reason = wording.raise_reason(
                 stage=stage,
