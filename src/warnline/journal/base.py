@@ -120,6 +120,11 @@ class Journal(ABC):
             after = chunk[-1].seq
         return out[:limit]
 
+    def entry(self, seq: int) -> Entry | None:
+        """The entry at `seq`, or None if the journal does not hold it."""
+        found = self.read(seq - 1, 1) if seq > 0 else []
+        return found[0] if found and found[0].seq == seq else None
+
     @abstractmethod
     def last_seq(self) -> int: ...
 
