@@ -32,13 +32,19 @@ from warnline.dispatch.roster import Takeover, takeover_event
 from warnline.domain import Acknowledgement, Alert, Assignment, Clock, Report
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
-from warnline.errors import ForbiddenError, InputError, NotFoundError, SnapshotError
+from warnline.errors import (
+    ForbiddenError,
+    InputError,
+    JournalCorruptError,
+    NotFoundError,
+    SnapshotError,
+)
 from warnline.follower_state import capture, code_fingerprint, context_fingerprint, restore
 from warnline.ingest import Intake
 from warnline.ingest.batch import Batch
 from warnline.ingest.checks import JournalShare
 from warnline.ingest.signature import SignedRequest, Signer
-from warnline.journal import Entry, Event, Journal
+from warnline.journal import GENESIS_HASH, Entry, Event, Journal
 from warnline.journal.snapshots import SnapshotStore
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.lag import LagWatch
@@ -208,7 +214,14 @@ class Node:
         redone, and entries after the stored position are left to the process loop."""
         started = time.perf_counter()
         stored = self.journal.position(Pipeline.FOLLOWER)
-        start, passed = 0, []
+        last = self.journal.last_seq()
+        if stored > last:
+            raise JournalCorruptError(
+                0,
+                f"follower {Pipeline.FOLLOWER!r} is at entry {stored}, beyond the end of the "
+                f"journal (entries 1..{last}); refusing to start",
+            )
+        start, passed, after_hash = 0, [], GENESIS_HASH
         if self.snapshots is not None:
             snap = self.snapshots.load(
                 self.journal, code=code_fingerprint(), context=self._context(), upto=stored
@@ -217,7 +230,7 @@ class Node:
             if snap is not None:
                 try:
                     self._apply(restore(snap.body, self._collaborators()))
-                    start = snap.seq
+                    start, after_hash = snap.seq, snap.entry_hash
                 except SnapshotError as exc:
                     passed.append(f"{snap.path.name}: {exc}")
         for reason in passed:
@@ -226,6 +239,7 @@ class Node:
             self.journal,
             start,
             stored,
+            after_hash=after_hash,
             followers=(self.pipeline.process, self._observe),
         )
         if healed:  # cannot happen with atomic append_from; heal rather than diverge

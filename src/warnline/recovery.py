@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from warnline.journal import Entry, Event, Journal
+from warnline.errors import JournalCorruptError
+from warnline.journal import GENESIS_HASH, Entry, Event, Journal, chain_hash
 
 __all__ = ["OUTREACH_STATE", "REPLAY_CHUNK", "Recovery", "SnapshotPolicy", "replay_tail"]
 
@@ -53,17 +54,22 @@ def replay_tail(
     after: int,
     upto: int,
     *,
+    after_hash: str = GENESIS_HASH,
     followers: tuple[Callable[[Sequence[Entry]], list[Event]], Callable[[list[Entry]], object]],
     chunk: int = REPLAY_CHUNK,
 ) -> tuple[int, int]:
     """Fold entries `after` < seq <= `upto` through the decision fold, then the others;
-    return (entries folded, decisions re-stored because the journal lacked them)."""
+    return (entries folded, decisions re-stored because the journal lacked them). Each
+    entry is checked against the chain from `after_hash` (the hash of entry `after`)
+    before it is folded: JournalCorruptError names the first that does not follow."""
     decide, observe = followers
     folded = healed = 0
+    prev = after_hash
     while after < upto:
         entries = journal.read(after, min(chunk, upto - after))
         if not entries:
             break
+        prev = _check_chain(entries, after, prev)
         decisions = decide(entries)
         if decisions:
             have = journal.contains([e.event_id for e in decisions])
@@ -75,6 +81,20 @@ def replay_tail(
         folded += len(entries)
         after = entries[-1].seq
     return folded, healed
+
+
+def _check_chain(entries: Sequence[Entry], after: int, prev: str) -> str:
+    for n, entry in enumerate(entries, start=after + 1):
+        if entry.seq != n:
+            raise JournalCorruptError(
+                n, f"expected entry {n}, found {entry.seq}; refusing to start"
+            )
+        if entry.prev_hash != prev or chain_hash(prev, n, entry.event) != entry.hash:
+            raise JournalCorruptError(
+                n, "does not follow from the entry before it (changed); refusing to start"
+            )
+        prev = entry.hash
+    return prev
 
 
 class SnapshotPolicy:

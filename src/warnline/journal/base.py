@@ -86,6 +86,16 @@ class Sealer(Protocol):
         tree head and the signed positions, each as JSON text."""
         ...
 
+    def state(self) -> str:
+        """The accumulator as text, stored with each seal so a restart need not fold
+        every stored hash again."""
+        ...
+
+    def restore(self, state: str, head: str) -> bool:
+        """Take up `state` if it is the tree that `head` (the stored seal) signs;
+        False (and unchanged) otherwise: the caller resumes from the hashes."""
+        ...
+
 
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
