@@ -50,7 +50,9 @@ def snapshot_store(data: Path, key: SigningKey) -> SnapshotStore:
 
 async def verify_aside(path: Path, key: SigningKey, failed: list[JournalCorruptError]) -> None:
     """Verify the journal at `path` in a child process; print the outcome, or put the
-    error in `failed` and return (the caller stops the node). Killed if cancelled."""
+    error in `failed` and return (the caller stops the node). The child has a session of
+    its own, so a signal to the node's process group stops the node, which then kills
+    the child (cancelled), rather than killing the check into a false verdict."""
     if not path.exists():
         return
     started = time.perf_counter()
@@ -58,6 +60,7 @@ async def verify_aside(path: Path, key: SigningKey, failed: list[JournalCorruptE
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "warnline.serve_journal", str(path), public,
         stdout=asyncio.subprocess.PIPE,
+        start_new_session=True,  # a Ctrl-C at the terminal is the node's to handle
     )  # fmt: skip
     try:
         out, _ = await proc.communicate()
