@@ -147,6 +147,7 @@ class Node:
         )
         self._turn = asyncio.Lock()  # one turn of the process loop, or a snapshot's capture
         self._writing: asyncio.Task[None] | None = None
+        self._between_turns = True
         self.recovery: Recovery | None = None
         self._wake = asyncio.Event()
         self._tick_soon = asyncio.Event()
@@ -354,27 +355,23 @@ class Node:
         return seq
 
     async def stop(self) -> None:
-        """Stop the loops between two turns, then take a last snapshot (a clean stop
-        restarts from where it stopped)."""
-        process = [t for t in self._tasks if t.get_name() == "process"]
+        """Stop the loops, then take a last snapshot (a clean stop restarts from where it
+        stopped) unless the process loop was stopped inside a turn: then the folds may
+        be at different places, and the last periodic snapshot stands."""
         for t in self._tasks:
-            if t not in process:
-                t.cancel()
-        async with self._turn:
-            for t in process:
-                t.cancel()
+            t.cancel()
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         stopped = bool(self._tasks)
         self._tasks = []
-        if stopped and self.snapshots is not None and self._policy.behind(self._pos):
+        if self._writing is not None:
+            await self._writing
+        if stopped and self._between_turns and self._policy.behind(self._pos):
             try:
                 await self.snapshot()
             except (OSError, SnapshotError) as exc:
                 log.warning("snapshot at stop not written: %s", exc)
-        elif self._writing is not None:
-            await self._writing
         await self.outreach.stop()
 
     # -- inputs --------------------------------------------------------------------
@@ -618,7 +615,9 @@ class Node:
 
     async def _process_once(self) -> None:
         async with self._turn:
+            self._between_turns = False
             await self._turn_once()
+            self._between_turns = True  # not reached if cancelled inside the turn
 
     async def _turn_once(self) -> None:
         # A backlog is folded a chunk at a time, giving the loop back in between, so the
