@@ -17,7 +17,8 @@
     │   └── SignInDelayError       too many failed sign-ins from here: retry after a delay
     ├── NotFoundError              no such alert, track, ...
     ├── JournalError               the journal cannot store or read
-    │   └── JournalCorruptError    stored entries fail their hash chain
+    │   ├── JournalCorruptError    stored entries fail their hash chain
+    │   └── SnapshotError          a snapshot cannot be written, or is not to be trusted
     ├── AuditError                 an audit record does not verify (names the entry)
     └── ChannelError               a channel could not hand over a delivery
 
@@ -130,6 +131,10 @@ class NotFoundError(WarnlineError):
 
 class JournalError(WarnlineError):
     pass
+
+
+class SnapshotError(JournalError):
+    """A snapshot passed over (the reason says why) or one that cannot be taken."""
 
 
 class JournalCorruptError(JournalError):

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,12 +32,20 @@ from warnline.dispatch.roster import Takeover, takeover_event
 from warnline.domain import Acknowledgement, Alert, Assignment, Clock, Report
 from warnline.domain.codec import from_json
 from warnline.domain.plane import regional_plane
-from warnline.errors import ForbiddenError, InputError, NotFoundError
+from warnline.errors import (
+    ForbiddenError,
+    InputError,
+    JournalCorruptError,
+    NotFoundError,
+    SnapshotError,
+)
+from warnline.follower_state import capture, code_fingerprint, context_fingerprint, restore
 from warnline.ingest import Intake
 from warnline.ingest.batch import Batch
 from warnline.ingest.checks import JournalShare
 from warnline.ingest.signature import SignedRequest, Signer
-from warnline.journal import Entry, Event, Journal
+from warnline.journal import GENESIS_HASH, Entry, Event, Journal
+from warnline.journal.snapshots import SnapshotStore
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.lag import LagWatch
 from warnline.outreach import Outreach
@@ -48,6 +56,7 @@ from warnline.pipeline import (
     TICK_KIND,
     Pipeline,
 )
+from warnline.recovery import OUTREACH_STATE, Recovery, SnapshotPolicy, replay_tail
 from warnline.release import Release
 from warnline.response import LeadProcedure
 from warnline.response.inputs import answer_event, override_event, readiness_event
@@ -68,6 +77,8 @@ class NodeSettings:
     max_lag_s: float = 1.0  # wall seconds a loop may fall behind before health degrades
     shed_lag_s: float = 1.0  # decisions this far behind: partners over twice their share wait
     console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
+    snapshot_entries: int = 20_000  # journal entries folded between two snapshots, at most
+    snapshot_s: float = 60.0  # wall seconds between snapshots while entries keep coming
 
 
 class Node:
@@ -80,6 +91,8 @@ class Node:
         accounts: Accounts,
         settings: NodeSettings | None = None,
         channels: Mapping[str, PersonChannel] | None = None,
+        snapshots: SnapshotStore | None = None,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
         check_cell_accounts(accounts.users(), agreement.coordination_cell)
         self.agreement = agreement
@@ -87,7 +100,7 @@ class Node:
         self.clock = clock
         self.accounts = accounts
         self.settings = settings or NodeSettings()
-        plane = regional_plane()
+        plane = self._plane = regional_plane()
         self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
         # While decisions lag, a partner over its fair share waits (ingest/checks.py).
         share = JournalShare(behind=lambda: self.lag.decision_lag_s() > self.settings.shed_lag_s)
@@ -127,6 +140,15 @@ class Node:
             notify_cell=self._notify_cell,
         )
         self._pos = 0
+        self.snapshots = snapshots
+        self._announce_line = announce
+        self._policy = SnapshotPolicy(
+            every_entries=self.settings.snapshot_entries, every_s=self.settings.snapshot_s
+        )
+        self._turn = asyncio.Lock()  # one turn of the process loop, or a snapshot's capture
+        self._writing: asyncio.Task[None] | None = None
+        self._between_turns = True
+        self.recovery: Recovery | None = None
         self._wake = asyncio.Event()
         self._tick_soon = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -175,7 +197,10 @@ class Node:
     # -- life cycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._recover)
+        self.recovery = await asyncio.to_thread(self.recover)
+        self._policy.taken(self.recovery.snapshot_seq or 0)
+        if self._announce_line is not None:
+            self._announce_line(self.recovery.describe())
         self._tasks = [
             asyncio.create_task(self._process_loop(), name="process"),
             asyncio.create_task(self._tick_loop(), name="tick"),
@@ -184,36 +209,169 @@ class Node:
         ]
         self.ready.set()
 
-    def _recover(self) -> None:
-        """Rebuild state from the journal; decisions already stored are not redone."""
+    def recover(self) -> Recovery:
+        """Rebuild state from the newest snapshot that verifies and the journal's tail
+        after it (all of the journal without one); decisions already stored are not
+        redone, and entries after the stored position are left to the process loop."""
+        started = time.perf_counter()
         stored = self.journal.position(Pipeline.FOLLOWER)
-        missing: list[Event] = []
-        entries: list[Entry] = []
-        for entry in self.journal.iter_all():
-            entries.append(entry)
-            if entry.seq <= stored:
-                missing.extend(self.pipeline.process([entry]))
-        if missing:
-            have = self.journal.contains([e.event_id for e in missing])
-            lost = [e for e in missing if e.event_id not in have]
-            if lost:  # cannot happen with atomic append_from; heal rather than diverge
-                log.warning("re-storing %d decisions missing from the journal", len(lost))
-                self.journal.append(lost)
+        last = self.journal.last_seq()
+        if stored > last:
+            raise JournalCorruptError(
+                0,
+                f"follower {Pipeline.FOLLOWER!r} is at entry {stored}, beyond the end of the "
+                f"journal (entries 1..{last}); refusing to start",
+            )
+        start, passed, after_hash = 0, [], GENESIS_HASH
+        if self.snapshots is not None:
+            snap = self.snapshots.load(
+                self.journal, code=code_fingerprint(), context=self._context(), upto=stored
+            )
+            passed = [f"{r.path.name}: {r.reason}" for r in self.snapshots.rejected]
+            if snap is not None:
+                try:
+                    self._apply(restore(snap.body, self._collaborators()))
+                    start, after_hash = snap.seq, snap.entry_hash
+                except SnapshotError as exc:
+                    passed.append(f"{snap.path.name}: {exc}")
+        for reason in passed:
+            log.warning("snapshot passed over: %s", reason)
+        tail, healed = replay_tail(
+            self.journal,
+            start,
+            stored,
+            after_hash=after_hash,
+            followers=(self.pipeline.process, self._observe),
+        )
+        if healed:  # cannot happen with atomic append_from; heal rather than diverge
+            log.warning("re-stored %d decisions missing from the journal", healed)
         self._pos = stored
         self.lag.appended(self.journal.last_seq())
         self.lag.decided(stored)
+        recovery = Recovery(
+            snapshot_seq=start if start else None,
+            tail=tail,
+            position=stored,
+            journal_seq=self.journal.last_seq(),
+            passed_over=tuple(passed),
+            seconds=time.perf_counter() - started,
+        )
+        log.info("%s", recovery.describe())
+        return recovery
+
+    def _observe(self, entries: list[Entry]) -> None:
+        """The folds after the pipeline, in the order the process loop runs them."""
         self.dispatcher.observe(entries)
         self.views.observe(entries)
         self.outreach.observe(entries)
-        log.info("recovered %d entries, pipeline at %d", len(entries), stored)
+
+    # -- snapshots -----------------------------------------------------------------
+
+    def _context(self) -> str:
+        """What the folded state depends on besides the journal: the agreement, who the
+        accounts are, the settings and the person channels configured."""
+        users = sorted((u.username, u.partner, u.role.value) for u in self.accounts.users())
+        return context_fingerprint(
+            self.agreement, users, self.settings, sorted(self.outreach.channels)
+        )
+
+    def _collaborators(self) -> dict[str, object]:
+        """What the followers use but do not own: written by name, never by value."""
+        return {
+            "node": self,
+            "agreement": self.agreement,
+            "accounts": self.accounts,
+            "release": self.release,
+            "plane": self._plane,
+            "assessor": self.pipeline.assessor,
+            "views": self.views,
+            "clock": self.clock,
+            "journal": self.journal,
+            "console": self.console,
+            "outreach": self.outreach,
+        }
+
+    def _state(self) -> dict[str, dict[str, Any]]:
+        return {
+            "pipeline": vars(self.pipeline),
+            "dispatcher": vars(self.dispatcher),
+            "alert_log": vars(self.views.alert_log),
+            "outreach": {k: getattr(self.outreach, k) for k in OUTREACH_STATE},
+        }
+
+    def _apply(self, parts: dict[str, dict[str, Any]]) -> None:
+        vars(self.pipeline).update(parts["pipeline"])
+        vars(self.dispatcher).update(parts["dispatcher"])
+        vars(self.views.alert_log).update(parts["alert_log"])
+        for k in OUTREACH_STATE:
+            setattr(self.outreach, k, parts["outreach"][k])
+
+    def _capture(self) -> tuple[int, bytes]:
+        """The followers' state after entry `_pos`, taken between two turns of the
+        process loop (never inside one: then some folds would be ahead of others)."""
+        forbidden = (Agreement, Node, SQLiteJournal, asyncio.Task)
+        return self._pos, capture(self._state(), self._collaborators(), forbidden=forbidden)
+
+    def _write(self, seq: int, body: bytes) -> None:
+        """Store a captured state (in a worker thread: hashing and fsync take time)."""
+        assert self.snapshots is not None
+        entry = self.journal.entry(seq) if seq else None
+        self.snapshots.write(
+            seq=seq,
+            entry_hash="" if entry is None else entry.hash,
+            code=code_fingerprint(),
+            context=self._context(),
+            body=body,
+        )
+
+    def _snapshot_if_due(self) -> None:
+        """Between turns: capture now (on the loop, so the state is consistent) and write
+        in a worker thread; at most one write in flight."""
+        if self.snapshots is None or not self._policy.due(self._pos):
+            return
+        if self._writing is not None and not self._writing.done():
+            return
+        seq, body = self._capture()
+        self._policy.taken(seq)
+        self._writing = asyncio.create_task(self._write_logged(seq, body))
+
+    async def _write_logged(self, seq: int, body: bytes) -> None:
+        try:
+            await asyncio.to_thread(self._write, seq, body)
+        except (OSError, SnapshotError) as exc:  # the journal still holds everything
+            log.warning("snapshot at entry %d not written: %s", seq, exc)
+
+    async def snapshot(self) -> int | None:
+        """Take a snapshot now (between turns) and wait until it is on disk; the entry
+        it was taken at, or None without a snapshot store."""
+        if self.snapshots is None:
+            return None
+        async with self._turn:
+            seq, body = self._capture()
+        if self._writing is not None:
+            await self._writing
+        await asyncio.to_thread(self._write, seq, body)
+        self._policy.taken(seq)
+        return seq
 
     async def stop(self) -> None:
+        """Stop the loops, then take a last snapshot (a clean stop restarts from where it
+        stopped) unless the process loop was stopped inside a turn: then the folds may
+        be at different places, and the last periodic snapshot stands."""
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
+        stopped = bool(self._tasks)
         self._tasks = []
+        if self._writing is not None:
+            await self._writing
+        if stopped and self._between_turns and self._policy.behind(self._pos):
+            try:
+                await self.snapshot()
+            except (OSError, SnapshotError) as exc:
+                log.warning("snapshot at stop not written: %s", exc)
         await self.outreach.stop()
 
     # -- inputs --------------------------------------------------------------------
@@ -448,6 +606,7 @@ class Node:
             self._wake.clear()
             try:
                 await self._process_once()
+                self._snapshot_if_due()
                 await asyncio.sleep(0)  # let the ticker and the API in between chunks
             except Exception:
                 log.exception("processing failed; retrying on next wake")
@@ -455,6 +614,12 @@ class Node:
                 self._wake.set()
 
     async def _process_once(self) -> None:
+        async with self._turn:
+            self._between_turns = False
+            await self._turn_once()
+            self._between_turns = True  # not reached if cancelled inside the turn
+
+    async def _turn_once(self) -> None:
         # A backlog is folded a chunk at a time, giving the loop back in between, so the
         # ticker keeps journaling ticks on time and the API keeps answering while the node
         # catches up (chunking never changes a decision: see `Pipeline.process`).

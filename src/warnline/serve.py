@@ -79,8 +79,12 @@ People's addresses (e-mail, phone numbers) are the agreement's contacts; secrets
 once at start and never printed or journaled. The start-up lines name each channel and
 where it goes; `GET /api/v1/channels` shows each configured channel's health.
 
-Before the node starts, its journal is verified read-only (chain, payloads, follower
-positions, the signed seal): a node never decides on a record someone has rewritten.
+Before the node decides, what it folds at start is checked (its snapshot's MAC and
+position, the journal's tail after it, the followers' positions); the whole journal is
+verified read-only beside the running node (chain, payloads, the signed seal), and a
+journal that fails stops it: a node never goes on deciding on a record someone has
+rewritten (decisions 37, 57). Snapshots of the followers' state live in
+<data>/snapshots, taken periodically and at a clean stop.
 """
 
 from __future__ import annotations
@@ -88,7 +92,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-import time
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -102,11 +105,11 @@ from warnline.alerting.cap_sign import CapSigner
 from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
-from warnline.audit import HeadSigner, verify_journal
+from warnline.audit import HeadSigner
 from warnline.channels.sms import SmsChannel
 from warnline.config_text import did_you_mean, netloc
 from warnline.domain import SystemClock
-from warnline.errors import AuditError, ConfigError, JournalCorruptError
+from warnline.errors import ConfigError, JournalCorruptError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pki.tls import TlsSettings
@@ -117,6 +120,7 @@ from warnline.serve_channels import (
     parse_channels,
     route_contacts,
 )
+from warnline.serve_journal import check_shape, snapshot_store, verify_aside
 from warnline.serve_keys import HubConfig, cap_signer, describe_keys, parse_hub, trusted_keys
 from warnline.serve_keys import hub_signing_key as _hub_signing_key
 from warnline.stopping import StopSignals
@@ -279,31 +283,6 @@ def hub_signing_key(cfg: NodeConfig, agreement: Agreement, config_path: Path) ->
     return _hub_signing_key(cfg.hub, agreement, config_path)
 
 
-def check_journal(path: Path, trusted: dict[str, str]) -> None:
-    """Refuse to start on a journal that does not verify (JournalCorruptError naming the
-    entry); a journal not yet written is fine. `trusted` holds the current key under its
-    id and the retired ones: the seal may still be the last one an older key signed."""
-    if not path.exists():
-        return
-    started = time.perf_counter()
-    try:
-        summary = verify_journal(path, public_keys=trusted)
-    except AuditError as exc:
-        hint = ""
-        if "has no known public key" in exc.reason:
-            hint = (
-                " (a rotated hub key? give the new key its own [hub] key_id and list the old "
-                "one's public half in [hub] previous_keys)"
-            )
-        raise JournalCorruptError(
-            exc.entry, f"{exc.reason}; refusing to start on {path}{hint}"
-        ) from None
-    print(
-        f"journal verified: {summary.entries} entries in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-
-
 def check_tls(tls: TlsSettings | None, config_path: Path) -> None:
     """Every file [tls] names, before anything starts."""
     if tls is not None:
@@ -346,7 +325,8 @@ def serve_node(config_path: Path, data: Path | None) -> int:
     cap = cap_signer(cfg.hub, agreement, config_path, clock.now())
     check_tls(cfg.tls, config_path)
     agreement = route_contacts(agreement, cfg.channels, config_path)
-    check_journal(cfg.data / "journal.db", trusted_keys(cfg.hub, key))
+    trusted = trusted_keys(cfg.hub, key)
+    check_shape(cfg.data / "journal.db", trusted)
     probe_port(cfg.host, cfg.port, config_path)
     sealer = HeadSigner(key=key, clock=clock, signer=cfg.hub.key_id)
     journal = SQLiteJournal(cfg.data / "journal.db", sealer=sealer)
@@ -372,17 +352,32 @@ def serve_node(config_path: Path, data: Path | None) -> int:
         accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=NodeSettings(tick_s=cfg.tick_s),
         channels=channels,
+        snapshots=snapshot_store(cfg.data, key),
+        announce=lambda line: print(f"warnline serve: {line}", flush=True),
     )
+    failed: list[JournalCorruptError] = []
 
     async def until_stopped() -> None:
         async with signals.bound() as stop:
-            await _serve(node, cfg, key, cap, stop)
+            check = asyncio.create_task(verify_aside(cfg.data / "journal.db", trusted, failed))
+
+            def stop_if_failed(_: asyncio.Task[None]) -> None:
+                if failed:
+                    stop.set()
+
+            check.add_done_callback(stop_if_failed)
+            try:
+                await _serve(node, cfg, key, cap, stop)
+            finally:
+                check.cancel()
 
     try:
         asyncio.run(until_stopped())
         position = journal.last_seq()
     finally:
         journal.close()
+    if failed:
+        raise failed[0]
     print(f"warnline serve: stopped ({signals.name or 'done'}); journal at {position} entries")
     return 0
 

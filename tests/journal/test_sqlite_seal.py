@@ -4,6 +4,8 @@ across a commit that failed."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,3 +67,44 @@ def test_a_reopened_journal_and_a_failed_commit_keep_the_seal_right(tmp_path: Pa
         j.close()
     summary = verify_journal(path, public_keys=KEYS)
     assert summary.entries == 4 and summary.sealed is not None and summary.sealed.size == 4
+
+
+class CountingSigner(HeadSigner):
+    """A head signer that counts how often it folds in every stored hash again."""
+
+    resumed = 0
+
+    def resume(self, hashes: Iterable[str]) -> None:
+        self.resumed += 1
+        super().resume(hashes)
+
+
+def test_a_reopened_journal_takes_up_the_stored_tree_instead_of_every_hash(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    clock = ManualClock(T0)
+    key = exercise_signing_key(HUB_CODE)
+    j = SQLiteJournal(path, sealer=HeadSigner(key=key, clock=clock))
+    j.append([ev(i) for i in range(1, 1500)])
+    j.close()
+    signer = CountingSigner(key=key, clock=clock)
+    j = SQLiteJournal(path, sealer=signer)
+    try:
+        j.append([ev(1500)])
+    finally:
+        j.close()
+    assert signer.resumed == 0 and signer.size == 1500
+    assert verify_journal(path, public_keys=KEYS).entries == 1500
+    # A stored tree that is not the sealed head's is not taken up: every hash is.
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE sealer SET state = ?", ('{"peaks":[[1024,"' + "ab" * 32 + '"]]}',))
+    conn.close()
+    signer = CountingSigner(key=key, clock=clock)
+    j = SQLiteJournal(path, sealer=signer)
+    try:
+        j.append([ev(1501)])
+    finally:
+        j.close()
+    assert signer.resumed == 1
+    assert verify_journal(path, public_keys=KEYS).entries == 1501

@@ -158,6 +158,21 @@ class HeadSigner:
         self._tree = MerkleAccumulator()
         self._tree.extend([bytes.fromhex(h) for h in hashes])
 
+    def state(self) -> str:
+        return canonical_json({"peaks": self._tree.peaks()}).decode()
+
+    def restore(self, state: str, head: str) -> bool:
+        try:
+            peaks = json.loads(state)["peaks"]
+            tree = MerkleAccumulator.from_peaks([(int(n), str(d)) for n, d in peaks])
+            sealed = parse_head(head)
+        except (ValueError, KeyError, TypeError, AuditError):
+            return False
+        if (tree.size, tree.root().hex()) != (sealed.size, sealed.root):
+            return False
+        self._tree = tree
+        return True
+
     def seal(self, hashes: Sequence[str], positions: Mapping[str, int]) -> tuple[str, str]:
         self._tree.extend([bytes.fromhex(h) for h in hashes])
         root = self._tree.root()

@@ -40,7 +40,7 @@ from warnline.audit.merkle import EMPTY_ROOT, MerkleAccumulator
 from warnline.errors import AuditError
 from warnline.journal.base import GENESIS_HASH, canonical_json
 
-__all__ = ["JournalSummary", "verify_journal"]
+__all__ = ["JournalSummary", "check_journal_shape", "verify_journal"]
 
 # json.dumps(text, ensure_ascii=False) without building an encoder per call.
 _string = json.encoder.JSONEncoder(ensure_ascii=False).encode
@@ -95,6 +95,46 @@ def verify_journal(
         # while a node keeps appending.
         conn.execute("BEGIN")
         return _verify(conn, keys, head)
+    except sqlite3.Error as exc:
+        raise AuditError(0, f"{path} is not a readable SQLite journal: {exc}") from None
+    finally:
+        conn.close()
+
+
+def check_journal_shape(path: Path, *, public_keys: Mapping[str, str]) -> int:
+    """What can be checked without reading every entry, before a node opens the journal
+    (opening creates missing tables, and a first commit writes a fresh seal): the schema,
+    the followers' positions within the journal, and a seal signed by the hub that covers
+    exactly the stored entries with the stored positions. Returns the entry count;
+    AuditError as `verify_journal`. The entries themselves are `verify_journal`'s."""
+    keys = _keys(public_keys)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise AuditError(0, f"{path} cannot be opened read-only: {exc}") from None
+    try:
+        conn.execute("BEGIN")
+        _check_schema(conn)
+        last = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0])
+        positions = _check_positions(conn, last)
+        row = conn.execute("SELECT head, positions FROM seal").fetchone()
+        if row is None:
+            if last:
+                raise AuditError(1, f"entries 1..{last} are covered by no signed head (no seal)")
+            return 0
+        try:
+            sealed = parse_head(row[0])
+        except AuditError as exc:
+            raise AuditError(0, f"the journal's seal: {exc.reason}") from None
+        verify_head(sealed, keys)
+        if sealed.size != last:
+            raise AuditError(
+                min(sealed.size, last) + 1,
+                f"the journal's {sealed.describe()} does not cover its {last} entries "
+                "(appended without the hub's key, or cut off)",
+            )
+        check_positions_seal(row[1], sealed, positions, keys[sealed.signer])
+        return last
     except sqlite3.Error as exc:
         raise AuditError(0, f"{path} is not a readable SQLite journal: {exc}") from None
     finally:

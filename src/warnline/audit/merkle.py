@@ -88,6 +88,25 @@ class MerkleAccumulator:
             size, digest = 2 * size, node_hash(left, digest)
         self._peaks.append((size, digest))
 
+    def peaks(self) -> list[tuple[int, str]]:
+        """(leaf count, hex root) of each perfect subtree, largest first."""
+        return [(n, d.hex()) for n, d in self._peaks]
+
+    @classmethod
+    def from_peaks(cls, peaks: Sequence[tuple[int, str]]) -> MerkleAccumulator:
+        """The accumulator `peaks` describes; ValueError unless they are the
+        decomposition of some size into falling powers of two."""
+        tree = cls()
+        for n, digest in peaks:
+            if n <= 0 or n & (n - 1) or (tree._peaks and tree._peaks[-1][0] <= n):
+                raise ValueError("peaks must be falling powers of two")
+            raw = bytes.fromhex(digest)
+            if len(raw) != 32:
+                raise ValueError("a peak must be 32 bytes")
+            tree._peaks.append((n, raw))
+            tree.size += n
+        return tree
+
     def root(self) -> bytes:
         if not self._peaks:
             return EMPTY_ROOT

@@ -72,6 +72,12 @@ def _memory() -> dict[str, Any]:
     return run()
 
 
+def _restart() -> dict[str, Any]:
+    from warnline.bench.restart import run
+
+    return run()
+
+
 def _soak() -> dict[str, Any]:
     from warnline.bench.soak import run
 
@@ -90,8 +96,9 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
+    "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
 }
-OPT_IN = {"warnings-raid", "warnings-speed", "soak", "memory"}  # run only when named
+OPT_IN = {"warnings-raid", "warnings-speed", "soak", "memory", "restart"}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:

@@ -86,6 +86,16 @@ class Sealer(Protocol):
         tree head and the signed positions, each as JSON text."""
         ...
 
+    def state(self) -> str:
+        """The accumulator as text, stored with each seal so a restart need not fold
+        every stored hash again."""
+        ...
+
+    def restore(self, state: str, head: str) -> bool:
+        """Take up `state` if it is the tree that `head` (the stored seal) signs;
+        False (and unchanged) otherwise: the caller resumes from the hashes."""
+        ...
+
 
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
@@ -119,6 +129,11 @@ class Journal(ABC):
             out.extend(e for e in chunk if e.event.kind == kind and e.seq <= upto)
             after = chunk[-1].seq
         return out[:limit]
+
+    def entry(self, seq: int) -> Entry | None:
+        """The entry at `seq`, or None if the journal does not hold it."""
+        found = self.read(seq - 1, 1) if seq > 0 else []
+        return found[0] if found and found[0].seq == seq else None
 
     @abstractmethod
     def last_seq(self) -> int: ...

@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS seal (
     head      TEXT NOT NULL,
     positions TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sealer (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    state     TEXT NOT NULL
+);
 """
 
 
@@ -197,7 +201,7 @@ class SQLiteJournal(Journal):
         """Replace the seal inside the commit's transaction. A sealer that is not at
         the stored end (a fresh one, or one that folded in a batch that rolled back)
         first resumes from the stored hashes."""
-        if sealer.size != self._last_seq:
+        if sealer.size != self._last_seq and not self._restore(cur, sealer):
             stored = cur.execute(
                 "SELECT hash FROM entries WHERE seq <= ? ORDER BY seq", (self._last_seq,)
             )
@@ -210,6 +214,22 @@ class SQLiteJournal(Journal):
             "INSERT INTO seal VALUES (1,?,?) ON CONFLICT(id) "
             "DO UPDATE SET head=excluded.head, positions=excluded.positions",
             (head, signed_positions),
+        )
+        cur.execute(
+            "INSERT INTO sealer VALUES (1,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state",
+            (sealer.state(),),
+        )
+
+    def _restore(self, cur: sqlite3.Cursor, sealer: Sealer) -> bool:
+        """Take up the accumulator stored with the seal, if it is the stored head's tree
+        (restart costs nothing however long the journal); else False."""
+        row = cur.execute(
+            "SELECT sealer.state, seal.head FROM sealer JOIN seal ON seal.id = sealer.id"
+        ).fetchone()
+        return (
+            row is not None
+            and sealer.restore(str(row[0]), str(row[1]))
+            and (sealer.size == self._last_seq)
         )
 
     # -- reading ---------------------------------------------------------------
