@@ -10,6 +10,7 @@ the raid they journal the same decisions, attempts and escalations, entry for en
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,6 +109,18 @@ def views(node: Node) -> dict[str, Any]:
     )
     esc = node.outreach.escalator
     out["outreach"] = (node.channel_health(), sorted(node.outreach.codes), sorted(esc.escalations))
+    # `plain` holds the codes this process sent; why an offer stopped is "expired" where
+    # the live loop's `due` saw its deadline pass and "superseded" where a replay met the
+    # next step first: that it stopped is state, the label is not.
+    offers = vars(node.outreach.offers.escalator)
+    out["offers"] = sorted(
+        (k, v) for k, v in offers.items() if k not in ("plain", "new_code", "escalations")
+    )
+    out["offer_escalations"] = sorted(
+        (k, dataclasses.replace(e, stopped=bool(e.stopped)))
+        for k, e in offers["escalations"].items()
+    )
+    out["held"] = sorted(node.pipeline._held.items())
     out["pipeline"] = (
         node.pipeline.reports_seen,
         node.pipeline.tracks_created,

@@ -297,6 +297,7 @@ class Node:
             "dispatcher": vars(self.dispatcher),
             "alert_log": vars(self.views.alert_log),
             "outreach": {k: getattr(self.outreach, k) for k in OUTREACH_STATE},
+            "offers": vars(self.outreach.offers.escalator),  # lead offers by phone
         }
 
     def _apply(self, parts: dict[str, dict[str, Any]]) -> None:
@@ -305,6 +306,7 @@ class Node:
         vars(self.views.alert_log).update(parts["alert_log"])
         for k in OUTREACH_STATE:
             setattr(self.outreach, k, parts["outreach"][k])
+        vars(self.outreach.offers.escalator).update(parts["offers"])
 
     def _capture(self) -> tuple[int, bytes]:
         """The followers' state after entry `_pos`, taken between two turns of the
