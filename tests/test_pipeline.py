@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from tests.factories import T0, drone_path
+from tests.factories import T0, drone_path, make_report
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.assess import Assessor
-from warnline.domain import Report
+from warnline.domain import Identity, Report, ThreatKind
 from warnline.ingest import report_event
 from warnline.journal import Event, MemoryJournal
 from warnline.picture import Picture
@@ -113,6 +113,26 @@ def test_one_object_seen_by_two_partners_is_one_incident(agreement: Agreement) -
     assert len(last["track_ids"]) == 1
 
 
+def airliner(start: datetime, seconds: int) -> list[Report]:
+    """A friendly airliner ISR reports every 4 s over the Negev: the coalition is not
+    silent while it flies, so a drone that vanishes vanished on its own."""
+    return [
+        make_report(partner="ISR", rid=f"air{i}", t=start + timedelta(seconds=4 * i), lat=30.6,
+                    lon=34.8, alt=10_000.0, east=0.0, north=230.0, kind=ThreatKind.AIRCRAFT,
+                    identity=Identity.FRIEND, sensor="isr-radar", sensor_track="air")
+        for i in range(seconds // 4)
+    ]  # fmt: skip
+
+
+def test_the_coalition_falling_silent_holds_nothing(agreement: Agreement) -> None:
+    # The same drone and nothing else: when every sensor falls silent it is the
+    # coalition's silence, not the drone's, and its alerts end soon after (decision 45).
+    decisions = run(agreement, inputs(drone_path(T0, 20), 600))
+    ends = [(e.at - T0).total_seconds() for e in decisions
+            if e.kind == "alert.issued" and e.payload["msg_type"] == "Cancel"]  # fmt: skip
+    assert ends and max(ends) < 300
+
+
 def test_a_drone_lost_from_view_keeps_its_warnings_until_past_its_target(
     agreement: Agreement,
 ) -> None:
@@ -120,7 +140,7 @@ def test_a_drone_lost_from_view_keeps_its_warnings_until_past_its_target(
     # silent the picture drops the track a little later. The drone flies on unseen, so
     # Amman's warning stands until its last course is past Amman (about 600 s), then
     # every alert ends.
-    events = inputs(drone_path(T0, 20), 1000)
+    events = inputs(drone_path(T0, 20) + airliner(T0, 1000), 1000)
     decisions = run(agreement, events)
     alerts = [e.payload for e in decisions if e.kind == "alert.issued"]
     raised = {a["alert_id"] for a in alerts if a["msg_type"] == "Alert"}
@@ -137,7 +157,7 @@ def test_a_drone_that_vanishes_over_its_target_holds_nothing(agreement: Agreemen
     # Reported until 318 s, inside Amman's area (entered at about 308 s): as likely
     # struck as out of view, so its alerts end once the picture drops it, not after
     # its course has crossed Amman.
-    decisions = run(agreement, inputs(drone_path(T0, 160), 1000))
+    decisions = run(agreement, inputs(drone_path(T0, 160) + airliner(T0, 1000), 1000))
     ends = {e.payload["area_id"]: (e.at - T0).total_seconds() for e in decisions
             if e.kind == "alert.issued" and e.payload["msg_type"] == "Cancel"}  # fmt: skip
     assert {"JOR", "JOR-amman"} <= set(ends)

@@ -242,6 +242,12 @@ class Pipeline:
         mark = self._newest_report + timedelta(seconds=REPORT_SLACK_S + max(silent, 0.0))
         return min(at, mark)
 
+    def _silent(self, at: datetime) -> bool:
+        """Has no report at all been journaled for `max_watermark_lag_s`?"""
+        if self._heard_at is None:
+            return True
+        return (at - self._heard_at).total_seconds() > self.max_watermark_lag_s
+
     def _hold(self, lost: list[Track], at: datetime) -> set[str]:
         """Of the threats that just fell silent, the ones whose warnings stand on their
         last course; return their ids.
@@ -257,7 +263,10 @@ class Pipeline:
         passed; unseen, it keeps the areas it endangered when it vanished and adds none
         (dead reckoning alone warned Saudi Arabia of a drone that had struck in
         Jordan). One that vanished at a defended area ends at once, as does anything
-        that landed; the picture keeps no track of either, so no false track is drawn."""
+        that landed; the picture keeps no track of either, so no false track is drawn.
+        When the whole coalition has fallen silent (no report for `max_watermark_lag_s`),
+        every track fades for that reason alone: nothing is held, and what was held ends,
+        as a silent coalition's alerts end (decision 45)."""
         faded = self.picture.faded()
         held = [
             replace(t, state=TrackState.COASTING)
@@ -304,8 +313,13 @@ class Pipeline:
         # Tracks merged away or evicted since the last tick left the picture too.
         gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
         lost_now = {t.track_id: t for t in [*changed, *gone] if t.state is TrackState.LOST}
-        kept = self._hold([lost_now[tid] for tid in sorted(lost_now)], at)
-        ended = [tid for tid, (until, _) in self._held.items() if until <= at and tid not in kept]
+        if self._silent(at):  # the coalition fell silent, not the object: nothing is held
+            kept: set[str] = set()
+            ended = list(self._held)
+        else:
+            kept = self._hold([lost_now[tid] for tid in sorted(lost_now)], at)
+            ended = [tid for tid, (until, _) in self._held.items() if until <= at]
+            ended = [tid for tid in ended if tid not in kept]
         lost = sorted({*lost_now, *ended} - kept)
         for t in changed:
             if t.state is not TrackState.LOST:
