@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import multiprocessing
 import os
 import pickle
@@ -40,19 +39,18 @@ from pathlib import Path
 from typing import Any
 
 from warnline.agreement.load import default_agreement
-from warnline.channels.base import Handover, Outbound
-from warnline.domain import ManualClock, MsgType
+from warnline.domain import ManualClock
 from warnline.ingest.signature import SignedRequest
 from warnline.journal import Event
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pipeline import TICK_KIND
+from warnline.sim.driven import accepting_channels, connect_consoles
 
 WARMUP_S = 600.0
 SAMPLE_S = 60.0
 TARGET_PCT = 10.0  # growth per 10 simulated minutes after warm-up, % of the warm-up RSS
 QUIET_S = 1200.0  # after the raid: longer than the retention, so what ended is forgotten
-PERSON_CHANNELS = ("sms", "voice", "email", "webhook", "apprise")
 Step = tuple[float, list[tuple[str, SignedRequest]]]
 
 
@@ -86,34 +84,6 @@ def node_sizes(node: Node) -> dict[str, int]:
         "ack_codes": len(node.outreach.codes),
         "handoff_times": sum(len(v) for v in node.outreach.handoff_ms.values()),
     }
-
-
-class _Console:
-    """A console that shows whatever it is sent and says so (a receipt per alert)."""
-
-    def __init__(self, user: str, shown: list[tuple[str, str, int, bool]]) -> None:
-        self.user = user
-        self.shown = shown
-
-    async def send_text(self, data: str) -> None:
-        message = json.loads(data)
-        if message.get("type") == "alert":
-            alert = message["alert"]
-            ended = alert["msg_type"] == MsgType.CANCEL.value
-            self.shown.append((self.user, alert["alert_id"], int(alert["version"]), ended))
-
-
-class _Accepting:
-    """A person channel whose next hop takes every message at once."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    async def send(self, out: Outbound) -> Handover:
-        return Handover(outcome="delivered")
-
-    async def close(self) -> None:
-        return None
 
 
 @dataclass
@@ -189,11 +159,9 @@ async def _drive(
         clock=clock,
         accounts=accounts,
         settings=NodeSettings(tick_s=0.5),
-        channels={name: _Accepting(name) for name in PERSON_CHANNELS},
+        channels=accepting_channels(),
     )
-    shown: list[tuple[str, str, int, bool]] = []
-    for user in accounts.users():
-        node.console.connect(user.username, _Console(user.username, shown))
+    shown = connect_consoles(node)
     run = MemoryRun()
     gc.collect()
     run.start_rss_mb = rss_mb()
