@@ -45,7 +45,7 @@ from warnline.journal import Event
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.pipeline import TICK_KIND
-from warnline.sim.driven import accepting_channels, connect_consoles
+from warnline.sim.driven import accepting_channels, connect_consoles, settle_consoles
 
 WARMUP_S = 600.0
 SAMPLE_S = 60.0
@@ -181,7 +181,7 @@ async def _drive(
                 run.reports += len(await node.submit_reports(request))
             now = clock.now()
             await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
-            await _settle(node, shown, accounts.partner_of)
+            await settle_consoles(node, shown)
             if t >= next_sample:
                 gc.collect()
                 run.samples.append({"t_s": t, "rss_mb": round(rss_mb(), 1)} | node_sizes(node))
@@ -190,30 +190,6 @@ async def _drive(
         await node.outreach.stop()
         journal.close()
     return run
-
-
-async def _settle(node: Node, shown: list[tuple[str, str, int, bool]], partner_of: Any) -> None:
-    """The node's loop until nothing is left: consoles' receipts and watch officers'
-    acknowledgements of what they were shown, person channels' results."""
-    for _ in range(20):  # bounded: receipts and results settle within a few turns
-        await node.settle()
-        for _ in range(10):
-            if not node.outreach.in_flight():
-                break
-            await asyncio.sleep(0)
-        if not shown and not node.outreach.in_flight():
-            await node.settle()
-            return
-        seen, shown[:] = list(shown), []
-        await asyncio.gather(
-            *(node.receipt(user, alert_id, version, 1) for user, alert_id, version, _ in seen)
-        )
-        for user, alert_id, version, ended in seen:
-            alert = node.dispatcher.latest.get(alert_id)
-            if alert is None or ended or partner_of(user) != alert.partner:
-                continue
-            if user.endswith("-watch") and node.accounts.may_acknowledge(user):
-                await node.acknowledge(user, alert_id, version, "console")
 
 
 def run(

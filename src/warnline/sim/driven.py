@@ -37,6 +37,7 @@ __all__ = [
     "drive",
     "quiet",
     "raid_accounts",
+    "settle_consoles",
 ]
 
 PERSON_CHANNELS = ("sms", "voice", "email", "webhook", "apprise")
@@ -130,7 +131,7 @@ async def drive(
             sent += len(await node.submit_reports(request))
         now = clock.now()
         await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
-        await _settle(node, shown)
+        await settle_consoles(node, shown)
     return sent
 
 
@@ -142,7 +143,7 @@ def quiet(after: datetime, seconds: float, *, tick_s: float = 0.5) -> Iterator[S
         t += tick_s
 
 
-async def _settle(node: Node, shown: list[tuple[str, str, int, bool]]) -> None:
+async def settle_consoles(node: Node, shown: list[tuple[str, str, int, bool]]) -> None:
     """The node's loop until nothing is left: consoles' receipts and watch officers'
     acknowledgements of what they were shown, person channels' results."""
     for _ in range(20):  # bounded: receipts and results settle within a few turns
