@@ -31,6 +31,7 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from warnline.errors import SignatureError
+from warnline.pki.certs import SIGNING_USAGE
 
 __all__ = ["CapSigner", "exercise_cap_signer", "verify_cap"]
 
@@ -111,17 +112,7 @@ def exercise_cap_signer(code: str = "HUB") -> CapSigner:
         .not_valid_after(_NOT_AFTER)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            SIGNING_USAGE,
             critical=True,
         )
         .sign(key, hashes.SHA256())
