@@ -38,7 +38,7 @@ import numpy as np
 from warnline.domain import Report, Track, TrackState
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.picture.associator import Associator
-from warnline.picture.deleter import KNOWN_ALTITUDE_VAR, Deleter
+from warnline.picture.deleter import KNOWN_ALTITUDE_VAR, LANDED_AFTER_S, Deleter
 from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
@@ -174,14 +174,16 @@ class Picture:
         live = self._store.live()
         if len(live) == 0:
             return []
-        now = np.full(len(live), seconds(at))
+        age = seconds(at) - self._store.t[live]
         if partner_marks:
+            # A mark only makes a track younger, and one silent for less than any age
+            # that changes a state is left as it is: only the older ones are looked up.
             marks = {p: seconds(t) for p, t in partner_marks.items()}
-            for i, slot in enumerate(live.tolist()):
-                owner = _sole_partner(self._store.record(slot))
+            young = min(LANDED_AFTER_S, MIN_UNSEEN_S, self._deleter.coast_after_s)
+            for i in np.flatnonzero(age >= young).tolist():
+                owner = _sole_partner(self._store.record(int(live[i])))
                 if owner is not None and owner in marks:
-                    now[i] = min(now[i], marks[owner])
-        age = now - self._store.t[live]
+                    age[i] = min(age[i], marks[owner] - self._store.t[live[i]])
         confirmed = self._store.confirmed[live]
         coast, drop = self._deleter.stale(age, confirmed)
         landed = self._deleter.landed(self._store, live, age)
