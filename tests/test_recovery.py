@@ -23,9 +23,10 @@ import pytest
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock
 from warnline.journal import Event, SQLiteJournal
+from warnline.journal.kinds import Kind
 from warnline.journal.snapshots import SnapshotStore
 from warnline.node import Node
-from warnline.pipeline import TICK_KIND, Pipeline
+from warnline.pipeline import Pipeline
 from warnline.recovery import Recovery, SnapshotPolicy
 from warnline.sim.driven import (
     RaidSteps,
@@ -210,7 +211,7 @@ def test_a_snapshot_of_other_code_or_another_journal_is_not_loaded(
     shutil.copytree(built.dir / "snapshots", other / "snapshots")
     node2, _ = make_node(agreement, other, snapshots=True)
     ticks = [
-        Event(event_id=f"tick:{n}", kind=TICK_KIND, at=START + timedelta(seconds=n))
+        Event(event_id=f"tick:{n}", kind=Kind.TICK, at=START + timedelta(seconds=n))
         for n in range(built.snapshot_seq + 10)
     ]
     node2.journal.append(ticks)

@@ -37,6 +37,7 @@ from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
 from warnline.errors import SignatureError
 from warnline.journal import SQLiteJournal
+from warnline.journal.kinds import Kind
 from warnline.node import Node, NodeSettings
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.commanders import (
@@ -412,7 +413,7 @@ def _export_cap(
     history: dict[str, list[Alert]] = {}
     written = verified = 0
     for entry in journal.iter_all():
-        if entry.event.kind != "alert.issued":
+        if entry.event.kind != Kind.ALERT:
             continue
         alert = from_json(Alert, entry.event.payload)
         prev = history.setdefault(alert.alert_id, [])

@@ -27,7 +27,7 @@ from warnline.api.accounts import Accounts, Action, Role, check_cell_accounts
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel
-from warnline.dispatch import ATTEMPT_KIND, Dispatcher, ack_event, receipt_event
+from warnline.dispatch import Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import Takeover, takeover_event
 from warnline.domain import Acknowledgement, Alert, Assignment, Clock, Report
 from warnline.domain.codec import from_json
@@ -45,15 +45,13 @@ from warnline.ingest.batch import Batch
 from warnline.ingest.checks import JournalShare
 from warnline.ingest.signature import SignedRequest, Signer
 from warnline.journal import GENESIS_HASH, Entry, Event, Journal
+from warnline.journal.kinds import Kind
 from warnline.journal.snapshots import SnapshotStore
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.lag import LagWatch
 from warnline.outreach import Outreach
 from warnline.picture import Picture
 from warnline.pipeline import (
-    ALERT_KIND,
-    ASSIGNMENT_KIND,
-    TICK_KIND,
     Pipeline,
 )
 from warnline.recovery import OUTREACH_STATE, Recovery, SnapshotPolicy, replay_tail
@@ -591,7 +589,7 @@ class Node:
         replay differ."""
         while True:
             now = self.clock.now()
-            await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
+            await self.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
             started = time.monotonic()
             every = self.settings.tick_s if self.busy() else self.settings.idle_tick_s
             self.lag.ticked(every / self.settings.speed)
@@ -675,10 +673,10 @@ class Node:
         """Tell consoles about acknowledgements and assignments as they land."""
         for entry in entries:
             ev = entry.event
-            if ev.kind == "ack.received":
+            if ev.kind == Kind.ACK:
                 for user in self._recipients(ev.payload["partner"]):
                     await self.console.send(user, {"type": "ack", **ev.payload})
-            elif ev.kind == ASSIGNMENT_KIND:
+            elif ev.kind == Kind.ASSIGNMENT:
                 a = from_json(Assignment, ev.payload)
                 for user in self.console.online():
                     view = self.views.released_assignment(self.accounts.partner_of(user), a)
@@ -728,4 +726,4 @@ class Node:
         return self.clock.now()
 
 
-__all__ = ["ALERT_KIND", "ATTEMPT_KIND", "Node", "NodeSettings"]
+__all__ = ["Node", "NodeSettings"]

@@ -24,10 +24,11 @@ from typing import Any
 from warnline.agreement.model import Agreement, Contact
 from warnline.channels.base import Handover, Outbound, PersonChannel
 from warnline.dispatch import ack_event
-from warnline.dispatch.escalation import ATTEMPT_KIND, Escalator, ack_code, result_event
+from warnline.dispatch.escalation import Escalator, ack_code, result_event
 from warnline.dispatch.health import ChannelHealth
 from warnline.domain import Acknowledgement, Alert
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 from warnline.outreach_offers import OfferOutreach
 from warnline.release import Release
 from warnline.release.messages import person_message
@@ -80,7 +81,7 @@ class Outreach:
         self.escalator.observe(entries)
         self.offers.observe(entries)
         for e in entries:
-            if e.event.kind == ATTEMPT_KIND and e.event.payload["channel"] in self.channels:
+            if e.event.kind == Kind.ATTEMPT and e.event.payload["channel"] in self.channels:
                 p = e.event.payload
                 code = ack_code(p["alert_id"], p["version"], p["recipient"])
                 self.codes[code] = (p["alert_id"], p["version"], p["recipient"])
@@ -104,7 +105,7 @@ class Outreach:
         await self.append(due)
         decided = asyncio.get_running_loop().time()
         for ev in due:
-            if ev.kind != ATTEMPT_KIND:
+            if ev.kind != Kind.ATTEMPT:
                 continue
             alert = alerts.get(ev.payload["alert_id"])
             if alert is None or alert.version != ev.payload["version"]:

@@ -21,12 +21,12 @@ from typing import Any
 from warnline.agreement.model import Agreement
 from warnline.channels.base import Handover, Outbound, PersonChannel
 from warnline.dispatch.offers import (
-    OFFER_ATTEMPT_KIND,
     OfferAttempt,
     OfferEscalator,
     offer_result_event,
 )
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 from warnline.release import Release
 from warnline.release.messages import offer_message
 from warnline.response.inputs import phone_answer_event
@@ -69,7 +69,7 @@ class OfferOutreach:
             return
         await self.append(due)
         for ev in due:
-            if ev.kind == OFFER_ATTEMPT_KIND:
+            if ev.kind == Kind.OFFER_ATTEMPT:
                 self.spawn(self._send(ev))
 
     async def _send(self, attempt: Event) -> None:

@@ -43,14 +43,9 @@ from warnline.domain import (
 )
 from warnline.domain.codec import from_json, to_json
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 from warnline.response import LeadProcedure
-from warnline.response.inputs import ANSWER_KIND, OVERRIDE_KIND, READINESS_KIND
 
-TICK_KIND = "clock.tick"
-REPORT_KIND = "report.received"
-INCIDENT_KIND = "incident.updated"
-ALERT_KIND = "alert.issued"
-ASSIGNMENT_KIND = "assignment.made"
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
 MAX_BATCH_REPORTS = 20_000  # one picture batch at most: bounds memory and a batch's latency
 MAX_PARTNER_LAG_S = 300.0  # a partner's own mark trails the watermark by at most this
@@ -134,7 +129,7 @@ class Pipeline:
         out: list[Event] = []
         for entry in entries:
             ev = entry.event
-            if ev.kind == REPORT_KIND:
+            if ev.kind == Kind.REPORT:
                 sub = ev.payload.get("submission")
                 if self._batch and sub != self._submission:
                     self._close_submission()
@@ -146,9 +141,9 @@ class Pipeline:
                 continue
             self._close_submission()
             self._flush()
-            if ev.kind == TICK_KIND:
+            if ev.kind == Kind.TICK:
                 out.extend(self._tick(ev.at, entry.seq))
-            elif ev.kind in (ANSWER_KIND, OVERRIDE_KIND, READINESS_KIND):
+            elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
                 out.extend(_assignment_event(a) for a in self._response_input(ev))
         return out
 
@@ -156,10 +151,10 @@ class Pipeline:
         """Commanders' answers and the cell's overrides are decided on at once, in
         journal order, so replay meets them exactly where they were first met."""
         p = ev.payload
-        if ev.kind == READINESS_KIND:
+        if ev.kind == Kind.READINESS:
             self.assigner.declare(from_json(Readiness, p))
             return []
-        if ev.kind == ANSWER_KIND:
+        if ev.kind == Kind.ANSWER:
             return self.assigner.answer(
                 p["incident_id"], p["partner"], bool(p["accept"]), p["user"], ev.at,
                 version=p.get("version"),
@@ -366,9 +361,9 @@ class Pipeline:
         out: list[Event] = []
         for inc in changed_incidents:
             if before.get(inc.incident_id) != _incident_key(inc):
-                out.append(_event(INCIDENT_KIND, f"incident:{inc.incident_id}:{seq}", at, inc))
+                out.append(_event(Kind.INCIDENT, f"incident:{inc.incident_id}:{seq}", at, inc))
         for alert in self.alerting.evaluate(self.incidents, self.assessments, at):
-            out.append(_event(ALERT_KIND, f"alert:{alert.alert_id}:v{alert.version}", at, alert))
+            out.append(_event(Kind.ALERT, f"alert:{alert.alert_id}:v{alert.version}", at, alert))
         for assignment in self.assigner.evaluate(
             self.incidents.open_incidents(), self.alerting.active, at, self.incident_positions()
         ):
@@ -412,7 +407,7 @@ def _incident_key(inc: Incident) -> tuple[object, ...]:
 
 
 def _assignment_event(a: Assignment) -> Event:
-    return _event(ASSIGNMENT_KIND, f"assignment:{a.incident_id}:v{a.version}", a.decided_at, a)
+    return _event(Kind.ASSIGNMENT, f"assignment:{a.incident_id}:v{a.version}", a.decided_at, a)
 
 
 def _event(kind: str, event_id: str, at: datetime, obj: Incident | Alert | Assignment) -> Event:

@@ -9,6 +9,7 @@ from typing import Any
 
 from warnline.dispatch.health import ChannelHealth
 from warnline.journal import Entry
+from warnline.journal.kinds import Kind
 
 _ANSWERED = ("accepted", "declined", "consent_granted", "consent_refused")
 
@@ -49,54 +50,54 @@ def summarize(
     health.observe(entries)
     for entry in entries:
         ev, p = entry.event, entry.event.payload
-        if ev.kind == "report.received":
+        if ev.kind == Kind.REPORT:
             reports += 1
             by_format[p["report"]["source_format"]] += 1
             journaled_reports.add(f"{p['report']['partner']}/{p['report']['report_id']}")
             if p["report"]["source_format"] == "cap":
                 cap_submissions.add(p.get("submission") or p["report"]["report_id"])
-        elif ev.kind == "incident.updated":
+        elif ev.kind == Kind.INCIDENT:
             incidents[p["incident_id"]] = p
-        elif ev.kind == "alert.issued":
+        elif ev.kind == Kind.ALERT:
             versions[p["msg_type"]] += 1
             stages[p.get("stage", "alert")] += 1
             latest[p["alert_id"]] = p
-        elif ev.kind == "assignment.made":
+        elif ev.kind == Kind.ASSIGNMENT:
             assignments[p["incident_id"]] = p
             steps.append(p)
             key = (p["incident_id"], p["version"] - 1, p.get("by") or "")
             if p["trigger"] in _ANSWERED and key in answer_channel:
                 offers_answered[answer_channel.pop(key)] += 1
-        elif ev.kind in ("response.answer", "response.override", "readiness.declared"):
+        elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
             response_inputs[ev.kind] += 1
-            if ev.kind == "response.answer":
+            if ev.kind == Kind.ANSWER:
                 key = (p["incident_id"], p.get("version") or 0, p["user"])
                 answer_channel.setdefault(key, p["channel"])
-        elif ev.kind == "offer.attempt":
+        elif ev.kind == Kind.OFFER_ATTEMPT:
             offer_attempts[p["channel"]] += 1
-        elif ev.kind == "offer.result" and p["outcome"] != "failed":
+        elif ev.kind == Kind.OFFER_RESULT and p["outcome"] != "failed":
             offer_handed[p["channel"]] += 1
-        elif ev.kind == "delivery.attempt":
+        elif ev.kind == Kind.ATTEMPT:
             attempts[p["channel"]] += 1
-        elif ev.kind == "delivery.result" and "attempt_id" in p:
+        elif ev.kind == Kind.RESULT and "attempt_id" in p:
             if p["outcome"] == "failed":
                 failures[p["channel"]] += 1
             else:
                 k4 = (p["alert_id"], p["version"], p["recipient"], p["channel"])
                 handed.setdefault(k4, set()).add(p["attempt_id"])
-        elif ev.kind == "roster.takeover":
+        elif ev.kind == Kind.TAKEOVER:
             escalation_steps["takeovers"] += 1
-        elif ev.kind == "escalation.step":
+        elif ev.kind == Kind.ESCALATION_STEP:
             first = p["round"] == 0 and p["step"] == 0
             escalation_steps[
                 "restarts" if first and p["restart"] else "first" if first else "later"
             ] += 1
-        elif ev.kind == "delivery.result":
+        elif ev.kind == Kind.RESULT:
             key = (p["alert_id"], p["version"], p["recipient"])
             delivered.setdefault(p["channel"], set()).add(key)
             if ev.event_id.rsplit(":", 1)[-1] != "1":
                 repeated.add(key)
-        elif ev.kind == "ack.received":
+        elif ev.kind == Kind.ACK:
             acks[p["channel"]] += 1
             acked_versions[p["alert_id"]] = max(acked_versions.get(p["alert_id"], 0), p["version"])
     for (alert_id, version, recipient, channel), attempt_ids in handed.items():
@@ -180,6 +181,6 @@ def _response_counts(
         "handovers": handovers,
         "overrides": count(rule="override"),
         "escalated": len(escalated),
-        "commander_answers": inputs["response.answer"],
-        "readiness_declarations": inputs["readiness.declared"],
+        "commander_answers": inputs[Kind.ANSWER],
+        "readiness_declarations": inputs[Kind.READINESS],
     }

@@ -14,12 +14,13 @@ from typing import Any
 from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
-from warnline.alerting.readback import ALERT_KIND, AlertLog
+from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
 from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
 from warnline.domain.codec import from_json
 from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
+from warnline.journal.kinds import Kind
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 
@@ -66,7 +67,7 @@ class ReleasedViews:
         upto = self.alert_log.forgotten
         if self.journal is None or cursor >= upto:
             return [], cursor
-        entries = self.journal.read_kind(ALERT_KIND, cursor, upto, limit)
+        entries = self.journal.read_kind(Kind.ALERT, cursor, upto, limit)
         done = upto if len(entries) < limit else entries[-1].seq
         return [(e.seq, from_json(Alert, e.event.payload)) for e in entries], done
 
@@ -79,7 +80,7 @@ class ReleasedViews:
         found: list[Alert] = []
         after, upto = 0, self.journal.last_seq()
         while True:
-            entries = self.journal.read_kind(ALERT_KIND, after, upto, ARCHIVE_PAGE)
+            entries = self.journal.read_kind(Kind.ALERT, after, upto, ARCHIVE_PAGE)
             found += [
                 from_json(Alert, e.event.payload)
                 for e in entries

@@ -13,13 +13,13 @@ import httpx
 from tests.api.conftest import Live
 from tests.factories import REPORTS, signed, wire_report
 from warnline.api.submissions import SubmissionOut
-from warnline.ingest.intake import REPORT_KIND
+from warnline.journal.kinds import Kind
 
 MOVED = {"position": {"lat": 31.0, "lon": 36.6, "alt_m": 150.0}}
 
 
 def _reports(live: Live) -> list[Any]:
-    return [e.event for e in live.journal.read() if e.event.kind == REPORT_KIND]
+    return [e.event for e in live.journal.read() if e.event.kind == Kind.REPORT]
 
 
 async def test_three_good_two_bad_accepts_the_three(live: Live) -> None:

@@ -12,7 +12,6 @@ from tests.factories import T0
 from warnline.agreement.load import default_agreement
 from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
 from warnline.dispatch.offers import (
-    OFFER_ATTEMPT_KIND,
     OfferEscalator,
     code_digest,
     new_code,
@@ -22,6 +21,7 @@ from warnline.dispatch.offers import (
 from warnline.domain import Assignment, AssignmentStatus, Severity
 from warnline.domain.codec import to_json
 from warnline.journal import Event, MemoryJournal
+from warnline.journal.kinds import Kind
 from warnline.response.inputs import phone_answer_event
 
 JOR_CMD = "JOR/commander/jor-duty-air-commander"
@@ -112,7 +112,7 @@ def attempts(events: list[Event]) -> list[tuple[str, str]]:
     return [
         (e.payload["recipient"], e.payload["channel"])
         for e in events
-        if e.kind == OFFER_ATTEMPT_KIND
+        if e.kind == Kind.OFFER_ATTEMPT
     ]
 
 
@@ -146,7 +146,7 @@ def test_offer_reaches_the_commander_at_once_then_the_next_step() -> None:
 def test_an_answer_stops_the_offers_escalation() -> None:
     run = Run()
     run.feed([made(offer())])
-    (sms,) = [e for e in run.until(0) if e.kind == OFFER_ATTEMPT_KIND]
+    (sms,) = [e for e in run.until(0) if e.kind == Kind.OFFER_ATTEMPT]
     run.feed([answer(run.fold, sms.event_id)])
     assert run.fold.open_attempt(sms.event_id, T0 + timedelta(seconds=4)) is None
     assert attempts(run.until(19, start=1)) == []  # no voice call after the SMS answer
@@ -171,7 +171,7 @@ def test_a_console_answer_to_that_version_stops_it_too() -> None:
 def test_deadline_ends_it_without_waiting_for_the_timeout_record() -> None:
     run = Run()  # offer() expires 20 s after it is made
     run.feed([made(offer())])
-    (sms,) = [e for e in run.until(0) if e.kind == OFFER_ATTEMPT_KIND]
+    (sms,) = [e for e in run.until(0) if e.kind == Kind.OFFER_ATTEMPT]
     late = run.until(25, start=20)
     assert attempts(late) == []  # the voice step at 10 s fired, nothing after the deadline
     assert run.fold.pending() == []
@@ -181,7 +181,7 @@ def test_deadline_ends_it_without_waiting_for_the_timeout_record() -> None:
 def test_a_newer_record_supersedes_and_an_old_code_answers_nothing() -> None:
     run = Run()
     run.feed([made(offer())])
-    (sms,) = [e for e in run.until(0) if e.kind == OFFER_ATTEMPT_KIND]
+    (sms,) = [e for e in run.until(0) if e.kind == Kind.OFFER_ATTEMPT]
     assert run.fold.by_answer_code("code01") == sms.event_id  # case does not matter
     # JOR's commander declined on the console: the lead is offered to ISR (v2).
     run.feed([made(offer(version=2, to="ISR", at=T0 + timedelta(seconds=5)))])
@@ -198,7 +198,7 @@ def test_a_newer_record_supersedes_and_an_old_code_answers_nothing() -> None:
 def test_journal_keeps_the_codes_digest_not_the_code() -> None:
     run = Run()
     run.feed([made(offer())])
-    (sms,) = [e for e in run.until(0) if e.kind == OFFER_ATTEMPT_KIND]
+    (sms,) = [e for e in run.until(0) if e.kind == Kind.OFFER_ATTEMPT]
     assert sms.payload["code_sha256"] == code_digest("CODE01")
     assert "CODE01" not in repr([e.event for e in run.journal.read(0)])
     assert run.fold.plain[sms.event_id] == "CODE01"  # for this process's send only
@@ -209,7 +209,7 @@ def test_journal_keeps_the_codes_digest_not_the_code() -> None:
 def test_failed_attempt_brings_the_next_step_forward() -> None:
     run = Run()
     run.feed([made(offer())])
-    (sms,) = [e for e in run.until(0) if e.kind == OFFER_ATTEMPT_KIND]
+    (sms,) = [e for e in run.until(0) if e.kind == Kind.OFFER_ATTEMPT]
     run.feed([offer_result_event(sms, outcome="failed", at=T0 + timedelta(seconds=1))])
     assert attempts(run.until(1, start=1)) == [(JOR_CMD, "voice")]  # not at 10 s
 
@@ -222,7 +222,7 @@ def test_replay_reaches_the_same_state_and_repeats_nothing() -> None:
     again.observe(run.journal.read(0))
     assert again.due(T0 + timedelta(seconds=12)) == []
     assert again.pending() == run.fold.pending()
-    sms = next(e for e in first if e.kind == OFFER_ATTEMPT_KIND)
+    sms = next(e for e in first if e.kind == Kind.OFFER_ATTEMPT)
     assert again.by_answer_code("CODE01") == sms.event_id  # answers still match after restart
     assert [e.event_id for e in first] == [e.event.event_id for e in run.journal.read(0)
                                             if e.event.kind.startswith("offer.")]  # fmt: skip

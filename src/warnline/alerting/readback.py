@@ -23,10 +23,9 @@ from datetime import datetime, timedelta
 from warnline.domain import Alert
 from warnline.domain.codec import from_json
 from warnline.journal import Entry
+from warnline.journal.kinds import Kind
 
-__all__ = ["ALERT_KIND", "AlertLog"]
-
-ALERT_KIND = "alert.issued"
+__all__ = ["AlertLog"]
 
 
 class AlertLog:
@@ -46,7 +45,7 @@ class AlertLog:
             ev = entry.event
             if self._newest is None or ev.at > self._newest:
                 self._newest = ev.at
-            if ev.kind != ALERT_KIND or entry.seq <= max(self.last, self.forgotten):
+            if ev.kind != Kind.ALERT or entry.seq <= max(self.last, self.forgotten):
                 continue
             key = (str(ev.payload["alert_id"]), int(ev.payload["version"]))
             self._seqs.append(entry.seq)

@@ -38,10 +38,11 @@ from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel
 from warnline.channels.webhook import WebhookChannel
 from warnline.dispatch import Dispatcher
-from warnline.dispatch.escalation import ATTEMPT_KIND, Escalator, ack_code
+from warnline.dispatch.escalation import Escalator, ack_code
 from warnline.domain import Alert, AlertStatus, MsgType, Severity, ThreatKind, Urgency
 from warnline.domain.codec import to_json
 from warnline.journal import Event, MemoryJournal
+from warnline.journal.kinds import Kind
 from warnline.release import Release
 from warnline.release.messages import person_message
 from warnline.sim.peers import SmtpSink, WebhookReceiver, loopback_port
@@ -107,7 +108,7 @@ async def _handoffs(channel: PersonChannel, address: str, trials: int) -> list[f
         alert = _alert(i, datetime.now(UTC))
         ev = Event(
             event_id=f"alert:{alert.alert_id}:v1",
-            kind="alert.issued",
+            kind=Kind.ALERT,
             at=alert.sent_at,
             payload=to_json(alert),
         )
@@ -117,7 +118,7 @@ async def _handoffs(channel: PersonChannel, address: str, trials: int) -> list[f
         decided = time.perf_counter()
         due = esc.due(alert.sent_at)
         journal.append(due)
-        attempt = next(e for e in due if e.kind == ATTEMPT_KIND)
+        attempt = next(e for e in due if e.kind == Kind.ATTEMPT)
         view = release.alert("JOR", alert)
         assert view is not None
         code = ack_code(alert.alert_id, 1, JOR_WATCH)
@@ -220,9 +221,7 @@ async def _console(n: int) -> dict[str, Any]:
         release = Release(default_agreement())
 
         alert = _alert(0, datetime.now(UTC))
-        ev = Event(
-            event_id="alert:b:v1", kind="alert.issued", at=alert.sent_at, payload=to_json(alert)
-        )
+        ev = Event(event_id="alert:b:v1", kind=Kind.ALERT, at=alert.sent_at, payload=to_json(alert))
         journal = MemoryJournal()
         journal.append([ev])
         d.observe(journal.read(0))

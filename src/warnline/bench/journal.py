@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from warnline.journal import Event, SQLiteJournal
+from warnline.journal.kinds import Kind
 
 
 def _events(prefix: str, n: int) -> list[Event]:
@@ -22,7 +23,7 @@ def _events(prefix: str, n: int) -> list[Event]:
     return [
         Event(
             event_id=f"{prefix}{i}",
-            kind="report.received",
+            kind=Kind.REPORT,
             at=at,
             payload={"i": i, "pad": "x" * 400},
         )

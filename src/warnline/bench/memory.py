@@ -42,9 +42,9 @@ from warnline.agreement.load import default_agreement
 from warnline.domain import ManualClock
 from warnline.ingest.signature import SignedRequest
 from warnline.journal import Event
+from warnline.journal.kinds import Kind
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.node import Node, NodeSettings
-from warnline.pipeline import TICK_KIND
 from warnline.sim.driven import accepting_channels, connect_consoles, settle_consoles
 
 WARMUP_S = 600.0
@@ -180,7 +180,7 @@ async def _drive(
             for _, request in subs:
                 run.reports += len(await node.submit_reports(request))
             now = clock.now()
-            await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
+            await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
             await settle_consoles(node, shown)
             if t >= next_sample:
                 gc.collect()

@@ -33,8 +33,9 @@ from warnline.agreement.load import default_agreement
 from warnline.audit import HeadSigner
 from warnline.domain import ManualClock
 from warnline.journal import Event, SQLiteJournal
+from warnline.journal.kinds import Kind
 from warnline.node import Node, NodeSettings
-from warnline.pipeline import TICK_KIND, Pipeline
+from warnline.pipeline import Pipeline
 from warnline.serve_journal import snapshot_store
 from warnline.sim.driven import (
     RaidSteps,
@@ -78,7 +79,7 @@ def build(data: Path, size: int, raid: RaidSteps) -> dict[str, Any]:
     first = raid.start - timedelta(seconds=idle * (pad + 1))
     for lo in range(0, pad, 5000):
         ticks = [
-            Event(event_id=f"tick:{at.isoformat()}", kind=TICK_KIND, at=at)
+            Event(event_id=f"tick:{at.isoformat()}", kind=Kind.TICK, at=at)
             for n in range(lo, min(pad, lo + 5000))
             if (at := first + timedelta(seconds=idle * n))
         ]

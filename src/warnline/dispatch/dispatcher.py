@@ -22,11 +22,7 @@ from datetime import datetime, timedelta
 from warnline.domain import Acknowledgement, Alert, MsgType
 from warnline.domain.codec import from_json, to_json
 from warnline.journal import Entry, Event
-
-ALERT_KIND = "alert.issued"
-ACK_KIND = "ack.received"
-ATTEMPT_KIND = "delivery.attempt"
-RESULT_KIND = "delivery.result"
+from warnline.journal.kinds import Kind
 
 
 @dataclass
@@ -75,22 +71,22 @@ class Dispatcher:
         for entry in entries:
             ev = entry.event
             newest = ev.at if newest is None or ev.at > newest else newest
-            if ev.kind == ALERT_KIND:
+            if ev.kind == Kind.ALERT:
                 alert = from_json(Alert, ev.payload)
                 if self._issue(alert):
                     fresh.append(alert)
                     if alert.msg_type is MsgType.CANCEL:
                         self._ended[alert.alert_id] = ev.at
-            elif ev.kind == ACK_KIND:
+            elif ev.kind == Kind.ACK:
                 self._ack(from_json(Acknowledgement, ev.payload))
-            elif ev.kind == ATTEMPT_KIND:
+            elif ev.kind == Kind.ATTEMPT:
                 p = self.state.pending.get(
                     (ev.payload["alert_id"], ev.payload["recipient"], ev.payload["channel"])
                 )
                 if p is not None and p.alert.version == ev.payload["version"]:
                     p.attempts = max(p.attempts, ev.payload["attempt"])
                     p.next_at = ev.at + self.retry
-            elif ev.kind == RESULT_KIND:
+            elif ev.kind == Kind.RESULT:
                 self._receipt(
                     ev.payload["alert_id"],
                     ev.payload["version"],
@@ -160,7 +156,7 @@ class Dispatcher:
             out.append(
                 Event(
                     event_id=f"attempt:{alert_id}:v{p.alert.version}:{recipient}:{channel}:{p.attempts}",
-                    kind=ATTEMPT_KIND,
+                    kind=Kind.ATTEMPT,
                     at=at,
                     payload={
                         "alert_id": alert_id,
@@ -185,7 +181,7 @@ class Dispatcher:
 def ack_event(ack: Acknowledgement) -> Event:
     return Event(
         event_id=f"ack:{ack.alert_id}:v{ack.version}:{ack.user}",
-        kind=ACK_KIND,
+        kind=Kind.ACK,
         at=ack.at,
         payload=to_json(ack),
     )
@@ -196,7 +192,7 @@ def receipt_event(
 ) -> Event:
     return Event(
         event_id=f"receipt:{alert_id}:v{version}:{recipient}:{channel}:{n}",
-        kind=RESULT_KIND,
+        kind=Kind.RESULT,
         at=at,
         payload={
             "alert_id": alert_id,

@@ -31,14 +31,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from warnline.agreement.model import AckMode, Agreement, Contact, EscalationPolicy
-from warnline.dispatch.roster import TAKEOVER_KIND, Takeover, on_duty, takeover_from
+from warnline.dispatch.roster import Takeover, on_duty, takeover_from
 from warnline.domain import Acknowledgement, Alert, MsgType, Severity
 from warnline.domain.codec import from_json
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 
-STEP_KIND = "escalation.step"
-ATTEMPT_KIND = "delivery.attempt"
-RESULT_KIND = "delivery.result"
 CONSOLE = "console"
 _RANK = {Severity.MINOR: 0, Severity.MODERATE: 1, Severity.SEVERE: 2, Severity.EXTREME: 3}
 _HANDED_OVER = ("sent", "delivered")
@@ -130,20 +128,20 @@ class Escalator:
             ev = entry.event
             if self.now is None or ev.at > self.now:
                 self.now = ev.at
-            if ev.kind == "alert.issued":
+            if ev.kind == Kind.ALERT:
                 self._issue(from_json(Alert, ev.payload), ev.at)
-            elif ev.kind == "ack.received":
+            elif ev.kind == Kind.ACK:
                 self._ack(from_json(Acknowledgement, ev.payload))
-            elif ev.kind == STEP_KIND:
+            elif ev.kind == Kind.ESCALATION_STEP:
                 self._apply_step(ev)
-            elif ev.kind == ATTEMPT_KIND and ev.payload["channel"] in self.channels:
+            elif ev.kind == Kind.ATTEMPT and ev.payload["channel"] in self.channels:
                 p = ev.payload
                 key = (p["alert_id"], p["version"], p["recipient"], p["channel"])
                 self.outcomes.setdefault(key, "pending")
                 self.rounds[key] = max(self.rounds.get(key, 0), p["attempt"] - 1)
-            elif ev.kind == RESULT_KIND and ev.payload["channel"] in self.channels:
+            elif ev.kind == Kind.RESULT and ev.payload["channel"] in self.channels:
                 self._result(ev)
-            elif ev.kind == TAKEOVER_KIND:
+            elif ev.kind == Kind.TAKEOVER:
                 self.takeovers.append(takeover_from(ev))
         self._forget()
 
@@ -262,7 +260,7 @@ class Escalator:
             while not esc.stopped and esc.next_at is not None and esc.next_at <= at:
                 step = Event(
                     event_id=f"step:{alert_id}:r{esc.restarts}.{esc.round}.{esc.step}",
-                    kind=STEP_KIND,
+                    kind=Kind.ESCALATION_STEP,
                     at=at,
                     payload={
                         "alert_id": alert_id,
@@ -309,7 +307,7 @@ class Escalator:
                                 f"attempt:{alert.alert_id}:v{alert.version}:"
                                 f"{contact.contact_id}:{channel}:{esc.restarts}.{esc.round}"
                             ),
-                            kind=ATTEMPT_KIND,
+                            kind=Kind.ATTEMPT,
                             at=at,
                             payload={
                                 "alert_id": alert.alert_id,
@@ -335,7 +333,7 @@ def result_event(attempt: Event, *, outcome: str, at: datetime, detail: str = ""
     """The outcome of one attempt: sent, delivered or failed (one per attempt)."""
     return Event(
         event_id=f"result:{attempt.event_id.removeprefix('attempt:')}:{outcome}",
-        kind=RESULT_KIND,
+        kind=Kind.RESULT,
         at=at,
         payload={
             **{k: attempt.payload[k] for k in ("alert_id", "version", "recipient", "channel")},

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from warnline.journal import Entry
+from warnline.journal.kinds import Kind
 
-RESULT_KIND = "delivery.result"
-RESULT_KINDS = frozenset({RESULT_KIND, "offer.result"})
+RESULT_KINDS = frozenset({Kind.RESULT, Kind.OFFER_RESULT})
 
 
 @dataclass

@@ -31,16 +31,12 @@ from datetime import datetime, timedelta
 
 from warnline.agreement.model import Agreement, Contact, EscalationStep, Partner
 from warnline.dispatch.escalation import policy_for, route_of
-from warnline.dispatch.roster import TAKEOVER_KIND, Takeover, on_duty, takeover_from
+from warnline.dispatch.roster import Takeover, on_duty, takeover_from
 from warnline.domain import Assignment, AssignmentStatus, Severity
 from warnline.domain.codec import from_json
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 
-OFFER_STEP_KIND = "offer.step"
-OFFER_ATTEMPT_KIND = "offer.attempt"
-OFFER_RESULT_KIND = "offer.result"
-ASSIGNMENT_KIND = "assignment.made"
-ANSWER_KIND = "response.answer"
 COMMANDER = "commander"  # the role that answers offers
 ANSWERING = ("sms", "voice")  # channels a person can answer an offer on
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -136,19 +132,19 @@ class OfferEscalator:
             ev = entry.event
             if self.now is None or ev.at > self.now:
                 self.now = ev.at
-            if ev.kind == ASSIGNMENT_KIND:
+            if ev.kind == Kind.ASSIGNMENT:
                 self._record(from_json(Assignment, ev.payload), ev.at)
-            elif ev.kind == ANSWER_KIND:
+            elif ev.kind == Kind.ANSWER:
                 esc = self.escalations.get(ev.payload["incident_id"])
                 if esc is not None and esc.offer.version == ev.payload.get("version"):
                     self._stop(esc, "answered", ev.at)
-            elif ev.kind == OFFER_STEP_KIND:
+            elif ev.kind == Kind.OFFER_STEP:
                 self._apply_step(ev)
-            elif ev.kind == OFFER_ATTEMPT_KIND:
+            elif ev.kind == Kind.OFFER_ATTEMPT:
                 self._attempt(ev)
-            elif ev.kind == OFFER_RESULT_KIND:
+            elif ev.kind == Kind.OFFER_RESULT:
                 self._result(ev)
-            elif ev.kind == TAKEOVER_KIND:
+            elif ev.kind == Kind.TAKEOVER:
                 self.takeovers.append(takeover_from(ev))
         self._forget()
 
@@ -259,7 +255,7 @@ class OfferEscalator:
                 guard -= 1
                 step = Event(
                     event_id=f"offer-step:{esc.key}:{esc.step}",
-                    kind=OFFER_STEP_KIND,
+                    kind=Kind.OFFER_STEP,
                     at=at,
                     payload={
                         "incident_id": esc.offer.incident_id,
@@ -304,7 +300,7 @@ class OfferEscalator:
                     self.plain[attempt_id] = code
                     payload["code_sha256"] = code_digest(code)
                 out.append(
-                    Event(event_id=attempt_id, kind=OFFER_ATTEMPT_KIND, at=at, payload=payload)
+                    Event(event_id=attempt_id, kind=Kind.OFFER_ATTEMPT, at=at, payload=payload)
                 )
         return out
 
@@ -339,7 +335,7 @@ def offer_result_event(attempt: Event, *, outcome: str, at: datetime, detail: st
     p = attempt.payload
     return Event(
         event_id=f"offer-result:{attempt.event_id.removeprefix('offer-attempt:')}",
-        kind=OFFER_RESULT_KIND,
+        kind=Kind.OFFER_RESULT,
         at=at,
         payload={
             **{k: p[k] for k in ("incident_id", "version", "partner", "recipient", "channel")},
@@ -354,9 +350,6 @@ def offer_result_event(attempt: Event, *, outcome: str, at: datetime, detail: st
 __all__ = [
     "ANSWERING",
     "COMMANDER",
-    "OFFER_ATTEMPT_KIND",
-    "OFFER_RESULT_KIND",
-    "OFFER_STEP_KIND",
     "OfferAttempt",
     "OfferEscalation",
     "OfferEscalator",

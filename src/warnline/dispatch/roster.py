@@ -14,8 +14,7 @@ from datetime import datetime
 
 from warnline.agreement.model import Contact, Partner
 from warnline.journal import Event
-
-TAKEOVER_KIND = "roster.takeover"
+from warnline.journal.kinds import Kind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +31,7 @@ class Takeover:
 def takeover_event(t: Takeover) -> Event:
     return Event(
         event_id=f"takeover:{t.partner}:{t.role}:{t.at.isoformat()}",
-        kind=TAKEOVER_KIND,
+        kind=Kind.TAKEOVER,
         at=t.at,
         payload={
             "partner": t.partner,

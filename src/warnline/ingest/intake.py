@@ -22,9 +22,9 @@ from warnline.ingest.json_adapter import parse_batch, parse_submission
 from warnline.ingest.signature import SignatureVerifier, SignedRequest
 from warnline.journal import Event
 from warnline.journal.base import canonical_json
+from warnline.journal.kinds import Kind
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-REPORT_KIND = "report.received"
 
 # A batch's journal inputs by event id, each with the indices of the reports it stands for.
 Pending = dict[str, tuple[Event, list[int]]]
@@ -34,7 +34,7 @@ def report_event(report: Report, *, received_at: datetime, submission: str) -> E
     """The journal input for one report; its id makes a resent report a no-op."""
     return Event(
         event_id=f"report:{report.partner}:{report.report_id}",
-        kind=REPORT_KIND,
+        kind=Kind.REPORT,
         at=received_at,
         payload={"report": to_json(report), "submission": submission},
     )

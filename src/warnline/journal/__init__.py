@@ -9,6 +9,7 @@ from warnline.journal.base import (
     canonical_json,
     chain_hash,
 )
+from warnline.journal.kinds import Kind
 from warnline.journal.memory import MemoryJournal
 from warnline.journal.sqlite import SQLiteJournal
 
@@ -17,6 +18,7 @@ __all__ = [
     "Entry",
     "Event",
     "Journal",
+    "Kind",
     "MemoryJournal",
     "SQLiteJournal",
     "Sealer",

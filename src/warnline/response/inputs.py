@@ -13,11 +13,8 @@ from warnline.domain import AssignmentStatus
 from warnline.domain.codec import to_json
 from warnline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from warnline.journal import Event
+from warnline.journal.kinds import Kind
 from warnline.response.procedure import LeadProcedure
-
-ANSWER_KIND = "response.answer"  # a commander accepts or declines an offer
-OVERRIDE_KIND = "response.override"  # the coordination cell names the lead
-READINESS_KIND = "readiness.declared"  # a partner's readiness in a sector
 
 
 def answer_event(
@@ -50,7 +47,7 @@ def answer_event(
         "incident_id": incident_id, "partner": partner, "user": username,
         "accept": accept, "channel": channel, "version": current.version,
     }  # fmt: skip
-    return Event(event_id=f"answer:{uuid.uuid4().hex}", kind=ANSWER_KIND, at=at, payload=payload)
+    return Event(event_id=f"answer:{uuid.uuid4().hex}", kind=Kind.ANSWER, at=at, payload=payload)
 
 
 def phone_answer_event(
@@ -71,7 +68,7 @@ def phone_answer_event(
         "incident_id": incident_id, "partner": partner, "user": contact_id,
         "accept": accept, "channel": channel, "version": version, "attempt_id": attempt_id,
     }  # fmt: skip
-    return Event(event_id=f"answer:{attempt_id}", kind=ANSWER_KIND, at=at, payload=payload)
+    return Event(event_id=f"answer:{attempt_id}", kind=Kind.ANSWER, at=at, payload=payload)
 
 
 def override_event(
@@ -93,7 +90,7 @@ def override_event(
         raise InputError(f"unknown partner code {lead!r}", field="lead")
     payload = {"incident_id": incident_id, "lead": lead, "user": username, "reason": reason}
     return Event(
-        event_id=f"override:{uuid.uuid4().hex}", kind=OVERRIDE_KIND, at=at, payload=payload
+        event_id=f"override:{uuid.uuid4().hex}", kind=Kind.OVERRIDE, at=at, payload=payload
     )
 
 
@@ -117,14 +114,11 @@ def readiness_event(
         raise InputError(f"unknown readiness {status!r}", field="status") from None
     r = Readiness(partner=partner, sector=sector, status=state, time_to_respond_s=time_to_respond_s)
     return Event(
-        event_id=f"readiness:{uuid.uuid4().hex}", kind=READINESS_KIND, at=at, payload=to_json(r)
+        event_id=f"readiness:{uuid.uuid4().hex}", kind=Kind.READINESS, at=at, payload=to_json(r)
     )
 
 
 __all__ = [
-    "ANSWER_KIND",
-    "OVERRIDE_KIND",
-    "READINESS_KIND",
     "answer_event",
     "override_event",
     "phone_answer_event",

@@ -23,8 +23,8 @@ from warnline.channels.base import Handover, Outbound
 from warnline.domain import ManualClock, MsgType
 from warnline.ingest.signature import SignedRequest
 from warnline.journal import Event
+from warnline.journal.kinds import Kind
 from warnline.node import Node
-from warnline.pipeline import TICK_KIND
 from warnline.sim.feed import SensorFeed
 from warnline.sim.raid import raid_steps, signed_submissions
 from warnline.sim.scenario import build_scenario
@@ -130,7 +130,7 @@ async def drive(
         for request in requests:
             sent += len(await node.submit_reports(request))
         now = clock.now()
-        await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
+        await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
         await settle_consoles(node, shown)
     return sent
 

@@ -25,9 +25,10 @@ from warnline.domain import ManualClock, Report, Track, TrackState
 from warnline.domain.codec import from_json
 from warnline.ingest.signature import SignedRequest, sign_request
 from warnline.journal import Entry, Event
+from warnline.journal.kinds import Kind
 from warnline.journal.memory import MemoryJournal
 from warnline.node import Node, NodeSettings
-from warnline.pipeline import ALERT_KIND, REPORT_KIND, TICK_KIND, Pipeline
+from warnline.pipeline import Pipeline
 from warnline.sim.actors import wire
 from warnline.sim.feed import Observation, SensorFeed
 from warnline.sim.scenario import Scenario
@@ -95,7 +96,7 @@ def run_raid(
         if ready is not None:
             _submit(node, ready, run, clock.now())
         now = clock.now()
-        journal.append([Event(event_id=f"tick:{now.isoformat()}", kind=TICK_KIND, at=now)])
+        journal.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
         entries = journal.read(pos)
         if entries:
             decisions = node.pipeline.process(entries)
@@ -163,7 +164,7 @@ def reports_seen(
 ) -> list[ReportSeen]:
     out = []
     for e in entries:
-        if e.event.kind != REPORT_KIND:
+        if e.event.kind != Kind.REPORT:
             continue
         r = e.event.payload["report"]
         key = f"{r['partner']}/{r['report_id']}"
@@ -180,7 +181,7 @@ def reports_seen(
 
 
 def alert_payloads(entries: Sequence[Entry]) -> list[dict[str, Any]]:
-    return [e.event.payload for e in entries if e.event.kind == ALERT_KIND]
+    return [e.event.payload for e in entries if e.event.kind == Kind.ALERT]
 
 
 def confirmed(tracks: Sequence[Track]) -> list[Track]:
@@ -237,7 +238,7 @@ def score_journal(
     batches: dict[str, list[Report]] = {}
     times: dict[str, float] = {}
     for e in entries:
-        if e.event.kind == REPORT_KIND:
+        if e.event.kind == Kind.REPORT:
             sub = str(e.event.payload.get("submission"))
             batches.setdefault(sub, []).append(from_json(Report, e.event.payload["report"]))
             times.setdefault(sub, e.event.at.timestamp())
