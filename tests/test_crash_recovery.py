@@ -16,8 +16,8 @@ import pytest
 
 from tests.factories import free_port, signed, wire_report
 from tests.test_pipeline import make_pipeline
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.journal import SQLiteJournal
 from warnline.pipeline import Pipeline
 

@@ -21,8 +21,8 @@ import pytest
 from tests.factories import T0, free_port, signed, wire_report
 from tests.test_crash_recovery import start_node, wait_healthy
 from tests.test_serve import config
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.api.app import create_app
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.factories import signed_request, wire_report
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.domain import ScaledClock
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings

@@ -16,8 +16,8 @@ import pytest
 
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.factories import T0, free_port
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel

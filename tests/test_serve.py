@@ -19,8 +19,8 @@ import pytest
 
 from tests.factories import free_port, signed, wire_report
 from tests.test_crash_recovery import start_node, wait_healthy
+from warnline.accounts import Accounts
 from warnline.agreement.load import load_agreement
-from warnline.api.accounts import Accounts
 from warnline.api.signing import HEADER, verify_hub_signature
 from warnline.cli import main
 

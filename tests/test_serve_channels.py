@@ -22,9 +22,9 @@ import pytest
 
 from tests.factories import free_port
 from tests.test_crash_recovery import Raid, start_node, wait_healthy
+from warnline.accounts import Accounts
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
-from warnline.api.accounts import Accounts
 from warnline.channels.apprise_channel import AppriseChannel
 from warnline.channels.email import EmailChannel
 from warnline.channels.sms import SmsChannel

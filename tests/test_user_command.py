@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import warnline.provision
-from warnline.api.accounts import Accounts, Role, User
+from warnline.accounts import Accounts, Role, User
 from warnline.cli import main
 from warnline.errors import AuthError, ConfigError
 from warnline.provision.users_toml import replace_users, toml_string

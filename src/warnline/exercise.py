@@ -23,12 +23,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import cap_identifier, encode_cap
 from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer, verify_cap
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.server import serving

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from warnline.accounts import Accounts, Action, Role, check_cell_accounts
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.threat import ThreatRuleCheck
-from warnline.api.accounts import Accounts, Action, Role, check_cell_accounts
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
 from warnline.channels.base import PersonChannel

@@ -99,10 +99,10 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from warnline.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap_sign import CapSigner
-from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.api.limits import ServerLimits
 from warnline.api.server import serve_until_stopped
 from warnline.audit import HeadSigner

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from tests.factories import T0, free_port, signed, wire_report
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.audit import HeadSigner
 from warnline.domain import ManualClock

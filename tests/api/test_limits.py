@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from tests.factories import T0, free_port
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
 from warnline.api import limits as limits_module
-from warnline.api.accounts import Accounts
 from warnline.api.limits import ConnectionGate, ServerLimits
 from warnline.api.server import serving
 from warnline.domain import ManualClock

@@ -21,8 +21,8 @@ from starlette.routing import Route, WebSocketRoute
 
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.factories import T0, free_port
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.load import default_agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import create_app
 from warnline.api.server import serving
 from warnline.api.stream import COMMAND_TYPES

@@ -22,8 +22,8 @@ import pytest
 
 from tests.api.conftest import PASSWORD, Live, wait_for
 from tests.factories import T0, free_port, signed, wire_report
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.domain import ManualClock
 from warnline.journal import SQLiteJournal

@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 
 from tests.factories import T0
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.bench import BENCHMARKS, OPT_IN
 from warnline.bench.memory import MemoryRun, figures, node_sizes, rss_mb
 from warnline.domain import ManualClock

@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.load import default_agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.app import create_app
 from warnline.domain import SystemClock
 from warnline.journal import SQLiteJournal

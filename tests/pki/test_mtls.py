@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.factories import T0, free_port
+from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.api.server import serving
 from warnline.domain import ManualClock
 from warnline.errors import ConfigError

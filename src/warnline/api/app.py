@@ -20,9 +20,9 @@ from nacl.signing import SigningKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, ValidationError
 
+from warnline.accounts import Action
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer
-from warnline.api.accounts import Action
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.headers import SecurityHeaders
 from warnline.api.metrics import Metrics

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from warnline.api.accounts import Role, Session
+from warnline.accounts import Role, Session
 from warnline.errors import AuthError, ForbiddenError
 from warnline.node import Node
 

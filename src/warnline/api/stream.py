@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import Field, TypeAdapter, ValidationError
 
-from warnline.api.accounts import Session
+from warnline.accounts import Session
 from warnline.api.limits import ConnectionGate
 from warnline.api.session import session_view
 from warnline.api.strict import StrictModel

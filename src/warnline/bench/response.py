@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 from nacl.signing import SigningKey
 
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.api.server import serving
 from warnline.bench.latency import _body, _port
 from warnline.domain import (

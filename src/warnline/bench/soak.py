@@ -39,9 +39,9 @@ from typing import Any
 import httpx
 import websockets
 
+from warnline.accounts import Accounts
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
-from warnline.api.accounts import Accounts
 from warnline.ingest.signature import sign_request
 from warnline.sim.stream_client import open_stream, open_stuck_console
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from nacl.signing import SigningKey
 
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.load import load_agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.errors import ConfigError
 from warnline.pki import CertificateAuthority
 from warnline.pki.certs import cert_pem, key_pem, new_key, self_signed_signing, signing_request

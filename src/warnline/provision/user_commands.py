@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from warnline.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.agreement.load import load_agreement
-from warnline.api.accounts import Accounts, Role, User, check_cell_accounts
 from warnline.errors import ConfigError
 from warnline.provision.files import new_password, write_private
 from warnline.provision.users_toml import replace_users

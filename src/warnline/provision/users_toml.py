@@ -12,7 +12,7 @@ import re
 import tomllib
 from typing import Any
 
-from warnline.api.accounts import User
+from warnline.accounts import User
 from warnline.errors import ConfigError
 
 _USERS_HEADER = re.compile(r"^\s*\[\[\s*users\s*\]\]\s*(#.*)?$")

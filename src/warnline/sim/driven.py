@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from warnline.accounts import Accounts, Role, User
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts, Role, User
 from warnline.channels.base import Handover, Outbound
 from warnline.domain import ManualClock, MsgType
 from warnline.ingest.signature import SignedRequest

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from warnline.accounts import Accounts
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import Accounts
 from warnline.domain import ManualClock, Report, Track, TrackState
 from warnline.domain.codec import from_json
 from warnline.ingest.signature import SignedRequest, sign_request

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.factories import T0
+from warnline.accounts.users import MAY, Accounts, Action, Role, User, check_cell_accounts
 from warnline.agreement.model import Agreement
-from warnline.api.accounts import MAY, Accounts, Action, Role, User, check_cell_accounts
 from warnline.cli import main
 from warnline.domain import ManualClock
 from warnline.errors import AuthError, ConfigError, ForbiddenError

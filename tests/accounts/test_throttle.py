@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import T0
-from warnline.api.accounts import Accounts, Role, User
-from warnline.api.throttle import SignInThrottle, ThrottlePolicy
+from warnline.accounts import Accounts, Role, User
+from warnline.accounts.throttle import SignInThrottle, ThrottlePolicy
 from warnline.errors import AuthError, SignInDelayError
 
 PASSWORD = "correct horse battery staple"

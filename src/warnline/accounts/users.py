@@ -5,7 +5,7 @@ reading is open to every signed-in role, as released to its partner. The cell ro
 belongs to the coordination cell's accounts only (`check_cell_accounts`).
 
 Failed sign-ins slow down the (user name, source address) they come from, with
-growing delays on the node's clock (`api/throttle.py`): guessing is slow, and nobody
+growing delays on the node's clock (`accounts/throttle.py`): guessing is slow, and nobody
 can lock a duty officer out by guessing at their name from elsewhere. An unknown name
 costs the same argon2 verification as a known one, so timing does not tell which
 names exist. Sessions are random bearer tokens kept in memory (a restart signs
@@ -29,7 +29,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from warnline.api.throttle import SignInThrottle, ThrottlePolicy
+from warnline.accounts.throttle import SignInThrottle, ThrottlePolicy
 from warnline.errors import AuthError, ConfigError
 
 VERIFY_AT_ONCE = 2  # concurrent argon2 verifications (64 MiB and a core each)
