@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.factories import T0, free_port, signed, wire_report
-from tests.test_crash_recovery import start_node, wait_healthy
+from tests.node.test_crash_recovery import start_node, wait_healthy
 from tests.test_serve import config
 from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement

@@ -17,7 +17,7 @@ from cryptography import x509
 from lxml import etree
 
 from tests.factories import free_port
-from tests.test_crash_recovery import Raid, start_node, wait_healthy
+from tests.node.test_crash_recovery import Raid, start_node, wait_healthy
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.cli import main

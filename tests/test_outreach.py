@@ -115,9 +115,9 @@ def test_role_behind_an_acknowledgement(agreement: Agreement) -> None:
         clock=ManualClock(T0),
         accounts=Accounts(users),
     )
-    assert node._role_of("jor-watch") == "watch"
-    assert node._role_of("jor-cmd") == "commander"
-    assert node._role_of("ISR/commander/isr-duty-air-commander") == "commander"
+    assert node.role_of("jor-watch") == "watch"
+    assert node.role_of("jor-cmd") == "commander"
+    assert node.role_of("ISR/commander/isr-duty-air-commander") == "commander"
 
 
 def _escalations(n: Node) -> dict[str, tuple[int, int, int, str]]:

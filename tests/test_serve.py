@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.factories import free_port, signed, wire_report
-from tests.test_crash_recovery import start_node, wait_healthy
+from tests.node.test_crash_recovery import start_node, wait_healthy
 from warnline.accounts import Accounts
 from warnline.agreement.load import load_agreement
 from warnline.api.signing import HEADER, verify_hub_signature

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.factories import free_port
-from tests.test_crash_recovery import Raid, start_node, wait_healthy
+from tests.node.test_crash_recovery import Raid, start_node, wait_healthy
 from warnline.accounts import Accounts
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement

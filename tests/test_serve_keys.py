@@ -24,7 +24,7 @@ from nacl.signing import SigningKey
 
 from tests.alerting.test_cap import make_alert
 from tests.factories import free_port, signed, wire_report
-from tests.test_crash_recovery import start_node, wait_healthy
+from tests.node.test_crash_recovery import start_node, wait_healthy
 from tests.test_init import DEFAULT_AGREEMENT, printed
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement

@@ -48,10 +48,10 @@ def test_serve_refuses_a_config_with_such_an_account(
 async def test_cell_role_not_honoured_at_use(agreement: Agreement) -> None:
     node = Node(agreement=agreement, journal=MemoryJournal(), clock=ManualClock(T0),
                 accounts=Accounts([USA_CELL]))  # fmt: skip
-    node.accounts = Accounts([USA_CELL, JOR_CELL])  # slipped past the start-up check
-    assert node.is_cell("usa-cell") and not node.is_cell("jor-cell")
+    node.commands.accounts = Accounts([USA_CELL, JOR_CELL])  # slipped past the start-up check
+    assert node.commands.is_cell("usa-cell") and not node.commands.is_cell("jor-cell")
     with pytest.raises(ForbiddenError, match="only the coordination cell"):
-        await node.override_lead("jor-cell", "I00001", "JOR", "take over")
+        await node.commands.override_lead("jor-cell", "I00001", "JOR", "take over")
 
 
 def test_what_each_role_may_change() -> None:

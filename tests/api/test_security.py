@@ -99,6 +99,6 @@ def test_app_outside_an_exercise_needs_the_hub_key(live: Live) -> None:
     from warnline.api.app import create_app
     from warnline.errors import ConfigError
 
-    live.node.agreement = replace(live.node.agreement, exercise=False)
+    live.node.views.agreement = replace(live.node.agreement, exercise=False)
     with pytest.raises(ConfigError, match="needs its key"):
         create_app(live.node)

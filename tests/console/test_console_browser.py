@@ -170,7 +170,7 @@ async def test_cell_console_shows_a_dead_channel(live: Live, offline: Offline) -
         )
         for i in range(2)
     ]
-    await live.node.append(failed)
+    await live.node.inbox.append(failed)
     await expect(notice).to_be_visible(timeout=10_000)
     await expect(notice).to_contain_text("Channel down: webhook egy-aoc.example.invalid")
     assert offline.blocked == []

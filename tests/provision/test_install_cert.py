@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from tests.factories import free_port
-from tests.test_crash_recovery import start_node
+from tests.node.test_crash_recovery import start_node
 from warnline.cli import main
 from warnline.serve import load_config
 

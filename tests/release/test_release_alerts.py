@@ -19,11 +19,11 @@ from warnline.domain import Alert, ManualClock
 from warnline.domain.codec import from_json
 from warnline.ingest import report_event
 from warnline.journal import Event, MemoryJournal
+from warnline.node.views import ReleasedViews
 from warnline.picture import Picture
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 from warnline.response import LeadProcedure
-from warnline.views import ReleasedViews
 
 
 def bhr_drone_over_amman(agreement: Agreement) -> tuple[Pipeline, list[Alert]]:

@@ -45,7 +45,7 @@ from warnline.ingest.intake import MAX_BODY_BYTES
 from warnline.ingest.signature import SignedRequest
 from warnline.ingest.strict_json import check_unique_keys
 from warnline.node import Node
-from warnline.views import MAX_FROM_JOURNAL
+from warnline.node.views import MAX_FROM_JOURNAL
 
 CAP_SENDER = "hub@warnline.invalid"
 T = TypeVar("T")
@@ -105,9 +105,9 @@ def create_app(
     metrics = Metrics(node)
     # Every CAP message is signed (routes and feeds alike): with the key given, which
     # `warnline serve` reads from [hub]; an exercise hub may fall back on the exercise key.
-    if hub_key is None and not node.agreement.exercise:
+    if hub_key is None and not node.views.exercise:
         raise ConfigError("the hub signs every answer: a hub outside an exercise needs its key")
-    if cap_signer is None and not node.agreement.exercise:
+    if cap_signer is None and not node.views.exercise:
         raise ConfigError("the hub signs every CAP message: outside an exercise it needs its key")
     publisher = CapPublisher(sender=CAP_SENDER, signer=cap_signer or exercise_cap_signer())
     archive_reads = asyncio.Semaphore(1)  # a forgotten alert is a journal scan: one at a time
@@ -192,7 +192,9 @@ def create_app(
         fault of the whole request (signature, digest, body not JSON or of the wrong
         shape, a key twice anywhere, size, count, rate), or every report refused, is
         answered with a problem document as for one report."""
-        batch = await submit(request, node.submit_batch, MAX_BODY_BYTES, lambda b: len(b.reports))
+        batch = await submit(
+            request, node.commands.submit_batch, MAX_BODY_BYTES, lambda b: len(b.reports)
+        )
         return submission_out(batch)
 
     @app.get("/api/v1/tracks", tags=["picture"])
@@ -251,7 +253,7 @@ def create_app(
 
     @app.post("/api/v1/alerts/{alert_id}/ack", tags=["alerts"])
     async def ack(alert_id: str, caller: Caller, body: AckIn | None = None) -> dict[str, Any]:
-        a = await node.acknowledge(
+        a = await node.commands.acknowledge(
             caller.user.username, alert_id, body.version if body else None, "api"
         )
         return {
@@ -270,7 +272,7 @@ def create_app(
         """A partner's system acknowledges: body {"version": n} (or empty), signed like
         report submissions; the signature covers this path, hence this alert."""
         body = await _bounded_body(request, 4096)
-        signer = node.verify_signed(_signed(request, body))  # authenticate, then parse
+        signer = node.commands.verify_signed(_signed(request, body))  # authenticate, then parse
         try:
             check_unique_keys(body)
             version = AckIn.model_validate_json(body or b"{}").version
@@ -279,7 +281,7 @@ def create_app(
             raise SchemaError(
                 err["msg"], field=".".join(str(p) for p in err["loc"]) or "body"
             ) from None
-        a = await node.acknowledge_signed(signer, alert_id, version)
+        a = await node.commands.acknowledge_signed(signer, alert_id, version)
         return {
             "alert_id": a.alert_id,
             "version": a.version,
@@ -296,7 +298,7 @@ def create_app(
                 versions = await asyncio.to_thread(node.views.archived_versions, alert_id)
             if not versions:
                 raise
-        if not node.release.alert_visible(caller.user.partner, versions[-1]):
+        if not node.views.alert_visible(caller.user.partner, versions[-1]):
             raise NotFoundError(f"no alert {alert_id}")
         chosen = (
             versions[-1]
@@ -305,8 +307,8 @@ def create_app(
         )
         if chosen is None:
             raise NotFoundError(f"alert {alert_id} has no version {version}")
-        langs = node.agreement.partners[chosen.partner].languages
-        released = node.release.alert_for(caller.user.partner, chosen)
+        langs = node.views.languages_of(chosen.partner)
+        released = node.views.alert_for(caller.user.partner, chosen)
         assert released is not None  # visible: the latest version is, so every one is
         xml = publisher.cap(released, [v for v in versions if v.version < chosen.version], langs)
         return Response(xml, media_type="application/cap+xml")
@@ -331,14 +333,14 @@ def create_app(
         """A CAP 1.2 message from a partner's civil-defence system (application/cap+xml),
         signed like JSON submissions (docs/partner-api.md); each info block is one
         observation (profile in ingest/cap_adapter.py). 202 once journaled."""
-        keys = await submit(request, node.submit_cap, MAX_CAP_BYTES, len)
+        keys = await submit(request, node.commands.submit_cap, MAX_CAP_BYTES, len)
         return {"accepted": len(keys), "reports": keys}
 
     @app.get("/api/v1/feeds/{partner}/cap.atom", tags=["alerts"], response_class=Response)
     async def cap_feed(partner: str, caller: Caller) -> Response:
-        if caller.user.partner not in (partner, node.agreement.coordination_cell):
+        if caller.user.partner not in (partner, node.views.coordination_cell):
             raise ForbiddenError(f"feed of {partner} is not released to {caller.user.partner}")
-        if partner not in node.agreement.partners:
+        if not node.views.is_partner(partner):
             raise NotFoundError(f"no partner {partner}")
         return Response(atom_feed(node, partner, publisher), media_type="application/atom+xml")
 
@@ -353,24 +355,26 @@ def create_app(
     @app.post("/api/v1/incidents/{incident_id}/lead", tags=["response"], status_code=202)
     async def lead_answer(incident_id: str, body: LeadAnswerIn, caller: Caller) -> dict[str, Any]:
         """A commander accepts or declines the lead (or consent) offered to their partner."""
-        return await node.respond_to_offer(
+        return await node.commands.respond_to_offer(
             caller.user.username, incident_id, body.accept, "api", body.version
         )
 
     @app.post("/api/v1/incidents/{incident_id}/override", tags=["response"], status_code=202)
     async def lead_override(incident_id: str, body: OverrideIn, caller: Caller) -> dict[str, Any]:
         """The coordination cell assigns the lead itself."""
-        return await node.override_lead(caller.user.username, incident_id, body.lead, body.reason)
+        return await node.commands.override_lead(
+            caller.user.username, incident_id, body.lead, body.reason
+        )
 
     @app.put("/api/v1/readiness", tags=["response"])
     async def put_readiness(body: ReadinessIn, caller: Caller) -> dict[str, Any]:
-        return await node.declare_readiness(
+        return await node.commands.declare_readiness(
             caller.user.username, body.sector, body.status, body.time_to_respond_s
         )
 
     @app.get("/api/v1/readiness", tags=["response"])
     async def get_readiness(caller: Caller) -> list[dict[str, Any]]:
-        return node.readiness_for(caller.user.partner)
+        return node.views.readiness_for(caller.user.partner)
 
     @app.post("/api/v1/roster/takeovers", tags=["alerts"], status_code=201)
     async def take_over(body: TakeoverIn, caller: Caller) -> dict[str, Any]:
@@ -379,7 +383,7 @@ def create_app(
         if not node.accounts.may(caller.user.username, Action.TAKE_OVER):
             raise ForbiddenError(f"role {caller.user.role} may not take over a duty role")
         until = node.now() + timedelta(minutes=body.minutes)
-        t = await node.take_over(caller.user.partner, body.role, body.contact, until)
+        t = await node.commands.take_over(caller.user.partner, body.role, body.contact, until)
         return {
             "partner": t.partner,
             "role": t.role,
@@ -394,7 +398,7 @@ def create_app(
         root is `root`, `timestamp`, `signer`, and the Ed25519 `signature` (format in
         docs/audit-format.md). Keep the heads you fetch: `warnline audit verify PATH
         --head FILE` fails on a later record that does not extend a kept head."""
-        head = node.journal.tree_head()
+        head = node.views.record_head()
         if head is None:
             raise NotFoundError("this node keeps no signed tree head")
         return head
@@ -403,9 +407,9 @@ def create_app(
     async def channels(caller: Caller) -> list[dict[str, Any]]:
         """Health of each delivery channel (coordination cell only): a dead channel is
         one whose last deliveries all failed; escalation has moved past it."""
-        if caller.user.partner != node.agreement.coordination_cell:
+        if caller.user.partner != node.views.coordination_cell:
             raise ForbiddenError("channel health is for the coordination cell")
-        return node.channel_health()
+        return node.views.channel_health()
 
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:
@@ -416,11 +420,11 @@ def create_app(
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, Any]:
         """ "ok", "starting", or "degraded" with `reasons` when a loop lags."""
-        health = node.health()
+        health = node.views.loop_health()
         status = "degraded" if health["reasons"] else "ok"
         return {
             "status": status if node.ready.is_set() else "starting",
-            "journal_seq": node.journal.last_seq(),
+            "journal_seq": node.views.journal_seq(),
             **health,
         }
 

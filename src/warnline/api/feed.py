@@ -54,11 +54,9 @@ def atom_feed(node: Node, partner: str, publisher: CapPublisher) -> bytes:
     etree.SubElement(root, f"{{{ATOM}}}updated").text = node.now().isoformat(timespec="seconds")
     author = etree.SubElement(root, f"{{{ATOM}}}author")
     etree.SubElement(author, f"{{{ATOM}}}name").text = "Warnline coordination hub"
-    langs = node.agreement.partners[partner].languages
-    for versions in sorted(
-        node.pipeline.alerting.history.values(), key=lambda v: v[-1].sent_at, reverse=True
-    ):
-        latest = node.release.alert_for(partner, versions[-1])
+    langs = node.views.languages_of(partner)
+    for versions in sorted(node.views.alert_history(), key=lambda v: v[-1].sent_at, reverse=True):
+        latest = node.views.alert_for(partner, versions[-1])
         if latest is None:
             continue
         entry = etree.SubElement(root, f"{{{ATOM}}}entry")

@@ -57,7 +57,7 @@ class Metrics:
 
     def view_for(self, viewer: str) -> Collector:
         """What `viewer` may scrape (refresh first)."""
-        if viewer == self.node.agreement.coordination_cell:
+        if viewer == self.node.views.coordination_cell:
             return self.registry
         return _PartnerView(self, viewer)
 

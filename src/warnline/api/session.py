@@ -38,7 +38,7 @@ def _scraper(request: Request) -> str:
     node: Node = request.app.state.node
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer ") and node.accounts.is_scrape_token(auth[7:]):
-        return node.agreement.coordination_cell
+        return node.views.coordination_cell
     s = _session(request)
     if s.user.role not in (Role.ADMIN, Role.CELL):
         raise ForbiddenError("metrics are for administrators and the coordination cell")
@@ -53,7 +53,7 @@ def session_view(node: Node, s: Session) -> dict[str, Any]:
         "user": s.user.username,
         "partner": s.user.partner,
         "role": s.user.role.value,
-        "exercise": node.agreement.exercise,
-        "coordination_cell": node.agreement.coordination_cell,
-        "speed": node.settings.speed,
+        "exercise": node.views.exercise,
+        "coordination_cell": node.views.coordination_cell,
+        "speed": node.views.speed,
     }

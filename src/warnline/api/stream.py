@@ -184,13 +184,15 @@ async def _on_message(node: Node, user: str, message: Any, ws: WebSocket) -> Non
 
 async def _run(node: Node, user: str, cmd: ReceivedMsg | AckMsg | LeadMsg | OverrideMsg) -> None:
     if isinstance(cmd, ReceivedMsg):
-        await node.receipt(user, cmd.alert_id, cmd.version, cmd.count)
+        await node.commands.receipt(user, cmd.alert_id, cmd.version, cmd.count)
     elif isinstance(cmd, AckMsg):
-        await node.acknowledge(user, cmd.alert_id, cmd.version, "console")
+        await node.commands.acknowledge(user, cmd.alert_id, cmd.version, "console")
     elif isinstance(cmd, LeadMsg):
-        await node.respond_to_offer(user, cmd.incident_id, cmd.accept, "console", cmd.version)
+        await node.commands.respond_to_offer(
+            user, cmd.incident_id, cmd.accept, "console", cmd.version
+        )
     else:
-        await node.override_lead(user, cmd.incident_id, cmd.lead, cmd.reason)
+        await node.commands.override_lead(user, cmd.incident_id, cmd.lead, cmd.reason)
 
 
 async def _error(ws: WebSocket, detail: str, status: int, field: str | None = None) -> None:

@@ -139,7 +139,7 @@ def _quiet(after_s: float, quiet_s: float, node: Node) -> Iterator[Step]:
     (`tick_s` while something is in the air, `idle_tick_s` once nothing is)."""
     t = after_s
     while t < after_s + quiet_s:
-        busy = node.busy()
+        busy = node.runner.busy()
         t += node.settings.tick_s if busy else node.settings.idle_tick_s
         yield t, []
 
@@ -178,9 +178,11 @@ async def _drive(
             last = t
             clock.set(start + timedelta(seconds=t))
             for _, request in subs:
-                run.reports += len(await node.submit_reports(request))
+                run.reports += len(await node.commands.submit_reports(request))
             now = clock.now()
-            await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
+            await node.inbox.append(
+                [Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)]
+            )
             await settle_consoles(node, shown)
             if t >= next_sample:
                 gc.collect()

@@ -128,9 +128,9 @@ async def drive(
     for at, requests in steps:
         clock.set(at)
         for request in requests:
-            sent += len(await node.submit_reports(request))
+            sent += len(await node.commands.submit_reports(request))
         now = clock.now()
-        await node.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
+        await node.inbox.append([Event(event_id=f"tick:{now.isoformat()}", kind=Kind.TICK, at=now)])
         await settle_consoles(node, shown)
     return sent
 
@@ -157,11 +157,11 @@ async def settle_consoles(node: Node, shown: list[tuple[str, str, int, bool]]) -
             return
         seen, shown[:] = list(shown), []
         for user, alert_id, version, _ in seen:
-            await node.receipt(user, alert_id, version, 1)
+            await node.commands.receipt(user, alert_id, version, 1)
         for user, alert_id, version, ended in seen:
             alert = node.dispatcher.latest.get(alert_id)
             partner = node.accounts.partner_of(user)
             if alert is None or ended or partner != alert.partner:
                 continue
             if user.endswith("-watch") and node.accounts.may_acknowledge(user):
-                await node.acknowledge(user, alert_id, version, "console")
+                await node.commands.acknowledge(user, alert_id, version, "console")

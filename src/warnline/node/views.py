@@ -8,7 +8,7 @@ decides what each partner may see.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from shapely.geometry import mapping
@@ -40,8 +40,14 @@ class ReleasedViews:
         clock: Clock,
         journal: Journal | None = None,
         retain_s: float = RETAIN_S,
+        speed: float = 1.0,
+        channel_health: Callable[[], list[dict[str, Any]]] = list,
+        loop_health: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.agreement = agreement
+        self.speed = speed  # scenario seconds per wall second (the console shows it)
+        self.channel_health = channel_health  # each person channel's health, now
+        self.loop_health = loop_health  # how far behind each loop is, and why
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.release = release
@@ -55,6 +61,49 @@ class ReleasedViews:
         if 0 < version <= len(versions) and versions[version - 1].version == version:
             return versions[version - 1]
         return next((v for v in versions if v.version == version), None)
+
+    # -- the agreement's facts a viewer may read ------------------------------------
+
+    @property
+    def coordination_cell(self) -> str:
+        return self.agreement.coordination_cell
+
+    @property
+    def exercise(self) -> bool:
+        return self.agreement.exercise
+
+    def is_partner(self, code: str) -> bool:
+        return code in self.agreement.partners
+
+    def languages_of(self, partner: str) -> tuple[str, ...]:
+        return self.agreement.partners[partner].languages
+
+    # -- the record ----------------------------------------------------------------
+
+    def journal_seq(self) -> int:
+        return 0 if self.journal is None else self.journal.last_seq()
+
+    def record_head(self) -> dict[str, Any] | None:
+        """The newest signed head of the record (None: nothing sealed yet)."""
+        return None if self.journal is None else self.journal.tree_head()
+
+    def alert_visible(self, viewer: str, alert: Alert) -> bool:
+        return self.release.alert_visible(viewer, alert)
+
+    def alert_for(self, viewer: str, alert: Alert) -> Alert | None:
+        """The version as released to `viewer` (None: not theirs to see)."""
+        return self.release.alert_for(viewer, alert)
+
+    def alert_history(self) -> Iterable[list[Alert]]:
+        """Every alert the node holds, each as its versions, oldest first."""
+        return self.pipeline.alerting.history.values()
+
+    def readiness_for(self, viewer: str) -> list[dict[str, Any]]:
+        return [
+            v
+            for _, r in sorted(self.pipeline.assigner.readiness.items())
+            if (v := self.release.readiness(viewer, r)) is not None
+        ]
 
     def observe(self, entries: Iterable[Entry]) -> None:
         """Fold journal entries read back (alert versions, in journal order)."""

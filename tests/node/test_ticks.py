@@ -31,15 +31,15 @@ async def test_idle_node_ticks_sparsely_and_a_report_brings_ticks_back(
     try:
         await asyncio.sleep(0.6)
         ticks = lambda: sum(1 for e in journal.read() if e.event.kind == "clock.tick")  # noqa: E731
-        assert node.busy() is False and ticks() == 1
-        await node.submit_reports(
+        assert node.runner.busy() is False and ticks() == 1
+        await node.commands.submit_reports(
             signed_request([wire_report("x1", t=clock.now())], at=clock.now())
         )
         for _ in range(40):  # bounded: 2 s at most
             await asyncio.sleep(0.05)
-            if node.busy() and ticks() >= 6:
+            if node.runner.busy() and ticks() >= 6:
                 break
-        assert node.busy() and ticks() >= 6
+        assert node.runner.busy() and ticks() >= 6
     finally:
         await node.stop()
         journal.close()

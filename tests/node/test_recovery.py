@@ -26,8 +26,8 @@ from warnline.journal import Event, SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.journal.snapshots import SnapshotStore
 from warnline.node import Node
+from warnline.node.recovery import Recovery, SnapshotPolicy
 from warnline.pipeline import Pipeline
-from warnline.recovery import Recovery, SnapshotPolicy
 from warnline.sim.driven import (
     RaidSteps,
     accepting_channels,
@@ -109,7 +109,11 @@ def views(node: Node) -> dict[str, Any]:
         sorted(d.latest),
     )
     esc = node.outreach.escalator
-    out["outreach"] = (node.channel_health(), sorted(node.outreach.codes), sorted(esc.escalations))
+    out["outreach"] = (
+        node.views.channel_health(),
+        sorted(node.outreach.codes),
+        sorted(esc.escalations),
+    )
     # `plain` holds the codes this process sent; why an offer stopped is "expired" where
     # the live loop's `due` saw its deadline pass and "superseded" where a replay met the
     # next step first: that it stopped is state, the label is not.
@@ -202,7 +206,7 @@ def test_a_snapshot_of_other_code_or_another_journal_is_not_loaded(
     agreement: Agreement, built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     node, _ = make_node(agreement, copy_of(built, tmp_path / "code"), snapshots=True)
-    monkeypatch.setattr("warnline.node.code_fingerprint", lambda: "0" * 64)
+    monkeypatch.setattr("warnline.node.followers.code_fingerprint", lambda: "0" * 64)
     assert "another version of the code" in node.recover().passed_over[0]
     monkeypatch.undo()
     # The same snapshot beside a journal whose entries differ at its position.

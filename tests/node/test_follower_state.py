@@ -6,7 +6,7 @@ import pytest
 
 from warnline.agreement.model import Agreement
 from warnline.errors import SnapshotError
-from warnline.follower_state import capture, code_fingerprint, context_fingerprint, restore
+from warnline.node.follower_state import capture, code_fingerprint, context_fingerprint, restore
 
 
 class Fold:

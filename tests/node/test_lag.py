@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warnline.lag import LagWatch
+from warnline.node.lag import LagWatch
 
 
 class Clock:
