@@ -20,7 +20,7 @@ import pytest
 
 from tests.factories import T0, free_port, signed, wire_report
 from tests.node.test_crash_recovery import start_node, wait_healthy
-from tests.test_serve import config
+from tests.serve.test_serve import config
 from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
 from warnline.api.app import create_app

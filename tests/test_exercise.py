@@ -19,6 +19,7 @@ from tests.sim.test_raid_score import KEYS
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal
+from warnline.serve.config import load_config
 
 pytestmark = pytest.mark.slow
 
@@ -149,6 +150,24 @@ def test_accounts_written_at_start(exercise: tuple[subprocess.CompletedProcess[s
     assert len({a["password"] for a in accounts}) == 16 and all(
         len(a["password"]) >= 12 for a in accounts
     )
+
+
+def test_the_exercise_node_is_built_from_a_served_nodes_config(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """The exercise writes the config a partner would and `warnline serve` reads: its
+    person channels point at the loopback peers, its users are the accounts above, and
+    its secret sits in a private file, not in the config."""
+    proc, out = exercise
+    assert f"Node: {out / 'node.toml'}" in proc.stdout
+    cfg = load_config(out / "node.toml")
+    assert set(cfg.channels) >= {"email", "sms", "webhook", "apprise"}
+    assert cfg.host == "127.0.0.1" and cfg.data == out / "journal"
+    accounts = json.loads((out / "accounts.json").read_text())["accounts"]
+    assert sorted(u.username for u in cfg.users) == sorted(a["username"] for a in accounts)
+    secret = out / "secrets" / "smpp"
+    assert secret.stat().st_mode & 0o077 == 0
+    assert secret.read_text().strip() not in (out / "node.toml").read_text()
 
 
 def test_lead_partner_procedure_in_the_exercise(

@@ -24,7 +24,8 @@ from warnline.cli import main
 from warnline.errors import ConfigError, SignatureError
 from warnline.pki import CertificateAuthority
 from warnline.pki.ca import partner_of
-from warnline.serve import hub_signing_key, load_config
+from warnline.serve.config import load_config
+from warnline.serve.keys import hub_signing_key
 
 CAP_NS = "{urn:oasis:names:tc:emergency:cap:1.2}"
 DEFAULT_AGREEMENT = Path(__file__).parents[1] / "src/warnline/agreement/data/default.toml"
@@ -59,7 +60,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
     assert [(u.username, u.partner, u.role.value) for u in cfg.users] == [
         ("jor-admin", "JOR", "admin")
     ]
-    hub_signing_key(cfg, load_agreement(cfg.agreement), cfg_path)  # serve's own check passes
+    hub_signing_key(cfg.hub, load_agreement(cfg.agreement), cfg_path)  # serve's own check passes
 
     log = tmp_path / "node.log"
     proc = start_node(cfg_path, log)
@@ -151,10 +152,10 @@ def test_init_for_a_real_agreement_off_loopback_writes_tls_and_a_hub_key(
 
     # serve refuses the key until the agreement names its public half, then takes it
     with pytest.raises(ConfigError, match="not the agreement's hub_public_key"):
-        hub_signing_key(cfg, load_agreement(cfg.agreement), cfg_path)
+        hub_signing_key(cfg.hub, load_agreement(cfg.agreement), cfg_path)
     old = tomllib.loads(agreement.read_text())["coalition"]["hub_public_key"]
     agreement.write_text(agreement.read_text().replace(old, public, 1))
-    key = hub_signing_key(cfg, load_agreement(cfg.agreement), cfg_path)
+    key = hub_signing_key(cfg.hub, load_agreement(cfg.agreement), cfg_path)
     assert base64.b64encode(bytes(key.verify_key)).decode() == public
 
 

@@ -17,7 +17,7 @@ from warnline.accounts import Accounts, Role, User
 from warnline.cli import main
 from warnline.errors import AuthError, ConfigError
 from warnline.provision.users_toml import replace_users, toml_string
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 OLD = "the-old-watch-password"

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "serve":
-            from warnline.serve import serve_node
+            from warnline.serve.command import serve_node
 
             return serve_node(args.config, args.data)
         if args.command == "init":

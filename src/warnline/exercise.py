@@ -28,17 +28,18 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import cap_identifier, encode_cap
-from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer, verify_cap
+from warnline.alerting.cap_sign import CapSigner, verify_cap
 from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
-from warnline.api.server import serving
-from warnline.audit import HeadSigner, export_record
+from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
 from warnline.domain.codec import from_json
 from warnline.errors import SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.node import Node, NodeSettings
+from warnline.serve.builder import bind_replies, build
+from warnline.serve.config import load_config
 from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.commanders import (
     CellOperator,
@@ -51,6 +52,7 @@ from warnline.sim.feed import SensorFeed
 from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.scenario import build_scenario
+from warnline.sim.served import write_node_config
 from warnline.sim.targets import verdict
 from warnline.summary import summarize
 
@@ -132,7 +134,7 @@ async def run_exercise(
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
     if export is not None:
-        for sub in ("cap", "feeds", "journal", "audit"):
+        for sub in ("cap", "feeds", "journal", "audit", "secrets"):
             shutil.rmtree(export / sub, ignore_errors=True)
         export.mkdir(parents=True, exist_ok=True)
     accounts, passwords = make_accounts(agreement)
@@ -156,38 +158,44 @@ async def run_exercise(
     # Held at the raid's start until the players are ready (`_play`): start-up takes
     # seconds of wall time, which at 20x were minutes of raid nobody reported.
     clock = ScaledClock(start=start, speed=opts.speed, running=False)
-    journal = SQLiteJournal(
-        workdir / "journal" / "journal.db",
-        sealer=HeadSigner(key=exercise_signing_key("HUB"), clock=clock),
-    )
     # The duty officers' devices (mail, mobile phones, SIP phones, partner systems).
     reach = await start_reachable(
         agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
     )
     try:  # the node stops (leaving `serving`) before the peers its channels reach
-        node = Node(
-            agreement=reach.agreement,
-            journal=journal,
-            clock=clock,
-            accounts=accounts,
-            settings=NodeSettings(speed=opts.speed),
+        # The node a partner would serve, from the config a partner would write.
+        config_path = write_node_config(
+            workdir,
+            host=opts.host,
+            port=opts.port,
+            agreement=opts.agreement_path,
+            tick_s=NodeSettings().tick_s,
+            users=accounts.users(),
             channels=reach.channels,
+            secrets=reach.secrets,
         )
-        reach.sms.on_reply = node.outreach.on_sms_reply
+        built = build(
+            load_config(config_path),
+            config_path,
+            clock=clock,
+            settings=NodeSettings(speed=opts.speed),
+        )
+        node, journal = built.node, built.journal
+        bind_replies(node)
         xlog = ExerciseLog()
         rlog = ResponseLog()
         scenario = build_scenario(
             agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
         )
-        hub_key = exercise_signing_key("HUB")
         feed = SensorFeed(scenario, seed=opts.seed)
         snapshots: list[Snapshot] = []
-        async with serving(node, host=opts.host, port=opts.port, hub_key=hub_key) as base:
+        async with built.serving() as base:
             print(
                 f"Warnline exercise: {opts.duration_s:.0f} s of raid at {opts.speed:g}x, "
                 f"seed {opts.seed}",
                 file=out,
             )
+            print(f"Node: {config_path} (as `warnline serve --config` builds it)", file=out)
             if opts.console:
                 print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
             for user, pw in passwords.items():
@@ -240,8 +248,9 @@ async def run_exercise(
         compare=opts.compare_trackers,
         until_s=played_s if interrupted else None,
     )
-    # Every CAP message is signed and verified as a partner would, exported or not.
-    signer = exercise_cap_signer()
+    # Every CAP message is signed (by the node's own CAP signer) and verified as a
+    # partner would, exported or not.
+    signer = built.cap
     summary["cap_messages"], summary["cap_signed"] = _export_cap(
         journal, agreement, None if export is None else export / "cap", signer
     )

@@ -19,7 +19,7 @@ from cryptography import x509
 from tests.factories import free_port
 from tests.node.test_crash_recovery import start_node
 from warnline.cli import main
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -36,7 +36,7 @@ from warnline.journal import Event, SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.node import Node, NodeSettings
 from warnline.pipeline import Pipeline
-from warnline.serve_journal import snapshot_store
+from warnline.serve.journal import snapshot_store
 from warnline.sim.driven import (
     RaidSteps,
     accepting_channels,

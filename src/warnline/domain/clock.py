@@ -47,12 +47,23 @@ class ScaledClock:
     node under test cannot tell it from a real clock.
     """
 
-    def __init__(self, start: datetime, speed: float, *, running: bool = True) -> None:
+    def __init__(
+        self, start: datetime, speed: float, *, running: bool = True, origin: float | None = None
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.start = start
         self.speed = speed
-        self._origin: float | None = time.monotonic() if running else None
+        # `origin`: the monotonic instant scenario time started (the system-wide clock, so
+        # another process on this machine can run the same scenario time).
+        self._origin: float | None = origin if origin is not None else (
+            time.monotonic() if running else None
+        )
+
+    @property
+    def origin(self) -> float | None:
+        """When scenario time started (time.monotonic()), or None while held."""
+        return self._origin
 
     def go(self) -> None:
         """Start scenario time now, if it was created held at `start` (idempotent). The

@@ -29,7 +29,7 @@ from warnline.pki.certs import (
 )
 from warnline.provision.files import write_private
 from warnline.provision.node_dir import CONFIG, PKI
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 __all__ = ["Installed", "install_certificate"]
 

@@ -30,7 +30,7 @@ from warnline.pki import CertificateAuthority
 from warnline.pki.certs import cert_pem, key_pem, new_key, self_signed_signing, signing_request
 from warnline.provision.files import new_password, write_private
 from warnline.provision.users_toml import render_users, toml_string
-from warnline.serve import LOOPBACK, load_config
+from warnline.serve.config import LOOPBACK, load_config
 
 _PEM = serialization.Encoding.PEM
 CONFIG = "node.toml"

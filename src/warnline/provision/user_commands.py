@@ -16,7 +16,7 @@ from warnline.agreement.load import load_agreement
 from warnline.errors import ConfigError
 from warnline.provision.files import new_password, write_private
 from warnline.provision.users_toml import replace_users
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 RESTART = "restart the node to apply it (a running node reads its users at start)"
 

@@ -1,12 +1,15 @@
 """The exercise's duty officers, reachable through real loopback peers.
 
-The agreement's contact addresses are placeholders; for the exercise they are pointed at
-peers started here on 127.0.0.1: an SMTP sink (the mail relay), the SMPP message centre
-with the officers' mobile phones, sipp phones (one that answers and presses 1, one that
-answers and never does), a webhook receiver (partners' systems), a JSON notification
-gateway for Apprise, and one partner system that is down (its webhook route goes dead, as
-the coordination cell sees). JOR's off-shift watch officer takes over the watch for the
-raid (a roster take-over through the API). Who acknowledges on which device is fixed here, so a run
+Peers are started here on 127.0.0.1: an SMTP sink (the mail relay), the SMPP message
+centre with the officers' mobile phones, sipp phones (one that answers and presses 1, one
+that answers and never does, one that presses 2), a webhook receiver (partners' systems), a
+JSON notification gateway for Apprise, and one partner system that is down (its webhook
+route goes dead, as the coordination cell sees). What comes back is not channel objects
+but the `[channels.*]` tables of a node config pointing at them: the exercise's node is
+built from its config like any served node (`sim/served.py`, `serve/builder.py`).
+
+JOR's off-shift watch officer takes over the watch for the raid (a roster take-over
+through the API). Who acknowledges on which device is fixed here, so a run
 shows every path: SMS replies, keypad 1, and officers who never answer.
 
 Commanders answer lead offers on the phone too: ISR's, away from the console, replies
@@ -20,21 +23,16 @@ consoles; their phones pick up and never press, so a keypad cannot answer for th
 from __future__ import annotations
 
 import base64
-import contextlib
-from dataclasses import dataclass, field, replace
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from warnline.agreement.exercise_keys import exercise_signing_key
-from warnline.agreement.model import Agreement, Contact, Partner
-from warnline.channels.apprise_channel import AppriseChannel
-from warnline.channels.base import PersonChannel
-from warnline.channels.email import EmailChannel
-from warnline.channels.sms import SmsChannel
-from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
-from warnline.channels.webhook import WebhookChannel
+from warnline.agreement.model import Agreement
+from warnline.channels.voice import missing_tools
 from warnline.dispatch.roster import on_duty
 from warnline.sim.peers import SmtpSink, WebhookReceiver, loopback_port
 from warnline.sim.phones import SipPhones, sipp_missing
@@ -48,11 +46,13 @@ OFFER_BY_PHONE = {"ISR": "sms", "JOR": "keypad 1", "QAT": "keypad 2"}  # how the
 AWAY = {"ISR", "QAT"}  # commanders away from their consoles: they answer on the phone only
 
 
+SMPP_SECRET = "secrets/smpp"  # the bind password's file, beside the node config
+
+
 @dataclass
 class Reachable:
-    agreement: Agreement
-    channels: dict[str, PersonChannel]
-    sms: SmsChannel
+    channels: dict[str, dict[str, Any]]  # [channels.<name>] tables of the node config
+    secrets: dict[str, str]  # file (relative to the config) -> secret
     smtp: SmtpSink
     smsc: Smsc
     systems: WebhookReceiver
@@ -61,9 +61,6 @@ class Reachable:
     voice_note: str = ""
 
     async def stop(self) -> None:
-        for ch in self.channels.values():
-            with contextlib.suppress(Exception):
-                await ch.close()
         for phones in self.phones:
             await phones.stop()
         await self.smsc.stop()
@@ -86,13 +83,14 @@ class Reachable:
         }
 
 
-def _contact(c: Contact, *, webhook: str, dead: str, gateway: str) -> Contact:
-    addresses = dict(c.addresses)
-    if "webhook" in addresses:
-        addresses["webhook"] = dead if c.partner in WEBHOOK_DOWN else webhook
-    if "apprise" in addresses:
-        addresses["apprise"] = gateway.replace("http://", "json://")
-    return replace(c, addresses=addresses)
+def _urls(agreement: Agreement, channel: str, url: str, dead: str = "") -> dict[str, str]:
+    """Each partner with a contact on `channel`: its system at `url` (or `dead`, for the
+    partners whose system is down)."""
+    return {
+        code: dead if dead and code in WEBHOOK_DOWN else url
+        for code, p in sorted(agreement.partners.items())
+        if any(channel in c.addresses for c in p.contacts)
+    }
 
 
 def _phones(agreement: Agreement) -> dict[str, str]:
@@ -111,8 +109,9 @@ def _phones(agreement: Agreement) -> dict[str, str]:
     return out
 
 
-def _voice_routes(agreement: Agreement, listen: Trunk, decline: Trunk) -> dict[str, Trunk]:
-    """Numbers not reached through the phone that presses 1 (the default trunk)."""
+def _voice_routes(agreement: Agreement) -> dict[str, str]:
+    """Numbers not reached through the phone that presses 1 (the default trunk), by the
+    name of the trunk they are called through."""
     routes = {}
     for p in agreement.partners.values():
         for c in p.contacts:
@@ -122,19 +121,24 @@ def _voice_routes(agreement: Agreement, listen: Trunk, decline: Trunk) -> dict[s
             if c.role == "commander":
                 way = OFFER_BY_PHONE.get(p.code)
                 if way is None:  # answers on the console: a keypad must not answer for it
-                    routes[number] = listen
+                    routes[number] = "listen"
                 elif way == "keypad 2":
-                    routes[number] = decline
+                    routes[number] = "decline"
             elif p.code in NEVER | VOICE_LISTEN_ONLY:
-                routes[number] = listen
+                routes[number] = "listen"
     return routes
 
 
-def _trunk(port: int) -> Trunk:
+def _trunk(port: int) -> dict[str, Any]:
+    """A loopback trunk to the sipp phones on `port`, with local ports of its own."""
     low = loopback_port()
-    return Trunk(
-        host="127.0.0.1", port=port, sip_port=loopback_port(), rtp_low=low, rtp_high=low + 40
-    )
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "sip_port": loopback_port(),
+        "rtp_low": low,
+        "rtp_high": low + 40,
+    }
 
 
 async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -> Reachable:
@@ -148,29 +152,16 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
     )
     url, gateway_url = await systems.start(), await gateway.start()
     dead = f"http://127.0.0.1:{loopback_port()}/warnline"
-    partners: dict[str, Partner] = {
-        code: replace(
-            p,
-            contacts=tuple(
-                _contact(c, webhook=url, dead=dead, gateway=gateway_url) for c in p.contacts
-            ),
-        )
-        for code, p in agreement.partners.items()
-    }
-    ag = replace(agreement, partners=partners)
     smtp_port, smsc_port = smtp.start(), await smsc.start()
-    sms = SmsChannel(host="127.0.0.1", port=smsc_port)
-    sms.start()  # bind now, not at the first alert
-    channels: dict[str, PersonChannel] = {
-        "webhook": WebhookChannel(key=hub_key, retries=2, backoff_s=0.2),
-        "email": EmailChannel(host="127.0.0.1", port=smtp_port),
-        "sms": sms,
-        "apprise": AppriseChannel(),
+    channels: dict[str, dict[str, Any]] = {
+        "webhook": {"urls": _urls(agreement, "webhook", url, dead), "retries": 2},
+        "email": {"host": "127.0.0.1", "port": smtp_port},
+        "sms": {"host": "127.0.0.1", "port": smsc_port, "password_file": SMPP_SECRET},
+        "apprise": {"urls": _urls(agreement, "apprise", gateway_url.replace("http://", "json://"))},
     }
     reach = Reachable(
-        agreement=ag,
         channels=channels,
-        sms=sms,
+        secrets={SMPP_SECRET: secrets.token_urlsafe(16)},
         smtp=smtp,
         smsc=smsc,
         systems=systems,
@@ -203,11 +194,12 @@ async def start_reachable(agreement: Agreement, *, lifetime_s: float = 3600.0) -
         except BaseException:  # a phone that did not start (or a stop): none left running
             await reach.stop()
             raise
-        channels["voice"] = VoiceChannel(
-            trunk=_trunk(press.port),
-            routes=_voice_routes(ag, _trunk(listen.port), _trunk(decline.port)),
-            listen_s=5,  # a keypad answer comes ~0.8 s after pick-up; a silent call ends sooner
-        )
+        channels["voice"] = {
+            **_trunk(press.port),
+            "listen_s": 5,  # a keypad answer comes ~0.8 s after pick-up; a silent call ends sooner
+            "trunks": {"listen": _trunk(listen.port), "decline": _trunk(decline.port)},
+            "routes": _voice_routes(agreement),
+        }
     else:
         reach.voice_note = f"voice left out: {why_not}"
     return reach

@@ -31,8 +31,8 @@ from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import VoiceChannel
 from warnline.channels.webhook import SIGNATURE_HEADER, WebhookChannel, verify
 from warnline.errors import ConfigError
-from warnline.serve import load_config
-from warnline.serve_channels import build_channels, describe, route_contacts
+from warnline.serve.channels import build_channels, describe, route_contacts
+from warnline.serve.config import load_config
 from warnline.sim.peers import SmtpSink
 from warnline.sim.smsc import Smsc
 
@@ -169,6 +169,18 @@ def test_an_inline_password_is_refused_in_one_line(tmp_path: Path, channel: str)
             "password_file and password_env: give one",
         ),
         ("[channels]\nemail = 5\n", "[channels] must hold tables"),
+        (
+            "[channels.voice]\nhost = 'x'\nroutes = { '962790000001' = 'pbx' }\n",
+            "channels.voice.routes.962790000001: no trunk 'pbx' in channels.voice.trunks",
+        ),
+        (
+            "[channels.voice]\nhost = 'x'\ntrunks = { pbx = { host = 'y', sip_port = 5070 } }\n",
+            "channels.voice.trunks.pbx.rtp_low: missing (each trunk has its own local ports)",
+        ),
+        (
+            "[channels.voice]\nhost = 'x'\ntrunks = { pbx = { hots = 'y' } }\n",
+            "channels.voice.trunks.pbx: unknown key hots (did you mean 'host'?)",
+        ),
     ],
 )
 def test_a_bad_channel_table_is_refused_naming_the_field(
@@ -193,6 +205,22 @@ def test_a_missing_secret_is_named_in_one_line(
     text = '[channels.sms]\nhost = "127.0.0.1"\npassword_env = "NO_SUCH_SMPP_PASSWORD"\n'
     with pytest.raises(ConfigError, match=r"\$NO_SUCH_SMPP_PASSWORD is not set or empty$"):
         load_config(write(tmp_path, text))
+
+
+def test_numbers_behind_another_exchange_are_called_through_its_trunk(tmp_path: Path) -> None:
+    text = (
+        '[channels.voice]\nhost = "127.0.0.1"\nport = 5060\n'
+        'trunks = { pbx = { host = "10.1.2.3", port = 5070, sip_port = 5072, '
+        "rtp_low = 11000, rtp_high = 11040 } }\n"
+        'routes = { "+962790000001" = "pbx" }\n'
+    )
+    cfg = load_config(write(tmp_path, "[node]\nport = 8800\n" + text))
+    voice = build_channels(cfg.channels, HUB, tmp_path / "node.toml")["voice"]
+    assert isinstance(voice, VoiceChannel)
+    assert voice.trunk.host == "127.0.0.1" and voice.trunk.port == 5060
+    routed = voice.routes["962790000001"]  # numbers are kept as digits, as SIP dials them
+    assert (routed.host, routed.port, routed.sip_port) == ("10.1.2.3", 5070, 5072)
+    assert "1 numbers through pbx 10.1.2.3:5070" in describe("voice", cfg.channels["voice"])
 
 
 def test_urls_point_a_partners_contacts_elsewhere_and_only_known_partners(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from warnline.errors import ConfigError
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 
 def test_metrics_token_is_kept_as_its_digest(tmp_path: Path) -> None:

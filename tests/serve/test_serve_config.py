@@ -10,7 +10,7 @@ import pytest
 
 from warnline.cli import main
 from warnline.errors import ConfigError
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 USER = '[[users]]\nusername = "jor-watch"\npartner = "JOR"\nrole = "watch"\npassword_hash = "x"\n'
 

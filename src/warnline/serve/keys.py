@@ -31,9 +31,9 @@ from nacl.signing import SigningKey
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer
-from warnline.config_text import did_you_mean
 from warnline.errors import ConfigError, KeyMaterialError
 from warnline.pki.certs import check_current, check_pair, read_certificate, read_private_key
+from warnline.serve.text import did_you_mean
 
 __all__ = [
     "HubConfig",

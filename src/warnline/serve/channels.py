@@ -30,8 +30,8 @@ from warnline.channels.email import EmailChannel
 from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
 from warnline.channels.webhook import WebhookChannel
-from warnline.config_text import did_you_mean, netloc
 from warnline.errors import ConfigError
+from warnline.serve.text import did_you_mean, netloc
 
 SECRET = ("password_file", "password_env")
 KEYS: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "voice": (
         *("host", "port", "username", *SECRET),
         *("local_ip", "sip_port", "rtp_low", "rtp_high", "ring_s", "listen_s"),
+        *("trunks", "routes"),
     ),
     "webhook": ("urls", "retries", "backoff_s", "timeout_s"),
     "apprise": ("urls",),
@@ -68,18 +69,35 @@ class SmsConfig:
     receipt_wait_s: float = 3.0
 
 
+TRUNK_KEYS = ("host", "port", "sip_port", "rtp_low", "rtp_high")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrunkConfig:
+    """Another SIP server some numbers are called through, and this node's local ports
+    for it (a partner's phones often sit behind their own exchange)."""
+
+    host: str
+    port: int
+    sip_port: int
+    rtp_low: int
+    rtp_high: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class VoiceConfig:
     host: str
     port: int = 5060
     username: str = "warnline"  # also the caller the called phone sees
-    password: str = field(repr=False)
+    password: str | None = field(default=None, repr=False)  # None: the trunk trusts our address
     local_ip: str = "127.0.0.1"
     sip_port: int = 5062
     rtp_low: int = 10000
     rtp_high: int = 10100
     ring_s: float = 15.0
     listen_s: float = 10.0
+    trunks: dict[str, TrunkConfig] = field(default_factory=dict)
+    routes: dict[str, str] = field(default_factory=dict)  # number (digits) -> trunk name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +182,12 @@ class _Table:
             raise ConfigError(f"{self.where}.{key} {value!r}: must be true or false")
         return value
 
+    def tables(self, key: str) -> dict[str, dict[str, Any]]:
+        value = self.t.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ConfigError(f"{self.where}.{key}: must hold tables {{ <name> = {{ ... }} }}")
+        return value
+
     def urls(self) -> dict[str, str]:
         value = self.t.get("urls", {})
         if not isinstance(value, dict) or not all(
@@ -227,23 +251,53 @@ def _sms(t: _Table) -> SmsConfig:
 
 
 def _voice(t: _Table) -> VoiceConfig:
-    password = t.secret(required=True)
-    assert password is not None
+    trunks = {name: _trunk(t, name, raw) for name, raw in t.tables("trunks").items()}
+    routes = t.t.get("routes", {})
+    if not isinstance(routes, dict) or not all(isinstance(v, str) for v in routes.values()):
+        raise ConfigError(f'{t.where}.routes: must be {{ "<number>" = "<trunk name>" }}')
+    for number, name in routes.items():
+        if name not in trunks:
+            raise ConfigError(
+                f"{t.where}.routes.{number}: no trunk {name!r} in channels.voice.trunks"
+                + (did_you_mean(name, tuple(trunks)) if trunks else "")
+            )
     cfg = VoiceConfig(
         host=t.text("host"),
         port=t.port("port", 5060),
         username=t.text("username", "warnline"),
-        password=password,
+        password=t.secret(required=False),
         local_ip=t.text("local_ip", "127.0.0.1"),
         sip_port=t.port("sip_port", 5062),
         rtp_low=t.port("rtp_low", 10000),
         rtp_high=t.port("rtp_high", 10100),
         ring_s=t.number("ring_s", 15.0),
         listen_s=t.number("listen_s", 10.0),
+        trunks=trunks,
+        routes={number.lstrip("+"): name for number, name in routes.items()},
     )
     if cfg.rtp_high <= cfg.rtp_low:
         raise ConfigError(f"{t.where}: rtp_high must be above rtp_low")
     return cfg
+
+
+def _trunk(t: _Table, name: str, raw: dict[str, Any]) -> TrunkConfig:
+    where = f"{t.where}.trunks.{name}"
+    for key in sorted(set(raw) - set(TRUNK_KEYS)):
+        raise ConfigError(f"{where}: unknown key {key}{did_you_mean(key, TRUNK_KEYS)}")
+    for key in ("host", "sip_port", "rtp_low", "rtp_high"):
+        if key not in raw:
+            raise ConfigError(f"{where}.{key}: missing (each trunk has its own local ports)")
+    sub = _Table(raw, where, t.base)
+    trunk = TrunkConfig(
+        host=sub.text("host"),
+        port=sub.port("port", 5060),
+        sip_port=sub.port("sip_port", 0),
+        rtp_low=sub.port("rtp_low", 0),
+        rtp_high=sub.port("rtp_high", 0),
+    )
+    if trunk.rtp_high <= trunk.rtp_low:
+        raise ConfigError(f"{where}: rtp_high must be above rtp_low")
+    return trunk
 
 
 def _webhook(t: _Table) -> WebhookConfig:
@@ -326,17 +380,30 @@ def build_channels(
             missing = missing_tools()
             if missing:
                 raise ConfigError(f"{path}: channels.voice: needs {', '.join(missing)} installed")
+            login = {"username": cfg.username}
+            if cfg.password is not None:
+                login["password"] = cfg.password
             trunk = Trunk(
                 host=cfg.host,
                 port=cfg.port,
                 sip_port=cfg.sip_port,
                 rtp_low=cfg.rtp_low,
                 rtp_high=cfg.rtp_high,
-                username=cfg.username,
-                password=cfg.password,
+                **login,
             )
+            others = {
+                n: Trunk(
+                    host=c.host, port=c.port, sip_port=c.sip_port, rtp_low=c.rtp_low,
+                    rtp_high=c.rtp_high, **login,
+                )
+                for n, c in cfg.trunks.items()
+            }  # fmt: skip
             out[name] = VoiceChannel(
-                trunk=trunk, local_ip=cfg.local_ip, ring_s=cfg.ring_s, listen_s=cfg.listen_s
+                trunk=trunk,
+                routes={number: others[n] for number, n in cfg.routes.items()},
+                local_ip=cfg.local_ip,
+                ring_s=cfg.ring_s,
+                listen_s=cfg.listen_s,
             )
         elif isinstance(cfg, WebhookConfig):
             out[name] = WebhookChannel(
@@ -356,9 +423,15 @@ def describe(name: str, cfg: ChannelConfig) -> str:
     if isinstance(cfg, SmsConfig):
         return f"{name}: SMPP {netloc(cfg.host, cfg.port)} as {cfg.system_id}, source {cfg.source}"
     if isinstance(cfg, VoiceConfig):
+        others = "".join(
+            f"; {sum(1 for r in cfg.routes.values() if r == n)} numbers through {n} "
+            f"{netloc(c.host, c.port)}"
+            for n, c in sorted(cfg.trunks.items())
+        )
         return (
             f"{name}: SIP trunk {netloc(cfg.host, cfg.port)} as {cfg.username} "
             f"(local {netloc(cfg.local_ip, cfg.sip_port)}, RTP {cfg.rtp_low}-{cfg.rtp_high})"
+            f"{others}"
         )
     if isinstance(cfg, WebhookConfig):
         where = ", ".join(f"{p} {_endpoint(u)}" for p, u in sorted(cfg.urls.items()))

@@ -1,4 +1,4 @@
-"""`warnline serve --config FILE`: one node from a small TOML config.
+"""The config of `warnline serve --config FILE`: one node from a small TOML file.
 
 `warnline init DIR --partner CODE` writes one with its certificates and an admin;
 `warnline user add|remove|passwd` keep its [[users]] (warnline.provision).
@@ -17,7 +17,7 @@ ca = "pki/ca.crt"
 crl = "pki/crl.pem"                # optional: revoked client certificates are refused
 crl_check_s = 5                    # a changed CRL restarts the listener within this time
 
-[hub]                              # the hub's keys (warnline.serve_keys); `init` writes them
+[hub]                              # the hub's keys (warnline.serve.keys); `init` writes them
 key = "hub.key"                    # Ed25519, base64 of the 32-byte seed: signs every JSON
                                    # answer, webhook and tree head; must match the agreement's
                                    # hub_public_key. Optional only in an exercise (then the
@@ -40,7 +40,7 @@ idle_timeout_s = 5
 token_sha256 = "<64 hex>"          # SHA-256 of the token a scraper sends as a bearer token;
                                    # without it only admin and cell sessions read /metrics
 
-[channels.email]                   # optional: person channels (warnline.serve_channels);
+[channels.email]                   # optional: person channels (warnline.serve.channels);
 host = "smtp.example.org"          # without them escalation reaches consoles only
 port = 587
 starttls = true
@@ -59,10 +59,12 @@ source = "WARNLINE"
 host = "sip.example.org"
 port = 5060
 username = "warnline"
-password_file = "secrets/sip"
+password_file = "secrets/sip"      # optional: a trunk may trust this host's address
 sip_port = 5062                    # local SIP and RTP ports
 rtp_low = 10000
 rtp_high = 10100
+trunks = { pbx = { host = "pbx.example.org", sip_port = 5064, rtp_low = 10200, rtp_high = 10300 } }
+routes = { "+962790000001" = "pbx" }   # numbers called through another trunk
 
 [channels.webhook]                 # signed with the hub key; addresses from the agreement,
 urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system moved here
@@ -89,41 +91,21 @@ rewritten (decisions 37, 57). Snapshots of the followers' state live in
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import socket
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nacl.signing import SigningKey
-
-from warnline.accounts import Accounts, Role, User, check_cell_accounts
-from warnline.agreement.load import load_agreement
-from warnline.agreement.model import Agreement
-from warnline.alerting.cap_sign import CapSigner
+from warnline.accounts import Role, User
 from warnline.api.limits import ServerLimits
-from warnline.api.server import serve_until_stopped
-from warnline.audit import HeadSigner
-from warnline.channels.sms import SmsChannel
-from warnline.config_text import did_you_mean, netloc
-from warnline.domain import SystemClock
-from warnline.errors import ConfigError, JournalCorruptError
-from warnline.journal import SQLiteJournal
-from warnline.node import Node, NodeSettings
+from warnline.errors import ConfigError
 from warnline.pki.tls import TlsSettings
-from warnline.serve_channels import (
+from warnline.serve.channels import (
     ChannelConfig,
-    build_channels,
-    describe,
     parse_channels,
-    route_contacts,
 )
-from warnline.serve_journal import check_shape, snapshot_store, verify_aside
-from warnline.serve_keys import HubConfig, cap_signer, describe_keys, parse_hub, trusted_keys
-from warnline.serve_keys import hub_signing_key as _hub_signing_key
-from warnline.stopping import StopSignals
+from warnline.serve.keys import HubConfig, parse_hub
+from warnline.serve.text import did_you_mean
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,129 +257,4 @@ def _tls(raw: dict[str, Any] | None, base: Path, path: Path) -> TlsSettings | No
         ca=base / raw["ca"],
         crl=base / raw["crl"] if "crl" in raw else None,
         crl_check_s=float(raw.get("crl_check_s", 5.0)),
-    )
-
-
-def hub_signing_key(cfg: NodeConfig, agreement: Agreement, config_path: Path) -> SigningKey:
-    """The key the hub signs with (serve_keys.hub_signing_key)."""
-    return _hub_signing_key(cfg.hub, agreement, config_path)
-
-
-def check_tls(tls: TlsSettings | None, config_path: Path) -> None:
-    """Every file [tls] names, before anything starts."""
-    if tls is not None:
-        try:
-            tls.check()
-        except ConfigError as exc:
-            raise ConfigError(f"{config_path}: {exc}") from None
-
-
-def probe_port(host: str, port: int, config_path: Path) -> None:
-    """A ConfigError naming the port if the listener could not bind it (in use, or an
-    address this machine does not have), before the node starts: not a traceback from
-    deep inside the server."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            why = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
-            raise ConfigError(f"{config_path}: node.port {port} on {host}: {why}") from None
-
-
-def serve_node(config_path: Path, data: Path | None) -> int:
-    """Run the node until SIGTERM or SIGINT (recorded from here on, so a stop during the
-    journal's start-up check also ends cleanly); then one line: stopped, and where the
-    journal ends."""
-    signals = StopSignals().install()
-    cfg = load_config(config_path, data)
-    agreement = load_agreement(cfg.agreement)
-    for u in cfg.users:
-        if u.partner not in agreement.partners:
-            raise ConfigError(f"{config_path}: user {u.username}: unknown partner {u.partner}")
-    try:
-        check_cell_accounts(cfg.users, agreement.coordination_cell)
-    except ConfigError as exc:
-        raise ConfigError(f"{config_path}: {exc}") from None
-    key = hub_signing_key(cfg, agreement, config_path)
-    clock = SystemClock()
-    cap = cap_signer(cfg.hub, agreement, config_path, clock.now())
-    check_tls(cfg.tls, config_path)
-    agreement = route_contacts(agreement, cfg.channels, config_path)
-    trusted = trusted_keys(cfg.hub, key)
-    check_shape(cfg.data / "journal.db", trusted)
-    probe_port(cfg.host, cfg.port, config_path)
-    sealer = HeadSigner(key=key, clock=clock, signer=cfg.hub.key_id)
-    journal = SQLiteJournal(cfg.data / "journal.db", sealer=sealer)
-    scheme = "https" if cfg.tls is not None else "http"
-    print(
-        f"warnline serve: listening on {scheme}://{netloc(cfg.host, cfg.port)}"
-        f"{' (mutual TLS)' if cfg.tls is not None else ''}; agreement "
-        f"{cfg.agreement or 'default'} ({len(agreement.partners)} partners"
-        f"{', exercise' if agreement.exercise else ''}); journal {cfg.data / 'journal.db'} "
-        f"({journal.last_seq()} entries); {len(cfg.users)} users",
-        flush=True,
-    )
-    print(f"warnline serve: {describe_keys(cfg.hub, cap)}", flush=True)
-    for name, channel_cfg in cfg.channels.items():
-        print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
-    if not cfg.channels:
-        print("warnline serve: no [channels]: escalation reaches consoles only", flush=True)
-    channels = build_channels(cfg.channels, key, config_path)
-    node = Node(
-        agreement=agreement,
-        journal=journal,
-        clock=clock,
-        accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
-        settings=NodeSettings(tick_s=cfg.tick_s),
-        channels=channels,
-        snapshots=snapshot_store(cfg.data, key),
-        announce=lambda line: print(f"warnline serve: {line}", flush=True),
-    )
-    failed: list[JournalCorruptError] = []
-
-    async def until_stopped() -> None:
-        async with signals.bound() as stop:
-            check = asyncio.create_task(verify_aside(cfg.data / "journal.db", trusted, failed))
-
-            def stop_if_failed(_: asyncio.Task[None]) -> None:
-                if failed:
-                    stop.set()
-
-            check.add_done_callback(stop_if_failed)
-            try:
-                await _serve(node, cfg, key, cap, stop)
-            finally:
-                check.cancel()
-
-    try:
-        asyncio.run(until_stopped())
-        position = journal.last_seq()
-    finally:
-        journal.close()
-    if failed:
-        raise failed[0]
-    print(f"warnline serve: stopped ({signals.name or 'done'}); journal at {position} entries")
-    return 0
-
-
-async def _serve(
-    node: Node, cfg: NodeConfig, key: SigningKey, cap: CapSigner, stop: asyncio.Event
-) -> None:
-    """Serve; an SMS channel binds first (replies need this loop) and its "ACK <code>"
-    replies acknowledge, as in the exercise."""
-    sms = node.outreach.channels.get("sms")
-    if isinstance(sms, SmsChannel):
-        sms.on_reply = node.outreach.on_sms_reply
-        sms.start()
-    await serve_until_stopped(
-        node,
-        host=cfg.host,
-        port=cfg.port,
-        tls=cfg.tls,
-        hub_key=key,
-        cap_signer=cap,
-        limits=cfg.limits,
-        stop=stop,
     )

@@ -66,7 +66,7 @@ async def verify_aside(
         return
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "warnline.serve_journal", str(path), json.dumps(trusted),
+        sys.executable, "-m", "warnline.serve.journal", str(path), json.dumps(trusted),
         stdout=asyncio.subprocess.PIPE,
         start_new_session=True,  # a Ctrl-C at the terminal is the node's to handle
     )  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from warnline.errors import ConfigError
-from warnline.serve import load_config
+from warnline.serve.config import load_config
 
 
 def _config(tmp_path: Path, limits: str) -> Path:

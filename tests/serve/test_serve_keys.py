@@ -35,8 +35,8 @@ from warnline.cli import main
 from warnline.errors import ConfigError, SignatureError
 from warnline.pki import CertificateAuthority
 from warnline.pki.certs import cert_pem, key_pem, same_key, self_signed_signing
-from warnline.serve import load_config
-from warnline.serve_keys import cap_signer, hub_signing_key, trusted_keys
+from warnline.serve.config import load_config
+from warnline.serve.keys import cap_signer, hub_signing_key, trusted_keys
 
 USER = '[[users]]\nusername = "jor-watch"\npartner = "JOR"\nrole = "watch"\npassword_hash = "x"\n'
 OLD = base64.b64encode(bytes(SigningKey(b"\x01" * 32).verify_key)).decode()

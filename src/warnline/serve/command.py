@@ -1,0 +1,86 @@
+"""`warnline serve --config FILE`: build the node from its config and serve it until
+SIGTERM or SIGINT (the config's format: `warnline.serve.config`)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from warnline.api.server import serve_until_stopped
+from warnline.domain import SystemClock
+from warnline.errors import JournalCorruptError
+from warnline.serve.builder import Built, bind_replies, build
+from warnline.serve.channels import describe
+from warnline.serve.config import load_config
+from warnline.serve.journal import verify_aside
+from warnline.serve.keys import describe_keys
+from warnline.serve.text import netloc
+from warnline.stopping import StopSignals
+
+
+def serve_node(config_path: Path, data: Path | None) -> int:
+    """Run the node until SIGTERM or SIGINT (recorded from here on, so a stop during the
+    journal's start-up check also ends cleanly); then one line: stopped, and where the
+    journal ends."""
+    signals = StopSignals().install()
+    cfg = load_config(config_path, data)
+    built = build(
+        cfg,
+        config_path,
+        clock=SystemClock(),
+        announce=lambda line: print(f"warnline serve: {line}", flush=True),
+    )
+    _print_start(built)
+    failed: list[JournalCorruptError] = []
+
+    async def until_stopped() -> None:
+        async with signals.bound() as stop:
+            check = asyncio.create_task(verify_aside(built.journal_path, built.trusted, failed))
+
+            def stop_if_failed(_: asyncio.Task[None]) -> None:
+                if failed:
+                    stop.set()
+
+            check.add_done_callback(stop_if_failed)
+            try:
+                bind_replies(built.node)
+                await serve_until_stopped(
+                    built.node,
+                    host=cfg.host,
+                    port=cfg.port,
+                    tls=cfg.tls,
+                    hub_key=built.key,
+                    cap_signer=built.cap,
+                    limits=cfg.limits,
+                    stop=stop,
+                )
+            finally:
+                check.cancel()
+
+    try:
+        asyncio.run(until_stopped())
+        position = built.journal.last_seq()
+    finally:
+        built.journal.close()
+    if failed:
+        raise failed[0]
+    print(f"warnline serve: stopped ({signals.name or 'done'}); journal at {position} entries")
+    return 0
+
+
+def _print_start(built: Built) -> None:
+    cfg, agreement = built.config, built.agreement
+    scheme = "https" if cfg.tls is not None else "http"
+    print(
+        f"warnline serve: listening on {scheme}://{netloc(cfg.host, cfg.port)}"
+        f"{' (mutual TLS)' if cfg.tls is not None else ''}; agreement "
+        f"{cfg.agreement or 'default'} ({len(agreement.partners)} partners"
+        f"{', exercise' if agreement.exercise else ''}); journal {built.journal_path} "
+        f"({built.journal.last_seq()} entries); {len(cfg.users)} users",
+        flush=True,
+    )
+    print(f"warnline serve: {describe_keys(cfg.hub, built.cap)}", flush=True)
+    for name, channel_cfg in cfg.channels.items():
+        print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
+    if not cfg.channels:
+        print("warnline serve: no [channels]: escalation reaches consoles only", flush=True)
