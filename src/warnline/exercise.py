@@ -40,7 +40,7 @@ from warnline.journal.kinds import Kind
 from warnline.node import Node, NodeSettings
 from warnline.serve.builder import bind_replies, build
 from warnline.serve.config import load_config
-from warnline.sim.actors import DutyOfficer, ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.actors import DutyOfficer, ExerciseLog
 from warnline.sim.commanders import (
     CellOperator,
     Commander,
@@ -48,7 +48,7 @@ from warnline.sim.commanders import (
     Temper,
     declare_readiness,
 )
-from warnline.sim.feed import SensorFeed
+from warnline.sim.partners import FeedSpec, PartnersProcess
 from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.scenario import build_scenario
@@ -187,7 +187,6 @@ async def run_exercise(
         scenario = build_scenario(
             agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
         )
-        feed = SensorFeed(scenario, seed=opts.seed)
         snapshots: list[Snapshot] = []
         async with built.serving() as base:
             print(
@@ -202,7 +201,16 @@ async def run_exercise(
                 print(f"  {user:10s} {pw}", file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
             try:
-                play = _play(opts, node, clock, feed, base, passwords, xlog, rng, rlog)
+                # The partners' systems run in a process of their own (sim/partners.py).
+                partners = PartnersProcess(
+                    FeedSpec(
+                        agreement=None if opts.agreement_path is None else str(opts.agreement_path),
+                        start=start.isoformat(), duration_s=opts.duration_s, seed=opts.seed,
+                        scale=opts.scale, speed=opts.speed, base_url=base,
+                        cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
+                    )
+                )  # fmt: skip
+                play = _play(opts, node, clock, partners, base, passwords, xlog, rng, rlog)
                 before = stop is not None and stop.is_set()  # stopped while starting
                 interrupted = not await _until_stopped(play, stop)
                 played_s = (
@@ -213,16 +221,17 @@ async def run_exercise(
                 await asyncio.gather(sampler, return_exceptions=True)
     finally:
         await reach.stop()  # every peer process ends, however the run ended
+    fed = partners.result  # what the partners' systems sent (and the truth of each report)
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
         users_of={p: accounts.of_partner(p) for p in agreement.partners},
-        accepted_reports=xlog.accepted_reports,
+        accepted_reports=fed.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()
-    summary["rejected_submissions"] = xlog.rejected_submissions
+    summary["rejected_submissions"] = fed.rejected_submissions
     summary["duplicates_seen_by_officers"] = sum(1 for n in xlog.received.values() if n > 1)
     summary["commanders"] = {
         "offers_seen": len(rlog.offers_seen),
@@ -243,7 +252,7 @@ async def run_exercise(
         list(journal.iter_all()),
         agreement,
         scenario,
-        feed.truth_of,
+        fed.truth_of,
         snapshots,
         compare=opts.compare_trackers,
         until_s=played_s if interrupted else None,
@@ -302,7 +311,7 @@ async def _play(
     opts: ExerciseOptions,
     node: Node,
     clock: ScaledClock,
-    feed: SensorFeed,
+    partners: PartnersProcess,
     base: str,
     passwords: dict[str, str],
     xlog: ExerciseLog,
@@ -312,17 +321,6 @@ async def _play(
     """Partners' systems report the raid; duty officers watch and acknowledge;
     commanders answer lead offers and the cell takes escalated incidents."""
     agreement = node.agreement
-    systems = {
-        code: PartnerSystem(
-            partner=code,
-            key=exercise_signing_key(code),
-            base_url=base,
-            clock=clock,
-            log_=xlog,
-            cap=code in opts.cap_partners,
-        )
-        for code in agreement.partners
-    }
     officers = [
         DutyOfficer(
             username=u,
@@ -355,16 +353,21 @@ async def _play(
     # A live readiness declaration: the UAE commander reports a faster response in the Gulf.
     if "are-cmd" in passwords:
         await declare_readiness(base, "are-cmd", passwords["are-cmd"], "gulf", "ready", 30.0)
+    starting = asyncio.create_task(partners.start())
     officer_tasks = [asyncio.create_task(o.run()) for o in officers]
     officer_tasks += [asyncio.create_task(c.run()) for c in commanders]
     officer_tasks.append(asyncio.create_task(operator.run()))
     try:  # cancelled at any await here (a stop), the officers are still ended below
         await _ready([*officers, *commanders, operator], officer_tasks)
+        await starting
         clock.go()
         await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
-        await run_feed(feed, systems, clock, opts.duration_s)
+        await partners.run(clock)
         await _drain(node, clock, opts.drain_s)
     finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await partners.stop()
         for t in officer_tasks:
             t.cancel()
         await asyncio.gather(*officer_tasks, return_exceptions=True)

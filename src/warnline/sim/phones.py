@@ -27,6 +27,15 @@ KEY_OF = {"press": DTMF_1, "decline": DTMF_2}  # behaviour -> the keypad capture
 _LIVE: set[int] = set()  # process groups of running sipp processes (their leaders' pids)
 
 
+def track(pgid: int) -> None:
+    """Another exercise process group for `kill_all` (the partners' systems)."""
+    _LIVE.add(pgid)
+
+
+def untrack(pgid: int) -> None:
+    _LIVE.discard(pgid)
+
+
 def kill_all() -> None:
     """SIGKILL every sipp process group still running (synchronous: safe from a signal
     handler just before the process exits at once; the kernel reaps them after)."""
