@@ -56,8 +56,8 @@ class ScaledClock:
         self.speed = speed
         # `origin`: the monotonic instant scenario time started (the system-wide clock, so
         # another process on this machine can run the same scenario time).
-        self._origin: float | None = origin if origin is not None else (
-            time.monotonic() if running else None
+        self._origin: float | None = (
+            origin if origin is not None else (time.monotonic() if running else None)
         )
 
     @property
