@@ -101,7 +101,9 @@ class Node:
         self.accounts = accounts
         self.settings = settings or NodeSettings()
         plane = self._plane = regional_plane()
-        self.lag = LagWatch(max_lag_s=self.settings.max_lag_s)
+        self.lag = LagWatch(
+            max_lag_s=self.settings.max_lag_s, reports=lambda: self.pipeline.reports_seen
+        )
         # While decisions lag, a partner over its fair share waits (ingest/checks.py).
         share = JournalShare(behind=lambda: self.lag.decision_lag_s() > self.settings.shed_lag_s)
         self.intake = Intake(agreement=agreement, clock=clock, share=share)
