@@ -18,8 +18,10 @@ from warnline.errors import ConflictError, PayloadTooLargeError
 from warnline.ingest.batch import Batch
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
 from warnline.ingest.checks import JournalShare, RateLimiter, check_reports, report_fault
+from warnline.ingest.fast import parse_batch_fast
 from warnline.ingest.json_adapter import parse_batch, parse_submission
 from warnline.ingest.signature import SignatureVerifier, SignedRequest
+from warnline.ingest.strict_json import check_unique_keys
 from warnline.journal import Event
 from warnline.journal.base import canonical_json
 
@@ -73,7 +75,10 @@ class Intake:
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
         partner = self.verifier.verify(request).partner
-        batch = parse_batch(request.body, partner=partner)
+        check_unique_keys(request.body)
+        batch = parse_batch_fast(request.body, partner=partner) or parse_batch(
+            request.body, partner=partner
+        )
         batch.keep_some()
         now = self.clock.now()
         for i, r in list(batch.reports.items()):
