@@ -234,7 +234,7 @@ async def _paced(phase: Phase, requests: list[bytes], end: float, result: Result
     try:
         for k, raw in enumerate(requests):
             due = first + k * gap
-            if due >= end:
+            if due >= end or time.perf_counter() >= end:
                 break
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             t0 = time.perf_counter()

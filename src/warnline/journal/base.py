@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Protocol
+
+import msgspec
 
 GENESIS_HASH = "0" * 64
 
@@ -41,8 +46,42 @@ class Entry:
 
 
 def canonical_json(obj: Any) -> bytes:
-    """Deterministic JSON bytes: the form that is hashed and signed."""
+    """Deterministic JSON bytes: the form that is hashed and signed.
+
+    The form is `json.dumps(obj, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`. msgspec writes the same bytes about seven times faster for
+    plain JSON values with finite floats, except that it writes exponents differently
+    (1e16 for 1e+16, 0.00001 for 1e-05): so msgspec's bytes are taken only for plain
+    values and when they hold no exponent nor a run of leading zeros (a string that
+    looks like one merely costs the slow way), otherwise json's
+    (`tests/journal/test_canonical_json.py`)."""
+    if _plain(obj):
+        try:
+            out = _ENCODE(obj)
+        except (OverflowError, UnicodeEncodeError, TypeError, ValueError):
+            out = b"0e"  # json's way says what is wrong (or writes it)
+        if _RISKY.search(out) is None:
+            return out
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_ENCODE = msgspec.json.Encoder(order="sorted").encode
+_RISKY = re.compile(rb"[0-9][eE]|0\.0000")
+
+
+def _plain(obj: Any) -> bool:
+    """JSON's own types only, str keys, finite floats (msgspec would write NaN as null,
+    and things json refuses, such as a datetime, as text)."""
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:
+        return True
+    if t is float:
+        return math.isfinite(obj)
+    if t is dict:
+        return all(type(k) is str and _plain(v) for k, v in obj.items())
+    if t is list or t is tuple:
+        return all(_plain(v) for v in obj)
+    return False
 
 
 def entry_body(seq: int, event: Event) -> dict[str, Any]:
@@ -81,7 +120,7 @@ def chain_hash_of(prev_hash: str, seq: int, event: Event, payload_json: bytes) -
 
 
 def _json_str(text: str) -> bytes:
-    return json.dumps(text, ensure_ascii=False).encode()
+    return encode_basestring(text).encode()  # what json.dumps(text, ensure_ascii=False) is
 
 
 class Sealer(Protocol):
