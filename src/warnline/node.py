@@ -63,7 +63,7 @@ from warnline.response.inputs import answer_event, override_event, readiness_eve
 from warnline.views import ReleasedViews
 
 log = logging.getLogger("warnline.node")
-READ_CHUNK = 500  # journal entries folded per turn of the decision loop
+READ_CHUNK = 2000  # journal entries folded per turn of the decision loop (decision 60)
 
 
 @dataclass(frozen=True, kw_only=True)

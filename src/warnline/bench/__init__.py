@@ -105,7 +105,14 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
 }
-OPT_IN = {"warnings-raid", "warnings-speed", "ingest", "soak", "memory", "restart"}  # run only when named
+OPT_IN = {
+    "warnings-raid",
+    "warnings-speed",
+    "ingest",
+    "soak",
+    "memory",
+    "restart",
+}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:

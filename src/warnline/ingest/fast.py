@@ -96,10 +96,14 @@ _LIST = msgspec.json.Decoder(Reports)
 _ENVELOPE = msgspec.json.Decoder(SubmissionWire)
 
 
-def parse_batch_fast(body: bytes, *, partner: str) -> Batch | None:
+def parse_batch_fast(
+    body: bytes, *, partner: str, default: Releasability | None = None
+) -> Batch | None:
     """The batch `json_adapter.parse_batch` would make of `body`, or None when this
     decoder does not accept all of it (then pydantic's path must say why). Keys given
-    twice are for the caller to refuse first (`check_unique_keys`)."""
+    twice are for the caller to refuse first (`check_unique_keys`). A report without
+    releasability gets `default` (the partner's, which the agreement checked), so the
+    intake need not copy every report to fill it in."""
     stripped = body.lstrip()
     try:
         if stripped.startswith(b"["):
@@ -123,7 +127,7 @@ def parse_batch_fast(body: bytes, *, partner: str) -> Batch | None:
                 report_id=w.report_id,
             )
             continue
-        batch.reports[i] = _report(w, partner, at)
+        batch.reports[i] = _report(w, partner, at, default)
     return batch
 
 
@@ -134,8 +138,8 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _report(w: ReportWire, partner: str, at: datetime) -> Report:
-    rel = None
+def _report(w: ReportWire, partner: str, at: datetime, default: Releasability | None) -> Report:
+    rel = default
     if w.releasability is not None:
         r = w.releasability
         rel = Releasability(

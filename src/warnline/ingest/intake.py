@@ -76,7 +76,8 @@ class Intake:
             raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
         partner = self.verifier.verify(request).partner
         check_unique_keys(request.body)
-        batch = parse_batch_fast(request.body, partner=partner) or parse_batch(
+        default = self.agreement.partners[partner].releasability
+        batch = parse_batch_fast(request.body, partner=partner, default=default) or parse_batch(
             request.body, partner=partner
         )
         batch.keep_some()
