@@ -14,6 +14,7 @@ stdout. `run_phase` is also called in-process by the test at a tiny size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -172,10 +173,8 @@ async def _health(phase: Phase, stop: asyncio.Event, result: Result) -> None:
             t0 = time.perf_counter()
             await conn.send(raw)
             result.health_ms.append((time.perf_counter() - t0) * 1000)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), phase.health_every_s)
-            except TimeoutError:
-                pass
     finally:
         conn.close()
 

@@ -45,23 +45,19 @@ _TIME = re.compile(
 MAX_REPORTS = 5000
 
 
-class _Wire(Struct, forbid_unknown_fields=True, frozen=True):
-    pass
-
-
-class PositionWire(_Wire):
+class PositionWire(Struct, forbid_unknown_fields=True, frozen=True):
     lat: Lat
     lon: Lon
     alt_m: Annotated[float, Meta(ge=-500, le=2_000_000)] | None = None
 
 
-class VelocityWire(_Wire):
+class VelocityWire(Struct, forbid_unknown_fields=True, frozen=True):
     east: Speed
     north: Speed
     up: Speed = 0.0
 
 
-class ReleasabilityWire(_Wire):
+class ReleasabilityWire(Struct, forbid_unknown_fields=True, frozen=True):
     release_to: list[Code] | Literal["all"] = "all"
     attribution: Attribution = Attribution.NAMED
     withhold: list[Literal["accuracy", "altitude", "velocity"]] = msgspec.field(
@@ -69,7 +65,7 @@ class ReleasabilityWire(_Wire):
     )
 
 
-class ReportWire(_Wire):
+class ReportWire(Struct, forbid_unknown_fields=True, frozen=True):
     report_id: Ident
     sensor: Ident
     observed_at: str
@@ -87,7 +83,7 @@ class ReportWire(_Wire):
 Reports = Annotated[list[ReportWire], Meta(min_length=1, max_length=MAX_REPORTS)]
 
 
-class SubmissionWire(_Wire):
+class SubmissionWire(Struct, forbid_unknown_fields=True, frozen=True):
     reports: Reports
 
 

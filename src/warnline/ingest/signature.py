@@ -11,8 +11,9 @@ One verification per submission (one report or a batch): Ed25519 through PyNaCl 
 ~74 µs, so per-report signatures would cap a core at ~13k reports/s while
 per-submission ones cost nothing noticeable. The library's parsing costs ten times
 that, so requests in the canonical form `sign_request` writes are checked by
-`signature_fast` first; anything else goes through the library (decision 60). The key is chosen by partner and key id
-from the agreement, so rotating a key is adding one and retiring the other.
+`signature_fast` first; anything else goes through the library (decision 60). The
+key is chosen by partner and key id from the agreement, so rotating a key is adding
+one and retiring the other.
 """
 
 from __future__ import annotations
