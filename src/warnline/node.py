@@ -64,7 +64,6 @@ from warnline.views import ReleasedViews
 
 log = logging.getLogger("warnline.node")
 READ_CHUNK = 2000  # journal entries folded per turn of the decision loop (decision 60)
-OFFLOAD_BYTES = 32 * 1024  # larger submissions are decoded in a worker thread (decision 60)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -409,12 +408,7 @@ class Node:
         """A signed JSON submission accepted in part: the batch keeps the reports
         journaled and lists those refused alone (422, 409); a fault of the whole request,
         or every report refused, raises as `submit_reports` does."""
-        partner = self.intake.signed_by(request)
-        if len(request.body) > OFFLOAD_BYTES:  # a large batch is decoded off the loop
-            batch = await asyncio.to_thread(self.intake.decode_batch, request.body, partner)
-        else:
-            batch = self.intake.decode_batch(request.body, partner)
-        self.intake.take_rate(batch)
+        batch = self.intake.json_batch(request)
         pending = self.intake.batch_events(batch, submission=uuid.uuid4().hex)
         with (
             self.intake.share.hold(batch.partner, len(batch.reports)),

@@ -72,25 +72,13 @@ class Intake:
         """Verify a signed JSON submission and keep the reports that pass on their own,
         refusing the others by index; raises an InputError subclass for a fault of the
         whole request (signature, envelope, size, rate) or when no report passes."""
-        batch = self.decode_batch(request.body, self.signed_by(request))
-        self.take_rate(batch)
-        return batch
-
-    def signed_by(self, request: SignedRequest) -> str:
-        """The partner that signed a JSON submission within the size limit. On the event
-        loop: the replay guard is state."""
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
-        return self.verifier.verify(request).partner
-
-    def decode_batch(self, body: bytes, partner: str) -> Batch:
-        """Decode, validate and check a verified body (the part of `json_batch` that
-        costs in proportion to the reports). It touches no state of the intake, so a
-        worker thread may run it while the event loop answers other requests."""
-        check_unique_keys(body)
+        partner = self.verifier.verify(request).partner
+        check_unique_keys(request.body)
         default = self.agreement.partners[partner].releasability
-        batch = parse_batch_fast(body, partner=partner, default=default) or parse_batch(
-            body, partner=partner
+        batch = parse_batch_fast(request.body, partner=partner, default=default) or parse_batch(
+            request.body, partner=partner
         )
         batch.keep_some()
         now = self.clock.now()
@@ -99,12 +87,9 @@ class Intake:
             if fault is not None:
                 batch.refuse(i, fault)
         batch.keep_some()
+        self.limiter.take(partner, len(batch.reports), now)
         batch.reports = {i: self._with_default(r) for i, r in batch.reports.items()}
         return batch
-
-    def take_rate(self, batch: Batch) -> None:
-        """Count a decoded batch's reports against its partner's rate (429 over it)."""
-        self.limiter.take(batch.partner, len(batch.reports), self.clock.now())
 
     def cap_submission(self, request: SignedRequest) -> list[Report]:
         """Verify and parse a signed CAP message from a partner's civil-defence system."""
