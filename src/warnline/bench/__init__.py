@@ -100,7 +100,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings": _warnings,
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
-    "ingest": _ingest,  # served node vs a plain peer through HTTP (~2 min)
+    "ingest": _ingest,  # served node vs a plain peer through HTTP (~3 min)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
