@@ -37,9 +37,12 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+RATE_RETRY_S = 1  # a partner told to wait (rate, journal share) may retry this soon
+
+
 async def input_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
-    return problem(
+    resp = problem(
         exc.status,
         exc.type_slug,
         exc.title,
@@ -48,6 +51,9 @@ async def input_error(request: Request, exc: Exception) -> JSONResponse:
         field=exc.field,
         reason=exc.reason,
     )
+    if exc.status == 429:  # back-pressure: say when, so a partner's client need not guess
+        resp.headers["Retry-After"] = str(RATE_RETRY_S)
+    return resp
 
 
 async def auth_error(request: Request, exc: Exception) -> JSONResponse:

@@ -78,6 +78,12 @@ def _restart() -> dict[str, Any]:
     return run()
 
 
+def _ingest() -> dict[str, Any]:
+    from warnline.bench.ingest import run
+
+    return run()
+
+
 def _soak() -> dict[str, Any]:
     from warnline.bench.soak import run
 
@@ -94,11 +100,19 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings": _warnings,
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
+    "ingest": _ingest,  # served node vs a plain peer through HTTP (~3 min)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
 }
-OPT_IN = {"warnings-raid", "warnings-speed", "soak", "memory", "restart"}  # run only when named
+OPT_IN = {
+    "warnings-raid",
+    "warnings-speed",
+    "ingest",
+    "soak",
+    "memory",
+    "restart",
+}  # run only when named
 
 
 def run_benchmarks(names: list[str], json_path: Path | None) -> int:

@@ -18,8 +18,10 @@ from warnline.errors import ConflictError, PayloadTooLargeError
 from warnline.ingest.batch import Batch
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
 from warnline.ingest.checks import JournalShare, RateLimiter, check_reports, report_fault
+from warnline.ingest.fast import parse_batch_fast
 from warnline.ingest.json_adapter import parse_batch, parse_submission
 from warnline.ingest.signature import SignatureVerifier, SignedRequest
+from warnline.ingest.strict_json import check_unique_keys
 from warnline.journal import Event
 from warnline.journal.base import canonical_json
 from warnline.journal.kinds import Kind
@@ -56,7 +58,7 @@ class Intake:
             rates={code: p.max_reports_per_s for code, p in agreement.partners.items()}
         )
         self.share = share or JournalShare()
-        self._in_flight: dict[str, tuple[bytes, int]] = {}  # report event id -> content, holders
+        self._in_flight: dict[str, tuple[Event, int]] = {}  # report event id -> first, holders
 
     def json_submission(self, request: SignedRequest) -> list[Report]:
         """Verify and parse a signed JSON submission; raises an InputError subclass."""
@@ -73,7 +75,11 @@ class Intake:
         if len(request.body) > MAX_BODY_BYTES:
             raise PayloadTooLargeError(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
         partner = self.verifier.verify(request).partner
-        batch = parse_batch(request.body, partner=partner)
+        check_unique_keys(request.body)
+        default = self.agreement.partners[partner].releasability
+        batch = parse_batch_fast(request.body, partner=partner, default=default) or parse_batch(
+            request.body, partner=partner
+        )
         batch.keep_some()
         now = self.clock.now()
         for i, r in list(batch.reports.items()):
@@ -150,7 +156,7 @@ class Intake:
         other content is refused alone; the others are held."""
         for event_id, (ev, _) in list(pending.items()):
             held = self._in_flight.get(event_id)
-            if held is not None and held[0] != _content(ev):
+            if held is not None and _content(held[0]) != _content(ev):
                 _refuse(batch, pending.pop(event_id), "is being stored with different content")
         batch.keep_some()
         with self.claim([ev for ev, _ in pending.values()]):
@@ -173,20 +179,24 @@ class Intake:
         claimed: list[str] = []
         try:
             for i, ev in enumerate(events):
-                content = _content(ev)
                 held = self._in_flight.get(ev.event_id)
-                if held is not None and held[0] != content:
+                if held is not None and _content(held[0]) != _content(ev):
                     raise _conflict(ev, i, "is being stored with different content")
-                self._in_flight[ev.event_id] = (content, (held[1] if held else 0) + 1)
+                # The first holder's event is kept: its content is encoded only when
+                # another submission brings the same id (rare), not for every report.
+                self._in_flight[ev.event_id] = (
+                    held[0] if held else ev,
+                    (held[1] if held else 0) + 1,
+                )
                 claimed.append(ev.event_id)
             yield
         finally:
             for event_id in claimed:
-                content, holders = self._in_flight[event_id]
+                first, holders = self._in_flight[event_id]
                 if holders <= 1:
                     del self._in_flight[event_id]
                 else:
-                    self._in_flight[event_id] = (content, holders - 1)
+                    self._in_flight[event_id] = (first, holders - 1)
 
     @staticmethod
     def check_stored(events: Sequence[Event], stored: Mapping[str, Event]) -> None:

@@ -14,7 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any, Protocol
+
+import msgspec
 
 GENESIS_HASH = "0" * 64
 
@@ -41,8 +44,46 @@ class Entry:
 
 
 def canonical_json(obj: Any) -> bytes:
-    """Deterministic JSON bytes: the form that is hashed and signed."""
+    """Deterministic JSON bytes: the form that is hashed and signed.
+
+    The form is `json.dumps(obj, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`. msgspec writes the same bytes five times faster for plain JSON
+    values, except that it writes NaN and infinities as null and exponents its own way
+    (1e16 for 1e+16, 0.00001 for 1e-05): so it is used only for plain values whose floats
+    Python writes without an exponent (0, or 1e-4 <= |x| < 1e16), json otherwise
+    (`tests/journal/test_canonical_json.py`)."""
+    if _plain(obj):
+        try:
+            return _ENCODE(obj)
+        except (OverflowError, UnicodeEncodeError, TypeError, ValueError):
+            pass  # json's way says what is wrong (or writes it)
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_ENCODE = msgspec.json.Encoder(order="sorted").encode
+
+
+def _plain(obj: Any) -> bool:
+    """JSON's own types only, str keys, floats that repr writes without an exponent
+    (NaN and infinities fail `1e-4 <= |x| < 1e16` too). A loop, not recursion: this
+    runs for every journaled payload."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        t = type(o)
+        if t is dict:
+            for k, v in o.items():
+                if type(k) is not str:
+                    return False
+                stack.append(v)
+        elif t is list or t is tuple:
+            stack.extend(o)
+        elif t is float:
+            if o and not 1e-4 <= abs(o) < 1e16:
+                return False
+        elif not (t is str or t is int or t is bool or o is None):
+            return False
+    return True
 
 
 def entry_body(seq: int, event: Event) -> dict[str, Any]:
@@ -61,6 +102,27 @@ def chain_hash(prev_hash: str, seq: int, event: Event) -> str:
     h = hashlib.sha256(bytes.fromhex(prev_hash))
     h.update(canonical_json(entry_body(seq, event)))
     return h.hexdigest()
+
+
+def chain_hash_of(prev_hash: str, seq: int, event: Event, payload_json: bytes) -> str:
+    """`chain_hash` given the payload's canonical JSON, which a writer makes anyway for
+    the stored column: the body's bytes are put together around it (its keys sorted,
+    as `canonical_json` would), so the payload is encoded once, not twice."""
+    h = hashlib.sha256(bytes.fromhex(prev_hash))
+    h.update(b'{"at":')
+    h.update(_json_str(event.at.isoformat()))
+    h.update(b',"event_id":')
+    h.update(_json_str(event.event_id))
+    h.update(b',"kind":')
+    h.update(_json_str(event.kind))
+    h.update(b',"payload":')
+    h.update(payload_json)
+    h.update(b',"seq":%d}' % seq)
+    return h.hexdigest()
+
+
+def _json_str(text: str) -> bytes:
+    return encode_basestring(text).encode()  # what json.dumps(text, ensure_ascii=False) is
 
 
 class Sealer(Protocol):

@@ -25,6 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from warnline.errors import JournalError
 from warnline.journal.base import (
     GENESIS_HASH,
@@ -33,8 +35,10 @@ from warnline.journal.base import (
     Journal,
     Sealer,
     canonical_json,
-    chain_hash,
+    chain_hash_of,
 )
+
+_DECODE = msgspec.json.Decoder().decode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -138,51 +142,50 @@ class SQLiteJournal(Journal):
             self._commit(batch)
 
     def _commit(self, batch: list[_Request]) -> None:
+        """Store a group of appends in one transaction: the ids already stored looked up
+        in one query per 500, each payload encoded once (for the hash and the column),
+        the rows inserted in one `executemany`."""
         last_seq, last_hash = self._last_seq, self._last_hash
         results: list[list[int]] = []
         hashes: list[str] = []
-        moved = False
+        moved: list[tuple[str, int]] = []
         try:
             cur = self._write.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            pending: dict[str, int] = {}
+            known = _stored_seqs(cur, {ev.event_id for req in batch for ev in req.events})
+            rows: list[tuple[int, str, str, str, str, str, str]] = []
             for req in batch:
                 seqs: list[int] = []
                 for ev in req.events:
-                    known = pending.get(ev.event_id)
-                    if known is None:
-                        row = cur.execute(
-                            "SELECT seq FROM entries WHERE event_id=?", (ev.event_id,)
-                        ).fetchone()
-                        known = row[0] if row else None
-                    if known is not None:
-                        seqs.append(known)
-                        continue
-                    last_seq += 1
-                    prev_hash, last_hash = last_hash, chain_hash(last_hash, last_seq, ev)
-                    cur.execute(
-                        "INSERT INTO entries VALUES (?,?,?,?,?,?,?)",
-                        (
-                            last_seq,
-                            ev.event_id,
-                            ev.kind,
-                            ev.at.isoformat(),
-                            canonical_json(ev.payload).decode(),
-                            prev_hash,
-                            last_hash,
-                        ),
-                    )
-                    pending[ev.event_id] = last_seq
-                    seqs.append(last_seq)
-                    hashes.append(last_hash)
+                    seq = known.get(ev.event_id)
+                    if seq is None:
+                        last_seq += 1
+                        payload = canonical_json(ev.payload)
+                        prev_hash = last_hash
+                        last_hash = chain_hash_of(prev_hash, last_seq, ev, payload)
+                        rows.append(
+                            (
+                                last_seq,
+                                ev.event_id,
+                                ev.kind,
+                                ev.at.isoformat(),
+                                payload.decode(),
+                                prev_hash,
+                                last_hash,
+                            )
+                        )
+                        seq = known[ev.event_id] = last_seq
+                        hashes.append(last_hash)
+                    seqs.append(seq)
                 if req.follower is not None:
-                    cur.execute(
-                        "INSERT INTO positions VALUES (?,?) ON CONFLICT(follower) "
-                        "DO UPDATE SET position=excluded.position",
-                        (req.follower, req.position),
-                    )
-                    moved = True
+                    moved.append((req.follower, req.position))
                 results.append(seqs)
+            cur.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?)", rows)
+            cur.executemany(
+                "INSERT INTO positions VALUES (?,?) ON CONFLICT(follower) "
+                "DO UPDATE SET position=excluded.position",
+                moved,
+            )
             if self._sealer is not None and (hashes or moved):
                 self._seal(cur, self._sealer, hashes)
             cur.execute("COMMIT")
@@ -315,7 +318,7 @@ class SQLiteJournal(Journal):
                     event_id=r[0],
                     kind=r[1],
                     at=datetime.fromisoformat(r[2]),
-                    payload=json.loads(r[3]),
+                    payload=_payload(r[3]),
                 )
         return found
 
@@ -330,6 +333,27 @@ class SQLiteJournal(Journal):
                 conn.close()
             self._readers.clear()
         self._write.close()
+
+
+def _stored_seqs(cur: sqlite3.Cursor, event_ids: set[str]) -> dict[str, int]:
+    """The journal positions of those of `event_ids` already stored."""
+    ids = list(event_ids)
+    found: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = cur.execute(f"SELECT event_id, seq FROM entries WHERE event_id IN ({marks})", chunk)
+        found.update((str(r[0]), int(r[1])) for r in rows)
+    return found
+
+
+def _payload(text: str) -> Any:
+    """A stored payload, decoded by msgspec (five times json's speed, the same values
+    for canonical JSON); what it refuses (e.g. a non-finite number) by json."""
+    try:
+        return _DECODE(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 def _settle(
@@ -350,7 +374,7 @@ def _entry(r: Sequence[Any]) -> Entry:
     return Entry(
         seq=r[0],
         event=Event(
-            event_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3]), payload=json.loads(r[4])
+            event_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3]), payload=_payload(r[4])
         ),
         prev_hash=r[5],
         hash=r[6],

@@ -61,7 +61,7 @@ class Node:
         self.accounts = accounts
         self.settings = s = settings or NodeSettings()
         plane = regional_plane()
-        self.lag = LagWatch(max_lag_s=s.max_lag_s)
+        self.lag = LagWatch(max_lag_s=s.max_lag_s, reports=lambda: self.pipeline.reports_seen)
         self.inbox = Inbox(journal, self.lag)
         # While decisions lag, a partner over its fair share waits (ingest/checks.py).
         share = JournalShare(behind=lambda: self.lag.decision_lag_s() > s.shed_lag_s)

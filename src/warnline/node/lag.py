@@ -26,8 +26,11 @@ class LagWatch:
         now: Callable[[], float] = time.monotonic,
         max_lag_s: float = 1.0,
         window_s: float = 10.0,
+        reports: Callable[[], int] = lambda: 0,
     ) -> None:
         self.now = now
+        self.reports = reports  # how many reports the decisions rest on (read when decided)
+        self._decided_reports = 0
         self.max_lag_s = max_lag_s
         self.window_s = window_s
         self._marks: deque[tuple[int, float]] = deque(maxlen=MAX_MARKS)  # (seq, appended at)
@@ -50,6 +53,7 @@ class LagWatch:
         """The decision loop has folded everything up to `position`."""
         self.max_decision_lag_s = max(self.max_decision_lag_s, self.decision_lag_s())
         self._position = max(self._position, position)
+        self._decided_reports = self.reports()
         popped: tuple[int, float] | None = None
         while self._marks and self._marks[0][0] <= self._position:
             popped = self._marks.popleft()
@@ -101,7 +105,13 @@ class LagWatch:
         return out
 
     def view(self) -> dict[str, Any]:
+        """`decided_seq` and `decided_reports` say how far the decisions have come (the
+        journal position folded, and the reports the picture has taken by then), both
+        read after the decisions were journaled: a client that knows what it sent can
+        tell when its reports were decided on (`warnline bench ingest`)."""
         return {
+            "decided_seq": self._position,
+            "decided_reports": self._decided_reports,
             "decision_lag_entries": self.behind(),
             "decision_lag_s": round(self.decision_lag_s(), 3),
             "event_loop_lag_s": round(self.event_loop_lag_s(), 3),

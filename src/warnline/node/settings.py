@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-READ_CHUNK = 500  # journal entries folded per turn of the decision loop
+READ_CHUNK = 2000  # journal entries folded per turn of the decision loop (decision 61)
 
 
 @dataclass(frozen=True, kw_only=True)
