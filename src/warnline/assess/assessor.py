@@ -241,7 +241,13 @@ class Assessor:
         heading_known = speed >= STATIONARY_SPEED and (
             track.velocity_sigma_ms <= MAX_HEADING_SIGMA * speed
         )
-        strike = track.kind in STRIKES and heading_known and abs(float(motion.omega[i])) < MIN_OMEGA
+        # An object nobody has named that flies like a drone or cruise missile (not like a
+        # ballistic object) is, in a raid, one: its kind comes within seconds, and until
+        # then its line ran on to Saudi Arabia behind every Gulf target (seed 23).
+        strike_like = track.kind in STRIKES or (
+            track.kind is ThreatKind.UNKNOWN and not limits.falls
+        )
+        strike = strike_like and heading_known and abs(float(motion.omega[i])) < MIN_OMEGA
         aim = 0.0
         if strike:  # one sigma of its heading, at most the course change it may still make
             sigma_deg = math.degrees(math.atan2(track.velocity_sigma_ms, speed))
