@@ -121,13 +121,15 @@ def make_track(
     identity: Identity = Identity.HOSTILE,
     state: TrackState = TrackState.CONFIRMED,
     contributors: tuple[tuple[str, Releasability], ...] = (("JOR", Releasability()),),
+    seen_s: float = 120.0,
 ) -> Track:
+    """A track first seen `seen_s` before `t` (long enough to have shown its course)."""
     pos = Position(lat=lat, lon=lon, alt_m=150.0)
     return Track(
         track_id=track_id,
         state=state,
         updated_at=t,
-        first_seen=t,
+        first_seen=t - timedelta(seconds=seen_s),
         position=pos,
         velocity=Velocity(east=-50.0, north=0.0),
         sigma_m=200.0,

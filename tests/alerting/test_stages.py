@@ -8,6 +8,7 @@ from datetime import timedelta
 from tests.factories import T0, make_assessment, make_track
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
+from warnline.alerting.exposure import COURSE_SHOWN_S
 from warnline.bench.cap import grouping
 from warnline.domain import AlertStage, AlertStatus, MsgType, ThreatKind, Track, Urgency
 
@@ -209,3 +210,38 @@ def test_a_threat_nobody_reports_now_is_named_as_not_seen_since(agreement: Agree
         book2, {seen.track_id: make_assessment(seen, T0, [(AREA, "JOR", 500)])}, T0
     )
     assert "not seen since" not in ew2.reason
+
+
+def test_shelter_waits_for_a_course_unless_waiting_would_cut_into_the_time_to_shelter(
+    agreement: Agreement,
+) -> None:
+    # Amman: 300 s to shelter, a 420 s limit. A drone seen for 3 s at 400 s out is within
+    # the limit, but its course is a velocity seen for 3 s (a loitering decoy's would
+    # point at every area around it in turn): early warning at once, and shelter once it
+    # has flown that course for COURSE_SHOWN_S, while 360 s remain.
+    book, alerting = IncidentBook(), Alerting(agreement=agreement)
+    young = make_track(seen_s=3.0)
+    book.update([young], [], T0)
+    first = alerting.evaluate(
+        book, {young.track_id: make_assessment(young, T0, [(AREA, "JOR", 400)])}, T0
+    )
+    assert [a.stage for a in first] == [AlertStage.EARLY_WARNING]
+    shown = T0 + timedelta(seconds=COURSE_SHOWN_S - 3.0)
+    before = shown - timedelta(seconds=1)
+    held = {young.track_id: make_assessment(young, before, [(AREA, "JOR", 400 - 36)])}
+    assert alerting.evaluate(book, held, before) == []
+    later = {young.track_id: make_assessment(young, shown, [(AREA, "JOR", 400 - 37)])}
+    assert [a.stage for a in alerting.evaluate(book, later, shown)] == [AlertStage.ALERT]
+
+
+def test_a_young_threat_that_cannot_wait_orders_shelter_at_once(agreement: Agreement) -> None:
+    # Waiting 37 s for its course would leave less than Amman's 300 s: shelter now. A
+    # ballistic missile's path is physics, not a choice: shelter at once too.
+    for kind, tta in ((ThreatKind.DRONE, 330), (ThreatKind.BALLISTIC_MISSILE, 400)):
+        book, alerting = IncidentBook(), Alerting(agreement=agreement)
+        tr = make_track(seen_s=3.0, kind=kind)
+        book.update([tr], [], T0)
+        out = alerting.evaluate(
+            book, {tr.track_id: make_assessment(tr, T0, [(AREA, "JOR", tta)])}, T0
+        )
+        assert [a.stage for a in out] == [AlertStage.ALERT], kind

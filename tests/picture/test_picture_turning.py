@@ -62,3 +62,30 @@ def test_a_fast_circler_keeps_its_turn_through_every_heading():
     for start in range(0, 360, 30):
         log = [(10.0 * k, math.radians(start + 20.0 * k)) for k in range(31)]
         assert turn_rate(log, heading_sigma_rad=0.02) == pytest.approx(math.radians(2.0))
+
+
+def test_a_loiterer_is_proven_turning_within_forty_seconds(scene):
+    # A decoy circling 10 km at 145 m/s (0.8 degrees a second): its course has swept
+    # some 30 degrees in 40 s, and the turn is declared by then, before its heading
+    # has pointed at the next area around it (was 60 s of log at least).
+    track = fly(
+        scene, Picture(), np.random.default_rng(3), radius=10_000.0, speed=145.0, seconds=42
+    )
+    assert track.turn_rate_dps > 0.4
+
+
+def test_no_straight_flier_is_declared_turning_at_any_moment(scene):
+    # Twenty straight flights of five minutes, every snapshot: a turn declared on a
+    # straight threat would bend its path away from its target.
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        picture = Picture()
+        for k in range(150):
+            t = 2.0 * k
+            noise = rng.normal(0.0, 100.0, 2)
+            velocity = (60.0 + rng.normal(0.0, 3.0), rng.normal(0.0, 3.0))
+            (track,) = picture.ingest(
+                [scene.report("alpha", 60.0 * t + noise[0], noise[1], t, velocity=velocity,
+                              sensor_track="a")]
+            )  # fmt: skip
+            assert track.turn_rate_dps == 0.0, (seed, t)

@@ -36,6 +36,7 @@ territory must not hear "all clear" while the territory still shelters).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -239,7 +240,7 @@ class Alerting:
         shelter order is gone, or an update on a material change."""
         prev = self.active.get(alert_id)
         limit = self._limit(area_id)
-        near = exp.within(at, limit)
+        near = exp.within(at, limit, self.agreement.area(area_id).time_to_shelter_s)
         if prev is None or prev.stage is AlertStage.EARLY_WARNING:
             if near:
                 self._causes[alert_id] = near
@@ -252,7 +253,10 @@ class Alerting:
         # that ended, arrived and left, or turned away no longer holds the order.
         causes = (self._causes.get(alert_id, set()) & set(exp.tracks)) | near
         self._causes[alert_id] = causes
-        tta = (exp.expected_at - at).total_seconds()
+        # What could not order shelter (a course not yet shown) cannot hold it either.
+        shelter_s = self.agreement.area(area_id).time_to_shelter_s
+        credible = [t.expected_at for t in exp.threats if t.credible(at, shelter_s)]
+        tta = (min(credible) - at).total_seconds() if credible else math.inf
         if not causes and tta > limit + self.policy.step_back_band_s:
             if not self._interval_passed(prev, at):
                 return None

@@ -18,7 +18,7 @@ import math
 
 SAMPLE_EVERY_S = 10.0
 WINDOW_S = 300.0
-MIN_SPAN_S = 60.0
+MIN_SPAN_S = 30.0
 MIN_SPEED_MS = 15.0  # below this a heading means little
 MIN_TURN_DEG = 10.0
 SIGNIFICANCE = 3.0
