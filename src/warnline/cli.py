@@ -195,9 +195,11 @@ async def _announce_stop(stop: asyncio.Event, signals: StopSignals) -> None:
 def _stop_at_once(signum: int) -> None:
     """A second stop signal: end the peer processes now and leave without the summary
     (the journal is SQLite: what was committed stays intact)."""
+    from warnline.channels.voice import kill_workers
     from warnline.sim.phones import kill_all
 
     kill_all()
+    kill_workers()
     print(f"warnline demo: {signal.Signals(signum).name} again: stopped at once", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -76,3 +76,53 @@ async def test_offer_call_takes_keypad_2_as_its_answer() -> None:
     assert (
         alert_call.outcome == "delivered" and alert_call.key == "" and not alert_call.acknowledged
     )
+
+
+async def test_calls_are_placed_by_a_worker_process_that_ends_with_the_channel() -> None:
+    """pyVoIP's polling threads run in the worker, never in the node's process."""
+    import os
+    import subprocess
+    import sys
+
+    phones = SipPhones(behaviour="press", port=free_port(), media_port=free_port())
+    await phones.start()
+    ch = VoiceChannel(trunk=trunk(phones.port), listen_s=6)
+    try:
+        first = await ch.send(outbound("+000962000001", language="en"))
+        worker = ch._proc
+        assert worker is not None and worker.returncode is None and worker.pid != os.getpid()
+        second = await ch.send(outbound("+000962000001", language="en"))
+        assert ch._proc is worker  # one worker for the channel's calls
+    finally:
+        await ch.close()
+        await phones.stop()
+    assert first.acknowledged and second.acknowledged
+    assert worker.returncode == 0  # closing the channel ends it
+    code = "import sys, warnline.channels.voice; print('pyVoIP' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+async def test_a_worker_gone_mid_call_fails_that_call_and_the_next_starts_another() -> None:
+    phones = SipPhones(behaviour="listen", port=free_port(), media_port=free_port())
+    await phones.start()
+    ch = VoiceChannel(trunk=trunk(phones.port), listen_s=20)
+    try:
+        import asyncio
+
+        call = asyncio.create_task(ch.send(outbound("+000962000001", language="en")))
+        for _ in range(500):  # bounded: until the worker holds the call
+            if ch._pending:
+                break
+            await asyncio.sleep(0.01)
+        first = ch._proc
+        assert first is not None
+        first.kill()
+        h = await asyncio.wait_for(call, 30)
+        assert h.outcome == "failed" and "voice worker" in h.detail
+        again = await ch.send(outbound("+000962000001", language="en"))
+        assert ch._proc is not None and ch._proc is not first
+    finally:
+        await ch.close()
+        await phones.stop()
+    assert again.outcome == "delivered"

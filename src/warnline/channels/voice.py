@@ -1,89 +1,43 @@
 """Voice calls over SIP with RTP (G.711 mu-law): synthesised speech, keypad answers.
 
-pyVoIP places the call (it REGISTERs with the trunk first, sends PCMU it encodes from 8-bit
-unsigned linear audio at 8 kHz, and reports RFC 4733 telephone-events); espeak-ng speaks
-the message in the recipient's language (a partner's phoneme prompt `[[...]]` where plain
-text reads badly) and sox resamples it to 8 kHz. pyVoIP is thread-based with a single
-maintainer, so it stays behind this class: each call runs in a worker thread and the rest
-of Warnline only sees `send() -> Handover`.
-
 A call that is answered is `delivered` (a person picked up and heard the warning); a "1"
 pressed while listening acknowledges an alert, and of a lead offer's call "1" accepts and
 "2" declines (the outbound names the keys it takes); no answer within `ring_s` is `failed`.
+
+The calls themselves are placed by pyVoIP in a worker process (`voice_worker`,
+`voice_calls`): its threads poll their sockets, and in the node's process they took about
+a third of its CPU while calls were up. The rest of Warnline only sees `send() -> Handover`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import shutil
-import subprocess
-import threading
-import time
+import json
+import os
+import signal
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict
 from typing import Any
 
-from pyVoIP.VoIP import CallState, PhoneStatus, VoIPPhone
-
 from warnline.channels.base import Handover, Outbound
+from warnline.channels.voice_calls import Trunk, missing_tools, speech
 
-SOX_TO_8K = (
-    "sox",
-    "-t",
-    "wav",
-    "-",
-    "-t",
-    "raw",
-    "-r",
-    "8000",
-    "-e",
-    "unsigned-integer",
-    "-b",
-    "8",
-    "-c",
-    "1",
-)
-ESPEAK_VOICES = {"en": "en", "ar": "ar", "he": "he"}
+__all__ = ["Trunk", "VoiceChannel", "kill_workers", "missing_tools", "speech"]
+
+START_WITHIN_S = 30.0  # wall seconds the worker may take to import pyVoIP and say ready
+STOP_WITHIN_S = 10.0
+_LIVE: set[int] = set()  # pids of running voice workers
 
 
-def missing_tools() -> list[str]:
-    """System programs voice needs that are not installed (Debian: espeak-ng, sox)."""
-    return [t for t in ("espeak-ng", "sox") if shutil.which(t) is None]
-
-
-@functools.lru_cache(maxsize=256)
-def speech(text: str, language: str) -> bytes:
-    """`text` spoken by espeak-ng, as 8 kHz 8-bit unsigned mono (what pyVoIP encodes)."""
-    voice = ESPEAK_VOICES.get(language, "en")
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text],
-        capture_output=True,
-        check=True,
-        timeout=20,
-    ).stdout
-    raw = subprocess.run(
-        [*SOX_TO_8K, "-"],
-        input=wav,
-        capture_output=True,
-        check=True,
-        timeout=20,
-    ).stdout
-    return raw
-
-
-@dataclass(frozen=True, kw_only=True)
-class Trunk:
-    """A SIP server calls go through, and the local ports this node uses for it."""
-
-    host: str
-    port: int
-    sip_port: int
-    rtp_low: int
-    rtp_high: int
-    username: str = "warnline"
-    password: str = "warnline"
+def kill_workers() -> None:
+    """SIGKILL every voice worker still running (synchronous: safe from a signal handler
+    just before the process exits at once)."""
+    for pid in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+        _LIVE.discard(pid)
 
 
 class VoiceChannel:
@@ -103,77 +57,108 @@ class VoiceChannel:
         self.local_ip = local_ip
         self.ring_s = ring_s
         self.listen_s = listen_s
-        self._phones: dict[Trunk, Any] = {}
-        self._lock = threading.Lock()
-
-    def _phone(self, trunk: Trunk) -> Any:
-        with self._lock:
-            phone = self._phones.get(trunk)
-            if phone is None:
-                phone = VoIPPhone(
-                    trunk.host,
-                    trunk.port,
-                    trunk.username,
-                    trunk.password,
-                    myIP=self.local_ip,
-                    sipPort=trunk.sip_port,
-                    rtpPortLow=trunk.rtp_low,
-                    rtpPortHigh=trunk.rtp_high,
-                )
-                # pyVoIP waits 30 s per REGISTER try by default: a dead trunk must fail fast.
-                phone.sip.register_timeout = max(1, min(int(self.ring_s), 3))
-                phone.start()
-                if phone.get_status() is not PhoneStatus.REGISTERED:
-                    phone.stop()
-                    raise RuntimeError(f"SIP trunk {trunk.host}:{trunk.port} did not register us")
-                self._phones[trunk] = phone
-            return phone
-
-    def _call(self, out: Outbound) -> Handover:
-        started = time.monotonic()  # hand-off counts speech, registration and ringing
-        number = out.address.lstrip("+")
-        trunk = self.routes.get(number, self.trunk)
-        try:
-            audio = speech(out.message.spoken, out.message.spoken_language)
-            phone = self._phone(trunk)
-            call = phone.call(number)
-        except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
-            return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
-        try:
-            deadline = time.monotonic() + self.ring_s
-            while call.state not in (CallState.ANSWERED, CallState.ENDED):
-                if time.monotonic() > deadline:
-                    return Handover(outcome="failed", detail="no answer")
-                time.sleep(0.02)
-            if call.state is CallState.ENDED:
-                return Handover(outcome="failed", detail="call refused or ended")
-            answered = time.monotonic() - started
-            call.write_audio(audio)
-            deadline = time.monotonic() + self.listen_s
-            while time.monotonic() < deadline and call.state is CallState.ANSWERED:
-                key = call.get_dtmf()
-                if key in out.keys:
-                    return Handover(
-                        outcome="delivered",
-                        detail=f"answered, {key} pressed",
-                        acknowledged=key == "1",
-                        key=key,
-                    )
-                time.sleep(0.02)
-            return Handover(
-                outcome="delivered", detail="answered, not acknowledged", handoff_s=answered
-            )
-        except Exception as exc:  # pyVoIP raises plain exceptions from its threads
-            return Handover(outcome="failed", detail=f"{type(exc).__name__}: {exc}")
-        finally:
-            if call.state is CallState.ANSWERED:
-                with contextlib.suppress(Exception):  # already gone: nothing more to do
-                    call.hangup()
+        self._proc: asyncio.subprocess.Process | None = None
+        self._starting = asyncio.Lock()
+        self._pending: dict[int, asyncio.Future[Handover]] = {}
+        self._next = 0
+        self._reader: asyncio.Task[None] | None = None
 
     async def send(self, out: Outbound) -> Handover:
-        return await asyncio.to_thread(self._call, out)
+        try:
+            proc = await self._worker()
+        except (OSError, RuntimeError) as exc:
+            return Handover(outcome="failed", detail=f"voice worker: {exc}")
+        self._next += 1
+        call_id = self._next
+        fut: asyncio.Future[Handover] = asyncio.get_running_loop().create_future()
+        self._pending[call_id] = fut
+        request = {
+            "id": call_id,
+            "number": out.address,
+            "spoken": out.message.spoken,
+            "language": out.message.spoken_language,
+            "keys": list(out.keys),
+        }
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write((json.dumps(request) + "\n").encode())
+            await proc.stdin.drain()
+            return await fut
+        except (BrokenPipeError, ConnectionResetError):
+            return Handover(outcome="failed", detail="voice worker ended")
+        finally:
+            self._pending.pop(call_id, None)
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        async with self._starting:
+            if self._proc is not None:
+                return self._proc
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "warnline.channels.voice_worker",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _LIVE.add(proc.pid)
+            self._proc = proc  # from now on `close` ends it, even while it starts
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                # The trunks' passwords go down the pipe, never on a command line.
+                proc.stdin.write((json.dumps(self._config()) + "\n").encode())
+                await proc.stdin.drain()
+                try:
+                    line = await asyncio.wait_for(proc.stdout.readline(), START_WITHIN_S)
+                except TimeoutError:
+                    line = b""
+                if json.loads(line or b"{}").get("ready") is not True:
+                    raise RuntimeError("did not start")
+            except BaseException:  # failed, or the send was cancelled (a stop): not left behind
+                if self._proc is proc:
+                    self._proc = None
+                await self._end(proc)
+                raise
+            self._reader = asyncio.create_task(self._read(proc))
+            return proc
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "trunk": asdict(self.trunk),
+            "routes": {n: asdict(t) for n, t in self.routes.items()},
+            "local_ip": self.local_ip,
+            "ring_s": self.ring_s,
+            "listen_s": self.listen_s,
+        }
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            answer = json.loads(line)
+            fut = self._pending.get(answer.pop("id"))
+            if fut is not None and not fut.done():
+                fut.set_result(Handover(**answer))
+        # The worker ended (closed, or died): the next call starts another, and the calls
+        # it held fail (escalation goes on to its next step).
+        if self._proc is proc:
+            self._proc = None
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_result(Handover(outcome="failed", detail="voice worker ended"))
+        await proc.wait()
+        _LIVE.discard(proc.pid)
+
+    async def _end(self, proc: asyncio.subprocess.Process) -> None:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_WITHIN_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        _LIVE.discard(proc.pid)
 
     async def close(self) -> None:
-        phones, self._phones = list(self._phones.values()), {}
-        for phone in phones:
-            await asyncio.to_thread(phone.stop)
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            await self._end(proc)
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
