@@ -380,24 +380,8 @@ def build_channels(
             missing = missing_tools()
             if missing:
                 raise ConfigError(f"{path}: channels.voice: needs {', '.join(missing)} installed")
-            login = {"username": cfg.username}
-            if cfg.password is not None:
-                login["password"] = cfg.password
-            trunk = Trunk(
-                host=cfg.host,
-                port=cfg.port,
-                sip_port=cfg.sip_port,
-                rtp_low=cfg.rtp_low,
-                rtp_high=cfg.rtp_high,
-                **login,
-            )
-            others = {
-                n: Trunk(
-                    host=c.host, port=c.port, sip_port=c.sip_port, rtp_low=c.rtp_low,
-                    rtp_high=c.rtp_high, **login,
-                )
-                for n, c in cfg.trunks.items()
-            }  # fmt: skip
+            trunk = _sip_trunk(cfg, cfg)
+            others = {n: _sip_trunk(c, cfg) for n, c in cfg.trunks.items()}
             out[name] = VoiceChannel(
                 trunk=trunk,
                 routes={number: others[n] for number, n in cfg.routes.items()},
@@ -412,6 +396,16 @@ def build_channels(
         else:
             out[name] = AppriseChannel()
     return out
+
+
+def _sip_trunk(at: VoiceConfig | TrunkConfig, login: VoiceConfig) -> Trunk:
+    """A SIP trunk at `at`'s server and local ports, logged in as the voice channel is
+    (without a password: the trunk's default, for a trunk that trusts our address)."""
+    trunk = Trunk(
+        host=at.host, port=at.port, sip_port=at.sip_port, rtp_low=at.rtp_low,
+        rtp_high=at.rtp_high, username=login.username,
+    )  # fmt: skip
+    return trunk if login.password is None else replace(trunk, password=login.password)
 
 
 def describe(name: str, cfg: ChannelConfig) -> str:
