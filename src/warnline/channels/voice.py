@@ -96,6 +96,9 @@ class VoiceChannel:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "warnline.channels.voice_worker",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                # Its own process group: a terminal's Ctrl-C is the node's to handle and
+                # must not reach a worker still importing (before it can ignore SIGINT).
+                process_group=0,
             )  # fmt: skip
             _LIVE.add(proc.pid)
             self._proc = proc  # from now on `close` ends it, even while it starts
