@@ -33,10 +33,10 @@ from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
-from warnline.domain.codec import from_json
 from warnline.errors import SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.node import Node, NodeSettings
 from warnline.serve.builder import bind_replies, build
 from warnline.serve.config import load_config
@@ -427,7 +427,7 @@ def _export_cap(
     for entry in journal.iter_all():
         if entry.event.kind != Kind.ALERT:
             continue
-        alert = from_json(Alert, entry.event.payload)
+        alert = payload(entry.event, Alert)
         prev = history.setdefault(alert.alert_id, [])
         xml = encode_cap(
             alert,

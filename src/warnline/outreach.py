@@ -26,9 +26,10 @@ from warnline.channels.base import Handover, Outbound, PersonChannel
 from warnline.dispatch import ack_event
 from warnline.dispatch.escalation import Escalator, ack_code, result_event
 from warnline.dispatch.health import ChannelHealth
-from warnline.domain import Acknowledgement, Alert
+from warnline.domain import Acknowledgement, Alert, Attempt
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.outreach_offers import OfferOutreach
 from warnline.release import Release
 from warnline.release.messages import person_message
@@ -81,10 +82,15 @@ class Outreach:
         self.escalator.observe(entries)
         self.offers.observe(entries)
         for e in entries:
-            if e.event.kind == Kind.ATTEMPT and e.event.payload["channel"] in self.channels:
-                p = e.event.payload
-                code = ack_code(p["alert_id"], p["version"], p["recipient"])
-                self.codes[code] = (p["alert_id"], p["version"], p["recipient"])
+            if e.event.kind != Kind.ATTEMPT:
+                continue
+            a = payload(e.event, Attempt)
+            if a.channel in self.channels:
+                self.codes[ack_code(a.alert_id, a.version, a.recipient)] = (
+                    a.alert_id,
+                    a.version,
+                    a.recipient,
+                )
         if self.escalator.forgotten != self._forgotten:  # codes of forgotten alerts go too
             self._forgotten = self.escalator.forgotten
             live = self.escalator.escalations
@@ -107,10 +113,11 @@ class Outreach:
         for ev in due:
             if ev.kind != Kind.ATTEMPT:
                 continue
-            alert = alerts.get(ev.payload["alert_id"])
-            if alert is None or alert.version != ev.payload["version"]:
+            a = payload(ev, Attempt)
+            alert = alerts.get(a.alert_id)
+            if alert is None or alert.version != a.version:
                 continue
-            self._spawn(self._send(ev, alert, decided))
+            self._spawn(self._send(ev, a, alert, decided))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run one send (or journal write) in its own task, kept until it ends."""
@@ -118,16 +125,15 @@ class Outreach:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, attempt: Event, alert: Alert, decided: float) -> None:
-        p = attempt.payload
-        contact = self.escalator.contacts[p["recipient"]]
+    async def _send(self, attempt: Event, a: Attempt, alert: Alert, decided: float) -> None:
+        contact = self.escalator.contacts[a.recipient]
         view = self.release.alert(contact.partner, alert)
-        channel = self.channels[p["channel"]]
+        channel = self.channels[a.channel]
         if view is None:  # cannot happen for an alert's own partner; never send unreleased
             handover = Handover(outcome="failed", detail="not released to the recipient")
         else:
             out = Outbound(
-                address=p["address"],
+                address=a.address,
                 recipient=contact.contact_id,
                 language=contact.language,
                 message=person_message(

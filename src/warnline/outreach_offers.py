@@ -20,13 +20,11 @@ from typing import Any
 
 from warnline.agreement.model import Agreement
 from warnline.channels.base import Handover, Outbound, PersonChannel
-from warnline.dispatch.offers import (
-    OfferAttempt,
-    OfferEscalator,
-    offer_result_event,
-)
+from warnline.dispatch.offers import OfferEscalator, offer_result_event
+from warnline.domain import OfferAttempt
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.release import Release
 from warnline.release.messages import offer_message
 from warnline.response.inputs import phone_answer_event
@@ -73,12 +71,12 @@ class OfferOutreach:
                 self.spawn(self._send(ev))
 
     async def _send(self, attempt: Event) -> None:
-        p = attempt.payload
+        a = payload(attempt, OfferAttempt)
         sent = self.escalator.attempts.get(attempt.event_id)
         offer = None if sent is None else self.escalator.offer_of(sent)
-        view = None if offer is None else self.release.assignment(p["partner"], offer)
-        channel = self.channels[p["channel"]]
-        contact = self.contacts[p["recipient"]]
+        view = None if offer is None else self.release.assignment(a.partner, offer)
+        channel = self.channels[a.channel]
+        contact = self.contacts[a.recipient]
         code = self.escalator.plain.pop(attempt.event_id, "")
         if sent is None or view is None:
             handover = Handover(outcome="failed", detail="offer no longer known or not released")
@@ -92,7 +90,7 @@ class OfferOutreach:
                 exercise=self.agreement.exercise,
             )
             out = Outbound(
-                address=p["address"],
+                address=a.address,
                 recipient=contact.contact_id,
                 language=contact.language,
                 message=message,
@@ -111,18 +109,18 @@ class OfferOutreach:
             )
         ]
         if sent is not None and handover.key in KEYS:
-            answer = self._answer(sent, KEYS[handover.key])
+            answer = self._answer(attempt.event_id, sent, KEYS[handover.key])
             if answer is not None:
                 events.append(answer)
         await self.append(events)
 
-    def _answer(self, attempt: OfferAttempt, accept: bool) -> Event | None:
+    def _answer(self, attempt_id: str, attempt: OfferAttempt, accept: bool) -> Event | None:
         at = self.now()
-        if self.escalator.open_attempt(attempt.attempt_id, at) is None:
-            log.info("answer on %s came after its offer closed", attempt.attempt_id)
+        if self.escalator.open_attempt(attempt_id, at) is None:
+            log.info("answer on %s came after its offer closed", attempt_id)
             return None
         return phone_answer_event(
-            attempt_id=attempt.attempt_id,
+            attempt_id=attempt_id,
             incident_id=attempt.incident_id,
             version=attempt.version,
             partner=attempt.partner,
@@ -141,13 +139,13 @@ class OfferOutreach:
             return False
         attempt_id = self.escalator.by_answer_code(m[2])
         attempt = None if attempt_id is None else self.escalator.attempts.get(attempt_id)
-        if attempt is None:
+        if attempt_id is None or attempt is None:
             log.info("SMS offer answer from %s with an unknown code", number)
             return True
         if attempt.address.lstrip("+") != number.lstrip("+"):
             log.warning("offer code for %s came from another number", attempt.recipient)
             return True
-        answer = self._answer(attempt, m[1].upper() == "ACCEPT")
+        answer = self._answer(attempt_id, attempt, m[1].upper() == "ACCEPT")
         if answer is not None:
             self.spawn(self._append([answer]))
         return True

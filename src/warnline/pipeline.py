@@ -28,10 +28,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from warnline.agreement.model import Readiness
 from warnline.alerting import Alerting, IncidentBook
 from warnline.domain import (
-    Alert,
     Assessment,
     Assignment,
     Incident,
@@ -41,9 +39,10 @@ from warnline.domain import (
     Track,
     TrackState,
 )
-from warnline.domain.codec import from_json, to_json
+from warnline.domain.incident import Answer, Override, Readiness
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import Received, event, payload
 from warnline.response import LeadProcedure
 
 REPORT_SLACK_S = 5.0  # a partner's usual link delay: within it a silent track is not late yet
@@ -130,11 +129,12 @@ class Pipeline:
         for entry in entries:
             ev = entry.event
             if ev.kind == Kind.REPORT:
-                sub = ev.payload.get("submission")
+                received = payload(ev, Received)
+                sub = received.submission
                 if self._batch and sub != self._submission:
                     self._close_submission()
                 self._submission = sub
-                report = from_json(Report, ev.payload["report"])
+                report = received.report
                 self._batch.append(report)
                 self._heard_at = ev.at
                 self._partner_heard[report.partner] = ev.at
@@ -150,16 +150,16 @@ class Pipeline:
     def _response_input(self, ev: Event) -> list[Assignment]:
         """Commanders' answers and the cell's overrides are decided on at once, in
         journal order, so replay meets them exactly where they were first met."""
-        p = ev.payload
         if ev.kind == Kind.READINESS:
-            self.assigner.declare(from_json(Readiness, p))
+            self.assigner.declare(payload(ev, Readiness))
             return []
         if ev.kind == Kind.ANSWER:
+            a = payload(ev, Answer)
             return self.assigner.answer(
-                p["incident_id"], p["partner"], bool(p["accept"]), p["user"], ev.at,
-                version=p.get("version"),
-            )  # fmt: skip
-        return self.assigner.override(p["incident_id"], p["lead"], p["user"], p["reason"], ev.at)
+                a.incident_id, a.partner, a.accept, a.user, ev.at, version=a.version
+            )
+        o = payload(ev, Override)
+        return self.assigner.override(o.incident_id, o.lead, o.user, o.reason, ev.at)
 
     def incident_positions(self) -> dict[str, Position]:
         """Where each open incident is: its first track still in the picture."""
@@ -361,9 +361,13 @@ class Pipeline:
         out: list[Event] = []
         for inc in changed_incidents:
             if before.get(inc.incident_id) != _incident_key(inc):
-                out.append(_event(Kind.INCIDENT, f"incident:{inc.incident_id}:{seq}", at, inc))
+                out.append(
+                    event(Kind.INCIDENT, inc, event_id=f"incident:{inc.incident_id}:{seq}", at=at)
+                )
         for alert in self.alerting.evaluate(self.incidents, self.assessments, at):
-            out.append(_event(Kind.ALERT, f"alert:{alert.alert_id}:v{alert.version}", at, alert))
+            out.append(
+                event(Kind.ALERT, alert, event_id=f"alert:{alert.alert_id}:v{alert.version}", at=at)
+            )
         for assignment in self.assigner.evaluate(
             self.incidents.open_incidents(), self.alerting.active, at, self.incident_positions()
         ):
@@ -407,8 +411,6 @@ def _incident_key(inc: Incident) -> tuple[object, ...]:
 
 
 def _assignment_event(a: Assignment) -> Event:
-    return _event(Kind.ASSIGNMENT, f"assignment:{a.incident_id}:v{a.version}", a.decided_at, a)
-
-
-def _event(kind: str, event_id: str, at: datetime, obj: Incident | Alert | Assignment) -> Event:
-    return Event(event_id=event_id, kind=kind, at=at, payload=to_json(obj))
+    return event(
+        Kind.ASSIGNMENT, a, event_id=f"assignment:{a.incident_id}:v{a.version}", at=a.decided_at
+    )

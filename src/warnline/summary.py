@@ -8,8 +8,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from warnline.dispatch.health import ChannelHealth
+from warnline.domain import (
+    Acknowledgement,
+    Alert,
+    Answer,
+    Assignment,
+    AssignmentStatus,
+    Attempt,
+    AttemptResult,
+    DeliveryOutcome,
+    Incident,
+    OfferAttempt,
+    OfferResult,
+    StepFired,
+)
 from warnline.journal import Entry
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import Received, payload
 
 _ANSWERED = ("accepted", "declined", "consent_granted", "consent_refused")
 
@@ -25,13 +40,13 @@ def summarize(
     reports = 0
     by_format: Counter[str] = Counter()
     journaled_reports: set[str] = set()
-    incidents: dict[str, dict[str, Any]] = {}
+    incidents: dict[str, Incident] = {}
     versions: Counter[str] = Counter()
     stages: Counter[str] = Counter()
     cap_submissions: set[str] = set()
-    latest: dict[str, dict[str, Any]] = {}
-    assignments: dict[str, dict[str, Any]] = {}
-    steps: list[dict[str, Any]] = []  # every record of the lead-partner procedure
+    latest: dict[str, Alert] = {}
+    assignments: dict[str, Assignment] = {}
+    steps: list[Assignment] = []  # every record of the lead-partner procedure
     response_inputs: Counter[str] = Counter()
     attempts: Counter[str] = Counter()
     delivered: dict[str, set[tuple[str, int, str]]] = {}
@@ -49,57 +64,67 @@ def summarize(
     entries = list(entries)
     health.observe(entries)
     for entry in entries:
-        ev, p = entry.event, entry.event.payload
+        ev = entry.event
         if ev.kind == Kind.REPORT:
+            received = payload(ev, Received)
+            r = received.report
             reports += 1
-            by_format[p["report"]["source_format"]] += 1
-            journaled_reports.add(f"{p['report']['partner']}/{p['report']['report_id']}")
-            if p["report"]["source_format"] == "cap":
-                cap_submissions.add(p.get("submission") or p["report"]["report_id"])
+            by_format[r.source_format] += 1
+            journaled_reports.add(f"{r.partner}/{r.report_id}")
+            if r.source_format == "cap":
+                cap_submissions.add(received.submission or r.report_id)
         elif ev.kind == Kind.INCIDENT:
-            incidents[p["incident_id"]] = p
+            inc = payload(ev, Incident)
+            incidents[inc.incident_id] = inc
         elif ev.kind == Kind.ALERT:
-            versions[p["msg_type"]] += 1
-            stages[p.get("stage", "alert")] += 1
-            latest[p["alert_id"]] = p
+            alert = payload(ev, Alert)
+            versions[alert.msg_type] += 1
+            stages[alert.stage] += 1
+            latest[alert.alert_id] = alert
         elif ev.kind == Kind.ASSIGNMENT:
-            assignments[p["incident_id"]] = p
-            steps.append(p)
-            key = (p["incident_id"], p["version"] - 1, p.get("by") or "")
-            if p["trigger"] in _ANSWERED and key in answer_channel:
+            a = payload(ev, Assignment)
+            assignments[a.incident_id] = a
+            steps.append(a)
+            key = (a.incident_id, a.version - 1, a.by or "")
+            if a.trigger in _ANSWERED and key in answer_channel:
                 offers_answered[answer_channel.pop(key)] += 1
         elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
             response_inputs[ev.kind] += 1
             if ev.kind == Kind.ANSWER:
-                key = (p["incident_id"], p.get("version") or 0, p["user"])
-                answer_channel.setdefault(key, p["channel"])
+                answer = payload(ev, Answer)
+                key = (answer.incident_id, answer.version or 0, answer.user)
+                answer_channel.setdefault(key, answer.channel)
         elif ev.kind == Kind.OFFER_ATTEMPT:
-            offer_attempts[p["channel"]] += 1
-        elif ev.kind == Kind.OFFER_RESULT and p["outcome"] != "failed":
-            offer_handed[p["channel"]] += 1
+            offer_attempts[payload(ev, OfferAttempt).channel] += 1
+        elif ev.kind == Kind.OFFER_RESULT:
+            o = payload(ev, OfferResult)
+            if o.outcome is not DeliveryOutcome.FAILED:
+                offer_handed[o.channel] += 1
         elif ev.kind == Kind.ATTEMPT:
-            attempts[p["channel"]] += 1
-        elif ev.kind == Kind.RESULT and "attempt_id" in p:
-            if p["outcome"] == "failed":
-                failures[p["channel"]] += 1
+            attempts[payload(ev, Attempt).channel] += 1
+        elif ev.kind == Kind.RESULT:
+            res = payload(ev, AttemptResult)
+            k3 = (res.alert_id, res.version, res.recipient)
+            if not res.attempt_id:  # a console receipt
+                delivered.setdefault(res.channel, set()).add(k3)
+                if ev.event_id.rsplit(":", 1)[-1] != "1":
+                    repeated.add(k3)
+            elif res.outcome is DeliveryOutcome.FAILED:
+                failures[res.channel] += 1
             else:
-                k4 = (p["alert_id"], p["version"], p["recipient"], p["channel"])
-                handed.setdefault(k4, set()).add(p["attempt_id"])
+                handed.setdefault((*k3, res.channel), set()).add(res.attempt_id)
         elif ev.kind == Kind.TAKEOVER:
             escalation_steps["takeovers"] += 1
         elif ev.kind == Kind.ESCALATION_STEP:
-            first = p["round"] == 0 and p["step"] == 0
+            fired = payload(ev, StepFired)
+            first = fired.round == 0 and fired.step == 0
             escalation_steps[
-                "restarts" if first and p["restart"] else "first" if first else "later"
+                "restarts" if first and fired.restart else "first" if first else "later"
             ] += 1
-        elif ev.kind == Kind.RESULT:
-            key = (p["alert_id"], p["version"], p["recipient"])
-            delivered.setdefault(p["channel"], set()).add(key)
-            if ev.event_id.rsplit(":", 1)[-1] != "1":
-                repeated.add(key)
         elif ev.kind == Kind.ACK:
-            acks[p["channel"]] += 1
-            acked_versions[p["alert_id"]] = max(acked_versions.get(p["alert_id"], 0), p["version"])
+            ack = payload(ev, Acknowledgement)
+            acks[ack.channel] += 1
+            acked_versions[ack.alert_id] = max(acked_versions.get(ack.alert_id, 0), ack.version)
     for (alert_id, version, recipient, channel), attempt_ids in handed.items():
         delivered.setdefault(channel, set()).add((alert_id, version, recipient))
         if len(attempt_ids) > 1:
@@ -108,14 +133,14 @@ def summarize(
     lost_alerts = sorted(
         alert_id
         for alert_id, a in latest.items()
-        if users_of.get(a["partner"])
-        and acked_versions.get(alert_id, 0) < a["version"]
-        and not any((alert_id, a["version"], u) in received_latest for u in users_of[a["partner"]])
+        if users_of.get(a.partner)
+        and acked_versions.get(alert_id, 0) < a.version
+        and not any((alert_id, a.version, u) in received_latest for u in users_of[a.partner])
     )
     lost_reports = sorted(accepted_reports - journaled_reports)
-    confirmed = sorted(i for i, p in incidents.items() if p["confirmed_hostile"])
-    led = {a["incident_id"] for a in steps if a["status"] == "lead"}
-    escalated = {a["incident_id"] for a in steps if a["status"] == "escalated"}
+    confirmed = sorted(i for i, inc in incidents.items() if inc.confirmed_hostile)
+    led = {a.incident_id for a in steps if a.status is AssignmentStatus.LEAD}
+    escalated = {a.incident_id for a in steps if a.status is AssignmentStatus.ESCALATED}
     unassigned = [i for i in confirmed if i not in led and i not in escalated]
     return {
         "reports": reports,
@@ -139,9 +164,9 @@ def summarize(
         "dead_channels": sorted(s.channel for s in health.channels.values() if s.deaths),
         "channel_health": health.view(),
         "assignments": len(led),
-        "assignments_by_status": dict(Counter(a["status"] for a in assignments.values())),
+        "assignments_by_status": dict(Counter(str(a.status) for a in assignments.values())),
         "assignments_by_lead": dict(
-            sorted(Counter(a["lead"] or cell for a in assignments.values()).items())
+            sorted(Counter(a.lead or cell for a in assignments.values()).items())
         ),
         "unassigned": len(unassigned),
         **_response_counts(steps, escalated, response_inputs),
@@ -157,19 +182,27 @@ def summarize(
 
 
 def _response_counts(
-    steps: list[dict[str, Any]], escalated: set[str], inputs: Counter[str]
+    steps: list[Assignment], escalated: set[str], inputs: Counter[str]
 ) -> dict[str, Any]:
     """The lead-partner procedure, step by step, as the journal recorded it."""
     lead_by: dict[str, str | None] = {}
     handovers = 0
     for a in steps:
-        before = lead_by.get(a["incident_id"])
-        if a["status"] == "lead" and a["rule"] == "handover" and before not in (None, a["lead"]):
+        before = lead_by.get(a.incident_id)
+        if (
+            a.status is AssignmentStatus.LEAD
+            and a.rule == "handover"
+            and before
+            not in (
+                None,
+                a.lead,
+            )
+        ):
             handovers += 1
-        lead_by[a["incident_id"]] = a["lead"]
+        lead_by[a.incident_id] = a.lead
 
     def count(**match: str) -> int:
-        return sum(1 for a in steps if all(a.get(k) == v for k, v in match.items()))
+        return sum(1 for a in steps if all(getattr(a, k) == v for k, v in match.items()))
 
     return {
         "offers": count(status="offered", purpose="lead"),

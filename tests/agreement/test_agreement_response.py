@@ -10,7 +10,7 @@ import pytest
 
 from tests.agreement.test_agreement_load import _minimal, _parse
 from warnline.agreement.load import default_agreement
-from warnline.agreement.model import ReadinessStatus
+from warnline.domain.incident import ReadinessStatus
 from warnline.errors import AgreementError
 
 SQUARE = [[35.0, 29.0], [39.0, 29.0], [39.0, 33.0], [35.0, 33.0]]

@@ -13,8 +13,8 @@ from warnline.agreement.model import Agreement, EscalationPolicy, EscalationStep
 from warnline.dispatch import ack_event
 from warnline.dispatch.escalation import Escalator, ack_code, result_event
 from warnline.dispatch.health import ChannelHealth
-from warnline.dispatch.roster import Takeover, on_duty, takeover_event
-from warnline.domain import Acknowledgement, Alert, MsgType, Severity
+from warnline.dispatch.roster import on_duty, takeover_event
+from warnline.domain import Acknowledgement, Alert, MsgType, Severity, Takeover
 from warnline.journal import Event, MemoryJournal
 
 CHANNELS = ("console", "webhook", "email", "sms", "voice")

@@ -119,7 +119,7 @@ def attempts(events: list[Event]) -> list[tuple[str, str]]:
 def answer(fold: OfferEscalator, attempt_id: str, accept: bool = True) -> Event:
     a = fold.attempts[attempt_id]
     return phone_answer_event(
-        attempt_id=a.attempt_id, incident_id=a.incident_id, version=a.version,
+        attempt_id=attempt_id, incident_id=a.incident_id, version=a.version,
         partner=a.partner, contact_id=a.recipient, accept=accept, channel=a.channel,
         at=T0 + timedelta(seconds=3),
     )  # fmt: skip

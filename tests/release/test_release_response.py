@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.factories import T0
-from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
+from warnline.agreement.model import Agreement
 from warnline.domain import Assignment, AssignmentStatus
+from warnline.domain.incident import Readiness, ReadinessStatus
 from warnline.release import Release
 from warnline.release.policy import COALITION_PARTNER
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tests.response.helpers import AMMAN, CAIRO, RIYADH, alert, at, by_id, incident
-from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
+from warnline.agreement.model import Agreement
 from warnline.domain import AssignmentStatus, MsgType
+from warnline.domain.incident import Readiness, ReadinessStatus
 from warnline.response import LeadProcedure
 
 OFFERED, LEAD, ESCALATED = (

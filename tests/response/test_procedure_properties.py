@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from tests.response.helpers import ABU_DHABI, AMMAN, CAIRO, RIYADH, alert, at, by_id, incident
 from warnline.agreement.load import default_agreement
-from warnline.agreement.model import Readiness, ReadinessStatus
 from warnline.domain import Alert, Assignment, AssignmentStatus, Position
+from warnline.domain.incident import Readiness, ReadinessStatus
 from warnline.response import LeadProcedure
 
 AGREEMENT = default_agreement()

@@ -13,6 +13,7 @@ from functools import cached_property
 from shapely.geometry.base import BaseGeometry
 
 from warnline.domain.alert import Severity
+from warnline.domain.incident import Readiness
 from warnline.domain.report import Releasability
 
 
@@ -91,22 +92,6 @@ class EscalationPolicy:
     min_severity: Severity
     steps: tuple[EscalationStep, ...]
     repeat_s: float = 60.0
-
-
-class ReadinessStatus(StrEnum):
-    READY = "ready"
-    LIMITED = "limited"  # still a candidate, ranked after those who are ready
-    UNAVAILABLE = "unavailable"  # passed in that sector
-
-
-@dataclass(frozen=True, kw_only=True)
-class Readiness:
-    """What a partner declares it can do in one response sector, and how fast."""
-
-    partner: str
-    sector: str
-    status: ReadinessStatus
-    time_to_respond_s: float
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from warnline.agreement.model import Readiness, ReadinessStatus, ResponseRules, ResponseSector
+from warnline.agreement.model import ResponseRules, ResponseSector
 from warnline.agreement.schema import AREA_ID, In, LonLat, NonNegative, Positive, Text, polygon
+from warnline.domain.incident import Readiness, ReadinessStatus
 from warnline.errors import AgreementError
 
 

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from warnline.domain import Alert
-from warnline.domain.codec import from_json
 from warnline.journal import Entry
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 
 __all__ = ["AlertLog"]
 
@@ -49,7 +49,7 @@ class AlertLog:
                 continue
             key = (str(ev.payload["alert_id"]), int(ev.payload["version"]))
             self._seqs.append(entry.seq)
-            self._alerts.append(self._lookup(*key) or from_json(Alert, ev.payload))
+            self._alerts.append(self._lookup(*key) or payload(ev, Alert))
         self._forget()
 
     def _forget(self) -> None:

@@ -39,10 +39,11 @@ from warnline.channels.voice import Trunk, VoiceChannel
 from warnline.channels.webhook import WebhookChannel
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalator, ack_code
-from warnline.domain import Alert, AlertStatus, MsgType, Severity, ThreatKind, Urgency
+from warnline.domain import Alert, AlertStatus, Attempt, MsgType, Severity, ThreatKind, Urgency
 from warnline.domain.codec import to_json
 from warnline.journal import Event, MemoryJournal
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.release import Release
 from warnline.release.messages import person_message
 from warnline.sim.peers import SmtpSink, WebhookReceiver, loopback_port
@@ -126,7 +127,7 @@ async def _handoffs(channel: PersonChannel, address: str, trials: int) -> list[f
         began = time.perf_counter()
         h = await channel.send(
             Outbound(
-                address=attempt.payload["address"],
+                address=payload(attempt, Attempt).address,
                 recipient=JOR_WATCH,
                 language=contact.language,
                 message=msg,
@@ -236,7 +237,7 @@ async def _console(n: int) -> dict[str, Any]:
         attempts = d.due(alert.sent_at, console.reachable)
         for a in attempts:
             view = release.alert("JOR", alert)
-            await console.send(a.payload["recipient"], {"type": "alert", "alert": view})
+            await console.send(payload(a, Attempt).recipient, {"type": "alert", "alert": view})
         await asyncio.gather(*waiters)
         node_ms = [(t - decided) * 1000 for t in got]
         # Peer: websockets' broadcast of the same bytes to the same clients.

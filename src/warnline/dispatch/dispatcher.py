@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warnline.domain import Acknowledgement, Alert, MsgType
-from warnline.domain.codec import from_json, to_json
+from warnline.domain import Acknowledgement, Alert, Attempt, AttemptResult, DeliveryOutcome, MsgType
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import event, payload
 
 
 @dataclass
@@ -72,27 +72,21 @@ class Dispatcher:
             ev = entry.event
             newest = ev.at if newest is None or ev.at > newest else newest
             if ev.kind == Kind.ALERT:
-                alert = from_json(Alert, ev.payload)
+                alert = payload(ev, Alert)
                 if self._issue(alert):
                     fresh.append(alert)
                     if alert.msg_type is MsgType.CANCEL:
                         self._ended[alert.alert_id] = ev.at
             elif ev.kind == Kind.ACK:
-                self._ack(from_json(Acknowledgement, ev.payload))
+                self._ack(payload(ev, Acknowledgement))
             elif ev.kind == Kind.ATTEMPT:
-                p = self.state.pending.get(
-                    (ev.payload["alert_id"], ev.payload["recipient"], ev.payload["channel"])
-                )
-                if p is not None and p.alert.version == ev.payload["version"]:
-                    p.attempts = max(p.attempts, ev.payload["attempt"])
+                a = payload(ev, Attempt)
+                p = self.state.pending.get((a.alert_id, a.recipient, a.channel))
+                if p is not None and p.alert.version == a.version:
+                    p.attempts = max(p.attempts, a.attempt)
                     p.next_at = ev.at + self.retry
             elif ev.kind == Kind.RESULT:
-                self._receipt(
-                    ev.payload["alert_id"],
-                    ev.payload["version"],
-                    ev.payload["recipient"],
-                    ev.payload["channel"],
-                )
+                self._receipt(payload(ev, AttemptResult))
         if newest is not None:
             self._forget(newest)
         return fresh
@@ -135,12 +129,12 @@ class Dispatcher:
             ):
                 del self.state.pending[key]
 
-    def _receipt(self, alert_id: str, version: int, recipient: str, channel: str) -> None:
-        k = (alert_id, version, recipient)
+    def _receipt(self, r: AttemptResult) -> None:
+        k = (r.alert_id, r.version, r.recipient)
         self.state.delivered[k] = self.state.delivered.get(k, 0) + 1
-        p = self.state.pending.get((alert_id, recipient, channel))
-        if p is not None and p.alert.version <= version:
-            del self.state.pending[(alert_id, recipient, channel)]
+        p = self.state.pending.get((r.alert_id, r.recipient, r.channel))
+        if p is not None and p.alert.version <= r.version:
+            del self.state.pending[(r.alert_id, r.recipient, r.channel)]
 
     def due(self, at: datetime, reachable: Callable[[str], bool]) -> list[Event]:
         """Attempts to make now, as journal events; state moves on at once so a
@@ -153,52 +147,45 @@ class Dispatcher:
                 continue
             p.attempts += 1
             p.next_at = at + self.retry
+            attempt = Attempt(
+                alert_id=alert_id,
+                version=p.alert.version,
+                recipient=recipient,
+                partner=p.alert.partner,
+                channel=channel,
+                attempt=p.attempts,
+            )
             out.append(
-                Event(
+                event(
+                    Kind.ATTEMPT,
+                    attempt,
                     event_id=f"attempt:{alert_id}:v{p.alert.version}:{recipient}:{channel}:{p.attempts}",
-                    kind=Kind.ATTEMPT,
                     at=at,
-                    payload={
-                        "alert_id": alert_id,
-                        "version": p.alert.version,
-                        "recipient": recipient,
-                        "partner": p.alert.partner,
-                        "channel": channel,
-                        "attempt": p.attempts,
-                    },
                 )
             )
         return out
-
-    def alert_for(self, event: Event) -> Alert:
-        """The alert version an attempt event refers to."""
-        return self.latest[event.payload["alert_id"]]
 
     def acks_for(self, alert_id: str) -> list[Acknowledgement]:
         return self.state.acks.get(alert_id, [])
 
 
 def ack_event(ack: Acknowledgement) -> Event:
-    return Event(
-        event_id=f"ack:{ack.alert_id}:v{ack.version}:{ack.user}",
-        kind=Kind.ACK,
-        at=ack.at,
-        payload=to_json(ack),
-    )
+    return event(Kind.ACK, ack, event_id=f"ack:{ack.alert_id}:v{ack.version}:{ack.user}", at=ack.at)
 
 
 def receipt_event(
     *, alert_id: str, version: int, recipient: str, channel: str, at: datetime, n: int
 ) -> Event:
-    return Event(
+    receipt = AttemptResult(
+        alert_id=alert_id,
+        version=version,
+        recipient=recipient,
+        channel=channel,
+        outcome=DeliveryOutcome.DELIVERED,
+    )
+    return event(
+        Kind.RESULT,
+        receipt,
         event_id=f"receipt:{alert_id}:v{version}:{recipient}:{channel}:{n}",
-        kind=Kind.RESULT,
         at=at,
-        payload={
-            "alert_id": alert_id,
-            "version": version,
-            "recipient": recipient,
-            "channel": channel,
-            "outcome": "delivered",
-        },
     )

@@ -31,15 +31,25 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from warnline.agreement.model import AckMode, Agreement, Contact, EscalationPolicy
-from warnline.dispatch.roster import Takeover, on_duty, takeover_from
-from warnline.domain import Acknowledgement, Alert, MsgType, Severity
-from warnline.domain.codec import from_json
+from warnline.dispatch.roster import on_duty
+from warnline.domain import (
+    Acknowledgement,
+    Alert,
+    Attempt,
+    AttemptResult,
+    DeliveryOutcome,
+    MsgType,
+    Severity,
+    StepFired,
+    Takeover,
+)
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import event, payload
 
 CONSOLE = "console"
 _RANK = {Severity.MINOR: 0, Severity.MODERATE: 1, Severity.SEVERE: 2, Severity.EXTREME: 3}
-_HANDED_OVER = ("sent", "delivered")
+_HANDED_OVER = (DeliveryOutcome.SENT, DeliveryOutcome.DELIVERED)
 
 
 def policy_for(policies: Iterable[EscalationPolicy], severity: Severity) -> EscalationPolicy | None:
@@ -129,20 +139,23 @@ class Escalator:
             if self.now is None or ev.at > self.now:
                 self.now = ev.at
             if ev.kind == Kind.ALERT:
-                self._issue(from_json(Alert, ev.payload), ev.at)
+                self._issue(payload(ev, Alert), ev.at)
             elif ev.kind == Kind.ACK:
-                self._ack(from_json(Acknowledgement, ev.payload))
+                self._ack(payload(ev, Acknowledgement))
             elif ev.kind == Kind.ESCALATION_STEP:
-                self._apply_step(ev)
-            elif ev.kind == Kind.ATTEMPT and ev.payload["channel"] in self.channels:
-                p = ev.payload
-                key = (p["alert_id"], p["version"], p["recipient"], p["channel"])
-                self.outcomes.setdefault(key, "pending")
-                self.rounds[key] = max(self.rounds.get(key, 0), p["attempt"] - 1)
-            elif ev.kind == Kind.RESULT and ev.payload["channel"] in self.channels:
-                self._result(ev)
+                self._apply_step(payload(ev, StepFired), ev.at)
+            elif ev.kind == Kind.ATTEMPT:
+                a = payload(ev, Attempt)
+                if a.channel in self.channels:
+                    key = (a.alert_id, a.version, a.recipient, a.channel)
+                    self.outcomes.setdefault(key, "pending")
+                    self.rounds[key] = max(self.rounds.get(key, 0), a.attempt - 1)
+            elif ev.kind == Kind.RESULT:
+                r = payload(ev, AttemptResult)
+                if r.channel in self.channels:
+                    self._result(r, ev.at)
             elif ev.kind == Kind.TAKEOVER:
-                self.takeovers.append(takeover_from(ev))
+                self.takeovers.append(payload(ev, Takeover))
         self._forget()
 
     def _forget(self) -> None:
@@ -214,10 +227,9 @@ class Escalator:
         if esc.acknowledged():
             esc.stopped = "acknowledged"
 
-    def _apply_step(self, ev: Event) -> None:
-        p = ev.payload
-        esc = self.escalations.get(p["alert_id"])
-        if esc is None or (p["round"], p["step"]) != (esc.round, esc.step):
+    def _apply_step(self, fired: StepFired, at: datetime) -> None:
+        esc = self.escalations.get(fired.alert_id)
+        if esc is None or (fired.round, fired.step) != (esc.round, esc.step):
             return  # already applied (due() applies its own events at once)
         steps = esc.policy.steps
         if esc.step + 1 < len(steps):
@@ -226,26 +238,25 @@ class Escalator:
             esc.round, esc.step = esc.round + 1, 0
             esc.base = esc.base + timedelta(seconds=steps[-1].after_s + esc.policy.repeat_s)
         esc.next_at = esc.base + timedelta(seconds=steps[esc.step].after_s)
-        if esc.next_at < ev.at:
-            esc.next_at = ev.at
+        if esc.next_at < at:
+            esc.next_at = at
 
-    def _result(self, ev: Event) -> None:
-        p = ev.payload
-        key = (p["alert_id"], p["version"], p["recipient"], p["channel"])
+    def _result(self, r: AttemptResult, at: datetime) -> None:
+        key = (r.alert_id, r.version, r.recipient, r.channel)
         previous = self.outcomes.get(key)
         if previous not in _HANDED_OVER:
-            self.outcomes[key] = p["outcome"]
-        esc = self.escalations.get(p["alert_id"])
-        failed = p["outcome"] == "failed" and esc is not None and not esc.stopped
+            self.outcomes[key] = r.outcome
+        esc = self.escalations.get(r.alert_id)
+        failed = r.outcome is DeliveryOutcome.FAILED and esc is not None and not esc.stopped
         # Degrade at once to the round's next step; a new round still waits for `repeat_s`
         # (otherwise a dead endpoint on a one-step policy would be hammered in a loop).
         if (
             failed
             and esc is not None
             and esc.step > 0
-            and (esc.next_at is None or esc.next_at > ev.at)
+            and (esc.next_at is None or esc.next_at > at)
         ):
-            esc.next_at = ev.at
+            esc.next_at = at
 
     # -- decisions -------------------------------------------------------------------
 
@@ -258,33 +269,32 @@ class Escalator:
         out: list[Event] = []
         for alert_id, esc in sorted(self.escalations.items()):
             while not esc.stopped and esc.next_at is not None and esc.next_at <= at:
-                step = Event(
-                    event_id=f"step:{alert_id}:r{esc.restarts}.{esc.round}.{esc.step}",
-                    kind=Kind.ESCALATION_STEP,
-                    at=at,
-                    payload={
-                        "alert_id": alert_id,
-                        "version": esc.alert.version,
-                        "partner": esc.alert.partner,
-                        "round": esc.round,
-                        "step": esc.step,
-                        "restart": esc.restarts,
-                    },
+                fired = StepFired(
+                    alert_id=alert_id,
+                    version=esc.alert.version,
+                    partner=esc.alert.partner,
+                    round=esc.round,
+                    step=esc.step,
+                    restart=esc.restarts,
                 )
                 attempts = self._attempts(esc, at)
-                out.append(step)
-                out.extend(attempts)
-                self._apply_step(step)
-                for a in attempts:
-                    pl = a.payload
-                    self.outcomes[
-                        (pl["alert_id"], pl["version"], pl["recipient"], pl["channel"])
-                    ] = "pending"
+                out.append(
+                    event(
+                        Kind.ESCALATION_STEP,
+                        fired,
+                        event_id=f"step:{alert_id}:r{esc.restarts}.{esc.round}.{esc.step}",
+                        at=at,
+                    )
+                )
+                out.extend(e for _, e in attempts)
+                self._apply_step(fired, at)
+                for a, _ in attempts:
+                    self.outcomes[(a.alert_id, a.version, a.recipient, a.channel)] = "pending"
                 if esc.round > 50:
                     break  # bounded: a policy with zero delays cannot spin
         return out
 
-    def _attempts(self, esc: Escalation, at: datetime) -> list[Event]:
+    def _attempts(self, esc: Escalation, at: datetime) -> list[tuple[Attempt, Event]]:
         step = esc.policy.steps[esc.step]
         alert = esc.alert
         out = []
@@ -301,27 +311,22 @@ class Escalator:
                         continue  # never the same version twice to one person on a channel
                     if outcome == "pending" and self.rounds.get(key, 0) >= esc.round:
                         continue  # still in flight; without an outcome by next round, retried
-                    out.append(
-                        Event(
-                            event_id=(
-                                f"attempt:{alert.alert_id}:v{alert.version}:"
-                                f"{contact.contact_id}:{channel}:{esc.restarts}.{esc.round}"
-                            ),
-                            kind=Kind.ATTEMPT,
-                            at=at,
-                            payload={
-                                "alert_id": alert.alert_id,
-                                "version": alert.version,
-                                "recipient": contact.contact_id,
-                                "partner": alert.partner,
-                                "channel": channel,
-                                "address": contact.addresses[channel],
-                                "route": route_of(contact.addresses[channel]),
-                                "attempt": esc.round + 1,
-                                "role": role,
-                            },
-                        )
+                    attempt = Attempt(
+                        alert_id=alert.alert_id,
+                        version=alert.version,
+                        recipient=contact.contact_id,
+                        partner=alert.partner,
+                        channel=channel,
+                        address=contact.addresses[channel],
+                        route=route_of(contact.addresses[channel]),
+                        attempt=esc.round + 1,
+                        role=role,
                     )
+                    event_id = (
+                        f"attempt:{alert.alert_id}:v{alert.version}:"
+                        f"{contact.contact_id}:{channel}:{esc.restarts}.{esc.round}"
+                    )
+                    out.append((attempt, event(Kind.ATTEMPT, attempt, event_id=event_id, at=at)))
         return out
 
     def pending(self) -> list[str]:
@@ -329,18 +334,23 @@ class Escalator:
         return sorted(a for a, e in self.escalations.items() if not e.stopped)
 
 
-def result_event(attempt: Event, *, outcome: str, at: datetime, detail: str = "") -> Event:
+def result_event(attempt_event: Event, *, outcome: str, at: datetime, detail: str = "") -> Event:
     """The outcome of one attempt: sent, delivered or failed (one per attempt)."""
-    return Event(
-        event_id=f"result:{attempt.event_id.removeprefix('attempt:')}:{outcome}",
-        kind=Kind.RESULT,
+    attempt, attempt_id = payload(attempt_event, Attempt), attempt_event.event_id
+    result = AttemptResult(
+        alert_id=attempt.alert_id,
+        version=attempt.version,
+        recipient=attempt.recipient,
+        channel=attempt.channel,
+        partner=attempt.partner,
+        route=attempt.route,
+        outcome=DeliveryOutcome(outcome),
+        detail=detail[:300],
+        attempt_id=attempt_id,
+    )
+    return event(
+        Kind.RESULT,
+        result,
+        event_id=f"result:{attempt_id.removeprefix('attempt:')}:{outcome}",
         at=at,
-        payload={
-            **{k: attempt.payload[k] for k in ("alert_id", "version", "recipient", "channel")},
-            "partner": attempt.payload["partner"],
-            "route": attempt.payload.get("route", ""),
-            "outcome": outcome,
-            "detail": detail[:300],
-            "attempt_id": attempt.event_id,
-        },
     )

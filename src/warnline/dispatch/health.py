@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from warnline.domain import AttemptResult, DeliveryOutcome, OfferResult
 from warnline.journal import Entry
 from warnline.journal.kinds import Kind
-
-RESULT_KINDS = frozenset({Kind.RESULT, Kind.OFFER_RESULT})
+from warnline.journal.payloads import payload
 
 
 @dataclass
@@ -48,17 +48,20 @@ class ChannelHealth:
         changed: list[ChannelState] = []
         for entry in entries:
             ev = entry.event
-            if ev.kind not in RESULT_KINDS:
+            if ev.kind == Kind.RESULT:
+                r: AttemptResult | OfferResult = payload(ev, AttemptResult)
+            elif ev.kind == Kind.OFFER_RESULT:
+                r = payload(ev, OfferResult)
+            else:
                 continue
-            route = ev.payload.get("route", "")
-            name = f"{ev.payload['channel']} {route}" if route else ev.payload["channel"]
+            name = f"{r.channel} {r.route}" if r.route else r.channel
             st = self.channels.setdefault(name, ChannelState(channel=name))
             st.last_at = ev.at
             was = st.dead
-            if ev.payload.get("outcome") == "failed":
+            if r.outcome is DeliveryOutcome.FAILED:
                 st.failed += 1
                 st.failures_in_row += 1
-                st.last_error = ev.payload.get("detail", "")
+                st.last_error = r.detail
                 if st.failures_in_row >= self.dead_after and not st.dead:
                     st.dead, st.deaths = True, st.deaths + 1
             else:

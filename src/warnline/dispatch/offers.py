@@ -31,17 +31,27 @@ from datetime import datetime, timedelta
 
 from warnline.agreement.model import Agreement, Contact, EscalationStep, Partner
 from warnline.dispatch.escalation import policy_for, route_of
-from warnline.dispatch.roster import Takeover, on_duty, takeover_from
-from warnline.domain import Assignment, AssignmentStatus, Severity
-from warnline.domain.codec import from_json
+from warnline.dispatch.roster import on_duty
+from warnline.domain import (
+    Answer,
+    Assignment,
+    AssignmentStatus,
+    DeliveryOutcome,
+    OfferAttempt,
+    OfferResult,
+    OfferStepFired,
+    Severity,
+    Takeover,
+)
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import event, payload
 
 COMMANDER = "commander"  # the role that answers offers
 ANSWERING = ("sms", "voice")  # channels a person can answer an offer on
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 6  # 32**6: about 10**9 codes, each valid for one offer's few seconds
-_HANDED_OVER = ("sent", "delivered")
+_HANDED_OVER = (DeliveryOutcome.SENT, DeliveryOutcome.DELIVERED)
 
 
 def new_code() -> str:
@@ -76,19 +86,6 @@ def offer_steps(
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class OfferAttempt:
-    """What an answer on one attempt refers to."""
-
-    attempt_id: str
-    incident_id: str
-    version: int
-    partner: str
-    recipient: str  # contact id
-    channel: str
-    address: str
-
-
 @dataclass
 class OfferEscalation:
     offer: Assignment
@@ -101,6 +98,11 @@ class OfferEscalation:
     @property
     def key(self) -> str:
         return f"{self.offer.incident_id}:v{self.offer.version}"
+
+    @property
+    def partner(self) -> str:
+        """Whose commander is asked (an escalation is kept only for an offer made to one)."""
+        return self.offer.offered_to or ""
 
 
 class OfferEscalator:
@@ -133,19 +135,20 @@ class OfferEscalator:
             if self.now is None or ev.at > self.now:
                 self.now = ev.at
             if ev.kind == Kind.ASSIGNMENT:
-                self._record(from_json(Assignment, ev.payload), ev.at)
+                self._record(payload(ev, Assignment), ev.at)
             elif ev.kind == Kind.ANSWER:
-                esc = self.escalations.get(ev.payload["incident_id"])
-                if esc is not None and esc.offer.version == ev.payload.get("version"):
+                answer = payload(ev, Answer)
+                esc = self.escalations.get(answer.incident_id)
+                if esc is not None and esc.offer.version == answer.version:
                     self._stop(esc, "answered", ev.at)
             elif ev.kind == Kind.OFFER_STEP:
-                self._apply_step(ev)
+                self._apply_step(payload(ev, OfferStepFired), ev.at)
             elif ev.kind == Kind.OFFER_ATTEMPT:
-                self._attempt(ev)
+                self._attempt(ev.event_id, payload(ev, OfferAttempt))
             elif ev.kind == Kind.OFFER_RESULT:
-                self._result(ev)
+                self._result(payload(ev, OfferResult), ev.at)
             elif ev.kind == Kind.TAKEOVER:
-                self.takeovers.append(takeover_from(ev))
+                self.takeovers.append(payload(ev, Takeover))
         self._forget()
 
     def _record(self, a: Assignment, at: datetime) -> None:
@@ -193,49 +196,36 @@ class OfferEscalator:
             live = set(self.attempts)
             self.by_code = {d: k for d, k in self.by_code.items() if k in live}
 
-    def _apply_step(self, ev: Event) -> None:
-        p = ev.payload
-        esc = self.escalations.get(p["incident_id"])
-        if esc is None or esc.offer.version != p["version"] or esc.step != p["step"]:
+    def _apply_step(self, fired: OfferStepFired, at: datetime) -> None:
+        esc = self.escalations.get(fired.incident_id)
+        if esc is None or esc.offer.version != fired.version or esc.step != fired.step:
             return  # already applied (due() applies its own steps at once)
         esc.step += 1
         if esc.step < len(esc.steps):
             later = esc.offer.decided_at + timedelta(seconds=esc.steps[esc.step].after_s)
-            esc.next_at = max(later, ev.at)
+            esc.next_at = max(later, at)
         else:
             esc.next_at = None
 
-    def _attempt(self, ev: Event) -> None:
-        p = ev.payload
-        attempt = OfferAttempt(
-            attempt_id=ev.event_id,
-            incident_id=p["incident_id"],
-            version=p["version"],
-            partner=p["partner"],
-            recipient=p["recipient"],
-            channel=p["channel"],
-            address=p["address"],
-        )
-        self.attempts[ev.event_id] = attempt
-        self.outcomes.setdefault(ev.event_id, "pending")
-        if p.get("code_sha256"):
-            self.by_code[p["code_sha256"]] = ev.event_id
+    def _attempt(self, attempt_id: str, attempt: OfferAttempt) -> None:
+        self.attempts[attempt_id] = attempt
+        self.outcomes.setdefault(attempt_id, "pending")
+        if attempt.code_sha256:
+            self.by_code[attempt.code_sha256] = attempt_id
 
-    def _result(self, ev: Event) -> None:
-        p = ev.payload
-        attempt_id = p["attempt_id"]
-        if self.outcomes.get(attempt_id) not in _HANDED_OVER:
-            self.outcomes[attempt_id] = p["outcome"]
-        esc = self.escalations.get(p["incident_id"])
+    def _result(self, r: OfferResult, at: datetime) -> None:
+        if self.outcomes.get(r.attempt_id) not in _HANDED_OVER:
+            self.outcomes[r.attempt_id] = r.outcome
+        esc = self.escalations.get(r.incident_id)
         if (
-            p["outcome"] == "failed"
+            r.outcome is DeliveryOutcome.FAILED
             and esc is not None
             and not esc.stopped
-            and esc.offer.version == p["version"]
+            and esc.offer.version == r.version
             and esc.next_at is not None
-            and esc.next_at > ev.at
+            and esc.next_at > at
         ):
-            esc.next_at = ev.at  # the next step at once: this one did not get through
+            esc.next_at = at  # the next step at once: this one did not get through
 
     # -- decisions -------------------------------------------------------------------
 
@@ -253,25 +243,23 @@ class OfferEscalator:
             guard = len(esc.steps)  # bounded: each step fires once
             while not esc.stopped and esc.next_at is not None and esc.next_at <= at and guard:
                 guard -= 1
-                step = Event(
-                    event_id=f"offer-step:{esc.key}:{esc.step}",
-                    kind=Kind.OFFER_STEP,
-                    at=at,
-                    payload={
-                        "incident_id": esc.offer.incident_id,
-                        "version": esc.offer.version,
-                        "partner": esc.offer.offered_to,
-                        "step": esc.step,
-                    },
+                fired = OfferStepFired(
+                    incident_id=esc.offer.incident_id,
+                    version=esc.offer.version,
+                    partner=esc.partner,
+                    step=esc.step,
+                )
+                step = event(
+                    Kind.OFFER_STEP, fired, event_id=f"offer-step:{esc.key}:{esc.step}", at=at
                 )
                 attempts = self._attempts(esc, at)
-                out += [step, *attempts]
-                self._apply_step(step)
-                for a in attempts:
-                    self._attempt(a)
+                out += [step, *(e for _, e in attempts)]
+                self._apply_step(fired, at)
+                for a, e in attempts:
+                    self._attempt(e.event_id, a)
         return out
 
-    def _attempts(self, esc: OfferEscalation, at: datetime) -> list[Event]:
+    def _attempts(self, esc: OfferEscalation, at: datetime) -> list[tuple[OfferAttempt, Event]]:
         out = []
         for contact in esc.people:
             for channel in esc.steps[esc.step].channels:
@@ -283,24 +271,26 @@ class OfferEscalator:
                     continue  # one hand-over per offer version, person and channel
                 if self.outcomes.get(attempt_id) == "failed":
                     attempt_id += f":{esc.step}"
-                payload = {
-                    "incident_id": esc.offer.incident_id,
-                    "version": esc.offer.version,
-                    "partner": esc.offer.offered_to,
-                    "purpose": esc.offer.purpose,
-                    "recipient": contact.contact_id,
-                    "channel": channel,
-                    "address": address,
-                    "route": route_of(address),
-                    "step": esc.step,
-                    "role": COMMANDER,
-                }
+                digest = ""
                 if channel == "sms":
                     code = self.new_code()
                     self.plain[attempt_id] = code
-                    payload["code_sha256"] = code_digest(code)
+                    digest = code_digest(code)
+                attempt = OfferAttempt(
+                    incident_id=esc.offer.incident_id,
+                    version=esc.offer.version,
+                    partner=esc.partner,
+                    purpose=esc.offer.purpose,
+                    recipient=contact.contact_id,
+                    channel=channel,
+                    address=address,
+                    route=route_of(address),
+                    step=esc.step,
+                    role=COMMANDER,
+                    code_sha256=digest,
+                )
                 out.append(
-                    Event(event_id=attempt_id, kind=Kind.OFFER_ATTEMPT, at=at, payload=payload)
+                    (attempt, event(Kind.OFFER_ATTEMPT, attempt, event_id=attempt_id, at=at))
                 )
         return out
 
@@ -330,27 +320,33 @@ class OfferEscalator:
         return sorted(esc.key for esc in self.escalations.values() if not esc.stopped)
 
 
-def offer_result_event(attempt: Event, *, outcome: str, at: datetime, detail: str = "") -> Event:
+def offer_result_event(
+    attempt_event: Event, *, outcome: str, at: datetime, detail: str = ""
+) -> Event:
     """The outcome of one offer attempt (one per attempt)."""
-    p = attempt.payload
-    return Event(
-        event_id=f"offer-result:{attempt.event_id.removeprefix('offer-attempt:')}",
-        kind=Kind.OFFER_RESULT,
+    a = payload(attempt_event, OfferAttempt)
+    result = OfferResult(
+        incident_id=a.incident_id,
+        version=a.version,
+        partner=a.partner,
+        recipient=a.recipient,
+        channel=a.channel,
+        route=a.route,
+        outcome=DeliveryOutcome(outcome),
+        detail=detail[:300],
+        attempt_id=attempt_event.event_id,
+    )
+    return event(
+        Kind.OFFER_RESULT,
+        result,
+        event_id=f"offer-result:{attempt_event.event_id.removeprefix('offer-attempt:')}",
         at=at,
-        payload={
-            **{k: p[k] for k in ("incident_id", "version", "partner", "recipient", "channel")},
-            "route": p.get("route", ""),
-            "outcome": outcome,
-            "detail": detail[:300],
-            "attempt_id": attempt.event_id,
-        },
     )
 
 
 __all__ = [
     "ANSWERING",
     "COMMANDER",
-    "OfferAttempt",
     "OfferEscalation",
     "OfferEscalator",
     "code_digest",

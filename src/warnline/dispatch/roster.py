@@ -9,47 +9,18 @@ a shift) is a journaled input, so replay resolves the same person.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from warnline.agreement.model import Contact, Partner
+from warnline.domain import Takeover
 from warnline.journal import Event
 from warnline.journal.kinds import Kind
-
-
-@dataclass(frozen=True, kw_only=True)
-class Takeover:
-    """`contact` (a contact name) holds `role` for `partner` from `at` until `until`."""
-
-    partner: str
-    role: str
-    contact: str
-    at: datetime
-    until: datetime
+from warnline.journal.payloads import event
 
 
 def takeover_event(t: Takeover) -> Event:
-    return Event(
-        event_id=f"takeover:{t.partner}:{t.role}:{t.at.isoformat()}",
-        kind=Kind.TAKEOVER,
-        at=t.at,
-        payload={
-            "partner": t.partner,
-            "role": t.role,
-            "contact": t.contact,
-            "until": t.until.isoformat(),
-        },
-    )
-
-
-def takeover_from(ev: Event) -> Takeover:
-    p = ev.payload
-    return Takeover(
-        partner=p["partner"],
-        role=p["role"],
-        contact=p["contact"],
-        at=ev.at,
-        until=datetime.fromisoformat(p["until"]),
+    return event(
+        Kind.TAKEOVER, t, event_id=f"takeover:{t.partner}:{t.role}:{t.at.isoformat()}", at=t.at
     )
 
 

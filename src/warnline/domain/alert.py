@@ -107,27 +107,6 @@ class Alert:
         return f"{self.alert_id}@{self.version}"
 
 
-class DeliveryOutcome(StrEnum):
-    SENT = "sent"  # handed to the channel
-    DELIVERED = "delivered"  # the recipient's device confirmed receipt
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Delivery:
-    """One attempt to bring one alert version to one recipient on one channel."""
-
-    alert_id: str
-    version: int
-    recipient: str
-    partner: str
-    channel: str
-    attempt: int
-    at: datetime
-    outcome: DeliveryOutcome
-    detail: str = ""
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Acknowledgement:
     """A duty officer confirmed they have the alert."""

@@ -46,3 +46,45 @@ class Assignment:
     expires_at: datetime | None = None  # an unanswered offer times out then
     ranking: tuple[str, ...] = ()  # every candidate considered, and why taken or passed
     by: str | None = None  # the user whose answer or override decided, if any
+
+
+class ReadinessStatus(StrEnum):
+    READY = "ready"
+    LIMITED = "limited"  # still a candidate, ranked after those who are ready
+    UNAVAILABLE = "unavailable"  # passed in that sector
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readiness:
+    """What a partner declares it can do in one response sector, and how fast (set in
+    the agreement, then declared live by its commanders)."""
+
+    partner: str
+    sector: str
+    status: ReadinessStatus
+    time_to_respond_s: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Answer:
+    """A commander accepted or declined the lead offer `version` for `incident_id`,
+    on the console (`user` is the account) or by phone (`user` is the contact and
+    `attempt_id` the attempt that carried the offer)."""
+
+    incident_id: str
+    partner: str
+    user: str
+    accept: bool
+    channel: str
+    version: int | None = None  # None: whichever offer is open (an older client)
+    attempt_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Override:
+    """The coordination cell named `lead` for `incident_id`, with its reason."""
+
+    incident_id: str
+    lead: str
+    user: str
+    reason: str

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.domain import Clock, Report
-from warnline.domain.codec import to_json
 from warnline.errors import ConflictError, PayloadTooLargeError
 from warnline.ingest.batch import Batch
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
@@ -23,8 +22,8 @@ from warnline.ingest.json_adapter import parse_batch, parse_submission
 from warnline.ingest.signature import SignatureVerifier, SignedRequest
 from warnline.ingest.strict_json import check_unique_keys
 from warnline.journal import Event
-from warnline.journal.base import canonical_json
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import Received, event, payload
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -34,11 +33,11 @@ Pending = dict[str, tuple[Event, list[int]]]
 
 def report_event(report: Report, *, received_at: datetime, submission: str) -> Event:
     """The journal input for one report; its id makes a resent report a no-op."""
-    return Event(
+    return event(
+        Kind.REPORT,
+        Received(report=report, submission=submission),
         event_id=f"report:{report.partner}:{report.report_id}",
-        kind=Kind.REPORT,
         at=received_at,
-        payload={"report": to_json(report), "submission": submission},
     )
 
 
@@ -209,8 +208,8 @@ class Intake:
                 raise _conflict(ev, i, "was already accepted with different content")
 
 
-def _content(ev: Event) -> bytes:
-    return canonical_json(ev.payload["report"])
+def _content(ev: Event) -> Report:
+    return payload(ev, Received).report
 
 
 def _refuse(batch: Batch, held: tuple[Event, list[int]], what: str) -> None:
@@ -220,7 +219,7 @@ def _refuse(batch: Batch, held: tuple[Event, list[int]], what: str) -> None:
 
 
 def _conflict(ev: Event, index: int, what: str) -> ConflictError:
-    rid = ev.payload["report"]["report_id"]
+    rid = payload(ev, Received).report.report_id
     return ConflictError(
         f"report id {rid!r} {what}; use a new id for a new observation",
         field=f"reports.{index}.report_id",

@@ -14,8 +14,8 @@ from typing import Any
 from warnline.accounts import Accounts, Action, Role
 from warnline.agreement.model import Agreement
 from warnline.dispatch import Dispatcher, ack_event, receipt_event
-from warnline.dispatch.roster import Takeover, takeover_event
-from warnline.domain import Acknowledgement, Alert, Clock, Report
+from warnline.dispatch.roster import takeover_event
+from warnline.domain import Acknowledgement, Alert, Clock, Report, Takeover
 from warnline.errors import ForbiddenError, InputError, NotFoundError
 from warnline.ingest import Intake
 from warnline.ingest.batch import Batch

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 from warnline.accounts import Accounts
 from warnline.channels import ConsoleChannel
-from warnline.domain import Assignment, Clock
-from warnline.domain.codec import from_json
+from warnline.domain import Acknowledgement, Assignment, Attempt, Clock
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.node.followers import Followers
 from warnline.node.inbox import Inbox
 from warnline.node.settings import READ_CHUNK, NodeSettings
@@ -158,10 +158,11 @@ class Runner:
     async def _send(self, attempts: list[Event]) -> None:
         dispatcher = self.followers.dispatcher
         for ev in attempts:
-            alert = dispatcher.latest[ev.payload["alert_id"]]
-            if alert.version != ev.payload["version"]:
+            attempt = payload(ev, Attempt)
+            alert = dispatcher.latest[attempt.alert_id]
+            if alert.version != attempt.version:
                 continue
-            user = ev.payload["recipient"]
+            user = attempt.recipient
             view = self.release.alert(
                 self.accounts.partner_of(user), alert, dispatcher.acks_for(alert.alert_id)
             )
@@ -174,10 +175,11 @@ class Runner:
         for entry in entries:
             ev = entry.event
             if ev.kind == Kind.ACK:
-                for user in self.recipients(ev.payload["partner"]):
+                ack = payload(ev, Acknowledgement)
+                for user in self.recipients(ack.partner):
                     await self.console.send(user, {"type": "ack", **ev.payload})
             elif ev.kind == Kind.ASSIGNMENT:
-                a = from_json(Assignment, ev.payload)
+                a = payload(ev, Assignment)
                 for user in self.console.online():
                     view = views.released_assignment(self.accounts.partner_of(user), a)
                     if view is not None:

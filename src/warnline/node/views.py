@@ -17,10 +17,10 @@ from warnline.agreement.model import Agreement
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
 from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
-from warnline.domain.codec import from_json
 from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import payload
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 
@@ -118,7 +118,7 @@ class ReleasedViews:
             return [], cursor
         entries = self.journal.read_kind(Kind.ALERT, cursor, upto, limit)
         done = upto if len(entries) < limit else entries[-1].seq
-        return [(e.seq, from_json(Alert, e.event.payload)) for e in entries], done
+        return [(e.seq, payload(e.event, Alert)) for e in entries], done
 
     def archived_versions(self, alert_id: str) -> list[Alert]:
         """Every version of an alert the node has forgotten (decision 48), read back from
@@ -131,7 +131,7 @@ class ReleasedViews:
         while True:
             entries = self.journal.read_kind(Kind.ALERT, after, upto, ARCHIVE_PAGE)
             found += [
-                from_json(Alert, e.event.payload)
+                payload(e.event, Alert)
                 for e in entries
                 if e.event.payload.get("alert_id") == alert_id
             ]

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from warnline.agreement.model import Agreement, Readiness
+from warnline.agreement.model import Agreement
 from warnline.domain import (
     Acknowledgement,
     Alert,
@@ -40,6 +40,7 @@ from warnline.domain import (
     Track,
 )
 from warnline.domain.codec import to_json
+from warnline.domain.incident import Readiness
 
 COALITION_SOURCE = "coalition source"
 COALITION_PARTNER = "coalition partner"

@@ -8,12 +8,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from warnline.agreement.model import Agreement, Readiness, ReadinessStatus
+from warnline.agreement.model import Agreement
 from warnline.domain import AssignmentStatus
-from warnline.domain.codec import to_json
+from warnline.domain.incident import Answer, Override, Readiness, ReadinessStatus
 from warnline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from warnline.journal import Event
 from warnline.journal.kinds import Kind
+from warnline.journal.payloads import event
 from warnline.response.procedure import LeadProcedure
 
 
@@ -43,11 +44,11 @@ def answer_event(
         raise ConflictError(
             f"offer v{version} was superseded by v{current.version}", field="version"
         )
-    payload = {
-        "incident_id": incident_id, "partner": partner, "user": username,
-        "accept": accept, "channel": channel, "version": current.version,
-    }  # fmt: skip
-    return Event(event_id=f"answer:{uuid.uuid4().hex}", kind=Kind.ANSWER, at=at, payload=payload)
+    answer = Answer(
+        incident_id=incident_id, partner=partner, user=username,
+        accept=accept, channel=channel, version=current.version,
+    )  # fmt: skip
+    return event(Kind.ANSWER, answer, event_id=f"answer:{uuid.uuid4().hex}", at=at)
 
 
 def phone_answer_event(
@@ -64,11 +65,11 @@ def phone_answer_event(
     """A commander's answer on the phone (SMS reply, keypad) to the offer one attempt
     carried: the same input as a console answer, with the contact as the user. Its id
     names the attempt, so one attempt answers at most once (a second reply is a no-op)."""
-    payload = {
-        "incident_id": incident_id, "partner": partner, "user": contact_id,
-        "accept": accept, "channel": channel, "version": version, "attempt_id": attempt_id,
-    }  # fmt: skip
-    return Event(event_id=f"answer:{attempt_id}", kind=Kind.ANSWER, at=at, payload=payload)
+    answer = Answer(
+        incident_id=incident_id, partner=partner, user=contact_id,
+        accept=accept, channel=channel, version=version, attempt_id=attempt_id,
+    )  # fmt: skip
+    return event(Kind.ANSWER, answer, event_id=f"answer:{attempt_id}", at=at)
 
 
 def override_event(
@@ -88,10 +89,8 @@ def override_event(
         raise NotFoundError(f"no lead procedure for incident {incident_id}")
     if lead not in agreement.partners:
         raise InputError(f"unknown partner code {lead!r}", field="lead")
-    payload = {"incident_id": incident_id, "lead": lead, "user": username, "reason": reason}
-    return Event(
-        event_id=f"override:{uuid.uuid4().hex}", kind=Kind.OVERRIDE, at=at, payload=payload
-    )
+    override = Override(incident_id=incident_id, lead=lead, user=username, reason=reason)
+    return event(Kind.OVERRIDE, override, event_id=f"override:{uuid.uuid4().hex}", at=at)
 
 
 def readiness_event(
@@ -113,9 +112,7 @@ def readiness_event(
     except ValueError:
         raise InputError(f"unknown readiness {status!r}", field="status") from None
     r = Readiness(partner=partner, sector=sector, status=state, time_to_respond_s=time_to_respond_s)
-    return Event(
-        event_id=f"readiness:{uuid.uuid4().hex}", kind=Kind.READINESS, at=at, payload=to_json(r)
-    )
+    return event(Kind.READINESS, r, event_id=f"readiness:{uuid.uuid4().hex}", at=at)
 
 
 __all__ = [

@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warnline.agreement.model import Agreement, Readiness
+from warnline.agreement.model import Agreement
 from warnline.domain import Alert, Assignment, AssignmentStatus, Incident, Position
+from warnline.domain.incident import Readiness
 from warnline.response.ranking import Candidate, Situation, rank, sector_at, situation
 
 ESCALATION = "escalation"

@@ -21,11 +21,10 @@ from shapely.geometry import Point
 from warnline.agreement.model import (
     Agreement,
     AreaKind,
-    Readiness,
-    ReadinessStatus,
     ResponseSector,
 )
 from warnline.domain import Alert, MsgType, Position
+from warnline.domain.incident import Readiness, ReadinessStatus
 
 SOVEREIGNTY = "sovereignty"
 SECTOR = "sector"
