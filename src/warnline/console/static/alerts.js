@@ -28,9 +28,9 @@ export function needsMe(a) {
 }
 export const rings = (a) => needsMe(a) && THREAT.has(a.stage || "alert");
 
-function urgency(a, now) {
+function urgency(a) {
   const eta = a.expected_at ? Date.parse(a.expected_at) : Infinity;
-  return [needsMe(a) ? 0 : 1, a.status === "Actual" ? 0 : 1, THREAT.has(a.stage) ? 0 : 1, eta >= now ? 0 : 1, eta];
+  return [needsMe(a) ? 0 : 1, a.status === "Actual" ? 0 : 1, THREAT.has(a.stage) ? 0 : 1, eta];
 }
 function compare(x, y) {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
@@ -98,9 +98,8 @@ function place(ul, items) {
 }
 
 export function renderAlerts() {
-  const now = scenarioNow();
   const list = [...state.alerts.values()].filter((a) => visible(a.partner));
-  list.sort((x, y) => compare(urgency(x, now), urgency(y, now)) || x.alert_id.localeCompare(y.alert_id));
+  list.sort((x, y) => compare(urgency(x), urgency(y)) || x.alert_id.localeCompare(y.alert_id));
   const open = [], handled = [];
   for (const a of list) {
     let li = cards.get(a.alert_id);

@@ -152,7 +152,10 @@ export function acknowledge(alertId) {
   savePending();
   sendAck(alertId);
   render();
-  focusCard(alertId);
+  // Focus goes on to the next alert waiting for this user, else to the strip's heading
+  // (the card itself is about to fold away).
+  const next = document.querySelector("#alerts > li.needs-me button.ack:not([hidden])");
+  (next || $("actions-title")).focus();
 }
 
 function sendAck(alertId) {
