@@ -4,7 +4,9 @@ and sees a channel that died before it signed in, named by partner and channel."
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ from playwright.async_api import expect
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
 from tests.console.test_console_browser import sign_in
+from tests.factories import T0, signed, wire_report
 from warnline.journal import Event
 from warnline.journal.kinds import Kind
 
@@ -114,9 +117,7 @@ async def test_cell_signing_in_after_a_channel_died_sees_it(live: Live, offline:
         for i in range(2)
     ]
     await live.node.inbox.append(failed)
-    await wait_for(
-        lambda: _any_dead(live), "the channel dead in the node's health", timeout_s=10.0
-    )
+    await wait_for(lambda: _any_dead(live), "the channel dead in the node's health", timeout_s=10.0)
     page = offline.page
     await sign_in(offline, live, "usa-watch", PASSWORD)
     notice = page.locator("#channel-notice")
@@ -127,3 +128,55 @@ async def test_cell_signing_in_after_a_channel_died_sees_it(live: Live, offline:
 
 async def _any_dead(live: Live) -> bool:
     return any(c["status"] == "dead" for c in live.node.views.channel_health())
+
+
+async def drive_isr_drone(live: Live, client: httpx.AsyncClient, seconds: int = 20) -> None:
+    """A drone over Israel flying west towards Tel Aviv, reported by ISR every 2 s."""
+    for i in range(0, seconds, 2):
+        t = T0 + timedelta(seconds=i)
+        live.clock.set(t + timedelta(seconds=1))
+        lon = 35.1 - (50.0 * i) / (111_320.0 * 0.847)
+        body, headers = signed(
+            [wire_report(f"i{i}", t=t, position={"lat": 32.08, "lon": lon, "alt_m": 150.0})],
+            partner="ISR",
+        )
+        r = await client.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
+        assert r.status_code == 202, r.text
+        await asyncio.sleep(0.06)
+
+
+async def test_two_roles_must_acknowledge_where_the_agreement_says_so(
+    live: Live, offline: Offline, tmp_path: Path
+) -> None:
+    """Israel's rule is each_role: the watch officer's acknowledgement leaves the
+    commander's button, which stays until the commander acknowledges too."""
+    watch = offline.page
+    await sign_in(offline, live, "isr-watch", PASSWORD)
+    await expect(watch.locator("#link")).to_have_text("online")
+    async with httpx.AsyncClient() as client:
+        await drive_isr_drone(live, client)
+    card = watch.locator("#alerts > li.needs-me").first
+    await expect(card).to_have_count(1, timeout=15_000)
+    alert_id = await card.get_attribute("data-alert-id")
+    assert alert_id
+    mine = watch.locator(f'li[data-alert-id="{alert_id}"]')
+    await expect(mine.locator(".progress")).to_contain_text("Waiting for: commander, watch")
+    await mine.locator("button.ack").click()
+    await expect(mine.locator(".progress")).to_contain_text("Waiting for: commander")
+    await expect(mine.locator(".progress")).not_to_contain_text("watch (each")
+    await expect(mine.locator("button.ack")).to_be_hidden()
+    await expect(watch.locator(f'#alerts > li[data-alert-id="{alert_id}"]')).to_have_count(1)
+
+    commander = await watch.context.new_page()  # its own tab: its own session
+    await commander.goto(f"{live.base}/")
+    await commander.get_by_label("User name").fill("isr-cmd")
+    await commander.get_by_label("Password").fill(PASSWORD)
+    await commander.get_by_role("button", name="Sign in").click()
+    theirs = commander.locator(f'li[data-alert-id="{alert_id}"]')
+    await expect(theirs.locator("button.ack")).to_be_visible(timeout=10_000)
+    await expect(theirs).to_contain_text("Acknowledged by isr-watch")
+    await commander.screenshot(path=str(tmp_path / "two-roles-commander.png"), full_page=True)
+    await theirs.locator("button.ack").click()
+    await expect(commander.locator(f'#handled > li[data-alert-id="{alert_id}"]')).to_have_count(1)
+    await expect(watch.locator(f'#handled > li[data-alert-id="{alert_id}"]')).to_have_count(1)
+    assert offline.blocked == [] and offline.errors == []

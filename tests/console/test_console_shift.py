@@ -253,7 +253,5 @@ async def test_focus_survives_updates_and_keyboard_acknowledges(
     await expect(button).to_be_focused()
     await page.keyboard.press("Enter")
     await wait_for(lambda: _true(acked_by(live, alert_id, "jor-watch")), "the keyboard ack")
-    focused = await page.evaluate(
-        "[document.activeElement.id, document.activeElement.textContent]"
-    )
+    focused = await page.evaluate("[document.activeElement.id, document.activeElement.textContent]")
     assert focused[0] == "actions-title" or focused[1].startswith("Acknowledge "), focused

@@ -96,13 +96,21 @@ def ack_progress(
         return progress
     steps = escalation.policy.steps
     fired = escalation.step if escalation.round == 0 else escalation.step or len(steps)
-    ahead = steps[escalation.step] if not escalation.stopped and not met else None
+    # The next step that still calls someone (under each_role, a role that has
+    # acknowledged is not called again, so a step of only such roles calls nobody).
+    waiting = set(progress.waiting_for)
+    ahead = next(
+        (st for st in steps[escalation.step :] if waiting & set(st.roles)),
+        None,
+    )
+    if escalation.stopped or met:
+        ahead = None
     return replace(
         progress,
         step=fired,
         round=escalation.round,
         stopped=escalation.stopped,
-        next_roles=() if ahead is None else ahead.roles,
+        next_roles=() if ahead is None else tuple(r for r in ahead.roles if r in waiting),
         next_channels=() if ahead is None else ahead.channels,
     )
 
