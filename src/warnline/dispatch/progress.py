@@ -29,7 +29,7 @@ class AckProgress:
     met: bool
     step: int = 0  # escalation steps fired so far in this round (0: none yet)
     steps: int = 0
-    round: int = 0
+    round: int = 0  # the round those steps belong to (0: the first)
     stopped: str = ""  # "acknowledged", "cancelled", or "" while escalating
     next_roles: tuple[str, ...] = ()  # who the next step calls, if it is still to come
     next_channels: tuple[str, ...] = ()
@@ -95,7 +95,10 @@ def ack_progress(
     if escalation is None:
         return progress
     steps = escalation.policy.steps
-    fired = escalation.step if escalation.round == 0 else escalation.step or len(steps)
+    # The escalator holds the step to fire next; a finished round shows as its last step.
+    fired, rnd = escalation.step, escalation.round
+    if fired == 0 and rnd > 0:
+        fired, rnd = len(steps), rnd - 1
     # The next step that still calls someone (under each_role, a role that has
     # acknowledged is not called again, so a step of only such roles calls nobody).
     waiting = set(progress.waiting_for)
@@ -108,7 +111,7 @@ def ack_progress(
     return replace(
         progress,
         step=fired,
-        round=escalation.round,
+        round=rnd,
         stopped=escalation.stopped,
         next_roles=() if ahead is None else tuple(r for r in ahead.roles if r in waiting),
         next_channels=() if ahead is None else ahead.channels,
