@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import httpx
+from lxml import etree
 
 from tests.api.conftest import Live, drive_drone, wait_for
 from warnline.journal import Event
@@ -41,6 +42,17 @@ async def test_alert_views_carry_the_acknowledgement_progress(live: Live) -> Non
         assert progress["rule"] == "floor" and progress["met"] is False
         assert "watch" in progress["waiting_for"]
         assert set(progress["escalation"]) >= {"step", "steps", "round", "next_roles"}
+
+        # The texts per language are those of the CAP message's info blocks.
+        cap = await c.get(f"/api/v1/alerts/{alert['alert_id']}/cap", headers=watch)
+        root = etree.fromstring(cap.content)
+        ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+        blocks = {
+            i.findtext("cap:language", namespaces=ns)[:2]: i.findtext("cap:headline", namespaces=ns)
+            for i in root.findall("cap:info", ns)
+        }
+        assert set(alert["texts"]) == {"ar", "en"} == set(blocks)
+        assert {k: v["headline"] for k, v in alert["texts"].items()} == blocks
 
         token = watch["authorization"][7:]
         async with open_stream(live.base, token) as ws:

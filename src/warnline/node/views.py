@@ -14,6 +14,8 @@ from typing import Any
 from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
+from warnline.alerting.cap import info_texts
+from warnline.alerting.cap_phrases import PHRASES
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
@@ -107,11 +109,22 @@ class ReleasedViews:
     def alert_view(self, viewer: str, alert: Alert) -> dict[str, Any] | None:
         """One alert version as released to `viewer` (JSON), with how far its
         acknowledgement has come (`acknowledgement`: the partner's rule, the roles still
-        to acknowledge, the escalation step reached); None: not theirs to see."""
+        to acknowledge, the escalation step reached) and `texts`: per language of the
+        partner (and English), the headline, description and instruction of the CAP
+        message's info block; None: not theirs to see."""
         view = self.release.alert(viewer, alert, self.dispatcher.acks_for(alert.alert_id))
         if view is not None:
             view["acknowledgement"] = self._progress(alert)
+            released = self.release.alert_for(viewer, alert)
+            assert released is not None  # the view was released, so is the alert
+            view["texts"] = info_texts(released, self._languages(alert.partner))
         return view
+
+    def _languages(self, partner: str) -> tuple[str, ...]:
+        """The partner's languages and English, as far as CAP has texts for them."""
+        known = self.agreement.partners.get(partner)
+        langs = (*(known.languages if known else ()), "en")
+        return tuple(lang for lang in dict.fromkeys(langs) if lang in PHRASES)
 
     def acknowledgement_for(self, viewer: str, alert_id: str) -> dict[str, Any] | None:
         """How far the latest version's acknowledgement has come, if `viewer` may see it."""
