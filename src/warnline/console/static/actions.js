@@ -2,14 +2,15 @@
 // action strip, the list of assignments, and the cell's override (reason and
 // confirmation asked). Responsibility between partners only: nothing here fires anything.
 import { state, scenarioNow, send, visible } from "./app.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
 function assignmentText(a) {
-  if (a.status === "lead") return `lead: ${a.lead}`;
-  if (a.status === "escalated") return "escalated to the coordination cell";
-  const what = a.purpose === "consent" ? `consent asked of ${a.offered_to} for ${a.on_behalf}` : `lead offered to ${a.offered_to}`;
-  return a.lead ? `${what} (hand-over; ${a.lead} leads until accepted)` : what;
+  if (a.status === "lead") return t("lead_is", { p: a.lead });
+  if (a.status === "escalated") return t("escalated");
+  const what = a.purpose === "consent" ? t("consent_asked", { p: a.offered_to, q: a.on_behalf }) : t("offered", { p: a.offered_to });
+  return a.lead ? t("handover", { what, p: a.lead }) : what;
 }
 
 const offeredToMe = (a) => a.status === "offered" && a.offered_to === state.me.partner && state.me.role === "commander";
@@ -17,11 +18,11 @@ const involves = (a) => visible(a.lead) || visible(a.offered_to) || visible(a.on
 
 function describe(li, a) {
   li.innerHTML = `<div><strong></strong></div><div class="why"></div>`;
-  li.querySelector("strong").textContent = `${a.incident_id}: ${assignmentText(a)} (${a.rule} rule)`;
+  li.querySelector("strong").textContent = `${a.incident_id}: ${t("rule", { what: assignmentText(a), rule: a.rule })}`;
   li.querySelector(".why").textContent = a.explanation;
   if (a.ranking && a.ranking.length) {
     const d = document.createElement("details"); const sm = document.createElement("summary");
-    sm.textContent = "Ranking"; d.append(sm);
+    sm.textContent = t("ranking"); d.append(sm);
     for (const line of a.ranking) { const p = document.createElement("div"); p.textContent = line; d.append(p); }
     li.append(d);
   }
@@ -42,7 +43,7 @@ function renderOffers() {
     describe(li, a);
     const cd = document.createElement("div"); cd.className = "offer-countdown"; cd.dataset.expires = a.expires_at || "";
     li.prepend(cd);
-    for (const [label, accept] of [[a.purpose === "consent" ? "Consent" : "Accept lead", true], [a.purpose === "consent" ? "Refuse" : "Decline", false]]) {
+    for (const [label, accept] of [[t(a.purpose === "consent" ? "consent" : "accept"), true], [t(a.purpose === "consent" ? "refuse" : "decline"), false]]) {
       const b = document.createElement("button"); b.textContent = label; b.className = accept ? "accept" : "decline";
       b.onclick = () => send({ type: "lead", incident_id: a.incident_id, accept, version: a.version });
       li.append(b);
@@ -52,12 +53,14 @@ function renderOffers() {
   renderOfferCountdowns();
 }
 
+export function forgetOffers() { for (const li of offerCards.values()) li.remove(); offerCards.clear(); }
+
 export function renderOfferCountdowns() {
   const now = scenarioNow();
   for (const el of document.querySelectorAll(".offer-countdown")) {
-    if (!el.dataset.expires) { el.textContent = "Lead offer: answer now"; continue; }
+    if (!el.dataset.expires) { el.textContent = t("offer_now"); continue; }
     const s = Math.max(0, Math.floor((Date.parse(el.dataset.expires) - now) / 1000));
-    const text = s > 0 ? `Lead offer: answer within ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}` : "Lead offer: time is up, passing to the next partner";
+    const text = s > 0 ? t("offer_within", { t: `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}` }) : t("offer_up");
     if (el.textContent !== text) el.textContent = text;
   }
 }
@@ -70,7 +73,7 @@ export function renderAssignments() {
     li.className = "assignment " + a.status; li.dataset.incidentId = a.incident_id;
     describe(li, a);
     if (state.me.role === "cell") {
-      const b = document.createElement("button"); b.textContent = "Override lead"; b.className = "override";
+      const b = document.createElement("button"); b.textContent = t("override"); b.className = "override";
       b.onclick = () => askOverride(a);
       li.append(b);
     }
@@ -87,8 +90,8 @@ function askOverride(a) {
   const sel = $("override-lead"); sel.replaceChildren();
   for (const p of partners) { const o = document.createElement("option"); o.value = p; o.textContent = p; sel.append(o); }
   sel.value = a.lead || a.offered_to || partners[0];
-  $("override-title").textContent = `Override the lead of ${a.incident_id}`;
-  $("override-current").textContent = `Now: ${assignmentText(a)}`;
+  $("override-title").textContent = t("override_title", { id: a.incident_id });
+  $("override-current").textContent = t("override_now", { what: assignmentText(a) });
   $("override-reason").value = ""; $("override-error").textContent = "";
   $("override-dialog").showModal();
   $("override-reason").focus();
@@ -98,7 +101,7 @@ export function initOverride() {
   $("override-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const reason = $("override-reason").value.trim();
-    if (!reason) { $("override-error").textContent = "Give the reason for the override: it goes into the record."; $("override-reason").focus(); return; }
+    if (!reason) { $("override-error").textContent = t("reason_needed"); $("override-reason").focus(); return; }
     send({ type: "override", incident_id: overriding.incident_id, lead: $("override-lead").value, reason });
     $("override-dialog").close();
   });
@@ -109,6 +112,6 @@ export function renderChannels(channels) {
   const dead = channels.filter((c) => c.status === "dead");
   const el = $("channel-notice");
   el.hidden = dead.length === 0;
-  el.textContent = dead.map((c) => `Channel down: ${c.label || c.channel}`).join(" · ") + (dead.length ? " (escalation skips it)" : "");
+  el.textContent = dead.map((c) => t("channel_down", { name: c.label || c.channel })).join(" · ") + (dead.length ? t("skips") : "");
   el.title = dead.map((c) => `${c.label || c.channel}: ${c.last_error}`).join("\n");
 }

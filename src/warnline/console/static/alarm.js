@@ -1,9 +1,10 @@
 // The alarm: a sound file played through Web Audio, repeated while an alert waits for
 // this user's acknowledgement, muted only for a bounded time; a browser notification per
 // new alert; the title flashing while anything waits.
+import { t } from "./i18n.js";
+
 const REPEAT_MS = 2500;          // the sound is 0.9 s: a ring every 2.5 s until acknowledged
 export const MUTE_MS = 120_000;  // a mute lasts two minutes, never longer
-const TITLE = "Warnline console";
 
 const alarm = { ctx: null, buffer: null, loading: null, timer: null, source: null, mutedUntil: 0, unmuteTimer: null, needed: false };
 const $ = (id) => document.getElementById(id);
@@ -54,7 +55,7 @@ function refreshAlarm() {
   $("sound").hidden = !blocked;
   const m = $("mute");
   m.hidden = !alarm.needed && !muted();
-  m.textContent = muted() ? `Alarm muted until ${new Date(alarm.mutedUntil).toTimeString().slice(0, 8)}: unmute` : "Mute alarm for 2 minutes";
+  m.textContent = muted() ? t("muted_until", { t: new Date(alarm.mutedUntil).toTimeString().slice(0, 8) }) : t("mute");
   m.setAttribute("aria-pressed", String(muted()));
 }
 
@@ -80,12 +81,12 @@ export function notify(title, body, tag, onclick) {
   } catch (e) { /* a browser that only notifies from a service worker: the title still flashes */ }
 }
 
-let flash = null, titles = [TITLE, TITLE];
+let flash = null, titles = ["", ""];
 // The tab's title blinks while `waiting` alerts need this user.
 export function flashTitle(waiting) {
-  if (!waiting) { clearInterval(flash); flash = null; document.title = TITLE; return; }
+  if (!waiting) { clearInterval(flash); flash = null; titles = ["", ""]; document.title = t("title"); return; }
   const was = titles[0];
-  titles = [`(${waiting}) ALERT: acknowledge`, `(${waiting}) ${TITLE}`];
+  titles = [t("title_alert", { n: waiting }), `(${waiting}) ${t("title")}`];
   if (!flash) flash = setInterval(() => { document.title = document.title === titles[0] ? titles[1] : titles[0]; }, 1000);
   if (was !== titles[0] || !document.title.startsWith(`(${waiting})`)) document.title = titles[0];
 }

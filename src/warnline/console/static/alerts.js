@@ -1,15 +1,20 @@
 // Alert cards: most urgent first, each card built once and updated in place (keyboard
 // focus survives every update), handled and ended ones folded away.
 import { state, scenarioNow, acknowledge, visible } from "./app.js";
+import { language, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 export const STAGES = {
-  early_warning: { label: "EARLY WARNING", icon: "M12 2 L23 21 H1 Z M11 8 V14 H13 V8 Z M11 16 V18 H13 V16 Z" },
-  alert: { label: "TAKE SHELTER", icon: "M7 2 H17 L22 7 V17 L17 22 H7 L2 17 V7 Z M11 6 V14 H13 V6 Z M11 16 V18 H13 V16 Z" },
-  update: { label: "UPDATE", icon: "M12 2 L22 12 L12 22 L2 12 Z M11 7 V13 H13 V7 Z M11 15 V17 H13 V15 Z" },
-  all_clear: { label: "ALL CLEAR", icon: "M12 2 A10 10 0 1 1 11.99 2 Z M6 11 H18 V13 H6 Z" },
-  cancel: { label: "CANCELLED", icon: "M4 6 L6 4 L12 10 L18 4 L20 6 L14 12 L20 18 L18 20 L12 14 L6 20 L4 18 L10 12 Z" },
+  early_warning: { icon: "M12 2 L23 21 H1 Z M11 8 V14 H13 V8 Z M11 16 V18 H13 V16 Z" },
+  alert: { icon: "M7 2 H17 L22 7 V17 L17 22 H7 L2 17 V7 Z M11 6 V14 H13 V6 Z M11 16 V18 H13 V16 Z" },
+  update: { icon: "M12 2 L22 12 L12 22 L2 12 Z M11 7 V13 H13 V7 Z M11 15 V17 H13 V15 Z" },
+  all_clear: { icon: "M12 2 A10 10 0 1 1 11.99 2 Z M6 11 H18 V13 H6 Z" },
+  cancel: { icon: "M4 6 L6 4 L12 10 L18 4 L20 6 L14 12 L20 18 L18 20 L12 14 L6 20 L4 18 L10 12 Z" },
 };
+export const stageLabel = (a) => (STAGES[a.stage] ? t(a.stage) : a.msg_type);
+// The alert's own words in the page's language: those of its CAP info block.
+const words = (a) => (a.texts && a.texts[language()]) || null;
+const headline = (a) => (language() !== "en" && words(a) ? words(a).headline : a.headline);
 const THREAT = new Set(["early_warning", "alert", "update"]);
 const cards = new Map();  // alert_id -> card element, kept for the alert's life
 
@@ -49,33 +54,33 @@ function buildCard(a) {
 }
 
 function fillCard(li, a) {
-  const stage = STAGES[a.stage] || { label: a.msg_type, icon: STAGES.update.icon };
+  const stage = { label: stageLabel(a), icon: (STAGES[a.stage] || STAGES.update).icon };
   const p = progress(a);
   li.className = `alert stage-${a.stage || "alert"}` + (ruleMet(a) ? " acked" : "") + (ended(a) ? " ended" : "") + (needsMe(a) ? " needs-me" : "");
   li.querySelector("path").setAttribute("d", stage.icon);
   const ex = a.status !== "Actual" ? `[${a.status.toUpperCase()}] ` : "";
-  setText(li.querySelector(".title"), `${ex}${stage.label} v${a.version}: ${a.headline}`);
+  setText(li.querySelector(".title"), `${ex}${stage.label} v${a.version}: ${headline(a)}`);
   const cd = li.querySelector(".countdown");
   cd.dataset.expected = ended(a) ? "" : a.expected_at || ""; cd.dataset.shelter = a.time_to_shelter_s || "";
-  setText(li.querySelector(".why"), a.reason);
+  setText(li.querySelector(".why"), language() !== "en" && words(a) ? words(a).instruction : a.reason);
   const who = ackedBy(a);
   let status = "";
-  if (state.pending.has(a.alert_id)) status = state.online ? "Acknowledging…" : "Acknowledgement queued: sent when the link is back";
-  else if (who.length) status = "Acknowledged by " + who.join(", ");
-  else if (state.unconfirmed.has(a.alert_id)) status = "The node did not confirm the acknowledgement: acknowledge again";
+  if (state.pending.has(a.alert_id)) status = state.online ? t("acking") : t("queued");
+  else if (who.length) status = t("acked_by", { who: who.join(", ") });
+  else if (state.unconfirmed.has(a.alert_id)) status = t("unconfirmed");
   setText(li.querySelector(".status"), status);
   let prog = "";
   if (p && !p.met && !ended(a)) {
-    const waiting = p.rule === "each_role" ? `Waiting for: ${p.waiting_for.join(", ")} (each role must acknowledge)` : `Waiting for the ${a.partner} watch floor`;
+    const waiting = p.rule === "each_role" ? t("waiting_roles", { roles: p.waiting_for.join(", ") }) : t("waiting_floor", { partner: a.partner });
     const e = p.escalation;
-    const step = e.step ? ` · escalation step ${e.step} of ${e.steps}${e.round ? `, round ${e.round + 1}` : ""}` : "";
-    const next = e.next_roles.length ? ` · next: ${e.next_roles.join(", ")} by ${e.next_channels.join(", ")}` : "";
+    const step = e.step ? t("step", e) + (e.round ? t("round", { round: e.round + 1 }) : "") : "";
+    const next = e.next_roles.length ? t("next", { roles: e.next_roles.join(", "), channels: e.next_channels.join(", ") }) : "";
     prog = waiting + step + next;
   }
   setText(li.querySelector(".progress"), prog);
   const b = li.querySelector("button.ack");
   b.hidden = !needsMe(a);
-  setText(b, `Acknowledge ${a.area_name}`);
+  setText(b, t("acknowledge", { area: a.area_name }));
 }
 
 function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
@@ -111,7 +116,7 @@ export function renderAlerts() {
   for (const [id, li] of cards) if (!open.includes(li) && !handled.includes(li)) { li.remove(); if (!state.alerts.has(id)) cards.delete(id); }
   place($("alerts"), open); place($("handled"), handled);
   const mine = list.filter(needsMe);
-  setText($("alert-count"), `(${open.length} open${mine.length ? `, ${mine.length} for you` : ""})`);
+  setText($("alert-count"), mine.length ? t("count_mine", { open: open.length, mine: mine.length }) : t("count", { open: open.length }));
   setText($("handled-count"), String(handled.length));
   $("nothing").hidden = open.length > 0 || $("offers").children.length > 0;
   renderThumb(list.find(needsMe));
@@ -124,7 +129,7 @@ function renderThumb(a) {
   const bar = $("thumb-bar"), b = $("thumb-ack");
   bar.classList.toggle("empty", !a);
   if (!a) { b.hidden = true; return; }
-  b.hidden = false; setText(b, `Acknowledge ${a.area_name} (most urgent)`);
+  b.hidden = false; setText(b, t("most_urgent", { area: a.area_name }));
   b.onclick = () => acknowledge(a.alert_id);
 }
 
@@ -136,12 +141,12 @@ export function renderCountdowns() {
     const s = Math.max(0, Math.floor((Date.parse(el.dataset.expected) - now) / 1000));
     setText(el, `T-${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`);
     const shelter = Number(el.dataset.shelter || 0);
-    if (note) setText(note, shelter ? `time to shelter ${shelter} s${s <= shelter ? " · SHELTER NOW" : ""}` : "");
+    if (note) setText(note, shelter ? t("shelter", { s: shelter }) + (s <= shelter ? ` · ${t("shelter_now")}` : "") : "");
   }
 }
 
+export { headline };
+
 export function announce(a) {
-  const stage = (STAGES[a.stage] || { label: a.msg_type }).label;
-  const el = $("announcer");
-  el.textContent = `New alert: ${stage}, ${a.area_name}. ${a.headline}`;
+  $("announcer").textContent = t("new_alert", { stage: stageLabel(a), area: a.area_name, headline: headline(a) });
 }

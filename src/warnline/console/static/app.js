@@ -1,8 +1,9 @@
 // Warnline console: sign in, follow the stream, acknowledge alerts, answer lead offers.
 // Everything shown arrives already released for the signed-in partner.
 import { armAudio, flashTitle, newAlertArrived, notify, setAlarm, toggleMute } from "./alarm.js";
-import { announce, needsMe, renderAlerts, renderCountdowns, rings, STAGES } from "./alerts.js";
-import { initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
+import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, stageLabel } from "./alerts.js";
+import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
+import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
 import { drawMap, renderTracks } from "./map.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
@@ -68,7 +69,7 @@ async function signOut() {
 async function start() {
   $("login-view").hidden = true; $("console-view").hidden = false; $("signout").hidden = false;
   $("who").textContent = `${state.me.user} (${state.me.partner}, ${state.me.role})`;
-  if (state.me.exercise) { $("banner").hidden = false; $("banner").textContent = "EXERCISE EXERCISE EXERCISE"; }
+  if (state.me.exercise) { $("banner").hidden = false; $("banner").dataset.i18n = "exercise"; $("banner").textContent = t("exercise"); }
   state.areas = await (await fetch("/api/v1/areas", auth())).json();
   if (state.me.role === "cell") setupFilter();
   await refetchAlerts();
@@ -80,7 +81,11 @@ async function start() {
 function setupFilter() {
   const sel = $("partner-filter");
   const partners = [...new Set(state.areas.features.map((f) => f.properties.partner))].sort();
-  for (const p of ["", ...partners]) { const o = document.createElement("option"); o.value = p; o.textContent = p || "All partners"; sel.append(o); }
+  for (const p of ["", ...partners]) {
+    const o = document.createElement("option"); o.value = p; o.textContent = p; sel.append(o);
+    if (!p) o.dataset.i18n = "all_partners";
+  }
+  applyLanguage();
   $("filter-box").hidden = false;
   sel.onchange = () => { state.filter = sel.value; render(); renderAssignments(); };
 }
@@ -98,10 +103,7 @@ function merge(a) {
   if (state.known !== null && !state.known.has(a.alert_id)) {
     state.known.add(a.alert_id);
     newAlertArrived(); announce(a);
-    if (needsMe(a)) {
-      const stage = (STAGES[a.stage] || { label: a.msg_type }).label;
-      notify(`${stage}: ${a.area_name}`, a.headline, a.alert_id, () => focusCard(a.alert_id));
-    }
+    if (needsMe(a)) notify(`${stageLabel(a)}: ${a.area_name}`, headline(a), a.alert_id, () => focusCard(a.alert_id));
   }
 }
 
@@ -128,7 +130,7 @@ function connect() {
   state.ws = ws;
   ws.onopen = () => { ws.send(JSON.stringify({ type: "auth", token: state.me.token })); };
   ws.onclose = (e) => {
-    state.online = false; $("link").textContent = "offline"; $("link").className = "link down";
+    state.online = false; setLink();
     for (const p of state.pending.values()) p.sentAt = null;  // sent again on reconnect
     render();
     if (e.code === 4401) { sessionStorage.removeItem(TOKEN_KEY); location.replace("/"); return; }  // session ended
@@ -139,7 +141,7 @@ function connect() {
 
 export function send(msg) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN && state.online) { state.ws.send(JSON.stringify(msg)); return true; }
-  if (msg.type !== "ack") $("response-error").textContent = "Offline: not sent. Try again when the link is back.";
+  if (msg.type !== "ack") $("response-error").textContent = t("offline_not_sent");
   return false;
 }
 
@@ -172,7 +174,7 @@ function flushPending() { for (const id of state.pending.keys()) sendAck(id); }
 
 function onMessage(msg) {
   if (msg.type === "hello") {
-    state.online = true; $("link").textContent = "online"; $("link").className = "link up";
+    state.online = true; setLink();
     flushPending();
     refetchAlerts().then(render);  // acknowledgements made elsewhere while this one was away
     render();
@@ -207,6 +209,27 @@ function onMessage(msg) {
   }
 }
 
+function setLink() {
+  $("link").dataset.i18n = state.online ? "online" : "offline";
+  $("link").textContent = t($("link").dataset.i18n); $("link").className = state.online ? "link up" : "link down";
+}
+
+function setupLanguage() {
+  const sel = $("language");
+  for (const [code, name] of Object.entries(LANGUAGES)) {
+    const o = document.createElement("option"); o.value = code; o.textContent = name; o.lang = code; sel.append(o);
+  }
+  sel.value = language();
+  sel.onchange = () => {
+    applyLanguage(sel.value);
+    if (!state.me) return;
+    forgetOffers(); renderAssignments(); render();
+  };
+  applyLanguage();
+}
+
+setupLanguage();
+setLink();
 $("login").addEventListener("submit", login);
 $("signout").addEventListener("click", signOut);
 $("mute").addEventListener("click", toggleMute);
