@@ -255,3 +255,45 @@ async def test_focus_survives_updates_and_keyboard_acknowledges(
     await wait_for(lambda: _true(acked_by(live, alert_id, "jor-watch")), "the keyboard ack")
     focused = await page.evaluate("[document.activeElement.id, document.activeElement.textContent]")
     assert focused[0] == "actions-title" or focused[1].startswith("Acknowledge "), focused
+
+
+async def test_arabic_switches_the_page_right_to_left(
+    live: Live, offline: Offline, tmp_path: Path
+) -> None:
+    page = offline.page
+    await sign_in(offline, live, "jor-watch", PASSWORD)
+    await expect(page.locator("#link")).to_have_text("online")
+    alert_id = await first_alert(page, live)
+    await expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    await page.get_by_label("Language").select_option("ar")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(page.locator("html")).to_have_attribute("lang", "ar")
+    await expect(page.locator("#link")).to_have_text("متصل")
+    await expect(page.get_by_role("button", name="تسجيل الخروج")).to_be_visible()
+    # The alert reads as its CAP message's Arabic info block.
+    async with httpx.AsyncClient() as client:
+        headers = await live.token(client, "jor-watch")
+        alerts = (await client.get(f"{live.base}/api/v1/alerts", headers=headers)).json()
+    arabic = next(a for a in alerts if a["alert_id"] == alert_id)["texts"]["ar"]["headline"]
+    card = page.locator(f'li[data-alert-id="{alert_id}"]')
+    await expect(card.locator(".title")).to_contain_text(arabic)
+    await expect(card.get_by_role("button", name="إقرار Amman")).to_be_visible()
+    direction = await card.evaluate("el => getComputedStyle(el).direction")
+    assert direction == "rtl"
+    overflow = await page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert overflow[0] <= overflow[1], overflow
+    await page.screenshot(path=str(tmp_path / "arabic.png"), full_page=True)
+
+    # The choice survives a reload; Hebrew is right to left too; English is back left to right.
+    await page.reload()
+    await expect(page.locator("html")).to_have_attribute("lang", "ar")
+    await page.get_by_label("Language").select_option("he")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(page.get_by_role("button", name="יציאה")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "hebrew.png"), full_page=True)
+    await page.get_by_label("Language").select_option("en")
+    await expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    await expect(page.get_by_role("button", name="Acknowledge Amman", exact=True)).to_be_visible()
+    assert offline.blocked == [] and offline.errors == []
