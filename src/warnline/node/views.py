@@ -31,6 +31,7 @@ from warnline.release import Release
 RETAIN_S = 900.0  # read-back keeps versions sent this recently; older ones: the journal
 MAX_FROM_JOURNAL = 5000  # versions read back from the journal for one poll, at most
 ARCHIVE_PAGE = 5000  # alert entries read per page when fetching a forgotten alert
+TEXT_CACHE = 4096  # released versions whose CAP texts are kept for the next view
 
 
 class ReleasedViews:
@@ -56,6 +57,7 @@ class ReleasedViews:
         self.loop_health = loop_health  # how far behind each loop is, and why
         self.role_of = role_of  # the duty role an account acknowledges as
         self.escalation_of = escalation_of  # an alert's person escalation, if any
+        self._text_cache: dict[tuple[object, ...], dict[str, dict[str, str]]] = {}
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.release = release
@@ -117,8 +119,20 @@ class ReleasedViews:
             view["acknowledgement"] = self._progress(alert)
             released = self.release.alert_for(viewer, alert)
             assert released is not None  # the view was released, so is the alert
-            view["texts"] = info_texts(released, self._languages(alert.partner))
+            view["texts"] = self._texts(released)
         return view
+
+    def _texts(self, alert: Alert) -> dict[str, dict[str, str]]:
+        """The CAP texts of a released version, kept: a version is pushed to every
+        console of its partner and the cell, and read back again (about 90 µs each)."""
+        langs = self._languages(alert.partner)
+        key = (alert.version_key, langs, alert.reason, alert.tracks)
+        texts = self._text_cache.get(key)
+        if texts is None:
+            if len(self._text_cache) >= TEXT_CACHE:
+                self._text_cache.clear()
+            texts = self._text_cache[key] = info_texts(alert, langs)
+        return texts
 
     def _languages(self, partner: str) -> tuple[str, ...]:
         """The partner's languages and English, as far as CAP has texts for them."""
