@@ -297,3 +297,33 @@ async def test_arabic_switches_the_page_right_to_left(
     await expect(page.locator("html")).to_have_attribute("dir", "ltr")
     await expect(page.get_by_role("button", name="Acknowledge Amman", exact=True)).to_be_visible()
     assert offline.blocked == [] and offline.errors == []
+
+
+async def test_map_draws_symbols_trails_and_lit_areas(
+    live: Live, offline: Offline, tmp_path: Path
+) -> None:
+    """Leaflet and milsymbol from static/vendor (built by `make setup` from npm), with
+    every non-loopback request blocked: no tile, no CDN."""
+    page = offline.page
+    await sign_in(offline, live, "jor-watch", PASSWORD)
+    await expect(page.locator("#map-box")).to_have_attribute("data-ready", "true")
+    await first_alert(page, live)
+    drone = page.locator('#map-box img[data-track-id="T000001"]')
+    await expect(drone).to_have_count(1, timeout=10_000)
+    assert (await drone.get_attribute("data-sidc") or "").startswith("SHAPMFQ")  # hostile UAV
+    await expect(page.locator(".leaflet-tooltip.track-label")).to_contain_text("T000001 drone")
+    await expect(page.locator("#map-box")).to_have_attribute(
+        "data-lit", re.compile(r"JOR-amman:early_warning")
+    )
+    trail = await page.locator("#map-box path.leaflet-interactive, #map-box path").count()
+    assert trail > 0
+    await page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
+    before = await drone.bounding_box()
+    await page.get_by_role("button", name="Zoom in").click()
+
+    async def moved() -> bool:
+        after = await drone.bounding_box()
+        return bool(before and after and (before["x"], before["y"]) != (after["x"], after["y"]))
+
+    await wait_for(moved, "the drone's symbol to move with the zoom")
+    assert offline.blocked == [] and offline.errors == []

@@ -4,7 +4,7 @@ import { armAudio, flashTitle, newAlertArrived, notify, setAlarm, toggleMute } f
 import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, stageLabel } from "./alerts.js";
 import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
-import { drawMap, renderTracks } from "./map.js";
+import { drawMap, lightAreas, renderTracks } from "./map.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
 // still holds it), closing the tab forgets it; queued acknowledgements survive a reload.
@@ -111,6 +111,7 @@ function focusCard(id) { const li = document.querySelector(`li[data-alert-id="${
 
 function render() {
   const list = renderAlerts();
+  lightAreas();
   setAlarm(list.some(rings));
   flashTitle(list.filter(needsMe).length);
 }
