@@ -5,6 +5,7 @@ and focus survives live updates. Screenshots go to the test's tmp dir."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from playwright.async_api import Page, WebSocketRoute, expect
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
 from tests.console.test_console_browser import sign_in
+from tests.factories import T0, signed, wire_report
 
 # Records what the page asks of Web Audio and of the Notification API.
 HOOKS = """
@@ -299,6 +301,30 @@ async def test_arabic_switches_the_page_right_to_left(
     assert offline.blocked == [] and offline.errors == []
 
 
+async def drive_with_airliner(live: Live, client: httpx.AsyncClient, seconds: int = 30) -> None:
+    """The drone towards Amman and, reported with it, a friendly airliner going north."""
+    for i in range(0, seconds, 2):
+        t = T0 + timedelta(seconds=i)
+        live.clock.set(t + timedelta(seconds=1))
+        lon = 36.35 - (50.0 * i) / (111_320.0 * 0.848)
+        reports = [
+            wire_report(f"d{i}", t=t, position={"lat": 31.95, "lon": lon, "alt_m": 150.0}),
+            wire_report(
+                f"f{i}",
+                t=t,
+                sensor_track="st2",
+                kind="aircraft",
+                identity="friend",
+                position={"lat": 30.5 + 220.0 * i / 111_320.0, "lon": 36.9, "alt_m": 10_000.0},
+                velocity={"east": 0.0, "north": 220.0},
+            ),
+        ]
+        body, headers = signed(reports)
+        r = await client.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
+        assert r.status_code == 202, r.text
+        await asyncio.sleep(0.06)
+
+
 async def test_map_draws_symbols_trails_and_lit_areas(
     live: Live, offline: Offline, tmp_path: Path
 ) -> None:
@@ -307,11 +333,16 @@ async def test_map_draws_symbols_trails_and_lit_areas(
     page = offline.page
     await sign_in(offline, live, "jor-watch", PASSWORD)
     await expect(page.locator("#map-box")).to_have_attribute("data-ready", "true")
-    await first_alert(page, live)
+    async with httpx.AsyncClient() as client:
+        await drive_with_airliner(live, client)
     drone = page.locator('#map-box img[data-track-id="T000001"]')
     await expect(drone).to_have_count(1, timeout=10_000)
     assert (await drone.get_attribute("data-sidc") or "").startswith("SHAPMFQ")  # hostile UAV
-    await expect(page.locator(".leaflet-tooltip.track-label")).to_contain_text("T000001 drone")
+    # A friendly airliner looks like one: another frame and colour than the threat's.
+    friend = page.locator('#map-box img[data-sidc^="SFAPC"]')
+    await expect(friend).to_have_count(1, timeout=10_000)
+    await expect(friend).to_have_class(re.compile(r"\bidentity-friend\b"))
+    await expect(page.get_by_role("tooltip", name="T000001 drone")).to_be_visible()
     await expect(page.locator("#map-box")).to_have_attribute(
         "data-lit", re.compile(r"JOR-amman:early_warning")
     )
