@@ -173,6 +173,23 @@ class HeadSigner:
         self._tree = tree
         return True
 
+    def head_over(self, state: str, hashes: Sequence[str]) -> tuple[str, str]:
+        """A head at an archived segment's end: the same signed tree head a seal at that
+        size carried, so a head a partner kept stays checkable against segments. `state`
+        is the previous segment's (its peaks were checked against its signed head when
+        it was archived); a malformed one is an AuditError."""
+        tree = MerkleAccumulator()
+        if state:
+            try:
+                peaks = json.loads(state)["peaks"]
+                tree = MerkleAccumulator.from_peaks([(int(n), str(d)) for n, d in peaks])
+            except (ValueError, KeyError, TypeError):
+                raise AuditError(0, "the archive's last segment state is malformed") from None
+        tree.extend([bytes.fromhex(h) for h in hashes])
+        head = sign_head(tree.size, tree.root(), self._clock.now(), self._key, self._signer)
+        peaks_text = canonical_json({"peaks": tree.peaks()}).decode()
+        return canonical_json(head.to_json()).decode(), peaks_text
+
     def seal(self, hashes: Sequence[str], positions: Mapping[str, int]) -> tuple[str, str]:
         self._tree.extend([bytes.fromhex(h) for h in hashes])
         root = self._tree.root()

@@ -158,6 +158,12 @@ class Sealer(Protocol):
         False (and unchanged) otherwise: the caller resumes from the hashes."""
         ...
 
+    def head_over(self, state: str, hashes: Sequence[str]) -> tuple[str, str]:
+        """The signed tree head over the tree `state` describes ("" for the empty one)
+        extended by `hashes`, and that tree's state; the sealer's own tree is left as
+        it is. Retention signs each archived segment's end with it."""
+        ...
+
 
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
