@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warnline.errors import JournalCorruptError, JournalError
+from warnline.errors import JournalCorruptError, JournalError, WarnlineError
 from warnline.journal.archive import decode_payload, id_key
 from warnline.journal.base import GENESIS_HASH, Sealer, canonical_json
 from warnline.journal.segments import Manifest, entry_line, remove_unfinished, write_segment
@@ -168,7 +168,10 @@ class Retention:
             )
         sealer: Sealer | None = self.journal.sealer
         assert sealer is not None
-        head, state = sealer.head_over(peaks, hashes)
+        try:
+            head, state = sealer.head_over(peaks, hashes)
+        except WarnlineError as exc:
+            raise JournalError(f"segment {first}..{last} cannot be signed: {exc}") from None
         manifest = Manifest(
             first_seq=first,
             last_seq=last,

@@ -37,7 +37,9 @@ def serve_node(config_path: Path, data: Path | None) -> int:
 
     async def until_stopped() -> None:
         async with signals.bound() as stop:
-            check = asyncio.create_task(verify_aside(built.journal_path, built.trusted, failed))
+            check = asyncio.create_task(
+                verify_aside(built.journal_path, built.trusted, failed, cfg.archive)
+            )
 
             def stop_if_failed(_: asyncio.Task[None]) -> None:
                 if failed:
