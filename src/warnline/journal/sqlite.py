@@ -369,6 +369,10 @@ class SQLiteJournal(Journal):
         row = self._reader().execute("SELECT COUNT(*) FROM segments").fetchone()
         return int(row[0])
 
+    def archived_entries(self) -> int:
+        """How many entries are in segments (entries 1..this)."""
+        return self.archive.upto(self._reader())
+
     @staticmethod
     def _has_archived(conn: sqlite3.Connection) -> bool:
         return conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
