@@ -7,7 +7,7 @@ snapshot. Printed at each snapshot: journal.db and its WAL, free pages, the arch
 compressed size and the step's time. Then the restart path's journal work (shape check,
 open, the snapshot's entry, reading the tail after it) on that journal against one
 with the same entries and no retention. 500k entries by default
-(WARNLINE_BENCH_RETENTION_N); segments of 20,000, 100,000 kept (the `init` defaults).
+(WARNLINE_BENCH_RETENTION_N); segments of 10,000, 100,000 kept (the `init` defaults).
 """
 
 from __future__ import annotations
@@ -111,10 +111,10 @@ def _fill(data: Path, n: int, *, retain: bool) -> tuple[list[dict[str, Any]], in
             assert entry is not None
             store.write(seq=last, entry_hash=entry.hash, code="bench", context="", body=b"x")
             snap = last
-            took = 0.0
+            took = locked = 0.0
             if retain:
                 started = time.perf_counter()
-                retention.step()
+                locked = retention.step().locked_s
                 took = time.perf_counter() - started
             rows.append(
                 {
@@ -125,6 +125,7 @@ def _fill(data: Path, n: int, *, retain: bool) -> tuple[list[dict[str, Any]], in
                     "archive_mb": round(_dir_size(data / "archive") / 1e6, 1),
                     "archived": journal.archived_entries(),
                     "step_s": round(took, 2),
+                    "locked_s": round(locked, 3),
                 }
             )
     finally:
@@ -168,10 +169,11 @@ def run() -> dict[str, Any]:
         rows, snap = _fill(kept, n, retain=True)
         out["fill_s"] = round(time.perf_counter() - started, 1)
         print(f"  {'entries':>9} {'db MB':>7} {'wal MB':>7} {'free pg':>8} {'archive MB':>11} "
-              f"{'archived':>9} {'step s':>7}")  # fmt: skip
+              f"{'archived':>9} {'step s':>7} {'locked s':>9}")  # fmt: skip
         for r in rows:
             print(f"  {r['entries']:>9,} {r['db_mb']:>7} {r['wal_mb']:>7} {r['free_pages']:>8} "
-                  f"{r['archive_mb']:>11} {r['archived']:>9,} {r['step_s']:>7}")  # fmt: skip
+                  f"{r['archive_mb']:>11} {r['archived']:>9,} {r['step_s']:>7} "
+                  f"{r['locked_s']:>9}")  # fmt: skip
         out["points"] = rows
         plain_rows, _ = _fill(plain, n, retain=False)
         out["without_retention_db_mb"] = plain_rows[-1]["db_mb"]

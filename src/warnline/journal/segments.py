@@ -120,8 +120,13 @@ def write_segment(directory: Path, manifest: Manifest, lines: Iterable[bytes]) -
             # mtime=0: the same entries always give the same bytes.
             with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
                 gz.write(canonical_json(manifest.to_json()) + b"\n")
+                chunk: list[bytes] = []
                 for line in lines:
-                    gz.write(line)
+                    chunk.append(line)
+                    if len(chunk) == 1000:  # one call per 1,000 lines: gzip's own cost
+                        gz.write(b"".join(chunk))
+                        chunk.clear()
+                gz.write(b"".join(chunk))
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, path)

@@ -202,7 +202,7 @@ def node_toml(
         "# covers them, so the disk stays bounded (docs/operations.md, Retention)\n"
         "[retention]\n"
         "enabled = true\n"
-        "segment_entries = 20000\n"
+        "segment_entries = 10000\n"
         "keep_entries = 100000\n"
     )
     parts.append(render_users(users))

@@ -73,7 +73,7 @@ urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system mo
 
 [retention]                        # optional: archive the oldest entries (serve/retention.py)
 enabled = true
-segment_entries = 20000
+segment_entries = 10000
 keep_entries = 100000
 
 [[users]]

@@ -3,7 +3,7 @@
 [retention]
 enabled = true                 # default false: without the section nothing is archived
 directory = "data/archive"     # default <data>/archive; relative to the config's directory
-segment_entries = 20000        # entries per segment file (moved whole, oldest first)
+segment_entries = 10000        # entries per segment file (moved whole, oldest first)
 keep_entries = 100000          # the newest entries always stay in journal.db
 
 The node runs a step after each snapshot it writes; `warnline journal archive --config
@@ -39,7 +39,7 @@ KEYS = ("enabled", "directory", "segment_entries", "keep_entries")
 class RetentionConfig:
     enabled: bool = False
     directory: Path | None = None  # None: <data>/archive
-    segment_entries: int = 20_000
+    segment_entries: int = 10_000
     keep_entries: int = 100_000
 
     def archive(self, data: Path) -> Path:
