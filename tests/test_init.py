@@ -61,6 +61,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
         ("jor-admin", "JOR", "admin")
     ]
     hub_signing_key(cfg.hub, load_agreement(cfg.agreement), cfg_path)  # serve's own check passes
+    assert cfg.retention.enabled and cfg.archive == node_dir / "data" / "archive"
 
     log = tmp_path / "node.log"
     proc = start_node(cfg_path, log)

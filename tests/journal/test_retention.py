@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key, exercise_verify_key_b64
-from warnline.audit import HeadSigner, parse_head, verify_head
+from warnline.audit import HeadSigner, parse_head, verify_head, verify_journal
 from warnline.audit.merkle import merkle_root
 from warnline.domain import ManualClock
 from warnline.errors import JournalError
@@ -202,3 +202,23 @@ def test_retention_needs_a_sealed_journal(tmp_path: Path) -> None:
             retention(j, floor=1)
     finally:
         j.close()
+
+
+def test_a_sealer_that_cannot_restore_resumes_from_segments_and_rows(tmp_path: Path) -> None:
+    j = sealed(tmp_path / "j.db")
+    fill(j, 40)
+    retention(j, floor=10_000).step()
+    conn = j.connect()
+    conn.execute("DELETE FROM sealer")  # the stored accumulator is gone
+    conn.close()
+    j.close()
+    j = sealed(tmp_path / "j.db")
+    try:
+        j.append([ev(41)])
+        head = parse_head(j.tree_head() or {})
+        leaves = [bytes.fromhex(e.hash) for e in j.iter_all()]
+        assert [e.seq for e in j.iter_all()] == list(range(1, 42))
+        assert (head.size, head.root) == (41, merkle_root(leaves).hex())
+    finally:
+        j.close()
+    assert verify_journal(tmp_path / "j.db", public_keys=KEYS).entries == 41
