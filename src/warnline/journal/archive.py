@@ -8,8 +8,8 @@ one unbroken log. That is slow (a segment is decompressed whole) and rare; the n
 hot path never reads below its snapshot.
 
 Idempotency is permanent: the table `archived` keeps, for every archived entry, a
-64-bit key of its event id and its seq (about 20 bytes a row instead of the entry's
-~1 KB). A key that matches is confirmed by reading the entry back from its segment, so
+64-bit key of its event id and its seq (about 19 bytes a row instead of the entry's
+~700 bytes). A key that matches is confirmed by reading the entry back from its segment, so
 a collision of keys can never make a new input look stored.
 """
 
