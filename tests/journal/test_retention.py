@@ -232,3 +232,17 @@ def test_a_sealer_that_cannot_restore_resumes_from_segments_and_rows(tmp_path: P
     finally:
         j.close()
     assert verify_journal(tmp_path / "j.db", public_keys=KEYS).entries == 41
+
+
+def test_nothing_is_signed_on_top_of_a_tampered_last_segment(journal: SQLiteJournal) -> None:
+    fill(journal, 40)
+    retention(journal, floor=25).step()  # 1..10 and 11..20
+    conn = journal.connect()
+    conn.execute(
+        "UPDATE segments SET peaks = ? WHERE first_seq = 11",
+        ('{"peaks":[[16,"' + "ab" * 32 + '"],[4,"' + "cd" * 32 + '"]]}',),
+    )
+    conn.close()
+    with pytest.raises(JournalError, match="peaks are not its head's tree"):
+        retention(journal, floor=10_000).step()
+    assert stored_rows(journal)[0] == 21  # nothing more archived

@@ -14,9 +14,9 @@ and never among the newest `keep_entries`. Each segment goes:
 A crash before 4 commits leaves the rows and a file no committed step names: the next
 step (at the node's next snapshot, or `warnline journal archive`) removes it and does
 the segment again (its index rows are inserted again or already there); after 4 the
-segment is done. Steps are serialised by a lock file, so
-the node and the command may both run one. SQLite reuses the freed pages for new
-entries, so the file stops growing without a VACUUM (docs/benchmarks.md, "Retention").
+segment is done. Steps are serialised by a lock file, so the node and the command may
+both run one. SQLite reuses the freed pages for new entries, so the file stops growing
+without a VACUUM (docs/benchmarks.md, "retention").
 """
 
 from __future__ import annotations
@@ -109,7 +109,10 @@ class Retention:
         with _locked(directory / LOCK) as got:
             if not got:
                 return ArchiveStep(
-                    segments=0, entries=0, archived_upto=0, limit="another step is running"
+                    segments=0,
+                    entries=0,
+                    archived_upto=self.journal.archived_entries(),
+                    limit="another step is running",
                 )
             return self._step(directory)
 
@@ -146,8 +149,8 @@ class Retention:
                         locked_s=self._locked_s,
                     )
                 prev_hash = str(prev[1]) if prev else GENESIS_HASH
-                peaks = str(prev[2]) if prev else ""
-                self._segment(conn, directory, first, end, prev_hash, peaks)
+                after = (str(prev[2]), str(prev[3])) if prev else ("", "")
+                self._segment(conn, directory, first, end, prev_hash, after)
                 done += 1
                 entries += end - first + 1
                 self.segments_written += 1
@@ -161,7 +164,7 @@ class Retention:
         first: int,
         last: int,
         prev_hash: str,
-        peaks: str,
+        after: tuple[str, str],
     ) -> None:
         hashes = [
             str(r[0])
@@ -176,7 +179,7 @@ class Retention:
         sealer: Sealer | None = self.journal.sealer
         assert sealer is not None
         try:
-            head, state = sealer.head_over(peaks, hashes)
+            head, state = sealer.head_over(*after, hashes)
         except WarnlineError as exc:
             raise JournalError(f"segment {first}..{last} cannot be signed: {exc}") from None
         manifest = Manifest(
