@@ -16,7 +16,7 @@ from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key, exe
 from warnline.audit import HeadSigner, parse_head, verify_head, verify_journal
 from warnline.audit.merkle import merkle_root
 from warnline.domain import ManualClock
-from warnline.errors import JournalError
+from warnline.errors import JournalCorruptError, JournalError
 from warnline.journal import GENESIS_HASH, Event, SQLiteJournal, chain_hash
 from warnline.journal import retention as retention_module
 from warnline.journal.archive import id_key
@@ -246,3 +246,13 @@ def test_nothing_is_signed_on_top_of_a_tampered_last_segment(journal: SQLiteJour
     with pytest.raises(JournalError, match="peaks are not its head's tree"):
         retention(journal, floor=10_000).step()
     assert stored_rows(journal)[0] == 21  # nothing more archived
+
+
+def test_an_entry_missing_from_database_and_archive_is_named(journal: SQLiteJournal) -> None:
+    fill(journal, 30)
+    conn = journal.connect()
+    conn.execute("DELETE FROM entries WHERE seq = 12")
+    conn.close()
+    with pytest.raises(JournalCorruptError, match="entry 12: is missing") as err:
+        journal.read(11, 5)  # a gap inside a chunk is the chain check's to name
+    assert err.value.seq == 12

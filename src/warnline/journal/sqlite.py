@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from warnline.errors import JournalError
+from warnline.errors import JournalCorruptError, JournalError
 from warnline.journal.archive import ARCHIVE_SCHEMA, Archive, decode_payload
 from warnline.journal.base import (
     GENESIS_HASH,
@@ -284,7 +284,9 @@ class SQLiteJournal(Journal):
         want = gap if limit is None else min(gap, limit)
         older = self.archive.read(conn, after, want)
         if len(older) != want:
-            raise JournalError(f"entries {after + 1}..{rows[0][0] - 1} are in no segment")
+            raise JournalCorruptError(
+                after + len(older) + 1, "is missing: neither in the database nor in a segment"
+            )
         more = rows if limit is None else rows[: max(0, limit - len(older))]
         return older + [_entry(r) for r in more]
 
