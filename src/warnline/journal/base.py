@@ -159,6 +159,14 @@ class Sealer(Protocol):
         False (and unchanged) otherwise: the caller resumes from the hashes."""
         ...
 
+    def head_over(self, state: str, head: str, hashes: Sequence[str]) -> tuple[str, str]:
+        """The signed tree head over the tree `state` describes ("" for the empty one)
+        extended by `hashes`, and that tree's state; the sealer's own tree is left as
+        it is. `head` is the signed head `state` must be the tree of (the previous
+        segment's): nothing is signed on top of a tree that is not the one signed.
+        Retention signs each archived segment's end with it."""
+        ...
+
 
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
