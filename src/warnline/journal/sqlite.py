@@ -10,6 +10,10 @@ over every entry and the followers' positions, so the file cannot be extended or
 position moved without the hub's key. Payloads are stored in canonical JSON, the form
 that is hashed, so a verifier can check the chain without re-encoding every payload.
 
+The newest `tail` entries are also kept in memory as they were committed, so the
+followers' read-back of what was just appended (the decision loop reads every entry once,
+moments after it is stored) costs no query and no JSON decoding.
+
 Retention (`retention.py`) may move the oldest entries into segment files in `archive`;
 every read below the first stored seq is then answered from them (`archive.py`), and an
 event id stays stored forever through the `archived` index.
@@ -18,10 +22,12 @@ event id stays stored forever through the `archived` index.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import queue
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
@@ -40,6 +46,8 @@ from warnline.journal.base import (
     canonical_json,
     chain_hash_of,
 )
+
+TAIL = 5000  # newest entries kept in memory: a decision turn's read-back (READ_CHUNK 2,000)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -86,6 +94,7 @@ class SQLiteJournal(Journal):
         max_batch: int = 5000,
         sealer: Sealer | None = None,
         archive: Path | None = None,
+        tail: int = TAIL,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -94,6 +103,8 @@ class SQLiteJournal(Journal):
         self.archive = Archive(archive or path.parent / "archive")
         self._write = self._connect()
         self._write.executescript(_SCHEMA + ARCHIVE_SCHEMA)
+        self._tail: deque[Entry] = deque(maxlen=tail)  # the newest entries, as committed
+        self._tail_lock = threading.Lock()
         self._read_local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -172,6 +183,7 @@ class SQLiteJournal(Journal):
             cur.execute("BEGIN IMMEDIATE")
             known = self._stored_seqs(cur, {ev.event_id for req in batch for ev in req.events})
             rows: list[tuple[int, str, str, str, str, str, str]] = []
+            fresh: list[Entry] = []
             for req in batch:
                 seqs: list[int] = []
                 for ev in req.events:
@@ -194,6 +206,9 @@ class SQLiteJournal(Journal):
                         )
                         seq = known[ev.event_id] = last_seq
                         hashes.append(last_hash)
+                        fresh.append(
+                            Entry(seq=last_seq, event=ev, prev_hash=prev_hash, hash=last_hash)
+                        )
                     seqs.append(seq)
                 if req.follower is not None:
                     moved.append((req.follower, req.position))
@@ -215,6 +230,9 @@ class SQLiteJournal(Journal):
                 _settle(req.future, error=err)
             return
         self._last_seq, self._last_hash = last_seq, last_hash
+        if fresh:  # before any caller hears of them, so a read after an append finds them
+            with self._tail_lock:
+                self._tail.extend(fresh)
         for req, seqs in zip(batch, results, strict=True):
             _settle(req.future, result=seqs)
 
@@ -266,6 +284,9 @@ class SQLiteJournal(Journal):
         return conn
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
+        recent = self._from_tail(after, limit)
+        if recent is not None:
+            return recent
         sql = (
             "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries"
             " WHERE seq > ? ORDER BY seq"
@@ -289,6 +310,17 @@ class SQLiteJournal(Journal):
             )
         more = rows if limit is None else rows[: max(0, limit - len(older))]
         return older + [_entry(r) for r in more]
+
+    def _from_tail(self, after: int, limit: int | None) -> list[Entry] | None:
+        """Entries after `after` from the tail kept in memory, if it holds the next one:
+        the followers read back what was just committed (decision 66). None: ask SQLite
+        (older entries, or nothing newer kept here)."""
+        with self._tail_lock:
+            if not self._tail or not self._tail[0].seq <= after + 1 <= self._tail[-1].seq:
+                return None
+            start = after + 1 - self._tail[0].seq
+            stop = len(self._tail) if limit is None else min(len(self._tail), start + limit)
+            return list(itertools.islice(self._tail, start, stop))
 
     def read_kind(self, kind: str, after: int, upto: int, limit: int) -> list[Entry]:
         conn = self._reader()
