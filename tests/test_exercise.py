@@ -324,6 +324,28 @@ def test_exported_journal_and_audit_record_verify(
 ) -> None:
     _, out = exercise
     assert (out / "journal" / "journal.db").stat().st_size > 0
+    # The exercise's node archives in small segments: the journal starts at them, and
+    # journal.db with its archive verifies from entry 1 (and so did the export above).
+    journal = json.loads((out / "summary.json").read_text())["journal"]
+    assert journal["archived_segments"] >= 1
+    assert journal["archived_entries"] == 2000 * journal["archived_segments"]
+    assert (
+        len(list((out / "journal" / "archive").glob("segment-*.jsonl.gz")))
+        == (journal["archived_segments"])
+    )
+    db = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warnline.cli",
+            "audit",
+            "verify",
+            str(out / "journal" / "journal.db"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert db.returncode == 0 and f"{journal['entries']} entries" in db.stdout, db.stderr
     ok = subprocess.run(
         [sys.executable, "-m", "warnline.cli", "audit", "verify", str(out / "audit")],
         capture_output=True,

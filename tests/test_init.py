@@ -61,6 +61,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
         ("jor-admin", "JOR", "admin")
     ]
     hub_signing_key(cfg.hub, load_agreement(cfg.agreement), cfg_path)  # serve's own check passes
+    assert cfg.retention.enabled and cfg.archive == node_dir / "data" / "archive"
 
     log = tmp_path / "node.log"
     proc = start_node(cfg_path, log)
@@ -83,6 +84,7 @@ def test_init_writes_a_node_that_serves_and_its_admin_signs_in(
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
     assert f"listening on http://127.0.0.1:{port}" in log.read_text()
+    assert "retention: segments of 10000 entries into " in log.read_text()
     # CAP is signed with the key init wrote, whose certificate the node serves; the
     # exercise CAP key (what an exercise node signed with before) does not verify it.
     assert cfg.hub.cap_cert == node_dir / "pki" / "jor-cap.crt"

@@ -1,4 +1,5 @@
-"""The `warnline` command: demo, init, serve, user, audit verify, pki, bench."""
+"""The `warnline` command: demo, init, serve, user, audit verify, journal archive, pki,
+bench."""
 
 from __future__ import annotations
 
@@ -79,6 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument(
         "--head", type=Path, help="a signed tree head kept earlier (GET /api/v1/audit/head)"
     )
+    verify.add_argument(
+        "--archive",
+        type=Path,
+        help="a journal's archived segments (default: archive/ beside journal.db)",
+    )
+
+    journal = sub.add_parser("journal", help="a node's journal")
+    journal_sub = journal.add_subparsers(dest="journal_command", required=True)
+    j_archive = journal_sub.add_parser(
+        "archive", help="move the oldest entries into signed segments now ([retention])"
+    )
+    j_archive.add_argument("--config", type=Path, required=True)
+    j_archive.add_argument("--data", type=Path, help="data directory (overrides the config)")
 
     pki = sub.add_parser("pki", help="the coalition CA for mTLS certificates")
     pki_sub = pki.add_subparsers(dest="pki_command", required=True)
@@ -131,7 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "user":
             return _user(args)
         if args.command == "audit":
-            return _audit_verify(args.path, args.keys, args.head)
+            return _audit_verify(args.path, args.keys, args.head, args.archive)
+        if args.command == "journal":
+            from warnline.serve.retention import archive_now
+
+            print(f"warnline journal archive: {archive_now(args.config, args.data).describe()}")
+            return 0
         if args.command == "pki":
             return _pki(args)
         if args.command == "bench":
@@ -313,7 +332,9 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_verify(path: Path, keys: Path | None, head: Path | None) -> int:
+def _audit_verify(
+    path: Path, keys: Path | None, head: Path | None, archive: Path | None = None
+) -> int:
     """An exported record (a directory) or a node's SQLite journal (a file).
 
     Every outcome is one line: 0 intact, 1 not intact (naming the entry or the head),
@@ -335,7 +356,7 @@ def _audit_verify(path: Path, keys: Path | None, head: Path | None) -> int:
         else:
             # Without --keys a journal is checked against the default (exercise) hub key.
             trusted = public_keys or {HUB_CODE: exercise_verify_key_b64(HUB_CODE)}
-            journal = verify_journal(path, public_keys=trusted, head=saved)
+            journal = verify_journal(path, public_keys=trusted, head=saved, archive=archive)
             sealed = journal.sealed
             what = f"{journal.entries} entries" + (
                 f", signed head at {sealed.timestamp}" if sealed else ""

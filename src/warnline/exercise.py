@@ -59,6 +59,8 @@ from warnline.summary import offer_lines, summarize
 log = logging.getLogger("warnline.exercise")
 SNAPSHOT_S = 2.0  # scenario seconds between picture samples for the score
 READY_WITHIN_S = 60.0  # wall seconds the raid waits at most for its players to sign in
+# Small segments, so a demo archives a few of them and everything after reads through them.
+EXERCISE_RETENTION = {"enabled": True, "segment_entries": 2000, "keep_entries": 2000}
 
 
 class Player(Protocol):
@@ -173,6 +175,7 @@ async def run_exercise(
             users=accounts.users(),
             channels=reach.channels,
             secrets=reach.secrets,
+            retention=EXERCISE_RETENTION,
         )
         built = build(
             load_config(config_path),
@@ -240,6 +243,11 @@ async def run_exercise(
         "refused": rlog.errors,
     }
     summary["interrupted"] = interrupted
+    summary["journal"] = {
+        "entries": journal.last_seq(),
+        "archived_segments": journal.archived_segments(),
+        "archived_entries": journal.archived_entries(),
+    }
     summary["scenario"] = {
         "threats": len(scenario.threats),
         "sensors": len(scenario.sensors),

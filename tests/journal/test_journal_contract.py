@@ -83,6 +83,16 @@ def test_follower_position_is_stored_with_outputs(journal: Journal) -> None:
     assert journal.contains(["e100", "nope"]) == {"e100"}
 
 
+def test_submit_completes_once_stored_with_the_followers_position(journal: Journal) -> None:
+    """`submit` is how a node on an event loop stores: every backend answers with a
+    future (SQLite's from its writer thread)."""
+    assert journal.submit([ev(1), ev(2)]).result(timeout=10) == [1, 2]
+    done = journal.submit([ev(100, "decision")], follower="pipeline", position=2)
+    assert done.result(timeout=10) == [3]
+    assert journal.position("pipeline") == 2
+    assert journal.submit([ev(1)]).result(timeout=10) == [1]  # idempotent, as append
+
+
 def test_concurrent_appends_lose_nothing(journal: Journal) -> None:
     def worker(k: int) -> None:
         for i in range(50):

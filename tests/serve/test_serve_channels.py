@@ -9,6 +9,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -407,3 +409,14 @@ def test_a_served_node_reaches_relay_message_centre_and_partner_system(
     assert SMPP_SECRET not in log.read_text()
     for part in (tmp_path / "data").glob("journal.db*"):  # with its write-ahead log
         assert SMPP_SECRET.encode() not in part.read_bytes()
+
+
+def test_a_node_without_webhooks_or_apprise_does_not_import_their_libraries() -> None:
+    """httpx and Apprise are about a tenth of a served node's imports; the builder imports
+    a channel's library only when the config names the channel."""
+    code = (
+        "import sys, warnline.serve.command, warnline.serve.builder, warnline.cli; "
+        "print('httpx' in sys.modules, 'apprise' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

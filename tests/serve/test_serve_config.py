@@ -40,6 +40,13 @@ def write(tmp_path: Path, text: str) -> Path:
         (USER.replace('role = "watch"', 'role = "boss"'), "users[0].role 'boss': must be one of"),
         (USER.replace('partner = "JOR"\n', ""), "users[0].partner: missing or not"),
         ("users = 3\n", "users: must be an array of tables ([[users]])"),
+        ("[retention]\nenable = true\n", "unknown key retention.enable (did you mean 'enabled'?)"),
+        ('[retention]\nenabled = "yes"\n', "retention.enabled 'yes': must be true or false"),
+        ("[retention]\nsegment_entries = 0\n", "retention.segment_entries 0: must be a whole"),
+        ("[retention]\nkeep_entries = 1.5\n", "retention.keep_entries 1.5: must be a whole"),
+        ("[retention]\nkeep_entries = true\n", "retention.keep_entries True: must be a whole"),
+        ("[retention]\ndirectory = 3\n", "retention.directory 3: must be a non-empty string"),
+        ("retention = 3\n", "[retention] must be a table"),
     ],
 )
 def test_a_bad_config_names_the_field(tmp_path: Path, text: str, message: str) -> None:
@@ -77,3 +84,14 @@ def test_a_busy_port_is_named_before_the_node_starts(
     assert err.strip().endswith(f"node.port {port} on 127.0.0.1: in use"), err
     assert err.count("\n") == 1
     assert not (tmp_path / "data" / "journal.db").exists()  # nothing was started
+
+
+def test_retention_is_off_without_its_section_and_archives_beside_the_data(
+    tmp_path: Path,
+) -> None:
+    cfg = load_config(write(tmp_path, f'[node]\ndata = "var"\n{USER}'))
+    assert not cfg.retention.enabled and cfg.archive == tmp_path / "var" / "archive"
+    text = '[retention]\nenabled = true\ndirectory = "cold"\nsegment_entries = 500\n'
+    cfg = load_config(write(tmp_path, f"{text}{USER}"), data_override=tmp_path / "elsewhere")
+    assert cfg.retention.enabled and cfg.archive == tmp_path / "cold"
+    assert (cfg.retention.segment_entries, cfg.retention.keep_entries) == (500, 100_000)

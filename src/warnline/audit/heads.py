@@ -173,6 +173,29 @@ class HeadSigner:
         self._tree = tree
         return True
 
+    def head_over(self, state: str, head: str, hashes: Sequence[str]) -> tuple[str, str]:
+        """A head at an archived segment's end: the same signed tree head a seal at that
+        size carried, so a head a partner kept stays checkable against segments. `state`
+        and `head` are the previous segment's: the peaks must be the tree that head
+        names, and a head under this signer's id must verify with its key (one under a
+        retired id is checked by `warnline audit verify`); AuditError otherwise."""
+        tree = MerkleAccumulator()
+        if state:
+            try:
+                peaks = json.loads(state)["peaks"]
+                tree = MerkleAccumulator.from_peaks([(int(n), str(d)) for n, d in peaks])
+                sealed = parse_head(head)
+            except (ValueError, KeyError, TypeError, AuditError):
+                raise AuditError(0, "the archive's last segment state is malformed") from None
+            if (tree.size, tree.root().hex()) != (sealed.size, sealed.root):
+                raise AuditError(sealed.size, "the last segment's peaks are not its head's tree")
+            if sealed.signer == self._signer:
+                verify_head(sealed, {self._signer: self._key.verify_key})
+        tree.extend([bytes.fromhex(h) for h in hashes])
+        signed = sign_head(tree.size, tree.root(), self._clock.now(), self._key, self._signer)
+        peaks_text = canonical_json({"peaks": tree.peaks()}).decode()
+        return canonical_json(signed.to_json()).decode(), peaks_text
+
     def seal(self, hashes: Sequence[str], positions: Mapping[str, int]) -> tuple[str, str]:
         self._tree.extend([bytes.fromhex(h) for h in hashes])
         root = self._tree.root()

@@ -16,41 +16,42 @@ What it checks, in one pass over the rows:
   signed positions equal to the stored ones (catches an entry appended, or a position
   moved, by anyone without the hub's key);
 - given a head a partner kept: its tree is a prefix of the journal's (catches a record
-  cut back or rewritten even with the hub's key).
+  cut back or rewritten even with the hub's key);
+- with retention, first every archived segment (`segments.py`) in order: each file there,
+  its lines canonical, its entries chained on from the segment before, its signed head
+  over entries 1..its last, and the index that keeps its event ids stored; then the
+  first entry left in SQLite follows the last archived one.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
-import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import nacl.signing
 
 from warnline.audit.heads import TreeHead, check_positions_seal, parse_head, verify_head
 from warnline.audit.merkle import EMPTY_ROOT, MerkleAccumulator
+from warnline.audit.rows import check_row
+from warnline.audit.segment_check import check_archive_shape, check_segment, segment_rows
 from warnline.errors import AuditError
-from warnline.journal.base import GENESIS_HASH, canonical_json
+from warnline.journal.base import GENESIS_HASH
 
 __all__ = ["JournalSummary", "check_journal_shape", "verify_journal"]
-
-# json.dumps(text, ensure_ascii=False) without building an encoder per call.
-_string = json.encoder.JSONEncoder(ensure_ascii=False).encode
 
 SCHEMA = {
     "entries": ("seq", "event_id", "kind", "at", "payload", "prev_hash", "hash"),
     "positions": ("follower", "position"),
     "seal": ("id", "head", "positions"),
 }
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+ARCHIVE_TABLES = {  # present once a journal was opened by a version with retention
+    "segments": ("first_seq", "last_seq", "file", "last_hash", "head", "peaks"),
+    "archived": ("id_key", "seq"),
+}
 _ROWS = (
     "SELECT seq, event_id, kind, at, payload, prev_hash, hash,"
     " typeof(event_id) || typeof(kind) || typeof(at) || typeof(payload)"
@@ -75,12 +76,15 @@ def verify_journal(
     *,
     public_keys: Mapping[str, str],
     head: TreeHead | None = None,
+    archive: Path | None = None,
 ) -> JournalSummary:
-    """Check the journal at `path`; AuditError at the first problem.
+    """Check the journal at `path`, and its archived segments in `archive` (default:
+    `archive` beside it); AuditError at the first problem.
 
-    `public_keys` maps signer to base64 Ed25519 key, obtained out of band: the seal and
-    `head` must verify with them. `AuditError.entry` is the first entry that cannot be
-    trusted, or 0 for the journal as a whole (schema, seal, positions, the saved head)."""
+    `public_keys` maps signer to base64 Ed25519 key, obtained out of band: the seal,
+    every segment's head and `head` must verify with them. `AuditError.entry` is the
+    first entry that cannot be trusted, or 0 for the journal as a whole (schema, seal,
+    positions, the saved head)."""
     keys = _keys(public_keys)
     if head is not None:
         verify_head(head, keys)
@@ -94,14 +98,16 @@ def verify_journal(
         # One read transaction: entries, positions and seal from the same commit, even
         # while a node keeps appending.
         conn.execute("BEGIN")
-        return _verify(conn, keys, head)
+        return _verify(conn, keys, head, archive or path.parent / "archive")
     except sqlite3.Error as exc:
         raise AuditError(0, f"{path} is not a readable SQLite journal: {exc}") from None
     finally:
         conn.close()
 
 
-def check_journal_shape(path: Path, *, public_keys: Mapping[str, str]) -> int:
+def check_journal_shape(
+    path: Path, *, public_keys: Mapping[str, str], archive: Path | None = None
+) -> int:
     """What can be checked without reading every entry, before a node opens the journal
     (opening creates missing tables, and a first commit writes a fresh seal): the schema,
     the followers' positions within the journal, and a seal signed by the hub that covers
@@ -115,6 +121,7 @@ def check_journal_shape(path: Path, *, public_keys: Mapping[str, str]) -> int:
     try:
         conn.execute("BEGIN")
         _check_schema(conn)
+        check_archive_shape(conn, archive or path.parent / "archive")
         last = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0])
         positions = _check_positions(conn, last)
         row = conn.execute("SELECT head, positions FROM seal").fetchone()
@@ -142,18 +149,28 @@ def check_journal_shape(path: Path, *, public_keys: Mapping[str, str]) -> int:
 
 
 def _verify(
-    conn: sqlite3.Connection, keys: Mapping[str, nacl.signing.VerifyKey], head: TreeHead | None
+    conn: sqlite3.Connection,
+    keys: Mapping[str, nacl.signing.VerifyKey],
+    head: TreeHead | None,
+    archive: Path,
 ) -> JournalSummary:
     _check_schema(conn)
     tree = MerkleAccumulator()
     prev, seq = GENESIS_HASH, 0
     if head is not None and head.size == 0 and head.root != EMPTY_ROOT.hex():
         raise AuditError(0, f"{head.describe()} has a root other than the empty tree's")
+    for segment in segment_rows(conn):
+        seq, prev = check_segment(conn, keys, archive, segment, tree, seq, prev, head)
+    archived = seq
     leaves: list[bytes] = []  # folded into the tree in blocks (MerkleAccumulator.extend)
     at_head = head.size if head is not None else -1
     for row in conn.execute(_ROWS):
         seq += 1
-        prev = _check_row(row, seq, prev)
+        if seq == archived + 1 and archived and row[5] != prev:
+            raise AuditError(
+                seq, f"prev_hash does not match the hash of entry {archived}, the last archived"
+            )
+        prev = check_row(row, seq, prev)
         leaves.append(bytes.fromhex(prev))
         if len(leaves) < 8192 and seq != at_head:
             continue
@@ -180,8 +197,10 @@ def _verify(
 
 
 def _check_schema(conn: sqlite3.Connection) -> None:
-    for table, columns in SCHEMA.items():
+    for table, columns in (SCHEMA | ARCHIVE_TABLES).items():
         found = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
+        if not found and table in ARCHIVE_TABLES:
+            continue
         if not found:
             hint = " (or a journal from before sealing)" if table == "seal" else ""
             raise AuditError(
@@ -189,45 +208,6 @@ def _check_schema(conn: sqlite3.Connection) -> None:
             )
         if found != columns:
             raise AuditError(0, f"table {table!r} has columns {found}, expected {columns}")
-
-
-def _check_row(row: tuple[Any, ...], n: int, prev: str) -> str:
-    """Check entry `n` as stored; return its hash."""
-    seq, event_id, kind, at, payload, prev_hash, stored_hash, types = row
-    if seq != n:
-        why = "dropped" if seq > n else "repeated"
-        raise AuditError(n, f"expected seq {n}, found {seq}: an entry was {why}")
-    if types != _TEXT6:
-        raise AuditError(n, "event_id, kind, at, payload and hashes must be stored as text")
-    if prev_hash != prev:
-        raise AuditError(n, f"prev_hash does not match the hash of entry {n - 1}")
-    if not _HEX64.fullmatch(stored_hash):
-        raise AuditError(n, "hash is not 64 lowercase hex digits")
-    try:
-        parsed = datetime.fromisoformat(at)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.isoformat() != at:
-        raise AuditError(n, "at is not an ISO 8601 time as the journal writes it")
-    try:
-        value = json.loads(payload)
-    except ValueError:
-        raise AuditError(n, "payload is not JSON") from None
-    if not isinstance(value, dict):
-        raise AuditError(n, "payload is not a JSON object")
-    # The journal stores payloads canonically, so the hashed body is assembled around
-    # the stored text; only a payload stored otherwise (by an older journal) is encoded
-    # again, which costs several times more.
-    body = (
-        f'{{"at":{_string(at)},"event_id":{_string(event_id)},"kind":{_string(kind)},'
-        f'"payload":{payload},"seq":{n}}}'
-    ).encode()
-    prefix = bytes.fromhex(prev)
-    if hashlib.sha256(prefix + body).hexdigest() != stored_hash:
-        canonical = {"seq": n, "event_id": event_id, "kind": kind, "at": at, "payload": value}
-        if hashlib.sha256(prefix + canonical_json(canonical)).hexdigest() != stored_hash:
-            raise AuditError(n, "hash does not match the entry's content: the entry was changed")
-    return str(stored_hash)
 
 
 def _check_positions(conn: sqlite3.Connection, last: int) -> dict[str, int]:

@@ -78,6 +78,12 @@ def _restart() -> dict[str, Any]:
     return run()
 
 
+def _retention() -> dict[str, Any]:
+    from warnline.bench.retention import run
+
+    return run()
+
+
 def _ingest() -> dict[str, Any]:
     from warnline.bench.ingest import run
 
@@ -104,6 +110,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
+    "retention": _retention,  # journal.db stays bounded over 500k entries (minutes)
 }
 OPT_IN = {
     "warnings-raid",
@@ -112,6 +119,7 @@ OPT_IN = {
     "soak",
     "memory",
     "restart",
+    "retention",
 }  # run only when named
 
 

@@ -56,9 +56,12 @@ def main() -> int:
     lock = threading.Lock()
     out.write('{"ready": true}\n')
     out.flush()
+    parent = os.getppid()
     for line in sys.stdin:
         request = json.loads(line)
         threading.Thread(target=_answer, args=(calls, request, out, lock), daemon=True).start()
+    if os.getppid() != parent:  # the node is gone (stopped at once): no one waits for us
+        os._exit(0)
     stopping = threading.Thread(target=calls.close, daemon=True)
     stopping.start()
     stopping.join(STOP_WITHIN_S)

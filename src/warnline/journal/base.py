@@ -12,6 +12,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring
@@ -158,6 +159,14 @@ class Sealer(Protocol):
         False (and unchanged) otherwise: the caller resumes from the hashes."""
         ...
 
+    def head_over(self, state: str, head: str, hashes: Sequence[str]) -> tuple[str, str]:
+        """The signed tree head over the tree `state` describes ("" for the empty one)
+        extended by `hashes`, and that tree's state; the sealer's own tree is left as
+        it is. `head` is the signed head `state` must be the tree of (the previous
+        segment's): nothing is signed on top of a tree that is not the one signed.
+        Retention signs each archived segment's end with it."""
+        ...
+
 
 class Journal(ABC):
     """Interface every backend (SQLite embedded, JetStream coalition) implements."""
@@ -170,6 +179,23 @@ class Journal(ABC):
     @abstractmethod
     def append_from(self, follower: str, position: int, events: Sequence[Event]) -> list[int]:
         """Store a follower's outputs and its new read position in one write."""
+
+    def submit(
+        self, events: Sequence[Event], *, follower: str | None = None, position: int = 0
+    ) -> Future[list[int]]:
+        """Store `events` (and a follower's new position, as `append_from`); the future
+        completes once they are durable. A backend with a writer of its own (SQLite's
+        group commit) completes it from that writer, so a caller on an event loop awaits
+        it without blocking; this default stores them in place."""
+        done: Future[list[int]] = Future()
+        try:
+            if follower is None:
+                done.set_result(self.append(events))
+            else:
+                done.set_result(self.append_from(follower, position, events))
+        except Exception as exc:  # handed to the caller with the future, as a writer would
+            done.set_exception(exc)
+        return done
 
     @abstractmethod
     def position(self, follower: str) -> int:

@@ -82,6 +82,10 @@ class SnapshotStore:
         found = [p for p in self.directory.iterdir() if _NAME.fullmatch(p.name)]
         return sorted(found, key=lambda p: p.name, reverse=True)
 
+    def seqs(self) -> list[int]:
+        """The positions of the snapshot files kept, newest first (by their names)."""
+        return [int(m.group(1)) for p in self.paths() if (m := _NAME.fullmatch(p.name))]
+
     def write(self, *, seq: int, entry_hash: str, code: str, context: str, body: bytes) -> Path:
         """Store `body` as the state after entry `seq` atomically; prune old ones."""
         header = canonical_json(

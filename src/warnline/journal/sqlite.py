@@ -9,15 +9,25 @@ With a `Sealer`, each commit also replaces the one row of `seal`: a signed tree 
 over every entry and the followers' positions, so the file cannot be extended or a
 position moved without the hub's key. Payloads are stored in canonical JSON, the form
 that is hashed, so a verifier can check the chain without re-encoding every payload.
+
+The newest `tail` entries are also kept in memory as they were committed, so the
+followers' read-back of what was just appended (the decision loop reads every entry once,
+moments after it is stored) costs no query and no JSON decoding.
+
+Retention (`retention.py`) may move the oldest entries into segment files in `archive`;
+every read below the first stored seq is then answered from them (`archive.py`), and an
+event id stays stored forever through the `archived` index.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import queue
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
@@ -25,9 +35,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from warnline.errors import JournalError
+from warnline.errors import JournalCorruptError, JournalError
+from warnline.journal.archive import ARCHIVE_SCHEMA, Archive, decode_payload
 from warnline.journal.base import (
     GENESIS_HASH,
     Entry,
@@ -38,7 +47,7 @@ from warnline.journal.base import (
     chain_hash_of,
 )
 
-_DECODE = msgspec.json.Decoder().decode
+TAIL = 5000  # newest entries kept in memory: a decision turn's read-back (READ_CHUNK 2,000)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -75,15 +84,27 @@ class _Request:
 
 
 class SQLiteJournal(Journal):
-    """`path` is the database file; its directory is created if missing."""
+    """`path` is the database file; its directory is created if missing. `archive` is
+    where retention's segments are (default: `archive` beside the file)."""
 
-    def __init__(self, path: Path, *, max_batch: int = 5000, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_batch: int = 5000,
+        sealer: Sealer | None = None,
+        archive: Path | None = None,
+        tail: int = TAIL,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._max_batch = max_batch
         self._sealer = sealer
+        self.archive = Archive(archive or path.parent / "archive")
         self._write = self._connect()
-        self._write.executescript(_SCHEMA)
+        self._write.executescript(_SCHEMA + ARCHIVE_SCHEMA)
+        self._tail: deque[Entry] = deque(maxlen=tail)  # the newest entries, as committed
+        self._tail_lock = threading.Lock()
         self._read_local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -96,6 +117,14 @@ class SQLiteJournal(Journal):
         self._closed = False
         self._thread = threading.Thread(target=self._writer, name="journal-writer", daemon=True)
         self._thread.start()
+
+    @property
+    def sealer(self) -> Sealer | None:
+        return self._sealer
+
+    def connect(self) -> sqlite3.Connection:
+        """A connection of its own to the database (retention's steps use one)."""
+        return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -152,8 +181,9 @@ class SQLiteJournal(Journal):
         try:
             cur = self._write.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            known = _stored_seqs(cur, {ev.event_id for req in batch for ev in req.events})
+            known = self._stored_seqs(cur, {ev.event_id for req in batch for ev in req.events})
             rows: list[tuple[int, str, str, str, str, str, str]] = []
+            fresh: list[Entry] = []
             for req in batch:
                 seqs: list[int] = []
                 for ev in req.events:
@@ -176,6 +206,9 @@ class SQLiteJournal(Journal):
                         )
                         seq = known[ev.event_id] = last_seq
                         hashes.append(last_hash)
+                        fresh.append(
+                            Entry(seq=last_seq, event=ev, prev_hash=prev_hash, hash=last_hash)
+                        )
                     seqs.append(seq)
                 if req.follower is not None:
                     moved.append((req.follower, req.position))
@@ -197,6 +230,9 @@ class SQLiteJournal(Journal):
                 _settle(req.future, error=err)
             return
         self._last_seq, self._last_hash = last_seq, last_hash
+        if fresh:  # before any caller hears of them, so a read after an append finds them
+            with self._tail_lock:
+                self._tail.extend(fresh)
         for req, seqs in zip(batch, results, strict=True):
             _settle(req.future, result=seqs)
 
@@ -207,8 +243,9 @@ class SQLiteJournal(Journal):
         if sealer.size != self._last_seq and not self._restore(cur, sealer):
             stored = cur.execute(
                 "SELECT hash FROM entries WHERE seq <= ? ORDER BY seq", (self._last_seq,)
-            )
-            sealer.resume(str(r[0]) for r in stored)
+            ).fetchall()
+            archived = list(self.archive.hashes(self._write))
+            sealer.resume([*archived, *(str(r[0]) for r in stored)])
         positions = {
             str(f): int(p) for f, p in cur.execute("SELECT follower, position FROM positions")
         }
@@ -247,6 +284,9 @@ class SQLiteJournal(Journal):
         return conn
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Entry]:
+        recent = self._from_tail(after, limit)
+        if recent is not None:
+            return recent
         sql = (
             "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries"
             " WHERE seq > ? ORDER BY seq"
@@ -255,20 +295,50 @@ class SQLiteJournal(Journal):
         if limit is not None:
             sql += " LIMIT ?"
             args = (after, limit)
-        rows = self._reader().execute(sql, args).fetchall()
-        return [_entry(r) for r in rows]
+        conn = self._reader()
+        rows = conn.execute(sql, args).fetchall()
+        if not rows or rows[0][0] == after + 1:
+            return [_entry(r) for r in rows]
+        # Entries after..first stored were archived before these rows were read (only
+        # whole segments leave, oldest first, and the newest entry always stays).
+        gap = rows[0][0] - 1 - after
+        want = gap if limit is None else min(gap, limit)
+        older = self.archive.read(conn, after, want)
+        if len(older) != want:
+            raise JournalCorruptError(
+                after + len(older) + 1, "is missing: neither in the database nor in a segment"
+            )
+        more = rows if limit is None else rows[: max(0, limit - len(older))]
+        return older + [_entry(r) for r in more]
+
+    def _from_tail(self, after: int, limit: int | None) -> list[Entry] | None:
+        """Entries after `after` from the tail kept in memory, if it holds the next one:
+        the followers read back what was just committed (decision 66). None: ask SQLite
+        (older entries, or nothing newer kept here)."""
+        with self._tail_lock:
+            if not self._tail or not self._tail[0].seq <= after + 1 <= self._tail[-1].seq:
+                return None
+            start = after + 1 - self._tail[0].seq
+            stop = len(self._tail) if limit is None else min(len(self._tail), start + limit)
+            return list(itertools.islice(self._tail, start, stop))
 
     def read_kind(self, kind: str, after: int, upto: int, limit: int) -> list[Entry]:
-        rows = (
-            self._reader()
-            .execute(
+        conn = self._reader()
+        conn.execute("BEGIN")  # the archive's end and the rows from the same commit
+        try:
+            archived = self.archive.upto(conn)
+            older: list[Entry] = []
+            if after < archived:
+                older = self.archive.read_kind(conn, kind, after, min(upto, archived), limit)
+                after = archived
+            rows = conn.execute(
                 "SELECT seq, event_id, kind, at, payload, prev_hash, hash FROM entries"
                 " WHERE seq > ? AND seq <= ? AND kind = ? ORDER BY seq LIMIT ?",
-                (after, upto, kind, limit),
-            )
-            .fetchall()
-        )
-        return [_entry(r) for r in rows]
+                (after, upto, kind, limit - len(older)),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return older + [_entry(r) for r in rows]
 
     def tree_head(self) -> dict[str, Any] | None:
         row = self._reader().execute("SELECT head FROM seal WHERE id=1").fetchone()
@@ -300,6 +370,9 @@ class SQLiteJournal(Journal):
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(f"SELECT event_id FROM entries WHERE event_id IN ({marks})", chunk)
             found.update(r[0] for r in rows)
+        missing = [i for i in ids if i not in found]
+        if missing and self._has_archived(conn):
+            found.update(self.archive.lookup(conn, missing))
         return found
 
     def stored(self, event_ids: Sequence[str]) -> dict[str, Event]:
@@ -318,8 +391,33 @@ class SQLiteJournal(Journal):
                     event_id=r[0],
                     kind=r[1],
                     at=datetime.fromisoformat(r[2]),
-                    payload=_payload(r[3]),
+                    payload=decode_payload(r[3]),
                 )
+        missing = [i for i in ids if i not in found]
+        if missing and self._has_archived(conn):
+            found.update((k, e.event) for k, e in self.archive.lookup(conn, missing).items())
+        return found
+
+    def archived_segments(self) -> int:
+        """How many segments hold archived entries."""
+        row = self._reader().execute("SELECT COUNT(*) FROM segments").fetchone()
+        return int(row[0])
+
+    def archived_entries(self) -> int:
+        """How many entries are in segments (entries 1..this)."""
+        return self.archive.upto(self._reader())
+
+    @staticmethod
+    def _has_archived(conn: sqlite3.Connection) -> bool:
+        return conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None
+
+    def _stored_seqs(self, cur: sqlite3.Cursor, event_ids: set[str]) -> dict[str, int]:
+        """The journal positions of those of `event_ids` already stored, archived ones
+        included (an event id is stored at most once, forever)."""
+        found = _stored_seqs(cur, event_ids)
+        missing = [i for i in event_ids if i not in found]
+        if missing and self._has_archived(self._write):
+            found.update((k, e.seq) for k, e in self.archive.lookup(self._write, missing).items())
         return found
 
     def close(self) -> None:
@@ -347,15 +445,6 @@ def _stored_seqs(cur: sqlite3.Cursor, event_ids: set[str]) -> dict[str, int]:
     return found
 
 
-def _payload(text: str) -> Any:
-    """A stored payload, decoded by msgspec (five times json's speed, the same values
-    for canonical JSON); what it refuses (e.g. a non-finite number) by json."""
-    try:
-        return _DECODE(text)
-    except msgspec.DecodeError:
-        return json.loads(text)
-
-
 def _settle(
     future: Future[list[int]], *, result: list[int] | None = None, error: Exception | None = None
 ) -> None:
@@ -374,7 +463,7 @@ def _entry(r: Sequence[Any]) -> Entry:
     return Entry(
         seq=r[0],
         event=Event(
-            event_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3]), payload=_payload(r[4])
+            event_id=r[1], kind=r[2], at=datetime.fromisoformat(r[3]), payload=decode_payload(r[4])
         ),
         prev_hash=r[5],
         hash=r[6],

@@ -25,6 +25,7 @@ from warnline.domain.plane import regional_plane
 from warnline.ingest import Intake
 from warnline.ingest.checks import JournalShare
 from warnline.journal import Journal
+from warnline.journal.retention import Retention
 from warnline.journal.snapshots import SnapshotStore
 from warnline.node.commands import Commands
 from warnline.node.followers import Followers
@@ -52,6 +53,7 @@ class Node:
         settings: NodeSettings | None = None,
         channels: Mapping[str, PersonChannel] | None = None,
         snapshots: SnapshotStore | None = None,
+        retention: Retention | None = None,
         announce: Callable[[str], None] | None = None,
     ) -> None:
         check_cell_accounts(accounts.users(), agreement.coordination_cell)
@@ -129,6 +131,7 @@ class Node:
             views=self.views,
             outreach=self.outreach,
             snapshots=snapshots,
+            retention=retention,
             collaborators=self._collaborators,
             forbidden=(Node, Inbox),
         )

@@ -17,8 +17,9 @@ from typing import Any
 from warnline.accounts import Accounts
 from warnline.agreement.model import Agreement
 from warnline.dispatch import Dispatcher
-from warnline.errors import JournalCorruptError, SnapshotError
+from warnline.errors import JournalCorruptError, JournalError, SnapshotError
 from warnline.journal import GENESIS_HASH, Entry, Journal
+from warnline.journal.retention import Retention
 from warnline.journal.snapshots import SnapshotStore
 from warnline.journal.sqlite import SQLiteJournal
 from warnline.node.follower_state import (
@@ -53,6 +54,7 @@ class Followers:
         snapshots: SnapshotStore | None,
         collaborators: Callable[[], Mapping[str, object]],
         forbidden: tuple[type, ...],
+        retention: Retention | None = None,
     ) -> None:
         self.agreement = agreement
         self.accounts = accounts
@@ -64,6 +66,7 @@ class Followers:
         self.views = views
         self.outreach = outreach
         self.snapshots = snapshots
+        self.retention = retention
         self._collaborators = collaborators
         self._forbidden = (Agreement, SQLiteJournal, asyncio.Task, *forbidden)
         self.pos = 0  # the last journal entry every fold has taken in
@@ -176,6 +179,14 @@ class Followers:
             context=self.context(),
             body=body,
         )
+        if self.retention is not None:  # a new replay floor: older segments may go
+            try:
+                step = self.retention.step()
+            except (OSError, JournalError) as exc:  # the journal still holds everything
+                log.warning("retention step after the snapshot at %d not done: %s", seq, exc)
+            else:
+                if step.segments:
+                    log.info("%s", step.describe())
 
     def snapshot_if_due(self) -> None:
         """Between turns: capture now (on the loop, so the state is consistent) and write

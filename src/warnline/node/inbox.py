@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 
 from warnline.journal import Event, Journal
-from warnline.journal.sqlite import SQLiteJournal
 from warnline.node.lag import LagWatch
 
 
@@ -34,11 +33,7 @@ class Inbox:
     async def store(
         self, events: list[Event], follower: str | None = None, position: int = 0
     ) -> list[int]:
-        """Journal without waking: SQLite's writer thread commits (and fsyncs) off the
-        event loop; other journals append in place."""
-        if isinstance(self.journal, SQLiteJournal):
-            fut = self.journal.submit(events, follower=follower, position=position)
-            return await asyncio.wrap_future(fut)
-        if follower is not None:
-            return self.journal.append_from(follower, position, events)
-        return self.journal.append(events)
+        """Journal without waking: the journal's own writer (SQLite's group commit)
+        commits and fsyncs off the event loop; this awaits its word that it is durable."""
+        fut = self.journal.submit(events, follower=follower, position=position)
+        return await asyncio.wrap_future(fut)

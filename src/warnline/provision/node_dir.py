@@ -197,6 +197,14 @@ def node_toml(
         f'cap_cert = "{PKI}/{cap}.crt"\n'
     )
     parts.append("".join(hub))
+    parts.append(
+        "# the oldest entries move into signed segments in data/archive once a snapshot\n"
+        "# covers them, so the disk stays bounded (docs/operations.md, Retention)\n"
+        "[retention]\n"
+        "enabled = true\n"
+        "segment_entries = 10000\n"
+        "keep_entries = 100000\n"
+    )
     parts.append(render_users(users))
     return "\n".join(parts)
 

@@ -31,6 +31,7 @@ from warnline.serve.config import NodeConfig
 from warnline.serve.journal import check_shape, snapshot_store
 from warnline.serve.keys import cap_signer, hub_signing_key, trusted_keys
 from warnline.serve.listen import check_tls, probe_port
+from warnline.serve.retention import build_retention
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,12 +87,15 @@ def build(
     check_tls(cfg.tls, config_path)
     agreement = route_contacts(agreement, cfg.channels, config_path)
     trusted = trusted_keys(cfg.hub, key)
-    check_shape(cfg.data / "journal.db", trusted)
+    check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
-        cfg.data / "journal.db", sealer=HeadSigner(key=key, clock=clock, signer=cfg.hub.key_id)
+        cfg.data / "journal.db",
+        sealer=HeadSigner(key=key, clock=clock, signer=cfg.hub.key_id),
+        archive=cfg.archive,
     )
+    snapshots = snapshot_store(cfg.data, key)
     node = Node(
         agreement=agreement,
         journal=journal,
@@ -99,7 +103,8 @@ def build(
         accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
         settings=settings or NodeSettings(tick_s=cfg.tick_s),
         channels=channels,
-        snapshots=snapshot_store(cfg.data, key),
+        snapshots=snapshots,
+        retention=build_retention(cfg.retention, journal, snapshots),
         announce=announce,
     )
     return Built(

@@ -24,12 +24,10 @@ from urllib.parse import urlsplit
 from nacl.signing import SigningKey
 
 from warnline.agreement.model import Agreement, Partner
-from warnline.channels.apprise_channel import AppriseChannel
 from warnline.channels.base import PersonChannel
 from warnline.channels.email import EmailChannel
 from warnline.channels.sms import SmsChannel
 from warnline.channels.voice import Trunk, VoiceChannel, missing_tools
-from warnline.channels.webhook import WebhookChannel
 from warnline.errors import ConfigError
 from warnline.serve.text import did_you_mean, netloc
 
@@ -390,10 +388,16 @@ def build_channels(
                 listen_s=cfg.listen_s,
             )
         elif isinstance(cfg, WebhookConfig):
+            # httpx and Apprise are a tenth of a node's imports: only a node that has the
+            # channel imports its library.
+            from warnline.channels.webhook import WebhookChannel
+
             out[name] = WebhookChannel(
                 key=hub_key, retries=cfg.retries, backoff_s=cfg.backoff_s, timeout_s=cfg.timeout_s
             )
         else:
+            from warnline.channels.apprise_channel import AppriseChannel
+
             out[name] = AppriseChannel()
     return out
 

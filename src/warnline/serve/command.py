@@ -37,7 +37,9 @@ def serve_node(config_path: Path, data: Path | None) -> int:
 
     async def until_stopped() -> None:
         async with signals.bound() as stop:
-            check = asyncio.create_task(verify_aside(built.journal_path, built.trusted, failed))
+            check = asyncio.create_task(
+                verify_aside(built.journal_path, built.trusted, failed, cfg.archive)
+            )
 
             def stop_if_failed(_: asyncio.Task[None]) -> None:
                 if failed:
@@ -96,6 +98,14 @@ def _print_start(built: Built) -> None:
         flush=True,
     )
     print(f"warnline serve: {describe_keys(cfg.hub, built.cap)}", flush=True)
+    r = cfg.retention
+    if r.enabled:
+        print(
+            f"warnline serve: retention: segments of {r.segment_entries} entries into "
+            f"{cfg.archive} after each snapshot, the newest {r.keep_entries} kept "
+            f"({built.journal.archived_segments()} segments so far)",
+            flush=True,
+        )
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:

@@ -71,6 +71,11 @@ urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system mo
 
 [channels.apprise]                 # Apprise URLs from the agreement (or `urls` as above)
 
+[retention]                        # optional: archive the oldest entries (serve/retention.py)
+enabled = true
+segment_entries = 10000
+keep_entries = 100000
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -105,6 +110,7 @@ from warnline.serve.channels import (
     parse_channels,
 )
 from warnline.serve.keys import HubConfig, parse_hub
+from warnline.serve.retention import RetentionConfig, parse_retention
 from warnline.serve.text import did_you_mean
 
 
@@ -121,9 +127,15 @@ class NodeConfig:
     limits: ServerLimits = field(default_factory=ServerLimits)
     metrics_token_sha256: str | None = None
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+
+    @property
+    def archive(self) -> Path:
+        """Where the journal's archived segments are."""
+        return self.retention.archive(self.data)
 
 
-SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "users")
+SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "retention", "users")
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -171,6 +183,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         limits=_limits(_table(raw, "limits", path), path),
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
         channels=parse_channels(raw.get("channels"), base, path),
+        retention=parse_retention(raw.get("retention"), base, path),
     )
 
 

@@ -27,7 +27,7 @@ from warnline.journal.snapshots import SnapshotStore, snapshot_key
 __all__ = ["check_shape", "snapshot_store", "verify_aside"]
 
 
-def check_shape(path: Path, trusted: dict[str, str]) -> None:
+def check_shape(path: Path, trusted: dict[str, str], archive: Path | None = None) -> None:
     """Before the journal is opened: its schema, positions and signed seal, in constant
     time (JournalCorruptError naming what is wrong); a journal not yet written is fine.
     `trusted` holds the hub's current key under its id and the retired ones: the seal
@@ -37,7 +37,7 @@ def check_shape(path: Path, trusted: dict[str, str]) -> None:
     if not path.exists():
         return
     try:
-        check_journal_shape(path, public_keys=trusted)
+        check_journal_shape(path, public_keys=trusted, archive=archive)
     except AuditError as exc:
         hint = ""
         if "has no known public key" in exc.reason:
@@ -56,7 +56,10 @@ def snapshot_store(data: Path, key: SigningKey) -> SnapshotStore:
 
 
 async def verify_aside(
-    path: Path, trusted: dict[str, str], failed: list[JournalCorruptError]
+    path: Path,
+    trusted: dict[str, str],
+    failed: list[JournalCorruptError],
+    archive: Path | None = None,
 ) -> None:
     """Verify the journal at `path` in a child process; print the outcome, or put the
     error in `failed` and return (the caller stops the node). The child has a session of
@@ -67,6 +70,7 @@ async def verify_aside(
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "warnline.serve.journal", str(path), json.dumps(trusted),
+        str(archive or path.parent / "archive"),
         stdout=asyncio.subprocess.PIPE,
         start_new_session=True,  # a Ctrl-C at the terminal is the node's to handle
     )  # fmt: skip
@@ -92,15 +96,15 @@ async def verify_aside(
     print(f"journal verified: {entries} entries in {took:.1f} s (beside the running node)")
 
 
-def _check(path: Path, trusted: dict[str, str]) -> tuple[int, int, str]:
+def _check(path: Path, trusted: dict[str, str], archive: Path) -> tuple[int, int, str]:
     from warnline.audit import verify_journal
 
     try:
-        summary = verify_journal(path, public_keys=trusted)
+        summary = verify_journal(path, public_keys=trusted, archive=archive)
     except AuditError as exc:
         return -1, exc.entry, exc.reason
     return summary.entries, 0, ""
 
 
 if __name__ == "__main__":  # the child of `verify_aside`
-    print(json.dumps(_check(Path(sys.argv[1]), json.loads(sys.argv[2]))))
+    print(json.dumps(_check(Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3]))))

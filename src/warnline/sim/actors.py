@@ -7,12 +7,14 @@ import asyncio
 import json
 import logging
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import numpy as np
 from nacl.signing import SigningKey
+from websockets.exceptions import ConnectionClosed
 
 from warnline.domain import ScaledClock
 from warnline.domain.codec import to_json
@@ -154,6 +156,22 @@ async def run_feed(
             t += batch_s
 
 
+def spawn_answer(tasks: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
+    """Run one of an actor's delayed answers in a task kept in `tasks` until it ends.
+    The node closing the stream or its port under a pending answer (the exercise being
+    stopped) leaves that answer unsent: expected at a stop, so not an error to print."""
+
+    async def guarded() -> None:
+        try:
+            await work
+        except (ConnectionClosed, httpx.TransportError):
+            log.debug("an answer was left unsent: the node closed the connection")
+
+    task = asyncio.create_task(guarded())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
 async def end_tasks(tasks: set[asyncio.Task[None]]) -> None:
     """Cancel an actor's pending answers before its connections close: an exercise that
     stops early must not leave them to fire into a closed client."""
@@ -234,9 +252,7 @@ class DutyOfficer:
         self._acked.add(alert["alert_id"])
         delay = float(self.rng.uniform(3.0, 20.0))
         via_api = bool(self.rng.random() < 0.5)
-        task = asyncio.create_task(self._ack_later(ws, http, token, alert, delay, via_api))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn_answer(self._tasks, self._ack_later(ws, http, token, alert, delay, via_api))
 
     async def _ack_later(
         self,

@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 
 from warnline.domain import ScaledClock
-from warnline.sim.actors import end_tasks
+from warnline.sim.actors import end_tasks, spawn_answer
 from warnline.sim.stream_client import open_stream
 
 log = logging.getLogger("warnline.sim")
@@ -114,9 +114,7 @@ class Commander:
             return
         delay = float(self.rng.uniform(2.0, 12.0))
         via_api = bool(self.rng.random() < 0.5)
-        task = asyncio.create_task(self._answer(ws, http, token, a, accept, delay, via_api))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn_answer(self._tasks, self._answer(ws, http, token, a, accept, delay, via_api))
 
     async def _answer(
         self,

@@ -29,6 +29,7 @@ def write_node_config(
     users: list[User],
     channels: Mapping[str, Table],
     secrets: Mapping[str, str],
+    retention: Table | None = None,
 ) -> Path:
     """Write `directory/node.toml` (and each of `secrets` as a private file beside it,
     by its relative path) and return its path."""
@@ -47,6 +48,8 @@ def write_node_config(
     ]
     for name, table in channels.items():
         parts.append(f"[channels.{name}]\n" + "".join(_line(k, v) for k, v in table.items()))
+    if retention is not None:
+        parts.append("[retention]\n" + "".join(_line(k, v) for k, v in retention.items()))
     parts.append(render_users(users))
     path = directory / "node.toml"
     path.write_text("\n".join(parts))
