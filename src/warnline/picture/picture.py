@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 
 import numpy as np
 
@@ -43,8 +44,8 @@ from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
 from warnline.picture.merger import Merge, Merger
-from warnline.picture.models import FloatArray, IntArray
-from warnline.picture.predictor import Predictor
+from warnline.picture.models import UNANNOUNCED, FloatArray, IntArray
+from warnline.picture.predictor import GatingView, Predictor
 from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
@@ -52,6 +53,7 @@ from warnline.picture.watch import SensorWatch
 
 MIN_UNSEEN_S = 4.0  # silent for less, a track is never judged unseen (a scan or two)
 MIN_MISSED_SCANS = 2  # each sensor that was reporting a track must have missed it this often
+MIN_MISSED_SCANS_ENDING = 1  # ... a track downstream expects to end (see `expire`)
 UNSEEN_CHANCE = 1e-3  # ... and all together be this unlikely to have missed it every time
 
 
@@ -158,7 +160,10 @@ class Picture:
         return [self._checked(out[serial]) for serial in sorted(out)]
 
     def expire(
-        self, at: datetime, partner_marks: Mapping[str, datetime] | None = None
+        self,
+        at: datetime,
+        partner_marks: Mapping[str, datetime] | None = None,
+        ending: frozenset[str] = frozenset(),
     ) -> list[Track]:
         """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
         those silent for `drop_after_s` - tentative ones silent for `coast_after_s`, and
@@ -187,7 +192,7 @@ class Picture:
         confirmed = self._store.confirmed[live]
         coast, drop = self._deleter.stale(age, confirmed)
         landed = self._deleter.landed(self._store, live, age)
-        ended = landed | self._unseen(live, age, seconds(at))
+        ended = landed | self._unseen(live, age, seconds(at), ending)
         faded = (drop | ended) & confirmed & ~landed
         coast, drop = coast & ~ended, drop | ended
         self._faded = frozenset(self._store.record(int(s)).track_id for s in live[faded])
@@ -277,10 +282,12 @@ class Picture:
         reports, slots = self._associator.associate(hypotheses, batch.sensor, n_sensors)
         target[reports] = slots
 
-    def _unseen(self, live: IntArray, age: FloatArray, at_t: float) -> np.ndarray:
+    def _unseen(
+        self, live: IntArray, age: FloatArray, at_t: float, ending: frozenset[str]
+    ) -> np.ndarray:
         """Mask of `live` confirmed tracks, silent at least `MIN_UNSEEN_S`, that the
-        sensors which were reporting them have all looked for and not found where they
-        would now be (see `watch`): objects that ended, not ones that flew out of sight."""
+        sensors which were reporting them have all looked for and not found (see
+        `watch`): objects that ended, not ones that flew out of sight."""
         out = np.zeros(len(live), dtype=bool)
         idx = np.flatnonzero(self._store.confirmed[live] & (age >= MIN_UNSEEN_S))
         if len(idx) == 0:
@@ -288,23 +295,33 @@ class Picture:
         slots = live[idx]
         xh, _, xv, pv = self._predictor.extrapolate(self._store, slots, at_t)
         known = (pv[:, 0, 0] < KNOWN_ALTITUDE_VAR).tolist()
+        view = self._predictor.view(self._store, slots)
         for j, slot in enumerate(slots.tolist()):
-            if known[j]:
-                x, y = float(xh[j, 0]), float(xh[j, 1])
-                record = self._store.record(slot)
-                out[idx[j]] = self._not_found(record, x=x, y=y, alt=float(xv[j, 0]))
+            if not known[j]:
+                continue
+            record = self._store.record(slot)
+            if record.track_id in ending:
+                verdict = self._not_found(record, _Looks(view, j), MIN_MISSED_SCANS_ENDING)
+            else:
+                now = (float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0]))
+                verdict = self._not_found(record, _Looks(view, j, now), MIN_MISSED_SCANS)
+            out[idx[j]] = verdict is _Verdict.NOT_FOUND or (
+                verdict is _Verdict.UNWATCHED
+                and age[idx[j]] >= self._deleter.coast_after_s
+                and bool(UNANNOUNCED[self._store.kind[slot]])
+            )
         return out
 
-    def _not_found(self, record: TrackRecord, *, x: float, y: float, alt: float) -> bool:
+    def _not_found(self, record: TrackRecord, looks: _Looks, min_missed: int) -> _Verdict:
         """Have the sensors that reported `record` in its last `coast_after_s` of reports
-        looked for it where it would now be (x, y, alt) and not found it?
+        looked for it (where `looks` says) and not found it?
 
         A sensor heard from since is a witness: it must have missed the track at least
-        `MIN_MISSED_SCANS` times, and all witnesses together be at most `UNSEEN_CHANCE`
-        likely to have missed an object still there. A sensor not heard from since
-        abstains (it has lost everything, or has nothing else to report); a sensor
-        without track numbers of its own among them has no revisit, so it cannot say
-        and neither can the picture. With no witness the track just coasts.
+        `min_missed` times, and all witnesses together be at most `UNSEEN_CHANCE` likely
+        to have missed an object still there. A sensor not heard from since abstains
+        (it has lost everything, or has nothing else to report); a sensor without track
+        numbers of its own among them has no revisit, so it cannot say and neither can
+        the picture. With no witness the track just coasts.
         """
         recent = record.last_t - self._deleter.coast_after_s
         watchers: dict[tuple[str, str], float] = {}
@@ -312,19 +329,23 @@ class Picture:
             if t >= recent:
                 watchers[key[:2]] = max(t, watchers.get(key[:2], t))
         if not watchers:
-            return False
+            return _Verdict.OPEN
         for sensor, state in record.attributes.contributors.items():
             if state.last_t >= recent and sensor not in watchers:
-                return False
+                return _Verdict.OPEN
         chance, witnesses = 1.0, 0
         for sensor, t in sorted(watchers.items()):
             if self._watch.abstains(sensor, t):
                 continue
-            if self._watch.missed_scans(sensor, t) < MIN_MISSED_SCANS:
-                return False
-            chance *= self._watch.unseen_chance(sensor, t, x=x, y=y, alt=alt)
+            scans = self._watch.scan_times(sensor, t)
+            if len(scans) < min_missed:
+                return _Verdict.OPEN
+            x, y, alt = looks.at(scans)
+            chance *= self._watch.unseen_chance(sensor, x=x, y=y, alt=alt)
             witnesses += 1
-        return witnesses > 0 and chance <= UNSEEN_CHANCE
+        if witnesses == 0:
+            return _Verdict.UNWATCHED
+        return _Verdict.NOT_FOUND if chance <= UNSEEN_CHANCE else _Verdict.OPEN
 
     # -- records -------------------------------------------------------------------------
 
@@ -528,6 +549,36 @@ class Picture:
         if track is None:
             raise RuntimeError("missing track snapshot")
         return track
+
+
+class _Verdict(Enum):
+    """What a silent track's sensors say: they looked and did not find it, they all fell
+    silent with it (none can look), or not enough yet either way."""
+
+    NOT_FOUND = "not found"
+    UNWATCHED = "unwatched"
+    OPEN = "open"
+
+
+class _Looks:
+    """Where a silent track would have been at each scan its sensors made since: along
+    its course at the time of each scan, or - `now` given - at one point for all of them
+    (where it would be now)."""
+
+    def __init__(
+        self, view: GatingView, j: int, now: tuple[float, float, float] | None = None
+    ) -> None:
+        self._view, self._j, self._now = view, j, now
+
+    def at(self, times: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if self._now is not None:
+            x, y, alt = self._now
+            n = len(times)
+            return np.full(n, x), np.full(n, y), np.full(n, alt)
+        row = np.full(len(times), self._j, np.intp)
+        dt = times - self._view.t[self._j]
+        x_at, y_at = self._view.position(row, dt)
+        return x_at, y_at, self._view.altitude(row, dt)
 
 
 def _sole_partner(record: TrackRecord) -> str | None:

@@ -17,15 +17,20 @@ For each (partner, sensor) the watch keeps three things, all learned from report
   its horizon, an early-warning radar nothing below its floor, so a band is covered only
   where something at that altitude was seen.
 
-From these it answers, for a track a sensor last reported at some time: how many whole
-scans has the sensor made and reported from since (`missed_scans`; the latest scan does
-not count, its reports may still be on their way), does its coverage hold where the track
-would now be (`covers`), and how likely was it to miss an object still there in every one
-of them (`unseen_chance`: (1 - p_detect) per scan, p_detect learned from how many scans
-the intervals span). A sensor heard from no more since (`abstains`: an outage, or nothing
-left to report) says nothing either way. An object flown out of a sensor's sight lies
-where it has reported nothing at that altitude, so `covers` is false there and the track
-coasts on as before; the picture decides (see `Picture._not_found`).
+From these it answers, for a track a sensor last reported at some time: which whole
+scans has the sensor made and reported from since (`scan_times`; the latest scan does
+not count, its reports may still be on their way), and how likely was it to miss, in every
+one of them, an object that was where the track says it was at that scan
+(`unseen_chance`: (1 - p_detect) for each scan whose position its coverage holds
+(`covers`), p_detect learned from how many scans the intervals span). A scan counts where
+the object would have been when the sensor looked, not where it would be now: a drone
+that struck at the end of its path was looked for in the cell of its last reports, and
+its dead-reckoned position a minute on lies in a cell nothing was ever reported in (so
+judged by where it would be now, it coasted on for the drop age). A sensor heard from no
+more since (`abstains`: an outage, or nothing left to report) says nothing either way. An
+object flown out of a sensor's sight is, at the scans after, where the sensor has reported
+nothing at that altitude, so those scans do not count and the track coasts on as before;
+the picture decides (see `Picture._not_found`).
 
 State is bounded: at most `max_sensors` sensors and `max_cells` cells over all of them;
 past either, nothing more is learned (a track in unknown coverage just coasts, as before).
@@ -157,21 +162,42 @@ class SensorWatch:
             return 0
         return max(0, math.floor((self._heard[sensor] - since_t) / revisit.period_s) - 1)
 
+    def scan_times(self, sensor: SensorKey, since_t: float) -> FloatArray:
+        """When `sensor` made the `missed_scans` since `since_t` (a report at `since_t`
+        came from a scan then; the next ones follow one revisit apart)."""
+        revisit = self.revisit(sensor)
+        n = self.missed_scans(sensor, since_t)
+        if revisit is None or n == 0:
+            return np.zeros(0)
+        return np.asarray(since_t + revisit.period_s * np.arange(1, n + 1, dtype=float))
+
     def covers(self, sensor: SensorKey, *, x: float, y: float, alt: float) -> bool:
         """Has `sensor` ever reported anything in the cell and altitude band of this point?"""
         cells = self._cells.get(sensor)
         return cells is not None and _cell(x, y, alt, self.cell_m) in cells
 
+    def looked(self, sensor: SensorKey, *, x: FloatArray, y: FloatArray, alt: FloatArray) -> int:
+        """How many of these points (one per scan) lie where `sensor` has reported
+        anything, in the cell and altitude band: the scans that looked there."""
+        cells = self._cells.get(sensor)
+        if not cells or len(x) == 0:
+            return 0
+        keys = _cells(
+            np.asarray(x, float), np.asarray(y, float), np.asarray(alt, float), self.cell_m
+        )
+        return sum(1 for key in keys.tolist() if key in cells)
+
     def unseen_chance(
-        self, sensor: SensorKey, since_t: float, *, x: float, y: float, alt: float
+        self, sensor: SensorKey, *, x: FloatArray, y: FloatArray, alt: FloatArray
     ) -> float:
-        """How likely `sensor` was to miss, in every scan since `since_t`, an object that
-        is still where the track says (1.0: it cannot say - revisit not known, or no
-        coverage known there)."""
+        """How likely `sensor` was to miss, in every one of its scans, an object that was
+        at these points then (one point per scan, see `scan_times`); a scan whose point
+        its coverage does not hold says nothing (1.0 for all: revisit not known, or no
+        coverage known anywhere there)."""
         revisit = self.revisit(sensor)
-        if revisit is None or not self.covers(sensor, x=x, y=y, alt=alt):
+        if revisit is None:
             return 1.0
-        return float((1.0 - revisit.p_detect) ** self.missed_scans(sensor, since_t))
+        return float((1.0 - revisit.p_detect) ** self.looked(sensor, x=x, y=y, alt=alt))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
