@@ -300,11 +300,13 @@ class Picture:
             if not known[j]:
                 continue
             record = self._store.record(slot)
+            aged_to = float(self._store.t[slot] + age[idx[j]])
             if record.track_id in ending:
-                verdict = self._not_found(record, _Looks(view, j), MIN_MISSED_SCANS_ENDING)
+                looks, least = _Looks(view, j), MIN_MISSED_SCANS_ENDING
             else:
-                now = (float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0]))
-                verdict = self._not_found(record, _Looks(view, j, now), MIN_MISSED_SCANS)
+                looks = _Looks(view, j, (float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0])))
+                least = MIN_MISSED_SCANS
+            verdict = self._not_found(record, looks, least, aged_to)
             out[idx[j]] = verdict is _Verdict.NOT_FOUND or (
                 verdict is _Verdict.UNWATCHED
                 and age[idx[j]] >= self._deleter.coast_after_s
@@ -312,7 +314,9 @@ class Picture:
             )
         return out
 
-    def _not_found(self, record: TrackRecord, looks: _Looks, min_missed: int) -> _Verdict:
+    def _not_found(
+        self, record: TrackRecord, looks: _Looks, min_missed: int, now_t: float
+    ) -> _Verdict:
         """Have the sensors that reported `record` in its last `coast_after_s` of reports
         looked for it (where `looks` says) and not found it?
 
@@ -339,7 +343,10 @@ class Picture:
                 continue
             scans = self._watch.scan_times(sensor, t)
             if len(scans) < min_missed:
-                return _Verdict.OPEN
+                if not self._watch.silent(sensor, now_t, self._deleter.coast_after_s):
+                    return _Verdict.OPEN  # it will scan again: wait for it
+                if len(scans) == 0:
+                    continue  # fell silent before a whole scan: it abstains
             x, y, alt = looks.at(scans)
             chance *= self._watch.unseen_chance(sensor, x=x, y=y, alt=alt)
             witnesses += 1

@@ -153,6 +153,11 @@ class SensorWatch:
             return False
         return self._heard[sensor] < since_t + 0.5 * revisit.period_s
 
+    def silent(self, sensor: SensorKey, at_t: float, quiet_s: float) -> bool:
+        """Has `sensor` reported nothing at all for `quiet_s` before `at_t`? Then the
+        scans it made before it fell silent are all it will say for now."""
+        return self._heard.get(sensor, -math.inf) < at_t - quiet_s
+
     def missed_scans(self, sensor: SensorKey, since_t: float) -> int:
         """Whole scans `sensor` has made, and reported from, since `since_t` without
         reporting the object. The latest scan does not count: its reports may still be
