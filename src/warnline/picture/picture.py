@@ -15,7 +15,8 @@ One batch goes through the roles in a fixed order:
 
 Every batch also teaches the sensor watch (`watch`) when each sensor was heard, its
 revisit and its coverage; `expire` ends a confirmed track that every sensor which was
-reporting it has since looked past (a drone that struck), rather than coasting it on.
+reporting it has since looked past (a drone that struck), rather than coasting it on
+(`silence` weighs what they say).
 
 Later reports of a sensor track that appears for the first time in a batch follow the
 first one, wherever it went. A report older than its track's state is used as an
@@ -32,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
 
 import numpy as np
 
@@ -45,16 +45,14 @@ from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
 from warnline.picture.merger import Merge, Merger
 from warnline.picture.models import UNANNOUNCED, FloatArray, IntArray
-from warnline.picture.predictor import GatingView, Predictor
+from warnline.picture.predictor import Predictor
+from warnline.picture.silence import Looks, Verdict, verdict
 from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
 from warnline.picture.watch import SensorWatch
 
 MIN_UNSEEN_S = 4.0  # silent for less, a track is never judged unseen (a scan or two)
-MIN_MISSED_SCANS = 2  # each sensor that was reporting a track must have missed it this often
-MIN_MISSED_SCANS_ENDING = 1  # ... a track downstream expects to end (see `expire`)
-UNSEEN_CHANCE = 1e-3  # ... and all together be this unlikely to have missed it every time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -170,6 +168,16 @@ class Picture:
         falling ones gravity has brought to the ground - are returned LOST, once, and
         removed. A track resting on one partner's reports alone ages only to that
         partner's mark in `partner_marks`, if it has one (it is late, not silent).
+
+        Sooner than that, a confirmed track ends when its sensors have looked for it and
+        not found it, or - a drone or cruise missile - when every sensor that had it fell
+        silent with it, at the coasting age (see `silence`). `ending` names tracks that
+        downstream expects to end: strike weapons at a target, whose reports stop where
+        they hit. Their sensors' scans are judged where the track would have been at
+        each scan, not where it would be now: a dead-reckoned position past the impact
+        soon lies where nothing was ever reported, and the track coasted on there for
+        the drop age. Elsewhere the position now is kept, since a sensor's coverage edge
+        inside a cell (a horizon) looks the same as an impact in its scans since.
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -300,59 +308,23 @@ class Picture:
             if not known[j]:
                 continue
             record = self._store.record(slot)
-            aged_to = float(self._store.t[slot] + age[idx[j]])
-            if record.track_id in ending:
-                looks, least = _Looks(view, j), MIN_MISSED_SCANS_ENDING
-            else:
-                looks = _Looks(view, j, (float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0])))
-                least = MIN_MISSED_SCANS
-            verdict = self._not_found(record, looks, least, aged_to)
-            out[idx[j]] = verdict is _Verdict.NOT_FOUND or (
-                verdict is _Verdict.UNWATCHED
+            if record.track_id in ending:  # where it would have been at each scan
+                looks = Looks(view, j)
+            else:  # where it would be now
+                looks = Looks(view, j, now=(float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0])))
+            said = verdict(
+                self._watch,
+                record,
+                looks,
+                now_t=float(self._store.t[slot] + age[idx[j]]),
+                recent_s=self._deleter.coast_after_s,
+            )
+            out[idx[j]] = said is Verdict.NOT_FOUND or (
+                said is Verdict.UNWATCHED
                 and age[idx[j]] >= self._deleter.coast_after_s
                 and bool(UNANNOUNCED[self._store.kind[slot]])
             )
         return out
-
-    def _not_found(
-        self, record: TrackRecord, looks: _Looks, min_missed: int, now_t: float
-    ) -> _Verdict:
-        """Have the sensors that reported `record` in its last `coast_after_s` of reports
-        looked for it (where `looks` says) and not found it?
-
-        A sensor heard from since is a witness: it must have missed the track at least
-        `min_missed` times, and all witnesses together be at most `UNSEEN_CHANCE` likely
-        to have missed an object still there. A sensor not heard from since abstains
-        (it has lost everything, or has nothing else to report); a sensor without track
-        numbers of its own among them has no revisit, so it cannot say and neither can
-        the picture. With no witness the track just coasts.
-        """
-        recent = record.last_t - self._deleter.coast_after_s
-        watchers: dict[tuple[str, str], float] = {}
-        for key, t in record.links.items():
-            if t >= recent:
-                watchers[key[:2]] = max(t, watchers.get(key[:2], t))
-        if not watchers:
-            return _Verdict.OPEN
-        for sensor, state in record.attributes.contributors.items():
-            if state.last_t >= recent and sensor not in watchers:
-                return _Verdict.OPEN
-        chance, witnesses = 1.0, 0
-        for sensor, t in sorted(watchers.items()):
-            if self._watch.abstains(sensor, t):
-                continue
-            scans = self._watch.scan_times(sensor, t)
-            if len(scans) < min_missed:
-                if not self._watch.silent(sensor, now_t, self._deleter.coast_after_s):
-                    return _Verdict.OPEN  # it will scan again: wait for it
-                if len(scans) == 0:
-                    continue  # fell silent before a whole scan: it abstains
-            x, y, alt = looks.at(scans)
-            chance *= self._watch.unseen_chance(sensor, x=x, y=y, alt=alt)
-            witnesses += 1
-        if witnesses == 0:
-            return _Verdict.UNWATCHED
-        return _Verdict.NOT_FOUND if chance <= UNSEEN_CHANCE else _Verdict.OPEN
 
     # -- records -------------------------------------------------------------------------
 
@@ -556,36 +528,6 @@ class Picture:
         if track is None:
             raise RuntimeError("missing track snapshot")
         return track
-
-
-class _Verdict(Enum):
-    """What a silent track's sensors say: they looked and did not find it, they all fell
-    silent with it (none can look), or not enough yet either way."""
-
-    NOT_FOUND = "not found"
-    UNWATCHED = "unwatched"
-    OPEN = "open"
-
-
-class _Looks:
-    """Where a silent track would have been at each scan its sensors made since: along
-    its course at the time of each scan, or - `now` given - at one point for all of them
-    (where it would be now)."""
-
-    def __init__(
-        self, view: GatingView, j: int, now: tuple[float, float, float] | None = None
-    ) -> None:
-        self._view, self._j, self._now = view, j, now
-
-    def at(self, times: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        if self._now is not None:
-            x, y, alt = self._now
-            n = len(times)
-            return np.full(n, x), np.full(n, y), np.full(n, alt)
-        row = np.full(len(times), self._j, np.intp)
-        dt = times - self._view.t[self._j]
-        x_at, y_at = self._view.position(row, dt)
-        return x_at, y_at, self._view.altitude(row, dt)
 
 
 def _sole_partner(record: TrackRecord) -> str | None:

@@ -55,6 +55,7 @@ ALT_BANDS_M = (300.0, 1_000.0, 3_000.0, 10_000.0, 20_000.0)
 """Band edges: below 300 m (drones, cruise missiles), then up to the early-warning floor."""
 
 REVISIT_SAMPLES = 32
+LATEST_TIMES = 64  # observation times kept per sensor, to tell what its last scan held
 MIN_REVISIT_SAMPLES = 5  # fewer intervals than this: the revisit is not known yet
 MIN_P_DETECT = 0.5  # a sensor is never credited with finding less (nor more) than this
 MAX_P_DETECT = 0.95
@@ -85,6 +86,7 @@ class SensorWatch:
         self._revisit: dict[SensorKey, Revisit | None] = {}
         self._stale: set[SensorKey] = set()  # revisit to recompute: new intervals since
         self._cells: dict[SensorKey, set[int]] = {}
+        self._latest: dict[SensorKey, deque[tuple[float, int]]] = {}  # (time, reports)
         self._cell_count = 0
 
     # -- learning ------------------------------------------------------------------------
@@ -97,6 +99,12 @@ class SensorWatch:
         for sensor, t, ok in zip(batch.sensors, last.tolist(), known, strict=True):
             if ok:
                 self._heard[sensor] = max(self._heard[sensor], t)
+        times, counts = np.unique(
+            np.column_stack([batch.sensor, batch.t]), axis=0, return_counts=True
+        )
+        for (code, t), n in zip(times.tolist(), counts.tolist(), strict=True):
+            if known[int(code)]:
+                self._latest[batch.sensors[int(code)]].append((t, n))
         measured = np.flatnonzero(batch.has_altitude)
         if len(measured) == 0 or self._cell_count >= self.max_cells:
             return
@@ -134,6 +142,7 @@ class SensorWatch:
         self._intervals[sensor] = deque(maxlen=REVISIT_SAMPLES)
         self._revisit[sensor] = None
         self._cells[sensor] = set()
+        self._latest[sensor] = deque(maxlen=LATEST_TIMES)
         return True
 
     # -- judging -------------------------------------------------------------------------
@@ -152,6 +161,16 @@ class SensorWatch:
         if revisit is None:
             return False
         return self._heard[sensor] < since_t + 0.5 * revisit.period_s
+
+    def alone(self, sensor: SensorKey) -> bool:
+        """Did `sensor`'s last scan (its reports within one revisit of the latest) hold
+        a single report? Then, fallen silent, it fell silent with the one object it was
+        reporting; a sensor that stopped reporting many objects at once has an outage."""
+        revisit = self.revisit(sensor)
+        if revisit is None:
+            return False
+        since = self._heard[sensor] - revisit.period_s
+        return sum(n for t, n in self._latest[sensor] if t > since) <= 1
 
     def silent(self, sensor: SensorKey, at_t: float, quiet_s: float) -> bool:
         """Has `sensor` reported nothing at all for `quiet_s` before `at_t`? Then the
