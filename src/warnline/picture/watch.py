@@ -7,7 +7,7 @@ gap, but the sensors that were reporting the object can, when they are still rep
 other things: a sensor that has scanned several times since it last saw the object, and
 whose coverage holds where the object would now be, has looked and not found it.
 
-For each (partner, sensor) the watch keeps three things, all learned from reports:
+For each (partner, sensor) the watch keeps these, all learned from reports:
 
 - when it last reported anything (`heard`, observation time);
 - its revisit: the median interval between two successive reports of one of its own
@@ -15,22 +15,21 @@ For each (partner, sensor) the watch keeps three things, all learned from report
 - its coverage: the cells (`cell_m` square, in altitude bands) where it has reported
   anything, false plots included. Altitude matters: a radar sees a low drone only within
   its horizon, an early-warning radar nothing below its floor, so a band is covered only
-  where something at that altitude was seen.
+  where something at that altitude was seen;
+- how many reports its latest observation times held (what its last scan was made of).
 
 From these it answers, for a track a sensor last reported at some time: which whole
 scans has the sensor made and reported from since (`scan_times`; the latest scan does
 not count, its reports may still be on their way), and how likely was it to miss, in every
-one of them, an object that was where the track says it was at that scan
-(`unseen_chance`: (1 - p_detect) for each scan whose position its coverage holds
-(`covers`), p_detect learned from how many scans the intervals span). A scan counts where
-the object would have been when the sensor looked, not where it would be now: a drone
-that struck at the end of its path was looked for in the cell of its last reports, and
-its dead-reckoned position a minute on lies in a cell nothing was ever reported in (so
-judged by where it would be now, it coasted on for the drop age). A sensor heard from no
-more since (`abstains`: an outage, or nothing left to report) says nothing either way. An
-object flown out of a sensor's sight is, at the scans after, where the sensor has reported
-nothing at that altitude, so those scans do not count and the track coasts on as before;
-the picture decides (see `Picture._not_found`).
+one of them, an object that was at given points then, one per scan (`unseen_chance`:
+(1 - p_detect) for each scan whose point its coverage holds (`covers`), p_detect learned
+from how many scans the intervals span). Which points those are - where the track would
+be now, or where it would have been at each scan - is the caller's choice (see
+`silence`). A sensor heard from no more since (`abstains`: an outage, or nothing left to
+report) says nothing either way, unless its last scan held that one report alone (`alone`:
+it fell silent with the object). An object flown out of a sensor's sight lies where it has
+reported nothing at that altitude, so those scans do not count and the track coasts on as
+before; `silence.verdict` weighs it all.
 
 State is bounded: at most `max_sensors` sensors and `max_cells` cells over all of them;
 past either, nothing more is learned (a track in unknown coverage just coasts, as before).
