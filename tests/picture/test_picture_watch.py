@@ -9,7 +9,7 @@ import pytest
 from warnline.domain import ThreatKind, TrackState
 from warnline.picture import Picture
 from warnline.picture.measurements import make_batch
-from warnline.picture.watch import SensorWatch
+from warnline.picture.watch import LATEST_TIMES, SensorWatch
 
 REVISIT_S = 2.0
 
@@ -170,6 +170,8 @@ def test_what_the_watch_learns_is_bounded(scene):
     assert len(watch._heard) == 2
     assert watch._cell_count == 3
     assert sum(len(c) for c in watch._cells.values()) == 3
+    assert len(watch._latest) == 2
+    assert all(d.maxlen == LATEST_TIMES for d in watch._latest.values())
 
 
 THREE = ("radar", "second", "third")
