@@ -351,3 +351,35 @@ def test_a_partner_minutes_late_does_not_see_its_own_tracks_drop_and_be_reborn(
             states |= {t.state.value for t in p.picture.tracks()}
     assert p.tracks_started == 2
     assert "coasting" not in states
+
+
+class EndingPicture(Picture):
+    """The real picture, noting which tracks the pipeline says are at a target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ending: list[tuple[datetime, frozenset[str]]] = []
+
+    def expire(self, at, partner_marks=None, ending=frozenset()):  # type: ignore[no-untyped-def]
+        self.ending.append((at, ending))
+        return super().expire(at, partner_marks, ending)
+
+
+def test_a_strike_weapon_is_said_to_be_at_its_target_once_its_course_reaches_it(
+    agreement: Agreement,
+) -> None:
+    # The drone flies west at 50 m/s into Amman's defended area (about 308 s); an
+    # airliner over the same sky never is, whatever it overflies.
+    picture = EndingPicture()
+    p = make_pipeline(agreement)
+    p.picture = picture
+    j = MemoryJournal()
+    j.append(inputs(drone_path(T0, 170) + airliner(T0, 340), 340))
+    p.process(j.read())
+    named = {(at - T0).total_seconds(): ids for at, ids in picture.ending}
+    drone = {tid for ids in named.values() for tid in ids}
+    assert len(drone) == 1
+    assert p._last_assessed_track[next(iter(drone))].kind is ThreatKind.DRONE
+    first = min(t for t, ids in named.items() if ids)
+    assert 280.0 <= first <= 312.0  # its corridor's first width reaches the area
+    assert all(ids == drone for t, ids in named.items() if first <= t <= 338.0)

@@ -54,13 +54,17 @@ SCAN_GAP_S = 1.0  # a sensor's reports this far apart are two scans (periods are
 
 HELD_KINDS = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})  # fly on unseen
 MAX_HOLD_S = 1800.0  # the longest a threat lost from view keeps warning on its last course
+LOW_ALTITUDE_M = 1000.0  # a strike weapon this low over a defended area may have struck
 STRUCK_WITHIN_S = 30.0  # lost this close to a defended area: as likely struck as gone unseen
 
 
 class PictureStage(Protocol):
     def ingest(self, reports: Sequence[Report]) -> list[Track]: ...
     def expire(
-        self, at: datetime, partner_marks: Mapping[str, datetime] | None = None
+        self,
+        at: datetime,
+        partner_marks: Mapping[str, datetime] | None = None,
+        ending: frozenset[str] = frozenset(),
     ) -> list[Track]: ...
     def faded(self) -> frozenset[str]: ...
     def tracks(self) -> list[Track]: ...
@@ -281,6 +285,23 @@ class Pipeline:
             self._force.add(track.track_id)
         return {t.track_id for t in held}
 
+    def _at_targets(self, at: datetime) -> frozenset[str]:
+        """Live drones and cruise missiles whose course has brought them, low, to a
+        defended area by `at`: where a strike weapon's reports stop because it struck."""
+        out = []
+        for tid, a in self.assessments.items():
+            track = self._last_assessed_track.get(tid)
+            if (
+                track is None
+                or tid in self._held
+                or track.kind not in HELD_KINDS
+                or track.position.alt_m > LOW_ALTITUDE_M
+            ):
+                continue
+            if any(r.area_kind == "defended" and r.expected_at <= at for r in a.areas):
+                out.append(tid)
+        return frozenset(out)
+
     def partner_marks(self, at: datetime, watermark: datetime) -> dict[str, datetime]:
         """Per partner still reporting, the time up to which tracks resting on its
         reports alone may age: its own newest observation plus the slack, never later
@@ -304,7 +325,7 @@ class Pipeline:
 
     def _tick(self, at: datetime, seq: int) -> list[Event]:
         mark = self.watermark(at)
-        changed = self.picture.expire(mark, self.partner_marks(at, mark))
+        changed = self.picture.expire(mark, self.partner_marks(at, mark), self._at_targets(at))
         # Tracks merged away or evicted since the last tick left the picture too.
         gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
         lost_now = {t.track_id: t for t in [*changed, *gone] if t.state is TrackState.LOST}

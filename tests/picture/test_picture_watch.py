@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from warnline.domain import TrackState
+from warnline.domain import ThreatKind, TrackState
 from warnline.picture import Picture
 from warnline.picture.measurements import make_batch
-from warnline.picture.watch import SensorWatch
+from warnline.picture.watch import LATEST_TIMES, SensorWatch
 
 REVISIT_S = 2.0
 
@@ -168,3 +170,98 @@ def test_what_the_watch_learns_is_bounded(scene):
     assert len(watch._heard) == 2
     assert watch._cell_count == 3
     assert sum(len(c) for c in watch._cells.values()) == 3
+    assert len(watch._latest) == 2
+    assert all(d.maxlen == LATEST_TIMES for d in watch._latest.values())
+
+
+THREE = ("radar", "second", "third")
+
+
+def seen_by_three(scene, picture, until, objects, *, kind=ThreatKind.UNKNOWN):
+    """Three sensors scan every REVISIT_S from 0 to `until`, each reporting `objects`."""
+    t = 0.0
+    while t <= until + 1e-9:
+        reports = [r for s in THREE for r in scan(scene, t, objects, sensor=s)]
+        picture.ingest([replace(r, kind=kind) for r in reports])
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+
+
+def test_a_strike_weapon_at_its_target_is_looked_for_where_it_was_at_each_scan(scene):
+    """Struck at 9.5 km, flying at 150 m/s: its dead-reckoned position leaves the cell
+    of its last reports (nothing was ever reported beyond) before the sensors have
+    scanned twice more. Judged where it would be now, nothing covers it and it coasts;
+    judged where it would have been at each scan - for a track downstream says is at a
+    target - the first scan of each of three sensors was in the cell they reported it
+    in, and missed it."""
+    struck = ("struck", 9_500.0 - 150.0 * 30.0, 5_000.0, 150.0, 150.0)  # 9.5 km at 30 s
+    states = {}
+    for ending in (False, True):
+        picture = Picture()
+        seen_by_three(scene, picture, 30.0, [struck, OTHER])
+        track = picture.tracks()[0].track_id
+        for t in (32.0, 34.0, 36.0, 38.0, 40.0, 46.0):
+            picture.ingest([r for s in THREE for r in scan(scene, t, [OTHER], sensor=s)])
+            picture.expire(scene.at(t), ending=frozenset({track}) if ending else frozenset())
+            found = picture.get(track)
+            states[(ending, t)] = None if found is None else found.state
+    assert states[(True, 34.0)] is TrackState.CONFIRMED  # one scan each: could be chance
+    assert states[(True, 36.0)] is None  # two each, the first where it had been then
+    assert states[(False, 36.0)] is TrackState.CONFIRMED
+    assert states[(False, 46.0)] is TrackState.COASTING  # nowhere covered "now"
+
+
+def test_a_sensor_that_falls_silent_after_its_last_report_no_longer_holds_it_open(scene):
+    """`quiet` reported the drone until 30 s, scanned once more and then nothing: it
+    will not scan again, so `radar`, which goes on reporting, decides alone."""
+    picture = Picture()
+    t = 0.0
+    while t <= 32.0 + 1e-9:
+        drone = [DRONE] if t <= 30.0 else []
+        picture.ingest(
+            scan(scene, t, [*drone, OTHER]) + scan(scene, t, [*drone, OTHER], sensor="quiet")
+        )
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+    track = picture.tracks()[0].track_id
+    after = states_by(scene, picture, [36.0, 40.0, 44.0, 46.0, 48.0, 50.0], [OTHER])
+    assert after[44.0][track] is TrackState.CONFIRMED  # `quiet` might still scan again
+    assert track not in after[50.0]  # silent for the coasting age: it has said its last
+
+
+@pytest.mark.parametrize(
+    ("kind", "ends"),
+    [(ThreatKind.DRONE, True), (ThreatKind.CRUISE_MISSILE, True), (ThreatKind.AIRCRAFT, False)],
+)
+def test_a_strike_weapon_whose_only_sensor_fell_silent_with_it_ends_at_the_coasting_age(
+    scene, kind, ends
+):
+    """Its only sensor, which was reporting nothing else, reports nothing more at all:
+    it fell silent with the object, and nobody can look. A drone or cruise missile ends
+    (faded: the pipeline decides whether its warnings stand) once silent for the
+    coasting age instead of coasting on for the drop age; an aircraft coasts."""
+    picture = Picture()
+    t = 0.0
+    while t <= 30.0 + 1e-9:
+        picture.ingest([replace(r, kind=kind) for r in scan(scene, t, [DRONE])])
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+    track = picture.tracks()[0].track_id
+    assert picture.expire(scene.at(44.0)) == []
+    changed = picture.expire(scene.at(45.5))
+    assert [c.state for c in changed] == [TrackState.LOST if ends else TrackState.COASTING]
+    assert picture.faded() == (frozenset({track}) if ends else frozenset())
+
+
+def test_a_sensor_that_stops_reporting_everything_at_once_has_an_outage(scene):
+    """The same drone, but its sensor was also reporting another object and fell silent
+    on both: an outage, not an end. Both coast on for the drop age."""
+    picture = Picture()
+    t = 0.0
+    while t <= 30.0 + 1e-9:
+        reports = scan(scene, t, [DRONE, OTHER])
+        picture.ingest([replace(r, kind=ThreatKind.DRONE) for r in reports])
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+    assert [c.state for c in picture.expire(scene.at(45.5))] == [TrackState.COASTING] * 2
+    assert [c.state for c in picture.expire(scene.at(91.0))] == [TrackState.LOST] * 2

@@ -76,6 +76,11 @@ FALLS: NDArray[np.bool_] = np.array(
     [k in (ThreatKind.BALLISTIC_MISSILE, ThreatKind.ROCKET) for k in KINDS], dtype=bool
 )
 VERTICAL_ACCEL: FloatArray = np.where(FALLS, -GRAVITY, 0.0)
+UNANNOUNCED: NDArray[np.bool_] = np.array(
+    [k in (ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE) for k in KINDS], dtype=bool
+)
+"""Kinds whose flight ends without warning from physics: a strike weapon stops being
+reported where it hits (a falling object's end is its landing, see `Deleter.landed`)."""
 
 MAX_SPEED_MS = 4_000.0
 """No aerial threat in scope flies faster over the ground (a medium-range ballistic missile

@@ -15,7 +15,8 @@ One batch goes through the roles in a fixed order:
 
 Every batch also teaches the sensor watch (`watch`) when each sensor was heard, its
 revisit and its coverage; `expire` ends a confirmed track that every sensor which was
-reporting it has since looked past (a drone that struck), rather than coasting it on.
+reporting it has since looked past (a drone that struck), rather than coasting it on
+(`silence` weighs what they say).
 
 Later reports of a sensor track that appears for the first time in a batch follow the
 first one, wherever it went. A report older than its track's state is used as an
@@ -43,16 +44,15 @@ from warnline.picture.hypothesiser import Hypothesiser
 from warnline.picture.initiator import Initiator
 from warnline.picture.measurements import ReportBatch, make_batch, seconds
 from warnline.picture.merger import Merge, Merger
-from warnline.picture.models import FloatArray, IntArray
+from warnline.picture.models import UNANNOUNCED, FloatArray, IntArray
 from warnline.picture.predictor import Predictor
+from warnline.picture.silence import Looks, Verdict, verdict
 from warnline.picture.snapshot import freeze
 from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
 from warnline.picture.watch import SensorWatch
 
 MIN_UNSEEN_S = 4.0  # silent for less, a track is never judged unseen (a scan or two)
-MIN_MISSED_SCANS = 2  # each sensor that was reporting a track must have missed it this often
-UNSEEN_CHANCE = 1e-3  # ... and all together be this unlikely to have missed it every time
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -158,13 +158,26 @@ class Picture:
         return [self._checked(out[serial]) for serial in sorted(out)]
 
     def expire(
-        self, at: datetime, partner_marks: Mapping[str, datetime] | None = None
+        self,
+        at: datetime,
+        partner_marks: Mapping[str, datetime] | None = None,
+        ending: frozenset[str] = frozenset(),
     ) -> list[Track]:
         """Let time pass: confirmed tracks silent for `coast_after_s` become COASTING,
         those silent for `drop_after_s` - tentative ones silent for `coast_after_s`, and
         falling ones gravity has brought to the ground - are returned LOST, once, and
         removed. A track resting on one partner's reports alone ages only to that
         partner's mark in `partner_marks`, if it has one (it is late, not silent).
+
+        Sooner than that, a confirmed track ends when its sensors have looked for it and
+        not found it, or - a drone or cruise missile - when every sensor that had it fell
+        silent with it, at the coasting age (see `silence`). `ending` names tracks that
+        downstream expects to end: strike weapons at a target, whose reports stop where
+        they hit. Their sensors' scans are judged where the track would have been at
+        each scan, not where it would be now: a dead-reckoned position past the impact
+        soon lies where nothing was ever reported, and the track coasted on there for
+        the drop age. Elsewhere the position now is kept, since a sensor's coverage edge
+        inside a cell (a horizon) looks the same as an impact in its scans since.
 
         A track is returned when its state changes, so a COASTING track is returned once;
         its position is extrapolated to `at`, which is also its `updated_at` (the time
@@ -187,7 +200,7 @@ class Picture:
         confirmed = self._store.confirmed[live]
         coast, drop = self._deleter.stale(age, confirmed)
         landed = self._deleter.landed(self._store, live, age)
-        ended = landed | self._unseen(live, age, seconds(at))
+        ended = landed | self._unseen(live, age, seconds(at), ending)
         faded = (drop | ended) & confirmed & ~landed
         coast, drop = coast & ~ended, drop | ended
         self._faded = frozenset(self._store.record(int(s)).track_id for s in live[faded])
@@ -277,10 +290,12 @@ class Picture:
         reports, slots = self._associator.associate(hypotheses, batch.sensor, n_sensors)
         target[reports] = slots
 
-    def _unseen(self, live: IntArray, age: FloatArray, at_t: float) -> np.ndarray:
+    def _unseen(
+        self, live: IntArray, age: FloatArray, at_t: float, ending: frozenset[str]
+    ) -> np.ndarray:
         """Mask of `live` confirmed tracks, silent at least `MIN_UNSEEN_S`, that the
-        sensors which were reporting them have all looked for and not found where they
-        would now be (see `watch`): objects that ended, not ones that flew out of sight."""
+        sensors which were reporting them have all looked for and not found (see
+        `watch`): objects that ended, not ones that flew out of sight."""
         out = np.zeros(len(live), dtype=bool)
         idx = np.flatnonzero(self._store.confirmed[live] & (age >= MIN_UNSEEN_S))
         if len(idx) == 0:
@@ -288,43 +303,28 @@ class Picture:
         slots = live[idx]
         xh, _, xv, pv = self._predictor.extrapolate(self._store, slots, at_t)
         known = (pv[:, 0, 0] < KNOWN_ALTITUDE_VAR).tolist()
+        view = self._predictor.view(self._store, slots)
         for j, slot in enumerate(slots.tolist()):
-            if known[j]:
-                x, y = float(xh[j, 0]), float(xh[j, 1])
-                record = self._store.record(slot)
-                out[idx[j]] = self._not_found(record, x=x, y=y, alt=float(xv[j, 0]))
-        return out
-
-    def _not_found(self, record: TrackRecord, *, x: float, y: float, alt: float) -> bool:
-        """Have the sensors that reported `record` in its last `coast_after_s` of reports
-        looked for it where it would now be (x, y, alt) and not found it?
-
-        A sensor heard from since is a witness: it must have missed the track at least
-        `MIN_MISSED_SCANS` times, and all witnesses together be at most `UNSEEN_CHANCE`
-        likely to have missed an object still there. A sensor not heard from since
-        abstains (it has lost everything, or has nothing else to report); a sensor
-        without track numbers of its own among them has no revisit, so it cannot say
-        and neither can the picture. With no witness the track just coasts.
-        """
-        recent = record.last_t - self._deleter.coast_after_s
-        watchers: dict[tuple[str, str], float] = {}
-        for key, t in record.links.items():
-            if t >= recent:
-                watchers[key[:2]] = max(t, watchers.get(key[:2], t))
-        if not watchers:
-            return False
-        for sensor, state in record.attributes.contributors.items():
-            if state.last_t >= recent and sensor not in watchers:
-                return False
-        chance, witnesses = 1.0, 0
-        for sensor, t in sorted(watchers.items()):
-            if self._watch.abstains(sensor, t):
+            if not known[j]:
                 continue
-            if self._watch.missed_scans(sensor, t) < MIN_MISSED_SCANS:
-                return False
-            chance *= self._watch.unseen_chance(sensor, t, x=x, y=y, alt=alt)
-            witnesses += 1
-        return witnesses > 0 and chance <= UNSEEN_CHANCE
+            record = self._store.record(slot)
+            if record.track_id in ending:  # where it would have been at each scan
+                looks = Looks(view, j)
+            else:  # where it would be now
+                looks = Looks(view, j, now=(float(xh[j, 0]), float(xh[j, 1]), float(xv[j, 0])))
+            said = verdict(
+                self._watch,
+                record,
+                looks,
+                now_t=float(self._store.t[slot] + age[idx[j]]),
+                recent_s=self._deleter.coast_after_s,
+            )
+            out[idx[j]] = said is Verdict.NOT_FOUND or (
+                said is Verdict.UNWATCHED
+                and age[idx[j]] >= self._deleter.coast_after_s
+                and bool(UNANNOUNCED[self._store.kind[slot]])
+            )
+        return out
 
     # -- records -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ gap, but the sensors that were reporting the object can, when they are still rep
 other things: a sensor that has scanned several times since it last saw the object, and
 whose coverage holds where the object would now be, has looked and not found it.
 
-For each (partner, sensor) the watch keeps three things, all learned from reports:
+For each (partner, sensor) the watch keeps these, all learned from reports:
 
 - when it last reported anything (`heard`, observation time);
 - its revisit: the median interval between two successive reports of one of its own
@@ -15,17 +15,21 @@ For each (partner, sensor) the watch keeps three things, all learned from report
 - its coverage: the cells (`cell_m` square, in altitude bands) where it has reported
   anything, false plots included. Altitude matters: a radar sees a low drone only within
   its horizon, an early-warning radar nothing below its floor, so a band is covered only
-  where something at that altitude was seen.
+  where something at that altitude was seen;
+- how many reports its latest observation times held (what its last scan was made of).
 
-From these it answers, for a track a sensor last reported at some time: how many whole
-scans has the sensor made and reported from since (`missed_scans`; the latest scan does
-not count, its reports may still be on their way), does its coverage hold where the track
-would now be (`covers`), and how likely was it to miss an object still there in every one
-of them (`unseen_chance`: (1 - p_detect) per scan, p_detect learned from how many scans
-the intervals span). A sensor heard from no more since (`abstains`: an outage, or nothing
-left to report) says nothing either way. An object flown out of a sensor's sight lies
-where it has reported nothing at that altitude, so `covers` is false there and the track
-coasts on as before; the picture decides (see `Picture._not_found`).
+From these it answers, for a track a sensor last reported at some time: which whole
+scans has the sensor made and reported from since (`scan_times`; the latest scan does
+not count, its reports may still be on their way), and how likely was it to miss, in every
+one of them, an object that was at given points then, one per scan (`unseen_chance`:
+(1 - p_detect) for each scan whose point its coverage holds (`covers`), p_detect learned
+from how many scans the intervals span). Which points those are - where the track would
+be now, or where it would have been at each scan - is the caller's choice (see
+`silence`). A sensor heard from no more since (`abstains`: an outage, or nothing left to
+report) says nothing either way, unless its last scan held that one report alone (`alone`:
+it fell silent with the object). An object flown out of a sensor's sight lies where it has
+reported nothing at that altitude, so those scans do not count and the track coasts on as
+before; `silence.verdict` weighs it all.
 
 State is bounded: at most `max_sensors` sensors and `max_cells` cells over all of them;
 past either, nothing more is learned (a track in unknown coverage just coasts, as before).
@@ -50,6 +54,7 @@ ALT_BANDS_M = (300.0, 1_000.0, 3_000.0, 10_000.0, 20_000.0)
 """Band edges: below 300 m (drones, cruise missiles), then up to the early-warning floor."""
 
 REVISIT_SAMPLES = 32
+LATEST_TIMES = 64  # observation times kept per sensor, to tell what its last scan held
 MIN_REVISIT_SAMPLES = 5  # fewer intervals than this: the revisit is not known yet
 MIN_P_DETECT = 0.5  # a sensor is never credited with finding less (nor more) than this
 MAX_P_DETECT = 0.95
@@ -80,6 +85,7 @@ class SensorWatch:
         self._revisit: dict[SensorKey, Revisit | None] = {}
         self._stale: set[SensorKey] = set()  # revisit to recompute: new intervals since
         self._cells: dict[SensorKey, set[int]] = {}
+        self._latest: dict[SensorKey, deque[tuple[float, int]]] = {}  # (time, reports)
         self._cell_count = 0
 
     # -- learning ------------------------------------------------------------------------
@@ -92,6 +98,12 @@ class SensorWatch:
         for sensor, t, ok in zip(batch.sensors, last.tolist(), known, strict=True):
             if ok:
                 self._heard[sensor] = max(self._heard[sensor], t)
+        times, counts = np.unique(
+            np.column_stack([batch.sensor, batch.t]), axis=0, return_counts=True
+        )
+        for (code, t), n in zip(times.tolist(), counts.tolist(), strict=True):
+            if known[int(code)]:
+                self._latest[batch.sensors[int(code)]].append((t, n))
         measured = np.flatnonzero(batch.has_altitude)
         if len(measured) == 0 or self._cell_count >= self.max_cells:
             return
@@ -129,6 +141,7 @@ class SensorWatch:
         self._intervals[sensor] = deque(maxlen=REVISIT_SAMPLES)
         self._revisit[sensor] = None
         self._cells[sensor] = set()
+        self._latest[sensor] = deque(maxlen=LATEST_TIMES)
         return True
 
     # -- judging -------------------------------------------------------------------------
@@ -148,6 +161,21 @@ class SensorWatch:
             return False
         return self._heard[sensor] < since_t + 0.5 * revisit.period_s
 
+    def alone(self, sensor: SensorKey) -> bool:
+        """Did `sensor`'s last scan (its reports within one revisit of the latest) hold
+        a single report? Then, fallen silent, it fell silent with the one object it was
+        reporting; a sensor that stopped reporting many objects at once has an outage."""
+        revisit = self.revisit(sensor)
+        if revisit is None:
+            return False
+        since = self._heard[sensor] - revisit.period_s
+        return sum(n for t, n in self._latest[sensor] if t > since) <= 1
+
+    def silent(self, sensor: SensorKey, at_t: float, quiet_s: float) -> bool:
+        """Has `sensor` reported nothing at all for `quiet_s` before `at_t`? Then the
+        scans it made before it fell silent are all it will say for now."""
+        return self._heard.get(sensor, -math.inf) < at_t - quiet_s
+
     def missed_scans(self, sensor: SensorKey, since_t: float) -> int:
         """Whole scans `sensor` has made, and reported from, since `since_t` without
         reporting the object. The latest scan does not count: its reports may still be
@@ -157,21 +185,42 @@ class SensorWatch:
             return 0
         return max(0, math.floor((self._heard[sensor] - since_t) / revisit.period_s) - 1)
 
+    def scan_times(self, sensor: SensorKey, since_t: float) -> FloatArray:
+        """When `sensor` made the `missed_scans` since `since_t` (a report at `since_t`
+        came from a scan then; the next ones follow one revisit apart)."""
+        revisit = self.revisit(sensor)
+        n = self.missed_scans(sensor, since_t)
+        if revisit is None or n == 0:
+            return np.zeros(0)
+        return np.asarray(since_t + revisit.period_s * np.arange(1, n + 1, dtype=float))
+
     def covers(self, sensor: SensorKey, *, x: float, y: float, alt: float) -> bool:
         """Has `sensor` ever reported anything in the cell and altitude band of this point?"""
         cells = self._cells.get(sensor)
         return cells is not None and _cell(x, y, alt, self.cell_m) in cells
 
+    def looked(self, sensor: SensorKey, *, x: FloatArray, y: FloatArray, alt: FloatArray) -> int:
+        """How many of these points (one per scan) lie where `sensor` has reported
+        anything, in the cell and altitude band: the scans that looked there."""
+        cells = self._cells.get(sensor)
+        if not cells or len(x) == 0:
+            return 0
+        keys = _cells(
+            np.asarray(x, float), np.asarray(y, float), np.asarray(alt, float), self.cell_m
+        )
+        return sum(1 for key in keys.tolist() if key in cells)
+
     def unseen_chance(
-        self, sensor: SensorKey, since_t: float, *, x: float, y: float, alt: float
+        self, sensor: SensorKey, *, x: FloatArray, y: FloatArray, alt: FloatArray
     ) -> float:
-        """How likely `sensor` was to miss, in every scan since `since_t`, an object that
-        is still where the track says (1.0: it cannot say - revisit not known, or no
-        coverage known there)."""
+        """How likely `sensor` was to miss, in every one of its scans, an object that was
+        at these points then (one point per scan, see `scan_times`); a scan whose point
+        its coverage does not hold says nothing (1.0 for all: revisit not known, or no
+        coverage known anywhere there)."""
         revisit = self.revisit(sensor)
-        if revisit is None or not self.covers(sensor, x=x, y=y, alt=alt):
+        if revisit is None:
             return 1.0
-        return float((1.0 - revisit.p_detect) ** self.missed_scans(sensor, since_t))
+        return float((1.0 - revisit.p_detect) ** self.looked(sensor, x=x, y=y, alt=alt))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
