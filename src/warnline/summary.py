@@ -216,4 +216,36 @@ def _response_counts(
         "escalated": len(escalated),
         "commander_answers": inputs[Kind.ANSWER],
         "readiness_declarations": inputs[Kind.READINESS],
+        "offer_outcomes": offer_outcomes(steps),
     }
+
+
+def offer_outcomes(steps: list[Assignment]) -> dict[str, dict[str, int]]:
+    """What became of each offer, lead offers and consent requests apart: the trigger of
+    the incident's next step (accepted, declined, timed_out, consent_granted, ...), or
+    "open" when the journal ends on it. Each kind's outcomes add up to its count, which the
+    figures `accepted`, `declined` and `timed_out` (steps by trigger, both kinds mixed, a
+    decline counted where the procedure moved on) do not show."""
+    out: dict[str, Counter[str]] = {"lead": Counter(), "consent": Counter()}
+    open_offer: dict[str, Assignment] = {}
+    for a in steps:
+        before = open_offer.pop(a.incident_id, None)
+        if before is not None:
+            out.setdefault(before.purpose, Counter())[a.trigger] += 1
+        if a.status is AssignmentStatus.OFFERED:
+            open_offer[a.incident_id] = a
+    for a in open_offer.values():
+        out.setdefault(a.purpose, Counter())["open"] += 1
+    return {purpose: dict(sorted(c.items())) for purpose, c in out.items()}
+
+
+def offer_lines(summary: dict[str, Any]) -> list[str]:
+    """The offers as a sum that adds up: "lead offers 19 = accepted 11 + declined 3 + ..."."""
+    names = {"lead": "lead offers", "consent": "consent requests"}
+    lines = []
+    for purpose, outcomes in summary.get("offer_outcomes", {}).items():
+        if not outcomes:
+            continue
+        parts = " + ".join(f"{k.replace('_', ' ')} {n}" for k, n in outcomes.items())
+        lines.append(f"{names.get(purpose, purpose)} {sum(outcomes.values())} = {parts}")
+    return lines

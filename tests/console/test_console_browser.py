@@ -51,7 +51,7 @@ async def test_watch_officer_acknowledges_alert_in_browser(
     assert alert_id
 
     await ack_button.click()
-    acked = page.locator(f'#alerts > li[data-alert-id="{alert_id}"]')
+    acked = page.locator(f'li[data-alert-id="{alert_id}"]')
     await expect(acked).to_contain_text("Acknowledged by jor-watch")
     await expect(acked).to_have_class(re.compile(r"\backed\b"))
     await expect(ack_button).to_have_count(0)
@@ -127,7 +127,7 @@ async def test_commander_accepts_lead_and_cell_can_override_in_browser(
         await drive_drone(live, client)
     accept = page.get_by_role("button", name="Accept lead", exact=True)
     await expect(accept).to_have_count(1, timeout=15_000)
-    offer = page.locator("#assignments > li").filter(has=accept)
+    offer = page.locator("#offers > li").filter(has=accept)
     await expect(offer).to_contain_text("lead offered to JOR (sovereignty rule)")
     await expect(offer.locator("details")).to_contain_text("1. JOR (sovereignty)")
     await accept.click()
@@ -137,7 +137,8 @@ async def test_commander_accepts_lead_and_cell_can_override_in_browser(
     assert answers and answers[0].payload["channel"] == "console"
     # The cell sees the override control; the commander does not.
     assert await page.get_by_role("button", name="Override lead").count() == 0
-    await page.goto(f"{live.base}/")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#login-view")).to_be_visible()
     await sign_in(offline, live, "usa-watch", PASSWORD)
     await expect(page.get_by_role("button", name="Override lead")).to_have_count(1)
     assert offline.blocked == [] and offline.errors == []
@@ -172,5 +173,6 @@ async def test_cell_console_shows_a_dead_channel(live: Live, offline: Offline) -
     ]
     await live.node.inbox.append(failed)
     await expect(notice).to_be_visible(timeout=10_000)
-    await expect(notice).to_contain_text("Channel down: webhook egy-aoc.example.invalid")
+    await expect(notice).to_contain_text("Channel down: EGY webhook")
+    await expect(notice).not_to_contain_text("egy-aoc.example.invalid")
     assert offline.blocked == []

@@ -150,6 +150,25 @@ def cap_polygon(
     return " ".join(pairs)
 
 
+def info_texts(alert: Alert, languages: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per language, the headline, description and instruction exactly as `encode_cap`
+    writes that language's info block: a console shows the words of the CAP message."""
+    out = {}
+    for lang in dict.fromkeys(languages):
+        p = _phrases(lang)
+        mark = None
+        if alert.status is AlertStatus.EXERCISE:
+            mark = p.exercise_mark
+        elif alert.status is AlertStatus.TEST:
+            mark = p.test_mark
+        out[lang] = {
+            "headline": _headline(alert, p, mark),
+            "description": _description(alert, p, mark),
+            "instruction": _instruction(alert, p),
+        }
+    return out
+
+
 def _add_info(
     root: etree._Element,
     alert: Alert,

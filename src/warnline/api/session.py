@@ -53,6 +53,9 @@ def session_view(node: Node, s: Session) -> dict[str, Any]:
         "user": s.user.username,
         "partner": s.user.partner,
         "role": s.user.role.value,
+        # the duty role an acknowledgement counts for under the partner's rule
+        "duty_role": node.views.role_of(s.user.username),
+        "may_acknowledge": node.accounts.may_acknowledge(s.user.username),
         "exercise": node.views.exercise,
         "coordination_cell": node.views.coordination_cell,
         "speed": node.views.speed,

@@ -126,13 +126,16 @@ async def _authenticate(node: Node, ws: WebSocket, timeout_s: float) -> Session 
 
 
 def _greeting(node: Node, s: Session) -> list[dict[str, Any]]:
-    """What a console gets first: who it is, the picture, and open offers (late joiners
-    see them too)."""
+    """What a console gets first: who it is, the picture, open offers (late joiners see
+    them too) and, for the coordination cell, the health of every delivery channel (a
+    cell officer who signs in after a channel died must see it at once)."""
     partner = s.user.partner
     greeting = [
         {"type": "hello", **session_view(node, s)},
         {"type": "picture", **node.views.picture_for(partner, tentative=False)},
     ]
+    if partner == node.views.coordination_cell:
+        greeting.append({"type": "channel.health", "channels": node.views.channel_health()})
     return greeting + [
         {"type": "assignment", "assignment": view} for view in node.views.assignments_for(partner)
     ]

@@ -1,7 +1,9 @@
 """Channel health for the coordination cell, folded from journaled delivery results.
 
 Kept per channel, and per route for channels whose addresses name their own endpoint
-(a partner's webhook URL): "webhook 10.0.0.5:443" can be dead while webhooks work.
+(a partner's webhook URL): "webhook 10.0.0.5:443" can be dead while webhooks work. The
+view names each by the partners whose deliveries went that way ("EGY webhook"), since a
+duty officer knows partners and channels, not addresses.
 
 A channel is dead after `dead_after` failures in a row (each failure already includes
 the channel's own retries, e.g. a webhook's three tries with back-off) and alive again at its next
@@ -14,7 +16,7 @@ centre carries both.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +36,17 @@ class ChannelState:
     last_at: datetime | None = None
     dead: bool = False
     deaths: int = 0
+    medium: str = ""  # the channel alone ("webhook"), without its route
+    partners: set[str] = field(default_factory=set)  # whose deliveries went this way
+
+    def label(self) -> str:
+        """What a duty officer calls it: "EGY webhook", or "sms" for a shared gateway."""
+        medium = self.medium or self.channel.split(" ", 1)[0]
+        if self.channel != medium and len(self.partners) == 1:
+            return f"{next(iter(self.partners))} {medium}"
+        if self.channel != medium and self.partners:
+            return f"{medium} of {', '.join(sorted(self.partners))}"
+        return medium
 
 
 class ChannelHealth:
@@ -56,6 +69,9 @@ class ChannelHealth:
                 continue
             name = f"{r.channel} {r.route}" if r.route else r.channel
             st = self.channels.setdefault(name, ChannelState(channel=name))
+            st.medium = r.channel
+            if r.partner:
+                st.partners.add(r.partner)
             st.last_at = ev.at
             was = st.dead
             if r.outcome is DeliveryOutcome.FAILED:
@@ -76,6 +92,9 @@ class ChannelHealth:
         return [
             {
                 "channel": s.channel,
+                "label": s.label(),
+                "partners": sorted(s.partners),
+                "route": s.channel.split(" ", 1)[1] if " " in s.channel else "",
                 "status": "dead" if s.dead else "ok",
                 "ok": s.ok,
                 "failed": s.failed,

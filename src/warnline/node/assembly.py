@@ -105,6 +105,8 @@ class Node:
             # Not bound to today's health object: a snapshot's restore replaces it.
             channel_health=lambda: self.outreach.health.view(),
             loop_health=self.lag.view,
+            role_of=self.role_of,
+            escalation_of=lambda alert_id: self.outreach.escalator.escalations.get(alert_id),
         )
         self.commands = Commands(
             agreement=agreement,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from warnline.accounts import Accounts
 from warnline.channels import ConsoleChannel
-from warnline.domain import Acknowledgement, Assignment, Attempt, Clock
+from warnline.domain import Acknowledgement, Assignment, Attempt, Clock, StepFired
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import payload
@@ -163,9 +163,7 @@ class Runner:
             if alert.version != attempt.version:
                 continue
             user = attempt.recipient
-            view = self.release.alert(
-                self.accounts.partner_of(user), alert, dispatcher.acks_for(alert.alert_id)
-            )
+            view = self.followers.views.alert_view(self.accounts.partner_of(user), alert)
             if view is not None:
                 await self.console.send(user, {"type": "alert", "alert": view})
 
@@ -177,7 +175,23 @@ class Runner:
             if ev.kind == Kind.ACK:
                 ack = payload(ev, Acknowledgement)
                 for user in self.recipients(ack.partner):
-                    await self.console.send(user, {"type": "ack", **ev.payload})
+                    progress = views.acknowledgement_for(
+                        self.accounts.partner_of(user), ack.alert_id
+                    )
+                    await self.console.send(
+                        user, {"type": "ack", **ev.payload, "acknowledgement": progress}
+                    )
+            elif ev.kind == Kind.ESCALATION_STEP:
+                # The escalation reached its next step (a phone call, an SMS): its
+                # partner's consoles and the cell show who is being called now.
+                fired = payload(ev, StepFired)
+                for user in self.recipients(fired.partner):
+                    progress = views.acknowledgement_for(
+                        self.accounts.partner_of(user), fired.alert_id
+                    )
+                    if progress is not None:
+                        msg = {"type": "ack.progress", "alert_id": fired.alert_id}
+                        await self.console.send(user, msg | {"acknowledgement": progress})
             elif ev.kind == Kind.ASSIGNMENT:
                 a = payload(ev, Assignment)
                 for user in self.console.online():

@@ -14,8 +14,12 @@ from typing import Any
 from shapely.geometry import mapping
 
 from warnline.agreement.model import Agreement
+from warnline.alerting.cap import info_texts
+from warnline.alerting.cap_phrases import PHRASES
 from warnline.alerting.readback import AlertLog
 from warnline.dispatch import Dispatcher
+from warnline.dispatch.escalation import Escalation
+from warnline.dispatch.progress import ack_progress
 from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
 from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
@@ -27,6 +31,7 @@ from warnline.release import Release
 RETAIN_S = 900.0  # read-back keeps versions sent this recently; older ones: the journal
 MAX_FROM_JOURNAL = 5000  # versions read back from the journal for one poll, at most
 ARCHIVE_PAGE = 5000  # alert entries read per page when fetching a forgotten alert
+TEXT_CACHE = 4096  # released versions whose CAP texts are kept for the next view
 
 
 class ReleasedViews:
@@ -43,11 +48,16 @@ class ReleasedViews:
         speed: float = 1.0,
         channel_health: Callable[[], list[dict[str, Any]]] = list,
         loop_health: Callable[[], dict[str, Any]] = dict,
+        role_of: Callable[[str], str | None] = lambda user: None,
+        escalation_of: Callable[[str], Escalation | None] = lambda alert_id: None,
     ) -> None:
         self.agreement = agreement
         self.speed = speed  # scenario seconds per wall second (the console shows it)
         self.channel_health = channel_health  # each person channel's health, now
         self.loop_health = loop_health  # how far behind each loop is, and why
+        self.role_of = role_of  # the duty role an account acknowledges as
+        self.escalation_of = escalation_of  # an alert's person escalation, if any
+        self._text_cache: dict[tuple[object, ...], dict[str, dict[str, str]]] = {}
         self.pipeline = pipeline
         self.dispatcher = dispatcher
         self.release = release
@@ -97,6 +107,57 @@ class ReleasedViews:
     def alert_history(self) -> Iterable[list[Alert]]:
         """Every alert the node holds, each as its versions, oldest first."""
         return self.pipeline.alerting.history.values()
+
+    def alert_view(self, viewer: str, alert: Alert) -> dict[str, Any] | None:
+        """One alert version as released to `viewer` (JSON), with how far its
+        acknowledgement has come (`acknowledgement`: the partner's rule, the roles still
+        to acknowledge, the escalation step reached) and `texts`: per language of the
+        partner (and English), the headline, description and instruction of the CAP
+        message's info block; None: not theirs to see."""
+        view = self.release.alert(viewer, alert, self.dispatcher.acks_for(alert.alert_id))
+        if view is not None:
+            view["acknowledgement"] = self._progress(alert)
+            released = self.release.alert_for(viewer, alert)
+            assert released is not None  # the view was released, so is the alert
+            view["texts"] = self._texts(released)
+        return view
+
+    def _texts(self, alert: Alert) -> dict[str, dict[str, str]]:
+        """The CAP texts of a released version, kept: a version is pushed to every
+        console of its partner and the cell, and read back again (about 90 µs each)."""
+        langs = self._languages(alert.partner)
+        key = (alert.version_key, langs, alert.reason, alert.tracks)
+        texts = self._text_cache.get(key)
+        if texts is None:
+            if len(self._text_cache) >= TEXT_CACHE:
+                self._text_cache.clear()
+            texts = self._text_cache[key] = info_texts(alert, langs)
+        return texts
+
+    def _languages(self, partner: str) -> tuple[str, ...]:
+        """The partner's languages and English, as far as CAP has texts for them."""
+        known = self.agreement.partners.get(partner)
+        langs = (*(known.languages if known else ()), "en")
+        return tuple(lang for lang in dict.fromkeys(langs) if lang in PHRASES)
+
+    def acknowledgement_for(self, viewer: str, alert_id: str) -> dict[str, Any] | None:
+        """How far the latest version's acknowledgement has come, if `viewer` may see it."""
+        alert = self.dispatcher.latest.get(alert_id)
+        if alert is None or not self.release.alert_visible(viewer, alert):
+            return None
+        return self._progress(alert)
+
+    def _progress(self, alert: Alert) -> dict[str, Any] | None:
+        partner = self.agreement.partners.get(alert.partner)
+        if partner is None:
+            return None
+        return ack_progress(
+            alert,
+            self.dispatcher.acks_for(alert.alert_id),
+            partner=partner,
+            role_of=self.role_of,
+            escalation=self.escalation_of(alert.alert_id),
+        ).view()
 
     def readiness_for(self, viewer: str) -> list[dict[str, Any]]:
         return [
@@ -162,7 +223,7 @@ class ReleasedViews:
         out: list[dict[str, Any]] = []
         next_cursor = cursor
         for seq, alert in versions:
-            view = self.release.alert(viewer, alert, self.dispatcher.acks_for(alert.alert_id))
+            view = self.alert_view(viewer, alert)
             if view is not None:
                 if len(out) >= limit:
                     break
@@ -186,11 +247,11 @@ class ReleasedViews:
 
     def alerts_for(self, viewer: str, *, active_only: bool = False) -> list[dict[str, Any]]:
         out = []
-        for alert_id, versions in sorted(self.pipeline.alerting.history.items()):
+        for _, versions in sorted(self.pipeline.alerting.history.items()):
             latest = versions[-1]
             if active_only and latest.msg_type is MsgType.CANCEL:
                 continue
-            v = self.release.alert(viewer, latest, self.dispatcher.acks_for(alert_id))
+            v = self.alert_view(viewer, latest)
             if v is not None:
                 out.append(v)
         return out

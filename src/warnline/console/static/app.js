@@ -1,37 +1,127 @@
-// Warnline console: sign in, follow the stream, acknowledge alerts.
+// Warnline console: sign in, follow the stream, acknowledge alerts, answer lead offers.
 // Everything shown arrives already released for the signed-in partner.
-"use strict";
-const state = { clockRef: null, me: null, alerts: new Map(), received: new Map(), ws: null, areas: null, tracks: [], assignments: new Map() };
-const $ = (id) => document.getElementById(id);
-const BOUNDS = { lon0: 24, lon1: 60, lat0: 12, lat1: 38 };
+import { armAudio, flashTitle, newAlertArrived, notify, setAlarm, toggleMute } from "./alarm.js";
+import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, stageLabel } from "./alerts.js";
+import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
+import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
+import { drawMap, lightAreas, renderTracks } from "./map.js";
 
-function project(lon, lat) {
-  const x = (lon - BOUNDS.lon0) / (BOUNDS.lon1 - BOUNDS.lon0) * 1000;
-  const y = (BOUNDS.lat1 - lat) / (BOUNDS.lat1 - BOUNDS.lat0) * 700;
-  return [x.toFixed(1), y.toFixed(1)];
+// The token lives in this tab's sessionStorage: a reload keeps the session (the server
+// still holds it), closing the tab forgets it; queued acknowledgements survive a reload.
+const TOKEN_KEY = "warnline.token", PENDING_KEY = "warnline.pending";
+const RECONNECT_MS = 2000;
+const CONFIRM_MS = 10_000;  // an acknowledgement sent on a live link unconfirmed this long is asked again
+
+export const state = {
+  me: null, ws: null, online: false, signingOut: false, known: null,
+  clockRef: null, areas: null, tracks: [], filter: "",
+  alerts: new Map(), received: new Map(), assignments: new Map(),
+  pending: new Map(),  // alert_id -> {version, sentAt} acknowledged here, until the node echoes it
+  unconfirmed: new Set(),  // acknowledgements the node did not confirm in time: asked again
+};
+const $ = (id) => document.getElementById(id);
+
+// Scenario time may run faster than the wall clock: count from the server's time.
+export function scenarioNow() {
+  const speed = (state.me && state.me.speed) || 1;
+  return state.clockRef ? state.clockRef.scenario + (Date.now() - state.clockRef.wall) * speed : Date.now();
 }
+
+// The cell's partner filter: does an item of `partner` show?
+export const visible = (partner) => !state.filter || partner === state.filter;
+
+const auth = () => ({ headers: { authorization: `Bearer ${state.me.token}` } });
 
 async function login(ev) {
   ev.preventDefault();
+  armAudio();  // inside the click: browsers allow sound to start only from a gesture
   const res = await fetch("/api/v1/session", {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ username: $("username").value, password: $("password").value }),
   });
   if (!res.ok) { $("login-error").textContent = (await res.json()).detail || "Sign-in failed"; return; }
-  state.me = await res.json();
+  const me = await res.json();
+  sessionStorage.setItem(TOKEN_KEY, me.token);
+  sessionStorage.removeItem(PENDING_KEY);
+  state.me = me;
   start();
 }
 
+async function resume() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return;
+  const res = await fetch("/api/v1/me", { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+  if (!res || !res.ok) { sessionStorage.removeItem(TOKEN_KEY); return; }
+  state.me = { ...(await res.json()), token };
+  for (const [id, v] of Object.entries(JSON.parse(sessionStorage.getItem(PENDING_KEY) || "{}"))) state.pending.set(id, { version: v, sentAt: null });
+  armAudio();  // may stay suspended until a click: the "Enable sound" button shows then
+  start();
+}
+
+async function signOut() {
+  state.signingOut = true;
+  await fetch("/api/v1/session", { method: "DELETE", ...auth() }).catch(() => {});
+  sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(PENDING_KEY);
+  if (state.ws) state.ws.close();
+  location.replace("/");
+}
+
 async function start() {
-  $("login-view").hidden = true; $("console-view").hidden = false;
+  $("login-view").hidden = true; $("console-view").hidden = false; $("signout").hidden = false;
   $("who").textContent = `${state.me.user} (${state.me.partner}, ${state.me.role})`;
-  if (state.me.exercise) { $("banner").hidden = false; $("banner").textContent = "EXERCISE EXERCISE EXERCISE"; }
-  const auth = { headers: { authorization: `Bearer ${state.me.token}` } };
-  state.areas = await (await fetch("/api/v1/areas", auth)).json();
-  for (const a of await (await fetch("/api/v1/alerts", auth)).json()) state.alerts.set(a.alert_id, a);
-  renderAlerts(); drawMap();
+  if (state.me.exercise) { $("banner").hidden = false; $("banner").dataset.i18n = "exercise"; $("banner").textContent = t("exercise"); }
+  state.areas = await (await fetch("/api/v1/areas", auth())).json();
+  if (state.me.role === "cell") setupFilter();
+  await refetchAlerts();
+  render(); drawMap();
   connect();
-  setInterval(renderCountdowns, 1000);
+  setInterval(tick, 1000);
+}
+
+function setupFilter() {
+  const sel = $("partner-filter");
+  const partners = [...new Set(state.areas.features.map((f) => f.properties.partner))].sort();
+  for (const p of ["", ...partners]) {
+    const o = document.createElement("option"); o.value = p; o.textContent = p; sel.append(o);
+    if (!p) o.dataset.i18n = "all_partners";
+  }
+  applyLanguage();
+  $("filter-box").hidden = false;
+  sel.onchange = () => { state.filter = sel.value; render(); renderAssignments(); };
+}
+
+async function refetchAlerts() {
+  const res = await fetch("/api/v1/alerts", auth()).catch(() => null);
+  if (!res || !res.ok) return;
+  for (const a of await res.json()) merge(a);
+  if (state.known === null) state.known = new Set(state.alerts.keys());  // not "new" after a reload
+}
+
+function merge(a) {
+  const cur = state.alerts.get(a.alert_id);
+  if (!cur || cur.version <= a.version) state.alerts.set(a.alert_id, a);
+  if (state.known !== null && !state.known.has(a.alert_id)) {
+    state.known.add(a.alert_id);
+    newAlertArrived(); announce(a);
+    if (needsMe(a)) notify(`${stageLabel(a)}: ${a.area_name}`, headline(a), a.alert_id, () => focusCard(a.alert_id));
+  }
+}
+
+function focusCard(id) { const li = document.querySelector(`li[data-alert-id="${CSS.escape(id)}"]`); if (li) li.focus(); }
+
+function render() {
+  const list = renderAlerts();
+  lightAreas();
+  setAlarm(list.some(rings));
+  flashTitle(list.filter(needsMe).length);
+}
+
+function tick() {
+  // The alarm stopped at the click; if the node never confirms, the alert asks again.
+  for (const [id, p] of state.pending) {
+    if (p.sentAt !== null && Date.now() - p.sentAt > CONFIRM_MS) { state.pending.delete(id); state.unconfirmed.add(id); savePending(); }
+  }
+  renderCountdowns(); renderOfferCountdowns(); render();
 }
 
 function connect() {
@@ -40,173 +130,110 @@ function connect() {
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/stream`);
   state.ws = ws;
   ws.onopen = () => { ws.send(JSON.stringify({ type: "auth", token: state.me.token })); };
-  ws.onclose = () => { $("link").textContent = "offline"; $("link").className = "link down"; setTimeout(connect, 2000); };
+  ws.onclose = (e) => {
+    state.online = false; setLink();
+    for (const p of state.pending.values()) p.sentAt = null;  // sent again on reconnect
+    render();
+    if (e.code === 4401) { sessionStorage.removeItem(TOKEN_KEY); location.replace("/"); return; }  // session ended
+    if (!state.signingOut) setTimeout(connect, RECONNECT_MS);
+  };
   ws.onmessage = (m) => onMessage(JSON.parse(m.data));
 }
 
+export function send(msg) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN && state.online) { state.ws.send(JSON.stringify(msg)); return true; }
+  if (msg.type !== "ack") $("response-error").textContent = t("offline_not_sent");
+  return false;
+}
+
+// An acknowledgement is kept until the node echoes it, and sent again on every reconnect:
+// the node records one per (alert, version, user), so a repeat changes nothing.
+export function acknowledge(alertId) {
+  const a = state.alerts.get(alertId);
+  state.unconfirmed.delete(alertId);
+  state.pending.set(alertId, { version: a.version, sentAt: null });
+  savePending();
+  sendAck(alertId);
+  render();
+  // Focus goes on to the next alert waiting for this user, else to the strip's heading
+  // (the card itself is about to fold away).
+  const next = document.querySelector("#alerts > li.needs-me button.ack:not([hidden])");
+  (next || $("actions-title")).focus();
+}
+
+function sendAck(alertId) {
+  const p = state.pending.get(alertId);
+  if (send({ type: "ack", alert_id: alertId, version: p.version })) p.sentAt = Date.now();
+}
+
+function savePending() {
+  const versions = Object.fromEntries([...state.pending].map(([id, p]) => [id, p.version]));
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify(versions));
+}
+
+function flushPending() { for (const id of state.pending.keys()) sendAck(id); }
+
 function onMessage(msg) {
   if (msg.type === "hello") {
-    $("link").textContent = "online"; $("link").className = "link up";
+    state.online = true; setLink();
+    flushPending();
+    refetchAlerts().then(render);  // acknowledgements made elsewhere while this one was away
+    render();
   } else if (msg.type === "alert") {
     const a = msg.alert;
     const n = (state.received.get(a.version_key) || 0) + 1;
     state.received.set(a.version_key, n);
     state.ws.send(JSON.stringify({ type: "received", alert_id: a.alert_id, version: a.version, count: n }));
-    const cur = state.alerts.get(a.alert_id);
-    if (!cur || cur.version <= a.version) state.alerts.set(a.alert_id, a);
-    renderAlerts();
+    merge(a); render();
   } else if (msg.type === "ack") {
     const a = state.alerts.get(msg.alert_id);
-    if (a && a.version <= msg.version) { a.acknowledged_by = [...new Set([...(a.acknowledged_by || []), msg.user])]; renderAlerts(); }
+    if (msg.user === state.me.user && state.pending.has(msg.alert_id) && msg.version >= state.pending.get(msg.alert_id).version) {
+      state.pending.delete(msg.alert_id); savePending();
+    }
+    if (a && a.version <= msg.version) a.acknowledged_by = [...new Set([...(a.acknowledged_by || []), msg.user])];
+    if (a && msg.acknowledgement) a.acknowledgement = msg.acknowledgement;
+    render();
+  } else if (msg.type === "ack.progress") {
+    const a = state.alerts.get(msg.alert_id);
+    if (a) { a.acknowledgement = msg.acknowledgement; render(); }
   } else if (msg.type === "picture") {
     state.clockRef = { scenario: Date.parse(msg.at), wall: Date.now() };
     state.tracks = msg.tracks; $("picture-at").textContent = msg.at.slice(11, 19) + "Z"; renderTracks(); drawMap();
   } else if (msg.type === "assignment") {
     const a = msg.assignment; const cur = state.assignments.get(a.incident_id);
     if (!cur || cur.version <= a.version) state.assignments.set(a.incident_id, a);
-    renderAssignments();
+    renderAssignments(); render();
   } else if (msg.type === "channel.health") {
-    // Coordination cell only: a dead delivery channel or route, which escalation now skips.
-    const dead = msg.channels.filter((c) => c.status === "dead");
-    const el = $("channel-notice");
-    el.hidden = dead.length === 0;
-    el.textContent = dead.map((c) => `Channel down: ${c.channel} (${c.last_error})`).join(" · ");
+    renderChannels(msg.channels);  // coordination cell only: escalation now skips a dead one
   } else if (msg.type === "error") {
     $("response-error").textContent = msg.detail;
   }
 }
 
-// Lead-partner procedure: who leads the response to each incident (never fire control).
-function assignmentText(a) {
-  if (a.status === "lead") return `lead: ${a.lead}`;
-  if (a.status === "escalated") return "escalated to the coordination cell";
-  const what = a.purpose === "consent" ? `consent asked of ${a.offered_to} for ${a.on_behalf}` : `lead offered to ${a.offered_to}`;
-  return a.lead ? `${what} (hand-over; ${a.lead} leads until accepted)` : what;
+function setLink() {
+  $("link").dataset.i18n = state.online ? "online" : "offline";
+  $("link").textContent = t($("link").dataset.i18n); $("link").className = state.online ? "link up" : "link down";
 }
 
-function answerOffer(a, accept) {
-  state.ws.send(JSON.stringify({ type: "lead", incident_id: a.incident_id, accept, version: a.version }));
-}
-
-function override(a, lead) {
-  state.ws.send(JSON.stringify({ type: "override", incident_id: a.incident_id, lead, reason: "override from the console" }));
-}
-
-function renderAssignments() {
-  const ul = $("assignments"); ul.replaceChildren();
-  const partners = [...new Set((state.areas ? state.areas.features : []).map((f) => f.properties.partner))].sort();
-  for (const a of [...state.assignments.values()].sort((x, y) => y.incident_id.localeCompare(x.incident_id))) {
-    const li = document.createElement("li");
-    li.className = "assignment " + a.status; li.dataset.incidentId = a.incident_id;
-    li.innerHTML = `<div><strong></strong></div><div class="why"></div>`;
-    li.querySelector("strong").textContent = `${a.incident_id}: ${assignmentText(a)} (${a.rule} rule)`;
-    li.querySelector(".why").textContent = a.explanation;
-    if (a.ranking && a.ranking.length) {
-      const d = document.createElement("details"); const sm = document.createElement("summary");
-      sm.textContent = "Ranking"; d.append(sm);
-      for (const line of a.ranking) { const p = document.createElement("div"); p.textContent = line; d.append(p); }
-      li.append(d);
-    }
-    if (a.status === "offered" && a.offered_to === state.me.partner && state.me.role === "commander") {
-      for (const [label, accept] of [[a.purpose === "consent" ? "Consent" : "Accept lead", true], [a.purpose === "consent" ? "Refuse" : "Decline", false]]) {
-        const b = document.createElement("button"); b.textContent = label; b.className = accept ? "accept" : "decline";
-        b.onclick = () => answerOffer(a, accept); li.append(b);
-      }
-    }
-    if (state.me.role === "cell") {
-      const sel = document.createElement("select"); sel.setAttribute("aria-label", `Lead for ${a.incident_id}`);
-      for (const p of partners) { const o = document.createElement("option"); o.value = p; o.textContent = p; sel.append(o); }
-      const b = document.createElement("button"); b.textContent = "Override lead"; b.className = "override";
-      b.onclick = () => override(a, sel.value); li.append(sel, b);
-    }
-    ul.append(li);
+function setupLanguage() {
+  const sel = $("language");
+  for (const [code, name] of Object.entries(LANGUAGES)) {
+    const o = document.createElement("option"); o.value = code; o.textContent = name; o.lang = code; sel.append(o);
   }
+  sel.value = language();
+  sel.onchange = () => {
+    applyLanguage(sel.value);
+    if (!state.me) return;
+    forgetOffers(); renderAssignments(); render();
+  };
+  applyLanguage();
 }
 
-function acknowledge(alertId, version) {
-  state.ws.send(JSON.stringify({ type: "ack", alert_id: alertId, version }));
-}
-
-const STAGES = { early_warning: "EARLY WARNING", alert: "TAKE SHELTER", update: "UPDATE", all_clear: "ALL CLEAR", cancel: "CANCELLED" };
-
-function renderAlerts() {
-  const ul = $("alerts"); ul.replaceChildren();
-  // A real alert always comes before an exercise; then the soonest arrival first.
-  const real = (a) => (a.status === "Actual" ? "0" : "1");
-  const list = [...state.alerts.values()].sort((a, b) => (real(a) + (a.expected_at || "9")).localeCompare(real(b) + (b.expected_at || "9")));
-  let active = 0;
-  for (const a of list) {
-    const li = document.createElement("li");
-    const acked = (a.acknowledged_by || []).length > 0;
-    const cancel = a.msg_type === "Cancel";
-    if (!cancel) active++;
-    li.className = "alert" + (acked ? " acked" : "") + (cancel ? " cancel" : "");
-    li.dataset.alertId = a.alert_id;
-    const ex = a.status !== "Actual" ? `[${a.status.toUpperCase()}] ` : "";
-    li.innerHTML = `<div><strong></strong></div><div class="countdown"></div><div class="shelter"></div><div class="why"></div>`;
-    const stage = STAGES[a.stage] || a.msg_type;
-    li.classList.add("stage-" + (a.stage || "alert"));
-    li.querySelector("strong").textContent = `${ex}${stage} v${a.version}: ${a.headline}`;
-    li.querySelector(".countdown").dataset.expected = a.expected_at || "";
-    li.querySelector(".countdown").dataset.shelter = a.time_to_shelter_s || "";
-    li.querySelector(".why").textContent = a.reason;
-    if (!cancel && !acked && a.partner === state.me.partner) {
-      const b = document.createElement("button");
-      b.textContent = `Acknowledge ${a.area_name}`;
-      b.onclick = () => acknowledge(a.alert_id, a.version);
-      li.append(b);
-    } else if (acked) {
-      const s = document.createElement("div"); s.textContent = "Acknowledged by " + a.acknowledged_by.join(", "); li.append(s);
-    }
-    ul.append(li);
-  }
-  $("alert-count").textContent = `(${active} active)`;
-  renderCountdowns();
-}
-
-function renderCountdowns() {
-  // Scenario time may run faster than the wall clock: count from the server's time.
-  const speed = (state.me && state.me.speed) || 1;
-  const now = state.clockRef ? state.clockRef.scenario + (Date.now() - state.clockRef.wall) * speed : Date.now();
-  for (const el of document.querySelectorAll(".countdown")) {
-    if (!el.dataset.expected) { el.textContent = ""; continue; }
-    const s = Math.max(0, Math.floor((Date.parse(el.dataset.expected) - now) / 1000));
-    el.textContent = `T-${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-    const shelter = Number(el.dataset.shelter || 0);
-    const note = el.parentElement.querySelector(".shelter");
-    if (note) note.textContent = shelter ? `time to shelter ${shelter} s${s <= shelter ? " · SHELTER NOW" : ""}` : "";
-  }
-}
-
-function renderTracks() {
-  const tb = $("tracks").querySelector("tbody"); tb.replaceChildren();
-  for (const t of state.tracks) {
-    const tr = document.createElement("tr");
-    const risk = (t.areas_at_risk || [])[0];
-    for (const v of [t.track_id, t.kind, t.identity, `${t.position.lat.toFixed(2)}, ${t.position.lon.toFixed(2)}`, t.sources.join(", "),
-                     risk ? `${risk.name} in ${Math.round(risk.time_to_arrival_s)} s` : ""]) {
-      const td = document.createElement("td"); td.textContent = v; tr.append(td);
-    }
-    tb.append(tr);
-  }
-}
-
-function ringPath(ring) { return ring.map(([lon, lat], i) => (i ? "L" : "M") + project(lon, lat).join(",")).join("") + "Z"; }
-
-function drawMap() {
-  const svg = $("map"); if (!state.areas) return;
-  let html = "";
-  for (const f of state.areas.features) {
-    const g = f.geometry; const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-    const cls = f.properties.kind === "territory" ? "area" : "area defended";
-    for (const p of polys) if (p.length) html += `<path class="${cls}" d="${ringPath(p[0])}"><title>${f.properties.name}</title></path>`;  // an empty area (no territory) draws nothing
-  }
-  for (const t of state.tracks) {
-    if (t.corridor && t.corridor.length) html += `<path class="corridor" d="${ringPath(t.corridor)}"/>`;
-    const [x, y] = project(t.position.lon, t.position.lat);
-    html += `<circle class="track" cx="${x}" cy="${y}" r="4"><title>${t.track_id} ${t.kind}</title></circle>`;
-  }
-  svg.innerHTML = html;
-}
-
+setupLanguage();
+setLink();
 $("login").addEventListener("submit", login);
+$("signout").addEventListener("click", signOut);
+$("mute").addEventListener("click", toggleMute);
+$("sound").addEventListener("click", () => armAudio());
+initOverride();
+resume();
