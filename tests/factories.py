@@ -11,7 +11,9 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.domain import (
     AreaAtRisk,
     Assessment,
+    AttemptResult,
     Contributor,
+    DeliveryOutcome,
     Identity,
     Position,
     Releasability,
@@ -22,6 +24,8 @@ from warnline.domain import (
     Velocity,
 )
 from warnline.ingest.signature import SignedRequest, sign_request
+from warnline.journal import Event, Kind
+from warnline.journal.payloads import event
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -178,3 +182,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+EGY_WATCH = "EGY/watch/egy-air-operations-centre-watch"
+
+
+def failed_webhook_results(name: str, at: datetime, *, route: str, n: int = 2) -> list[Event]:
+    """`n` failed webhook deliveries to Egypt's watch over `route`: enough in a row for
+    the channel's health to call it dead (ids named by `name`, so tests do not collide)."""
+    return [
+        event(
+            Kind.RESULT,
+            AttemptResult(
+                alert_id="A-x",
+                version=1,
+                recipient=EGY_WATCH,
+                partner="EGY",
+                channel="webhook",
+                route=route,
+                outcome=DeliveryOutcome.FAILED,
+                detail="ConnectError: refused",
+                attempt_id=f"attempt:{name}:{i}",
+            ),
+            event_id=f"result:{name}:{i}",
+            at=at,
+        )
+        for i in range(n)
+    ]

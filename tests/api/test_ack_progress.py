@@ -13,7 +13,7 @@ import httpx
 from lxml import etree
 
 from tests.api.conftest import Live, drive_drone, wait_for
-from warnline.journal import Event
+from tests.factories import failed_webhook_results
 from warnline.sim.stream_client import open_stream
 
 
@@ -78,25 +78,7 @@ async def test_alert_views_carry_the_acknowledgement_progress(live: Live) -> Non
 
 async def test_cell_stream_opens_with_channel_health_named_by_partner(live: Live) -> None:
     await live.node.inbox.append(
-        [
-            Event(
-                event_id=f"result:greeting:{i}",
-                kind="delivery.result",
-                at=live.clock.now(),
-                payload={
-                    "alert_id": "A-x",
-                    "version": 1,
-                    "recipient": "EGY/watch/egy-air-operations-centre-watch",
-                    "partner": "EGY",
-                    "channel": "webhook",
-                    "route": "10.20.30.40:8443",
-                    "outcome": "failed",
-                    "detail": "ConnectError: refused",
-                    "attempt_id": f"attempt:greeting:{i}",
-                },
-            )
-            for i in range(2)
-        ]
+        failed_webhook_results("greeting", live.clock.now(), route="10.20.30.40:8443")
     )
 
     async def dead() -> bool:

@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
-from warnline.journal import Event
+from tests.factories import failed_webhook_results
 
 COUNTDOWN = re.compile(r"^T-\d+:[0-5]\d$")
 
@@ -152,25 +152,7 @@ async def test_cell_console_shows_a_dead_channel(live: Live, offline: Offline) -
     await expect(page.locator("#link")).to_have_text("online")
     notice = page.locator("#channel-notice")
     await expect(notice).to_be_hidden()
-    failed = [
-        Event(
-            event_id=f"result:test:{i}",
-            kind="delivery.result",
-            at=live.clock.now(),
-            payload={
-                "alert_id": "A-x",
-                "version": 1,
-                "recipient": "EGY/watch/egy-air-operations-centre-watch",
-                "partner": "EGY",
-                "channel": "webhook",
-                "route": "egy-aoc.example.invalid",
-                "outcome": "failed",
-                "detail": "ConnectError: refused",
-                "attempt_id": f"attempt:test:{i}",
-            },
-        )
-        for i in range(2)
-    ]
+    failed = failed_webhook_results("test", live.clock.now(), route="egy-aoc.example.invalid")
     await live.node.inbox.append(failed)
     await expect(notice).to_be_visible(timeout=10_000)
     await expect(notice).to_contain_text("Channel down: EGY webhook")

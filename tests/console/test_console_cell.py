@@ -15,7 +15,7 @@ from playwright.async_api import expect
 from tests.api.conftest import PASSWORD, Live, drive_drone, wait_for
 from tests.console.conftest import Offline
 from tests.console.test_console_browser import sign_in
-from tests.factories import T0, signed, wire_report
+from tests.factories import T0, failed_webhook_results, signed, wire_report
 from warnline.journal import Event
 from warnline.journal.kinds import Kind
 
@@ -97,25 +97,7 @@ async def test_cell_overrides_with_reason_and_confirmation(
 
 
 async def test_cell_signing_in_after_a_channel_died_sees_it(live: Live, offline: Offline) -> None:
-    failed = [
-        Event(
-            event_id=f"result:early:{i}",
-            kind="delivery.result",
-            at=live.clock.now(),
-            payload={
-                "alert_id": "A-x",
-                "version": 1,
-                "recipient": "EGY/watch/egy-air-operations-centre-watch",
-                "partner": "EGY",
-                "channel": "webhook",
-                "route": "10.20.30.40:8443",
-                "outcome": "failed",
-                "detail": "ConnectError: refused",
-                "attempt_id": f"attempt:early:{i}",
-            },
-        )
-        for i in range(2)
-    ]
+    failed = failed_webhook_results("early", live.clock.now(), route="10.20.30.40:8443")
     await live.node.inbox.append(failed)
     await wait_for(lambda: _any_dead(live), "the channel dead in the node's health", timeout_s=10.0)
     page = offline.page
