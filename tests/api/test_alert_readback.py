@@ -27,6 +27,26 @@ def _issued(live: Live, partner: str) -> list[tuple[str, int]]:
     ]
 
 
+async def read_back_one_at_a_time(
+    c: httpx.AsyncClient, live: Live, headers: dict[str, str]
+) -> list[tuple[str, int]]:
+    """Every alert version the caller may see, read from cursor 0 a page of one at a time
+    (at most 100 pages: bounded) until the cursor stops moving."""
+    got: list[tuple[str, int]] = []
+    cursor = 0
+    for _ in range(100):
+        r = await c.get(
+            f"{live.base}/api/v1/alerts", params={"since": cursor, "limit": 1}, headers=headers
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        got += [(a["alert_id"], a["version"]) for a in page["alerts"]]
+        if page["next"] == cursor:
+            break
+        cursor = page["next"]
+    return got
+
+
 async def test_polling_while_versions_are_issued_loses_nothing(live: Live) -> None:
     async with httpx.AsyncClient(timeout=10) as c:
         jor = await live.token(c, "jor-watch")
@@ -157,18 +177,7 @@ async def test_a_cursor_older_than_retention_is_served_from_the_journal(live: Li
         issued = await wait_for(issued_for_jor, "alerts for JOR")
         assert live.node.views.alert_log.forgotten > 0
         assert len(live.node.views.alert_log) < len(_issued(live, "USA") + issued)
-        got: list[tuple[str, int]] = []
-        cursor = 0
-        for _ in range(100):  # bounded: a page of one at a time
-            r = await c.get(
-                f"{live.base}/api/v1/alerts", params={"since": cursor, "limit": 1}, headers=jor
-            )
-            assert r.status_code == 200, r.text
-            page = r.json()
-            got += [(a["alert_id"], a["version"]) for a in page["alerts"]]
-            if page["next"] == cursor:
-                break
-            cursor = page["next"]
+        got = await read_back_one_at_a_time(c, live, jor)
         assert got == _issued(live, "JOR") and len(got) >= 2
 
 

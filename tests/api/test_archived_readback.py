@@ -9,7 +9,7 @@ import asyncio
 import httpx
 
 from tests.api.conftest import Live, drive_drone, wait_for
-from tests.api.test_alert_readback import _issued
+from tests.api.test_alert_readback import _issued, read_back_one_at_a_time
 from warnline.journal.retention import Retention, RetentionPolicy
 
 
@@ -33,18 +33,7 @@ async def test_an_archived_cursor_and_a_forgotten_cap_read_through_segments(live
         first_alert = min(e.seq for e in live.journal.read() if e.event.kind == "alert.issued")
         # The first version has left the log and the database: only a segment holds it.
         assert first_alert <= min(live.node.views.alert_log.forgotten, step.archived_upto)
-        got: list[tuple[str, int]] = []
-        cursor = 0
-        for _ in range(100):  # bounded: a page of one at a time
-            r = await c.get(
-                f"{live.base}/api/v1/alerts", params={"since": cursor, "limit": 1}, headers=jor
-            )
-            assert r.status_code == 200, r.text
-            page = r.json()
-            got += [(a["alert_id"], a["version"]) for a in page["alerts"]]
-            if page["next"] == cursor:
-                break
-            cursor = page["next"]
+        got = await read_back_one_at_a_time(c, live, jor)
         assert got == _issued(live, "JOR") and len(got) >= 2 and got[: len(issued)] == issued
         alert_id, version = issued[0]
         url = f"{live.base}/api/v1/alerts/{alert_id}/cap"
