@@ -17,6 +17,7 @@ from warnline.agreement.model import Agreement
 from warnline.alerting.cap import info_texts
 from warnline.alerting.cap_phrases import PHRASES
 from warnline.alerting.readback import AlertLog
+from warnline.assess.display import prepare
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
 from warnline.dispatch.progress import ack_progress
@@ -236,11 +237,17 @@ class ReleasedViews:
         picture has confirmed (what consoles draw: a one-report blip is not yet an
         object, and a partner flooding never-seen objects must not make every console
         push cost thousands of release checks)."""
+        shown = [
+            t
+            for t in self.pipeline.picture.tracks()
+            if tentative or t.state is not TrackState.TENTATIVE
+        ]
+        assessments = self.pipeline.assessments
+        # Corridor outlines are made when first shown: all of this picture's at once.
+        prepare(a.corridor for t in shown if (a := assessments.get(t.track_id)) is not None)
         tracks = []
-        for t in self.pipeline.picture.tracks():
-            if not tentative and t.state is TrackState.TENTATIVE:
-                continue
-            v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
+        for t in shown:
+            v = self.release.track(viewer, t, assessments.get(t.track_id))
             if v is not None:
                 tracks.append(v)
         return {"at": self.clock.now().isoformat(), "tracks": tracks}
