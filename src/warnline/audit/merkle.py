@@ -13,7 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-__all__ = ["EMPTY_ROOT", "MerkleAccumulator", "leaf_hash", "merkle_root", "node_hash", "perfect_root"]
+__all__ = [
+    "EMPTY_ROOT",
+    "MerkleAccumulator",
+    "leaf_hash",
+    "merkle_root",
+    "node_hash",
+    "perfect_root",
+]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 

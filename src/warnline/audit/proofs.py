@@ -79,9 +79,7 @@ def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) ->
     return r if sn == 0 else None
 
 
-def verify_inclusion(
-    entry_hash: str, seq: int, size: int, path: Sequence[str], root: str
-) -> bool:
+def verify_inclusion(entry_hash: str, seq: int, size: int, path: Sequence[str], root: str) -> bool:
     """Is the entry whose chain hash is `entry_hash` (hex) entry `seq` (from 1) of the
     record of `size` entries whose Merkle root is `root` (hex), by `path` (hex)?"""
     try:
@@ -146,4 +144,3 @@ class SubtreeRoots:
             return got
         half = count // 2
         return node_hash(self._aligned(block, half), self._aligned(block + half, half))
-
