@@ -265,8 +265,8 @@ def _step(
             return None
         who = view["lead"] or view["offered_to"] or "the coordination cell"
         text = f"Lead {view['status']} ({view['purpose']}): {who}, {view['trigger']}"
-        details = {k: view[k] for k in ("status", "lead", "offered_to", "purpose", "trigger",
-                                        "rule", "version", "explanation")}  # fmt: skip
+        details = {k: view[k] for k in ("status", "lead", "offered_to", "on_behalf", "purpose",
+                                        "trigger", "rule", "version", "explanation")}  # fmt: skip
         return _out("lead", at, text, details, e, steps.discloses(viewer, a, incident_visible=True))
     if kind == Kind.ANSWER:
         ans = payload(e.event, Answer)
