@@ -195,7 +195,14 @@ class ReleasedViews:
 
     def _leaves(self, after: int, count: int) -> list[bytes]:
         """The raw hashes of entries after+1..after+count, for Merkle roots."""
-        got = [] if self.journal is None else self.journal.read(after, count)
+        got: list[Entry] = []
+        while self.journal is not None and len(got) < count:
+            # A read may stop short at the end of the journal's in-memory tail: the newest
+            # head can be committed a moment before its entries join the tail.
+            more = self.journal.read(after + len(got), count - len(got))
+            if not more:
+                break
+            got += more
         if len(got) != count or (got and got[0].seq != after + 1):
             raise NotFoundError(f"the record does not hold entries {after + 1}..{after + count}")
         return [bytes.fromhex(e.hash) for e in got]
