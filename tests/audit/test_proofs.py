@@ -78,3 +78,27 @@ def test_a_changed_hash_or_a_bad_path_does_not_verify() -> None:
     assert not verify_inclusion(leaves[41].hex(), 101, 100, path, root)
     with pytest.raises(ValueError):
         inclusion_path(100, 100, _reference(leaves).root)
+
+
+def test_proofs_of_recent_entries_read_nothing_and_old_ones_a_block_once() -> None:
+    size = 40 * BLOCK + 300
+    leaves = _leaves(size)
+    root = merkle_root(leaves)
+    reads: list[tuple[int, int]] = []
+
+    def read(after: int, count: int) -> Sequence[bytes]:
+        reads.append((after, count))
+        return leaves[after : after + count]
+
+    roots = SubtreeRoots(read, recent=4)
+    for first in range(0, size, 500):
+        roots.observe(first, leaves[first : first + 500])
+    for index in (size - 1, size - 300, size - 2 * BLOCK):  # the open block, kept ones
+        path = roots.proof(index, size)
+        assert root_from_path(leaf_hash(leaves[index]), index, size, path) == root
+    assert reads == []
+    old = 3 * BLOCK + 17  # a block no longer kept: read whole, once, for all its ranges
+    for index in (old, old + 1):
+        path = roots.proof(index, size)
+        assert root_from_path(leaf_hash(leaves[index]), index, size, path) == root
+    assert reads == [(3 * BLOCK, BLOCK)]

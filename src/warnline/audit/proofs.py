@@ -13,6 +13,7 @@ blocks of hashes once the blocks are known (`observe` folds them as entries pass
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from warnline.audit.merkle import (
@@ -95,13 +96,19 @@ class SubtreeRoots:
     """Merkle tree hashes of ranges of the record's leaves, for proofs.
 
     `read(after, count)` returns the leaf data (the raw entry hashes) of leaves
-    after..after+count-1. Roots of whole aligned blocks are kept: a block's hashes are
-    fixed once written, so its root never changes."""
+    after..after+count-1. Roots of whole aligned blocks are kept (a block's hashes are
+    fixed once written, so its root never changes), and the leaves of the newest
+    `recent` blocks and of the block being filled, so a proof of a recent entry reads
+    nothing. `observe` runs on the node's loop and `proof` in worker threads: the caches
+    change under a lock."""
 
-    def __init__(self, read: ReadHashes) -> None:
+    def __init__(self, read: ReadHashes, *, recent: int = 32) -> None:
         self._read = read
+        self._recent_max = recent
+        self._lock = threading.Lock()
         self._blocks: dict[int, bytes] = {}  # block number -> root of its BLOCK leaves
-        self._pending: list[bytes] = []  # leaves of the block being folded, if aligned
+        self._recent: dict[int, list[bytes]] = {}  # block number -> its leaves
+        self._open: tuple[int, list[bytes]] = (0, [])  # the block being folded, its leaves
         self._next = 0  # the leaf `observe` expects next (-1: not aligned yet)
 
     def observe(self, first: int, hashes: Sequence[bytes]) -> None:
@@ -110,37 +117,75 @@ class SubtreeRoots:
         next block starts (a restart from a snapshot begins mid-block)."""
         for i, leaf in enumerate(hashes, start=first):
             if i != self._next:
-                self._pending = []
                 if i % BLOCK:
                     self._next = -1
                     continue
+                self._open = (i // BLOCK, [])
             self._next = i + 1
-            self._pending.append(leaf)
-            if len(self._pending) == BLOCK:
-                self._blocks[i // BLOCK] = perfect_root(self._pending)
-                self._pending = []
+            block, leaves = self._open
+            leaves.append(leaf)
+            if len(leaves) == BLOCK:
+                root = perfect_root(leaves)
+                with self._lock:
+                    self._blocks[block] = root
+                    self._keep(block, leaves)
+                self._open = (block + 1, [])
+
+    def _keep(self, block: int, leaves: list[bytes]) -> None:
+        self._recent.pop(block, None)  # the newest kept last: dicts keep insertion order
+        self._recent[block] = leaves
+        while len(self._recent) > self._recent_max:
+            del self._recent[next(iter(self._recent))]
+
+    def proof(self, index: int, size: int) -> list[bytes]:
+        """The inclusion path of leaf `index` in the tree of the first `size` leaves."""
+        return inclusion_path(index, size, lambda start, end: self._root(start, end, size))
 
     def root(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]) for the ranges a proof asks for (aligned: a power-of-two
-        range starts at a multiple of its size, and the last range ends anywhere)."""
+        """MTH(D[start:end]) (reads exactly those leaves where none are kept)."""
+        return self._root(start, end, end)
+
+    def _root(self, start: int, end: int, size: int) -> bytes:
         n = end - start
         if n <= 0:
             return EMPTY_ROOT
         if n >= BLOCK and start % BLOCK == 0 and n & (n - 1) == 0:
             return self._aligned(start // BLOCK, n // BLOCK)
         if n <= BLOCK and start // BLOCK == (end - 1) // BLOCK:
-            return merkle_root(list(self._read(start, n)))
+            return merkle_root(self._leaves(start, n, size))
         k = _split(n)
-        return node_hash(self.root(start, start + k), self.root(start + k, end))
+        return node_hash(self._root(start, start + k, size), self._root(start + k, end, size))
+
+    def _leaves(self, start: int, n: int, size: int) -> list[bytes]:
+        """Leaves start..start+n-1 (inside one block): from the kept leaves, or the
+        block read once as far as the tree goes (a proof asks for several of its ranges)."""
+        block, offset = divmod(start, BLOCK)
+        with self._lock:
+            kept = self._recent.get(block)
+        if kept is None:
+            open_block, leaves = self._open
+            if open_block == block and len(leaves) >= offset + n:
+                kept = leaves
+        if kept is None:
+            first = block * BLOCK
+            kept = list(self._read(first, min(BLOCK, max(size, start + n) - first)))
+            if len(kept) == BLOCK:
+                with self._lock:
+                    self._keep(block, kept)
+        return list(kept[offset : offset + n])
 
     def _aligned(self, block: int, count: int) -> bytes:
         if count == 1:
-            got = self._blocks.get(block)
+            with self._lock:
+                got = self._blocks.get(block)
             if got is None:
                 leaves = list(self._read(block * BLOCK, BLOCK))
                 if len(leaves) != BLOCK:
                     raise ValueError(f"the record has no whole block {block}")
-                got = self._blocks[block] = perfect_root(leaves)
+                got = perfect_root(leaves)
+                with self._lock:
+                    self._blocks[block] = got
+                    self._keep(block, leaves)
             return got
         half = count // 2
         return node_hash(self._aligned(block, half), self._aligned(block + half, half))

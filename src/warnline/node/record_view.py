@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from warnline.audit.proofs import SubtreeRoots, inclusion_path
+from warnline.audit.proofs import SubtreeRoots
 from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
 from warnline.journal.payloads import PAYLOADS, Received, payload
@@ -66,7 +66,7 @@ class RecordView:
         if head is None or entry is None or seq > int(head["size"]):
             raise NotFoundError(f"the signed record holds no entry {seq}")
         size = int(head["size"])
-        path = inclusion_path(seq - 1, size, self.roots.root)
+        path = self.roots.proof(seq - 1, size)
         disclosed = self._discloses(viewer, entry, seen)
         body = None
         if disclosed:
