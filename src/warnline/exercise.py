@@ -51,6 +51,7 @@ from warnline.sim.commanders import (
 from warnline.sim.partners import FeedSpec, PartnersProcess
 from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import AWAY, stand_in, start_reachable
+from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
 from warnline.sim.targets import verdict
@@ -219,6 +220,16 @@ async def run_exercise(
                 played_s = (
                     0.0 if before else min(opts.duration_s, (clock.now() - start).total_seconds())
                 )
+                # One incident's record read back as the cell and a partner would (while
+                # the node still serves), every step's entry proved against the signed head.
+                timeline = None
+                if not interrupted:
+                    timeline = await check_timelines(
+                        base,
+                        passwords,
+                        cell=agreement.coordination_cell,
+                        hub_keys={built.config.hub.key_id: built.key.verify_key},
+                    )
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
@@ -243,6 +254,7 @@ async def run_exercise(
         "refused": rlog.errors,
     }
     summary["interrupted"] = interrupted
+    summary["incident_timeline"] = timeline
     summary["journal"] = {
         "entries": journal.last_seq(),
         "archived_segments": journal.archived_segments(),
@@ -511,6 +523,10 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)
     for line in offer_lines(summary):
         print(f"  {line}", file=out)
+    tl = summary.get("incident_timeline")
+    if tl is not None:
+        brief = {k: tl.get(k) for k in ("incident", "steps", "verified", "failed")}
+        print(f"  {'incident_timeline':22s} {json.dumps(brief)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

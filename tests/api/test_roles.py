@@ -69,6 +69,8 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/api/v1/readiness", EVERY),
     Case("GET", "/api/v1/areas", EVERY),
     Case("GET", "/api/v1/audit/head", EVERY),
+    Case("GET", "/api/v1/incidents/{incident_id}/timeline", EVERY),
+    Case("GET", "/api/v1/audit/entries/{seq}", EVERY),
     Case("GET", "/api/v1/channels", frozenset({Role.CELL})),  # the cell partner's accounts
     Case("POST", "/api/v1/alerts/{alert_id}/ack", frozenset({Role.WATCH, Role.COMMANDER}),
          "ack.received"),
@@ -189,7 +191,9 @@ def _body(case: Case, role: Role, world: World) -> dict[str, Any] | None:
 
 async def _http(case: Case, role: Role, world: World, c: httpx.AsyncClient) -> int:
     token = await world.token(c, role, fresh=case.method == "DELETE")
-    path = case.path.format(alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR")
+    path = case.path.format(
+        alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR", seq=1
+    )
     if case.path == "/api/v1/stream":
         ws = await connect_stream(world.live.base, token[7:])
         try:

@@ -4,6 +4,7 @@ import { armAudio, flashTitle, newAlertArrived, notify, setAlarm, toggleMute } f
 import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, stageLabel } from "./alerts.js";
 import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
+import { initIncidents, renderIncidents } from "./incidents.js";
 import { drawMap, lightAreas, renderTracks } from "./map.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
@@ -74,6 +75,7 @@ async function start() {
   if (state.me.role === "cell") setupFilter();
   await refetchAlerts();
   render(); drawMap();
+  initIncidents();
   connect();
   setInterval(tick, 1000);
 }
@@ -224,7 +226,7 @@ function setupLanguage() {
   sel.onchange = () => {
     applyLanguage(sel.value);
     if (!state.me) return;
-    forgetOffers(); renderAssignments(); render();
+    forgetOffers(); renderAssignments(); render(); renderIncidents();
   };
   applyLanguage();
 }
