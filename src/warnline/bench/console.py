@@ -61,6 +61,7 @@ __all__ = ["TARGET_P99_MS", "run", "table"]
 TARGET_P99_MS = 1000.0  # issue 12: decision to page, p99
 PASSWORD = "bench-console"
 PAGE_USER = "usa-watch"  # the coordination cell: every partner's alerts reach its page
+FEED_GRACE_S = 10.0  # a node that falls behind: the feed stops this long after the raid
 DRAIN_S = 5.0  # after the raid: versions decided at its end still reach the consoles
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -212,22 +213,37 @@ async def _post(http: httpx.AsyncClient, partner: str, obs: list[Observation], s
 
 
 async def _feed(
-    http: httpx.AsyncClient, raid: Raid, offset_s: float, t_start: float
+    http: httpx.AsyncClient, raid: Raid, offset_s: float, t_start: float, raid_s: float
 ) -> dict[str, Any]:
-    """Send each second's batches at that second of the raid (all partners at once)."""
+    """Each partner's batches at their second of the raid. A partner whose last answer
+    came late sends everything due by now in one request (as `sim.actors` does); what is
+    not sent within `FEED_GRACE_S` of the raid's end is left unsent (counted), so the
+    bench stays bounded when the node falls behind."""
     shift = datetime.fromtimestamp(t_start, UTC) - (raid.start + timedelta(seconds=offset_s))
-    by_second: dict[int, list[tuple[str, list[Observation]]]] = defaultdict(list)
-    for k, partner, obs in raid.batches:
-        by_second[k].append((partner, obs))
+    queue = sorted(raid.batches, key=lambda b: b[0])
     answers: dict[str, int] = {}
     late_s: list[float] = []
-    for k in sorted(by_second):
+    sent = 0
+    while queue and time.time() < t_start + raid_s + FEED_GRACE_S:
+        k = queue[0][0]
         await asyncio.sleep(max(0.0, t_start + k - time.time()))
-        late_s.append(time.time() - (t_start + k))
-        codes = await asyncio.gather(*(_post(http, p, o, shift) for p, o in by_second[k]))
+        now_k = time.time() - t_start
+        late_s.append(now_k - k)
+        due = [b for b in queue if b[0] <= now_k]
+        queue = queue[len(due) :]
+        by_partner: dict[str, list[Observation]] = defaultdict(list)
+        for _, partner, obs in due:
+            by_partner[partner].extend(obs)
+        codes = await asyncio.gather(*(_post(http, p, o, shift) for p, o in by_partner.items()))
         for c in codes:
             answers[str(c)] = answers.get(str(c), 0) + 1
-    return {"answers": answers, "send_late_ms": percentiles([x * 1000 for x in late_s])}
+        sent += sum(len(o) for o in by_partner.values())
+    return {
+        "answers": answers,
+        "reports_sent": sent,
+        "reports_unsent": raid.reports - sent,
+        "send_late_ms": percentiles([x * 1000 for x in late_s]),
+    }
 
 
 async def _health(http: httpx.AsyncClient, stop: asyncio.Event, out: list[dict[str, Any]]) -> None:
@@ -425,16 +441,16 @@ async def _bench(
                 stop = asyncio.Event()
                 polling = asyncio.create_task(_health(http, stop, health))
                 t_start = time.time() + 1.0
-                fed = await _feed(http, raid, offset_s, t_start)
-                await asyncio.sleep(max(0.0, t_start + raid_s + DRAIN_S - time.time()))
+                fed = await _feed(http, raid, offset_s, t_start, raid_s)
+                await asyncio.sleep(max(DRAIN_S, t_start + raid_s + DRAIN_S - time.time()))
                 stop.set()
                 await polling
                 settled = time.time() - 3.0  # later versions may still be on their way
-                b: dict[str, Any] = await page.evaluate("window.__bench")
+                b: dict[str, Any] = await asyncio.wait_for(page.evaluate("window.__bench"), 120)
                 assert watch.stdin is not None
                 watch.stdin.write("stop\n")
                 watch.stdin.flush()
-                seen = json.loads(await _line(watch))
+                seen = json.loads(await asyncio.wait_for(_line(watch), 120))
                 watch.wait(10)
                 issued = await _issued(http, tokens[PAGE_USER], settled)
                 shown = {(a[0], int(a[1])) for a in b["alerts"]}
@@ -550,6 +566,11 @@ def table(out: dict[str, Any]) -> str:
         f"raid: {raid['objects']} objects ({raid['airborne_at_start']} airborne), "
         f"{raid['sensors']} sensors of {len(raid['partners'])} partners, {raid['reports']:,} "
         f"reports in {raid['raid_s']:g} s; 1 page + {out['stream_consoles']} stream consoles",
+        f"feed: {out['feed']['reports_sent']:,} reports sent, {out['feed']['reports_unsent']:,} "
+        f"not sent (node behind), answers {out['feed']['answers']}, sends late p99 "
+        f"{out['feed']['send_late_ms'].get('p99', 0):,.0f} ms; /healthz decision lag max "
+        f"{out['healthz']['decision_lag_s_max']:.1f} s, event loop lag max "
+        f"{out['healthz']['event_loop_lag_s_max']:.1f} s",
         f"alert versions: {page['alert_versions_issued']} issued to the cell, "
         f"{page['alert_versions_seen']} on the page, {page['alert_versions_missed']} missed; "
         f"{cons['alert_versions_seen']} (console, version) pairs on the stream consoles",
