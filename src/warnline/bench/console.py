@@ -75,13 +75,26 @@ CHROMIUM_ARGS = [
 ]
 # Added before the page's scripts: one more listener on every WebSocket the page opens,
 # registered before the page sets `onmessage`, so it sees each frame as it arrives.
-PAGE_HOOK = """
+PAGE_HOOK = r"""
 (() => {
   const Native = window.WebSocket;
-  const b = window.__bench = { alerts: [], pictures: [], peer: [] };
+  const b = window.__bench = { alerts: [], pictures: [], peer: [], handled: [] };
+  const native = Object.getOwnPropertyDescriptor(Native.prototype, "onmessage");
   window.WebSocket = class extends Native {
     constructor(url, protocols) {
       super(url, protocols);
+      // The page's own handler, timed: how long the page's script takes per message.
+      Object.defineProperty(this, "onmessage", {
+        set(fn) {
+          native.set.call(this, (m) => {
+            const t = performance.now();
+            fn(m);
+            const kind = /^\{"type": ?"([a-z.]+)"/.exec(m.data.slice(0, 30));
+            b.handled.push([kind ? kind[1] : "", performance.now() - t]);
+          });
+        },
+        get() { return native.get.call(this); },
+      });
       this.addEventListener("message", (m) => {
         const now = Date.now();
         let msg;
@@ -291,7 +304,11 @@ def _page_figures(b: dict[str, Any]) -> dict[str, Any]:
     for at, now_ms, _, updated in b["pictures"]:
         transit.append(now_ms - _unix(at) * 1000)
         ages.extend(now_ms - _unix(u) * 1000 for u in updated)
+    handled: dict[str, list[float]] = defaultdict(list)
+    for kind, ms in b["handled"]:
+        handled[kind].append(ms)
     return {
+        "page_handler_ms": {k: percentiles(v) for k, v in sorted(handled.items())},
         "alert_versions_seen": len(first),
         "alert_frames": len(alerts),
         "alert_ms": percentiles(list(first.values())),
@@ -582,6 +599,10 @@ def table(out: dict[str, Any]) -> str:
         _row("picture: track updated_at -> stream consoles", cons["picture_age_ms"]),
         _row("picture: picture at -> page", page["picture_transit_ms"]),
         _row("picture: picture at -> stream consoles", cons["picture_transit_ms"]),
+        _row(
+            "page's own handler (script), per picture", page["page_handler_ms"].get("picture", {})
+        ),
+        _row("page's own handler (script), per alert", page["page_handler_ms"].get("alert", {})),
         _row("peer (websockets broadcast) -> page, alert sizes", peer["page_alert_ms"]),
         _row("peer -> stream consoles, alert sizes", peer["consoles_alert_ms"]),
         _row("peer -> page, picture sizes", peer["page_picture_ms"]),
