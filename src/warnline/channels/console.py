@@ -193,9 +193,17 @@ class ConsoleChannel:
     async def send(self, user: str, message: dict[str, Any]) -> int:
         """Queue for every open socket of `user`; return how many took it. Never waits
         on a socket."""
+        return await self.send_many([user], message)
+
+    async def send_many(self, users: Iterable[str], message: dict[str, Any]) -> int:
+        """`send` of one message to several users, encoded once: a partner's consoles
+        share its picture, hundreds of kilobytes for a raid of 300 tracks, and encoding
+        it per console was most of the picture push (`warnline bench console`)."""
         data = _encode(message)
         kind = str(message.get("type", ""))
-        return sum(box.put(kind, data) for box in list(self._outboxes.get(user, [])))
+        return sum(
+            box.put(kind, data) for user in users for box in list(self._outboxes.get(user, []))
+        )
 
 
 def _encode(message: dict[str, Any]) -> str:

@@ -210,8 +210,7 @@ class Runner:
                 by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
             for partner, users in sorted(by_partner.items()):
                 picture = {"type": "picture", **views.picture_for(partner, tentative=False)}
-                for user in users:
-                    await self.console.send(user, picture)
+                await self.console.send_many(users, picture)
                 await asyncio.sleep(0)
 
     async def _lag_loop(self, every_s: float = 0.1) -> None:
