@@ -99,7 +99,7 @@ async def test_a_single_manual_report_makes_no_alert(live: Live) -> None:
         assert r.status_code == 202
         for s in range(1, 8):  # ticks pass with nothing else reported
             live.clock.set(T0 + timedelta(seconds=s))
-            await wait_for(lambda: _seen_tick(live, s), f"a tick at {s}s")
+            await wait_for(lambda s=s: _seen_tick(live, s), f"a tick at {s}s")  # type: ignore[misc]
 
         async def tentative() -> bool:
             tracks = (await c.get(f"{live.base}/api/v1/tracks", headers=h)).json()["tracks"]
@@ -158,7 +158,9 @@ async def test_partner_only_alert_is_issued_without_approval(live: Live) -> None
         assert d["needs_approval"] is False and d["partners"] == ["JOR"]
 
         async def issued() -> list[dict[str, Any]]:
-            return [a for a in await _alerts(c, live, "jor-watch") if a["incident_id"] == d["draft_id"]]
+            return [
+                a for a in await _alerts(c, live, "jor-watch") if a["incident_id"] == d["draft_id"]
+            ]
 
         (alert,) = await wait_for(issued, "the manual alert")
         assert alert["stage"] == "alert" and alert["area_id"] == "JOR-amman"
@@ -209,7 +211,11 @@ async def test_coalition_wide_alert_waits_refuses_self_approval_and_issues_on_a_
             return await _alerts(c, live, "isr-watch")
 
         (isr,) = await wait_for(isr_alert, "Israel's alert")
-        assert (isr["area_id"], isr["stage"], isr["partner"]) == ("ISR-eilat", "early_warning", "ISR")
+        assert (isr["area_id"], isr["stage"], isr["partner"]) == (
+            "ISR-eilat",
+            "early_warning",
+            "ISR",
+        )
         assert "jor-cmd" not in isr["reason"] and "second officer" in isr["reason"]
         assert [a["area_id"] for a in await _alerts(c, live, "jor-watch")] == ["JOR-amman"]
         assert await _status(c, live, "usa-watch", draft_id) == "issued"

@@ -25,7 +25,7 @@ from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.headers import SecurityHeaders
-from warnline.api.manual import manual_router
+from warnline.api.manual import add_manual_routes
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
 from warnline.api.session import SESSION_COOKIE, Caller, Scraper, session_view
@@ -416,7 +416,7 @@ def create_app(
     async def areas(caller: Caller) -> dict[str, Any]:
         return node.views.areas_for(caller.user.partner)
 
-    app.include_router(manual_router(node, read_body=_bounded_body))
+    add_manual_routes(app, node, read_body=_bounded_body)
     app.add_api_websocket_route("/api/v1/stream", console_stream(node))
 
     @app.get("/healthz", tags=["ops"])

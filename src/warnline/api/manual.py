@@ -8,19 +8,21 @@ next turn, as it does for every input, so the record and a replay agree.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from pydantic import Field
 
 from warnline.api.session import Caller
-from warnline.api.strict import StrictJSONRoute, StrictModel
+from warnline.api.strict import StrictModel
 from warnline.domain import AlertStage
 from warnline.domain.codec import to_json
 from warnline.ingest.manual import ManualReportIn
 from warnline.node import Node
 
 MAX_MANUAL_BODY = 8192
+PREFIX = "/api/v1/manual"
+_F = TypeVar("_F", bound=Callable[..., Any])
 AreaId = str
 
 
@@ -39,11 +41,12 @@ class EndIn(StrictModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-def manual_router(
-    node: Node, *, read_body: Callable[[Request, int], Awaitable[bytes]]
-) -> APIRouter:
-    """`read_body`: the app's bounded reader (a body beyond the limit is refused unread)."""
-    router = APIRouter(prefix="/api/v1/manual", tags=["manual"], route_class=StrictJSONRoute)
+def add_manual_routes(
+    app: FastAPI, node: Node, *, read_body: Callable[[Request, int], Awaitable[bytes]]
+) -> None:
+    """Onto the app itself (its strict route class, its role table); `read_body`: the
+    app's bounded reader (a body beyond the limit is refused unread)."""
+    router = _Prefixed(app)
 
     @router.post(
         "/reports",
@@ -105,4 +108,15 @@ def manual_router(
         )
         return to_json(e)
 
-    return router
+
+class _Prefixed:
+    """`app.get`/`app.post` under /api/v1/manual, tagged "manual"."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def get(self, path: str, **kw: Any) -> Callable[[_F], _F]:
+        return self.app.get(PREFIX + path, tags=["manual"], **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[_F], _F]:
+        return self.app.post(PREFIX + path, tags=["manual"], **kw)
