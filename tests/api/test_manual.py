@@ -99,7 +99,7 @@ async def test_a_single_manual_report_makes_no_alert(live: Live) -> None:
         assert r.status_code == 202
         for s in range(1, 8):  # ticks pass with nothing else reported
             live.clock.set(T0 + timedelta(seconds=s))
-            await wait_for(lambda s=s: _seen_tick(live, s), f"a tick at {s}s")  # type: ignore[misc]
+            await wait_for(lambda s=s: _seen_tick(live, s), f"a tick at {s}s")
 
         async def tentative() -> bool:
             tracks = (await c.get(f"{live.base}/api/v1/tracks", headers=h)).json()["tracks"]

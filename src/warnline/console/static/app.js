@@ -5,6 +5,7 @@ import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, sta
 import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
 import { drawMap, lightAreas, renderTracks } from "./map.js";
+import { initManual } from "./manual.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
 // still holds it), closing the tab forgets it; queued acknowledgements survive a reload.
@@ -73,7 +74,7 @@ async function start() {
   state.areas = await (await fetch("/api/v1/areas", auth())).json();
   if (state.me.role === "cell") setupFilter();
   await refetchAlerts();
-  render(); drawMap();
+  render(); drawMap(); initManual();
   connect();
   setInterval(tick, 1000);
 }
