@@ -125,9 +125,12 @@ def test_manual_entries_in_the_exercise(
         ]
     finally:
         journal.close()
-    assert kinds.index("manual.drafted") < kinds.index("manual.approved") < kinds.index(
-        "manual.issued"
-    ) < kinds.index("manual.ended")
+    assert (
+        kinds.index("manual.drafted")
+        < kinds.index("manual.approved")
+        < kinds.index("manual.issued")
+        < kinds.index("manual.ended")
+    )
     assert issued[0]["approved_by"] == "usa-watch"
     assert [a["area_id"] for a in manual_alerts] == [m["area"], m["area"]]
     assert [a["msg_type"] for a in manual_alerts] == ["Alert", "Cancel"]
