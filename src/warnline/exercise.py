@@ -379,6 +379,7 @@ async def _play(
     officer_tasks.append(asyncio.create_task(operator.run()))
     try:  # cancelled at any await here (a stop), the officers are still ended below
         await _ready([*officers, *commanders, operator], officer_tasks)
+        await manual.sign_in()  # while the raid is held: argon2 then costs no answer
         await starting
         clock.go()
         await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)

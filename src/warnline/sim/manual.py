@@ -93,6 +93,10 @@ class ManualPlayer:
         self.log = log_
         self.draft_id: str | None = None
         self._ender: str | None = None
+        self._at = min(REPORT_AT_S, scenario.duration_s / 4)
+        self._seen = choose_sighting(scenario, agreement, self._at)
+        self._tokens: dict[str, dict[str, str]] = {}
+        self._finishing = False
 
     def _t(self) -> float:
         return (self.clock.now() - self.clock.start).total_seconds()
@@ -101,26 +105,45 @@ class ManualPlayer:
         while self._t() < at_s:
             await asyncio.sleep(self.clock.wall_seconds(min(1.0, at_s - self._t())))
 
+    async def sign_in(self) -> None:
+        """Sign the players in before the raid starts: a sign-in costs an argon2
+        verification, which in the raid would compete with the commanders' answers."""
+        if self._seen is None:
+            return
+        reporter = self._seen.reporter.lower()
+        cell = self.agreement.coordination_cell.lower()
+        try:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=30.0) as http:
+                for user in (f"{reporter}-watch", f"{reporter}-cmd", f"{cell}-watch"):
+                    await self._token(http, user)
+        except httpx.HTTPError as exc:  # a player's failure is counted, never the exercise's
+            self.log.errors.append(f"sign-in failed: {exc!r}")
+
     async def _token(self, http: httpx.AsyncClient, user: str) -> dict[str, str]:
-        r = await http.post(
-            "/api/v1/session", json={"username": user, "password": self.passwords[user]}
-        )
-        r.raise_for_status()
-        return {"authorization": f"Bearer {r.json()['token']}"}
+        if user not in self._tokens:
+            r = await http.post(
+                "/api/v1/session", json={"username": user, "password": self.passwords[user]}
+            )
+            r.raise_for_status()
+            self._tokens[user] = {"authorization": f"Bearer {r.json()['token']}"}
+        return self._tokens[user]
 
     async def run(self) -> None:
         """Report, draft, refused self-approval, approval; the end waits for `finish`."""
-        at = min(REPORT_AT_S, self.scenario.duration_s / 4)
-        seen = choose_sighting(self.scenario, self.agreement, at)
+        seen = self._seen
         if seen is None:
             self.log.errors.append("no real slow threat to report in this scenario")
             return
-        await self._until(at)
+        await self._until(self._at)
         reporter = seen.reporter.lower()
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
-            await self._report(http, f"{reporter}-watch", seen)
-            await self._draft_and_approve(http, f"{reporter}-cmd", seen)
-        self._ender = f"{reporter}-watch"
+        self._ender = f"{reporter}-watch"  # who ends it, whenever that comes
+        try:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
+                await self._report(http, f"{reporter}-watch", seen)
+                await self._draft_and_approve(http, f"{reporter}-cmd", seen)
+        except httpx.HTTPError as exc:
+            self.log.errors.append(f"manual entry failed: {exc!r}")
+            return
         await self._until(min(seen.threat.arrival_s + 20.0, self.scenario.duration_s - 2.0))
         await self.finish()
 
@@ -181,8 +204,16 @@ class ManualPlayer:
     async def finish(self) -> None:
         """End the issued manual alert (idempotent): all clear after the arrival, else a
         cancel; a draft never issued has nothing to end."""
-        if self.draft_id is None or self._ender is None or self.log.ended:
+        if self.draft_id is None or self._ender is None or self._finishing:
             return
+        self._finishing = True  # the player's own end and the exercise's may meet
+        try:
+            await self._end()
+        except httpx.HTTPError as exc:  # counted in the summary; the exercise goes on
+            self.log.errors.append(f"ending the manual alert failed: {exc!r}")
+
+    async def _end(self) -> None:
+        assert self._ender is not None and self.draft_id is not None
         seen_at = self._t()
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             headers = await self._token(http, self._ender)
