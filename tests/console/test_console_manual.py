@@ -51,7 +51,7 @@ async def test_report_by_hand_and_a_two_person_alert(
     # A coalition-wide draft: Amman and Eilat.
     await page.get_by_label("Areas to alert").select_option(["JOR-amman", "ISR-eilat"])
     await page.get_by_label("TAKE SHELTER").check()
-    await page.get_by_label("Reason and text").fill("drones reported crossing at post 7")
+    await page.get_by_label("Message text (why people are warned)").fill("drones reported crossing at post 7")
     await page.get_by_role("button", name="Submit draft").click()
     await expect(page.locator("#manual-draft-out")).to_contain_text("second person")
     draft = page.locator("li.draft.status-pending_approval")
@@ -71,7 +71,7 @@ async def test_report_by_hand_and_a_two_person_alert(
     await page.keyboard.press("Enter")  # a <summary> opens on Enter
     item = page.locator(f'li.draft[data-draft-id="{draft_id}"]')
     await expect(item).to_contain_text("Pending approval")
-    reason = item.get_by_label("Reason (required to reject)")
+    reason = item.get_by_label("Note (required to reject)")
     await reason.focus()
     await page.keyboard.type("confirmed with the post by phone")
     await page.keyboard.press("Tab")
