@@ -348,3 +348,19 @@ async def _decided(live: Live) -> bool:
 
 async def _has(live: Live, kind: Kind) -> bool:
     return bool(_kinds(live, kind))
+
+
+async def test_a_hidden_members_areas_are_unknown_to_a_drafter(live: Live) -> None:
+    """Qatar's membership is hidden from other partners: Jordan cannot name its areas
+    (answered like an area that does not exist), the coordination cell can."""
+    assert not live.node.agreement.partners["QAT"].membership_visible
+    async with httpx.AsyncClient() as c:
+        h = await live.token(c, "jor-watch")
+        body = {"areas": ["QAT-doha"], "stage": "alert", "text": "x"}
+        r = await c.post(f"{live.base}{MANUAL}/alerts", json=body, headers=h)
+        assert r.status_code == 422 and r.json()["field"] == "areas.0"
+        d = await _draft(c, live, "usa-watch", ["QAT-doha"])
+        assert d["needs_approval"] is True and d["partners"] == ["QAT"]
+        h = await live.token(c, "jor-cmd")
+        drafts = (await c.get(f"{live.base}{MANUAL}/alerts", headers=h)).json()
+        assert drafts == []  # the cell's draft is the cell's business

@@ -51,7 +51,9 @@ async def test_report_by_hand_and_a_two_person_alert(
     # A coalition-wide draft: Amman and Eilat.
     await page.get_by_label("Areas to alert").select_option(["JOR-amman", "ISR-eilat"])
     await page.get_by_label("TAKE SHELTER").check()
-    await page.get_by_label("Message text (why people are warned)").fill("drones reported crossing at post 7")
+    await page.get_by_label("Message text (why people are warned)").fill(
+        "drones reported crossing at post 7"
+    )
     await page.get_by_role("button", name="Submit draft").click()
     await expect(page.locator("#manual-draft-out")).to_contain_text("second person")
     draft = page.locator("li.draft.status-pending_approval")
