@@ -30,8 +30,13 @@ from typing import Protocol
 
 from warnline.alerting import Alerting, IncidentBook
 from warnline.alerting.manual import ManualBook, ManualRules
+from warnline.alerting.manual_fold import (
+    MANUAL_INPUTS,
+    alert_event,
+    fold_manual_input,
+    manual_expiries,
+)
 from warnline.domain import (
-    Alert,
     Assessment,
     Assignment,
     Incident,
@@ -42,13 +47,6 @@ from warnline.domain import (
     TrackState,
 )
 from warnline.domain.incident import Answer, Override, Readiness
-from warnline.domain.manual import (
-    ManualApproval,
-    ManualDraft,
-    ManualEnd,
-    ManualIssue,
-    ManualRejection,
-)
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import Received, event, payload
@@ -162,45 +160,9 @@ class Pipeline:
                 out.extend(self._tick(ev.at, entry.seq))
             elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
                 out.extend(_assignment_event(a) for a in self._response_input(ev))
-            elif ev.kind in _MANUAL_INPUTS:
-                out.extend(self._manual_input(ev))
+            elif ev.kind in MANUAL_INPUTS:
+                out.extend(fold_manual_input(ev, self.manual, self.alerting))
         return out
-
-    def _manual_input(self, ev: Event) -> list[Event]:
-        """A manual draft, approval, rejection or end, decided at once in journal order
-        (alerting/manual.py): a draft to the drafter's partner alone, or one approved by
-        a second person, goes out as alerts here, into release and dispatch."""
-        if ev.kind == Kind.MANUAL_DRAFT:
-            draft = payload(ev, ManualDraft)
-            if self.manual.draft(draft):
-                return self._issue_manual(draft, ev.at, approved_by=None)
-            return []
-        if ev.kind == Kind.MANUAL_APPROVAL:
-            approval = payload(ev, ManualApproval)
-            approved = self.manual.approve(approval, ev.at)
-            if approved is None:  # too late, decided already, or not theirs to approve
-                return []
-            return self._issue_manual(approved, ev.at, approved_by=approval.user)
-        if ev.kind == Kind.MANUAL_REJECTION:
-            self.manual.reject(payload(ev, ManualRejection), ev.at)
-            return []
-        end = payload(ev, ManualEnd)
-        return [_alert_event(a) for a in self.alerting.end_manual(self.manual.end(end), end, ev.at)]
-
-    def _issue_manual(
-        self, draft: ManualDraft, at: datetime, *, approved_by: str | None
-    ) -> list[Event]:
-        alerts = self.alerting.issue_manual(draft, at, approved=approved_by is not None)
-        issue = ManualIssue(
-            draft_id=draft.draft_id,
-            alert_ids=tuple(a.alert_id for a in alerts),
-            approved_by=approved_by,
-        )
-        self.manual.issued(draft.draft_id, issue.alert_ids)
-        decision = event(
-            Kind.MANUAL_ISSUE, issue, event_id=f"manual-issued:{draft.draft_id}", at=at
-        )
-        return [decision, *(_alert_event(a) for a in alerts)]
 
     def _response_input(self, ev: Event) -> list[Assignment]:
         """Commanders' answers and the cell's overrides are decided on at once, in
@@ -437,13 +399,8 @@ class Pipeline:
                     event(Kind.INCIDENT, inc, event_id=f"incident:{inc.incident_id}:{seq}", at=at)
                 )
         for alert in self.alerting.evaluate(self.incidents, self.assessments, at):
-            out.append(_alert_event(alert))
-        for expiry in self.manual.expire(at):
-            out.append(
-                event(
-                    Kind.MANUAL_EXPIRY, expiry, event_id=f"manual-expired:{expiry.draft_id}", at=at
-                )
-            )
+            out.append(alert_event(alert))
+        out.extend(manual_expiries(self.manual, at))
         for assignment in self.assigner.evaluate(
             self.incidents.open_incidents(), self.alerting.active, at, self.incident_positions()
         ):
@@ -484,17 +441,6 @@ def _at_a_target(assessment: Assessment, at: datetime) -> bool:
 
 def _incident_key(inc: Incident) -> tuple[object, ...]:
     return (inc.track_ids, tuple(inc.kinds.items()), inc.confirmed_hostile, inc.ended)
-
-
-_MANUAL_INPUTS = frozenset(
-    {Kind.MANUAL_DRAFT, Kind.MANUAL_APPROVAL, Kind.MANUAL_REJECTION, Kind.MANUAL_END}
-)
-
-
-def _alert_event(alert: Alert) -> Event:
-    return event(
-        Kind.ALERT, alert, event_id=f"alert:{alert.alert_id}:v{alert.version}", at=alert.sent_at
-    )
 
 
 def _assignment_event(a: Assignment) -> Event:
