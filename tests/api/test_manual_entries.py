@@ -238,11 +238,13 @@ async def test_coalition_wide_alert_waits_refuses_self_approval_and_issues_on_a_
         )
         assert r.status_code == 202, r.text
 
-        async def ended() -> bool:
+        async def ended() -> bool:  # nobody sheltered: an early warning is withdrawn
             alerts = await _alerts(c, live, "isr-watch")
-            return bool(alerts) and alerts[0]["stage"] == "all_clear"
+            return bool(alerts) and alerts[0]["stage"] == "cancel"
 
-        await wait_for(ended, "the manual all-clear")
+        await wait_for(ended, "the manual end")
+        (isr_end,) = await _alerts(c, live, "isr-watch")
+        assert isr_end["msg_type"] == "Cancel" and "the drones came down" in isr_end["reason"]
         assert await _status(c, live, "jor-watch", draft_id) == "ended"
 
 

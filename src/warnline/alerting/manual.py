@@ -201,14 +201,20 @@ def build_manual_alert(
 
 
 def end_manual_alert(prev: Alert, end: ManualEnd, at: datetime) -> Alert:
-    label = "All clear" if end.stage is AlertStage.ALL_CLEAR else "Cancelled"
+    """The last version. An all-clear tells people to leave the shelter, so it follows a
+    take-shelter order only: an early warning asked to be all-cleared is withdrawn, as
+    the automatic lifecycle withdraws one."""
+    stage = end.stage if prev.stage.shelter else AlertStage.CANCEL
+    label = "All clear" if stage is AlertStage.ALL_CLEAR else "Cancelled"
+    if stage is AlertStage.CANCEL and prev.stage is AlertStage.EARLY_WARNING:
+        label = "Early warning withdrawn"
     return replace(
         prev,
         version=prev.version + 1,
         msg_type=MsgType.CANCEL,
         sent_at=at,
         urgency=Urgency.EXPECTED,
-        stage=end.stage,
-        headline=manual_headline(end.stage, prev.status, prev.area_name),
+        stage=stage,
+        headline=manual_headline(stage, prev.status, prev.area_name),
         reason=f"{label} (manual, record {end.draft_id}): {end.reason}",
     )
