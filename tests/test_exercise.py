@@ -402,3 +402,18 @@ def test_exported_journal_and_audit_record_verify(
         text=True,
     )
     assert res.returncode != 0 and "entry 10" in res.stderr
+
+
+def test_an_incident_timeline_is_proved_as_the_cell_and_a_partner(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = exercise
+    tl = json.loads((out / "summary.json").read_text())["incident_timeline"]
+    assert tl["incidents"] >= 1 and len(tl["viewers"]) == 2, tl
+    assert tl["failed"] == 0 and tl["verified"] > tl["steps"] > 0, tl  # last records too
+    cell = tl["viewers"].pop("USA")
+    (partner,) = tl["viewers"].values()
+    assert cell["kind.reports"] >= 1 and cell["kind.alert"] >= 1 and cell["kind.delivery"] >= 1
+    assert cell["disclosed"] == cell["checked"]  # the cell receives every entry
+    assert partner["steps"] <= cell["steps"] and partner["kind.alert"] >= 1
+    assert all(v["failures"] == [] for v in (cell, partner))

@@ -52,6 +52,7 @@ from warnline.sim.manual import ManualLog, ManualPlayer
 from warnline.sim.partners import FeedSpec, PartnersProcess
 from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import AWAY, stand_in, start_reachable
+from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
 from warnline.sim.targets import verdict
@@ -225,6 +226,16 @@ async def run_exercise(
                 played_s = (
                     0.0 if before else min(opts.duration_s, (clock.now() - start).total_seconds())
                 )
+                # One incident's record read back as the cell and a partner would (while
+                # the node still serves), every step's entry proved against the signed head.
+                timeline = None
+                if not interrupted:
+                    timeline = await check_timelines(
+                        base,
+                        passwords,
+                        cell=agreement.coordination_cell,
+                        hub_keys={built.config.hub.key_id: built.key.verify_key},
+                    )
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
@@ -253,6 +264,7 @@ async def run_exercise(
         journal.iter_all(), refused_self_approval=mlog.refused_self_approval
     ) | {"area": mlog.area, "errors": mlog.errors}
     summary["interrupted"] = interrupted
+    summary["incident_timeline"] = timeline
     summary["journal"] = {
         "entries": journal.last_seq(),
         "archived_segments": journal.archived_segments(),
@@ -526,6 +538,10 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
         print(f"  {k:22s} {json.dumps(summary.get(k))}", file=out)
     for line in offer_lines(summary):
         print(f"  {line}", file=out)
+    tl = summary.get("incident_timeline")
+    if tl is not None:
+        brief = {k: tl.get(k) for k in ("incident", "steps", "verified", "failed")}
+        print(f"  {'incident_timeline':22s} {json.dumps(brief)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

@@ -96,6 +96,14 @@ async def test_no_surface_tells_of_a_private_member(coalition: Live) -> None:
             for path in reads:
                 r = await c.get(path, headers=auth)
                 _clean(r.text, path.split("/")[4] if "/feeds/" in path else "\0", markers)
+            own_incidents: set[str] = set()  # those it may read the timeline of
+            if auth:
+                listed = (await c.get("/api/v1/incidents", headers=auth)).json()
+                own_incidents = {i["incident_id"] for i in listed}
+            for incident in own_incidents:  # its timelines name no hidden member either
+                r = await c.get(f"/api/v1/incidents/{incident}/timeline", headers=auth)
+                assert r.status_code == 200, (user, incident)
+                _clean(r.text, "\0", markers)
             # Every id-taking endpoint: another's id answers exactly like an unknown one.
             others = [a for a in alert_ids if a not in own_alerts]
             unseen = [i for i in incident_ids if i not in own]
@@ -103,6 +111,13 @@ async def test_no_surface_tells_of_a_private_member(coalition: Live) -> None:
                 ("GET", "/api/v1/alerts/{}/cap", None, others, "A-nope"),
                 ("POST", "/api/v1/alerts/{}/ack", {}, others, "A-nope"),
                 ("GET", "/api/v1/incidents/{}/lead", None, unseen, "Inope"),
+                (
+                    "GET",
+                    "/api/v1/incidents/{}/timeline",
+                    None,
+                    [i for i in incident_ids if i not in own_incidents],
+                    "Inope",
+                ),
                 ("POST", "/api/v1/incidents/{}/lead", {"accept": True}, unseen, "Inope"),
                 ("POST", "/api/v1/incidents/{}/override", {"lead": "JOR"}, incident_ids, "Inope"),
             ]

@@ -69,6 +69,8 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/api/v1/readiness", EVERY),
     Case("GET", "/api/v1/areas", EVERY),
     Case("GET", "/api/v1/audit/head", EVERY),
+    Case("GET", "/api/v1/incidents/{incident_id}/timeline", EVERY),
+    Case("GET", "/api/v1/audit/entries/{seq}", EVERY),
     Case("GET", "/api/v1/channels", frozenset({Role.CELL})),  # the cell partner's accounts
     Case("POST", "/api/v1/alerts/{alert_id}/ack", frozenset({Role.WATCH, Role.COMMANDER}),
          "ack.received"),
@@ -211,7 +213,7 @@ def _body(case: Case, role: Role, world: World) -> dict[str, Any] | None:
 async def _http(case: Case, role: Role, world: World, c: httpx.AsyncClient) -> int:
     token = await world.token(c, role, fresh=case.method == "DELETE")
     path = case.path.format(
-        alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR",
+        alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR", seq=1,
         draft_id="MD-none",  # an unknown draft: past authorization it is a 404
     )  # fmt: skip
     if case.path == "/api/v1/stream":

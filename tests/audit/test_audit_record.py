@@ -502,6 +502,6 @@ def test_doc_verifier_rejects_tampered_records(tmp_path: Path, tamper: Tamper) -
 
 def test_public_names() -> None:
     public = sorted(n for n in vars(warnline.audit) if not n.startswith("_"))
-    modules = {"heads", "journal_check", "merkle", "record", "rows", "segment_check"}
+    modules = {"heads", "journal_check", "merkle", "proofs", "record", "rows", "segment_check"}
     assert warnline.audit.__all__ == sorted(set(public) - modules)
     assert set(warnline.audit.__all__) >= {"HeadSigner", "verify_journal", "verify_record"}

@@ -63,3 +63,24 @@ def test_the_tail_holds_the_newest_entries_only(tmp_path: Path) -> None:
         assert j.read(30) == []
     finally:
         j.close()
+
+
+@pytest.mark.parametrize("limit", [64 * 1024, -1])
+def test_the_write_ahead_log_is_cut_back_after_a_burst(tmp_path: Path, limit: int) -> None:
+    """A burst grows the -wal file; once the log has been checkpointed and starts over,
+    it is cut back to the limit (-1: SQLite's default, never cut back), then grows
+    again only to the automatic checkpoint's 1,000 pages."""
+    j = SQLiteJournal(tmp_path / "j.db", wal_limit_bytes=limit)
+    big = {"blob": "x" * 2000}
+    j.append([Event(event_id=f"b{i}", kind="report", at=T0, payload=big) for i in range(3000)])
+    wal = tmp_path / "j.db-wal"
+    burst = wal.stat().st_size
+    assert burst > 4_000_000
+    for i in range(400):  # enough small commits for automatic checkpoints to start over
+        j.append([ev(10_000 + i)])
+    after = wal.stat().st_size
+    j.close()
+    if limit > 0:
+        assert after <= 1000 * 4096 + limit < burst
+    else:
+        assert after >= burst

@@ -125,6 +125,8 @@ def views(node: Node) -> dict[str, Any]:
         (k, dataclasses.replace(e, stopped=bool(e.stopped)))
         for k, e in offers["escalations"].items()
     )
+    index = node.views.incident_index  # the entries of each incident's timeline
+    out["timelines"] = (index.entries, index.tracks, index.alerts, index.runs, index.run_track)
     out["held"] = sorted(node.pipeline._held.items())
     out["pipeline"] = (
         node.pipeline.reports_seen,
@@ -151,6 +153,7 @@ def test_snapshot_and_tail_give_the_views_and_decisions_of_a_full_replay(
     assert recovery.snapshot_seq == built.snapshot_seq
     assert recovery.tail == stored - built.snapshot_seq > 0
     assert views(snap) == views(full)
+    assert snap.views.incident_index.run_track and snap.views.incident_index.entries
     assert sum(len(a) for a in snap.pipeline.alerting.history.values()) > 0  # a real raid
     assert snap.dispatcher.state.acks and snap.outreach.escalator.escalations
 

@@ -213,6 +213,13 @@ def test_alerts_resting_only_on_a_decoy_or_clutter(agreement: Agreement, entry_s
         "A1": "decoy",
         "A3": "clutter",
     }
+    first = s["clutter_or_decoy_detail"][0]  # which version it was, to read it back
+    assert (first["version"], first["stage"], first["sent_s"], first["tracks"]) == (
+        1,
+        "alert",
+        100.0,
+        ["T1"],
+    )
 
 
 def test_first_warning_latency_from_the_confirming_report(
@@ -243,6 +250,12 @@ def test_latency_counts_from_when_a_warning_can_first_be_true(
     ]
     s = _score(agreement, [_alert("A1", 1, entry_s - 850.0, "early_warning")], reports=reports)
     assert s["first_warning_latency_s"]["p50"] == pytest.approx(50.0)
+    [slowest] = s["first_warning_latency_s"]["slowest"]  # the entry behind the figure
+    assert (slowest["object"], slowest["partner"], slowest["latency_s"]) == ("X001", "QAT", 50.0)
+    assert slowest["from_s"] == pytest.approx(entry_s - 900.0, abs=0.1)
+    at_once = [_alert("A1", 1, entry_s - 900.0, "early_warning")]
+    on_time = _score(agreement, at_once, reports=reports)
+    assert on_time["first_warning_latency_s"]["slowest"] == []  # only late entries are listed
 
 
 def test_own_latency_counts_warnings_naming_the_object_and_those_before_evidence(

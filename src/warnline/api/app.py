@@ -28,6 +28,7 @@ from warnline.api.headers import SecurityHeaders
 from warnline.api.manual import add_manual_routes
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
+from warnline.api.record import add_record_routes
 from warnline.api.session import SESSION_COOKIE, Caller, Scraper, session_view
 from warnline.api.signing import HubSignature
 from warnline.api.stream import console_stream
@@ -416,6 +417,7 @@ def create_app(
     async def areas(caller: Caller) -> dict[str, Any]:
         return node.views.areas_for(caller.user.partner)
 
+    add_record_routes(app, node)  # incident timelines, record entries with proofs
     add_manual_routes(app, node, read_body=_bounded_body)
     app.add_api_websocket_route("/api/v1/stream", console_stream(node))
 

@@ -14,8 +14,12 @@ speed. The second matters head-on: the corridor widens sideways with the distanc
 but the threat itself comes no faster than its speed.
 
 The geometry is done once per batch and vectorised: areas were projected into the
-regional plane and indexed when the assessor was built; per batch, one STRtree query
-finds which corridors meet which areas, and one call tests all their samples.
+regional plane and indexed when the assessor was built; per batch, a bounding-box test
+sets aside the tracks that cannot come near any area in their lookahead (they endanger
+nothing, and need no corridor: most of a large picture), one STRtree query finds which
+of the others' corridors meet which areas, and one call tests all their samples. The
+path and the corridor's outline are for display, made when first read
+(`warnline.assess.display`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from warnline.agreement.model import Agreement, Area, AreaKind
-from warnline.assess.arcs import MIN_OMEGA, arc_corridor, full_turn_s, positions
+from warnline.assess.arcs import MIN_OMEGA, full_turn_s, positions
+from warnline.assess.display import PATH_POINTS, Outline, PathSamples, Sketch, corridors
 from warnline.assess.kinematics import (
     ENDANGERS_BELOW_M,
     MAX_HALF_WIDTH_M,
@@ -44,7 +49,6 @@ from warnline.assess.kinematics import (
     time_to_descend_to,
 )
 from warnline.domain import ThreatKind
-from warnline.domain.geo import Position
 from warnline.domain.plane import RegionalPlane, regional_plane
 from warnline.domain.track import AreaAtRisk, Assessment, Track
 
@@ -53,9 +57,6 @@ Floats = NDArray[np.float64]
 STRIKES = frozenset({ThreatKind.DRONE, ThreatKind.CRUISE_MISSILE})
 TARGET_OVERRUN_S = 60.0  # past its likeliest target, a strike weapon's path endangers nothing
 MAX_HEADING_SIGMA = 0.3  # velocity sigma / speed (about 17 degrees): a heading known enough
-PATH_POINTS = 16  # positions returned per predicted path: it is straight, for display
-CIRCLE_SEGMENTS = 8  # segments per quarter circle at the corridor's start
-REACH_SEGMENTS = 32  # finer for the far arc, which spans only a few degrees of its circle
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -70,10 +71,7 @@ class _Motion:
     alt: Floats
     climb: Floats
     omega: Floats  # proven steady turn rate, rad/s clockwise (0: straight)
-
-    @property
-    def speed(self) -> Floats:
-        return np.hypot(self.vx, self.vy)
+    speed: Floats  # plane metres per second
 
     def at(self, owner: NDArray[np.int64], t: Floats) -> tuple[Floats, Floats]:
         """Where track `owner[k]` is `t[k]` seconds ahead (on its circle, if it turns)."""
@@ -162,21 +160,51 @@ class Assessor:
             return []
         motion = self._motion(tracks, at)
         plans = [self._plan(track, motion, i) for i, track in enumerate(tracks)]
-        corridors = self._corridors(motion, plans)
-        arrivals = self._arrivals(motion, plans, corridors)
-        paths = self._paths(motion, plans)
-        rings = self._rings(corridors)
-        return [
-            Assessment(
-                track_id=track.track_id,
-                assessed_at=at,
-                path=paths[i],
-                corridor=rings[i],
-                areas=self._areas_at_risk(arrivals.get(i, {}), at),
-                horizon_s=plans[i].lookahead,
+        t, widths = self._spans(motion, plans)
+        start_m = np.array([p.start_m for p in plans])
+        near = np.flatnonzero(self._near_an_area(motion, t, widths, start_m))
+        polygons = np.full(len(tracks), None, dtype=object)
+        arrivals: dict[int, dict[int, float]] = {}
+        if len(near):
+            polygons[near] = corridors(
+                x=motion.x[near],
+                y=motion.y[near],
+                vx=motion.vx[near],
+                vy=motion.vy[near],
+                omega=motion.omega[near],
+                t=t[near],
+                widths=widths[near],
+                start_m=start_m[near],
             )
-            for i, track in enumerate(tracks)
-        ]
+            arrivals = self._arrivals(motion, plans, polygons[near], near)
+        m = np.column_stack(
+            [motion.x, motion.y, motion.vx, motion.vy, motion.omega, motion.alt, motion.climb]
+        ).tolist()
+        t_rows, w_rows = t.tolist(), widths.tolist()
+        out = []
+        for i, track in enumerate(tracks):
+            plan = plans[i]
+            sketch = Sketch(
+                plane=self._plane,
+                motion=tuple(m[i]),
+                t=tuple(t_rows[i]),
+                widths=tuple(w_rows[i]),
+                start_m=plan.start_m,
+                lookahead=plan.lookahead,
+                path_points=min(PATH_POINTS, len(plan.times)),
+                polygon=polygons[i],
+            )
+            out.append(
+                Assessment(
+                    track_id=track.track_id,
+                    assessed_at=at,
+                    path=PathSamples(sketch),
+                    corridor=Outline(sketch),
+                    areas=self._areas_at_risk(arrivals.get(i, {}), at),
+                    horizon_s=plan.lookahead,
+                )
+            )
+        return out
 
     def overrun_s(self, tracks: Sequence[Track], at: datetime) -> list[float]:
         """Per track, seconds from `at` until a strike weapon flying straight at a known
@@ -215,7 +243,16 @@ class Assessor:
         vy = (east * (ye - y0) + north * (yn - y0)) / 1000.0
         alt = np.array([t.position.alt_m for t in tracks]) + up * dt
         omega = np.radians([t.turn_rate_dps for t in tracks])
-        return _Motion(x=x0 + vx * dt, y=y0 + vy * dt, vx=vx, vy=vy, alt=alt, climb=up, omega=omega)
+        return _Motion(
+            x=x0 + vx * dt,
+            y=y0 + vy * dt,
+            vx=vx,
+            vy=vy,
+            alt=alt,
+            climb=up,
+            omega=omega,
+            speed=np.hypot(vx, vy),
+        )
 
     def _plan(self, track: Track, motion: _Motion, i: int) -> _Plan:
         speed = float(motion.speed[i])
@@ -261,62 +298,51 @@ class Assessor:
             aim_spread=aim,
         )
 
-    def _corridors(self, motion: _Motion, plans: list[_Plan]) -> NDArray[np.object_]:
-        """Each corridor as one convex polygon in the plane.
-
-        Along a straight path, a disc whose radius grows linearly (then stays at the cap)
-        sweeps exactly the convex hull of the discs at the start, where the cap is
-        reached, and at the end: three buffers and a hull per track, not one per sample.
-        The hull is then cut to what the threat can reach at its speed (a disc around
-        its position), so the far end is the arc of the fan, not a bulge beyond it.
-        """
+    def _spans(self, motion: _Motion, plans: list[_Plan]) -> tuple[Floats, Floats]:
+        """Per track (n, 3): the times at which its corridor starts (later than now for
+        a falling object), reaches its widest, and ends; and its half-widths then."""
         speed = motion.speed
         end = np.array([p.times[-1] for p in plans])
-        begin = np.array([p.times[0] for p in plans])  # later than now for a falling object
+        begin = np.array([p.times[0] for p in plans])
         start_m = np.array([p.start_m for p in plans])
         spread = np.array([p.spread for p in plans])
         capped_at = (MAX_HALF_WIDTH_M - start_m) / np.maximum(spread * speed, 1e-9)
         t = np.column_stack([begin, np.clip(capped_at, begin, end), end])
-        widths = half_widths(speed[:, None] * t, start_m[:, None], spread[:, None])
-        discs = shapely.buffer(
-            shapely.points(
-                (motion.x[:, None] + motion.vx[:, None] * t).ravel(),
-                (motion.y[:, None] + motion.vy[:, None] * t).ravel(),
-            ),
-            widths.ravel(),
-            quad_segs=CIRCLE_SEGMENTS,
-        )
-        owner = np.repeat(np.arange(len(plans)), 3)
-        collections = shapely.geometrycollections(discs, indices=owner)
-        hulls = np.asarray(shapely.convex_hull(collections), dtype=object)
-        moving = speed >= STATIONARY_SPEED
-        reach = shapely.buffer(
-            shapely.points(motion.x[moving], motion.y[moving]),
-            speed[moving] * end[moving] + start_m[moving],
-            quad_segs=REACH_SEGMENTS,
-        )
-        hulls[moving] = shapely.intersection(hulls[moving], reach)
-        for i in np.flatnonzero(moving & (np.abs(motion.omega) >= MIN_OMEGA)).tolist():
-            hulls[i] = arc_corridor(
-                float(motion.x[i]),
-                float(motion.y[i]),
-                float(motion.vx[i]),
-                float(motion.vy[i]),
-                float(motion.omega[i]),
-                float(end[i]),
-                float(widths[i, -1]),
-            )
-        return hulls
+        return t, half_widths(speed[:, None] * t, start_m[:, None], spread[:, None])
+
+    def _near_an_area(
+        self, motion: _Motion, t: Floats, widths: Floats, start_m: Floats
+    ) -> NDArray[np.bool_]:
+        """Per track, whether the box around everything its corridor may cover meets
+        some area's box. The corridor's discs are centred on points it reaches within
+        its lookahead (at most speed x end from where it is, along a line or an arc)
+        and are never wider than at the end; a straight mover's corridor is also cut
+        to the disc of speed x end + start half-width. A track whose box meets none
+        endangers nothing, whatever the corridor's exact shape."""
+        speed, end = motion.speed, t[:, 2]
+        cut = (speed >= STATIONARY_SPEED) & (np.abs(motion.omega) < MIN_OMEGA)
+        reach = speed * end + np.where(cut, start_m, widths[:, 2]) + 1.0
+        box = self._bounds
+        x, y, r = motion.x[:, None], motion.y[:, None], reach[:, None]
+        meets = (x + r >= box[None, :, 0]) & (x - r <= box[None, :, 2])
+        meets &= (y + r >= box[None, :, 1]) & (y - r <= box[None, :, 3])
+        return np.asarray(meets.any(axis=1), dtype=np.bool_)
 
     # ------------------------------------------------------------------ areas at risk
 
     def _arrivals(
-        self, motion: _Motion, plans: list[_Plan], corridors: NDArray[np.object_]
+        self,
+        motion: _Motion,
+        plans: list[_Plan],
+        polygons: NDArray[np.object_],
+        owners: NDArray[np.int64],
     ) -> dict[int, dict[int, float]]:
-        """Time to arrival by track index, then by area index, for every area at risk."""
-        pair_track, pair_area = self._tree.query(corridors, predicate="intersects")
-        if len(pair_track) == 0:
+        """Time to arrival by track index, then by area index, for every area at risk;
+        `polygons[k]` is the corridor of track `owners[k]`."""
+        pair_poly, pair_area = self._tree.query(polygons, predicate="intersects")
+        if len(pair_poly) == 0:
             return {}
+        pair_track = owners[pair_poly]
         first_hit = self._first_hits(_Samples.of(motion, plans), pair_track, pair_area)
         # The range bound (see the module docstring). It also times the rare area that
         # the corridor only grazes between two samples.
@@ -458,32 +484,3 @@ class Assessor:
             for a, tta in arrivals.items()
         ]
         return tuple(sorted(found, key=lambda r: (r.time_to_arrival_s, r.area_id)))
-
-    # ------------------------------------------------------------------ display
-
-    def _paths(self, motion: _Motion, plans: list[_Plan]) -> list[tuple[Position, ...]]:
-        """Up to PATH_POINTS evenly timed positions of each predicted path, in WGS84."""
-        spans = [np.linspace(0.0, p.lookahead, min(PATH_POINTS, len(p.times))) for p in plans]
-        counts = [len(t) for t in spans]
-        owner = np.repeat(np.arange(len(plans)), counts)
-        t = np.concatenate(spans)
-        px, py = motion.at(owner, t)
-        lon, lat = self._plane.to_lonlat(px, py)
-        lon = (lon + 180.0) % 360.0 - 180.0
-        lat = np.clip(lat, -90.0, 90.0)
-        alt = np.maximum(motion.alt[owner] + motion.climb[owner] * t, 0.0)
-        points = [
-            Position(lat=la, lon=lo, alt_m=al)
-            for lo, la, al in zip(lon.tolist(), lat.tolist(), alt.tolist(), strict=True)
-        ]
-        bounds = np.cumsum([0, *counts])
-        return [tuple(points[bounds[i] : bounds[i + 1]]) for i in range(len(plans))]
-
-    def _rings(self, corridors: NDArray[np.object_]) -> list[tuple[tuple[float, float], ...]]:
-        """Each corridor's outline as a lon/lat ring (rounded to about 0.1 m)."""
-        exteriors = shapely.get_exterior_ring(corridors)
-        xy, owner = shapely.get_coordinates(exteriors, return_index=True)
-        lon, lat = self._plane.to_lonlat(xy[:, 0], xy[:, 1])
-        coords = list(zip(np.round(lon, 6).tolist(), np.round(lat, 6).tolist(), strict=True))
-        bounds = np.searchsorted(owner, np.arange(len(corridors) + 1))
-        return [tuple(coords[bounds[i] : bounds[i + 1]]) for i in range(len(corridors))]

@@ -13,7 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-__all__ = ["EMPTY_ROOT", "MerkleAccumulator", "leaf_hash", "merkle_root", "node_hash"]
+__all__ = [
+    "EMPTY_ROOT",
+    "MerkleAccumulator",
+    "leaf_hash",
+    "merkle_root",
+    "node_hash",
+    "perfect_root",
+]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -43,7 +50,7 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
 BLOCK = 1024  # leaves hashed as one perfect subtree by `MerkleAccumulator.extend`
 
 
-def _perfect_root(leaves: Sequence[bytes]) -> bytes:
+def perfect_root(leaves: Sequence[bytes]) -> bytes:
     """Root of a perfect subtree (a power-of-two number of leaves), level by level."""
     sha = hashlib.sha256
     level = [sha(b"\x00" + d).digest() for d in leaves]
@@ -75,7 +82,7 @@ class MerkleAccumulator:
         i, n = 0, len(data)
         while i < n:
             if self.size % BLOCK == 0 and n - i >= BLOCK:
-                self._push(BLOCK, _perfect_root(data[i : i + BLOCK]))
+                self._push(BLOCK, perfect_root(data[i : i + BLOCK]))
                 self.size += BLOCK
                 i += BLOCK
             else:

@@ -21,8 +21,12 @@ class RegionalPlane:
     """Vectorised WGS84 <-> plane metres; one instance is shared by all stages."""
 
     def __init__(self, proj: str = REGION_PROJ) -> None:
+        self._proj = proj
         self._fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
         self._inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+
+    def __reduce__(self) -> tuple[type[RegionalPlane], tuple[str]]:
+        return (RegionalPlane, (self._proj,))  # rebuilt, not its transformers pickled
 
     def to_xy(
         self, lon: ArrayLike, lat: ArrayLike

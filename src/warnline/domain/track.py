@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -74,13 +75,13 @@ class Assessment:
     """Where a track may go and whom it endangers.
 
     `path` samples the predicted path; `corridor` is the uncertainty corridor as a
-    lon/lat polygon ring. Both are for display and explanation; `areas` is the
-    decision-relevant part.
+    lon/lat polygon ring. Both are for display and explanation (the assessor makes
+    them when first read); `areas` is the decision-relevant part.
     """
 
     track_id: str
     assessed_at: datetime
-    path: tuple[Position, ...]
-    corridor: tuple[tuple[float, float], ...]
+    path: Sequence[Position]
+    corridor: Sequence[tuple[float, float]]
     areas: tuple[AreaAtRisk, ...]
     horizon_s: float

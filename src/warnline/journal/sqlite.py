@@ -48,6 +48,7 @@ from warnline.journal.base import (
 )
 
 TAIL = 5000  # newest entries kept in memory: a decision turn's read-back (READ_CHUNK 2,000)
+WAL_LIMIT_BYTES = 64 * 1024 * 1024  # the -wal file is cut back to this after each checkpoint
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -95,9 +96,11 @@ class SQLiteJournal(Journal):
         sealer: Sealer | None = None,
         archive: Path | None = None,
         tail: int = TAIL,
+        wal_limit_bytes: int = WAL_LIMIT_BYTES,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._wal_limit = wal_limit_bytes
         self._max_batch = max_batch
         self._sealer = sealer
         self.archive = Archive(archive or path.parent / "archive")
@@ -131,6 +134,9 @@ class SQLiteJournal(Journal):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=5000")
+        # After a checkpoint the write-ahead log starts over; without a limit its file
+        # keeps the size of the largest burst it ever held (a raid's hour of reports).
+        conn.execute(f"PRAGMA journal_size_limit={int(self._wal_limit)}")
         return conn
 
     # -- writing ---------------------------------------------------------------

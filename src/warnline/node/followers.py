@@ -151,6 +151,7 @@ class Followers:
             "pipeline": vars(self.pipeline),
             "dispatcher": vars(self.dispatcher),
             "alert_log": vars(self.views.alert_log),
+            "incident_index": vars(self.views.incident_index),
             "outreach": {k: getattr(self.outreach, k) for k in OUTREACH_STATE},
             "offers": vars(self.outreach.offers.escalator),  # lead offers by phone
         }
@@ -159,6 +160,7 @@ class Followers:
         vars(self.pipeline).update(parts["pipeline"])
         vars(self.dispatcher).update(parts["dispatcher"])
         vars(self.views.alert_log).update(parts["alert_log"])
+        vars(self.views.incident_index).update(parts["incident_index"])
         for k in OUTREACH_STATE:
             setattr(self.outreach, k, parts["outreach"][k])
         vars(self.outreach.offers.escalator).update(parts["offers"])

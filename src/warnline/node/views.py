@@ -18,6 +18,8 @@ from warnline.alerting.cap import info_texts
 from warnline.alerting.cap_phrases import PHRASES
 from warnline.alerting.manual import ManualRules
 from warnline.alerting.readback import AlertLog
+from warnline.assess.display import prepare
+from warnline.audit.proofs import SubtreeRoots
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
 from warnline.dispatch.progress import ack_progress
@@ -28,8 +30,10 @@ from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import payload
+from warnline.node.record_view import RecordView
+from warnline.node.timeline import IncidentIndex, SensorTrack, TimelinePlan
 from warnline.pipeline import Pipeline
-from warnline.release import Release
+from warnline.release import Release, StepRelease
 
 RETAIN_S = 900.0  # read-back keeps versions sent this recently; older ones: the journal
 MAX_FROM_JOURNAL = 5000  # versions read back from the journal for one poll, at most
@@ -68,6 +72,14 @@ class ReleasedViews:
         self.journal = journal
         # Without a journal to read old versions back from, the log keeps every one.
         self.alert_log = AlertLog(self._version, retain_s=None if journal is None else retain_s)
+        self.incident_index = IncidentIndex()  # which entries make each incident's timeline
+        self.record_roots = SubtreeRoots(self._leaves)  # for inclusion proofs
+        self.record = RecordView(
+            journal=journal,
+            steps=StepRelease(release),
+            index=self.incident_index,
+            roots=self.record_roots,
+        )
 
     def _version(self, alert_id: str, version: int) -> Alert | None:
         versions = self.pipeline.alerting.history.get(alert_id, [])
@@ -170,8 +182,33 @@ class ReleasedViews:
         ]
 
     def observe(self, entries: Iterable[Entry]) -> None:
-        """Fold journal entries read back (alert versions, in journal order)."""
+        """Fold journal entries read back, every kind, in journal order: alert versions
+        for the read-back, each incident's entries for its timeline, and the record's
+        hashes for proofs."""
+        entries = entries if isinstance(entries, list) else list(entries)
         self.alert_log.observe(entries)
+        self.incident_index.observe(entries, self._linked_track)
+        if entries:
+            self.record_roots.observe(entries[0].seq - 1, [bytes.fromhex(e.hash) for e in entries])
+
+    def _linked_track(self, key: SensorTrack) -> str | None:
+        linked = getattr(self.pipeline.picture, "linked_track", None)  # not every picture
+        track = None if linked is None else linked(key)
+        return track if isinstance(track, str) else None
+
+    def _leaves(self, after: int, count: int) -> list[bytes]:
+        """The raw hashes of entries after+1..after+count, for Merkle roots."""
+        got: list[Entry] = []
+        while self.journal is not None and len(got) < count:
+            # A read may stop short at the end of the journal's in-memory tail: the newest
+            # head can be committed a moment before its entries join the tail.
+            more = self.journal.read(after + len(got), count - len(got))
+            if not more:
+                break
+            got += more
+        if len(got) != count or (got and got[0].seq != after + 1):
+            raise NotFoundError(f"the record does not hold entries {after + 1}..{after + count}")
+        return [bytes.fromhex(e.hash) for e in got]
 
     def forgotten_versions(self, cursor: int, limit: int) -> tuple[list[tuple[int, Alert]], int]:
         """Versions stored after `cursor` that the read-back log no longer holds, from
@@ -239,11 +276,17 @@ class ReleasedViews:
         picture has confirmed (what consoles draw: a one-report blip is not yet an
         object, and a partner flooding never-seen objects must not make every console
         push cost thousands of release checks)."""
+        shown = [
+            t
+            for t in self.pipeline.picture.tracks()
+            if tentative or t.state is not TrackState.TENTATIVE
+        ]
+        assessments = self.pipeline.assessments
+        # Corridor outlines are made when first shown: all of this picture's at once.
+        prepare(a.corridor for t in shown if (a := assessments.get(t.track_id)) is not None)
         tracks = []
-        for t in self.pipeline.picture.tracks():
-            if not tentative and t.state is TrackState.TENTATIVE:
-                continue
-            v = self.release.track(viewer, t, self.pipeline.assessments.get(t.track_id))
+        for t in shown:
+            v = self.release.track(viewer, t, assessments.get(t.track_id))
             if v is not None:
                 tracks.append(v)
         return {"at": self.clock.now().isoformat(), "tracks": tracks}
@@ -329,6 +372,30 @@ class ReleasedViews:
                     }
                 )
         return {"type": "FeatureCollection", "features": feats}
+
+    # -- an incident's timeline and its record -----------------------------------------
+
+    def timeline_plan(self, viewer: str, incident_id: str) -> tuple[dict[str, Any], TimelinePlan]:
+        """The incident as `viewer` may see it and the entries its timeline reads (on
+        the event loop: it reads the folded state). 404 alike for an unknown incident
+        and one the viewer may not see."""
+        view = next(
+            (v for v in self.incidents_for(viewer) if v["incident_id"] == incident_id), None
+        )
+        if view is None:
+            raise NotFoundError(f"no incident {incident_id}")
+        return view, self.incident_index.plan(incident_id)
+
+    def timeline(self, viewer: str, incident: dict[str, Any], plan: TimelinePlan) -> dict[str, Any]:
+        """See `RecordView.timeline`; reads only the journal: may run in a thread."""
+        return self.record.timeline(viewer, incident, plan)
+
+    def incidents_seen(self, viewer: str) -> set[str]:
+        return self._incidents_seen(viewer)
+
+    def record_entry(self, viewer: str, seq: int, seen: set[str]) -> dict[str, Any]:
+        """See `RecordView.entry`; reads only the journal: may run in a thread."""
+        return self.record.entry(viewer, seq, seen)
 
     # -- manual entries ----------------------------------------------------------------
 

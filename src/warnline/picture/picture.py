@@ -157,6 +157,12 @@ class Picture:
             out[record.serial] = replace(self._snapshot(record), state=TrackState.LOST)
         return [self._checked(out[serial]) for serial in sorted(out)]
 
+    def linked_track(self, key: SensorTrackKey) -> str | None:
+        """The track a sensor's own track (partner, sensor, its track id) is linked to
+        now; None if none is, or it left the picture (the incident timeline asks)."""
+        record = self._links.get(key)
+        return None if record is None else record.track_id
+
     def expire(
         self,
         at: datetime,

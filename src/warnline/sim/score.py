@@ -41,7 +41,9 @@ seconds. Definitions (issue 9):
   by definition, so no report makes it possible sooner). p50, p99. The
   `own_` figures take the first covering warning naming a track of that object instead
   (a warning for it, not for another threat); `own_before_evidence` counts objects named
-  by a warning before their evidence was complete (what clutter exploits).
+  by a warning before their evidence was complete (what clutter exploits); `slowest`
+  lists the entries with the longest latencies (object, partner, entry, the moment
+  counted from, the first covering warning), so a p99 can be read back to its causes.
 - *TTA error*: median over warning versions with a time to arrival, whose area a real
   threat enters in [issued, issued + 15 min] (and is not already inside), of
   |predicted - actual| / actual.
@@ -352,6 +354,7 @@ def _latency(
 ) -> dict[str, Any]:
     lat: list[float] = []
     own: list[float] = []
+    late: list[dict[str, Any]] = []
     before = 0
     for e in entries:
         evidence = confirmed.get(e.object_id)
@@ -368,7 +371,19 @@ def _latency(
         ]
         standing = [v for v in covering if v.until_s > c]
         if standing:
-            lat.append(max(0.0, min(v.sent_s for v in standing) - c))
+            first_sent = min(v.sent_s for v in standing)
+            lat.append(max(0.0, first_sent - c))
+            if first_sent > c:
+                late.append(
+                    {
+                        "object": e.object_id,
+                        "partner": e.partner,
+                        "entry_s": round(e.t, 1),
+                        "from_s": round(c, 1),
+                        "warned_s": round(first_sent, 1),
+                        "latency_s": round(first_sent - c, 2),
+                    }
+                )
         naming = [v for v in covering if e.object_id in (matcher.objects(v) or ())]
         if naming:
             first = min(v.sent_s for v in naming)
@@ -378,6 +393,7 @@ def _latency(
         _percentiles(lat)
         | {f"own_{k}": v for k, v in _percentiles(own).items()}
         | {"own_before_evidence": before}
+        | {"slowest": sorted(late, key=lambda d: -d["latency_s"])[:DETAIL]}
     )
 
 

@@ -156,6 +156,7 @@ def match_tracks(versions: Sequence[Version], matcher: TrackMatcher) -> dict[str
     snapshot nearest each warning version's issue)."""
     truths = matcher.truths
     flagged: dict[str, str] = {}
+    first: dict[str, Version] = {}
     unresolved = 0
     for v in versions:
         if not v.warning or not v.tracks or v.alert_id in flagged:
@@ -168,10 +169,19 @@ def match_tracks(versions: Sequence[Version], matcher: TrackMatcher) -> dict[str
             continue
         if all(m is None or m in truths.decoys for m in matched):
             flagged[v.alert_id] = "decoy" if any(m in truths.decoys for m in matched) else "clutter"
+            first[v.alert_id] = v
     return {
         "clutter_or_decoy_only_alerts": len(flagged),
         "clutter_or_decoy_detail": [
-            {"alert": a, "rests_on": r} for a, r in sorted(flagged.items())[:10]
+            {
+                "alert": a,
+                "rests_on": r,
+                "version": first[a].version,
+                "stage": first[a].stage,
+                "sent_s": round(first[a].sent_s, 1),
+                "tracks": list(first[a].tracks),
+            }
+            for a, r in sorted(flagged.items())[:10]
         ],
         "versions_tracks_unresolved": unresolved,
     }

@@ -4,6 +4,7 @@ import { armAudio, flashTitle, newAlertArrived, notify, setAlarm, toggleMute } f
 import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, stageLabel } from "./alerts.js";
 import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
+import { initIncidents, renderIncidents } from "./incidents.js";
 import { drawMap, lightAreas, renderTracks } from "./map.js";
 import { initManual } from "./manual.js";
 
@@ -75,6 +76,7 @@ async function start() {
   if (state.me.role === "cell") setupFilter();
   await refetchAlerts();
   render(); drawMap(); initManual();
+  initIncidents();
   connect();
   setInterval(tick, 1000);
 }
@@ -225,7 +227,7 @@ function setupLanguage() {
   sel.onchange = () => {
     applyLanguage(sel.value);
     if (!state.me) return;
-    forgetOffers(); renderAssignments(); render();
+    forgetOffers(); renderAssignments(); render(); renderIncidents();
   };
   applyLanguage();
 }

@@ -1,0 +1,3 @@
+"""The live node of the API tests, for the exercise's checks that talk HTTP to one."""
+
+from tests.api.conftest import live  # noqa: F401
