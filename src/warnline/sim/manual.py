@@ -187,6 +187,11 @@ class ManualPlayer:
         self.log.drafted += 1
         self.log.area = seen.area_id
         self.draft_id = draft_id = str(r.json()["draft_id"])
+        # As on a console: the draft is answered once it is listed (the node folds it on
+        # its next turn; before that it is unknown, 404).
+        if await self._status(http, own, draft_id) is None:
+            self.log.errors.append(f"draft {draft_id} never listed")
+            return
         url = f"/api/v1/manual/alerts/{draft_id}/approve"
         r = await http.post(url, json={"reason": "my own"}, headers=own)
         if r.status_code == 403:
@@ -218,9 +223,8 @@ class ManualPlayer:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as http:
             headers = await self._token(http, self._ender)
             for _ in range(50):  # the approval is decided on the node's next turn
-                drafts = (await http.get("/api/v1/manual/alerts", headers=headers)).json()
-                status = next((d["status"] for d in drafts if d["draft_id"] == self.draft_id), None)
-                if status != "pending_approval":
+                status = await self._status(http, headers, self.draft_id)
+                if status not in (None, "pending_approval"):
                     break
                 await asyncio.sleep(0.1)
             if status != "issued":
@@ -241,6 +245,18 @@ class ManualPlayer:
                 self.log.ended += 1
             else:
                 self.log.errors.append(f"end refused: {r.status_code} {r.text}")
+
+    async def _status(
+        self, http: httpx.AsyncClient, headers: dict[str, str], draft_id: str
+    ) -> str | None:
+        """The draft's status as listed, waiting (bounded) until it is listed at all."""
+        for _ in range(50):
+            drafts = (await http.get("/api/v1/manual/alerts", headers=headers)).json()
+            status = next((d["status"] for d in drafts if d["draft_id"] == draft_id), None)
+            if status is not None:
+                return str(status)
+            await asyncio.sleep(0.1)
+        return None
 
     def _reported(self, t: Threat) -> bool:
         return t.threat_id in self.log.truth_of.values()
