@@ -19,7 +19,7 @@ COUNTDOWN = re.compile(r"^T-\d+:[0-5]\d$")
 async def sign_in(offline: Offline, live: Live, user: str, password: str) -> None:
     page = offline.page
     await page.goto(f"{live.base}/")
-    await page.get_by_label("User name").fill(user)
+    await page.get_by_label("Username", exact=True).fill(user)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
 

@@ -151,7 +151,7 @@ async def test_two_roles_must_acknowledge_where_the_agreement_says_so(
 
     commander = await watch.context.new_page()  # its own tab: its own session
     await commander.goto(f"{live.base}/")
-    await commander.get_by_label("User name").fill("isr-cmd")
+    await commander.get_by_label("Username", exact=True).fill("isr-cmd")
     await commander.get_by_label("Password").fill(PASSWORD)
     await commander.get_by_role("button", name="Sign in").click()
     theirs = commander.locator(f'li[data-alert-id="{alert_id}"]')

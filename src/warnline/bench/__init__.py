@@ -96,6 +96,12 @@ def _soak() -> dict[str, Any]:
     return run()
 
 
+def _console() -> dict[str, Any]:
+    from warnline.bench.console import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
@@ -108,6 +114,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
     "ingest": _ingest,  # served node vs a plain peer through HTTP (~3 min)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
+    "console": _console,  # decision to page during a 300-object raid, Chromium (~3 min)
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
     "retention": _retention,  # journal.db stays bounded over 500k entries (minutes)
@@ -117,6 +124,7 @@ OPT_IN = {
     "warnings-speed",
     "ingest",
     "soak",
+    "console",
     "memory",
     "restart",
     "retention",

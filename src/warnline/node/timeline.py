@@ -45,6 +45,7 @@ class IncidentIndex:
         self.runs: dict[SensorTrack, list[int]] = {}  # -> [first seq, last seq, count]
         self.run_track: dict[SensorTrack, str] = {}  # -> the coalition track it went into
         self.unlinked: set[SensorTrack] = set()  # runs the picture has not linked yet
+        self._fresh: set[SensorTrack] = set()  # runs reported since the last fold
 
     def observe(
         self, entries: Iterable[Entry], track_of: Callable[[SensorTrack], str | None]
@@ -76,11 +77,17 @@ class IncidentIndex:
                 if not held or i.ended:  # opened and ended are steps; updates in between not
                     seqs.append(e.seq)
                 held.update(i.track_ids)
-        for key in list(self.unlinked):
+        # A run follows the track the picture links it to now, asked for every run
+        # reported in these entries and every run not linked yet: its first link can
+        # be a tentative track that is merged away a moment later, and which one it
+        # was depended on where a turn ended (a restart from a snapshot disagreed with
+        # a full replay). The latest link is the picture's own answer at this position.
+        for key in [*self.unlinked, *self._fresh]:
             track = track_of(key)
             if track is not None:
                 self.run_track[key] = track
                 self.unlinked.discard(key)
+        self._fresh.clear()
 
     def _report(self, e: Entry) -> None:
         # Read by key, not decoded: this runs for every report on the hot path (0.3 µs
@@ -96,6 +103,7 @@ class IncidentIndex:
             self.unlinked.add(key)
         else:
             run[1], run[2] = e.seq, run[2] + 1
+        self._fresh.add(key)
 
     def plan(self, incident_id: str) -> TimelinePlan:
         """The entries to read for one incident's timeline (copied: read in a thread)."""

@@ -2,7 +2,7 @@
 // come with each alert, per language, exactly as its CAP message's info blocks say them.
 const WORDS = {
   en: {
-    sign_in: "Sign in", username: "User name", password: "Password", sign_out: "Sign out",
+    sign_in: "Sign in", username: "Username", password: "Password", sign_out: "Sign out",
     needs_action: "Needs action", handled: "Acknowledged and ended", assignments: "Lead assignments",
     picture: "Air picture", nothing: "Nothing waits for an answer.", partner: "Partner", all_partners: "All partners",
     language: "Language", online: "online", offline: "offline", exercise: "EXERCISE EXERCISE EXERCISE",
