@@ -83,7 +83,7 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     _, out = exercise
     s = json.loads((out / "summary.json").read_text())
     assert s.keys() >= CONTRACT_KEYS
-    assert s["reports"] > 500 and set(s["reports_by_format"]) == {"json", "cap"}
+    assert s["reports"] > 500 and set(s["reports_by_format"]) == {"json", "cap", "manual"}
     assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
@@ -98,6 +98,42 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert s["assignments"] >= 1
     assert s["lost"] == 0 and s["duplicates"] == 0 and s["unassigned"] == 0
     assert s["rejected_submissions"] == 0
+
+
+def test_manual_entries_in_the_exercise(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """A watch officer's report by hand; a coalition-wide manual alert drafted, refused to
+    its own drafter, approved by the cell, issued and ended by hand: counted from the
+    journal, and kept out of the warnings score (it rests on no track)."""
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    m = s["manual"]
+    assert m["errors"] == []
+    assert (m["reports"], m["alerts_drafted"], m["refused_self_approval"]) == (1, 1, 1)
+    assert (m["approved"], m["issued"], m["ended"]) == (1, 1, 1)
+    assert m["in_warnings_score"] is False and s["reports_by_format"]["manual"] == 1
+    journal = SQLiteJournal(out / "journal" / "journal.db")
+    try:
+        kinds = [e.event.kind for e in journal.iter_all()]
+        issued = [e.event.payload for e in journal.iter_all() if e.event.kind == "manual.issued"]
+        manual_alerts = [
+            e.event.payload
+            for e in journal.iter_all()
+            if e.event.kind == "alert.issued"
+            and e.event.payload["alert_id"] in issued[0]["alert_ids"]
+        ]
+    finally:
+        journal.close()
+    assert (
+        kinds.index("manual.drafted")
+        < kinds.index("manual.approved")
+        < kinds.index("manual.issued")
+        < kinds.index("manual.ended")
+    )
+    assert issued[0]["approved_by"] == "usa-watch"
+    assert [a["area_id"] for a in manual_alerts] == [m["area"], m["area"]]
+    assert [a["msg_type"] for a in manual_alerts] == ["Alert", "Cancel"]
 
 
 WARNING_KEYS = KEYS  # the warnings score's keys, as the raid test checks them

@@ -48,6 +48,7 @@ from warnline.sim.commanders import (
     Temper,
     declare_readiness,
 )
+from warnline.sim.manual import ManualLog, ManualPlayer
 from warnline.sim.partners import FeedSpec, PartnersProcess
 from warnline.sim.raid import Snapshot, score_journal
 from warnline.sim.reachable import AWAY, stand_in, start_reachable
@@ -55,7 +56,7 @@ from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
 from warnline.sim.targets import verdict
-from warnline.summary import offer_lines, summarize
+from warnline.summary import manual_summary, offer_lines, summarize
 
 log = logging.getLogger("warnline.exercise")
 SNAPSHOT_S = 2.0  # scenario seconds between picture samples for the score
@@ -188,6 +189,7 @@ async def run_exercise(
         bind_replies(node)
         xlog = ExerciseLog()
         rlog = ResponseLog()
+        mlog = ManualLog()
         scenario = build_scenario(
             agreement, start=start, duration_s=opts.duration_s, seed=opts.seed, scale=opts.scale
         )
@@ -214,7 +216,11 @@ async def run_exercise(
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
                     )
                 )  # fmt: skip
-                play = _play(opts, node, clock, partners, base, passwords, xlog, rng, rlog)
+                manual = ManualPlayer(
+                    base_url=base, clock=clock, scenario=scenario, agreement=agreement,
+                    passwords=passwords, log_=mlog,
+                )  # fmt: skip
+                play = _play(opts, node, clock, partners, base, passwords, xlog, rng, rlog, manual)
                 before = stop is not None and stop.is_set()  # stopped while starting
                 interrupted = not await _until_stopped(play, stop)
                 played_s = (
@@ -236,6 +242,7 @@ async def run_exercise(
     finally:
         await reach.stop()  # every peer process ends, however the run ended
     fed = partners.result  # what the partners' systems sent (and the truth of each report)
+    fed.truth_of.update(mlog.truth_of)  # the border post saw a real object
     summary = summarize(
         journal.iter_all(),
         cell=agreement.coordination_cell,
@@ -253,6 +260,9 @@ async def run_exercise(
         "overrides_sent": rlog.overrides,
         "refused": rlog.errors,
     }
+    summary["manual"] = manual_summary(
+        journal.iter_all(), refused_self_approval=mlog.refused_self_approval
+    ) | {"area": mlog.area, "errors": mlog.errors}
     summary["interrupted"] = interrupted
     summary["incident_timeline"] = timeline
     summary["journal"] = {
@@ -337,9 +347,11 @@ async def _play(
     xlog: ExerciseLog,
     rng: np.random.Generator,
     rlog: ResponseLog,
+    manual: ManualPlayer,
 ) -> None:
     """Partners' systems report the raid; duty officers watch and acknowledge;
-    commanders answer lead offers and the cell takes escalated incidents."""
+    commanders answer lead offers and the cell takes escalated incidents; a border post's
+    call becomes a manual report and a coalition-wide manual alert (sim/manual.py)."""
     agreement = node.agreement
     officers = [
         DutyOfficer(
@@ -379,10 +391,13 @@ async def _play(
     officer_tasks.append(asyncio.create_task(operator.run()))
     try:  # cancelled at any await here (a stop), the officers are still ended below
         await _ready([*officers, *commanders, operator], officer_tasks)
+        await manual.sign_in()  # while the raid is held: argon2 then costs no answer
         await starting
         clock.go()
         await stand_in(base, agreement, passwords["jor-watch"], clock.now(), opts.duration_s / 60)
+        officer_tasks.append(asyncio.create_task(manual.run()))
         await partners.run(clock)
+        await manual.finish()  # a manual alert still out at the raid's end is ended by hand
         await _drain(node, clock, opts.drain_s)
     finally:
         starting.cancel()

@@ -29,6 +29,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from warnline.alerting import Alerting, IncidentBook
+from warnline.alerting.manual import ManualBook, ManualRules
+from warnline.alerting.manual_fold import (
+    MANUAL_INPUTS,
+    alert_event,
+    fold_manual_input,
+    manual_expiries,
+)
 from warnline.domain import (
     Assessment,
     Assignment,
@@ -89,6 +96,7 @@ class Pipeline:
         assigner: LeadProcedure,
         reassess_s: float = 2.0,
         max_watermark_lag_s: float = 20.0,
+        manual_rules: ManualRules | None = None,
     ) -> None:
         self.picture = picture
         self.assessor = assessor
@@ -98,6 +106,7 @@ class Pipeline:
         self.reassess_s = reassess_s
         self.max_watermark_lag_s = max_watermark_lag_s
         self.assessments: dict[str, Assessment] = {}
+        self.manual = ManualBook(cell=alerting.agreement.coordination_cell, rules=manual_rules)
         self.tracks_created = 0  # tracks that were ever confirmed (clutter's never are)
         self.tracks_started = 0  # every track, tentative ones included
         self.reports_seen = 0
@@ -132,6 +141,8 @@ class Pipeline:
         out: list[Event] = []
         for entry in entries:
             ev = entry.event
+            if ev.kind == Kind.MANUAL_REPORT:  # the note beside a report: nothing to decide
+                continue
             if ev.kind == Kind.REPORT:
                 received = payload(ev, Received)
                 sub = received.submission
@@ -149,6 +160,8 @@ class Pipeline:
                 out.extend(self._tick(ev.at, entry.seq))
             elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
                 out.extend(_assignment_event(a) for a in self._response_input(ev))
+            elif ev.kind in MANUAL_INPUTS:
+                out.extend(fold_manual_input(ev, self.manual, self.alerting))
         return out
 
     def _response_input(self, ev: Event) -> list[Assignment]:
@@ -386,9 +399,8 @@ class Pipeline:
                     event(Kind.INCIDENT, inc, event_id=f"incident:{inc.incident_id}:{seq}", at=at)
                 )
         for alert in self.alerting.evaluate(self.incidents, self.assessments, at):
-            out.append(
-                event(Kind.ALERT, alert, event_id=f"alert:{alert.alert_id}:v{alert.version}", at=at)
-            )
+            out.append(alert_event(alert))
+        out.extend(manual_expiries(self.manual, at))
         for assignment in self.assigner.evaluate(
             self.incidents.open_incidents(), self.alerting.active, at, self.incident_positions()
         ):

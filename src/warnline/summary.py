@@ -22,6 +22,7 @@ from warnline.domain import (
     OfferResult,
     StepFired,
 )
+from warnline.domain.manual import ManualIssue
 from warnline.journal import Entry
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import Received, payload
@@ -249,3 +250,35 @@ def offer_lines(summary: dict[str, Any]) -> list[str]:
         parts = " + ".join(f"{k.replace('_', ' ')} {n}" for k, n in outcomes.items())
         lines.append(f"{names.get(purpose, purpose)} {sum(outcomes.values())} = {parts}")
     return lines
+
+
+def manual_summary(entries: Iterable[Entry], *, refused_self_approval: int) -> dict[str, Any]:
+    """The manual entries the journal holds: reports typed in, alerts drafted, approved by a
+    second person, issued, rejected, expired and ended; `refused_self_approval` counts the
+    drafter's own approvals the node refused (a refusal journals nothing). Manual alerts are
+    not in `warnings`: that score matches alerts' tracks to the truth (sim/raid.py)."""
+    counts: Counter[str] = Counter()
+    approved = 0
+    for entry in entries:
+        ev = entry.event
+        if ev.kind in _MANUAL_KINDS:
+            counts[ev.kind] += 1
+        if ev.kind == Kind.MANUAL_ISSUE and payload(ev, ManualIssue).approved_by is not None:
+            approved += 1
+    return {
+        "reports": counts[Kind.MANUAL_REPORT],
+        "alerts_drafted": counts[Kind.MANUAL_DRAFT],
+        "approved": approved,
+        "issued": counts[Kind.MANUAL_ISSUE],
+        "rejected": counts[Kind.MANUAL_REJECTION],
+        "expired": counts[Kind.MANUAL_EXPIRY],
+        "ended": counts[Kind.MANUAL_END],
+        "refused_self_approval": refused_self_approval,
+        "in_warnings_score": False,
+    }
+
+
+_MANUAL_KINDS = frozenset(
+    {Kind.MANUAL_REPORT, Kind.MANUAL_DRAFT, Kind.MANUAL_ISSUE, Kind.MANUAL_REJECTION,
+     Kind.MANUAL_EXPIRY, Kind.MANUAL_END}
+)  # fmt: skip

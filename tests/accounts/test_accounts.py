@@ -11,6 +11,7 @@ import pytest
 from tests.factories import T0
 from warnline.accounts.users import MAY, Accounts, Action, Role, User, check_cell_accounts
 from warnline.agreement.model import Agreement
+from warnline.alerting.manual import ManualRules
 from warnline.cli import main
 from warnline.domain import ManualClock
 from warnline.errors import AuthError, ConfigError, ForbiddenError
@@ -63,7 +64,18 @@ def test_what_each_role_may_change() -> None:
         Action.OVERRIDE_LEAD: {Role.CELL},
         Action.DECLARE_READINESS: {Role.COMMANDER, Role.CELL},
         Action.TAKE_OVER: {Role.WATCH, Role.COMMANDER, Role.CELL},
+        Action.MANUAL_REPORT: {Role.WATCH, Role.COMMANDER, Role.CELL},
+        Action.DRAFT_ALERT: {Role.WATCH, Role.COMMANDER, Role.CELL},
+        Action.APPROVE_ALERT: {Role.COMMANDER, Role.CELL},
     }
+
+
+def test_the_manual_alert_fold_grants_what_the_role_table_does() -> None:
+    """The fold re-checks a journaled draft or approval on replay with `ManualRules`;
+    the API gates with `MAY`: the two must name the same roles."""
+    rules = ManualRules()
+    assert rules.draft_roles == {r.value for r in MAY[Action.DRAFT_ALERT]}
+    assert rules.approve_roles == {r.value for r in MAY[Action.APPROVE_ALERT]}
 
 
 async def test_sign_in_leaves_the_event_loop_free() -> None:

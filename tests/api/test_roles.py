@@ -82,6 +82,17 @@ TABLE: tuple[Case, ...] = (
          "readiness.declared"),
     Case("POST", "/api/v1/roster/takeovers", frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
          "roster.takeover"),
+    Case("POST", "/api/v1/manual/reports", frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+         "report.manual"),
+    Case("GET", "/api/v1/manual/alerts", EVERY),
+    Case("POST", "/api/v1/manual/alerts", frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+         "manual.drafted"),
+    Case("POST", "/api/v1/manual/alerts/{draft_id}/approve", frozenset({Role.COMMANDER, Role.CELL}),
+         "manual.approved"),
+    Case("POST", "/api/v1/manual/alerts/{draft_id}/reject", frozenset({Role.COMMANDER, Role.CELL}),
+         "manual.rejected"),
+    Case("POST", "/api/v1/manual/alerts/{draft_id}/end",
+         frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}), "manual.ended"),
     Case("GET", "/api/v1/stream", EVERY),  # the WebSocket itself
     Case("WS", "received", EVERY, "delivery.result"),  # receipts of one's own deliveries
     Case("WS", "ack", frozenset({Role.WATCH, Role.COMMANDER}), "ack.received"),
@@ -178,6 +189,16 @@ def _body(case: Case, role: Role, world: World) -> dict[str, Any] | None:
                 "status": "ready",
                 "time_to_respond_s": 60,
             },
+            "/api/v1/manual/reports": {
+                "lat": 32.3,
+                "lon": 36.9,
+                "observed_at": world.live.clock.now().isoformat(),
+                "source": "role table",
+            },
+            "/api/v1/manual/alerts": {"areas": ["JOR-amman"], "stage": "alert", "text": "roles"},
+            "/api/v1/manual/alerts/{draft_id}/approve": {},
+            "/api/v1/manual/alerts/{draft_id}/reject": {"reason": "role table"},
+            "/api/v1/manual/alerts/{draft_id}/end": {"stage": "cancel", "reason": "role table"},
             "/api/v1/roster/takeovers": {
                 "role": contact.role if contact else "watch",
                 "contact": contact.name if contact else "nobody",
@@ -192,8 +213,9 @@ def _body(case: Case, role: Role, world: World) -> dict[str, Any] | None:
 async def _http(case: Case, role: Role, world: World, c: httpx.AsyncClient) -> int:
     token = await world.token(c, role, fresh=case.method == "DELETE")
     path = case.path.format(
-        alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR", seq=1
-    )
+        alert_id=world.alert_id, incident_id=world.incident_id, partner="JOR", seq=1,
+        draft_id="MD-none",  # an unknown draft: past authorization it is a 404
+    )  # fmt: skip
     if case.path == "/api/v1/stream":
         ws = await connect_stream(world.live.base, token[7:])
         try:

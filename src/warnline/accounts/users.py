@@ -59,6 +59,9 @@ class Action(StrEnum):
     OVERRIDE_LEAD = "override_lead"  # name the lead of an incident (the cell)
     DECLARE_READINESS = "declare_readiness"  # of the user's partner
     TAKE_OVER = "take_over"  # stand in for a duty role of the user's partner
+    MANUAL_REPORT = "manual_report"  # enter a report by hand, as the user's partner
+    DRAFT_ALERT = "draft_alert"  # draft (and end) a manual alert
+    APPROVE_ALERT = "approve_alert"  # approve or reject another person's draft
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -68,6 +71,10 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.OVERRIDE_LEAD: frozenset({Role.CELL}),
     Action.DECLARE_READINESS: frozenset({Role.COMMANDER, Role.CELL}),
     Action.TAKE_OVER: frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+    # alerting/manual.py `ManualRules` holds the same roles for the fold (a test keeps them equal)
+    Action.MANUAL_REPORT: frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+    Action.DRAFT_ALERT: frozenset({Role.WATCH, Role.COMMANDER, Role.CELL}),
+    Action.APPROVE_ALERT: frozenset({Role.COMMANDER, Role.CELL}),
 }
 
 

@@ -46,6 +46,7 @@ from warnline.alerting import wording
 from warnline.alerting.area_shapes import Ring, message_circle, polygons_of
 from warnline.alerting.exposure import Exposure, exposures
 from warnline.alerting.incidents import IncidentBook
+from warnline.alerting.manual import build_manual_alert, end_manual_alert
 from warnline.domain import (
     Alert,
     AlertStage,
@@ -56,6 +57,7 @@ from warnline.domain import (
     ThreatKind,
     Urgency,
 )
+from warnline.domain.manual import ManualDraft, ManualEnd
 
 _SEVERITY = {
     ThreatKind.BALLISTIC_MISSILE: Severity.EXTREME,
@@ -111,6 +113,7 @@ class Alerting:
         self._overlaps: dict[str, frozenset[str]] = {}
         self._ended: dict[str, datetime] = {}  # ended alert -> when, in the order they ended
         self._serials: dict[str, int] = {}  # alert id base -> alerts raised under it
+        self.manual: set[str] = set()  # live manual alerts: people end them, not tracks
 
     def _forget_ended(self, at: datetime) -> None:
         """Memory stays bounded over a long raid: an alert that ended `retain_ended_s`
@@ -175,6 +178,8 @@ class Alerting:
                 out.append(issued)
         ending: dict[str, str | None] = {}  # alert id -> the real alert overriding it
         for alert_id, prev in sorted(self.active.items()):
+            if alert_id in self.manual:
+                continue
             if prev.status is not _ACTUAL and prev.area_id in real:
                 ending[alert_id] = self._chain.get((prev.area_id, _ACTUAL))
                 continue
@@ -193,7 +198,10 @@ class Alerting:
         """Ends that must wait: an all-clear or cancel while another live alert to the
         same partner orders shelter over an overlapping area would contradict it. A
         shelter alert ending in the same tick does not hold (both end together)."""
-        held: set[str] = set()
+        manual = self._manual_shelter()
+        held: set[str] = {  # a person's shelter order in force holds its own area too
+            i for i, by in ending.items() if by is None and self.active[i].area_id in manual
+        }
         changed = True
         while changed:
             changed = False
@@ -209,6 +217,42 @@ class Alerting:
                     held.add(alert_id)
                     changed = True
         return held
+
+    def _manual_shelter(self) -> set[str]:
+        return {self.active[i].area_id for i in self.manual if self.active[i].stage.shelter}
+
+    def issue_manual(self, draft: ManualDraft, at: datetime, *, approved: bool) -> list[Alert]:
+        """A manual draft out as one alert per area (alerting/manual.py), beside the
+        automatic chain of that area: nothing here ends it but `end_manual`."""
+        out = []
+        for area_id in draft.areas:
+            area = self.agreement.area(area_id)
+            rings, circle = self._shape(area_id)
+            alert = build_manual_alert(
+                draft, area_id=area_id, area_name=area.name, partner=area.partner,
+                status=self.status, at=at, approved=approved,
+                time_to_shelter_s=area.time_to_shelter_s, polygons=rings, circle=circle,
+            )  # fmt: skip
+            self.active[alert.alert_id] = alert
+            self.history.setdefault(alert.alert_id, []).append(alert)
+            self.manual.add(alert.alert_id)
+            out.append(alert)
+        return out
+
+    def end_manual(self, alert_ids: Sequence[str], end: ManualEnd, at: datetime) -> list[Alert]:
+        """A person's all-clear or cancel of the live manual alerts `alert_ids`."""
+        out = []
+        for alert_id in alert_ids:
+            prev = self.active.get(alert_id)
+            if prev is None or alert_id not in self.manual:
+                continue
+            alert = end_manual_alert(prev, end, at)
+            del self.active[alert_id]
+            self.manual.discard(alert_id)
+            self.history[alert_id].append(alert)
+            self._ended[alert_id] = at
+            out.append(alert)
+        return out
 
     def _new_id(self, area_id: str, status: AlertStatus) -> str:
         """Stable while the alert lives; a raise after a Cancel is a new alert (CAP

@@ -25,6 +25,7 @@ from warnline.agreement.exercise_keys import HUB_CODE, exercise_signing_key
 from warnline.alerting.cap_sign import CapSigner, exercise_cap_signer
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.api.headers import SecurityHeaders
+from warnline.api.manual import add_manual_routes
 from warnline.api.metrics import Metrics
 from warnline.api.problems import HANDLERS
 from warnline.api.record import add_record_routes
@@ -417,6 +418,7 @@ def create_app(
         return node.views.areas_for(caller.user.partner)
 
     add_record_routes(app, node)  # incident timelines, record entries with proofs
+    add_manual_routes(app, node, read_body=_bounded_body)
     app.add_api_websocket_route("/api/v1/stream", console_stream(node))
 
     @app.get("/healthz", tags=["ops"])

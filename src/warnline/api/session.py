@@ -59,4 +59,5 @@ def session_view(node: Node, s: Session) -> dict[str, Any]:
         "exercise": node.views.exercise,
         "coordination_cell": node.views.coordination_cell,
         "speed": node.views.speed,
+        "now": node.now().isoformat(),  # the node's clock, until the stream's picture says it
     }

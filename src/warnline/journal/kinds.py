@@ -18,10 +18,17 @@ class Kind(StrEnum):
     OVERRIDE = "response.override"  # the coordination cell named the lead
     READINESS = "readiness.declared"  # a partner's readiness in a sector
     TAKEOVER = "roster.takeover"  # a contact stands in for a role until a time
+    MANUAL_REPORT = "report.manual"  # who entered a report by hand, and from what source
+    MANUAL_DRAFT = "manual.drafted"  # a person drafted a manual alert
+    MANUAL_APPROVAL = "manual.approved"  # a second person approved a pending draft
+    MANUAL_REJECTION = "manual.rejected"  # a second person refused it, with a reason
+    MANUAL_END = "manual.ended"  # a person ended an issued manual alert
     # decisions of the pipeline
     INCIDENT = "incident.updated"
     ALERT = "alert.issued"
     ASSIGNMENT = "assignment.made"
+    MANUAL_ISSUE = "manual.issued"  # a draft went out as alerts (approved, or partner-only)
+    MANUAL_EXPIRY = "manual.expired"  # a pending draft lapsed unapproved
     # delivery to people
     ATTEMPT = "delivery.attempt"  # an alert version sent to one recipient on one channel
     RESULT = "delivery.result"  # what became of an attempt (a receipt is one)

@@ -25,6 +25,15 @@ from warnline.domain.delivery import (
     Takeover,
 )
 from warnline.domain.incident import Answer, Override, Readiness
+from warnline.domain.manual import (
+    ManualApproval,
+    ManualDraft,
+    ManualEnd,
+    ManualExpiry,
+    ManualIssue,
+    ManualRejection,
+    ManualReport,
+)
 from warnline.journal.base import Event
 from warnline.journal.kinds import Kind
 
@@ -62,6 +71,13 @@ PAYLOADS: Final[dict[str, type[Any]]] = {  # by `Kind` (a str, as entries store 
     Kind.OFFER_STEP: OfferStepFired,
     Kind.OFFER_ATTEMPT: OfferAttempt,
     Kind.OFFER_RESULT: OfferResult,
+    Kind.MANUAL_REPORT: ManualReport,
+    Kind.MANUAL_DRAFT: ManualDraft,
+    Kind.MANUAL_APPROVAL: ManualApproval,
+    Kind.MANUAL_REJECTION: ManualRejection,
+    Kind.MANUAL_END: ManualEnd,
+    Kind.MANUAL_ISSUE: ManualIssue,
+    Kind.MANUAL_EXPIRY: ManualExpiry,
 }
 
 

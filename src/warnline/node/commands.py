@@ -7,19 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from warnline.accounts import Accounts, Action, Role
 from warnline.agreement.model import Agreement
+from warnline.alerting.manual import DRAFT_STAGES, END_STAGES, may_approve
 from warnline.dispatch import Dispatcher, ack_event, receipt_event
 from warnline.dispatch.roster import takeover_event
-from warnline.domain import Acknowledgement, Alert, Clock, Report, Takeover
-from warnline.errors import ForbiddenError, InputError, NotFoundError
+from warnline.domain import Acknowledgement, Alert, AlertStage, Clock, Report, Takeover
+from warnline.domain.manual import (
+    DraftStatus,
+    ManualApproval,
+    ManualDraft,
+    ManualEnd,
+    ManualRejection,
+    ManualReport,
+)
+from warnline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, SchemaError
 from warnline.ingest import Intake
 from warnline.ingest.batch import Batch
+from warnline.ingest.manual import body_field, parse_manual
 from warnline.ingest.signature import SignedRequest, Signer
+from warnline.journal import Event
+from warnline.journal.kinds import Kind
+from warnline.journal.payloads import event
 from warnline.node.inbox import Inbox
 from warnline.node.views import ReleasedViews
 from warnline.release import Release
@@ -82,11 +95,11 @@ class Commands:
         await self._journal_reports(reports)
         return [r.key for r in reports]
 
-    async def _journal_reports(self, reports: list[Report]) -> None:
+    async def _journal_reports(self, reports: list[Report], beside: Sequence[Event] = ()) -> None:
         """Journal one submission unless a report reuses a stored id with other content
         (409); while decisions lag, a partner over its share of the waiting reports is
-        told to wait (429, ingest/checks.py)."""
-        events = self.intake.events(reports, submission=uuid.uuid4().hex)
+        told to wait (429, ingest/checks.py). `beside`: entries journaled with it."""
+        events = [*self.intake.events(reports, submission=uuid.uuid4().hex), *beside]
         with (
             self.intake.share.hold(reports[0].partner if reports else "", len(reports)),
             self.intake.claim(events),
@@ -96,6 +109,122 @@ class Commands:
             self.intake.check_stored(events, stored)
             await self.inbox.append(events)
         self.inbox.tick_soon.set()
+
+    async def manual_report(self, username: str, body: bytes) -> Report:
+        """A report typed in by a watch officer: a report of their partner through the
+        same checks as a partner system's, journaled with who entered it and from what
+        source (ingest/manual.py)."""
+        if not self.accounts.may(username, Action.MANUAL_REPORT):
+            raise ForbiddenError(f"role {self.accounts.role_of(username)} may not enter reports")
+        partner = self.accounts.partner_of(username)
+        report, source = parse_manual(body, partner=partner, user=username)
+        try:
+            (report,) = self.intake.accept([report])
+        except InputError as exc:
+            raise body_field(exc) from None
+        note = ManualReport(
+            report_id=report.report_id, partner=partner, user=username, source=source
+        )
+        ev = event(
+            Kind.MANUAL_REPORT, note, event_id=f"manual-report:{partner}:{report.report_id}",
+            at=self.clock.now(),
+        )  # fmt: skip
+        await self._journal_reports([report], beside=[ev])
+        return report
+
+    # -- manual alerts ----------------------------------------------------------------
+
+    async def draft_alert(
+        self, username: str, areas: Sequence[str], stage: AlertStage, text: str
+    ) -> ManualDraft:
+        """A manual alert drafted: out at once if every area is the drafter's partner's,
+        else pending a second person's approval (alerting/manual.py)."""
+        if not self.accounts.may(username, Action.DRAFT_ALERT):
+            raise ForbiddenError(f"role {self.accounts.role_of(username)} may not draft alerts")
+        partner = self.accounts.partner_of(username)
+        if stage not in DRAFT_STAGES:
+            raise SchemaError("early_warning or alert (take shelter)", field="stage")
+        if not text.strip():
+            raise SchemaError("say why: the text goes into every message", field="text")
+        if not areas or len(set(areas)) != len(areas):
+            raise SchemaError("one or more areas, each once", field="areas")
+        owners = []
+        for i, area_id in enumerate(areas):
+            owner = self.views.area_known_to(partner, area_id)
+            if owner is None:
+                raise SchemaError(f"no area {area_id!r}", field=f"areas.{i}")
+            owners.append(owner)
+        now = self.clock.now()
+        rules = self.views.manual_rules
+        draft = ManualDraft(
+            draft_id=f"MD{uuid.uuid4().hex[:10]}", user=username, partner=partner,
+            role=self.accounts.role_of(username).value, areas=tuple(areas),
+            partners=tuple(sorted(set(owners))), stage=stage, text=text.strip(),
+            drafted_at=now, expires_at=now + timedelta(seconds=rules.expire_after_s),
+            needs_approval=any(o != partner for o in owners),
+        )  # fmt: skip
+        ev = event(Kind.MANUAL_DRAFT, draft, event_id=f"manual-draft:{draft.draft_id}", at=now)
+        await self.inbox.append([ev])
+        self.inbox.tick_soon.set()
+        return draft
+
+    async def decide_draft(
+        self, username: str, draft_id: str, approve: bool, reason: str
+    ) -> ManualApproval | ManualRejection:
+        """A second person approves or rejects a pending draft: never its drafter (403);
+        a draft already decided or lapsed is a conflict (409)."""
+        if not self.accounts.may(username, Action.APPROVE_ALERT):
+            raise ForbiddenError(f"role {self.accounts.role_of(username)} may not approve alerts")
+        partner = self.accounts.partner_of(username)
+        role = self.accounts.role_of(username).value
+        draft, status = self.views.manual_draft(partner, draft_id)
+        why = may_approve(
+            draft, user=username, partner=partner, role=role,
+            cell=self.agreement.coordination_cell, rules=self.views.manual_rules,
+        )  # fmt: skip
+        if why is not None:
+            raise ForbiddenError(why)
+        now = self.clock.now()
+        if status is not DraftStatus.PENDING:
+            raise ConflictError(f"draft {draft_id} is {status.value}", field="draft_id")
+        if now >= draft.expires_at:
+            raise ConflictError(f"draft {draft_id} expired unapproved", field="draft_id")
+        if not approve and not reason.strip():
+            raise SchemaError("a rejection says why", field="reason")
+        fields = dict(draft_id=draft_id, user=username, partner=partner, role=role,
+                      reason=reason.strip())  # fmt: skip
+        if approve:
+            decision: ManualApproval | ManualRejection = ManualApproval(**fields)
+            kind = Kind.MANUAL_APPROVAL
+        else:
+            decision, kind = ManualRejection(**fields), Kind.MANUAL_REJECTION
+        ev = event(kind, decision, event_id=f"{kind}:{draft_id}:{uuid.uuid4().hex}", at=now)
+        await self.inbox.append([ev])
+        self.inbox.tick_soon.set()
+        return decision
+
+    async def end_manual(
+        self, username: str, draft_id: str, stage: AlertStage, reason: str
+    ) -> ManualEnd:
+        """A manual all-clear or cancel of an issued draft, by someone who may draft,
+        of the drafter's partner or the cell."""
+        if not self.accounts.may(username, Action.DRAFT_ALERT):
+            raise ForbiddenError(f"role {self.accounts.role_of(username)} may not end alerts")
+        partner = self.accounts.partner_of(username)
+        _, status = self.views.manual_draft(partner, draft_id)
+        if stage not in END_STAGES:
+            raise SchemaError("all_clear or cancel", field="stage")
+        if not reason.strip():
+            raise SchemaError("say why the alert ends", field="reason")
+        if status is not DraftStatus.ISSUED:
+            raise ConflictError(f"draft {draft_id} is {status.value}, not issued", field="draft_id")
+        end = ManualEnd(draft_id=draft_id, user=username, partner=partner, stage=stage,
+                        reason=reason.strip())  # fmt: skip
+        now = self.clock.now()
+        ev = event(Kind.MANUAL_END, end, event_id=f"manual-end:{draft_id}", at=now)
+        await self.inbox.append([ev])
+        self.inbox.tick_soon.set()
+        return end
 
     # -- acknowledgements and receipts --------------------------------------------------
 

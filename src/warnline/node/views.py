@@ -16,6 +16,7 @@ from shapely.geometry import mapping
 from warnline.agreement.model import Agreement
 from warnline.alerting.cap import info_texts
 from warnline.alerting.cap_phrases import PHRASES
+from warnline.alerting.manual import ManualRules
 from warnline.alerting.readback import AlertLog
 from warnline.assess.display import prepare
 from warnline.audit.proofs import SubtreeRoots
@@ -23,6 +24,8 @@ from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
 from warnline.dispatch.progress import ack_progress
 from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
+from warnline.domain.codec import to_json
+from warnline.domain.manual import DraftStatus, ManualDraft
 from warnline.errors import NotFoundError
 from warnline.journal import Entry, Journal
 from warnline.journal.kinds import Kind
@@ -393,3 +396,49 @@ class ReleasedViews:
     def record_entry(self, viewer: str, seq: int, seen: set[str]) -> dict[str, Any]:
         """See `RecordView.entry`; reads only the journal: may run in a thread."""
         return self.record.entry(viewer, seq, seen)
+
+    # -- manual entries ----------------------------------------------------------------
+
+    @property
+    def manual_rules(self) -> ManualRules:
+        return self.pipeline.manual.rules
+
+    def area_known_to(self, viewer: str, area_id: str) -> str | None:
+        """The partner owning `area_id`, if the viewer may know of the area (None: an
+        unknown area and a hidden member's are answered alike)."""
+        try:
+            area = self.agreement.area(area_id)
+        except KeyError:
+            return None
+        if self.release.partner_label(viewer, area.partner) != area.partner:
+            return None
+        return area.partner
+
+    def manual_draft(self, viewer: str, draft_id: str) -> tuple[ManualDraft, DraftStatus]:
+        """A draft the viewer may see, with its status (404 alike for one they may not)."""
+        book = self.pipeline.manual
+        draft = book.drafts.get(draft_id)
+        if draft is None or not self.release.manual_draft_visible(viewer, draft):
+            raise NotFoundError(f"no manual alert draft {draft_id}")
+        return draft, book.status[draft_id]
+
+    def manual_drafts_for(self, viewer: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Drafts released to the viewer: pending ones first, then the latest decided."""
+        book = self.pipeline.manual
+        seen = [d for d in book.drafts.values() if self.release.manual_draft_visible(viewer, d)]
+        seen.sort(key=lambda d: (book.status[d.draft_id] is not DraftStatus.PENDING,
+                                 -d.drafted_at.timestamp(), d.draft_id))  # fmt: skip
+        out = []
+        for d in seen[:limit]:
+            decided = book.decided_by.get(d.draft_id)
+            out.append(
+                to_json(d)
+                | {
+                    "status": book.status[d.draft_id].value,
+                    "area_names": [self.agreement.area(a).name for a in d.areas],
+                    "decided_by": None if decided is None else decided[0],
+                    "decision_reason": None if decided is None else decided[1],
+                    "alert_ids": list(book.alert_ids.get(d.draft_id, ())),
+                }
+            )
+        return out

@@ -41,6 +41,7 @@ from warnline.domain import (
 )
 from warnline.domain.codec import to_json
 from warnline.domain.incident import Readiness
+from warnline.domain.manual import ManualDraft
 
 COALITION_SOURCE = "coalition source"
 COALITION_PARTNER = "coalition partner"
@@ -255,6 +256,11 @@ class Release:
             if not self._area_visible(viewer, code)
             for marker in (code, p.name, *(a.area_id for a in p.areas), *(a.name for a in p.areas))
         ]
+
+    def manual_draft_visible(self, viewer: str, draft: ManualDraft) -> bool:
+        """A manual draft is its drafter's partner's business and the cell's: the areas
+        it would warn learn of it when it is issued, as an alert like any other."""
+        return viewer in (draft.partner, self.cell)
 
     def readiness(self, viewer: str, readiness: Readiness) -> dict[str, Any] | None:
         """A partner's readiness is its own business and the cell's."""

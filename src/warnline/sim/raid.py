@@ -23,10 +23,12 @@ from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.model import Agreement
 from warnline.domain import ManualClock, Report, Track, TrackState
 from warnline.domain.codec import from_json
+from warnline.domain.manual import ManualIssue
 from warnline.ingest.signature import SignedRequest, sign_request
 from warnline.journal import Entry, Event
 from warnline.journal.kinds import Kind
 from warnline.journal.memory import MemoryJournal
+from warnline.journal.payloads import payload
 from warnline.node import Node, NodeSettings
 from warnline.pipeline import Pipeline
 from warnline.sim.actors import wire
@@ -181,7 +183,20 @@ def reports_seen(
 
 
 def alert_payloads(entries: Sequence[Entry]) -> list[dict[str, Any]]:
-    return [e.event.payload for e in entries if e.event.kind == Kind.ALERT]
+    """The alerts the score judges: manual ones are left out, since the score matches an
+    alert's tracks to the truth and a manual alert rests on a person's word, not on
+    tracks (sim/manual.py; summary's `manual` counts them)."""
+    manual = {
+        alert_id
+        for e in entries
+        if e.event.kind == Kind.MANUAL_ISSUE
+        for alert_id in payload(e.event, ManualIssue).alert_ids
+    }
+    return [
+        e.event.payload
+        for e in entries
+        if e.event.kind == Kind.ALERT and e.event.payload["alert_id"] not in manual
+    ]
 
 
 def confirmed(tracks: Sequence[Track]) -> list[Track]:

@@ -6,6 +6,7 @@ import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOf
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
 import { initIncidents, renderIncidents } from "./incidents.js";
 import { drawMap, lightAreas, renderTracks } from "./map.js";
+import { initManual } from "./manual.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
 // still holds it), closing the tab forgets it; queued acknowledgements survive a reload.
@@ -74,7 +75,7 @@ async function start() {
   state.areas = await (await fetch("/api/v1/areas", auth())).json();
   if (state.me.role === "cell") setupFilter();
   await refetchAlerts();
-  render(); drawMap();
+  render(); drawMap(); initManual();
   initIncidents();
   connect();
   setInterval(tick, 1000);
