@@ -16,17 +16,8 @@ import pytest
 from playwright.async_api import Browser, Page, Route, WebSocketRoute, async_playwright
 
 from tests.api.conftest import live, patient  # noqa: F401  (the shared live-node fixtures)
+from warnline.bench.console import CHROMIUM_ARGS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 

@@ -47,11 +47,10 @@ from typing import IO, Any
 import httpx
 
 from warnline.accounts import Accounts
-from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
 from warnline.bench.ingest_load import percentiles
+from warnline.bench.signed import post_reports
 from warnline.domain import ThreatKind
-from warnline.ingest.signature import sign_request
 from warnline.sim.actors import wire
 from warnline.sim.feed import Observation, SensorFeed
 from warnline.sim.scenario import build_scenario
@@ -210,16 +209,8 @@ async def _post(http: httpx.AsyncClient, partner: str, obs: list[Observation], s
         for o in obs
     ]
     body = json.dumps({"reports": [wire(o) for o in moved]}).encode()
-    headers = sign_request(
-        "POST",
-        "/api/v1/reports",
-        body,
-        partner=partner,
-        key=exercise_signing_key(partner),
-        created=datetime.now(UTC),
-    ) | {"content-type": "application/json"}
     try:
-        r = await http.post("/api/v1/reports", content=body, headers=headers)
+        r = await post_reports(http, partner, body)
     except httpx.HTTPError:
         return 0
     return r.status_code
@@ -286,7 +277,7 @@ async def _sign_in(page: Any, base: str) -> None:
     from playwright.async_api import expect
 
     await page.goto(f"{base}/")
-    await page.get_by_label("User name").fill(PAGE_USER)
+    await page.get_by_label("Username", exact=True).fill(PAGE_USER)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#link")).to_have_text("online", timeout=30_000)

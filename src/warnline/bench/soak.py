@@ -40,9 +40,8 @@ import httpx
 import websockets
 
 from warnline.accounts import Accounts
-from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import default_agreement
-from warnline.ingest.signature import sign_request
+from warnline.bench.signed import post_reports
 from warnline.sim.stream_client import open_stream, open_stuck_console
 
 PASSWORD = "soak"
@@ -120,16 +119,8 @@ def _report(rid: str, track: str, lat: float, lon: float, **over: Any) -> dict[s
 async def _post(http: httpx.AsyncClient, partner: str, reports: list[dict[str, Any]]) -> str:
     """The answer's status, or the name of the transport error (a partner would retry)."""
     body = json.dumps(reports).encode()
-    headers = sign_request(
-        "POST",
-        "/api/v1/reports",
-        body,
-        partner=partner,
-        key=exercise_signing_key(partner),
-        created=datetime.now(UTC),
-    ) | {"content-type": "application/json"}
     try:
-        r = await http.post("/api/v1/reports", content=body, headers=headers)
+        r = await post_reports(http, partner, body)
     except httpx.HTTPError as exc:
         return type(exc).__name__
     return str(r.status_code)
