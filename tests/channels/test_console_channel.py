@@ -40,11 +40,13 @@ async def test_send_many_encodes_once_and_reaches_every_socket_of_every_user(
     monkeypatch.setattr(console_module, "_encode", counting)
     channel = ConsoleChannel()
     sockets = [Recorder() for _ in range(3)]
-    channel.connect("jor-watch", sockets[0])
-    channel.connect("jor-watch", sockets[1])  # a second tab
-    channel.connect("jor-cmd", sockets[2])
+    users = ["jor-watch", "jor-watch", "jor-cmd"]  # the watch officer has a second tab
+    boxes = [channel.connect(u, s) for u, s in zip(users, sockets, strict=True)]
     picture = {"type": "picture", "tracks": [{"track_id": "T1"}]}
     took = await channel.send_many(["jor-watch", "jor-cmd", "nobody"], picture)
     await settled(sockets, 1)
+    for u, s in zip(users, sockets, strict=True):
+        channel.disconnect(u, s)
+    assert all(b.closed.is_set() for b in boxes)
     assert took == 3 and len(encoded) == 1
     assert all(json.loads(s.got[0]) == picture for s in sockets)
