@@ -52,7 +52,8 @@ class Sighting:
 
 def choose_sighting(scenario: Scenario, agreement: Agreement, at_s: float) -> Sighting | None:
     """The real slow threat in flight at `at_s` that arrives soonest after a minute, at a
-    defended area of a partner other than the one that sees it (JOR, else ISR)."""
+    defended area of a partner other than the one that sees it (JOR, else ISR) whose
+    membership the reporter may know."""
     best: Sighting | None = None
     for t in scenario.threats:
         if not t.threat or t.kind not in SLOW or t.state(at_s) is None:
@@ -66,6 +67,8 @@ def choose_sighting(scenario: Scenario, agreement: Agreement, at_s: float) -> Si
             reporter = "JOR" if area.partner != "JOR" else "ISR"
             if reporter not in agreement.partners:
                 continue
+            if not agreement.partners[area.partner].membership_visible:
+                continue  # a hidden member's areas are unknown to the reporter (seed 7: Doha)
             if best is None or t.arrival_s < best.threat.arrival_s:
                 best = Sighting(
                     threat=t, area_id=area.area_id, owner=area.partner, reporter=reporter
