@@ -118,6 +118,18 @@ def _temper(code: str) -> Temper:
     return Temper(p_accept=0.8, p_decline=0.1)
 
 
+def offer_hint(agreement: Agreement, speed: float) -> str:
+    """How long a lead offer stays open, in raid and in wall seconds, and whose offers are
+    left for a person to answer (that commander never answers: `_temper`)."""
+    offer_s = agreement.response.offer_timeout_s
+    silent = next((c for c in sorted(agreement.partners) if c == "EGY"), None)
+    who = f": sign in as {silent.lower()}-cmd, whose offers nobody else answers" if silent else ""
+    return (
+        f"Lead offers stay open {offer_s:.0f} s of raid ({offer_s / speed:.0f} s here), long "
+        f"enough to accept or decline by hand{who}"
+    )
+
+
 def _p_ack(code: str, cell: str, rng: np.random.Generator) -> float:
     if code == cell:
         return 0.0  # the cell watches; it cannot acknowledge for a partner
@@ -205,6 +217,8 @@ async def run_exercise(
                 print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
             for user, pw in passwords.items():
                 print(f"  {user:10s} {pw}", file=out)
+            if opts.console:
+                print(offer_hint(agreement, opts.speed), file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
             try:
                 # The partners' systems run in a process of their own (sim/partners.py).
