@@ -1,0 +1,198 @@
+"""A CoT listener: TAK clients connect over TCP (mutual TLS off loopback), receive
+their partner's released picture, and may send CoT events that become its reports.
+
+Fan-out never waits on a client: `publish` writes the same bytes to each connection's
+transport and returns. A client whose unsent bytes exceed `max_buffer_bytes` misses
+frames (`dropped`; the next refresh brings it up to date), and one that stays that far
+behind for `max_behind_s` is cut off (`transport.abort()`, no close handshake to wait
+on). Like PyTAK, network I/O stays here and message logic elsewhere: the listener
+hands complete messages to `inbound` and writes back whatever it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from warnline.cot.stream import Message, Oversize, StreamReader
+from warnline.pki.tls import peer_partner
+
+__all__ = ["CotClient", "CotServer", "Inbound"]
+
+log = logging.getLogger("warnline.cot")
+
+MAX_BUFFER_BYTES = 4 * 1024 * 1024  # unsent bytes one client may hold before it misses frames
+MAX_BEHIND_S = 10.0  # wall seconds a client may miss frames before it is cut off
+READ_BYTES = 64 * 1024
+
+# What a listener does with the messages one client sent: the replies to send back.
+Inbound = Callable[["CotClient", list[Message | Oversize]], Awaitable[list[bytes]]]
+
+
+@dataclass(eq=False)
+class CotClient:
+    partner: str
+    peer: str
+    transport: asyncio.WriteTransport
+    sent_bytes: int = 0
+    dropped: int = 0
+    behind_since: float | None = None
+    closed: bool = False
+    refusals: set[str] = field(default_factory=set)  # reasons already told this client
+
+    def offer(self, data: bytes, *, max_buffer: int, max_behind_s: float) -> bool:
+        """Write `data` unless the client is too far behind; False: not written."""
+        if self.closed:
+            return False
+        if self.transport.get_write_buffer_size() > max_buffer:
+            now = time.monotonic()
+            self.dropped += 1
+            if self.behind_since is None:
+                self.behind_since = now
+            elif now - self.behind_since > max_behind_s:
+                log.warning("CoT client %s (%s) cut off: not reading", self.peer, self.partner)
+                self.close(abort=True)
+            return False
+        self.behind_since = None
+        self.transport.write(data)
+        self.sent_bytes += len(data)
+        return True
+
+    def close(self, *, abort: bool = False) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(Exception):
+                (self.transport.abort if abort else self.transport.close)()
+
+
+class CotServer:
+    """One listener. `partner`: whose picture a plain-TCP client gets and whose reports
+    it sends; with `tls`, each client's certificate names its partner (and when
+    `partner` is also given, only that partner's certificates are let in)."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        partner: str | None,
+        partners: frozenset[str],
+        tls: ssl.SSLContext | None = None,
+        inbound: Inbound | None = None,
+        on_connect: Callable[[CotClient], None] | None = None,
+        max_buffer_bytes: int = MAX_BUFFER_BYTES,
+        max_behind_s: float = MAX_BEHIND_S,
+        max_event_bytes: int = 64 * 1024,
+    ) -> None:
+        if tls is None and partner is None:
+            raise ValueError("a plain TCP listener must name its partner")
+        self.host, self.port = host, port
+        self.partner = partner
+        self.partners = partners
+        self.tls = tls
+        self.inbound = inbound
+        self.on_connect = on_connect
+        self.max_buffer_bytes = max_buffer_bytes
+        self.max_behind_s = max_behind_s
+        self.max_event_bytes = max_event_bytes
+        self.clients: set[CotClient] = set()
+        self.counts: Counter[str] = Counter()  # connections, refused, messages, ...
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        """Listen; the port bound (useful with port 0)."""
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, ssl=self.tls, limit=READ_BYTES
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for c in list(self.clients):
+            c.close(abort=True)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            self._server = None
+
+    def partners_online(self) -> set[str]:
+        return {c.partner for c in self.clients}
+
+    def publish(self, partner: str, data: bytes) -> int:
+        """Write `data` to every client of `partner`; how many took it."""
+        n = 0
+        for c in list(self.clients):
+            if c.partner == partner and c.offer(
+                data, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s
+            ):
+                n += 1
+            elif c.closed:
+                self.clients.discard(c)
+        return n
+
+    def send(self, client: CotClient, data: bytes) -> None:
+        client.offer(data, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        peer = str(writer.get_extra_info("peername"))
+        try:
+            partner = self._partner_of(writer)
+            if partner is None:
+                self.counts["refused"] += 1
+                writer.transport.abort()
+                return
+            client = CotClient(partner=partner, peer=peer, transport=writer.transport)
+            self.clients.add(client)
+            self.counts["connections"] += 1
+            if self.on_connect is not None:
+                self.on_connect(client)
+            await self._read(reader, client)
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            for c in [c for c in self.clients if c.transport is writer.transport]:
+                self.clients.discard(c)
+                c.close()
+
+    def _partner_of(self, writer: asyncio.StreamWriter) -> str | None:
+        if self.tls is None:
+            return self.partner
+        named = peer_partner(writer.get_extra_info("peercert"))
+        if named is None or named not in self.partners:
+            log.warning("CoT client refused: certificate names no coalition partner")
+            return None
+        if self.partner is not None and named != self.partner:
+            log.warning("CoT client of %s refused on %s's listener", named, self.partner)
+            return None
+        return named
+
+    async def _read(self, reader: asyncio.StreamReader, client: CotClient) -> None:
+        stream = StreamReader(max_bytes=self.max_event_bytes)
+        while not client.closed:
+            data = await reader.read(READ_BYTES)
+            if not data:
+                return
+            messages = stream.feed(data)
+            if not messages:
+                continue
+            self.counts["messages"] += len(messages)
+            if self.inbound is None:
+                continue
+            for reply in await self.inbound(client, messages):
+                self.send(client, reply)
