@@ -162,6 +162,9 @@ class CotServer:
             if self.on_connect is not None:
                 self.on_connect(client)
             await self._read(reader, client)
+            # The client closed its sending side (a read-only TAK client may): it still
+            # reads until the connection goes.
+            await writer.wait_closed()
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
         finally:
