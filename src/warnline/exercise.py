@@ -55,6 +55,8 @@ from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
+from warnline.sim.tak_check import cot_listeners, cot_summary, free_port
+from warnline.sim.tak_watch import TakWatcher
 from warnline.sim.targets import verdict
 from warnline.summary import manual_summary, offer_lines, summarize
 
@@ -83,6 +85,9 @@ class ExerciseOptions:
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
+    cot: str | None = None  # stream this partner's released picture as CoT (TAK) ...
+    cot_port: int = 8087  # ... on 127.0.0.1 here, read back by a PyTAK client
+    cot_partners: tuple[str, ...] = ("ARE",)  # TAK systems: their reports come in as CoT
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -168,6 +173,7 @@ async def run_exercise(
     )
     try:  # the node stops (leaving `serving`) before the peers its channels reach
         # The node a partner would serve, from the config a partner would write.
+        cot_in = free_port(opts.host)
         config_path = write_node_config(
             workdir,
             host=opts.host,
@@ -178,6 +184,7 @@ async def run_exercise(
             channels=reach.channels,
             secrets=reach.secrets,
             retention=EXERCISE_RETENTION,
+            cot=cot_listeners(opts.cot, opts.cot_port, opts.cot_partners, cot_in),
         )
         built = build(
             load_config(config_path),
@@ -206,6 +213,13 @@ async def run_exercise(
             for user, pw in passwords.items():
                 print(f"  {user:10s} {pw}", file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
+            watcher = None
+            if opts.cot is not None:
+                # A TAK user's client on the partner's stream, for the whole run.
+                watcher = TakWatcher(opts.host, opts.cot_port)
+                await watcher.start()
+                print(f"CoT: {opts.cot}'s released picture on {opts.host}:{opts.cot_port}",
+                      file=out)  # fmt: skip
             try:
                 # The partners' systems run in a process of their own (sim/partners.py).
                 partners = PartnersProcess(
@@ -214,6 +228,8 @@ async def run_exercise(
                         start=start.isoformat(), duration_s=opts.duration_s, seed=opts.seed,
                         scale=opts.scale, speed=opts.speed, base_url=base,
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
+                        cot_partners=tuple(opts.cot_partners),
+                        cot_address=f"{opts.host}:{cot_in}",
                     )
                 )  # fmt: skip
                 manual = ManualPlayer(
@@ -239,6 +255,9 @@ async def run_exercise(
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
+                if watcher is not None:
+                    await watcher.stop()
+                cot_server = built.cot.counts()
     finally:
         await reach.stop()  # every peer process ends, however the run ended
     fed = partners.result  # what the partners' systems sent (and the truth of each report)
@@ -250,6 +269,10 @@ async def run_exercise(
         accepted_reports=fed.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["cot"] = cot_summary(
+        opts.cot, watcher, cot_server, fed, journal.iter_all(), snapshots, node.pipeline,
+        agreement.coordination_cell,
+    )  # fmt: skip
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = fed.rejected_submissions

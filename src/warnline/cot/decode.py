@@ -8,7 +8,8 @@ one `CotEvent`, and an air atom (`a-?-A-...`) becomes one `Report`:
   the report id (`<uid>:<ms since 1970>`), so a resent event is journaled once;
 - `point` lat/lon/hae give the position (hae in metres above the ellipsoid;
   9999999, CoT's "unknown", means the sensor measured no altitude), `ce` the accuracy;
-- `detail/track` course (degrees true) and speed (m/s) give the velocity;
+- `detail/track` course (degrees true), speed (m/s) and, if given, slope (degrees up;
+  speed is then along the path) give the velocity;
 - the type gives kind and identity (`warnline.cot.types`); the producing sensor is the
   parent link (`<link relation="p-p" uid=...>`), else "cot";
 - Warnline's own `<__warnline confidence=.../>` may carry a confidence.
@@ -63,7 +64,8 @@ class CotEvent:
     hae: float
     ce: float
     course: float | None = None
-    speed: float | None = None
+    speed: float | None = None  # with `slope`, along the path; without, over ground
+    slope: float | None = None  # degrees above the horizontal
     sensor: str | None = None
     confidence: float | None = None
 
@@ -126,8 +128,11 @@ def to_report(ev: CotEvent, *, partner: str) -> Report:
     kind, identity = found
     velocity = None
     if ev.course is not None and ev.speed is not None:
-        rad = math.radians(ev.course)
-        velocity = Velocity(east=ev.speed * math.sin(rad), north=ev.speed * math.cos(rad))
+        rad, up = math.radians(ev.course), math.radians(ev.slope or 0.0)
+        ground = ev.speed * math.cos(up)
+        velocity = Velocity(
+            east=ground * math.sin(rad), north=ground * math.cos(rad), up=ev.speed * math.sin(up)
+        )
     measured = ev.hae < UNKNOWN
     ms = int(ev.time.timestamp() * 1000)
     return Report(
@@ -197,6 +202,8 @@ def _event(
             _number(track.get("course"), "event.detail.track.course", 0.0, 360.0),
             _number(track.get("speed"), "event.detail.track.speed", 0.0, 1e5),
         )
+        if track.get("slope") is not None:
+            ev = replace(ev, slope=_number(track.get("slope"), "event.detail.track.slope", -90, 90))
     sensor = next((ln.get("uid") for ln in detail.iter("link") if ln.get("relation") == "p-p"),
                   None)  # fmt: skip
     if sensor is not None and not _IDENT.match(sensor):

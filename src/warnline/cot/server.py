@@ -104,7 +104,7 @@ class CotServer:
         self.clients: set[CotClient] = set()
         self.counts: Counter[str] = Counter()  # connections, refused, messages, ...
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._conns: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def start(self) -> int:
         """Listen; the port bound (useful with port 0)."""
@@ -119,9 +119,12 @@ class CotServer:
             self._server.close()
         for c in list(self.clients):
             c.close(abort=True)
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._conns.values():
+            writer.transport.abort()  # each handler then ends by itself (no cancel to log)
+        if self._conns:
+            _, stuck = await asyncio.wait(list(self._conns), timeout=2.0)
+            for t in stuck:
+                t.cancel()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
@@ -148,7 +151,7 @@ class CotServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)
+        self._conns[task] = writer
         peer = str(writer.get_extra_info("peername"))
         try:
             partner = self._partner_of(writer)
@@ -168,7 +171,7 @@ class CotServer:
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
         finally:
-            self._tasks.discard(task)
+            self._conns.pop(task, None)
             for c in [c for c in self.clients if c.transport is writer.transport]:
                 self.clients.discard(c)
                 c.close()

@@ -16,6 +16,8 @@ __all__ = ["Message", "Oversize", "StreamReader"]
 
 PROTO_MAGIC = 0xBF
 END = b"</event>"
+STARTS = (b"<?xml", b"<event")
+TAIL = 8  # bytes kept while skipping: a start tag may be split between two reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class StreamReader:
         self.max_bytes = max_bytes
         self._buf = bytearray()
         self._skip = 0  # bytes of an oversize protobuf still to skip
+        self._discarding = False  # inside an oversize XML event: skip to the next start
 
     def feed(self, data: bytes) -> list[Message | Oversize]:
         out: list[Message | Oversize] = []
@@ -56,13 +59,26 @@ class StreamReader:
             out.append(got)
 
     def _xml(self) -> Message | Oversize | None:
+        if self._discarding:
+            cut = _resync(self._buf, 0, after_end=True)
+            if cut is None:
+                del self._buf[: max(0, len(self._buf) - TAIL)]
+                return None
+            del self._buf[:cut]
+            self._discarding = False
+            if not self._buf:
+                return None
         end = self._buf.find(END)
         if end < 0:
             if len(self._buf) > self.max_bytes:
-                # No end in sight: drop what we have and resynchronise on the next event.
+                # No end in sight: drop it and resynchronise where the next event starts.
                 size = len(self._buf)
-                nxt = self._buf.find(b"<event", 1)
-                del self._buf[: nxt if nxt > 0 else len(self._buf)]
+                nxt = _resync(self._buf, 1, after_end=False)
+                if nxt is None:
+                    del self._buf[: len(self._buf) - TAIL]
+                    self._discarding = True
+                else:
+                    del self._buf[:nxt]
                 return Oversize(size=size, proto=False)
             return None
         end += len(END)
@@ -89,6 +105,15 @@ class StreamReader:
         msg = bytes(self._buf[1 + used : end])
         del self._buf[:end]
         return Message(data=msg, proto=True)
+
+
+def _resync(buf: bytearray, start: int, *, after_end: bool) -> int | None:
+    """Where the next event may start (an XML declaration or `<event`), or just after
+    the end of the one being skipped; None: not in `buf`."""
+    found = [i for m in STARTS if (i := buf.find(m, start)) >= 0]
+    if after_end and (i := buf.find(END, start)) >= 0:
+        found.append(i + len(END))
+    return min(found, default=None)
 
 
 def _first_byte(buf: bytearray) -> int:

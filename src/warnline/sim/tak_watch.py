@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,8 +85,10 @@ class TakWatcher:
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, attempts: int = 50) -> None:
-        import pytak
-
+        with warnings.catch_warnings():  # its optional HTTP transport is not installed
+            warnings.simplefilter("ignore")
+            import pytak
+        logging.getLogger("pytak").setLevel(logging.WARNING)  # not a line per worker started
         config = {"COT_URL": self.url, "PYTAK_NO_HELLO": "1"}
         for i in range(attempts):  # the listener may still be starting
             try:
