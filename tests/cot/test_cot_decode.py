@@ -8,14 +8,17 @@ import pytest
 import takproto
 
 from warnline.cot.decode import from_proto, from_xml, to_report
-from warnline.cot.stream import Message, Oversize, StreamReader
+from warnline.cot.stream import Message, StreamReader
 from warnline.errors import SchemaError
 
 T = "2026-11-25T12:00:00.250Z"
 
 
+SLOPED = '<track course="90" speed="200" slope="30"/>'
+
+
 def event(*, uid: str = "ISR-T7", type_: str = "a-h-A-W-M", hae: str = "1200",
-          track: str = '<track course="90" speed="200" slope="30"/>', extra: str = "") -> bytes:  # fmt: skip
+          track: str = SLOPED, extra: str = "") -> bytes:  # fmt: skip
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><event version="2.0" uid="{uid}" '
         f'type="{type_}" how="m-g" time="{T}" start="{T}" stale="{T}">'

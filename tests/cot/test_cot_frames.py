@@ -55,13 +55,8 @@ def test_changes_go_out_unchanged_ones_are_refreshed_and_ended_ones_deleted() ->
 
 def test_stale_follows_coasting() -> None:
     f = PictureFrames(coast_after_s=15, drop_after_s=60)
-    confirmed, coasting = events(
-        f.frame(
-            {"tracks": [track("T1", at=10), track("T2", state="coasting", at=10)]},
-            [],
-            T0 + timedelta(seconds=20),
-        ).data  # fmt: skip
-    )
+    picture = {"tracks": [track("T1", at=10), track("T2", state="coasting", at=10)]}
+    confirmed, coasting = events(f.frame(picture, [], T0 + timedelta(seconds=20)).data)
     assert confirmed.get("start") == "2026-11-25T12:00:10.000Z"
     assert confirmed.get("stale") == "2026-11-25T12:00:25.000Z"  # last report + coast_after
     assert coasting.get("stale") == "2026-11-25T12:01:10.000Z"  # last report + drop_after
