@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PARTNER",
         help="also stream PARTNER's released picture as Cursor-on-Target on 127.0.0.1:8087",
     )
+    demo.add_argument("--cot-port", type=int, default=8087, help=argparse.SUPPRESS)
 
     serve = sub.add_parser("serve", help="run a node")
     serve.add_argument("--config", type=Path, required=True)
@@ -190,6 +191,7 @@ def _demo(args: argparse.Namespace) -> int:
         port=args.port,
         scale=args.scale,
         cot=None if args.cot is None else args.cot.upper(),
+        cot_port=args.cot_port,
     )
 
     async def exercise() -> dict[str, Any]:
