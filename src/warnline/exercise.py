@@ -213,14 +213,15 @@ async def run_exercise(
             for user, pw in passwords.items():
                 print(f"  {user:10s} {pw}", file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
-            watcher = None
-            if opts.cot is not None:
-                # A TAK user's client on the partner's stream, for the whole run.
-                watcher = TakWatcher(opts.host, opts.cot_port)
-                await watcher.start()
-                print(f"CoT: {opts.cot}'s released picture on {opts.host}:{opts.cot_port}",
-                      file=out)  # fmt: skip
+            watcher: TakWatcher | None = None
+            cot_server: dict[str, Any] = {}
             try:
+                if opts.cot is not None:
+                    # A TAK user's client on the partner's stream, for the whole run.
+                    watcher = TakWatcher(opts.host, opts.cot_port)
+                    await watcher.start()
+                    print(f"CoT: {opts.cot}'s released picture on {opts.host}:{opts.cot_port}",
+                          file=out)  # fmt: skip
                 # The partners' systems run in a process of their own (sim/partners.py).
                 partners = PartnersProcess(
                     FeedSpec(

@@ -34,7 +34,7 @@ from warnline.bench.ingest_load import percentiles
 __all__ = ["run", "table"]
 
 CLIENTS = (10, 100, 500)
-RATES = (100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+RATES = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 TRIAL_S = 3.0
 P99_LIMIT_S = 1.0
 PEER = [sys.executable, "-m", "warnline.bench.cot_peer"]
