@@ -566,6 +566,14 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
     if tl is not None:
         brief = {k: tl.get(k) for k in ("incident", "steps", "verified", "failed")}
         print(f"  {'incident_timeline':22s} {json.dumps(brief)}", file=out)
+    cot = summary.get("cot")
+    if cot is not None:
+        print(f"  {'cot.in':22s} {json.dumps(cot['in'])}", file=out)
+        if "client" in cot:
+            c = cot["client"]
+            seen = {k: c[k] for k in ("events", "tracks", "deletions", "alerts", "shapes")}
+            seen["outside_release"] = cot["outside_release"]
+            print(f"  {'cot.' + cot['partner']:22s} {json.dumps(seen)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):
