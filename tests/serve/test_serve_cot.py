@@ -3,6 +3,7 @@ and reads back its released picture on the same connection."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -47,10 +48,8 @@ def test_a_tak_client_reports_in_and_reads_its_picture_back(tmp_path: Path) -> N
                 s.sendall(drone(datetime.now(UTC), 36.3 - 0.0005 * i))
                 deadline = time.monotonic() + 0.5
                 while time.monotonic() < deadline:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         got += s.recv(65536)
-                    except TimeoutError:
-                        pass
                 if b'type="a-h-A-M-F-Q"' in got and b"warnline.track." in got:
                     break
             assert b'uid="warnline.track.' in got, log.read_text()[-2000:]
