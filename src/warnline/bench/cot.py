@@ -10,9 +10,9 @@ connected to it, and routes each to every other client, as a TAK server does.
 For each server and number of clients, rates climb a ladder (events a second, each a
 track update of the raid) until a step loses an event at any client or its p99 latency
 (the event's `time`, stamped when sent, to its arrival) reaches 1 s; the figure is the
-highest step held, with deliveries a second (rate x clients) and the server process's
-CPU seconds per second of stream (from /proc: the machine is shared, so CPU time is
-steadier than wall time). `ratio_vs_taky_at_500` is ours over taky's rate at 500.
+highest step held, with deliveries a second (rate x clients), the server process's CPU
+seconds per second of stream and per delivery (from /proc: the machine is shared, so CPU
+time is steadier than wall time). `ratio_vs_taky_at_500` is ours over taky's rate at 500.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def run(
                     {"server": server, "clients": n, "held_rate": best["rate"] if best else 0,
                      "deliveries_per_s": best["rate"] * n if best else 0,
                      "p99_ms": best["p99_ms"] if best else None,
-                     "cpu_per_s": best["cpu_per_s"] if best else None}
+                     "cpu_per_s": best["cpu_per_s"] if best else None,
+                     "cpu_us_per_delivery": round(best["cpu_per_s"] / (best["rate"] * n) * 1e6, 3)
+                     if best else None}
                 )  # fmt: skip
     result: dict[str, Any] = {"table": rows, "trial_s": trial_s, "p99_limit_ms": P99_LIMIT_S * 1e3}
     at = max(clients)
@@ -74,12 +76,16 @@ def run(
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = ["server    clients  held rate/s  deliveries/s  p99 ms  server CPU s/s"]
+    lines = ["server    clients  held rate/s  deliveries/s  p99 ms  server CPU s/s  µs/delivery"]
     for r in result["table"]:
         p99 = "-" if r["p99_ms"] is None else f"{r['p99_ms']:.0f}"
         cpu = "-" if r["cpu_per_s"] is None else f"{r['cpu_per_s']:.2f}"
-        lines.append(f"{r['server']:8s}  {r['clients']:7d}  {r['held_rate']:11d}  "
-                     f"{r['deliveries_per_s']:12d}  {p99:>6s}  {cpu:>14s}")  # fmt: skip
+        per = r.get("cpu_us_per_delivery")
+        each = "-" if per is None else f"{per:.2f}"
+        lines.append(
+            f"{r['server']:8s}  {r['clients']:7d}  {r['held_rate']:11d}  "
+            f"{r['deliveries_per_s']:12d}  {p99:>6s}  {cpu:>14s}  {each:>11s}"
+        )
     lines.append(f"ratio vs taky at 500 clients: {result.get('ratio_vs_taky_at_500')}")
     return "\n".join(lines)
 
