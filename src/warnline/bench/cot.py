@@ -112,6 +112,8 @@ class _Server:
                 f"[cot_server]\nport = {self.port}\n[ssl]\nenabled = false\n"
             )
             taky = shutil.which("taky") or str(Path(sys.executable).parent / "taky")
+            if not Path(taky).exists():
+                raise RuntimeError("bench cot: taky is not installed (pip install '.[dev]')")
             self.server = self._spawn([taky, "-c", str(conf), "-l", "error"], stdin=False)
             _wait_port(self.port)
             self.source = self._spawn([*PEER, "source", "taky", str(self.port)])
