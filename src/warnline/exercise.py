@@ -33,7 +33,7 @@ from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
-from warnline.errors import SignatureError
+from warnline.errors import ConfigError, SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import payload
@@ -139,6 +139,9 @@ async def run_exercise(
     the peers and their processes stop as at the end of a full run, and the summary of
     what was played is counted, marked `interrupted`."""
     agreement = load_agreement(opts.agreement_path)
+    if opts.cot is not None and opts.cot not in agreement.partners:
+        known = ", ".join(sorted(agreement.partners))
+        raise ConfigError(f"--cot {opts.cot}: not a partner of the agreement ({known})")
     rng = np.random.default_rng(opts.seed)
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
