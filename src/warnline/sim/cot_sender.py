@@ -4,7 +4,8 @@ What a partner whose air picture lives in TAK would run: one TCP connection to t
 node's CoT listener for this partner, each observation one CoT event (XML), the
 sensor's track number as the uid, the producing sensor as the parent link. The node
 never acknowledges a CoT event; it answers a refused one with a chat message, which
-this counts. Report keys change in transit (the node names a CoT report
+this counts (on each connection it also sends two events that are not reports: they
+must come back refused, the stream going on). Report keys change in transit (the node names a CoT report
 `<uid>:<ms>`), so the ground truth is re-keyed here for the score.
 """
 
@@ -25,6 +26,16 @@ from warnline.sim.actors import PartnerSystem
 from warnline.sim.feed import Observation
 
 UNKNOWN = 9999999.0
+# What a careless or hostile TAK endpoint also sends, once per connection: an entity
+# expansion and the client's own ground position. Each must come back refused, and the
+# stream go on.
+NOT_REPORTS = (
+    b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaa">]><event uid="x">&a;</event>',
+    b'<event version="2.0" uid="ARE-TAK-1" type="a-f-G-U-C" how="h-e" '
+    b'time="2026-01-01T00:00:00.000Z" start="2026-01-01T00:00:00.000Z" '
+    b'stale="2026-01-01T00:10:00.000Z"><point lat="24.4" lon="54.4" hae="10" ce="10" '
+    b'le="10"/><detail/></event>',
+)
 
 
 def report_cot(report: Report, *, altitude_measured: bool) -> tuple[str, bytes]:
@@ -87,6 +98,7 @@ class CotPartnerSystem(PartnerSystem):
                         raise
                     await asyncio.sleep(0.2)
             self._replies = asyncio.create_task(self._read(reader))
+            self._writer.write(b"".join(NOT_REPORTS))
         assert self._writer is not None
         return self._writer
 
