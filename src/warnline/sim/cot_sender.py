@@ -5,8 +5,8 @@ node's CoT listener for this partner, each observation one CoT event (XML), the
 sensor's track number as the uid, the producing sensor as the parent link. The node
 never acknowledges a CoT event; it answers a refused one with a chat message, which
 this counts (on each connection it also sends two events that are not reports: they
-must come back refused, the stream going on). Report keys change in transit (the node names a CoT report
-`<uid>:<ms>`), so the ground truth is re-keyed here for the score.
+must come back refused, the stream going on). Report keys change in transit (the node
+names a CoT report `<uid>:<ms>`), so the ground truth is re-keyed here for the score.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ class CotPartnerSystem(PartnerSystem):
                         raise
                     await asyncio.sleep(0.2)
             self._replies = asyncio.create_task(self._read(reader))
+            assert self._writer is not None
             self._writer.write(b"".join(NOT_REPORTS))
         assert self._writer is not None
         return self._writer
