@@ -83,3 +83,40 @@ async def test_a_partners_listener_refuses_another_partners_certificate(pki: Pat
         assert server.counts["refused"] == 1 and not server.clients
     finally:
         await server.stop()
+
+
+async def test_a_revoked_certificate_is_refused_after_the_listener_restarts(
+    tmp_path: Path,
+) -> None:
+    ca = CertificateAuthority.init(tmp_path)
+    ca.issue("hub", partner="USA", server=True)
+    ca.issue("jor-tak", partner="JOR")
+    ca.issue("isr-tak", partner="ISR")
+
+    def with_crl() -> ssl.SSLContext:
+        d = tmp_path
+        tls = TlsSettings(cert=d / "hub.crt", key=d / "hub.key", ca=d / "ca.crt", crl=d / "crl.pem")
+        return server_context(tls)
+
+    server = CotServer(host="127.0.0.1", port=free_port(), partner=None, partners=PARTNERS,
+                       tls=with_crl())  # fmt: skip
+    port = await server.start()
+    try:
+        _jor, _jw = await connect(tmp_path, port, "jor-tak")
+        await wait_clients(server, 1)
+        ca.revoke("jor-tak")
+        await server.restart(with_crl())
+        assert not server.clients  # every client was cut off by the restart
+        try:
+            again, _aw = await connect(tmp_path, port, "jor-tak")
+            got = await asyncio.wait_for(again.read(1), 5)
+        except (ssl.SSLError, ConnectionError):
+            got = b""
+        assert got == b""  # revoked: no stream
+        isr, _iw = await connect(tmp_path, port, "isr-tak")
+        await wait_clients(server, 1)
+        assert server.partners_online() == {"ISR"}
+        assert server.publish("ISR", b"<event uid='still'/>") == 1
+        assert await asyncio.wait_for(isr.read(100), 5) == b"<event uid='still'/>"
+    finally:
+        await server.stop()

@@ -130,6 +130,15 @@ class CotServer:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
             self._server = None
 
+    async def restart(self, tls: ssl.SSLContext | None) -> None:
+        """Listen anew with a fresh TLS context (the CA's revocation list changed: a live
+        OpenSSL context does not reliably drop the old one, as on the HTTP listener). Every
+        client is cut off; TAK clients reconnect, and a revoked certificate no longer can."""
+        await self.stop()
+        self.tls = tls
+        self._conns = {}
+        await self.start()
+
     def partners_online(self) -> set[str]:
         return {c.partner for c in self.clients}
 

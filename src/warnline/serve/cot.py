@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from warnline.cot import CotFeed, CotIntake, CotServer
@@ -30,6 +31,7 @@ class CotService:
             drop_after_s=float(getattr(picture, "drop_after_s", 60.0)),
         )
         self.intake = CotIntake(submit=node.commands.submit_stream, clock=node.clock)
+        self.tls = tls
         partners = frozenset(node.agreement.partners)
         context = server_context(tls) if tls is not None and any(c.tls for c in configs) else None
         self.servers: list[CotServer] = []
@@ -42,6 +44,7 @@ class CotService:
                 self.feed.attach(server)
             self.servers.append(server)
         self._task: asyncio.Task[None] | None = None
+        self._crl_task: asyncio.Task[None] | None = None
 
     async def _inbound(self, client: Any, messages: Any) -> list[bytes]:
         await self.node.ready.wait()  # no report before the node has recovered its state
@@ -55,13 +58,33 @@ class CotService:
                 await s.start()
             if self.feed.servers:
                 self._task = asyncio.create_task(self._run_feed(), name="cot-feed")
+            crl = None if self.tls is None else self.tls.crl
+            if crl is not None and any(s.tls is not None for s in self.servers):
+                self._crl_task = asyncio.create_task(self._watch_crl(crl), name="cot-crl")
             yield self
         finally:
-            if self._task is not None:
-                self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+            for task in (self._task, self._crl_task):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             for s in self.servers:
                 await s.stop()
+
+    async def _watch_crl(self, crl: Path) -> None:
+        """A changed CRL restarts the TLS listeners with a fresh context within
+        `crl_check_s`, as the HTTP listener does (api/server.py)."""
+        assert self.tls is not None
+        seen = _mtime(crl)
+        while True:
+            await asyncio.sleep(self.tls.crl_check_s)
+            now = _mtime(crl)
+            if now is None or now == seen:
+                continue
+            seen = now
+            context = server_context(self.tls)
+            for s in self.servers:
+                if s.tls is not None:
+                    await s.restart(context)
 
     async def _run_feed(self) -> None:
         await self.node.ready.wait()
@@ -76,3 +99,10 @@ class CotService:
             "received": dict(sorted(self.intake.counts.items())),
             "dropped_frames": sum(c.dropped for s in self.servers for c in s.clients),
         }
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
