@@ -105,3 +105,14 @@ def test_the_stream_splits_mixed_framing_and_skips_oversize_messages() -> None:
         ("Message", False),
     ]  # fmt: skip
     assert got[-1] == Message(data=xml, proto=False)
+
+
+def test_a_protobuf_time_beyond_the_calendar_is_refused() -> None:
+    from takproto.proto import TakMessage
+
+    msg = TakMessage()
+    msg.cotEvent.type, msg.cotEvent.uid, msg.cotEvent.how = "a-h-A", "T", "m-g"
+    msg.cotEvent.sendTime = 2**62  # year ~146 million
+    with pytest.raises(SchemaError) as err:
+        from_proto(msg.SerializeToString())
+    assert err.value.field == "event.time"

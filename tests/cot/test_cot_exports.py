@@ -9,5 +9,5 @@ def test_public_names() -> None:
     assert warnline.cot.__all__ == sorted(warnline.cot.__all__)
     assert set(warnline.cot.__all__) == {
         n for n in vars(warnline.cot) if not n.startswith("_") and n not in
-        {"decode", "encode", "frames", "server", "service", "stream", "types"}
+        {"decode", "encode", "frames", "proto", "server", "service", "stream", "types"}
     }  # fmt: skip

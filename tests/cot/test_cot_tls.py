@@ -41,6 +41,13 @@ async def connect(pki: Path, port: int, name: str | None) -> Conn:
     return await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
 
 
+async def greeted(conn: Conn) -> asyncio.StreamReader:
+    """The reader, past the protocol offer every client gets first."""
+    offer = await asyncio.wait_for(conn[0].readuntil(b"</event>"), 5)
+    assert b'type="t-x-takp-v"' in offer
+    return conn[0]
+
+
 async def wait_clients(server: CotServer, n: int) -> None:
     for _ in range(200):
         if len(server.clients) == n:
@@ -54,8 +61,11 @@ async def test_the_certificate_names_the_partner_whose_stream_a_client_gets(pki:
                        tls=context(pki))  # fmt: skip
     port = await server.start()
     try:
-        jor, _jw = await connect(pki, port, "jor-tak")
-        isr, _iw = await connect(pki, port, "isr-tak")
+        jor_conn, isr_conn = (
+            await connect(pki, port, "jor-tak"),
+            await connect(pki, port, "isr-tak"),
+        )
+        jor, isr = await greeted(jor_conn), await greeted(isr_conn)
         await wait_clients(server, 2)
         assert server.partners_online() == {"JOR", "ISR"}
         assert server.publish("JOR", b"<event uid='for-jor'/>") == 1
@@ -113,7 +123,8 @@ async def test_a_revoked_certificate_is_refused_after_the_listener_restarts(
         except (ssl.SSLError, ConnectionError):
             got = b""
         assert got == b""  # revoked: no stream
-        isr, _iw = await connect(tmp_path, port, "isr-tak")
+        isr_conn = await connect(tmp_path, port, "isr-tak")
+        isr = await greeted(isr_conn)
         await wait_clients(server, 1)
         assert server.partners_online() == {"ISR"}
         assert server.publish("ISR", b"<event uid='still'/>") == 1

@@ -99,7 +99,11 @@ def from_proto(payload: bytes) -> CotEvent:
     if not msg.HasField("cotEvent"):
         raise SchemaError("a TAK message without a CoT event", field="takmessage.cotEvent")
     ev = msg.cotEvent
-    if ev.sendTime <= 0:
+    try:
+        sent = datetime.fromtimestamp(ev.sendTime / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        sent = None
+    if ev.sendTime <= 0 or sent is None:
         raise SchemaError("missing or not a time", field="event.time")
     detail = None
     xml_detail = ev.detail.xmlDetail
@@ -108,7 +112,7 @@ def from_proto(payload: bytes) -> CotEvent:
         detail = _parse_safely(wrapped, "event.detail")
     parsed = _event(
         uid=ev.uid, type_=ev.type, how=ev.how,
-        time=datetime.fromtimestamp(ev.sendTime / 1000, UTC),
+        time=sent,
         point={"lat": ev.lat, "lon": ev.lon, "hae": ev.hae, "ce": ev.ce},
         detail=detail,
     )  # fmt: skip

@@ -19,7 +19,14 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from warnline.cot.proto import (
+    asks_for_protocol,
+    protocol_response,
+    protocol_support,
+    to_stream_proto,
+)
 from warnline.cot.stream import Message, Oversize, StreamReader
 from warnline.pki.tls import peer_partner
 
@@ -44,6 +51,7 @@ class CotClient:
     dropped: int = 0
     behind_since: float | None = None
     closed: bool = False
+    proto: bool = False  # switched to TAK protocol v1 (warnline.cot.proto)
     refusals: set[str] = field(default_factory=set)  # reasons already told this client
 
     def offer(self, data: bytes, *, max_buffer: int, max_behind_s: float) -> bool:
@@ -143,19 +151,25 @@ class CotServer:
         return {c.partner for c in self.clients}
 
     def publish(self, partner: str, data: bytes) -> int:
-        """Write `data` to every client of `partner`; how many took it."""
+        """Write `data` (XML events) to every client of `partner`, as protobuf to those
+        that asked for TAK protocol v1 (converted once for all of them); how many took it."""
         n = 0
+        proto: bytes | None = None
         for c in list(self.clients):
-            if c.partner == partner and c.offer(
-                data, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s
-            ):
-                n += 1
-            elif c.closed:
+            if c.partner == partner:
+                if c.proto and proto is None:
+                    proto = to_stream_proto(data)
+                out = proto if c.proto and proto is not None else data
+                if c.offer(out, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s):
+                    n += 1
+            if c.closed:
                 self.clients.discard(c)
         return n
 
     def send(self, client: CotClient, data: bytes) -> None:
-        client.offer(data, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s)
+        """Write XML events to one client, in the encoding it asked for."""
+        out = to_stream_proto(data) if client.proto else data
+        client.offer(out, max_buffer=self.max_buffer_bytes, max_behind_s=self.max_behind_s)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -171,6 +185,7 @@ class CotServer:
             client = CotClient(partner=partner, peer=peer, transport=writer.transport)
             self.clients.add(client)
             self.counts["connections"] += 1
+            self.send(client, protocol_support(datetime.now(UTC)))
             if self.on_connect is not None:
                 self.on_connect(client)
             await self._read(reader, client)
@@ -197,13 +212,22 @@ class CotServer:
             return None
         return named
 
+    def _negotiated(self, client: CotClient, m: Message | Oversize) -> bool:
+        """A request for TAK protocol v1: answered in XML, then protobuf from here on."""
+        if not isinstance(m, Message) or m.proto or not asks_for_protocol(m.data):
+            return False
+        self.send(client, protocol_response(datetime.now(UTC)))
+        client.proto = True
+        self.counts["protobuf_clients"] += 1
+        return True
+
     async def _read(self, reader: asyncio.StreamReader, client: CotClient) -> None:
         stream = StreamReader(max_bytes=self.max_event_bytes)
         while not client.closed:
             data = await reader.read(READ_BYTES)
             if not data:
                 return
-            messages = stream.feed(data)
+            messages = [m for m in stream.feed(data) if not self._negotiated(client, m)]
             if not messages:
                 continue
             self.counts["messages"] += len(messages)

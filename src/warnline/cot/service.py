@@ -130,6 +130,10 @@ class CotIntake:
             except InputError as exc:
                 self._refuse(client, None, _why(exc), replies)
                 continue
+            except Exception:  # a fault of ours must not end the sender's stream either
+                log.exception("a CoT event could not be read")
+                self._refuse(client, None, "the event could not be read", replies)
+                continue
             self.counts["proto" if m.proto else "xml"] += 1
             if ev.type.startswith("t-x-c-t"):  # a TAK client's ping
                 self.counts["pings"] += 1
