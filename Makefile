@@ -60,6 +60,17 @@ $(VENDOR_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json | system-p
 
 setup: $(STAMP) $(VENDOR_STAMP)
 
+# taky, the open-source TAK server `warnline bench cot` measures beside our CoT fan-out: it
+# ships a top-level package named `tests`, which would hide the suite's own helpers in the
+# project's environment, so it gets one of its own.
+TAKY := .venv-taky
+TAKY_STAMP := $(TAKY)/.installed
+
+$(TAKY_STAMP):
+	test -x $(TAKY)/bin/python || $(PYTHON) -m venv $(TAKY)
+	$(TAKY)/bin/pip install --quiet 'taky==0.10'
+	touch $(TAKY_STAMP)
+
 # Byte-compile the package (only what changed): where PYTHONDONTWRITEBYTECODE is set, as on
 # these machines, every process the demo and the suite start (nodes, partners, workers)
 # would otherwise compile Warnline's ~200 modules again, about 0.3 s of CPU each.
@@ -72,7 +83,7 @@ PORT ?= 8800
 demo: bytecode $(VENDOR_STAMP)
 	$(BIN)/warnline demo --export out/demo --port $(PORT)
 
-test: bytecode $(VENDOR_STAMP)
+test: bytecode $(VENDOR_STAMP) $(TAKY_STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -81,8 +92,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(STAMP)
+bench: $(STAMP) $(TAKY_STAMP)
 	$(BIN)/warnline bench --json out/bench.json
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules
+	rm -rf $(VENV) $(TAKY) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules

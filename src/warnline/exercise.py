@@ -33,7 +33,7 @@ from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
-from warnline.errors import SignatureError
+from warnline.errors import ConfigError, SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import payload
@@ -55,6 +55,8 @@ from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
+from warnline.sim.tak_check import cot_listeners, cot_summary, free_port
+from warnline.sim.tak_watch import TakWatcher
 from warnline.sim.targets import verdict
 from warnline.summary import manual_summary, offer_lines, summarize
 
@@ -83,6 +85,9 @@ class ExerciseOptions:
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
+    cot: str | None = None  # stream this partner's released picture as CoT (TAK) ...
+    cot_port: int = 8087  # ... on 127.0.0.1 here, read back by a PyTAK client
+    cot_partners: tuple[str, ...] = ("ARE",)  # TAK systems: their reports come in as CoT
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -146,6 +151,9 @@ async def run_exercise(
     the peers and their processes stop as at the end of a full run, and the summary of
     what was played is counted, marked `interrupted`."""
     agreement = load_agreement(opts.agreement_path)
+    if opts.cot is not None and opts.cot not in agreement.partners:
+        known = ", ".join(sorted(agreement.partners))
+        raise ConfigError(f"--cot {opts.cot}: not a partner of the agreement ({known})")
     rng = np.random.default_rng(opts.seed)
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
@@ -180,6 +188,7 @@ async def run_exercise(
     )
     try:  # the node stops (leaving `serving`) before the peers its channels reach
         # The node a partner would serve, from the config a partner would write.
+        cot_in = free_port(opts.host)
         config_path = write_node_config(
             workdir,
             host=opts.host,
@@ -190,6 +199,7 @@ async def run_exercise(
             channels=reach.channels,
             secrets=reach.secrets,
             retention=EXERCISE_RETENTION,
+            cot=cot_listeners(opts.cot, opts.cot_port, opts.cot_partners, cot_in),
         )
         built = build(
             load_config(config_path),
@@ -220,7 +230,15 @@ async def run_exercise(
             if opts.console:
                 print(offer_hint(agreement, opts.speed), file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
+            watcher: TakWatcher | None = None
+            cot_server: dict[str, Any] = {}
             try:
+                if opts.cot is not None:
+                    # A TAK user's client on the partner's stream, for the whole run.
+                    watcher = TakWatcher(opts.host, opts.cot_port)
+                    await watcher.start()
+                    print(f"CoT: {opts.cot}'s released picture on {opts.host}:{opts.cot_port}",
+                          file=out)  # fmt: skip
                 # The partners' systems run in a process of their own (sim/partners.py).
                 partners = PartnersProcess(
                     FeedSpec(
@@ -228,6 +246,8 @@ async def run_exercise(
                         start=start.isoformat(), duration_s=opts.duration_s, seed=opts.seed,
                         scale=opts.scale, speed=opts.speed, base_url=base,
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
+                        cot_partners=tuple(opts.cot_partners),
+                        cot_address=f"{opts.host}:{cot_in}",
                     )
                 )  # fmt: skip
                 manual = ManualPlayer(
@@ -253,6 +273,9 @@ async def run_exercise(
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
+                if watcher is not None:
+                    await watcher.stop()
+                cot_server = built.cot.counts()
     finally:
         await reach.stop()  # every peer process ends, however the run ended
     fed = partners.result  # what the partners' systems sent (and the truth of each report)
@@ -264,6 +287,10 @@ async def run_exercise(
         accepted_reports=fed.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["cot"] = cot_summary(
+        opts.cot, watcher, cot_server, fed, journal.iter_all(), snapshots, node.pipeline,
+        agreement.coordination_cell,
+    )  # fmt: skip
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = fed.rejected_submissions
@@ -556,6 +583,14 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
     if tl is not None:
         brief = {k: tl.get(k) for k in ("incident", "steps", "verified", "failed")}
         print(f"  {'incident_timeline':22s} {json.dumps(brief)}", file=out)
+    cot = summary.get("cot")
+    if cot is not None:
+        print(f"  {'cot.in':22s} {json.dumps(cot['in'])}", file=out)
+        if "client" in cot:
+            c = cot["client"]
+            seen = {k: c[k] for k in ("events", "tracks", "deletions", "alerts", "shapes")}
+            seen["outside_release"] = cot["outside_release"]
+            print(f"  {'cot.' + cot['partner']:22s} {json.dumps(seen)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

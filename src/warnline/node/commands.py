@@ -95,6 +95,16 @@ class Commands:
         await self._journal_reports(reports)
         return [r.key for r in reports]
 
+    async def submit_stream(self, reports: list[Report]) -> list[tuple[int, InputError]]:
+        """Reports a partner's TAK system streamed (warnline.cot), its partner already
+        known from the connection: those that pass are journaled as one submission; the
+        others come back by index with why. A fault of the whole submission (rate, a
+        reused id with other content) raises."""
+        kept, refused = self.intake.stream_reports(reports)
+        if kept:
+            await self._journal_reports(kept)
+        return refused
+
     async def _journal_reports(self, reports: list[Report], beside: Sequence[Event] = ()) -> None:
         """Journal one submission unless a report reuses a stored id with other content
         (409); while decisions lag, a partner over its share of the waiting reports is

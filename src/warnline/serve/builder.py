@@ -9,7 +9,7 @@ Every check that can refuse a configuration runs before the journal is opened.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
+from warnline.serve.cot import CotService
 from warnline.serve.journal import check_shape, snapshot_store
 from warnline.serve.keys import cap_signer, hub_signing_key, trusted_keys
 from warnline.serve.listen import check_tls, probe_port
@@ -45,23 +46,29 @@ class Built:
     key: SigningKey  # the hub's Ed25519 key: answers, webhooks, tree heads
     cap: CapSigner  # CAP's XML signature
     trusted: dict[str, str]  # key id -> public key: heads the journal may carry
+    cot: CotService  # the [[cot]] listeners (none configured: nothing listens)
 
     @property
     def journal_path(self) -> Path:
         return self.config.data / "journal.db"
 
-    def serving(self) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve the node on the configured listener (yields its base URL)."""
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        """Serve the node on the configured listeners (yields the API's base URL)."""
         cfg = self.config
-        return serving(
-            self.node,
-            host=cfg.host,
-            port=cfg.port,
-            tls=cfg.tls,
-            hub_key=self.key,
-            cap_signer=self.cap,
-            limits=cfg.limits,
-        )
+        async with (
+            serving(
+                self.node,
+                host=cfg.host,
+                port=cfg.port,
+                tls=cfg.tls,
+                hub_key=self.key,
+                cap_signer=self.cap,
+                limits=cfg.limits,
+            ) as base,
+            self.cot.serving(),  # stops before the node does
+        ):
+            yield base
 
 
 def build(
@@ -89,6 +96,10 @@ def build(
     trusted = trusted_keys(cfg.hub, key)
     check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
+    for i, c in enumerate(cfg.cot):
+        if c.partner is not None and c.partner not in agreement.partners:
+            raise ConfigError(f"{config_path}: cot[{i}].partner: unknown partner {c.partner}")
+        probe_port(c.host, c.port, config_path, field=f"cot[{i}].port")
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
         cfg.data / "journal.db",
@@ -109,7 +120,7 @@ def build(
     )
     return Built(
         config=cfg, agreement=agreement, node=node, journal=journal, key=key, cap=cap,
-        trusted=trusted,
+        trusted=trusted, cot=CotService(node, cfg.cot, cfg.tls),
     )  # fmt: skip
 
 

@@ -71,6 +71,13 @@ urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system mo
 
 [channels.apprise]                 # Apprise URLs from the agreement (or `urls` as above)
 
+[[cot]]                            # optional: Cursor-on-Target listeners (serve/cot_config.py)
+host = "127.0.0.1"                 # off loopback: tls = true (mutual TLS, the node's [tls])
+port = 8087
+partner = "JOR"                    # whose released picture; with tls the certificate says
+picture = true                     # stream the released picture to TAK clients
+reports = false                    # take CoT events (XML, TAK protocol v1) as its reports
+
 [retention]                        # optional: archive the oldest entries (serve/retention.py)
 enabled = true
 segment_entries = 10000
@@ -109,6 +116,7 @@ from warnline.serve.channels import (
     ChannelConfig,
     parse_channels,
 )
+from warnline.serve.cot_config import CotConfig, parse_cot
 from warnline.serve.keys import HubConfig, parse_hub
 from warnline.serve.retention import RetentionConfig, parse_retention
 from warnline.serve.text import did_you_mean
@@ -128,6 +136,7 @@ class NodeConfig:
     metrics_token_sha256: str | None = None
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    cot: list[CotConfig] = field(default_factory=list)
 
     @property
     def archive(self) -> Path:
@@ -135,7 +144,7 @@ class NodeConfig:
         return self.retention.archive(self.data)
 
 
-SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "retention", "users")
+SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "retention", "cot", "users")
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -184,6 +193,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
         channels=parse_channels(raw.get("channels"), base, path),
         retention=parse_retention(raw.get("retention"), base, path),
+        cot=parse_cot(raw.get("cot"), path, tls, (host, port)),
     )
 
 

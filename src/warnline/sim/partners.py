@@ -31,6 +31,7 @@ from warnline.domain import ScaledClock
 from warnline.errors import WarnlineError
 from warnline.sim import phones
 from warnline.sim.actors import ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.cot_sender import CotPartnerSystem
 from warnline.sim.feed import SensorFeed
 from warnline.sim.scenario import build_scenario
 
@@ -53,6 +54,8 @@ class FeedSpec:
     base_url: str
     cap_partners: tuple[str, ...]
     result: str  # path of the result file the child writes
+    cot_partners: tuple[str, ...] = ()  # TAK systems: they stream CoT to `cot_address`
+    cot_address: str = ""  # host:port of the node's CoT listener for those partners
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +63,8 @@ class FeedResult:
     accepted_reports: set[str]
     rejected_submissions: int
     truth_of: dict[str, str | None]  # report key -> object id (None: clutter)
+    cot_sent: int = 0  # CoT events the TAK systems sent
+    cot_refused: int = 0  # refusals the node sent back to them
 
 
 class PartnersProcess:
@@ -118,6 +123,8 @@ class PartnersProcess:
             accepted_reports=set(raw["accepted_reports"]),
             rejected_submissions=int(raw["rejected_submissions"]),
             truth_of=dict(raw["truth_of"]),
+            cot_sent=int(raw.get("cot_sent", 0)),
+            cot_refused=int(raw.get("cot_refused", 0)),
         )
 
     async def stop(self) -> None:
@@ -154,6 +161,14 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
         )
         for code in agreement.partners
     }  # fmt: skip
+    tak = {
+        code: CotPartnerSystem(
+            address=spec.cot_address, partner=code, key=exercise_signing_key(code),
+            base_url=spec.base_url, clock=clock, log_=xlog,
+        )
+        for code in spec.cot_partners
+    }  # fmt: skip
+    systems.update(tak)
     # SIGTERM (the exercise was stopped) ends the feed where it is, and what was fed so
     # far is still reported; a feed whose exercise is gone (killed) just ends.
     feeding = asyncio.create_task(run_feed(feed, systems, clock, spec.duration_s))
@@ -166,10 +181,17 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
     orphaned.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await feeding
+    for system in tak.values():
+        await system.close()
+    for old, new in xlog.rekeyed.items():  # a CoT report's key is its uid and time
+        if old in feed.truth_of:
+            feed.truth_of[new] = feed.truth_of.pop(old)
     return {
         "accepted_reports": sorted(xlog.accepted_reports),
         "rejected_submissions": xlog.rejected_submissions,
         "truth_of": feed.truth_of,
+        "cot_sent": sum(s.sent for s in tak.values()),
+        "cot_refused": sum(s.refused for s in tak.values()),
     }
 
 
@@ -181,7 +203,13 @@ async def _orphaned(parent: int, every_s: float = 1.0) -> None:
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to handle
     raw = json.loads(argv[1])
-    spec = FeedSpec(**{**raw, "cap_partners": tuple(raw["cap_partners"])})
+    spec = FeedSpec(
+        **{
+            **raw,
+            "cap_partners": tuple(raw["cap_partners"]),
+            "cot_partners": tuple(raw["cot_partners"]),
+        }
+    )
     result = asyncio.run(_child(spec))
     Path(spec.result).write_text(json.dumps(result))
     return 0
