@@ -77,11 +77,13 @@ $(TAKY_STAMP):
 bytecode: $(STAMP)
 	@$(BIN)/python -m compileall -q src/warnline
 
-# `make demo PORT=8900` when 8800 is taken.
+# `make demo PORT=8900` when 8800 is taken (COT_PORT=8088 when 8087 is: where a TAK client
+# reads Jordan's released picture as Cursor-on-Target while the exercise runs).
 PORT ?= 8800
+COT_PORT ?= 8087
 
 demo: bytecode $(VENDOR_STAMP)
-	$(BIN)/warnline demo --export out/demo --port $(PORT)
+	$(BIN)/warnline demo --export out/demo --port $(PORT) --cot JOR --cot-port $(COT_PORT)
 
 test: bytecode $(VENDOR_STAMP) $(TAKY_STAMP)
 	$(BIN)/pytest -q
