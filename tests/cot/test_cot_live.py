@@ -106,12 +106,14 @@ async def test_pytak_reads_the_partners_released_picture_and_only_that(served: S
         assert f"warnline.track.{by_partner['JOR']}.corridor" in tally.shapes
         assert tally.unparsed == 0
         # The track ends: the stream deletes it.
-        served.clock.set(T0 + timedelta(seconds=200))
-        await asyncio.sleep(0.6)  # ticks at the new time drop the silent tracks
+        served.clock.set(T0 + timedelta(seconds=200))  # ticks then drop the silent tracks
         await until(lambda: f"warnline.track.{by_partner['JOR']}" in tally.deleted, "deletion")
         assert f"warnline.track.{by_partner['ISR']}" not in tally.deleted
     finally:
         await watcher.stop()
+    # PyTAK's own workers were stopped with it, not left for the loop's end to destroy.
+    left = [t for t in asyncio.all_tasks() if "/pytak/" in t.get_coro().cr_code.co_filename]
+    assert left == []
 
 
 def cot_xml(uid: str, t: str, *, type_: str = "a-h-A-M-F-Q", lat: float = 24.4,

@@ -83,6 +83,7 @@ class TakWatcher:
         self.tally = TakTally()
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._tool: Any = None
 
     async def start(self, attempts: int = 50) -> None:
         with warnings.catch_warnings():  # its optional HTTP transport is not installed
@@ -99,6 +100,7 @@ class TakWatcher:
                 if i == attempts - 1:
                     raise
                 await asyncio.sleep(0.1)
+        self._tool = tool
         self._tasks = [
             asyncio.create_task(tool.run(), name="pytak"),
             asyncio.create_task(self._drain(tool.rx_queue), name="pytak-tally"),
@@ -110,9 +112,13 @@ class TakWatcher:
             self.tally.add(await queue.get())
 
     async def stop(self) -> None:
-        for t in self._tasks:
+        # Cancelling PyTAK's run leaves the workers it started pending (destroyed at the
+        # loop's end with an error line): they are cancelled and awaited too.
+        workers = list(getattr(self._tool, "running_tasks", ()))
+        tasks = [*self._tasks, *(w for w in workers if isinstance(w, asyncio.Task))]
+        for t in tasks:
             t.cancel()
-        for t in self._tasks:
+        for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, 5.0)
         self._tasks = []
