@@ -162,7 +162,7 @@ def summarize(
         "escalations": escalation_steps["later"],
         "escalation_restarts": escalation_steps["restarts"],
         "roster_takeovers": escalation_steps["takeovers"],
-        "dead_channels": sorted(s.channel for s in health.channels.values() if s.deaths),
+        "dead_channels": sorted(s.label() for s in health.channels.values() if s.deaths),
         "channel_health": health.view(),
         "assignments": len(led),
         "assignments_by_status": dict(Counter(str(a.status) for a in assignments.values())),
