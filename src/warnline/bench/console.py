@@ -79,6 +79,13 @@ PAGE_HOOK = r"""
   const Native = window.WebSocket;
   const b = window.__bench = { alerts: [], pictures: [], peer: [], handled: [] };
   const native = Object.getOwnPropertyDescriptor(Native.prototype, "onmessage");
+  // The page's animation-frame callbacks, timed too: it draws pictures there.
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (fn) => raf((ts) => {
+    const t = performance.now();
+    fn(ts);
+    b.handled.push(["frame", performance.now() - t]);
+  });
   window.WebSocket = class extends Native {
     constructor(url, protocols) {
       super(url, protocols);
@@ -594,6 +601,10 @@ def table(out: dict[str, Any]) -> str:
             "page's own handler (script), per picture", page["page_handler_ms"].get("picture", {})
         ),
         _row("page's own handler (script), per alert", page["page_handler_ms"].get("alert", {})),
+        _row(
+            "page's own script per animation frame (drawing)",
+            page["page_handler_ms"].get("frame", {}),
+        ),
         _row("peer (websockets broadcast) -> page, alert sizes", peer["page_alert_ms"]),
         _row("peer -> stream consoles, alert sizes", peer["consoles_alert_ms"]),
         _row("peer -> page, picture sizes", peer["page_picture_ms"]),
