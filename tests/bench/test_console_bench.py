@@ -4,6 +4,7 @@ stream consoles get alert versions and pictures, and every figure is there (not 
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_the_console_bench_reports_every_figure() -> None:
     handler = page["page_handler_ms"]
     assert _finite(handler["picture"]) and _finite(handler["alert"]) and _finite(handler["frame"])
     assert _finite(consoles["picture_age_ms"]) and _finite(page["picture_transit_ms"])
+    assert 0 < out["cpu"]["node_s"] <= (os.cpu_count() or 1) * out["cpu"]["window_s"]
     assert _finite(peer["page_alert_ms"]) and _finite(peer["consoles_alert_ms"])
     assert peer["consoles_alert_ms"]["n"] == 3 * peer["page_alert_ms"]["n"]
     assert [v["figure"] for v in out["verdicts"]] == [
