@@ -72,40 +72,48 @@ export function lightAreas() {
 // only the newest one: the socket's handler just keeps it (`showPicture`), so an alert
 // frame is handled before any picture work and never waits behind a drawing for long, and
 // a picture overtaken before it is drawn is never drawn. Each track's marker, label, trail,
-// corridor and table row are kept by track id and touched only where they changed.
+// corridor and table row are kept by track id and touched only where they changed. Ended
+// tracks go at the first frame of a picture; a newer picture takes over the drawing where
+// the last one stopped, so every track is reached even when pictures come faster than a
+// whole one can be drawn.
 const BUDGET_MS = 6;  // script per animation frame before the page gets the thread back
-let job = null;  // {tracks, next, seen}: the newest picture, drawn up to `next`
+let job = null;  // {tracks, next, left, pruned}: the newest picture, `left` tracks to draw
 let frameAsked = false;
 
 export function showPicture(tracks) {
   state.tracks = tracks;
-  job = { tracks, next: 0, seen: new Set() };
+  const next = job && tracks.length ? job.next % tracks.length : 0;
+  job = { tracks, next, left: tracks.length, pruned: false };
+  askFrame();
+}
+
+function askFrame() {
   if (!frameAsked) { frameAsked = true; requestAnimationFrame(drawSome); }
 }
 
 function drawSome() {
   frameAsked = false;
-  if (!job) return;
-  if (!state.areas) return;
-  const leafletOn = window.L && window.ms;
-  if (!leafletOn) { job = null; drawPlain(); renderRows(state.tracks); return; }
+  if (!job || !state.areas) return;
+  if (!(window.L && window.ms)) { job = null; drawPlain(); renderRows(state.tracks); return; }
   if (!leaflet.map) setUp();
   const until = performance.now() + BUDGET_MS;
-  const { tracks, seen } = job;
-  while (job.next < tracks.length) {
-    const t = tracks[job.next++];
-    seen.add(t.track_id);
+  const { tracks } = job;
+  if (!job.pruned) { prune(new Set(tracks.map((t) => t.track_id))); job.pruned = true; }
+  while (job.left > 0 && performance.now() < until) {
+    const t = tracks[job.next];
+    job.next = (job.next + 1) % tracks.length; job.left--;
     drawTrack(t); drawRow(t);
-    if (performance.now() > until) break;
   }
-  if (job.next < tracks.length) { frameAsked = true; requestAnimationFrame(drawSome); return; }
-  job = null;
+  if (job.left > 0) askFrame(); else job = null;
+}
+
+function prune(ids) {
   for (const [id, entry] of leaflet.tracks) {
-    if (seen.has(id)) continue;
+    if (ids.has(id)) continue;
     entry.marker.remove(); entry.trail.remove(); if (entry.corridor) entry.corridor.remove();
     leaflet.tracks.delete(id);
   }
-  for (const [id, tr] of rows) if (!seen.has(id)) { tr.remove(); rows.delete(id); }
+  for (const [id, tr] of rows) if (!ids.has(id)) { tr.remove(); rows.delete(id); }
 }
 
 function drawTrack(t) {
@@ -162,9 +170,8 @@ function drawRow(t) {
   cells(t).forEach((v, i) => { if (tr.children[i].textContent !== v) tr.children[i].textContent = v; });
 }
 function renderRows(tracks) {
-  const seen = new Set();
-  for (const t of tracks) { seen.add(t.track_id); drawRow(t); }
-  for (const [id, tr] of rows) if (!seen.has(id)) { tr.remove(); rows.delete(id); }
+  for (const [id, tr] of rows) if (!tracks.some((t) => t.track_id === id)) { tr.remove(); rows.delete(id); }
+  for (const t of tracks) drawRow(t);
 }
 
 // -- without the map libraries: the plain drawing the console had before -----------------
@@ -197,5 +204,5 @@ function drawPlain() {
 export function drawMap() {
   if (!state.areas) return;
   if (window.L && window.ms) { if (!leaflet.map) setUp(); lightAreas(); } else drawPlain();
-  if (job && !frameAsked) { frameAsked = true; requestAnimationFrame(drawSome); }
+  if (job) askFrame();
 }
