@@ -1,13 +1,15 @@
-"""`warnline bench console` at a tiny size: a served node, a Chromium page and three
+"""`warnline bench console` at a tiny size: a served node, a Chromium page and six
 stream consoles get alert versions and pictures, and every figure is there (not timed)."""
 
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
 from warnline.bench.console import run, schedule, watchers
+from warnline.bench.console_watch import PARSE_PICTURES
 
 
 def test_watch_officers_are_spread_over_the_partners() -> None:
@@ -31,20 +33,24 @@ def _finite(p: dict[str, float]) -> bool:
 
 @pytest.mark.slow
 def test_the_console_bench_reports_every_figure() -> None:
-    out = run(objects=15, raid_s=12.0, consoles=3, peer_s=3.0)
+    out = run(objects=15, raid_s=12.0, consoles=PARSE_PICTURES + 1, peer_s=3.0)
     page, consoles, peer = out["page"], out["consoles"], out["peer"]
     assert out["feed"]["answers"].keys() == {"202"}
     assert page["alert_versions_issued"] > 0
     assert page["alert_versions_seen"] >= page["alert_versions_issued"]
-    assert consoles["consoles"] == 3 and consoles["alert_versions_seen"] > 0
+    assert consoles["consoles"] == PARSE_PICTURES + 1 and consoles["alert_versions_seen"] > 0
     assert page["pictures"] > 0 and page["picture_tracks_max"] > 0
     for p in (page["alert_ms"], consoles["alert_ms"], page["picture_age_ms"]):
         assert _finite(p)
         assert p["p99"] < 60_000  # on one machine's clock: seconds, not hours
-    assert _finite(page["page_handler_ms"]["picture"]) and _finite(page["page_handler_ms"]["alert"])
+    handler = page["page_handler_ms"]
+    assert _finite(handler["picture"]) and _finite(handler["alert"]) and _finite(handler["frame"])
     assert _finite(consoles["picture_age_ms"]) and _finite(page["picture_transit_ms"])
+    # The last console reads pictures by their head: each still counted and timed.
+    assert consoles["picture_transit_ms"]["n"] == consoles["pictures"] > 0
+    assert 0 < out["cpu"]["node_s"] <= (os.cpu_count() or 1) * out["cpu"]["window_s"]
     assert _finite(peer["page_alert_ms"]) and _finite(peer["consoles_alert_ms"])
-    assert peer["consoles_alert_ms"]["n"] == 3 * peer["page_alert_ms"]["n"]
+    assert peer["consoles_alert_ms"]["n"] == (PARSE_PICTURES + 1) * peer["page_alert_ms"]["n"]
     assert [v["figure"] for v in out["verdicts"]] == [
         "page_alert_p99_ms",
         "consoles_alert_p99_ms",

@@ -120,6 +120,23 @@ def test_no_track_view_tells_of_a_hidden_member(
 
 @settings(max_examples=300, deadline=None)
 @given(
+    contributors=st.lists(
+        st.tuples(st.sampled_from(CODES), policies), min_size=1, max_size=4,
+        unique_by=lambda c: c[0],
+    ),
+    viewer=st.sampled_from(CODES),
+)  # fmt: skip
+def test_track_visible_says_whether_a_view_is_released(
+    contributors: list[tuple[str, Releasability]], viewer: str
+) -> None:
+    """The short answer the incident list uses agrees with building the view."""
+    track = make_track(contributors=tuple(contributors))
+    release = Release(AGREEMENT)
+    assert release.track_visible(viewer, track) == (release.track(viewer, track) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
     area=st.sampled_from(AREAS),
     tracks=st.lists(st.sampled_from(["T000001", "T000002", "T000003"]), min_size=1, unique=True),
     data=st.data(),

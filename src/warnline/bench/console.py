@@ -19,6 +19,8 @@ to the frame's arrival in the page (a listener the bench adds to the page's WebS
 before the page's own, `Date.now()`; the same machine's clock) and at each stream
 client. Per picture push: each track's `updated_at` (its last report's observation
 time, so a sensor's delay is in it) to arrival, and the picture's `at` to arrival.
+The page's own message handler and animation-frame callbacks are timed; the CPU seconds
+the node and the stream consoles' process used over the raid are read from /proc.
 
 Peer, same run, after the raid: a plain `websockets` server (`bench/console_peer.py`)
 broadcasts frames of the sizes the page received, on the raid's schedule compressed to
@@ -79,6 +81,13 @@ PAGE_HOOK = r"""
   const Native = window.WebSocket;
   const b = window.__bench = { alerts: [], pictures: [], peer: [], handled: [] };
   const native = Object.getOwnPropertyDescriptor(Native.prototype, "onmessage");
+  // The page's animation-frame callbacks, timed too: it draws pictures there.
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (fn) => raf((ts) => {
+    const t = performance.now();
+    fn(ts);
+    b.handled.push(["frame", performance.now() - t]);
+  });
   window.WebSocket = class extends Native {
     constructor(url, protocols) {
       super(url, protocols);
@@ -387,6 +396,26 @@ async def _peer(
     }
 
 
+def cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc (Linux), or None:
+    on a loaded machine the node's CPU per raid second compares where wall time wanders."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_figures(before: list[float | None], after: list[float | None], wall_s: float) -> Any:
+    out: dict[str, Any] = {"window_s": round(wall_s, 1)}
+    for name, b, a in zip(("node", "stream_consoles"), before, after, strict=True):
+        if b is not None and a is not None:
+            out[f"{name}_s"] = round(a - b, 1)
+            out[f"{name}_cores"] = round((a - b) / max(wall_s, 1e-9), 2)
+    return out
+
+
 def chromium_path() -> str:
     """Debian's chromium (as the console tests use), or WARNLINE_CHROMIUM."""
     path = os.environ.get("WARNLINE_CHROMIUM") or shutil.which("chromium")
@@ -449,8 +478,12 @@ async def _bench(
                 stop = asyncio.Event()
                 polling = asyncio.create_task(_health(http, stop, health))
                 t_start = time.time() + 1.0
+                cpu_before = [cpu_s(node.pid), cpu_s(watch.pid)]
                 fed = await _feed(http, raid, offset_s, t_start, raid_s)
                 await asyncio.sleep(max(DRAIN_S, t_start + raid_s + DRAIN_S - time.time()))
+                cpu = _cpu_figures(
+                    cpu_before, [cpu_s(node.pid), cpu_s(watch.pid)], time.time() - t_start + 1.0
+                )
                 stop.set()
                 await polling
                 settled = time.time() - 3.0  # later versions may still be on their way
@@ -471,6 +504,7 @@ async def _bench(
                         "page_errors": errors[:5],
                     },
                     "consoles": seen,
+                    "cpu": cpu,
                     "healthz": {
                         "decision_lag_s_max": max(
                             (h.get("decision_lag_s", 0.0) for h in health), default=0.0
@@ -579,6 +613,9 @@ def table(out: dict[str, Any]) -> str:
         f"{out['feed']['send_late_ms'].get('p99', 0):,.0f} ms; /healthz decision lag max "
         f"{out['healthz']['decision_lag_s_max']:.1f} s, event loop lag max "
         f"{out['healthz']['event_loop_lag_s_max']:.1f} s",
+        f"CPU during the raid and drain ({out['cpu']['window_s']:g} s): node "
+        f"{out['cpu'].get('node_s', '-')} s ({out['cpu'].get('node_cores', '-')} cores), "
+        f"stream consoles {out['cpu'].get('stream_consoles_s', '-')} s",
         f"alert versions: {page['alert_versions_issued']} issued to the cell, "
         f"{page['alert_versions_seen']} on the page, {page['alert_versions_missed']} missed; "
         f"{cons['alert_versions_seen']} (console, version) pairs on the stream consoles",
@@ -594,6 +631,10 @@ def table(out: dict[str, Any]) -> str:
             "page's own handler (script), per picture", page["page_handler_ms"].get("picture", {})
         ),
         _row("page's own handler (script), per alert", page["page_handler_ms"].get("alert", {})),
+        _row(
+            "page's own script per animation frame (drawing)",
+            page["page_handler_ms"].get("frame", {}),
+        ),
         _row("peer (websockets broadcast) -> page, alert sizes", peer["page_alert_ms"]),
         _row("peer -> stream consoles, alert sizes", peer["consoles_alert_ms"]),
         _row("peer -> page, picture sizes", peer["page_picture_ms"]),

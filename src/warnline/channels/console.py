@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
+
+import msgspec
 
 from warnline.errors import ChannelError
 
@@ -35,10 +36,14 @@ class Socket(Protocol):
 
 
 class Outbox:
-    """One socket's bounded queue and the task that writes it out.
+    """One socket's bounded queue and the task that writes it out, in two lanes.
 
-    A newer picture replaces a queued older one (a picture is a snapshot), so a slow
-    but live console is not dropped for pictures it would never have needed."""
+    Everything but a pushed picture (alerts, acknowledgements, offers, notices, the
+    greeting) waits in one ordered, bounded lane and always goes first; the pushed
+    picture waits in a single slot behind it, a newer one replacing the one not yet
+    sent (a picture is a snapshot). So an alert never waits behind a picture - only
+    behind the one frame being written - no alert version is dropped for a picture,
+    and a slow but live console is not dropped for pictures it would never need."""
 
     def __init__(
         self,
@@ -54,35 +59,43 @@ class Outbox:
         self.deadline_s = deadline_s
         self._on_drop = on_drop
         self._abort = abort
-        self._queue: deque[tuple[str, str]] = deque()
+        self._queue: deque[str] = deque()
+        self._picture: str | None = None
         self._ready = asyncio.Event()
         self.closed = asyncio.Event()
         self._task = asyncio.create_task(self._write(), name="console-outbox")
 
-    def put(self, kind: str, data: str) -> bool:
-        """Queue one message; False (and the socket dropped) when it cannot keep up."""
+    def put(self, kind: str, data: str, *, ordered: bool = False) -> bool:
+        """Queue one message; False (and the socket dropped) when it cannot keep up.
+        A `picture` takes the picture slot unless `ordered` (the greeting's picture
+        keeps its place before what follows it)."""
         if self.closed.is_set():
             return False
-        if kind == "picture":
-            for i, (queued, _) in enumerate(self._queue):
-                if queued == "picture":
-                    self._queue[i] = (kind, data)
-                    return True
+        if kind == "picture" and not ordered:
+            self._picture = data
+            self._ready.set()
+            return True
         if len(self._queue) >= self.limit:
             self.drop(f"more than {self.limit} messages waiting: the console stopped reading")
             return False
-        self._queue.append((kind, data))
+        self._queue.append(data)
         self._ready.set()
         return True
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self._queue) + (self._picture is not None)
+
+    def _next(self) -> str | None:
+        if self._queue:
+            return self._queue.popleft()
+        data, self._picture = self._picture, None
+        return data
 
     async def _write(self) -> None:
         while not self.closed.is_set():
             await self._ready.wait()
-            while self._queue and not self.closed.is_set():
-                _, data = self._queue.popleft()
+            self._ready.clear()
+            while not self.closed.is_set() and (data := self._next()) is not None:
                 try:
                     await asyncio.wait_for(self.socket.send_text(data), self.deadline_s)
                 except TimeoutError:
@@ -91,12 +104,12 @@ class Outbox:
                 except Exception:  # the socket closed under us: nothing to tell
                     self.drop("")
                     return
-            self._ready.clear()
 
     def close(self) -> None:
         """Stop writing (the socket was closed by its own side)."""
         self.closed.set()
         self._queue.clear()
+        self._picture = None
         self._ready.set()
         if self._task is not asyncio.current_task():
             self._task.cancel()
@@ -144,7 +157,7 @@ class ConsoleChannel:
             abort=abort,
         )
         for message in greeting:
-            box.put(str(message.get("type", "")), _encode(message))
+            box.put(str(message.get("type", "")), _encode(message), ordered=True)
         notice = self._notices.pop(user, None)
         if notice is not None:
             box.put("notice", _encode({"type": "notice", "code": "dropped", "detail": notice}))
@@ -207,4 +220,6 @@ class ConsoleChannel:
 
 
 def _encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    # msgspec: the same compact JSON as json.dumps, about 20 times faster on a picture
+    # (22 ms against 1 ms for 300 tracks here), and on the event loop the decisions share.
+    return msgspec.json.encode(message).decode()

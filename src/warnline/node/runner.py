@@ -193,11 +193,15 @@ class Runner:
                         msg = {"type": "ack.progress", "alert_id": fired.alert_id}
                         await self.console.send(user, msg | {"acknowledgement": progress})
             elif ev.kind == Kind.ASSIGNMENT:
+                # Released once per partner, not per console: whether a partner may see
+                # the incident is worked out from its whole released picture.
                 a = payload(ev, Assignment)
-                for user in self.console.online():
-                    view = views.released_assignment(self.accounts.partner_of(user), a)
+                for partner, users in self._online_by_partner().items():
+                    view = views.released_assignment(partner, a)
                     if view is not None:
-                        await self.console.send(user, {"type": "assignment", "assignment": view})
+                        await self.console.send_many(
+                            users, {"type": "assignment", "assignment": view}
+                        )
 
     async def _picture_loop(self) -> None:
         """One picture per partner (its consoles share it), the event loop given back
@@ -205,13 +209,17 @@ class Runner:
         views = self.followers.views
         while True:
             await asyncio.sleep(self.settings.picture_push_s)
-            by_partner: dict[str, list[str]] = {}
-            for user in self.console.online():
-                by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
-            for partner, users in sorted(by_partner.items()):
+            for partner, users in self._online_by_partner().items():
                 picture = {"type": "picture", **views.picture_for(partner, tentative=False)}
                 await self.console.send_many(users, picture)
                 await asyncio.sleep(0)
+
+    def _online_by_partner(self) -> dict[str, list[str]]:
+        """The users with an open console, by partner (sorted)."""
+        by_partner: dict[str, list[str]] = {}
+        for user in self.console.online():
+            by_partner.setdefault(self.accounts.partner_of(user), []).append(user)
+        return dict(sorted(by_partner.items()))
 
     async def _lag_loop(self, every_s: float = 0.1) -> None:
         """Notice the event loop being held up (a wake-up that comes late)."""

@@ -24,7 +24,7 @@ from warnline.audit.proofs import SubtreeRoots
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
 from warnline.dispatch.progress import ack_progress
-from warnline.domain import Alert, Assignment, Clock, MsgType, ThreatKind, TrackState
+from warnline.domain import Alert, Assignment, Clock, MsgType, TrackState
 from warnline.domain.codec import to_json
 from warnline.domain.manual import DraftStatus, ManualDraft
 from warnline.errors import NotFoundError
@@ -316,9 +316,10 @@ class ReleasedViews:
         return versions
 
     def incidents_for(self, viewer: str) -> list[dict[str, Any]]:
-        visible = {
-            v["track_id"]: ThreatKind(v["kind"])
-            for v in self.picture_for(viewer, tentative=False)["tracks"]
+        visible = {  # the tracks of picture_for(viewer, tentative=False), not their views
+            t.track_id: t.kind
+            for t in self.pipeline.picture.tracks()
+            if t.state is not TrackState.TENTATIVE and self.release.track_visible(viewer, t)
         }
         out = []
         incidents = self.pipeline.incidents.incidents.values()

@@ -129,6 +129,14 @@ class Release:
             view["corridor"] = [list(p) for p in assessment.corridor]
         return view
 
+    def track_visible(self, viewer: str, track: Track) -> bool:
+        """Whether `track(viewer, track)` releases anything, without building the view
+        (which incidents a viewer may see is asked per lead-procedure step)."""
+        return any(
+            self._sees(viewer, c.partner, c.releasability.releases_to(viewer))
+            for c in track.contributors
+        )
+
     def _sees(self, viewer: str, source: str, released: bool) -> bool:
         return self.is_cell(viewer) or viewer == source or released
 

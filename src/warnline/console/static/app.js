@@ -5,7 +5,7 @@ import { announce, headline, needsMe, renderAlerts, renderCountdowns, rings, sta
 import { forgetOffers, initOverride, renderAssignments, renderChannels, renderOfferCountdowns } from "./actions.js";
 import { applyLanguage, language, LANGUAGES, t } from "./i18n.js";
 import { initIncidents, renderIncidents } from "./incidents.js";
-import { drawMap, lightAreas, renderTracks } from "./map.js";
+import { drawMap, lightAreas, showPicture } from "./map.js";
 import { initManual } from "./manual.js";
 
 // The token lives in this tab's sessionStorage: a reload keeps the session (the server
@@ -201,7 +201,8 @@ function onMessage(msg) {
     if (a) { a.acknowledgement = msg.acknowledgement; render(); }
   } else if (msg.type === "picture") {
     state.clockRef = { scenario: Date.parse(msg.at), wall: Date.now() };
-    state.tracks = msg.tracks; $("picture-at").textContent = msg.at.slice(11, 19) + "Z"; renderTracks(); drawMap();
+    $("picture-at").textContent = msg.at.slice(11, 19) + "Z";
+    showPicture(msg.tracks);  // drawn in animation frames, the newest only (map.js)
   } else if (msg.type === "assignment") {
     const a = msg.assignment; const cur = state.assignments.get(a.incident_id);
     if (!cur || cur.version <= a.version) state.assignments.set(a.incident_id, a);

@@ -68,56 +68,110 @@ export function lightAreas() {
   $("map-box").dataset.lit = key;
 }
 
-function drawLeaflet() {
+// A picture is drawn in animation frames, a few milliseconds of script at a time, and
+// only the newest one: the socket's handler just keeps it (`showPicture`), so an alert
+// frame is handled before any picture work and never waits behind a drawing for long, and
+// a picture overtaken before it is drawn is never drawn. Each track's marker, label, trail,
+// corridor and table row are kept by track id and touched only where they changed. Ended
+// tracks go at the first frame of a picture; a newer picture takes over the drawing where
+// the last one stopped, so every track is reached even when pictures come faster than a
+// whole one can be drawn.
+const BUDGET_MS = 6;  // script per animation frame before the page gets the thread back
+let job = null;  // {tracks, next, left, pruned}: the newest picture, `left` tracks to draw
+let frameAsked = false;
+
+export function showPicture(tracks) {
+  state.tracks = tracks;
+  const next = job && tracks.length ? job.next % tracks.length : 0;
+  job = { tracks, next, left: tracks.length, pruned: false };
+  askFrame();
+}
+
+function askFrame() {
+  if (!frameAsked) { frameAsked = true; requestAnimationFrame(drawSome); }
+}
+
+function drawSome() {
+  frameAsked = false;
+  if (!job || !state.areas) return;
+  if (!(window.L && window.ms)) { job = null; drawPlain(); renderRows(state.tracks); return; }
   if (!leaflet.map) setUp();
-  lightAreas();
-  leaflet.corridors.clearLayers();
-  const seen = new Set();
-  for (const t of state.tracks) {
-    seen.add(t.track_id);
-    const at = [t.position.lat, t.position.lon];
-    if (t.corridor && t.corridor.length) {
-      L.polygon(t.corridor.map(([lon, lat]) => [lat, lon]), { stroke: false, fillColor: "#ff5a5f", fillOpacity: 0.15, interactive: false }).addTo(leaflet.corridors);
-    }
-    const code = sidc(t), dir = heading(t);
-    const key = `${code}/${dir === undefined ? "" : Math.round(dir / 5)}`;
-    let entry = leaflet.tracks.get(t.track_id);
-    if (!entry) {
-      const trail = L.polyline([], { color: t.identity === "hostile" || t.identity === "suspect" ? "#ff8a8d" : "#8fd3ff", weight: 2, opacity: 0.8, interactive: false }).addTo(leaflet.map);
-      entry = { marker: L.marker(at, { keyboard: false }).addTo(leaflet.map), trail, key: "", points: [] };
-      entry.marker.bindTooltip("", { permanent: true, direction: "right", offset: [12, 0], className: "track-label" });
-      leaflet.tracks.set(t.track_id, entry);
-    }
-    if (entry.key !== key) {
-      const sym = new ms.Symbol(code, { size: 22, direction: dir, frame: true, fill: true });
-      const size = sym.getSize(), anchor = sym.getAnchor();
-      entry.marker.setIcon(L.icon({ iconUrl: sym.toDataURL(), iconSize: [size.width, size.height], iconAnchor: [anchor.x, anchor.y], className: `track-symbol identity-${t.identity}` }));
-      entry.key = key;
-      entry.marker.getElement().dataset.sidc = code;
-      entry.marker.getElement().dataset.trackId = t.track_id;
-    }
-    entry.marker.setLatLng(at);
-    entry.marker.setTooltipContent(`${t.track_id} ${t.kind.replace("_", " ")}`);
-    const last = entry.points[entry.points.length - 1];
-    if (!last || last[0] !== at[0] || last[1] !== at[1]) { entry.points.push(at); entry.points = entry.points.slice(-TRAIL); entry.trail.setLatLngs(entry.points); }
+  const until = performance.now() + BUDGET_MS;
+  const { tracks } = job;
+  if (!job.pruned) { prune(new Set(tracks.map((t) => t.track_id))); job.pruned = true; }
+  while (job.left > 0 && performance.now() < until) {
+    const t = tracks[job.next];
+    job.next = (job.next + 1) % tracks.length; job.left--;
+    drawTrack(t); drawRow(t);
   }
+  if (job.left > 0) askFrame(); else job = null;
+}
+
+function prune(ids) {
   for (const [id, entry] of leaflet.tracks) {
-    if (seen.has(id)) continue;
-    entry.marker.remove(); entry.trail.remove(); leaflet.tracks.delete(id);
+    if (ids.has(id)) continue;
+    entry.marker.remove(); entry.trail.remove(); if (entry.corridor) entry.corridor.remove();
+    leaflet.tracks.delete(id);
+  }
+  for (const [id, tr] of rows) if (!ids.has(id)) { tr.remove(); rows.delete(id); }
+}
+
+function drawTrack(t) {
+  const at = [t.position.lat, t.position.lon];
+  let entry = leaflet.tracks.get(t.track_id);
+  if (!entry) {
+    const trail = L.polyline([], { color: t.identity === "hostile" || t.identity === "suspect" ? "#ff8a8d" : "#8fd3ff", weight: 2, opacity: 0.8, interactive: false }).addTo(leaflet.map);
+    entry = { marker: L.marker(at, { keyboard: false }).addTo(leaflet.map), trail, key: "", label: "", corridor: null, corridorKey: "", points: [] };
+    entry.marker.bindTooltip("", { permanent: true, direction: "right", offset: [12, 0], className: "track-label" });
+    leaflet.tracks.set(t.track_id, entry);
+  }
+  const corridorKey = t.corridor && t.corridor.length ? JSON.stringify(t.corridor) : "";
+  if (entry.corridorKey !== corridorKey) {
+    const ring = corridorKey ? t.corridor.map(([lon, lat]) => [lat, lon]) : null;
+    if (!ring && entry.corridor) { entry.corridor.remove(); entry.corridor = null; }
+    else if (ring && entry.corridor) entry.corridor.setLatLngs(ring);
+    else if (ring) entry.corridor = L.polygon(ring, { stroke: false, fillColor: "#ff5a5f", fillOpacity: 0.15, interactive: false }).addTo(leaflet.corridors);
+    entry.corridorKey = corridorKey;
+  }
+  const code = sidc(t), dir = heading(t);
+  const key = `${code}/${dir === undefined ? "" : Math.round(dir / 5)}`;
+  if (entry.key !== key) {
+    const sym = new ms.Symbol(code, { size: 22, direction: dir, frame: true, fill: true });
+    const size = sym.getSize(), anchor = sym.getAnchor();
+    entry.marker.setIcon(L.icon({ iconUrl: sym.toDataURL(), iconSize: [size.width, size.height], iconAnchor: [anchor.x, anchor.y], className: `track-symbol identity-${t.identity}` }));
+    entry.key = key;
+    entry.marker.getElement().dataset.sidc = code;
+    entry.marker.getElement().dataset.trackId = t.track_id;
+  }
+  const label = `${t.track_id} ${t.kind.replace("_", " ")}`;
+  if (entry.label !== label) { entry.marker.setTooltipContent(label); entry.label = label; }
+  const last = entry.points[entry.points.length - 1];
+  if (!last || last[0] !== at[0] || last[1] !== at[1]) {
+    entry.marker.setLatLng(at);
+    entry.points.push(at); entry.points = entry.points.slice(-TRAIL); entry.trail.setLatLngs(entry.points);
   }
 }
 
-export function renderTracks() {
-  const tb = $("tracks").querySelector("tbody"); tb.replaceChildren();
-  for (const t of state.tracks) {
-    const tr = document.createElement("tr");
-    const risk = (t.areas_at_risk || [])[0];
-    for (const v of [t.track_id, t.kind, t.identity, `${t.position.lat.toFixed(2)}, ${t.position.lon.toFixed(2)}`, t.sources.join(", "),
-                     risk ? `${risk.name} in ${Math.round(risk.time_to_arrival_s)} s` : ""]) {
-      const td = document.createElement("td"); td.textContent = v; tr.append(td);
-    }
-    tb.append(tr);
+// The track table: a row per track, kept by track id, its cells written only when changed.
+const rows = new Map();
+function cells(t) {
+  const risk = (t.areas_at_risk || [])[0];
+  return [t.track_id, t.kind, t.identity, `${t.position.lat.toFixed(2)}, ${t.position.lon.toFixed(2)}`, t.sources.join(", "),
+          risk ? `${risk.name} in ${Math.round(risk.time_to_arrival_s)} s` : ""];
+}
+function drawRow(t) {
+  let tr = rows.get(t.track_id);
+  if (!tr) {
+    tr = document.createElement("tr");
+    for (let i = 0; i < 6; i++) tr.append(document.createElement("td"));
+    $("tracks").querySelector("tbody").append(tr);
+    rows.set(t.track_id, tr);
   }
+  cells(t).forEach((v, i) => { if (tr.children[i].textContent !== v) tr.children[i].textContent = v; });
+}
+function renderRows(tracks) {
+  for (const [id, tr] of rows) if (!tracks.some((t) => t.track_id === id)) { tr.remove(); rows.delete(id); }
+  for (const t of tracks) drawRow(t);
 }
 
 // -- without the map libraries: the plain drawing the console had before -----------------
@@ -146,7 +200,9 @@ function drawPlain() {
   svg.innerHTML = html;
 }
 
+// The map once the areas are known (before the first picture): set up, or the plain drawing.
 export function drawMap() {
   if (!state.areas) return;
-  if (window.L && window.ms) drawLeaflet(); else drawPlain();
+  if (window.L && window.ms) { if (!leaflet.map) setUp(); lightAreas(); } else drawPlain();
+  if (job) askFrame();
 }
