@@ -50,3 +50,39 @@ async def test_a_stuck_client_is_cut_off_and_the_others_get_everything() -> None
         writer.close()
         stuck.close()
         await server.stop()
+
+
+async def test_connections_beyond_the_bound_are_closed_at_once() -> None:
+    server = CotServer(host="127.0.0.1", port=free_port(), partner="JOR",
+                       partners=frozenset({"JOR"}), max_clients=3)  # fmt: skip
+    port = await server.start()
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+    try:
+        for _ in range(200):  # bounded: the three are served
+            if len(server.clients) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert len(server.clients) == 3
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:  # closed at accept (reset or end of stream), nothing sent
+            assert await asyncio.wait_for(reader.read(), 5.0) == b""
+        except ConnectionResetError:
+            pass
+        writer.close()
+        assert server.counts["refused_full"] == 1 and len(server.clients) == 3
+        _, w0 = conns.pop(0)  # one leaves: a new one is served again
+        w0.close()
+        for _ in range(200):
+            if len(server.clients) == 2 and len(server._conns) == 2:
+                break
+            await asyncio.sleep(0.01)
+        conns.append(await asyncio.open_connection("127.0.0.1", port))
+        for _ in range(200):
+            if len(server.clients) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert len(server.clients) == 3
+    finally:
+        for _, w in conns:
+            w.close()
+        await server.stop()

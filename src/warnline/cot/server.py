@@ -37,6 +37,7 @@ log = logging.getLogger("warnline.cot")
 MAX_BUFFER_BYTES = 4 * 1024 * 1024  # unsent bytes one client may hold before it misses frames
 MAX_BEHIND_S = 10.0  # wall seconds a client may miss frames before it is cut off
 READ_BYTES = 64 * 1024
+MAX_CLIENTS = 1000  # connections one listener holds at once; more are closed at accept
 
 # What a listener does with the messages one client sent: the replies to send back.
 Inbound = Callable[["CotClient", list[Message | Oversize]], Awaitable[list[bytes]]]
@@ -97,6 +98,7 @@ class CotServer:
         max_buffer_bytes: int = MAX_BUFFER_BYTES,
         max_behind_s: float = MAX_BEHIND_S,
         max_event_bytes: int = 64 * 1024,
+        max_clients: int = MAX_CLIENTS,
     ) -> None:
         if tls is None and partner is None:
             raise ValueError("a plain TCP listener must name its partner")
@@ -109,6 +111,10 @@ class CotServer:
         self.max_buffer_bytes = max_buffer_bytes
         self.max_behind_s = max_behind_s
         self.max_event_bytes = max_event_bytes
+        # Each client may hold `max_buffer_bytes` unsent: the bound on connections is
+        # what keeps a flood of them (or one client reconnecting in a loop) from the
+        # node's memory.
+        self.max_clients = max_clients
         self.clients: set[CotClient] = set()
         self.counts: Counter[str] = Counter()  # connections, refused, messages, ...
         self._server: asyncio.Server | None = None
@@ -174,6 +180,11 @@ class CotServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._conns) >= self.max_clients:
+            self.counts["refused_full"] += 1
+            log.warning("CoT client refused: %d connections already open", len(self._conns))
+            writer.transport.abort()
+            return
         self._conns[task] = writer
         peer = str(writer.get_extra_info("peername"))
         try:
