@@ -104,6 +104,18 @@ def test_schema_errors_name_the_field(intake: Intake, over: dict, field: str) ->
     assert err.value.field == field
 
 
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_non_finite_numbers_are_refused_as_such(intake: Intake, literal: bytes) -> None:
+    """Python's JSON reader takes NaN and infinities; the reason names them, not a range."""
+    raw = json.dumps([wire_report()]).encode().replace(b'"east": -50.0', b'"east": ' + literal)
+    assert literal in raw
+    body, headers = signed(raw)
+    with pytest.raises(SchemaError) as err:
+        intake.json_submission(_req(body, {k.lower(): v for k, v in headers.items()}))
+    assert err.value.field == "reports.0.velocity.east"
+    assert "finite number" in str(err.value)
+
+
 def test_not_json_refused(intake: Intake) -> None:
     body, headers = signed(b"{not json")
     with pytest.raises(SchemaError):

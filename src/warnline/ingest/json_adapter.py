@@ -32,7 +32,9 @@ Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # NaN and infinities (which Python's JSON reader takes) are refused as such, not as
+    # out of range.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PositionIn(_Strict):
