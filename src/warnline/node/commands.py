@@ -95,6 +95,20 @@ class Commands:
         await self._journal_reports(reports)
         return [r.key for r in reports]
 
+    async def submit_asterix(self, reports: list[Report]) -> list[InputError]:
+        """Reports decoded from a partner's ASTERIX (ingest/asterix.py; the listener
+        knows the partner): each through the checks, rate and default releasability of
+        every format, then journaled; returns why the others were refused (UDP has no
+        one to answer, the listener counts them)."""
+        kept, refused = self.intake.accept_each(reports)
+        if not kept:
+            return refused
+        try:
+            await self._journal_reports(kept)
+        except InputError as exc:  # a reused id with other content, or the share while behind
+            return refused + [exc] * len(kept)
+        return refused
+
     async def _journal_reports(self, reports: list[Report], beside: Sequence[Event] = ()) -> None:
         """Journal one submission unless a report reuses a stored id with other content
         (409); while decisions lag, a partner over its share of the waiting reports is

@@ -9,7 +9,7 @@ Every check that can refuse a configuration runs before the journal is opened.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from warnline.domain import Clock
 from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
+from warnline.serve.asterix import Listeners, check_partners
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
 from warnline.serve.journal import check_shape, snapshot_store
@@ -45,23 +46,25 @@ class Built:
     key: SigningKey  # the hub's Ed25519 key: answers, webhooks, tree heads
     cap: CapSigner  # CAP's XML signature
     trusted: dict[str, str]  # key id -> public key: heads the journal may carry
+    asterix: Listeners  # the [[asterix]] listeners (serve/asterix.py)
 
     @property
     def journal_path(self) -> Path:
         return self.config.data / "journal.db"
 
-    def serving(self) -> contextlib.AbstractAsyncContextManager[str]:
-        """Serve the node on the configured listener (yields its base URL)."""
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        """Serve the node on the configured listener (yields its base URL), with its
+        ASTERIX listeners from when the node runs until before it stops."""
         cfg = self.config
-        return serving(
-            self.node,
-            host=cfg.host,
-            port=cfg.port,
-            tls=cfg.tls,
-            hub_key=self.key,
-            cap_signer=self.cap,
-            limits=cfg.limits,
-        )
+        async with (
+            serving(
+                self.node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=self.key,
+                cap_signer=self.cap, limits=cfg.limits,
+            ) as base,
+            self.asterix.running(),
+        ):  # fmt: skip
+            yield base
 
 
 def build(
@@ -89,6 +92,7 @@ def build(
     trusted = trusted_keys(cfg.hub, key)
     check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
+    check_partners(cfg.asterix, agreement, config_path)
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
         cfg.data / "journal.db",
@@ -109,7 +113,7 @@ def build(
     )
     return Built(
         config=cfg, agreement=agreement, node=node, journal=journal, key=key, cap=cap,
-        trusted=trusted,
+        trusted=trusted, asterix=Listeners(cfg.asterix, node, cfg.tls),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from warnline.api.server import serve_until_stopped
 from warnline.domain import SystemClock
 from warnline.errors import JournalCorruptError
+from warnline.serve.asterix import describe as describe_asterix
 from warnline.serve.builder import Built, bind_replies, build
 from warnline.serve.channels import describe
 from warnline.serve.config import load_config
@@ -57,6 +58,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
                     cap_signer=built.cap,
                     limits=cfg.limits,
                     stop=stop,
+                    alongside=built.asterix.running(),
                 )
             finally:
                 check.cancel()
@@ -106,6 +108,8 @@ def _print_start(built: Built) -> None:
             f"({built.journal.archived_segments()} segments so far)",
             flush=True,
         )
+    for listener in cfg.asterix:
+        print(f"warnline serve: {describe_asterix(listener)}", flush=True)
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:

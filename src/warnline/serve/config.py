@@ -76,6 +76,12 @@ enabled = true
 segment_entries = 10000
 keep_entries = 100000
 
+[[asterix]]                        # optional: a partner's ASTERIX (serve/asterix.py); UDP
+partner = "JOR"                    # has no authentication: off loopback only on the
+protocol = "udp"                   # partner's own link; "tcp" off loopback takes [tls]
+host = "127.0.0.1"                 # and the client certificate must name the partner
+port = 8600
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -105,6 +111,7 @@ from warnline.accounts import Role, User
 from warnline.api.limits import ServerLimits
 from warnline.errors import ConfigError
 from warnline.pki.tls import TlsSettings
+from warnline.serve.asterix import AsterixListenerConfig, parse_asterix
 from warnline.serve.channels import (
     ChannelConfig,
     parse_channels,
@@ -128,6 +135,7 @@ class NodeConfig:
     metrics_token_sha256: str | None = None
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    asterix: tuple[AsterixListenerConfig, ...] = ()
 
     @property
     def archive(self) -> Path:
@@ -135,7 +143,9 @@ class NodeConfig:
         return self.retention.archive(self.data)
 
 
-SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "retention", "users")
+SECTIONS = (
+    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "asterix", "users",
+)  # fmt: skip
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -184,6 +194,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
         channels=parse_channels(raw.get("channels"), base, path),
         retention=parse_retention(raw.get("retention"), base, path),
+        asterix=parse_asterix(raw.get("asterix"), path, tls=tls),
     )
 
 

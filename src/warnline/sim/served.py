@@ -8,7 +8,7 @@ loopback peers as its person channels (`sim/reachable.py`) and its accounts as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ def write_node_config(
     channels: Mapping[str, Table],
     secrets: Mapping[str, str],
     retention: Table | None = None,
+    asterix: Sequence[Table] = (),
 ) -> Path:
     """Write `directory/node.toml` (and each of `secrets` as a private file beside it,
     by its relative path) and return its path."""
@@ -50,6 +51,8 @@ def write_node_config(
         parts.append(f"[channels.{name}]\n" + "".join(_line(k, v) for k, v in table.items()))
     if retention is not None:
         parts.append("[retention]\n" + "".join(_line(k, v) for k, v in retention.items()))
+    for table in asterix:  # the partners' ASTERIX listeners (serve/asterix.py)
+        parts.append("[[asterix]]\n" + "".join(_line(k, v) for k, v in table.items()))
     parts.append(render_users(users))
     path = directory / "node.toml"
     path.write_text("\n".join(parts))
