@@ -83,7 +83,8 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     _, out = exercise
     s = json.loads((out / "summary.json").read_text())
     assert s.keys() >= CONTRACT_KEYS
-    assert s["reports"] > 500 and set(s["reports_by_format"]) == {"json", "cap", "manual"}
+    assert s["reports"] > 500
+    assert set(s["reports_by_format"]) == {"json", "cap", "manual", "asterix"}
     assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
@@ -98,6 +99,33 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert s["assignments"] >= 1
     assert s["lost"] == 0 and s["duplicates"] == 0 and s["unassigned"] == 0
     assert s["rejected_submissions"] == 0
+
+
+def test_jordans_sensors_speak_asterix_to_the_served_node(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """JOR's CAT062 tracks and CAT048 plots go over UDP on loopback to the node's
+    listener (from the config `warnline serve` reads) and every one sent is journaled."""
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    a = s["asterix"]
+    (listener,) = a["listeners"]
+    assert listener["partners"] == ["JOR"] and listener["channel"].startswith("asterix udp://")
+    assert a["sent_reports"] > 50 and a["sent_datagrams"] >= 10
+    assert listener["reports"] == a["sent_reports"] == s["reports_by_format"]["asterix"]
+    assert listener["refused"] == {}
+    cfg = load_config(out / "node.toml")
+    assert [(c.partner, c.protocol) for c in cfg.asterix] == [("JOR", "udp")]
+    journal = SQLiteJournal(out / "journal" / "journal.db", archive=cfg.archive)
+    try:
+        sensors = {
+            e.event.payload["report"]["sensor"]
+            for e in journal.iter_all()
+            if e.event.kind == "report" and e.event.payload["report"]["source_format"] == "asterix"
+        }
+    finally:
+        journal.close()
+    assert sensors == {"jor-radar-1", "jor-radar-2"}
 
 
 def test_manual_entries_in_the_exercise(

@@ -82,6 +82,7 @@ class ExerciseOptions:
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
+    asterix_partners: tuple[str, ...] = ("JOR",)  # air-defence systems that speak ASTERIX
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
 
 
@@ -178,6 +179,14 @@ async def run_exercise(
             channels=reach.channels,
             secrets=reach.secrets,
             retention=EXERCISE_RETENTION,
+            # One UDP listener per ASTERIX partner, on any free port (the partners' process
+            # is told which once the node listens).
+            asterix=[
+                {"partner": code, "protocol": "udp", "host": opts.host, "port": 0}
+                for code in opts.asterix_partners
+                if agreement.partners.get(code) is not None
+                and agreement.partners[code].asterix is not None
+            ],
         )
         built = build(
             load_config(config_path),
@@ -214,6 +223,7 @@ async def run_exercise(
                         start=start.isoformat(), duration_s=opts.duration_s, seed=opts.seed,
                         scale=opts.scale, speed=opts.speed, base_url=base,
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
+                        asterix={a.cfg.partner: (opts.host, a.port) for a in built.asterix.all},
                     )
                 )  # fmt: skip
                 manual = ManualPlayer(
@@ -250,6 +260,11 @@ async def run_exercise(
         accepted_reports=fed.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["asterix"] = {
+        "sent_reports": fed.asterix_sent,
+        "sent_datagrams": fed.asterix_datagrams,
+        "listeners": built.asterix.health(),
+    }
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = fed.rejected_submissions
@@ -500,6 +515,7 @@ def _export_feeds(node: Node, out_dir: Path | None, signer: CapSigner) -> dict[s
 def _print_summary(summary: dict[str, Any], out: Any) -> None:
     keys = [
         "reports",
+        "reports_by_format",
         "tracks",
         "incidents",
         "alerts",

@@ -20,17 +20,19 @@ import json
 import os
 import signal
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
+from warnline.agreement.model import Agreement
 from warnline.domain import ScaledClock
 from warnline.errors import WarnlineError
 from warnline.sim import phones
-from warnline.sim.actors import ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.actors import AsterixLink, ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.asterix import Encoder, UdpSender
 from warnline.sim.feed import SensorFeed
 from warnline.sim.scenario import build_scenario
 
@@ -53,6 +55,7 @@ class FeedSpec:
     base_url: str
     cap_partners: tuple[str, ...]
     result: str  # path of the result file the child writes
+    asterix: dict[str, tuple[str, int]] = field(default_factory=dict)  # partner -> UDP address
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +63,8 @@ class FeedResult:
     accepted_reports: set[str]
     rejected_submissions: int
     truth_of: dict[str, str | None]  # report key -> object id (None: clutter)
+    asterix_sent: int = 0  # reports sent as ASTERIX over UDP (no answer to count)
+    asterix_datagrams: int = 0
 
 
 class PartnersProcess:
@@ -118,6 +123,8 @@ class PartnersProcess:
             accepted_reports=set(raw["accepted_reports"]),
             rejected_submissions=int(raw["rejected_submissions"]),
             truth_of=dict(raw["truth_of"]),
+            asterix_sent=int(raw.get("asterix_sent", 0)),
+            asterix_datagrams=int(raw.get("asterix_datagrams", 0)),
         )
 
     async def stop(self) -> None:
@@ -144,13 +151,15 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
     )
     feed = SensorFeed(scenario, seed=spec.seed)
     xlog = ExerciseLog()
+    links = {code: _asterix_link(agreement, code, host, port)
+             for code, (host, port) in spec.asterix.items()}  # fmt: skip
     print(READY, flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)
     clock = ScaledClock(start=start, speed=spec.speed, origin=float(line))
     systems = {
         code: PartnerSystem(
             partner=code, key=exercise_signing_key(code), base_url=spec.base_url,
-            clock=clock, log_=xlog, cap=code in spec.cap_partners,
+            clock=clock, log_=xlog, cap=code in spec.cap_partners, asterix=links.get(code),
         )
         for code in agreement.partners
     }  # fmt: skip
@@ -166,11 +175,25 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
     orphaned.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await feeding
+    for _, sender in links.values():
+        sender.close()
+    truth_of = {xlog.renamed.get(k, k): t for k, t in feed.truth_of.items()}
     return {
         "accepted_reports": sorted(xlog.accepted_reports),
         "rejected_submissions": xlog.rejected_submissions,
-        "truth_of": feed.truth_of,
+        "truth_of": truth_of,
+        "asterix_sent": xlog.asterix_sent,
+        "asterix_datagrams": xlog.asterix_datagrams,
     }
+
+
+def _asterix_link(agreement: Agreement, code: str, host: str, port: int) -> AsterixLink:
+    """The partner's ASTERIX encoder (libasterix imported here, before "ready") and its
+    socket toward the node's listener."""
+    settings = agreement.partners[code].asterix
+    if settings is None:
+        raise FeedProcessError(f"{code} has no [partners.asterix] in the agreement")
+    return Encoder(settings), UdpSender(host, port)
 
 
 async def _orphaned(parent: int, every_s: float = 1.0) -> None:
@@ -181,7 +204,13 @@ async def _orphaned(parent: int, every_s: float = 1.0) -> None:
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to handle
     raw = json.loads(argv[1])
-    spec = FeedSpec(**{**raw, "cap_partners": tuple(raw["cap_partners"])})
+    spec = FeedSpec(
+        **{
+            **raw,
+            "cap_partners": tuple(raw["cap_partners"]),
+            "asterix": {p: (h, int(port)) for p, (h, port) in raw.get("asterix", {}).items()},
+        }
+    )
     result = asyncio.run(_child(spec))
     Path(spec.result).write_text(json.dumps(result))
     return 0
