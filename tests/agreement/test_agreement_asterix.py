@@ -28,6 +28,7 @@ def test_settings_load_with_their_defaults() -> None:
     (s,) = jor.asterix.sensors
     assert (s.sac, s.sic, s.sensor) == (232, 1, "jor-radar-1")
     assert s.identity is Identity.UNKNOWN and s.kind is ThreatKind.UNKNOWN
+    assert s.tentative_identity is Identity.PENDING
     assert s.confidence == 0.5 and s.accuracy_m == 500.0
     assert jor.asterix.sensor(232, 1) is s and jor.asterix.sensor(232, 2) is None
     assert _parse(_minimal()).partners["JOR"].asterix is None
@@ -38,6 +39,7 @@ def test_the_default_agreement_makes_jordan_speak_asterix() -> None:
     assert jor is not None and jor.editions == {62: "1.20", 48: "1.31"}
     assert [s.sensor for s in jor.sensors] == ["jor-radar-1", "jor-radar-2"]
     assert jor.sensors[0].identity is Identity.HOSTILE
+    assert jor.sensors[0].tentative_identity is Identity.SUSPECT
 
 
 Mutation = Callable[[dict[str, Any]], None]

@@ -139,7 +139,8 @@ def _same(mine: Report, rec: dict[str, Any], agreement: Agreement) -> None:
         assert mine.sensor_track == f"{mine.sensor}:{rec['I040']['TrkN']['val']}"
         friendly = rec["I080"].get("MD4", {}).get("val") == 1
         tentative = rec["I080"]["CNF"]["val"] == 1
-        want = Identity.FRIEND if friendly else Identity.PENDING if tentative else sensor.identity
+        tentative_word = sensor.tentative_identity
+        want = Identity.FRIEND if friendly else tentative_word if tentative else sensor.identity
         assert mine.identity is want
     else:
         tod = _oracle_item(rec, "I140", "ToD")

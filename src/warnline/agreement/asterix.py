@@ -36,6 +36,7 @@ class AsterixSensorIn(In):
     alt_m: Annotated[float, Field(ge=-500, le=10_000)] = 0.0
     accuracy_m: Annotated[float, Field(gt=0, le=100_000)] = 500.0
     identity: Annotated[Identity, Field(strict=False)] = Identity.UNKNOWN
+    tentative_identity: Annotated[Identity, Field(strict=False)] = Identity.PENDING
     kind: Annotated[ThreatKind, Field(strict=False)] = ThreatKind.UNKNOWN
     confidence: Annotated[float, Field(ge=0, le=1)] = 0.5
 
@@ -74,7 +75,8 @@ def asterix_settings(spec: AsterixIn | None, field: str) -> AsterixSettings | No
         sensors=tuple(
             AsterixSensor(
                 sac=s.sac, sic=s.sic, sensor=s.sensor, lat=s.lat, lon=s.lon, alt_m=s.alt_m,
-                accuracy_m=s.accuracy_m, identity=s.identity, kind=s.kind,
+                accuracy_m=s.accuracy_m, identity=s.identity,
+                tentative_identity=s.tentative_identity, kind=s.kind,
                 confidence=s.confidence,
             )
             for s in spec.sensors

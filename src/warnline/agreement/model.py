@@ -196,8 +196,9 @@ class AsterixSensor:
     Its position is the reference of what ASTERIX gives relative to it: the radar for
     CAT048's polar plots, the system reference point for CAT062's Cartesian I062/100.
     ASTERIX says nothing of kind and (short of a friendly Mode 4 answer) of identity: a
-    report takes this sensor's `kind`, `identity` and `confidence`, and `accuracy_m`
-    where the record gives no accuracy of its own."""
+    report takes this sensor's `kind`, `identity` (`tentative_identity` while the system
+    calls the track tentative) and `confidence`, and `accuracy_m` where the record gives
+    no accuracy of its own."""
 
     sac: int
     sic: int
@@ -207,6 +208,7 @@ class AsterixSensor:
     alt_m: float = 0.0
     accuracy_m: float = 500.0
     identity: Identity = Identity.UNKNOWN
+    tentative_identity: Identity = Identity.PENDING  # a track the system has not confirmed
     kind: ThreatKind = ThreatKind.UNKNOWN
     confidence: float = 0.5
 

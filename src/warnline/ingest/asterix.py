@@ -12,8 +12,8 @@ blocks does not hit the library's recursive block walk - and the mapping of item
 - CAT062: I062/010 (SAC/SIC -> the partner's sensor), I062/070 (time of track info),
   I062/105 (WGS-84) or I062/100 (Cartesian from the sensor's reference point),
   I062/130, then /135, then /136 (altitude), I062/185 (Vx, Vy), I062/040 (track number),
-  I062/080 (tentative -> identity pending; coasted, simulated or ended -> no report;
-  Mode 4 friendly -> friend), I062/500 APC (accuracy), I062/380 ADR/ID or I062/390 CS
+  I062/080 (tentative -> the sensor's tentative identity, by default pending; coasted,
+  simulated or ended -> no report; Mode 4 friendly -> friend), I062/500 APC (accuracy), I062/380 ADR/ID or I062/390 CS
   (an aircraft, when the sensor's default kind is unknown).
 - CAT048: I048/010, I048/140 (time of day), I048/040 (rho, theta from the radar), I048/090
   (flight level, unless not validated or garbled), I048/200 (ground speed, heading),
@@ -225,8 +225,8 @@ class AsterixDecoder:
             s = status.variation
             if _flag(s, "CST") or _flag(s, "SIM") or _flag(s, "TSE"):
                 raise _Skip
-            if _flag(s, "CNF"):
-                identity = Identity.PENDING  # a tentative track is not yet evaluated
+            if _flag(s, "CNF"):  # a tentative track: what the agreement says of those
+                identity = sensor.tentative_identity
             if _value(s, "MD4") == 1:
                 identity = Identity.FRIEND
         pos = rec.get_item("105")
