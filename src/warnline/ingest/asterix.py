@@ -13,8 +13,8 @@ blocks does not hit the library's recursive block walk - and the mapping of item
   I062/105 (WGS-84) or I062/100 (Cartesian from the sensor's reference point),
   I062/130, then /135, then /136 (altitude), I062/185 (Vx, Vy), I062/040 (track number),
   I062/080 (tentative -> the sensor's tentative identity, by default pending; coasted,
-  simulated or ended -> no report; Mode 4 friendly -> friend), I062/500 APC (accuracy), I062/380 ADR/ID or I062/390 CS
-  (an aircraft, when the sensor's default kind is unknown).
+  simulated or ended -> no report; Mode 4 friendly -> friend), I062/500 APC (accuracy),
+  I062/380 ADR/ID or I062/390 CS (an aircraft, when the sensor's default kind is unknown).
 - CAT048: I048/010, I048/140 (time of day), I048/040 (rho, theta from the radar), I048/090
   (flight level, unless not validated or garbled), I048/200 (ground speed, heading),
   I048/161 (track number), I048/020 (simulated or test target -> no report; Mode 4
