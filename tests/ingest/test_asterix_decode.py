@@ -23,10 +23,11 @@ from warnline.ingest.asterix import (
     NM,
     AsterixDecoder,
     Reason,
+    extended,
     observed_at,
     spec,
 )
-from warnline.sim.asterix import GEOMETRIC_MAX_M, Encoder, blocks, extended
+from warnline.sim.asterix import GEOMETRIC_MAX_M, Encoder, blocks
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 PAIRS = list(zip(EDITIONS[62], EDITIONS[48], strict=True))

@@ -39,7 +39,7 @@ import hashlib
 import importlib
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -52,6 +52,7 @@ from warnline.domain import Identity, Position, Report, ThreatKind, Velocity
 
 ASTERIX_FORMAT = "asterix"
 CATEGORIES = (62, 48)
+MAX_DATAGRAM = 8_000  # bytes a sender packs into one datagram: well under loopback's limit
 HEADER = 3  # CAT (1 byte), LEN (2 bytes, big-endian, the whole block's length)
 MAX_BLOCK = 65_535
 TICKS_PER_S = 128  # I062/070 and I048/140: 1/128 s
@@ -99,6 +100,64 @@ def spec(category: int, edition: str) -> Any:
     """libasterix's class for one category in one edition, e.g. Cat_062_1_20."""
     generated, _ = library()
     return getattr(generated, f"Cat_{category:03d}_{edition.replace('.', '_')}")
+
+
+def extended(variation: Any, values: dict[str, int]) -> tuple[tuple[int | None, ...], ...]:
+    """An extended item's groups as libasterix builds them: every subitem of each group
+    up to the last group that holds one of `values` (the others 0, spares 0)."""
+    groups: list[tuple[int | None, ...]] = []
+    wanted = set(values)
+    for group in variation.cv_items_list:
+        if not wanted:
+            break
+        row: list[int | None] = []
+        for entry in group:
+            if entry is None:
+                row.append(None)
+                continue
+            nsp = getattr(entry[0], "cv_non_spare", None)
+            name = None if nsp is None else nsp.cv_name
+            row.append(values.get(name, 0) if name else 0)
+            wanted.discard(name)
+        groups.append(tuple(row))
+    return tuple(groups)
+
+
+def pack(records: Sequence[tuple[int, bytes]]) -> list[bytes]:
+    """Records packed into datagrams of whole blocks, each under MAX_DATAGRAM bytes."""
+    out: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    by_cat: dict[int, list[bytes]] = {}
+    for cat, raw in records:
+        by_cat.setdefault(cat, []).append(raw)
+    for cat, raws in sorted(by_cat.items()):
+        chunk: list[bytes] = []
+        for raw in raws:
+            if chunk and sum(map(len, chunk)) + len(raw) + 3 > MAX_DATAGRAM:
+                current, size = _flush(out, current, size, _block(cat, chunk))
+                chunk = []
+            chunk.append(raw)
+        if chunk:
+            current, size = _flush(out, current, size, _block(cat, chunk))
+    if current:
+        out.append(b"".join(current))
+    return out
+
+
+def _block(cat: int, raws: list[bytes]) -> bytes:
+    body = b"".join(raws)
+    return bytes([cat]) + (len(body) + 3).to_bytes(2, "big") + body
+
+
+def _flush(
+    out: list[bytes], current: list[bytes], size: int, block: bytes
+) -> tuple[list[bytes], int]:
+    if current and size + len(block) > MAX_DATAGRAM:
+        out.append(b"".join(current))
+        current, size = [], 0
+    current.append(block)
+    return current, size + len(block)
 
 
 def split_blocks(data: bytes) -> tuple[list[tuple[int, bytes]], tuple[str, str] | None]:

@@ -38,6 +38,7 @@ from warnline.ingest.asterix import AsterixDecoder, Decoded, iter_frames, librar
 from warnline.node import Node
 from warnline.pki.ca import partner_of
 from warnline.pki.tls import TlsSettings
+from warnline.serve.asterix_out import AsterixOutConfig, Sender
 from warnline.serve.text import did_you_mean
 
 log = logging.getLogger("warnline.asterix")
@@ -305,27 +306,34 @@ class Listeners:
     """Every [[asterix]] listener of a node: started after the node, stopped before it."""
 
     def __init__(
-        self, configs: tuple[AsterixListenerConfig, ...], node: Node, tls: TlsSettings | None
+        self,
+        configs: tuple[AsterixListenerConfig, ...],
+        node: Node,
+        tls: TlsSettings | None,
+        *,
+        outs: tuple[AsterixOutConfig, ...] = (),
     ) -> None:
         self.all = [Listener(c, node, tls) for c in configs]
+        self.senders = [Sender(c, node) for c in outs]  # ASTERIX out (serve/asterix_out.py)
         node.views.feed_health = self.health
 
     def health(self) -> list[dict[str, Any]]:
-        return [listener.health() for listener in self.all]
+        return [listener.health() for listener in self.all] + [s.health() for s in self.senders]
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Listeners]:
-        if self.all:
-            await asyncio.to_thread(library)  # the decoder's import, off the loop
-        started: list[Listener] = []
+        if self.all or self.senders:
+            await asyncio.to_thread(library)  # the codec's import, off the loop
+        started: list[Listener | Sender] = []
         try:
-            for listener in self.all:
-                await listener.start()
-                started.append(listener)
+            both: list[Listener | Sender] = [*self.all, *self.senders]
+            for one in both:
+                await one.start()
+                started.append(one)
             yield self
         finally:
-            for listener in reversed(started):
-                await listener.stop()
+            for one in reversed(started):
+                await one.stop()
 
 
 __all__ = [

@@ -27,6 +27,7 @@ from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.serve.asterix import Listeners, check_partners
+from warnline.serve.asterix_out import check_out_partners
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
 from warnline.serve.journal import check_shape, snapshot_store
@@ -93,6 +94,7 @@ def build(
     check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
     check_partners(cfg.asterix, agreement, config_path)
+    check_out_partners(cfg.asterix_out, set(agreement.partners), config_path)
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
         cfg.data / "journal.db",
@@ -113,7 +115,7 @@ def build(
     )
     return Built(
         config=cfg, agreement=agreement, node=node, journal=journal, key=key, cap=cap,
-        trusted=trusted, asterix=Listeners(cfg.asterix, node, cfg.tls),
+        trusted=trusted, asterix=Listeners(cfg.asterix, node, cfg.tls, outs=cfg.asterix_out),
     )  # fmt: skip
 
 

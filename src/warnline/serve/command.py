@@ -110,6 +110,12 @@ def _print_start(built: Built) -> None:
         )
     for listener in cfg.asterix:
         print(f"warnline serve: {describe_asterix(listener)}", flush=True)
+    for out in cfg.asterix_out:
+        print(
+            f"warnline serve: asterix-out udp://{out.host}:{out.port}: CAT062 {out.edition} of "
+            f"{out.partner}'s released picture every {out.period_s:g} s",
+            flush=True,
+        )
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:

@@ -82,6 +82,13 @@ protocol = "udp"                   # partner's own link; "tcp" off loopback take
 host = "127.0.0.1"                 # and the client certificate must name the partner
 port = 8600
 
+[[asterix_out]]                    # optional: CAT062 of a partner's released picture over
+partner = "ISR"                    # UDP to its centre (serve/asterix_out.py); host, port,
+host = "127.0.0.1"                 # the node's sac and sic, edition (CAT062, default
+port = 8601                        # 1.20), period_s (default 4)
+sac = 250
+sic = 1
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -112,6 +119,7 @@ from warnline.api.limits import ServerLimits
 from warnline.errors import ConfigError
 from warnline.pki.tls import TlsSettings
 from warnline.serve.asterix import AsterixListenerConfig, parse_asterix
+from warnline.serve.asterix_out import AsterixOutConfig, parse_asterix_out
 from warnline.serve.channels import (
     ChannelConfig,
     parse_channels,
@@ -136,6 +144,7 @@ class NodeConfig:
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     asterix: tuple[AsterixListenerConfig, ...] = ()
+    asterix_out: tuple[AsterixOutConfig, ...] = ()
 
     @property
     def archive(self) -> Path:
@@ -144,7 +153,8 @@ class NodeConfig:
 
 
 SECTIONS = (
-    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "asterix", "users",
+    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "asterix",
+    "asterix_out", "users",
 )  # fmt: skip
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
@@ -195,6 +205,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         channels=parse_channels(raw.get("channels"), base, path),
         retention=parse_retention(raw.get("retention"), base, path),
         asterix=parse_asterix(raw.get("asterix"), path, tls=tls),
+        asterix_out=parse_asterix_out(raw.get("asterix_out"), path),
     )
 
 

@@ -23,35 +23,22 @@ from typing import Any
 
 from warnline.agreement.model import AsterixSensor, AsterixSettings
 from warnline.domain import Identity, Report
-from warnline.ingest.asterix import FT, GEOD, NM, TICKS_PER_S, report_id, spec
+from warnline.ingest.asterix import (
+    FT,
+    GEOD,
+    NM,
+    TICKS_PER_S,
+    extended,
+    pack,
+    report_id,
+    spec,
+)
 
-MAX_DATAGRAM = 8_000  # bytes: well under loopback's limit, and a block's 65535
 # I062/130's range is 150,000 ft (45.7 km), and CAT062 has no altitude item that goes
 # higher: a ballistic missile above it goes out without altitude (not measured).
 GEOMETRIC_MAX_M = 150_000 * FT
 FL_MAX = 1_270.0  # I048/090's range (flight levels)
 RHO_MAX_NM = 255.9  # I048/040's range
-
-
-def extended(variation: Any, values: dict[str, int]) -> tuple[tuple[int | None, ...], ...]:
-    """An extended item's groups as libasterix builds them: every subitem of each group
-    up to the last group that holds one of `values` (the others 0, spares 0)."""
-    groups: list[tuple[int | None, ...]] = []
-    wanted = set(values)
-    for group in variation.cv_items_list:
-        if not wanted:
-            break
-        row: list[int | None] = []
-        for entry in group:
-            if entry is None:
-                row.append(None)
-                continue
-            nsp = getattr(entry[0], "cv_non_spare", None)
-            name = None if nsp is None else nsp.cv_name
-            row.append(values.get(name, 0) if name else 0)
-            wanted.discard(name)
-        groups.append(tuple(row))
-    return tuple(groups)
 
 
 @dataclass
@@ -165,39 +152,7 @@ class Encoder:
 
 def blocks(settings: AsterixSettings, records: Sequence[tuple[int, bytes]]) -> list[bytes]:
     """Records packed into datagrams of whole blocks, each under MAX_DATAGRAM bytes."""
-    out: list[bytes] = []
-    current: list[bytes] = []
-    size = 0
-    by_cat: dict[int, list[bytes]] = {}
-    for cat, raw in records:
-        by_cat.setdefault(cat, []).append(raw)
-    for cat, raws in sorted(by_cat.items()):
-        chunk: list[bytes] = []
-        for raw in raws:
-            if chunk and sum(map(len, chunk)) + len(raw) + 3 > MAX_DATAGRAM:
-                current, size = _flush(out, current, size, _block(cat, chunk))
-                chunk = []
-            chunk.append(raw)
-        if chunk:
-            current, size = _flush(out, current, size, _block(cat, chunk))
-    if current:
-        out.append(b"".join(current))
-    return out
-
-
-def _block(cat: int, raws: list[bytes]) -> bytes:
-    body = b"".join(raws)
-    return bytes([cat]) + (len(body) + 3).to_bytes(2, "big") + body
-
-
-def _flush(
-    out: list[bytes], current: list[bytes], size: int, block: bytes
-) -> tuple[list[bytes], int]:
-    if current and size + len(block) > MAX_DATAGRAM:
-        out.append(b"".join(current))
-        current, size = [], 0
-    current.append(block)
-    return current, size + len(block)
+    return pack(records)
 
 
 def _ticks(at: datetime) -> int:

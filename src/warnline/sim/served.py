@@ -31,6 +31,7 @@ def write_node_config(
     secrets: Mapping[str, str],
     retention: Table | None = None,
     asterix: Sequence[Table] = (),
+    asterix_out: Sequence[Table] = (),
 ) -> Path:
     """Write `directory/node.toml` (and each of `secrets` as a private file beside it,
     by its relative path) and return its path."""
@@ -53,6 +54,8 @@ def write_node_config(
         parts.append("[retention]\n" + "".join(_line(k, v) for k, v in retention.items()))
     for table in asterix:  # the partners' ASTERIX listeners (serve/asterix.py)
         parts.append("[[asterix]]\n" + "".join(_line(k, v) for k, v in table.items()))
+    for table in asterix_out:  # CAT062 of a partner's released picture (serve/asterix_out.py)
+        parts.append("[[asterix_out]]\n" + "".join(_line(k, v) for k, v in table.items()))
     parts.append(render_users(users))
     path = directory / "node.toml"
     path.write_text("\n".join(parts))
