@@ -19,6 +19,8 @@ from tests.sim.test_raid_score import KEYS
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal
+from warnline.journal.kinds import Kind
+from warnline.journal.payloads import Received, payload
 from warnline.serve.config import load_config
 
 pytestmark = pytest.mark.slow
@@ -109,7 +111,7 @@ def test_jordans_sensors_speak_asterix_to_the_served_node(
     _, out = exercise
     s = json.loads((out / "summary.json").read_text())
     a = s["asterix"]
-    (listener,) = a["listeners"]
+    (listener,) = [h for h in a["listeners"] if h["channel"].startswith("asterix udp")]
     assert listener["partners"] == ["JOR"] and listener["channel"].startswith("asterix udp://")
     assert a["sent_reports"] > 50 and a["sent_datagrams"] >= 10
     assert listener["reports"] == a["sent_reports"] == s["reports_by_format"]["asterix"]
@@ -118,14 +120,22 @@ def test_jordans_sensors_speak_asterix_to_the_served_node(
     assert [(c.partner, c.protocol) for c in cfg.asterix] == [("JOR", "udp")]
     journal = SQLiteJournal(out / "journal" / "journal.db", archive=cfg.archive)
     try:
-        sensors = {
-            e.event.payload["report"]["sensor"]
+        reports = [
+            payload(e.event, Received).report
             for e in journal.iter_all()
-            if e.event.kind == "report" and e.event.payload["report"]["source_format"] == "asterix"
-        }
+            if e.event.kind == Kind.REPORT
+        ]
+        sensors = {r.sensor for r in reports if r.source_format == "asterix"}
     finally:
         journal.close()
     assert sensors == {"jor-radar-1", "jor-radar-2"}
+    # ISR's air-defence centre took its released picture as CAT062 ([[asterix_out]]).
+    got = a["out_received"]
+    (sent,) = [h for h in a["listeners"] if h["channel"].startswith("asterix-out")]
+    assert got["partner"] == "ISR" and sent["partners"] == ["ISR"]
+    assert got["datagrams"] == sent["datagrams"] > 10 and got["records"] == sent["records"]
+    assert got["tracks"] >= 5 and got["faults"] == {} and got["ended"] == sent["ended"] >= 1
+    assert [(c.partner, c.sac, c.sic) for c in cfg.asterix_out] == [("ISR", 250, 1)]
 
 
 def test_manual_entries_in_the_exercise(

@@ -41,6 +41,7 @@ from warnline.node import Node, NodeSettings
 from warnline.serve.builder import bind_replies, build
 from warnline.serve.config import load_config
 from warnline.sim.actors import DutyOfficer, ExerciseLog
+from warnline.sim.asterix import EXERCISE_HUB_ASTERIX, HUB_SAC, HUB_SIC, open_centre
 from warnline.sim.commanders import (
     CellOperator,
     Commander,
@@ -83,6 +84,7 @@ class ExerciseOptions:
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
     asterix_partners: tuple[str, ...] = ("JOR",)  # air-defence systems that speak ASTERIX
+    asterix_out: str | None = "ISR"  # an air-defence centre that takes its picture as CAT062
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
 
 
@@ -167,6 +169,12 @@ async def run_exercise(
     reach = await start_reachable(
         agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
     )
+    # ISR's air-defence centre takes its released picture as CAT062 (serve/asterix_out.py).
+    out_partner = opts.asterix_out if opts.asterix_out in agreement.partners else None
+    centre_transport, centre = await open_centre(
+        out_partner or "ISR", EXERCISE_HUB_ASTERIX, clock, opts.host
+    )
+    centre_port = centre_transport.get_extra_info("sockname")[1]
     try:  # the node stops (leaving `serving`) before the peers its channels reach
         # The node a partner would serve, from the config a partner would write.
         config_path = write_node_config(
@@ -186,6 +194,18 @@ async def run_exercise(
                 for code in opts.asterix_partners
                 if agreement.partners.get(code) is not None
                 and agreement.partners[code].asterix is not None
+            ],
+            asterix_out=[]
+            if out_partner is None
+            else [
+                {
+                    "partner": out_partner,
+                    "host": opts.host,
+                    "port": centre_port,
+                    "sac": HUB_SAC,
+                    "sic": HUB_SIC,
+                    "period_s": 1.0,
+                }
             ],
         )
         built = build(
@@ -251,6 +271,7 @@ async def run_exercise(
                 await asyncio.gather(sampler, return_exceptions=True)
     finally:
         await reach.stop()  # every peer process ends, however the run ended
+        centre_transport.close()
     fed = partners.result  # what the partners' systems sent (and the truth of each report)
     fed.truth_of.update(mlog.truth_of)  # the border post saw a real object
     summary = summarize(
@@ -264,6 +285,7 @@ async def run_exercise(
         "sent_reports": fed.asterix_sent,
         "sent_datagrams": fed.asterix_datagrams,
         "listeners": built.asterix.health(),
+        "out_received": centre.summary() if out_partner is not None else None,
     }
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()

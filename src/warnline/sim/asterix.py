@@ -14,20 +14,24 @@ compute (`warnline.ingest.asterix.report_id`).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import socket
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from warnline.agreement.model import AsterixSensor, AsterixSettings
-from warnline.domain import Identity, Report
+from warnline.domain import Clock, Identity, Report
 from warnline.ingest.asterix import (
     FT,
     GEOD,
     NM,
     TICKS_PER_S,
+    AsterixDecoder,
+    Reason,
     extended,
     pack,
     report_id,
@@ -180,3 +184,53 @@ class UdpSender:
 
     def close(self) -> None:
         self.sock.close()
+
+
+HUB_SAC, HUB_SIC = 250, 1  # the exercise node's own SAC/SIC in what it sends
+EXERCISE_HUB_ASTERIX = AsterixSettings(
+    editions={62: "1.20"},
+    sensors=(AsterixSensor(sac=HUB_SAC, sic=HUB_SIC, sensor="warnline", lat=0.0, lon=0.0),),
+)
+
+
+class Centre(asyncio.DatagramProtocol):
+    """A partner's air-defence centre that takes only ASTERIX: it receives the node's
+    CAT062 of its released picture ([[asterix_out]]) and decodes it as any receiver
+    would, in the agreed edition, with the node's SAC/SIC as its one sensor."""
+
+    def __init__(self, partner: str, settings: AsterixSettings, clock: Clock) -> None:
+        self.partner = partner
+        self.decoder = AsterixDecoder(partner, settings)
+        self.clock = clock
+        self.datagrams = 0
+        self.records = 0
+        self.tracks: set[str] = set()
+        self.faults: Counter[str] = Counter()
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.datagrams += 1
+        out = self.decoder.decode(data, now=self.clock.now())
+        self.records += len(out.reports) + out.faults[Reason.SKIPPED]
+        self.tracks.update(r.sensor_track for r in out.reports if r.sensor_track)
+        self.faults.update(out.faults)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "datagrams": self.datagrams,
+            "records": self.records,
+            "tracks": len(self.tracks),
+            "ended": self.faults[Reason.SKIPPED],  # TSE: the node ended the track
+            "faults": {k: v for k, v in sorted(self.faults.items()) if k != Reason.SKIPPED},
+        }
+
+
+async def open_centre(
+    partner: str, settings: AsterixSettings, clock: Clock, host: str
+) -> tuple[asyncio.DatagramTransport, Centre]:
+    """A Centre on a free UDP port of `host` (its port: transport's sockname)."""
+    loop = asyncio.get_running_loop()
+    transport, centre = await loop.create_datagram_endpoint(
+        lambda: Centre(partner, settings, clock), local_addr=(host, 0)
+    )
+    return transport, centre
