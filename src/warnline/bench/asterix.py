@@ -4,7 +4,8 @@ The same 200 observations are decoded as a partner's CAT062 system tracks (one
 datagram), as its CAT048 plots, and parsed as the JSON body a partner's system posts
 (the node's fast path, `ingest/fast.py`, and the schema path, `ingest/json_adapter.py`):
 reports per second of CPU time, medians over rounds (the machine is shared: CPU time
-wanders less than wall time). The cold import of the decoder's library is measured in a
+wanders less than wall time). ASTERIX out: a released picture of the same 200 tracks encoded
+as CAT062 records. The cold import of the decoder's library is measured in a
 fresh interpreter: what a node with an ASTERIX listener pays once at start.
 """
 
@@ -26,6 +27,7 @@ from warnline.domain.codec import to_json
 from warnline.ingest.asterix import AsterixDecoder
 from warnline.ingest.fast import parse_batch_fast
 from warnline.ingest.json_adapter import parse_submission
+from warnline.serve.asterix_out import PictureEncoder
 from warnline.sim.asterix import Encoder, blocks
 
 __all__ = ["run"]
@@ -113,5 +115,20 @@ def run(n: int = 200, rounds: int = 15) -> dict[str, Any]:
         / figures["json_peer"]["fast_path_reports_per_s_cpu"],
         3,
     )
+    # ASTERIX out: a released picture of n tracks to CAT062 records (serve/asterix_out.py).
+    views = [
+        {"track_id": f"T{i:06d}", "updated_at": T0.isoformat(),
+         "position": {"lat": 30.5 + 0.004 * i, "lon": 35.6, "alt_m": 2500.0},
+         "velocity": {"east": -120.0, "north": 15.0, "up": 0.0}, "sigma_m": 300.0,
+         "identity": "hostile"}
+        for i in range(n)
+    ]  # fmt: skip
+    picture = {"at": T0.isoformat(), "tracks": views}
+    out = PictureEncoder("1.20", 250, 1)
+    out_cpu = _cpu_s(functools.partial(out.records, picture), rounds)
+    figures["cat062_out_tracks"] = {
+        "records_per_s_cpu": round(n / out_cpu),
+        "us_per_track": round(out_cpu / n * 1e6, 1),
+    }
     figures["library_cold_import_cpu_s"] = round(_cold_import_s(), 2)
     return figures

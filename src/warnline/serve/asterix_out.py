@@ -199,16 +199,21 @@ class Sender:
 
     async def _run(self) -> None:
         while True:
+            # The picture is taken on the loop (the node's state between two turns); the
+            # encoding, ~0.2 ms of CPU per track, in a thread.
+            picture = self.node.views.picture_for(self.cfg.partner, tentative=False)
             try:
-                self.send_once()
+                await asyncio.to_thread(self.send, picture)
             except OSError as exc:  # the receiver's network, not ours to stop for
                 self.last_error = f"{type(exc).__name__}: {exc}"
             await asyncio.sleep(self.cfg.period_s)
 
     def send_once(self) -> int:
         """Encode and send the partner's released picture now; returns the records."""
+        return self.send(self.node.views.picture_for(self.cfg.partner, tentative=False))
+
+    def send(self, picture: dict[str, Any]) -> int:
         assert self.encoder is not None and self._sock is not None
-        picture = self.node.views.picture_for(self.cfg.partner, tentative=False)
         records, ended = self.encoder.records(picture)
         datagrams = pack([(62, r) for r in records])
         for d in datagrams:
