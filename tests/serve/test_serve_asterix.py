@@ -5,6 +5,7 @@ garbage is counted and the listener goes on; over TLS the certificate names the 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -210,6 +211,15 @@ def test_a_bad_listener_is_refused_naming_its_field(
     with pytest.raises(ConfigError) as refused:
         _build(tmp_path, [table])
     assert message in str(refused.value) and "asterix[0]" in str(refused.value)
+
+
+def test_a_busy_asterix_port_is_refused_before_the_journal_is_opened(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError, match=rf"asterix\[0\].port {port} \(udp\) on 127.0.0.1"):
+            _build(tmp_path, [{"partner": "JOR", "port": port}])
+    assert not (tmp_path / "journal" / "journal.db").exists()
 
 
 def test_a_listener_for_a_partner_without_asterix_is_refused(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import ssl
@@ -113,6 +114,26 @@ def check_partners(
                 f"{path}: asterix[{i}].partner: {cfg.partner} has no [partners.asterix] in "
                 "the agreement (editions and SAC/SIC of its sensors)"
             )
+
+
+def probe(listeners: tuple[AsterixListenerConfig, ...], path: Path) -> None:
+    """A ConfigError naming the listener whose port cannot be bound (in use, or an address
+    this machine does not have), before the node starts."""
+    for i, cfg in enumerate(listeners):
+        if not cfg.port:
+            continue
+        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+        kind = socket.SOCK_DGRAM if cfg.protocol == "udp" else socket.SOCK_STREAM
+        with socket.socket(family, kind) as s:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((cfg.host, cfg.port))
+            except OSError as exc:
+                why = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+                raise ConfigError(
+                    f"{path}: asterix[{i}].port {cfg.port} ({cfg.protocol}) on {cfg.host}: {why}"
+                ) from None
 
 
 def describe(cfg: AsterixListenerConfig) -> str:
@@ -343,5 +364,6 @@ __all__ = [
     "check_partners",
     "describe",
     "parse_asterix",
+    "probe",
     "server_context",
 ]

@@ -27,6 +27,7 @@ from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
 from warnline.serve.asterix import Listeners, check_partners
+from warnline.serve.asterix import probe as probe_asterix
 from warnline.serve.asterix_out import check_out_partners
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
@@ -94,6 +95,7 @@ def build(
     check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
     check_partners(cfg.asterix, agreement, config_path)
+    probe_asterix(cfg.asterix, config_path)
     check_out_partners(cfg.asterix_out, set(agreement.partners), config_path)
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
