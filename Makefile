@@ -73,19 +73,32 @@ $(ORACLE_STAMP):
 
 oracle: $(ORACLE_STAMP)
 
+# taky, the open-source TAK server `warnline bench cot` measures beside our CoT fan-out: it
+# ships a top-level package named `tests`, which would hide the suite's own helpers in the
+# project's environment, so it gets one of its own.
+TAKY := .venv-taky
+TAKY_STAMP := $(TAKY)/.installed
+
+$(TAKY_STAMP):
+	test -x $(TAKY)/bin/python || $(PYTHON) -m venv $(TAKY)
+	$(TAKY)/bin/pip install --quiet 'taky==0.10'
+	touch $(TAKY_STAMP)
+
 # Byte-compile the package (only what changed): where PYTHONDONTWRITEBYTECODE is set, as on
 # these machines, every process the demo and the suite start (nodes, partners, workers)
 # would otherwise compile Warnline's ~200 modules again, about 0.3 s of CPU each.
 bytecode: $(STAMP)
 	@$(BIN)/python -m compileall -q src/warnline
 
-# `make demo PORT=8900` when 8800 is taken.
+# `make demo PORT=8900` when 8800 is taken (COT_PORT=8088 when 8087 is: where a TAK client
+# reads Jordan's released picture as Cursor-on-Target while the exercise runs).
 PORT ?= 8800
+COT_PORT ?= 8087
 
 demo: bytecode $(VENDOR_STAMP)
-	$(BIN)/warnline demo --export out/demo --port $(PORT)
+	$(BIN)/warnline demo --export out/demo --port $(PORT) --cot JOR --cot-port $(COT_PORT)
 
-test: bytecode $(VENDOR_STAMP) $(ORACLE_STAMP)
+test: bytecode $(VENDOR_STAMP) $(TAKY_STAMP) $(ORACLE_STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -94,8 +107,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(STAMP)
+bench: $(STAMP) $(TAKY_STAMP)
 	$(BIN)/warnline bench --json out/bench.json
 
 clean:
-	rm -rf $(VENV) $(ORACLE) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules
+	rm -rf $(VENV) $(TAKY) $(ORACLE) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules

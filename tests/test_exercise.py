@@ -62,6 +62,10 @@ def exercise(
             str(free_port()),
             "--export",
             str(out),
+            "--cot",
+            "JOR",
+            "--cot-port",
+            str(free_port()),
         ],
         capture_output=True,
         text=True,
@@ -86,7 +90,7 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     s = json.loads((out / "summary.json").read_text())
     assert s.keys() >= CONTRACT_KEYS
     assert s["reports"] > 500
-    assert set(s["reports_by_format"]) == {"json", "cap", "manual", "asterix"}
+    assert set(s["reports_by_format"]) == {"json", "cap", "manual", "asterix", "cot"}
     assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
@@ -136,6 +140,22 @@ def test_jordans_sensors_speak_asterix_to_the_served_node(
     assert got["datagrams"] == sent["datagrams"] > 10 and got["records"] == sent["records"]
     assert got["tracks"] >= 5 and got["faults"] == {} and got["ended"] == sent["ended"] >= 1
     assert [(c.partner, c.sac, c.sic) for c in cfg.asterix_out] == [("ISR", 250, 1)]
+
+
+def test_a_tak_client_read_jors_released_picture_and_ares_system_spoke_cot(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = exercise
+    s = json.loads((out / "summary.json").read_text())
+    cot = s["cot"]
+    assert cot["partner"] == "JOR" and cot["client"]["unparsed"] == 0
+    assert cot["client"]["tracks"] >= 3 and cot["client"]["deletions"] >= 1
+    assert cot["client"]["alerts"] >= 1 and cot["client"]["shapes"] >= 1
+    assert cot["outside_release"] == 0 and cot["alerts_not_the_partners"] == 0
+    assert cot["in"]["sent"] > 50 and cot["in"]["journaled"] == cot["in"]["sent"]
+    # An entity expansion and a ground unit on each connection: refused, the stream going on.
+    assert cot["in"]["refused"] == cot["server"]["received"]["refused"] >= 2
+    assert s["reports_by_format"]["cot"] == cot["in"]["journaled"]
 
 
 def test_manual_entries_in_the_exercise(

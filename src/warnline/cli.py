@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--export", type=Path, help="write summary.json, cap/, journal/, audit/ here")
     demo.add_argument("--port", type=int, default=8800)
     demo.add_argument("--scale", type=float, default=1.0, help="multiply the number of threats")
+    demo.add_argument(
+        "--cot",
+        metavar="PARTNER",
+        help="also stream PARTNER's released picture as Cursor-on-Target on 127.0.0.1:8087",
+    )
+    demo.add_argument("--cot-port", type=int, default=8087, help=argparse.SUPPRESS)
 
     serve = sub.add_parser("serve", help="run a node")
     serve.add_argument("--config", type=Path, required=True)
@@ -184,6 +190,8 @@ def _demo(args: argparse.Namespace) -> int:
         export=args.export,
         port=args.port,
         scale=args.scale,
+        cot=None if args.cot is None else args.cot.upper(),
+        cot_port=args.cot_port,
     )
 
     async def exercise() -> dict[str, Any]:

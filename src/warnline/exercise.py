@@ -33,7 +33,7 @@ from warnline.api.app import CAP_SENDER
 from warnline.api.feed import CapPublisher, atom_feed
 from warnline.audit import export_record
 from warnline.domain import Alert, ScaledClock
-from warnline.errors import SignatureError
+from warnline.errors import ConfigError, SignatureError
 from warnline.journal import SQLiteJournal
 from warnline.journal.kinds import Kind
 from warnline.journal.payloads import payload
@@ -56,6 +56,8 @@ from warnline.sim.reachable import AWAY, stand_in, start_reachable
 from warnline.sim.record_check import check_timelines
 from warnline.sim.scenario import build_scenario
 from warnline.sim.served import write_node_config
+from warnline.sim.tak_check import cot_listeners, cot_summary, free_port
+from warnline.sim.tak_watch import TakWatcher
 from warnline.sim.targets import verdict
 from warnline.summary import manual_summary, offer_lines, summarize
 
@@ -86,6 +88,9 @@ class ExerciseOptions:
     asterix_partners: tuple[str, ...] = ("JOR",)  # air-defence systems that speak ASTERIX
     asterix_out: str | None = "ISR"  # an air-defence centre that takes its picture as CAT062
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
+    cot: str | None = None  # stream this partner's released picture as CoT (TAK) ...
+    cot_port: int = 8087  # ... on 127.0.0.1 here, read back by a PyTAK client
+    cot_partners: tuple[str, ...] = ("ARE",)  # TAK systems: their reports come in as CoT
 
 
 def make_accounts(agreement: Agreement) -> tuple[Accounts, dict[str, str]]:
@@ -121,6 +126,18 @@ def _temper(code: str) -> Temper:
     return Temper(p_accept=0.8, p_decline=0.1)
 
 
+def offer_hint(agreement: Agreement, speed: float) -> str:
+    """How long a lead offer stays open, in raid and in wall seconds, and whose offers are
+    left for a person to answer (that commander never answers: `_temper`)."""
+    offer_s = agreement.response.offer_timeout_s
+    silent = next((c for c in sorted(agreement.partners) if c == "EGY"), None)
+    who = f": sign in as {silent.lower()}-cmd, whose offers nobody else answers" if silent else ""
+    return (
+        f"Lead offers stay open {offer_s:.0f} s of raid ({offer_s / speed:.0f} s here), long "
+        f"enough to accept or decline by hand{who}"
+    )
+
+
 def _p_ack(code: str, cell: str, rng: np.random.Generator) -> float:
     if code == cell:
         return 0.0  # the cell watches; it cannot acknowledge for a partner
@@ -137,6 +154,9 @@ async def run_exercise(
     the peers and their processes stop as at the end of a full run, and the summary of
     what was played is counted, marked `interrupted`."""
     agreement = load_agreement(opts.agreement_path)
+    if opts.cot is not None and opts.cot not in agreement.partners:
+        known = ", ".join(sorted(agreement.partners))
+        raise ConfigError(f"--cot {opts.cot}: not a partner of the agreement ({known})")
     rng = np.random.default_rng(opts.seed)
     export = opts.export
     workdir = Path(tempfile.mkdtemp(prefix="warnline-demo-")) if export is None else export
@@ -177,6 +197,7 @@ async def run_exercise(
     centre_port = centre_transport.get_extra_info("sockname")[1]
     try:  # the node stops (leaving `serving`) before the peers its channels reach
         # The node a partner would serve, from the config a partner would write.
+        cot_in = free_port(opts.host)
         config_path = write_node_config(
             workdir,
             host=opts.host,
@@ -207,6 +228,7 @@ async def run_exercise(
                     "period_s": 1.0,
                 }
             ],
+            cot=cot_listeners(opts.cot, opts.cot_port, opts.cot_partners, cot_in),
         )
         built = build(
             load_config(config_path),
@@ -234,8 +256,18 @@ async def run_exercise(
                 print(f"Console: {base}  (accounts also in {workdir / 'accounts.json'})", file=out)
             for user, pw in passwords.items():
                 print(f"  {user:10s} {pw}", file=out)
+            if opts.console:
+                print(offer_hint(agreement, opts.speed), file=out)
             sampler = asyncio.create_task(_sample_picture(node, clock, snapshots))
+            watcher: TakWatcher | None = None
+            cot_server: dict[str, Any] = {}
             try:
+                if opts.cot is not None:
+                    # A TAK user's client on the partner's stream, for the whole run.
+                    watcher = TakWatcher(opts.host, opts.cot_port)
+                    await watcher.start()
+                    print(f"CoT: {opts.cot}'s released picture on {opts.host}:{opts.cot_port}",
+                          file=out)  # fmt: skip
                 # The partners' systems run in a process of their own (sim/partners.py).
                 partners = PartnersProcess(
                     FeedSpec(
@@ -244,6 +276,8 @@ async def run_exercise(
                         scale=opts.scale, speed=opts.speed, base_url=base,
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
                         asterix={a.cfg.partner: (opts.host, a.port) for a in built.asterix.all},
+                        cot_partners=tuple(opts.cot_partners),
+                        cot_address=f"{opts.host}:{cot_in}",
                     )
                 )  # fmt: skip
                 manual = ManualPlayer(
@@ -269,6 +303,9 @@ async def run_exercise(
             finally:
                 sampler.cancel()
                 await asyncio.gather(sampler, return_exceptions=True)
+                if watcher is not None:
+                    await watcher.stop()
+                cot_server = built.cot.counts()
     finally:
         await reach.stop()  # every peer process ends, however the run ended
         centre_transport.close()
@@ -287,6 +324,10 @@ async def run_exercise(
         "listeners": built.asterix.health(),
         "out_received": centre.summary() if out_partner is not None else None,
     }
+    summary["cot"] = cot_summary(
+        opts.cot, watcher, cot_server, fed, journal.iter_all(), snapshots, node.pipeline,
+        agreement.coordination_cell,
+    )  # fmt: skip
     summary["peers"] = reach.counts()
     summary["handoff_ms"] = node.outreach.handoff_summary()
     summary["rejected_submissions"] = fed.rejected_submissions
@@ -580,6 +621,14 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
     if tl is not None:
         brief = {k: tl.get(k) for k in ("incident", "steps", "verified", "failed")}
         print(f"  {'incident_timeline':22s} {json.dumps(brief)}", file=out)
+    cot = summary.get("cot")
+    if cot is not None:
+        print(f"  {'cot.in':22s} {json.dumps(cot['in'])}", file=out)
+        if "client" in cot:
+            c = cot["client"]
+            seen = {k: c[k] for k in ("events", "tracks", "deletions", "alerts", "shapes")}
+            seen["outside_release"] = cot["outside_release"]
+            print(f"  {'cot.' + cot['partner']:22s} {json.dumps(seen)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

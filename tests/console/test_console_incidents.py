@@ -14,7 +14,10 @@ from tests.api.conftest import PASSWORD, Live, drive_drone
 from tests.console.conftest import Offline
 from tests.console.test_console_browser import sign_in
 
-PROVED = re.compile(r"In the signed record: entry \d+ of \d+ .*proof checked in this browser")
+PROVED = re.compile(
+    r"In the signed record: entry \d+ of \d+ .*signed by HUB\); "
+    r"proof and signature checked in this browser"
+)
 
 
 async def test_timeline_steps_are_proved_in_the_browser_by_keyboard(
@@ -87,17 +90,41 @@ async def test_timeline_steps_are_proved_in_the_browser_by_keyboard(
     await expect(steps.filter(has_text="Acknowledgement").locator(".proof")).to_have_text(
         re.compile("The proof does not lead to the signed head")
     )
+    # A head whose root the path still reaches but whose body was changed after signing:
+    # the inclusion holds, the hub's signature does not.
+    await page.unroute(re.compile(r".*/api/v1/audit/entries/\d+$"))
+    await page.route(
+        re.compile(r".*/api/v1/audit/entries/\d+$"),
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=_tampered(route.request.url, live, part="head"),
+        ),
+    )
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Enter")
+    await expect(steps.filter(has_text="Acknowledgement").locator(".proof")).to_have_text(
+        re.compile("The head's signature does not verify with the hub's key")
+    )
+    await expect(steps.filter(has_text="Acknowledgement").locator(".proof")).to_have_attribute(
+        "data-verified", "false"
+    )
     assert offline.blocked == [] and offline.errors == []
 
 
-def _tampered(url: str, live: Live) -> str:
-    """The entry's real proof with one hash of its path changed."""
+def _tampered(url: str, live: Live, part: str = "path") -> str:
+    """The entry's real proof with one hash of its path changed, or with its head's
+    timestamp moved a second (the signature then covers another body)."""
     import json
 
     seq = int(url.rsplit("/", 1)[1])
     views = live.node.views
     real = views.record_entry(views.coordination_cell, seq, set())
-    real["audit_path"][0] = "0" * 64
+    if part == "path":
+        real["audit_path"][0] = "0" * 64
+    else:
+        stamp = real["head"]["timestamp"]
+        real["head"]["timestamp"] = stamp[:18] + str((int(stamp[18]) + 1) % 10) + stamp[19:]
     return json.dumps(real)
 
 

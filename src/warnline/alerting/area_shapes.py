@@ -10,11 +10,17 @@ the simplification tolerance, then checked to cover the original after rounding)
 circle is the minimum enclosing circle of the area's hull, found in a local azimuthal
 equidistant projection and then widened to the largest great-circle distance to any
 vertex, so its radius is a true distance on the ground.
+
+Making them takes 20-70 ms an area (buffering and simplifying real outlines), which, on
+the decision loop, landed on the first alert for each area: the raid's first seconds.
+`area_shapes` keeps them for the process, keyed by the outline itself, and a node warms
+that store for its whole agreement when it starts (`warm`), beside the decisions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import shapely
@@ -26,9 +32,12 @@ __all__ = [
     "MAX_CIRCLE_EXCESS",
     "MAX_RING_POINTS",
     "Ring",
+    "Shapes",
+    "area_shapes",
     "circle_of",
     "message_circle",
     "polygons_of",
+    "warm",
 ]
 
 MAX_RING_POINTS = 100  # many CAP consumers (and sirens' controllers) choke on longer rings
@@ -42,6 +51,32 @@ MAX_CIRCLE_EXCESS = 1.5
 _GEOD = Geod(ellps="WGS84")
 
 Ring = tuple[tuple[float, float], ...]
+Shapes = tuple[tuple[Ring, ...], tuple[float, float, float] | None]
+
+# An outline's WKB -> its rings and message circle. Pure functions of the outline, so a
+# shape made by the warm-up thread is the one the loop would have made; a race makes it
+# twice, never differently.
+_MADE: dict[bytes, Shapes] = {}
+
+
+def area_shapes(geom: BaseGeometry) -> Shapes:
+    """`polygons_of` and `message_circle` of an outline, made once per process."""
+    key = shapely.to_wkb(geom)
+    made = _MADE.get(key)
+    if made is None:
+        made = _MADE[key] = (polygons_of(geom), message_circle(geom))
+    return made
+
+
+def warm(geometries: Iterable[BaseGeometry]) -> int:
+    """Make the shapes of `geometries` ahead of their first alert (in a worker thread:
+    shapely lets go of the interpreter lock for most of it); how many were made."""
+    made = 0
+    for geom in geometries:
+        if shapely.to_wkb(geom) not in _MADE:
+            area_shapes(geom)
+            made += 1
+    return made
 
 
 def polygons_of(geom: BaseGeometry, *, max_points: int = MAX_RING_POINTS) -> tuple[Ring, ...]:

@@ -43,7 +43,7 @@ from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.alerting import wording
-from warnline.alerting.area_shapes import Ring, message_circle, polygons_of
+from warnline.alerting.area_shapes import Ring, area_shapes
 from warnline.alerting.exposure import Exposure, exposures
 from warnline.alerting.incidents import IncidentBook
 from warnline.alerting.manual import build_manual_alert, end_manual_alert
@@ -128,8 +128,7 @@ class Alerting:
     def _shape(self, area_id: str) -> tuple[tuple[Ring, ...], _CircleT | None]:
         shape = self._shapes.get(area_id)
         if shape is None:
-            geom = self.agreement.area(area_id).geometry
-            shape = self._shapes[area_id] = (polygons_of(geom), message_circle(geom))
+            shape = self._shapes[area_id] = area_shapes(self.agreement.area(area_id).geometry)
         return shape
 
     def overlapping(self, area_id: str) -> frozenset[str]:

@@ -60,4 +60,5 @@ def session_view(node: Node, s: Session) -> dict[str, Any]:
         "coordination_cell": node.views.coordination_cell,
         "speed": node.views.speed,
         "now": node.now().isoformat(),  # the node's clock, until the stream's picture says it
+        "record_signer": node.views.record_signer(),  # a proof's head is checked with it
     }

@@ -154,6 +154,12 @@ class HeadSigner:
     def size(self) -> int:
         return self._tree.size
 
+    def public_key(self) -> dict[str, str]:
+        """Who signs the heads and with what: the signer its heads name and the base64
+        Ed25519 public key they verify with (a console checks a head with it)."""
+        raw = bytes(self._key.verify_key)
+        return {"signer": self._signer, "public_key": base64.b64encode(raw).decode()}
+
     def resume(self, hashes: Iterable[str]) -> None:
         self._tree = MerkleAccumulator()
         self._tree.extend([bytes.fromhex(h) for h in hashes])

@@ -108,6 +108,12 @@ def _console() -> dict[str, Any]:
     return run()
 
 
+def _cot() -> dict[str, Any]:
+    from warnline.bench.cot import run
+
+    return run()
+
+
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "journal": _journal,
     "picture": _picture,
@@ -125,6 +131,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "memory": _memory,  # RSS over a 40-minute raid, SQLite journal on disk (minutes)
     "restart": _restart,  # restart at 10k and 100k entries, with/without snapshot (minutes)
     "retention": _retention,  # journal.db stays bounded over 500k entries (minutes)
+    "cot": _cot,  # CoT fan-out to 10, 100, 500 TAK clients beside taky (minutes)
 }
 OPT_IN = {
     "warnings-raid",
@@ -135,6 +142,7 @@ OPT_IN = {
     "memory",
     "restart",
     "retention",
+    "cot",
 }  # run only when named
 
 

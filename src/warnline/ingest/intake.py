@@ -13,7 +13,7 @@ from datetime import datetime
 
 from warnline.agreement.model import Agreement
 from warnline.domain import Clock, Report
-from warnline.errors import ConflictError, InputError, PayloadTooLargeError, RateLimitError
+from warnline.errors import ConflictError, InputError, PayloadTooLargeError
 from warnline.ingest.batch import Batch
 from warnline.ingest.cap_adapter import MAX_CAP_BYTES, parse_cap
 from warnline.ingest.checks import JournalShare, RateLimiter, check_reports, report_fault
@@ -97,6 +97,26 @@ class Intake:
         partner = self.verifier.verify(request).partner
         return self.accept(parse_cap(request.body, partner=partner))
 
+    def stream_reports(
+        self, reports: Sequence[Report]
+    ) -> tuple[list[Report], list[tuple[int, InputError]]]:
+        """Reports a partner's system streamed (CoT over a listener that knows the
+        partner: its certificate, or its loopback listener's config): each checked on its
+        own, as a JSON batch's are, so one bad event does not refuse its neighbours; the
+        rest rate-limited together and given the partner's default releasability."""
+        now = self.clock.now()
+        kept: list[Report] = []
+        refused: list[tuple[int, InputError]] = []
+        for i, r in enumerate(reports):
+            fault = report_fault(r, index=i, agreement=self.agreement, now=now)
+            if fault is None:
+                kept.append(r)
+            else:
+                refused.append((i, fault))
+        if kept:
+            self.limiter.take(kept[0].partner, len(kept), now)
+        return [self._with_default(r) for r in kept], refused
+
     def accept(self, reports: Sequence[Report]) -> list[Report]:
         """Checks common to every format; fills in partner default releasability."""
         now = self.clock.now()
@@ -104,26 +124,6 @@ class Intake:
         if reports:
             self.limiter.take(reports[0].partner, len(reports), now)
         return [self._with_default(r) for r in reports]
-
-    def accept_each(self, reports: Sequence[Report]) -> tuple[list[Report], list[InputError]]:
-        """`accept` for reports that came without a request to refuse (ASTERIX over UDP):
-        each report's fault refuses it alone; the partner's rate refuses what is over it
-        (the sender hears nothing either way, the listener counts why)."""
-        now = self.clock.now()
-        kept: list[Report] = []
-        refused: list[InputError] = []
-        for i, r in enumerate(reports):
-            fault = report_fault(r, index=i, agreement=self.agreement, now=now)
-            if fault is None:
-                kept.append(r)
-            else:
-                refused.append(fault)
-        if kept:
-            try:
-                self.limiter.take(kept[0].partner, len(kept), now)
-            except RateLimitError as exc:
-                return [], refused + [exc] * len(kept)
-        return [self._with_default(r) for r in kept], refused
 
     def _with_default(self, r: Report) -> Report:
         if r.releasability is not None:

@@ -8,6 +8,7 @@ journal and the runner that drives them; the HTTP layer talks to commands and vi
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from warnline.accounts import Accounts, Role, check_cell_accounts
 from warnline.agreement.model import Agreement
 from warnline.alerting import Alerting, IncidentBook
+from warnline.alerting.area_shapes import warm
 from warnline.alerting.threat import ThreatRuleCheck
 from warnline.assess import Assessor
 from warnline.channels import ConsoleChannel
@@ -196,6 +198,10 @@ class Node:
     # -- life cycle ----------------------------------------------------------------
 
     async def start(self) -> None:
+        # The alert outlines of every area, made beside recovery and the first decisions
+        # rather than on the loop at each area's first alert (alerting/area_shapes.py).
+        geometries = [a.geometry for a in self.agreement.areas]
+        threading.Thread(target=warm, args=(geometries,), name="area-shapes", daemon=True).start()
         self.recovery = await asyncio.to_thread(self.followers.recover)
         if self._announce_line is not None:
             self._announce_line(self.recovery.describe())

@@ -19,6 +19,7 @@ from warnline.alerting.cap_phrases import PHRASES
 from warnline.alerting.manual import ManualRules
 from warnline.alerting.readback import AlertLog
 from warnline.assess.display import prepare
+from warnline.audit.heads import HeadSigner
 from warnline.audit.proofs import SubtreeRoots
 from warnline.dispatch import Dispatcher
 from warnline.dispatch.escalation import Escalation
@@ -112,6 +113,12 @@ class ReleasedViews:
     def record_head(self) -> dict[str, Any] | None:
         """The newest signed head of the record (None: nothing sealed yet)."""
         return None if self.journal is None else self.journal.tree_head()
+
+    def record_signer(self) -> dict[str, str] | None:
+        """The signer of the record's heads and its public key (None: no sealed record).
+        A partner compares the key with the agreement's `hub_public_key`."""
+        sealer = getattr(self.journal, "sealer", None)
+        return sealer.public_key() if isinstance(sealer, HeadSigner) else None
 
     def alert_visible(self, viewer: str, alert: Alert) -> bool:
         return self.release.alert_visible(viewer, alert)

@@ -115,6 +115,16 @@ class Picture:
         self._batches = 0
         self._faded: frozenset[str] = frozenset()
 
+    @property
+    def coast_after_s(self) -> float:
+        """Silence after which a confirmed track coasts (a CoT track's stale time)."""
+        return self._deleter.coast_after_s
+
+    @property
+    def drop_after_s(self) -> float:
+        """Silence after which a coasting track leaves the picture."""
+        return self._deleter.drop_after_s
+
     # -- the stage interface -------------------------------------------------------------
 
     def ingest(self, reports: Sequence[Report]) -> list[Track]:

@@ -50,3 +50,30 @@ def apply_tls(config: uvicorn.Config, tls: TlsSettings) -> uvicorn.Config:
         config.ssl.load_verify_locations(cafile=str(tls.crl))
         config.ssl.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     return config
+
+
+def server_context(tls: TlsSettings) -> ssl.SSLContext:
+    """A server-side mutual TLS context for a listener outside uvicorn (the CoT
+    listener): the node's certificate, the coalition CA, a client certificate required,
+    the CRL enforced for clients when given."""
+    tls.check()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(tls.ca))
+    ctx.load_cert_chain(str(tls.cert), str(tls.key))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls.crl is not None:
+        ctx.load_verify_locations(cafile=str(tls.crl))
+        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    return ctx
+
+
+def peer_partner(peercert: object) -> str | None:
+    """The partner a verified client certificate names (its subject organisation), from
+    `SSLSocket.getpeercert()`."""
+    if not isinstance(peercert, dict):
+        return None
+    for rdn in peercert.get("subject", ()):
+        for key, value in rdn:
+            if key == "organizationName":
+                return str(value)
+    return None

@@ -31,6 +31,7 @@ from warnline.serve.asterix import probe as probe_asterix
 from warnline.serve.asterix_out import check_out_partners
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
+from warnline.serve.cot import CotService
 from warnline.serve.journal import check_shape, snapshot_store
 from warnline.serve.keys import cap_signer, hub_signing_key, trusted_keys
 from warnline.serve.listen import check_tls, probe_port
@@ -49,6 +50,7 @@ class Built:
     cap: CapSigner  # CAP's XML signature
     trusted: dict[str, str]  # key id -> public key: heads the journal may carry
     asterix: Listeners  # the [[asterix]] listeners (serve/asterix.py)
+    cot: CotService  # the [[cot]] listeners (none configured: nothing listens)
 
     @property
     def journal_path(self) -> Path:
@@ -56,16 +58,22 @@ class Built:
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[str]:
-        """Serve the node on the configured listener (yields its base URL), with its
-        ASTERIX listeners from when the node runs until before it stops."""
+        """Serve the node on the configured listeners (yields the API's base URL), with its
+        ASTERIX and CoT listeners from when the node runs until before it stops."""
         cfg = self.config
         async with (
             serving(
-                self.node, host=cfg.host, port=cfg.port, tls=cfg.tls, hub_key=self.key,
-                cap_signer=self.cap, limits=cfg.limits,
+                self.node,
+                host=cfg.host,
+                port=cfg.port,
+                tls=cfg.tls,
+                hub_key=self.key,
+                cap_signer=self.cap,
+                limits=cfg.limits,
             ) as base,
             self.asterix.running(),
-        ):  # fmt: skip
+            self.cot.serving(),  # stops before the node does
+        ):
             yield base
 
 
@@ -97,6 +105,10 @@ def build(
     check_partners(cfg.asterix, agreement, config_path)
     probe_asterix(cfg.asterix, config_path)
     check_out_partners(cfg.asterix_out, set(agreement.partners), config_path)
+    for i, c in enumerate(cfg.cot):
+        if c.partner is not None and c.partner not in agreement.partners:
+            raise ConfigError(f"{config_path}: cot[{i}].partner: unknown partner {c.partner}")
+        probe_port(c.host, c.port, config_path, field=f"cot[{i}].port")
     channels = build_channels(cfg.channels, key, config_path)
     journal = SQLiteJournal(
         cfg.data / "journal.db",
@@ -118,6 +130,7 @@ def build(
     return Built(
         config=cfg, agreement=agreement, node=node, journal=journal, key=key, cap=cap,
         trusted=trusted, asterix=Listeners(cfg.asterix, node, cfg.tls, outs=cfg.asterix_out),
+        cot=CotService(node, cfg.cot, cfg.tls),
     )  # fmt: skip
 
 

@@ -49,17 +49,18 @@ def serve_node(config_path: Path, data: Path | None) -> int:
             check.add_done_callback(stop_if_failed)
             try:
                 bind_replies(built.node)
-                await serve_until_stopped(
-                    built.node,
-                    host=cfg.host,
-                    port=cfg.port,
-                    tls=cfg.tls,
-                    hub_key=built.key,
-                    cap_signer=built.cap,
-                    limits=cfg.limits,
-                    stop=stop,
-                    alongside=built.asterix.running(),
-                )
+                async with built.cot.serving():
+                    await serve_until_stopped(
+                        built.node,
+                        host=cfg.host,
+                        port=cfg.port,
+                        tls=cfg.tls,
+                        hub_key=built.key,
+                        cap_signer=built.cap,
+                        limits=cfg.limits,
+                        stop=stop,
+                        alongside=built.asterix.running(),
+                    )
             finally:
                 check.cancel()
 
@@ -116,6 +117,8 @@ def _print_start(built: Built) -> None:
             f"{out.partner}'s released picture every {out.period_s:g} s",
             flush=True,
         )
+    for c in cfg.cot:
+        print(f"warnline serve: {c.describe()}", flush=True)
     for name, channel_cfg in cfg.channels.items():
         print(f"warnline serve: channel {describe(name, channel_cfg)}", flush=True)
     if not cfg.channels:

@@ -71,6 +71,13 @@ urls = { ISR = "https://aoc.example.org/warnline" }   # or a partner's system mo
 
 [channels.apprise]                 # Apprise URLs from the agreement (or `urls` as above)
 
+[[cot]]                            # optional: Cursor-on-Target listeners (serve/cot_config.py)
+host = "127.0.0.1"                 # off loopback: tls = true (mutual TLS, the node's [tls])
+port = 8087
+partner = "JOR"                    # whose released picture; with tls the certificate says
+picture = true                     # stream the released picture to TAK clients
+reports = false                    # take CoT events (XML, TAK protocol v1) as its reports
+
 [retention]                        # optional: archive the oldest entries (serve/retention.py)
 enabled = true
 segment_entries = 10000
@@ -124,6 +131,7 @@ from warnline.serve.channels import (
     ChannelConfig,
     parse_channels,
 )
+from warnline.serve.cot_config import CotConfig, parse_cot
 from warnline.serve.keys import HubConfig, parse_hub
 from warnline.serve.retention import RetentionConfig, parse_retention
 from warnline.serve.text import did_you_mean
@@ -145,6 +153,7 @@ class NodeConfig:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     asterix: tuple[AsterixListenerConfig, ...] = ()
     asterix_out: tuple[AsterixOutConfig, ...] = ()
+    cot: list[CotConfig] = field(default_factory=list)
 
     @property
     def archive(self) -> Path:
@@ -153,7 +162,7 @@ class NodeConfig:
 
 
 SECTIONS = (
-    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "asterix",
+    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "cot", "asterix",
     "asterix_out", "users",
 )  # fmt: skip
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
@@ -206,6 +215,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         retention=parse_retention(raw.get("retention"), base, path),
         asterix=parse_asterix(raw.get("asterix"), path, tls=tls),
         asterix_out=parse_asterix_out(raw.get("asterix_out"), path),
+        cot=parse_cot(raw.get("cot"), path, tls, (host, port)),
     )
 
 

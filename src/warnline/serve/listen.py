@@ -19,7 +19,7 @@ def check_tls(tls: TlsSettings | None, config_path: Path) -> None:
             raise ConfigError(f"{config_path}: {exc}") from None
 
 
-def probe_port(host: str, port: int, config_path: Path) -> None:
+def probe_port(host: str, port: int, config_path: Path, *, field: str = "node.port") -> None:
     """A ConfigError naming the port if the listener could not bind it (in use, or an
     address this machine does not have), before the node starts: not a traceback from
     deep inside the server."""
@@ -30,4 +30,4 @@ def probe_port(host: str, port: int, config_path: Path) -> None:
             probe.bind((host, port))
         except OSError as exc:
             why = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
-            raise ConfigError(f"{config_path}: node.port {port} on {host}: {why}") from None
+            raise ConfigError(f"{config_path}: {field} {port} on {host}: {why}") from None

@@ -41,6 +41,7 @@ class ExerciseLog:
     received: Counter[tuple[str, str]] = field(default_factory=Counter)  # (user, version_key)
     acks_sent: Counter[str] = field(default_factory=Counter)  # by channel
     ack_errors: int = 0
+    rekeyed: dict[str, str] = field(default_factory=dict)  # report key -> key on arrival
 
 
 class PartnerSystem:

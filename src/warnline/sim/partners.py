@@ -34,6 +34,7 @@ from warnline.ingest.asterix import spec
 from warnline.sim import phones
 from warnline.sim.actors import AsterixLink, ExerciseLog, PartnerSystem, run_feed
 from warnline.sim.asterix import Encoder, UdpSender
+from warnline.sim.cot_sender import CotPartnerSystem
 from warnline.sim.feed import SensorFeed
 from warnline.sim.scenario import build_scenario
 
@@ -57,6 +58,8 @@ class FeedSpec:
     cap_partners: tuple[str, ...]
     result: str  # path of the result file the child writes
     asterix: dict[str, tuple[str, int]] = field(default_factory=dict)  # partner -> UDP address
+    cot_partners: tuple[str, ...] = ()  # TAK systems: they stream CoT to `cot_address`
+    cot_address: str = ""  # host:port of the node's CoT listener for those partners
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +69,8 @@ class FeedResult:
     truth_of: dict[str, str | None]  # report key -> object id (None: clutter)
     asterix_sent: int = 0  # reports sent as ASTERIX over UDP (no answer to count)
     asterix_datagrams: int = 0
+    cot_sent: int = 0  # CoT events the TAK systems sent
+    cot_refused: int = 0  # refusals the node sent back to them
 
 
 class PartnersProcess:
@@ -126,6 +131,8 @@ class PartnersProcess:
             truth_of=dict(raw["truth_of"]),
             asterix_sent=int(raw.get("asterix_sent", 0)),
             asterix_datagrams=int(raw.get("asterix_datagrams", 0)),
+            cot_sent=int(raw.get("cot_sent", 0)),
+            cot_refused=int(raw.get("cot_refused", 0)),
         )
 
     async def stop(self) -> None:
@@ -164,6 +171,14 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
         )
         for code in agreement.partners
     }  # fmt: skip
+    tak = {
+        code: CotPartnerSystem(
+            address=spec.cot_address, partner=code, key=exercise_signing_key(code),
+            base_url=spec.base_url, clock=clock, log_=xlog,
+        )
+        for code in spec.cot_partners
+    }  # fmt: skip
+    systems.update(tak)
     # SIGTERM (the exercise was stopped) ends the feed where it is, and what was fed so
     # far is still reported; a feed whose exercise is gone (killed) just ends.
     feeding = asyncio.create_task(run_feed(feed, systems, clock, spec.duration_s))
@@ -176,8 +191,13 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
     orphaned.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await feeding
+    for system in tak.values():
+        await system.close()
     for _, sender in links.values():
         sender.close()
+    for old, new in xlog.rekeyed.items():  # a CoT report's key is its uid and time
+        if old in feed.truth_of:
+            feed.truth_of[new] = feed.truth_of.pop(old)
     truth_of = {xlog.renamed.get(k, k): t for k, t in feed.truth_of.items()}
     return {
         "accepted_reports": sorted(xlog.accepted_reports),
@@ -185,6 +205,8 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
         "truth_of": truth_of,
         "asterix_sent": xlog.asterix_sent,
         "asterix_datagrams": xlog.asterix_datagrams,
+        "cot_sent": sum(s.sent for s in tak.values()),
+        "cot_refused": sum(s.refused for s in tak.values()),
     }
 
 
@@ -214,6 +236,7 @@ def main(argv: list[str]) -> int:
             **raw,
             "cap_partners": tuple(raw["cap_partners"]),
             "asterix": {p: (h, int(port)) for p, (h, port) in raw.get("asterix", {}).items()},
+            "cot_partners": tuple(raw["cot_partners"]),
         }
     )
     result = asyncio.run(_child(spec))

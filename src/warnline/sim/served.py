@@ -32,6 +32,7 @@ def write_node_config(
     retention: Table | None = None,
     asterix: Sequence[Table] = (),
     asterix_out: Sequence[Table] = (),
+    cot: Sequence[Table] = (),
 ) -> Path:
     """Write `directory/node.toml` (and each of `secrets` as a private file beside it,
     by its relative path) and return its path."""
@@ -56,6 +57,8 @@ def write_node_config(
         parts.append("[[asterix]]\n" + "".join(_line(k, v) for k, v in table.items()))
     for table in asterix_out:  # CAT062 of a partner's released picture (serve/asterix_out.py)
         parts.append("[[asterix_out]]\n" + "".join(_line(k, v) for k, v in table.items()))
+    for table in cot:
+        parts.append("[[cot]]\n" + "".join(_line(k, v) for k, v in table.items()))
     parts.append(render_users(users))
     path = directory / "node.toml"
     path.write_text("\n".join(parts))

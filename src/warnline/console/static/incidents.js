@@ -138,10 +138,29 @@ async function toggleProof(button, out, record) {
   out.textContent = t("checking");
   const proof = await get(record.proof);
   if (!proof) { out.textContent = t("proof_missing"); return; }
-  const ok = proof.hash === record.hash && await verifyInclusion(proof);
+  const included = proof.hash === record.hash && await verifyInclusion(proof);
+  const signed = included && await verifyHead(proof.head, state.me.record_signer);
+  const ok = included && signed;
   out.dataset.verified = String(ok);
-  out.textContent = (ok ? t("proof_ok", { seq: proof.seq, size: proof.tree_size, at: proof.head.timestamp.slice(0, 19) + "Z" }) : t("proof_bad"))
+  const done = t("proof_ok", { seq: proof.seq, size: proof.tree_size, at: proof.head.timestamp.slice(0, 19) + "Z", signer: proof.head.signer });
+  out.textContent = (ok ? done : t(included ? "sig_bad" : "proof_bad"))
     + (proof.entry ? "" : ` ${t("withheld")}`);
+}
+
+// The head's Ed25519 signature over its context line and canonical JSON body (sorted
+// keys, no spaces: audit/heads.py), with the key the node named at sign-in. A browser
+// without Ed25519 in WebCrypto cannot say yes.
+async function verifyHead(head, signer) {
+  if (!signer || signer.signer !== head.signer) return false;
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const body = { root: head.root, signer: head.signer, size: head.size, timestamp: head.timestamp, version: head.version };
+  const message = new TextEncoder().encode("warnline-tree-head:v1\n" + JSON.stringify(body));
+  try {
+    const key = await crypto.subtle.importKey("raw", bytes(signer.public_key), { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, bytes(head.signature), message);
+  } catch (err) {
+    return false;
+  }
 }
 
 // RFC 9162 section 2.1.3.2: hash the leaf (0x00 || entry hash) up the audit path and
