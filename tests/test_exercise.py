@@ -112,7 +112,8 @@ def test_jordans_sensors_speak_asterix_to_the_served_node(
 ) -> None:
     """JOR's CAT062 tracks and CAT048 plots go over UDP on loopback to the node's
     listener (from the config `warnline serve` reads) and every one sent is journaled."""
-    _, out = exercise
+    proc, out = exercise
+    assert "asterix.JOR" in proc.stdout and "asterix-out.ISR" in proc.stdout
     s = json.loads((out / "summary.json").read_text())
     a = s["asterix"]
     (listener,) = [h for h in a["listeners"] if h["channel"].startswith("asterix udp")]

@@ -629,6 +629,17 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
             seen = {k: c[k] for k in ("events", "tracks", "deletions", "alerts", "shapes")}
             seen["outside_release"] = cot["outside_release"]
             print(f"  {'cot.' + cot['partner']:22s} {json.dumps(seen)}", file=out)
+    ax = summary.get("asterix")
+    if ax is not None:
+        for h in ax["listeners"]:
+            if h["channel"].startswith("asterix udp") or h["channel"].startswith("asterix tcp"):
+                brief = {"sent": ax["sent_reports"], "journaled": h["reports"],
+                         "refused": h["refused"]}  # fmt: skip
+                print(f"  {'asterix.' + h['partners'][0]:22s} {json.dumps(brief)}", file=out)
+        got = ax.get("out_received")
+        if got is not None:
+            brief = {k: got[k] for k in ("datagrams", "records", "tracks", "ended")}
+            print(f"  {'asterix-out.' + got['partner']:22s} {json.dumps(brief)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):
