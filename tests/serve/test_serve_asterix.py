@@ -153,6 +153,28 @@ async def test_tcp_blocks_framed_by_their_length(tmp_path: Path) -> None:
         built.journal.close()
 
 
+async def test_tcp_connections_past_the_cap_are_closed_at_accept(tmp_path: Path) -> None:
+    built = _build(tmp_path, [{"partner": "JOR", "protocol": "tcp", "port": 0}])
+    try:
+        async with built.serving():
+            (listener,) = built.asterix.all
+            listener.max_connections = 2
+            held = [await asyncio.open_connection("127.0.0.1", listener.port) for _ in range(2)]
+            await until(lambda: listener.connections == 2)
+            reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # closed at accept
+            assert listener.refused["connections"] == 1
+            good, _ = datagrams(built, 2)
+            held[0][1].write(b"".join(good))  # the connections within the cap still work
+            await held[0][1].drain()
+            await until(lambda: listener.reports == 2)
+            for _, w in [*held, (reader, writer)]:
+                w.close()
+            await until(lambda: listener.connections == 0)
+    finally:
+        built.journal.close()
+
+
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
     ca = CertificateAuthority.init(tmp_path_factory.mktemp("ca"))

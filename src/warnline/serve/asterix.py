@@ -49,6 +49,7 @@ QUEUE = 1024  # datagrams waiting for the decoder; past this they are dropped an
 RCVBUF = 4 * 1024 * 1024
 LOG_EVERY_S = 10.0
 READ = 65_536
+MAX_CONNECTIONS = 64  # per TCP listener: a partner's sensor network, not the public
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +169,8 @@ class Listener:
         self._transport: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
         self._logged: dict[str, float] = {}
+        self.connections = 0  # TCP connections open now
+        self.max_connections = MAX_CONNECTIONS
 
     @property
     def name(self) -> str:
@@ -251,6 +254,11 @@ class Listener:
             )  # fmt: skip
 
     async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.connections >= self.max_connections:  # each may hold a block's buffer
+            self.count("connections", f"more than {self.max_connections} open: closed at accept")
+            writer.close()
+            return
+        self.connections += 1
         try:
             if not self._peer_allowed(writer):
                 return
@@ -266,6 +274,7 @@ class Listener:
         except (ConnectionError, ssl.SSLError) as exc:
             self.count("connection", f"{type(exc).__name__}: {exc}")
         finally:
+            self.connections -= 1
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
