@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := chromium fonts-dejavu-core sip-tester espeak-ng sox npm
 APT_GET ?= apt-get
 
-.PHONY: demo test lint bench setup bytecode clean system-packages
+.PHONY: demo test lint bench setup bytecode clean system-packages oracle
 
 # The console serves its map libraries itself (no CDN): the versions pinned in the
 # console's package-lock.json, copied into static/vendor (not in git).
@@ -60,6 +60,19 @@ $(VENDOR_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json | system-p
 
 setup: $(STAMP) $(VENDOR_STAMP)
 
+# The tests' independent ASTERIX decoder (tests/asterix_oracle.py): asterix-decoder installs
+# a top-level module `asterix`, as libasterix (the node's decoder) does, so it lives in an
+# environment of its own.
+ORACLE := .venv-oracle
+ORACLE_STAMP := $(ORACLE)/.installed
+
+$(ORACLE_STAMP):
+	test -x $(ORACLE)/bin/python || $(PYTHON) -m venv $(ORACLE)
+	$(ORACLE)/bin/pip install --quiet 'asterix-decoder==0.7.11'
+	touch $(ORACLE_STAMP)
+
+oracle: $(ORACLE_STAMP)
+
 # taky, the open-source TAK server `warnline bench cot` measures beside our CoT fan-out: it
 # ships a top-level package named `tests`, which would hide the suite's own helpers in the
 # project's environment, so it gets one of its own.
@@ -85,7 +98,7 @@ COT_PORT ?= 8087
 demo: bytecode $(VENDOR_STAMP)
 	$(BIN)/warnline demo --export out/demo --port $(PORT) --cot JOR --cot-port $(COT_PORT)
 
-test: bytecode $(VENDOR_STAMP) $(TAKY_STAMP)
+test: bytecode $(VENDOR_STAMP) $(TAKY_STAMP) $(ORACLE_STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -98,4 +111,4 @@ bench: $(STAMP) $(TAKY_STAMP)
 	$(BIN)/warnline bench --json out/bench.json
 
 clean:
-	rm -rf $(VENV) $(TAKY) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules
+	rm -rf $(VENV) $(TAKY) $(ORACLE) out .pytest_cache .mypy_cache .ruff_cache $(VENDOR) $(CONSOLE)/node_modules

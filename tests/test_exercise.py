@@ -19,6 +19,8 @@ from tests.sim.test_raid_score import KEYS
 from warnline.agreement.load import load_agreement
 from warnline.alerting.cap_sign import exercise_cap_signer, verify_cap
 from warnline.journal import SQLiteJournal
+from warnline.journal.kinds import Kind
+from warnline.journal.payloads import Received, payload
 from warnline.serve.config import load_config
 
 pytestmark = pytest.mark.slow
@@ -87,7 +89,8 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     _, out = exercise
     s = json.loads((out / "summary.json").read_text())
     assert s.keys() >= CONTRACT_KEYS
-    assert s["reports"] > 500 and set(s["reports_by_format"]) == {"json", "cap", "manual", "cot"}
+    assert s["reports"] > 500
+    assert set(s["reports_by_format"]) == {"json", "cap", "manual", "asterix", "cot"}
     assert sum(s["reports_by_format"].values()) == s["reports"]
     assert s["tracks"] > 5 and s["incidents"] >= 1 and s["alerts"] >= 1
     assert s["deliveries"]["console"] >= s["alerts"]
@@ -102,6 +105,42 @@ def test_summary_holds_the_contract_keys_and_sound_figures(
     assert s["assignments"] >= 1
     assert s["lost"] == 0 and s["duplicates"] == 0 and s["unassigned"] == 0
     assert s["rejected_submissions"] == 0
+
+
+def test_jordans_sensors_speak_asterix_to_the_served_node(
+    exercise: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """JOR's CAT062 tracks and CAT048 plots go over UDP on loopback to the node's
+    listener (from the config `warnline serve` reads) and every one sent is journaled."""
+    proc, out = exercise
+    assert "asterix.JOR" in proc.stdout and "asterix-out.ISR" in proc.stdout
+    s = json.loads((out / "summary.json").read_text())
+    a = s["asterix"]
+    (listener,) = [h for h in a["listeners"] if h["channel"].startswith("asterix udp")]
+    assert listener["partners"] == ["JOR"] and listener["channel"].startswith("asterix udp://")
+    assert a["sent_reports"] > 50 and a["sent_datagrams"] >= 10
+    assert listener["reports"] == a["sent_reports"] == s["reports_by_format"]["asterix"]
+    assert listener["refused"] == {}
+    cfg = load_config(out / "node.toml")
+    assert [(c.partner, c.protocol) for c in cfg.asterix] == [("JOR", "udp")]
+    journal = SQLiteJournal(out / "journal" / "journal.db", archive=cfg.archive)
+    try:
+        reports = [
+            payload(e.event, Received).report
+            for e in journal.iter_all()
+            if e.event.kind == Kind.REPORT
+        ]
+        sensors = {r.sensor for r in reports if r.source_format == "asterix"}
+    finally:
+        journal.close()
+    assert sensors == {"jor-radar-1", "jor-radar-2"}
+    # ISR's air-defence centre took its released picture as CAT062 ([[asterix_out]]).
+    got = a["out_received"]
+    (sent,) = [h for h in a["listeners"] if h["channel"].startswith("asterix-out")]
+    assert got["partner"] == "ISR" and sent["partners"] == ["ISR"]
+    assert got["datagrams"] == sent["datagrams"] > 10 and got["records"] == sent["records"]
+    assert got["tracks"] >= 5 and got["faults"] == {} and got["ended"] == sent["ended"] >= 1
+    assert [(c.partner, c.sac, c.sic) for c in cfg.asterix_out] == [("ISR", 250, 1)]
 
 
 def test_a_tak_client_read_jors_released_picture_and_ares_system_spoke_cot(

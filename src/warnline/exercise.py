@@ -41,6 +41,7 @@ from warnline.node import Node, NodeSettings
 from warnline.serve.builder import bind_replies, build
 from warnline.serve.config import load_config
 from warnline.sim.actors import DutyOfficer, ExerciseLog
+from warnline.sim.asterix import EXERCISE_HUB_ASTERIX, HUB_SAC, HUB_SIC, open_centre
 from warnline.sim.commanders import (
     CellOperator,
     Commander,
@@ -84,6 +85,8 @@ class ExerciseOptions:
     agreement_path: Path | None = None
     drain_s: float = 150.0  # scenario seconds allowed after the raid for alerts to clear
     cap_partners: tuple[str, ...] = ("BHR", "QAT")  # civil-defence gateways that speak CAP
+    asterix_partners: tuple[str, ...] = ("JOR",)  # air-defence systems that speak ASTERIX
+    asterix_out: str | None = "ISR"  # an air-defence centre that takes its picture as CAT062
     compare_trackers: bool = False  # summary["warnings"]: baseline and Stone Soup replay too
     cot: str | None = None  # stream this partner's released picture as CoT (TAK) ...
     cot_port: int = 8087  # ... on 127.0.0.1 here, read back by a PyTAK client
@@ -186,6 +189,12 @@ async def run_exercise(
     reach = await start_reachable(
         agreement, lifetime_s=(opts.duration_s + opts.drain_s) / opts.speed
     )
+    # ISR's air-defence centre takes its released picture as CAT062 (serve/asterix_out.py).
+    out_partner = opts.asterix_out if opts.asterix_out in agreement.partners else None
+    centre_transport, centre = await open_centre(
+        out_partner or "ISR", EXERCISE_HUB_ASTERIX, clock, opts.host
+    )
+    centre_port = centre_transport.get_extra_info("sockname")[1]
     try:  # the node stops (leaving `serving`) before the peers its channels reach
         # The node a partner would serve, from the config a partner would write.
         cot_in = free_port(opts.host)
@@ -199,6 +208,26 @@ async def run_exercise(
             channels=reach.channels,
             secrets=reach.secrets,
             retention=EXERCISE_RETENTION,
+            # One UDP listener per ASTERIX partner, on any free port (the partners' process
+            # is told which once the node listens).
+            asterix=[
+                {"partner": code, "protocol": "udp", "host": opts.host, "port": 0}
+                for code in opts.asterix_partners
+                if agreement.partners.get(code) is not None
+                and agreement.partners[code].asterix is not None
+            ],
+            asterix_out=[]
+            if out_partner is None
+            else [
+                {
+                    "partner": out_partner,
+                    "host": opts.host,
+                    "port": centre_port,
+                    "sac": HUB_SAC,
+                    "sic": HUB_SIC,
+                    "period_s": 1.0,
+                }
+            ],
             cot=cot_listeners(opts.cot, opts.cot_port, opts.cot_partners, cot_in),
         )
         built = build(
@@ -246,6 +275,7 @@ async def run_exercise(
                         start=start.isoformat(), duration_s=opts.duration_s, seed=opts.seed,
                         scale=opts.scale, speed=opts.speed, base_url=base,
                         cap_partners=tuple(opts.cap_partners), result=str(workdir / "feed.json"),
+                        asterix={a.cfg.partner: (opts.host, a.port) for a in built.asterix.all},
                         cot_partners=tuple(opts.cot_partners),
                         cot_address=f"{opts.host}:{cot_in}",
                     )
@@ -278,6 +308,7 @@ async def run_exercise(
                 cot_server = built.cot.counts()
     finally:
         await reach.stop()  # every peer process ends, however the run ended
+        centre_transport.close()
     fed = partners.result  # what the partners' systems sent (and the truth of each report)
     fed.truth_of.update(mlog.truth_of)  # the border post saw a real object
     summary = summarize(
@@ -287,6 +318,12 @@ async def run_exercise(
         accepted_reports=fed.accepted_reports,
         tracks=node.pipeline.tracks_created,
     )
+    summary["asterix"] = {
+        "sent_reports": fed.asterix_sent,
+        "sent_datagrams": fed.asterix_datagrams,
+        "listeners": built.asterix.health(),
+        "out_received": centre.summary() if out_partner is not None else None,
+    }
     summary["cot"] = cot_summary(
         opts.cot, watcher, cot_server, fed, journal.iter_all(), snapshots, node.pipeline,
         agreement.coordination_cell,
@@ -541,6 +578,7 @@ def _export_feeds(node: Node, out_dir: Path | None, signer: CapSigner) -> dict[s
 def _print_summary(summary: dict[str, Any], out: Any) -> None:
     keys = [
         "reports",
+        "reports_by_format",
         "tracks",
         "incidents",
         "alerts",
@@ -591,6 +629,17 @@ def _print_summary(summary: dict[str, Any], out: Any) -> None:
             seen = {k: c[k] for k in ("events", "tracks", "deletions", "alerts", "shapes")}
             seen["outside_release"] = cot["outside_release"]
             print(f"  {'cot.' + cot['partner']:22s} {json.dumps(seen)}", file=out)
+    ax = summary.get("asterix")
+    if ax is not None:
+        for h in ax["listeners"]:
+            if h["channel"].startswith("asterix udp") or h["channel"].startswith("asterix tcp"):
+                brief = {"sent": ax["sent_reports"], "journaled": h["reports"],
+                         "refused": h["refused"]}  # fmt: skip
+                print(f"  {'asterix.' + h['partners'][0]:22s} {json.dumps(brief)}", file=out)
+        got = ax.get("out_received")
+        if got is not None:
+            brief = {k: got[k] for k in ("datagrams", "records", "tracks", "ended")}
+            print(f"  {'asterix-out.' + got['partner']:22s} {json.dumps(brief)}", file=out)
     w = summary.get("warnings")
     if w is not None:
         for k in ("entries", "missed_warnings", "false_warning_rate", "contradictions"):

@@ -29,6 +29,7 @@ from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from warnline.agreement.areas import AreaIn, defended_area, territory_area
+from warnline.agreement.asterix import AsterixIn, asterix_settings
 from warnline.agreement.model import (
     AckMode,
     Agreement,
@@ -117,6 +118,7 @@ class _PartnerIn(In):
     acknowledgement: Literal["floor", "each_role"] = "floor"
     roster: list[_ShiftIn] = []
     max_reports_per_s: Positive = 5000.0
+    asterix: AsterixIn | None = None
 
 
 class _CoalitionIn(In):
@@ -326,6 +328,7 @@ def _partner(spec: _PartnerIn, doc: _DocumentIn, codes: set[str], field: str) ->
         readiness=readiness(spec.code, spec.readiness, doc.response, field),
         ack_mode=AckMode(spec.acknowledgement),
         roster=_roster(spec, contacts, field),
+        asterix=asterix_settings(spec.asterix, f"{field}.asterix"),
     )
 
 

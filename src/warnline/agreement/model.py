@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from warnline.domain.alert import Severity
 from warnline.domain.incident import Readiness
-from warnline.domain.report import Releasability
+from warnline.domain.report import Identity, Releasability, ThreatKind
 
 
 class AreaKind(StrEnum):
@@ -157,6 +157,7 @@ class Partner:
 
     ack_mode: AckMode = AckMode.FLOOR
     roster: tuple[Shift, ...] = ()
+    asterix: AsterixSettings | None = None  # None: the partner sends no ASTERIX
 
     @property
     def areas(self) -> tuple[Area, ...]:
@@ -186,3 +187,42 @@ class Agreement:
 
     def area(self, area_id: str) -> Area:
         return self._area_index[area_id]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsterixSensor:
+    """One sensor or system of a partner that speaks ASTERIX, known by its SAC/SIC.
+
+    Its position is the reference of what ASTERIX gives relative to it: the radar for
+    CAT048's polar plots, the system reference point for CAT062's Cartesian I062/100.
+    ASTERIX says nothing of kind and (short of a friendly Mode 4 answer) of identity: a
+    report takes this sensor's `kind`, `identity` (`tentative_identity` while the system
+    calls the track tentative) and `confidence`, and `accuracy_m` where the record gives
+    no accuracy of its own."""
+
+    sac: int
+    sic: int
+    sensor: str  # the partner's sensor id its reports carry
+    lat: float
+    lon: float
+    alt_m: float = 0.0
+    accuracy_m: float = 500.0
+    identity: Identity = Identity.UNKNOWN
+    tentative_identity: Identity = Identity.PENDING  # a track the system has not confirmed
+    kind: ThreatKind = ThreatKind.UNKNOWN
+    confidence: float = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsterixSettings:
+    """What a partner and the node agreed about its ASTERIX: the edition of each
+    category (not in the bytes; both sides must use the same) and its sensors."""
+
+    editions: dict[int, str]  # category (62, 48) -> edition, e.g. {62: "1.20"}
+    sensors: tuple[AsterixSensor, ...]
+
+    def sensor(self, sac: int, sic: int) -> AsterixSensor | None:
+        for s in self.sensors:
+            if s.sac == sac and s.sic == sic:
+                return s
+        return None

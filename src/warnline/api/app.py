@@ -411,7 +411,7 @@ def create_app(
         one whose last deliveries all failed; escalation has moved past it."""
         if caller.user.partner != node.views.coordination_cell:
             raise ForbiddenError("channel health is for the coordination cell")
-        return node.views.channel_health()
+        return node.views.channel_health() + node.views.feed_health()
 
     @app.get("/api/v1/areas", tags=["picture"])
     async def areas(caller: Caller) -> dict[str, Any]:
@@ -426,11 +426,17 @@ def create_app(
         """ "ok", "starting", or "degraded" with `reasons` when a loop lags."""
         health = node.views.loop_health()
         status = "degraded" if health["reasons"] else "ok"
+        feeds = node.views.feed_health()  # counts only: partners' names are the cell's
         return {
             "status": status if node.ready.is_set() else "starting",
             "journal_seq": node.views.journal_seq(),
             **health,
-        }
+            **(
+                {"asterix_listeners": {"count": len(feeds),
+                                       "up": sum(f["status"] == "ok" for f in feeds)}}
+                if feeds else {}
+            ),
+        }  # fmt: skip
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def prometheus(viewer: Scraper) -> Response:

@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from nacl.signing import SigningKey
@@ -97,6 +98,7 @@ async def serve_until_stopped(
     cap_signer: CapSigner | None = None,
     limits: ServerLimits | None = None,
     stop: asyncio.Event | None = None,
+    alongside: contextlib.AbstractAsyncContextManager[Any] | None = None,
 ) -> None:
     """The node as the process's main job until `stop` is set (by default: SIGTERM or
     SIGINT stop it cleanly).
@@ -104,7 +106,9 @@ async def serve_until_stopped(
     With mTLS and a CRL, a changed CRL file restarts the listener with a fresh TLS
     context (the node and its journal keep running; consoles reconnect by themselves),
     so a revocation takes effect within `crl_check_s`. Loading a new CRL into a live
-    OpenSSL context does not reliably replace the old one, hence the fresh context."""
+    OpenSSL context does not reliably replace the old one, hence the fresh context.
+    `alongside` (the node's other listeners) runs from when the node has started until
+    before it stops."""
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -112,18 +116,32 @@ async def serve_until_stopped(
             loop.add_signal_handler(sig, stop.set)
     await node.start()
     try:
-        while not stop.is_set():
-            server = _server(node, host, port, tls, hub_key, limits, cap_signer)
-            watched = [asyncio.create_task(server.serve()), asyncio.create_task(stop.wait())]
-            if tls is not None and tls.crl is not None:
-                watched.append(asyncio.create_task(_changed(tls.crl, tls.crl_check_s)))
-            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-            server.should_exit = True
-            await watched[0]  # the listener closes (and raises if it failed)
-            for task in watched[1:]:
-                task.cancel()
+        async with alongside or contextlib.nullcontext():
+            await _serve_until(node, host, port, tls, hub_key, limits, cap_signer, stop)
     finally:
         await node.stop()
+
+
+async def _serve_until(
+    node: Node,
+    host: str,
+    port: int,
+    tls: TlsSettings | None,
+    hub_key: SigningKey | None,
+    limits: ServerLimits | None,
+    cap_signer: CapSigner | None,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        server = _server(node, host, port, tls, hub_key, limits, cap_signer)
+        watched = [asyncio.create_task(server.serve()), asyncio.create_task(stop.wait())]
+        if tls is not None and tls.crl is not None:
+            watched.append(asyncio.create_task(_changed(tls.crl, tls.crl_check_s)))
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await watched[0]  # the listener closes (and raises if it failed)
+        for task in watched[1:]:
+            task.cancel()
 
 
 async def _changed(path: Path, every_s: float) -> None:

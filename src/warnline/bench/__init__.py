@@ -90,6 +90,12 @@ def _ingest() -> dict[str, Any]:
     return run()
 
 
+def _asterix() -> dict[str, Any]:
+    from warnline.bench.asterix import run
+
+    return run()
+
+
 def _soak() -> dict[str, Any]:
     from warnline.bench.soak import run
 
@@ -114,6 +120,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "latency": _latency,
     "response": _response,
     "cap": _cap,
+    "asterix": _asterix,  # ASTERIX decode rate beside the JSON path's (~10 s)
     "delivery": _delivery,
     "warnings": _warnings,
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)

@@ -25,7 +25,14 @@ from warnline.domain.manual import (
     ManualRejection,
     ManualReport,
 )
-from warnline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, SchemaError
+from warnline.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RateLimitError,
+    SchemaError,
+)
 from warnline.ingest import Intake
 from warnline.ingest.batch import Batch
 from warnline.ingest.manual import body_field, parse_manual
@@ -104,6 +111,23 @@ class Commands:
         if kept:
             await self._journal_reports(kept)
         return refused
+
+    async def submit_asterix(self, reports: list[Report]) -> list[InputError]:
+        """Reports decoded from a partner's ASTERIX (ingest/asterix.py; the listener
+        knows the partner): checked and journaled as a streamed submission is; returns
+        why each refused one was (UDP has no one to answer, the listener counts them)."""
+        try:
+            kept, refused = self.intake.stream_reports(reports)
+        except RateLimitError as exc:
+            return [exc] * len(reports)
+        errors = [e for _, e in refused]
+        if not kept:
+            return errors
+        try:
+            await self._journal_reports(kept)
+        except InputError as exc:  # a reused id with other content, or the share while behind
+            return errors + [exc] * len(kept)
+        return errors
 
     async def _journal_reports(self, reports: list[Report], beside: Sequence[Event] = ()) -> None:
         """Journal one submission unless a report reuses a stored id with other content

@@ -63,6 +63,7 @@ class ReleasedViews:
         self.speed = speed  # scenario seconds per wall second (the console shows it)
         self.channel_health = channel_health  # each person channel's health, now
         self.loop_health = loop_health  # how far behind each loop is, and why
+        self.feed_health: Callable[[], list[dict[str, Any]]] = list  # ASTERIX listeners
         self.role_of = role_of  # the duty role an account acknowledges as
         self.escalation_of = escalation_of  # an alert's person escalation, if any
         self._text_cache: dict[tuple[object, ...], dict[str, dict[str, str]]] = {}

@@ -26,6 +26,9 @@ from warnline.domain import Clock
 from warnline.errors import ConfigError
 from warnline.journal import SQLiteJournal
 from warnline.node import Node, NodeSettings
+from warnline.serve.asterix import Listeners, check_partners
+from warnline.serve.asterix import probe as probe_asterix
+from warnline.serve.asterix_out import check_out_partners
 from warnline.serve.channels import build_channels, route_contacts
 from warnline.serve.config import NodeConfig
 from warnline.serve.cot import CotService
@@ -46,6 +49,7 @@ class Built:
     key: SigningKey  # the hub's Ed25519 key: answers, webhooks, tree heads
     cap: CapSigner  # CAP's XML signature
     trusted: dict[str, str]  # key id -> public key: heads the journal may carry
+    asterix: Listeners  # the [[asterix]] listeners (serve/asterix.py)
     cot: CotService  # the [[cot]] listeners (none configured: nothing listens)
 
     @property
@@ -54,7 +58,8 @@ class Built:
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[str]:
-        """Serve the node on the configured listeners (yields the API's base URL)."""
+        """Serve the node on the configured listeners (yields the API's base URL), with its
+        ASTERIX and CoT listeners from when the node runs until before it stops."""
         cfg = self.config
         async with (
             serving(
@@ -66,6 +71,7 @@ class Built:
                 cap_signer=self.cap,
                 limits=cfg.limits,
             ) as base,
+            self.asterix.running(),
             self.cot.serving(),  # stops before the node does
         ):
             yield base
@@ -96,6 +102,9 @@ def build(
     trusted = trusted_keys(cfg.hub, key)
     check_shape(cfg.data / "journal.db", trusted, cfg.archive)
     probe_port(cfg.host, cfg.port, config_path)
+    check_partners(cfg.asterix, agreement, config_path)
+    probe_asterix(cfg.asterix, config_path)
+    check_out_partners(cfg.asterix_out, set(agreement.partners), config_path)
     for i, c in enumerate(cfg.cot):
         if c.partner is not None and c.partner not in agreement.partners:
             raise ConfigError(f"{config_path}: cot[{i}].partner: unknown partner {c.partner}")
@@ -120,7 +129,8 @@ def build(
     )
     return Built(
         config=cfg, agreement=agreement, node=node, journal=journal, key=key, cap=cap,
-        trusted=trusted, cot=CotService(node, cfg.cot, cfg.tls),
+        trusted=trusted, asterix=Listeners(cfg.asterix, node, cfg.tls, outs=cfg.asterix_out),
+        cot=CotService(node, cfg.cot, cfg.tls),
     )  # fmt: skip
 
 

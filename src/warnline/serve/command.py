@@ -10,6 +10,7 @@ from pathlib import Path
 from warnline.api.server import serve_until_stopped
 from warnline.domain import SystemClock
 from warnline.errors import JournalCorruptError
+from warnline.serve.asterix import describe as describe_asterix
 from warnline.serve.builder import Built, bind_replies, build
 from warnline.serve.channels import describe
 from warnline.serve.config import load_config
@@ -58,6 +59,7 @@ def serve_node(config_path: Path, data: Path | None) -> int:
                         cap_signer=built.cap,
                         limits=cfg.limits,
                         stop=stop,
+                        alongside=built.asterix.running(),
                     )
             finally:
                 check.cancel()
@@ -105,6 +107,14 @@ def _print_start(built: Built) -> None:
             f"warnline serve: retention: segments of {r.segment_entries} entries into "
             f"{cfg.archive} after each snapshot, the newest {r.keep_entries} kept "
             f"({built.journal.archived_segments()} segments so far)",
+            flush=True,
+        )
+    for listener in cfg.asterix:
+        print(f"warnline serve: {describe_asterix(listener)}", flush=True)
+    for out in cfg.asterix_out:
+        print(
+            f"warnline serve: asterix-out udp://{out.host}:{out.port}: CAT062 {out.edition} of "
+            f"{out.partner}'s released picture every {out.period_s:g} s",
             flush=True,
         )
     for c in cfg.cot:

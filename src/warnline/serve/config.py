@@ -83,6 +83,19 @@ enabled = true
 segment_entries = 10000
 keep_entries = 100000
 
+[[asterix]]                        # optional: a partner's ASTERIX (serve/asterix.py); UDP
+partner = "JOR"                    # has no authentication: off loopback only on the
+protocol = "udp"                   # partner's own link; "tcp" off loopback takes [tls]
+host = "127.0.0.1"                 # and the client certificate must name the partner
+port = 8600
+
+[[asterix_out]]                    # optional: CAT062 of a partner's released picture over
+partner = "ISR"                    # UDP to its centre (serve/asterix_out.py); host, port,
+host = "127.0.0.1"                 # the node's sac and sic, edition (CAT062, default
+port = 8601                        # 1.20), period_s (default 4)
+sac = 250
+sic = 1
+
 [[users]]
 username = "jor-watch"
 partner = "JOR"
@@ -112,6 +125,8 @@ from warnline.accounts import Role, User
 from warnline.api.limits import ServerLimits
 from warnline.errors import ConfigError
 from warnline.pki.tls import TlsSettings
+from warnline.serve.asterix import AsterixListenerConfig, parse_asterix
+from warnline.serve.asterix_out import AsterixOutConfig, parse_asterix_out
 from warnline.serve.channels import (
     ChannelConfig,
     parse_channels,
@@ -136,6 +151,8 @@ class NodeConfig:
     metrics_token_sha256: str | None = None
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    asterix: tuple[AsterixListenerConfig, ...] = ()
+    asterix_out: tuple[AsterixOutConfig, ...] = ()
     cot: list[CotConfig] = field(default_factory=list)
 
     @property
@@ -144,7 +161,10 @@ class NodeConfig:
         return self.retention.archive(self.data)
 
 
-SECTIONS = ("node", "tls", "hub", "limits", "metrics", "channels", "retention", "cot", "users")
+SECTIONS = (
+    "node", "tls", "hub", "limits", "metrics", "channels", "retention", "cot", "asterix",
+    "asterix_out", "users",
+)  # fmt: skip
 NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -193,6 +213,8 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         metrics_token_sha256=_metrics_token(raw.get("metrics"), path),
         channels=parse_channels(raw.get("channels"), base, path),
         retention=parse_retention(raw.get("retention"), base, path),
+        asterix=parse_asterix(raw.get("asterix"), path, tls=tls),
+        asterix_out=parse_asterix_out(raw.get("asterix_out"), path),
         cot=parse_cot(raw.get("cot"), path, tls, (host, port)),
     )
 

@@ -20,11 +20,13 @@ from warnline.domain import ScaledClock
 from warnline.domain.codec import to_json
 from warnline.ingest.cap_adapter import encode_observations
 from warnline.ingest.signature import sign_request
+from warnline.sim.asterix import Encoder, UdpSender, blocks
 from warnline.sim.feed import Observation, SensorFeed
 from warnline.sim.stream_client import open_stream
 
 log = logging.getLogger("warnline.sim")
 CAP_BATCH = 200  # observations per CAP message (one info block each), well under the limit
+AsterixLink = tuple[Encoder, UdpSender]
 
 
 @dataclass
@@ -33,6 +35,9 @@ class ExerciseLog:
 
     accepted_reports: set[str] = field(default_factory=set)  # report keys answered 202
     rejected_submissions: int = 0
+    asterix_sent: int = 0  # reports sent as ASTERIX (UDP: no answer, so not "accepted")
+    asterix_datagrams: int = 0
+    renamed: dict[str, str] = field(default_factory=dict)  # sim report key -> ASTERIX key
     received: Counter[tuple[str, str]] = field(default_factory=Counter)  # (user, version_key)
     acks_sent: Counter[str] = field(default_factory=Counter)  # by channel
     ack_errors: int = 0
@@ -41,7 +46,9 @@ class ExerciseLog:
 
 class PartnerSystem:
     """Sends a partner's observations in signed batches, once per `batch_s`; with
-    `cap=True` it is the partner's civil-defence gateway and sends CAP 1.2 instead."""
+    `cap=True` it is the partner's civil-defence gateway and sends CAP 1.2 instead; with
+    `asterix` its air-defence system sends its ASTERIX sensors' reports over UDP
+    (sim/asterix.py)."""
 
     def __init__(
         self,
@@ -52,8 +59,10 @@ class PartnerSystem:
         clock: ScaledClock,
         log_: ExerciseLog,
         cap: bool = False,
+        asterix: AsterixLink | None = None,
     ) -> None:
         self.partner = partner
+        self.asterix = asterix
         self.key = key
         self.base_url = base_url
         self.clock = clock
@@ -63,12 +72,37 @@ class PartnerSystem:
         self._cap_messages = 0
 
     async def send(self, client: httpx.AsyncClient, batch: list[Observation]) -> None:
+        if self.asterix is not None:
+            batch = self._send_asterix(batch)
+            if not batch:
+                return
         if self.cap:
             for i in range(0, len(batch), CAP_BATCH):
                 await self._post(client, *self._cap_body(batch[i : i + CAP_BATCH]))
             return
         body = json.dumps({"reports": [wire(o) for o in batch]}).encode()
         await self._post(client, body, "application/json", "reports")
+
+    def _send_asterix(self, batch: list[Observation]) -> list[Observation]:
+        """Sends what its ASTERIX sensors saw; returns the rest (for HTTP)."""
+        assert self.asterix is not None
+        encoder, sender = self.asterix
+        records, rest = [], []
+        for o in batch:
+            if encoder.sensor(o.report.sensor) is None:
+                rest.append(o)
+                continue
+            encoded = encoder.record(o.report)
+            if encoded is None:
+                continue  # ASTERIX cannot carry it (a plot out of I048/040's range)
+            cat, raw, key = encoded
+            records.append((cat, raw))
+            self.log.renamed[o.report.key] = key
+        datagrams = blocks(encoder.settings, records)
+        sender.send(datagrams)
+        self.log.asterix_sent += len(records)
+        self.log.asterix_datagrams += len(datagrams)
+        return rest
 
     def _cap_body(self, batch: list[Observation]) -> tuple[bytes, str, str]:
         self._cap_messages += 1

@@ -20,17 +20,20 @@ import json
 import os
 import signal
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from warnline.agreement.exercise_keys import exercise_signing_key
 from warnline.agreement.load import load_agreement
+from warnline.agreement.model import Agreement
 from warnline.domain import ScaledClock
 from warnline.errors import WarnlineError
+from warnline.ingest.asterix import spec
 from warnline.sim import phones
-from warnline.sim.actors import ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.actors import AsterixLink, ExerciseLog, PartnerSystem, run_feed
+from warnline.sim.asterix import Encoder, UdpSender
 from warnline.sim.cot_sender import CotPartnerSystem
 from warnline.sim.feed import SensorFeed
 from warnline.sim.scenario import build_scenario
@@ -54,6 +57,7 @@ class FeedSpec:
     base_url: str
     cap_partners: tuple[str, ...]
     result: str  # path of the result file the child writes
+    asterix: dict[str, tuple[str, int]] = field(default_factory=dict)  # partner -> UDP address
     cot_partners: tuple[str, ...] = ()  # TAK systems: they stream CoT to `cot_address`
     cot_address: str = ""  # host:port of the node's CoT listener for those partners
 
@@ -63,6 +67,8 @@ class FeedResult:
     accepted_reports: set[str]
     rejected_submissions: int
     truth_of: dict[str, str | None]  # report key -> object id (None: clutter)
+    asterix_sent: int = 0  # reports sent as ASTERIX over UDP (no answer to count)
+    asterix_datagrams: int = 0
     cot_sent: int = 0  # CoT events the TAK systems sent
     cot_refused: int = 0  # refusals the node sent back to them
 
@@ -123,6 +129,8 @@ class PartnersProcess:
             accepted_reports=set(raw["accepted_reports"]),
             rejected_submissions=int(raw["rejected_submissions"]),
             truth_of=dict(raw["truth_of"]),
+            asterix_sent=int(raw.get("asterix_sent", 0)),
+            asterix_datagrams=int(raw.get("asterix_datagrams", 0)),
             cot_sent=int(raw.get("cot_sent", 0)),
             cot_refused=int(raw.get("cot_refused", 0)),
         )
@@ -151,13 +159,15 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
     )
     feed = SensorFeed(scenario, seed=spec.seed)
     xlog = ExerciseLog()
+    links = {code: _asterix_link(agreement, code, host, port)
+             for code, (host, port) in spec.asterix.items()}  # fmt: skip
     print(READY, flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)
     clock = ScaledClock(start=start, speed=spec.speed, origin=float(line))
     systems = {
         code: PartnerSystem(
             partner=code, key=exercise_signing_key(code), base_url=spec.base_url,
-            clock=clock, log_=xlog, cap=code in spec.cap_partners,
+            clock=clock, log_=xlog, cap=code in spec.cap_partners, asterix=links.get(code),
         )
         for code in agreement.partners
     }  # fmt: skip
@@ -183,16 +193,34 @@ async def _child(spec: FeedSpec) -> dict[str, Any]:
         await feeding
     for system in tak.values():
         await system.close()
+    for _, sender in links.values():
+        sender.close()
     for old, new in xlog.rekeyed.items():  # a CoT report's key is its uid and time
         if old in feed.truth_of:
             feed.truth_of[new] = feed.truth_of.pop(old)
+    truth_of = {xlog.renamed.get(k, k): t for k, t in feed.truth_of.items()}
     return {
         "accepted_reports": sorted(xlog.accepted_reports),
         "rejected_submissions": xlog.rejected_submissions,
-        "truth_of": feed.truth_of,
+        "truth_of": truth_of,
+        "asterix_sent": xlog.asterix_sent,
+        "asterix_datagrams": xlog.asterix_datagrams,
         "cot_sent": sum(s.sent for s in tak.values()),
         "cot_refused": sum(s.refused for s in tak.values()),
     }
+
+
+def _asterix_link(agreement: Agreement, code: str, host: str, port: int) -> AsterixLink:
+    """The partner's ASTERIX encoder (libasterix imported here, before "ready") and its
+    socket toward the node's listener."""
+    settings = agreement.partners[code].asterix
+    if settings is None:
+        raise FeedProcessError(f"{code} has no [partners.asterix] in the agreement")
+    # The codec is imported now, before "ready": imported at the raid's first send, it
+    # held every partner's sending back ~1.5 s of wall time (7 s of raid at 5x).
+    for cat, edition in settings.editions.items():
+        spec(cat, edition)
+    return Encoder(settings), UdpSender(host, port)
 
 
 async def _orphaned(parent: int, every_s: float = 1.0) -> None:
@@ -207,6 +235,7 @@ def main(argv: list[str]) -> int:
         **{
             **raw,
             "cap_partners": tuple(raw["cap_partners"]),
+            "asterix": {p: (h, int(port)) for p, (h, port) in raw.get("asterix", {}).items()},
             "cot_partners": tuple(raw["cot_partners"]),
         }
     )

@@ -30,6 +30,8 @@ def write_node_config(
     channels: Mapping[str, Table],
     secrets: Mapping[str, str],
     retention: Table | None = None,
+    asterix: Sequence[Table] = (),
+    asterix_out: Sequence[Table] = (),
     cot: Sequence[Table] = (),
 ) -> Path:
     """Write `directory/node.toml` (and each of `secrets` as a private file beside it,
@@ -51,6 +53,10 @@ def write_node_config(
         parts.append(f"[channels.{name}]\n" + "".join(_line(k, v) for k, v in table.items()))
     if retention is not None:
         parts.append("[retention]\n" + "".join(_line(k, v) for k, v in retention.items()))
+    for table in asterix:  # the partners' ASTERIX listeners (serve/asterix.py)
+        parts.append("[[asterix]]\n" + "".join(_line(k, v) for k, v in table.items()))
+    for table in asterix_out:  # CAT062 of a partner's released picture (serve/asterix_out.py)
+        parts.append("[[asterix_out]]\n" + "".join(_line(k, v) for k, v in table.items()))
     for table in cot:
         parts.append("[[cot]]\n" + "".join(_line(k, v) for k, v in table.items()))
     parts.append(render_users(users))
