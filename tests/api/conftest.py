@@ -89,9 +89,12 @@ async def patient(agreement: Agreement, tmp_path: Path) -> AsyncIterator[Live]:
     journal.close()
 
 
-async def drive_drone(live: Live, client: httpx.AsyncClient, seconds: int = 30) -> None:
-    """A drone flying west towards Amman, reported by JOR every 2 s; time advances."""
-    for i in range(0, seconds, 2):
+async def drive_drone(
+    live: Live, client: httpx.AsyncClient, seconds: int = 30, *, start_s: int = 0
+) -> None:
+    """A drone flying west towards Amman, reported by JOR every 2 s from `start_s` to
+    `seconds` into the flight; time advances."""
+    for i in range(start_s, seconds, 2):
         t = T0 + timedelta(seconds=i)
         live.clock.set(t + timedelta(seconds=1))
         lon = 36.35 - (50.0 * i) / (111_320.0 * 0.848)

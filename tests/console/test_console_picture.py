@@ -4,16 +4,14 @@ animation frames), and a track that leaves the picture leaves the map and the ta
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import httpx
 from playwright.async_api import expect
 
-from tests.api.conftest import PASSWORD, Live
+from tests.api.conftest import PASSWORD, Live, drive_drone
 from tests.console.conftest import Offline
 from tests.console.test_console_browser import sign_in
-from tests.factories import T0, signed, wire_report
 
 MARK = """() => {
   const marker = document.querySelector('#map-box img[data-track-id="T000001"]');
@@ -23,33 +21,19 @@ MARK = """() => {
 }"""
 
 
-async def drive(live: Live, client: httpx.AsyncClient, start_s: int, end_s: int) -> None:
-    """The drone flying west towards Amman, reported by JOR every 2 s; time advances."""
-    for i in range(start_s, end_s, 2):
-        t = T0 + timedelta(seconds=i)
-        live.clock.set(t + timedelta(seconds=1))
-        lon = 36.35 - (50.0 * i) / (111_320.0 * 0.848)
-        body, headers = signed(
-            [wire_report(f"d{i}", t=t, position={"lat": 31.95, "lon": lon, "alt_m": 150.0})]
-        )
-        r = await client.post(f"{live.base}/api/v1/reports", content=body, headers=headers)
-        assert r.status_code == 202, r.text
-        await asyncio.sleep(0.06)  # let a tick at this time land
-
-
 async def test_tracks_update_in_place_and_ended_ones_leave(live: Live, offline: Offline) -> None:
     page = offline.page
     await sign_in(offline, live, "jor-watch", PASSWORD)
     await expect(page.locator("#map-box")).to_have_attribute("data-ready", "true")
     async with httpx.AsyncClient() as client:
-        await drive(live, client, 0, 20)
+        await drive_drone(live, client, 20)
         marker = page.locator('#map-box img[data-track-id="T000001"]')
         row = page.locator("#tracks tbody tr", has_text="T000001")
         await expect(marker).to_have_count(1, timeout=10_000)
         await expect(row).to_have_count(1)
         where = await row.locator("td").nth(3).inner_text()
         await page.evaluate(MARK)
-        await drive(live, client, 20, 50)
+        await drive_drone(live, client, 50, start_s=20)
     # Later pictures changed the row's text, on the same row and the same marker.
     await expect(row.locator("td").nth(3)).not_to_have_text(where, timeout=10_000)
     await expect(page.locator('#tracks tbody tr[data-mark="kept"]')).to_have_count(1)
