@@ -61,22 +61,23 @@ _MADE: dict[bytes, Shapes] = {}
 
 def area_shapes(geom: BaseGeometry) -> Shapes:
     """`polygons_of` and `message_circle` of an outline, made once per process."""
-    key = shapely.to_wkb(geom)
-    made = _MADE.get(key)
-    if made is None:
-        made = _MADE[key] = (polygons_of(geom), message_circle(geom))
-    return made
+    return _made(geom)[0]
 
 
 def warm(geometries: Iterable[BaseGeometry]) -> int:
     """Make the shapes of `geometries` ahead of their first alert (in a worker thread:
     shapely lets go of the interpreter lock for most of it); how many were made."""
-    made = 0
-    for geom in geometries:
-        if shapely.to_wkb(geom) not in _MADE:
-            area_shapes(geom)
-            made += 1
-    return made
+    return sum(_made(geom)[1] for geom in geometries)
+
+
+def _made(geom: BaseGeometry) -> tuple[Shapes, bool]:
+    """The outline's shapes, and whether this call made them."""
+    key = shapely.to_wkb(geom)
+    made = _MADE.get(key)
+    if made is not None:
+        return made, False
+    made = _MADE[key] = (polygons_of(geom), message_circle(geom))
+    return made, True
 
 
 def polygons_of(geom: BaseGeometry, *, max_points: int = MAX_RING_POINTS) -> tuple[Ring, ...]:
