@@ -130,7 +130,11 @@ def offer_hint(agreement: Agreement, speed: float) -> str:
     """How long a lead offer stays open, in raid and in wall seconds, and whose offers are
     left for a person to answer (that commander never answers: `_temper`)."""
     offer_s = agreement.response.offer_timeout_s
-    silent = next((c for c in sorted(agreement.partners) if c == "EGY"), None)
+    # A console commander who never answers (those away answer on the phone instead).
+    never = Temper(p_accept=0.0, p_decline=0.0)
+    silent = next(
+        (c for c in sorted(agreement.partners) if c not in AWAY and _temper(c) == never), None
+    )
     who = f": sign in as {silent.lower()}-cmd, whose offers nobody else answers" if silent else ""
     return (
         f"Lead offers stay open {offer_s:.0f} s of raid ({offer_s / speed:.0f} s here), long "
