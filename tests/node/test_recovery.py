@@ -239,3 +239,31 @@ def test_a_snapshot_is_due_after_so_many_entries_or_seconds() -> None:
     assert not policy.due(150) and not policy.due(100)
     now[0] = 60.0
     assert policy.due(101) and not policy.due(100)  # time alone: only once something moved
+
+
+def test_a_periodic_snapshot_captured_in_a_child_restores_the_same_views(
+    agreement: Agreement, built: Built, tmp_path: Path
+) -> None:
+    """The loop's periodic capture runs in a forked child (`node/aside.py`): what it
+    stores is the state between two turns, and a node restarted from it folds no tail
+    and shows what the node that took it showed."""
+    node, _ = make_node(agreement, copy_of(built, tmp_path / "taker"), snapshots=True)
+    node.recover()  # from the test raid's snapshot and its tail: now at the journal's end
+    node.followers.policy = SnapshotPolicy(every_entries=1, every_s=3600.0)
+    node.followers.policy.taken(0)  # as if none had been taken: one is due
+
+    async def take() -> None:
+        node.followers.snapshot_if_due()
+        writing = node.followers._writing
+        assert writing is not None  # the capture went aside, into a task
+        await writing
+
+    asyncio.run(take())
+    shown = views(node)
+    node.journal.close()
+    again, _ = make_node(agreement, tmp_path / "taker", snapshots=True)
+    recovery = again.recover()
+    assert recovery.snapshot_seq == node.followers.pos and recovery.tail == 0
+    assert not recovery.passed_over
+    assert views(again) == shown
+    again.journal.close()

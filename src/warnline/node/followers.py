@@ -22,6 +22,7 @@ from warnline.journal import GENESIS_HASH, Entry, Journal
 from warnline.journal.retention import Retention
 from warnline.journal.snapshots import SnapshotStore
 from warnline.journal.sqlite import SQLiteJournal
+from warnline.node.aside import CaptureAside, can_fork
 from warnline.node.follower_state import (
     capture,
     code_fingerprint,
@@ -76,6 +77,7 @@ class Followers:
             every_entries=settings.snapshot_entries, every_s=settings.snapshot_s
         )
         self._writing: asyncio.Task[None] | None = None
+        self.capture_aside = True  # periodic captures in a forked child (`aside`)
 
     def observe(self, entries: list[Entry]) -> None:
         """The folds after the pipeline, in the order the process loop runs them."""
@@ -167,8 +169,10 @@ class Followers:
 
     def _capture(self) -> tuple[int, bytes]:
         """The followers' state after entry `pos`, taken between two turns."""
-        body = capture(self._state(), self._collaborators(), forbidden=self._forbidden)
-        return self.pos, body
+        return self.pos, self._body()
+
+    def _body(self) -> bytes:
+        return capture(self._state(), self._collaborators(), forbidden=self._forbidden)
 
     def _write(self, seq: int, body: bytes) -> None:
         """Store a captured state (in a worker thread: hashing and fsync take time)."""
@@ -191,21 +195,34 @@ class Followers:
                     log.info("%s", step.describe())
 
     def snapshot_if_due(self) -> None:
-        """Between turns: capture now (on the loop, so the state is consistent) and write
-        in a worker thread; at most one write in flight."""
+        """Between turns: capture the state as it is now and write it in a worker
+        thread; at most one capture or write in flight. The capture runs in a forked
+        child (`aside`), so the loop pauses for the fork, not for the pickling."""
         if self.snapshots is None or not self.policy.due(self.pos):
             return
         if self._writing is not None and not self._writing.done():
             return
-        seq, body = self._capture()
+        seq = self.pos
+        if self.capture_aside and can_fork():
+            try:
+                pending: CaptureAside | bytes = CaptureAside(self._body)
+            except OSError as exc:  # no process to spare: capture here, as before
+                log.warning("snapshot capture cannot fork (%s); capturing on the loop", exc)
+                pending = self._body()
+        else:
+            pending = self._body()
         self.policy.taken(seq)
-        self._writing = asyncio.create_task(self._write_logged(seq, body))
+        self._writing = asyncio.create_task(self._write_logged(seq, pending))
 
-    async def _write_logged(self, seq: int, body: bytes) -> None:
+    async def _write_logged(self, seq: int, pending: CaptureAside | bytes) -> None:
         try:
-            await asyncio.to_thread(self._write, seq, body)
+            await asyncio.to_thread(self._finish_write, seq, pending)
         except (OSError, SnapshotError) as exc:  # the journal still holds everything
             log.warning("snapshot at entry %d not written: %s", seq, exc)
+
+    def _finish_write(self, seq: int, pending: CaptureAside | bytes) -> None:
+        body = pending if isinstance(pending, bytes) else pending.result()
+        self._write(seq, body)
 
     async def snapshot(self) -> int | None:
         """Take a snapshot now (between turns) and wait until it is on disk; the entry
