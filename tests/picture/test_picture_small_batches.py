@@ -1,5 +1,5 @@
-"""Small submissions: a batch of a few reports looks closely only at the tracks near it,
-and decides exactly as if it had looked at every one."""
+"""Small submissions: a batch looks closely only at the tracks near it, and decides
+exactly as if it had fitted every report against every track."""
 
 from __future__ import annotations
 
@@ -51,18 +51,18 @@ def raided():
     return picture, batches[-1]
 
 
-def test_few_reports_get_the_hypotheses_every_track_would_give(raided, monkeypatch):
+def test_a_batch_gets_the_hypotheses_every_pair_would_give(raided, monkeypatch):
     picture, last = raided
     store = picture._store
     batch = make_batch(picture._plane, last)
     h = picture._hypothesiser
     rng = np.random.default_rng(3)
     found = 0
-    for size in (1, 2, 5, 8) * 10:
+    for size in (*(1, 2, 5, 8) * 10, 40, 200, len(batch)):
         reports = np.sort(rng.choice(len(batch), size, replace=False))
         near = h.hypothesise(store, batch, reports, store.live())
         with monkeypatch.context() as m:
-            m.setattr(hypothesiser, "FEW_REPORTS", 0)
+            m.setattr(hypothesiser, "DENSE_PAIRS", 10**12)
             every = h.hypothesise(store, batch, reports, store.live())
         found += len(every)
         for name in ("report", "slot", "d2", "cost"):
@@ -70,7 +70,7 @@ def test_few_reports_get_the_hypotheses_every_track_would_give(raided, monkeypat
     assert found > 50
 
 
-def test_few_touched_tracks_merge_as_if_compared_with_every_track(raided, monkeypatch):
+def test_touched_tracks_merge_as_if_compared_with_every_track(raided, monkeypatch):
     picture, _ = raided
     store = picture._store
     live = store.live()
@@ -88,11 +88,11 @@ def test_few_touched_tracks_merge_as_if_compared_with_every_track(raided, monkey
         store.xh[twin, 0] += rng.uniform(0.5, 0.95) * np.sqrt(picture._merger.threshold * 2 * var)
         store.records[twin] = store.records[slot]
     live = store.live()
-    for size in (1, 3, 8) * 10:
+    for size in (*(1, 3, 8) * 10, 40, len(live)):
         touched = np.sort(rng.choice(live, size, replace=False))
         near = picture._merger.merges(store, touched, at_t, apart=lambda a, b: False)
         with monkeypatch.context() as m:
-            m.setattr(merger, "FEW_REPORTS", 0)
+            m.setattr(merger, "DENSE_PAIRS", 10**12)
             every = picture._merger.merges(store, touched, at_t, apart=lambda a, b: False)
         assert near == every
         merges += len(every)

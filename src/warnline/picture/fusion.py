@@ -235,7 +235,15 @@ class ContributorState:
 class TrackAttributes:
     """Kind, identity, confidence and contributors of one track."""
 
-    __slots__ = ("_order", "_partner_starts", "_rows", "_tallies", "contributors", "report_count")
+    __slots__ = (
+        "_order",
+        "_partner_starts",
+        "_rows",
+        "_sole",
+        "_tallies",
+        "contributors",
+        "report_count",
+    )
 
     def __init__(self, tallies: Tallies) -> None:
         self.contributors: dict[tuple[str, str], ContributorState] = {}
@@ -244,6 +252,7 @@ class TrackAttributes:
         self._order: list[ContributorState] | None = None
         self._rows = np.zeros(0, np.intp)
         self._partner_starts = np.zeros(0, dtype=bool)
+        self._sole: str | None = None
 
     def ordered(self) -> list[ContributorState]:
         """Contributors in (partner, sensor) order, which every fused value is computed in."""
@@ -254,7 +263,14 @@ class TrackAttributes:
             self._partner_starts = np.array(
                 [i == 0 or p != partners[i - 1] for i, p in enumerate(partners)], dtype=bool
             )
+            one = bool(partners) and partners[0] == partners[-1]  # sorted: first = last
+            self._sole = partners[0] if one else None
         return self._order
+
+    def sole_partner(self) -> str | None:
+        """The one partner whose reports alone the track rests on (None if several)."""
+        self.ordered()
+        return self._sole
 
     def rows(self) -> tuple[IntArray, np.ndarray]:
         """The contributors' tallies rows, in `ordered` order, and where each partner's

@@ -16,9 +16,11 @@ track, whose gate covers everything, would steal reports from the sharp track of
 object they belong to. Kinds never forbid a pair: a wrong kind guess must not split an
 object into two tracks.
 
-Every hypothesis is computed exactly, but with thousands of tracks not every pair is
-computed: k-d trees (see `proximity`) find, for each track, the reports that can
-possibly fall inside its gate at some time of the batch.
+Every hypothesis is computed exactly, but not every pair is: unless the batch is tiny
+beside the picture, a cheap pass over a few columns of the tracks' state (`proximity`)
+finds the pairs whose report can possibly fall inside the track's gate at some time of
+the batch, and only the tracks in those pairs are gathered and fitted. A batch of ten
+reports beside thousands of tracks thus fits the dozen tracks near it, not all of them.
 """
 
 from __future__ import annotations
@@ -34,13 +36,9 @@ from warnline.picture.predictor import GatingView, Predictor
 from warnline.picture.proximity import near_pairs
 from warnline.picture.store import TrackStore
 
-DENSE_PAIRS = 20_000
-"""Below this many report-track pairs, computing all of them beats building a tree."""
-
-FEW_REPORTS = 8
-"""Up to this many reports, a batch first finds the tracks near it in one cheap pass
-(`Predictor.ground`) and gathers only those: a trickle of single plots must not cost a
-copy of every live track's state each."""
+DENSE_PAIRS = 1_024
+"""Up to this many report-track pairs, fitting all of them beats looking for the near
+ones first."""
 
 SAFETY = 1.0 + 1e-9
 """A cheap pass keeps what is within its test by this factor: it may keep too much,
@@ -152,16 +150,15 @@ class Hypothesiser:
         """Gated, kind-compatible pairs between `reports` and the tracks in `slots`."""
         if len(reports) == 0 or len(slots) == 0:
             return _empty()
-        if len(reports) <= FEW_REPORTS:
-            slots = self._nearby(store, batch, reports, slots)
-            if len(slots) == 0:
-                return _empty()
-        view = self.predictor.view(store, slots)
         if len(reports) * len(slots) <= DENSE_PAIRS:
+            view = self.predictor.view(store, slots)
             ri = np.tile(reports, len(slots))
             ti = np.repeat(np.arange(len(slots)), len(reports))
         else:
-            ri, ti = self._near_pairs(view, batch, reports)
+            ri, near = self._near_pairs(store, batch, reports, slots)
+            used = np.unique(near)
+            view = self.predictor.view(store, slots[used])
+            ti = np.searchsorted(used, near)
         d2, cost = self.fit(view, batch, ri, ti)
         inside = d2 <= self.threshold
         ri, ti, d2, cost = ri[inside], ti[inside], d2[inside], cost[inside]
@@ -170,35 +167,27 @@ class Hypothesiser:
             report=ri[order], slot=view.slots[ti[order]], d2=d2[order], cost=cost[order]
         )
 
-    def _nearby(
-        self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray
-    ) -> IntArray:
-        """The `slots` in whose horizontal gate some of the few `reports` falls (the
-        altitude term only adds to d², so this keeps every pair the gate would)."""
-        near = np.zeros(len(store.t), dtype=bool)
-        for i in reports.tolist():
-            px, py, var = self.predictor.ground(store, float(batch.t[i]))
-            dx, dy = batch.x[i] - px, batch.y[i] - py
-            near |= (dx * dx + dy * dy) / (var + batch.sigma[i] ** 2) <= self.threshold * SAFETY
-        return slots[near[slots]]
-
     def _near_pairs(
-        self, view: GatingView, batch: ReportBatch, reports: IntArray
+        self, store: TrackStore, batch: ReportBatch, reports: IntArray, slots: IntArray
     ) -> tuple[IntArray, IntArray]:
-        """Pairs whose report may lie in the track's gate at its own time. A track's reach
-        is centred on its prediction for mid-batch and covers the largest variance it has
-        at any time of the batch plus the distance it flies in half the batch's span;
-        since sqrt(a + b) ≤ sqrt(a) + sqrt(b), reach(track) + reach(report) covers the
-        gate."""
+        """(report, position in `slots`) of every pair whose report may lie in the track's
+        gate at its own time. A pair is inside only if its horizontal term alone is
+        within the threshold: |Δ| ≤ k·sqrt(var + s²) ≤ k·(sqrt(var) + s), with s the
+        report's accuracy and k = sqrt(threshold).
+        The track's reach is centred on its position at mid-batch and covers the largest
+        variance it has at any time of the batch (the variance is convex in time, so an
+        end of the span) plus the distance it flies in half the span."""
         t = batch.t[reports]
         t_lo, t_hi = float(t.min()), float(t.max())
-        every = np.arange(len(view))
-        var = np.maximum(view.variance(every, t_lo - view.t), view.variance(every, t_hi - view.t))
-        cx, cy = view.position(every, 0.5 * (t_lo + t_hi) - view.t)
-        drift = np.hypot(view.vx, view.vy) * 0.5 * (t_hi - t_lo)
-        track_reach = self.gate * np.sqrt(var) + drift + 1.0
-        report_reach = self.gate * batch.sigma[reports]
-        ti, local = near_pairs(
-            cx, cy, track_reach, batch.x[reports], batch.y[reports], report_reach
-        )
-        return reports[local], ti
+        x_lo, y_lo, var_lo = self.predictor.ground(store, slots, t_lo)
+        x_hi, y_hi, var_hi = self.predictor.ground(store, slots, t_hi)
+        cx, cy = 0.5 * (x_lo + x_hi), 0.5 * (y_lo + y_hi)
+        k = float(np.sqrt(self.threshold)) * SAFETY
+        drift = 0.5 * np.hypot(x_hi - x_lo, y_hi - y_lo)
+        track_reach = k * np.sqrt(np.maximum(var_lo, var_hi)) + drift + 1.0
+        rx, ry, report_reach = batch.x[reports], batch.y[reports], k * batch.sigma[reports]
+        if len(reports) <= len(slots):
+            local, near = near_pairs(rx, ry, report_reach, cx, cy, track_reach)
+        else:
+            near, local = near_pairs(cx, cy, track_reach, rx, ry, report_reach)
+        return reports[local], near

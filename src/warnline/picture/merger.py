@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warnline.picture.hypothesiser import DENSE_PAIRS, FEW_REPORTS, SAFETY, gate_threshold
+from warnline.picture.hypothesiser import DENSE_PAIRS, SAFETY, gate_threshold
 from warnline.picture.models import FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.proximity import near_pairs
@@ -56,22 +56,20 @@ class Merger:
         live = store.live()
         if len(live) < 2 or len(touched) == 0:
             return []
-        if len(touched) <= FEW_REPORTS:
-            live = self._nearby(store, touched, live, at_t)
+        mine = np.searchsorted(live, touched)
+        if len(mine) * len(live) <= DENSE_PAIRS:  # few pairs: all of them
+            a = np.repeat(mine, len(live))
+            b = np.tile(np.arange(len(live)), len(mine))
+        else:  # the pairs near enough to pass, among the few columns gathered cheaply
+            a, b = self._near_pairs(store, live, mine, at_t)
+            used = np.unique(np.concatenate([a, b]))
+            live, a, b = live[used], np.searchsorted(used, a), np.searchsorted(used, b)
         view = self.predictor.view(store, live)
         every = np.arange(len(live))
         dt = at_t - view.t
         px, py = view.position(every, dt)
         var = view.variance(every, dt)
         vvar = 0.5 * (view.pvxvx + view.pvyvy) + view.q * np.abs(dt)
-        mine = np.searchsorted(live, touched)
-        if len(mine) * len(live) <= DENSE_PAIRS:  # few pairs: all of them beats a tree
-            a = np.repeat(mine, len(live))
-            b = np.tile(every, len(mine))
-        else:
-            reach = self.gate * np.sqrt(var)
-            i, b = near_pairs(px[mine], py[mine], reach[mine] + 1.0, px, py, reach)
-            a = mine[i]
         keep = a != b
         a, b = a[keep], b[keep]
         alt = view.altitude(every, dt)
@@ -85,18 +83,15 @@ class Merger:
         cost = d2[close] + dv2[close]
         return self._choose(store, live[a[close]], live[b[close]], cost, apart)
 
-    def _nearby(
-        self, store: TrackStore, touched: IntArray, live: IntArray, at_t: float
-    ) -> IntArray:
-        """The live slots whose positions agree with some of the few `touched` ones
-        horizontally (one cheap pass; the touched ones themselves among them)."""
-        px, py, var = self.predictor.ground(store, at_t)
-        near = np.zeros(len(px), dtype=bool)
-        near[touched] = True
-        for a in touched.tolist():
-            d2 = ((px[a] - px) ** 2 + (py[a] - py) ** 2) / (var[a] + var)
-            near |= d2 <= self.threshold * SAFETY
-        return live[near[live]]
+    def _near_pairs(
+        self, store: TrackStore, live: IntArray, mine: IntArray, at_t: float
+    ) -> tuple[IntArray, IntArray]:
+        """(a, b) positions in `live`, a among `mine`, of the pairs whose ground positions
+        can pass the position test: |Δ| ≤ k·sqrt(var_a + var_b) ≤ k·(sqrt(var_a) + sqrt(var_b))."""
+        px, py, var = self.predictor.ground(store, live, at_t)
+        reach = float(np.sqrt(self.threshold)) * SAFETY * np.sqrt(var) + 1.0
+        i, b = near_pairs(px[mine], py[mine], reach[mine], px, py, reach)
+        return mine[i], b
 
     @staticmethod
     def _choose(

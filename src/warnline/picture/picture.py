@@ -48,7 +48,7 @@ from warnline.picture.models import UNANNOUNCED, FloatArray, IntArray
 from warnline.picture.predictor import Predictor
 from warnline.picture.silence import Looks, Verdict, verdict
 from warnline.picture.snapshot import freeze
-from warnline.picture.store import SensorTrackKey, TrackRecord, TrackStore
+from warnline.picture.store import NO_OWNER, SensorTrackKey, TrackRecord, TrackStore
 from warnline.picture.updater import Updater
 from warnline.picture.watch import SensorWatch
 
@@ -114,6 +114,7 @@ class Picture:
         self._serial = 0
         self._batches = 0
         self._faded: frozenset[str] = frozenset()
+        self._partners: dict[str, int] = {}  # partner -> its code in `TrackStore.owner`
 
     @property
     def coast_after_s(self) -> float:
@@ -207,12 +208,14 @@ class Picture:
         if partner_marks:
             # A mark only makes a track younger, and one silent for less than any age
             # that changes a state is left as it is: only the older ones are looked up.
-            marks = {p: seconds(t) for p, t in partner_marks.items()}
+            mark = np.full(len(self._partners) + 1, np.inf)  # the last: NO_OWNER
+            for partner, t in partner_marks.items():
+                if (code := self._partners.get(partner)) is not None:
+                    mark[code] = seconds(t)
             young = min(LANDED_AFTER_S, MIN_UNSEEN_S, self._deleter.coast_after_s)
-            for i in np.flatnonzero(age >= young).tolist():
-                owner = _sole_partner(self._store.record(int(live[i])))
-                if owner is not None and owner in marks:
-                    age[i] = min(age[i], marks[owner] - self._store.t[live[i]])
+            old = np.flatnonzero(age >= young)
+            slots = live[old]
+            age[old] = np.minimum(age[old], mark[self._store.owner[slots]] - self._store.t[slots])
         confirmed = self._store.confirmed[live]
         coast, drop = self._deleter.stale(age, confirmed)
         landed = self._deleter.landed(self._store, live, age)
@@ -495,15 +498,25 @@ class Picture:
         record.confirmed = record.confirmed or (enough and strong)
         self._store.confirmed[record.slot] = record.confirmed
         record.state = TrackState.CONFIRMED if record.confirmed else TrackState.TENTATIVE
+        sole = record.attributes.sole_partner()
+        self._store.owner[record.slot] = (
+            NO_OWNER if sole is None else self._partners.setdefault(sole, len(self._partners))
+        )
 
     def _evict(self) -> list[TrackRecord]:
         """Partners over their quota first, then the picture over its cap."""
-        victims = self._evict_by(
-            self._deleter.max_partner_tracks,
-            lambda records, last_t, serial: self._deleter.over_quota(
-                [_sole_partner(r) for r in records], last_t, serial
-            ),
-        )
+        live = self._store.live()
+        owner = self._store.owner[live]
+        held = np.bincount(owner[owner != NO_OWNER], minlength=1)
+        victims = []
+        if held.max() > self._deleter.max_partner_tracks:
+            names = {code: partner for partner, code in self._partners.items()}
+            victims = self._evict_by(
+                self._deleter.max_partner_tracks,
+                lambda records, last_t, serial: self._deleter.over_quota(
+                    [names.get(int(self._store.owner[r.slot])) for r in records], last_t, serial
+                ),
+            )
         return victims + self._evict_by(
             self._deleter.max_tracks,
             lambda _, last_t, serial: self._deleter.overflow(last_t, serial),
@@ -544,9 +557,3 @@ class Picture:
         if track is None:
             raise RuntimeError("missing track snapshot")
         return track
-
-
-def _sole_partner(record: TrackRecord) -> str | None:
-    """The one partner whose reports alone a track rests on (None if several)."""
-    partners = {partner for partner, _ in record.attributes.contributors}
-    return partners.pop() if len(partners) == 1 else None

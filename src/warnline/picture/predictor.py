@@ -112,19 +112,21 @@ class Predictor:
             kind=kind,
         )
 
-    def ground(self, store: TrackStore, t: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(x, y, per-axis variance) of every slot of the store (live or not) at time `t`.
+    def ground(
+        self, store: TrackStore, slots: IntArray, t: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(x, y, per-axis variance) of `slots` at time `t`.
 
-        Read straight from the store's arrays, with no gathered copy of states and
-        covariances: the cheap pass that lets a small batch look closely only at the
-        tracks near it (`Hypothesiser.hypothesise`, `Merger.merges`). The arithmetic
-        is `GatingView.position` and `GatingView.variance`, term for term.
+        Only the seven columns it needs are gathered, not whole states and covariances:
+        the cheap pass that lets a batch look closely only at the tracks near it
+        (`Hypothesiser.hypothesise`, `Merger.merges`). The arithmetic is
+        `GatingView.position` and `GatingView.variance`, term for term.
         """
-        xh, ph = store.xh, store.ph
-        dt = t - store.t
-        var_x = ph[:, 0, 0] + 2.0 * dt * ph[:, 0, 2] + dt * dt * ph[:, 2, 2]
-        var_y = ph[:, 1, 1] + 2.0 * dt * ph[:, 1, 3] + dt * dt * ph[:, 3, 3]
-        var = 0.5 * (var_x + var_y) + Q_HORIZONTAL[store.kind] * np.abs(dt) ** 3 / 3.0
+        xh, ph = store.xh[slots], store.ph
+        dt = t - store.t[slots]
+        var_x = ph[slots, 0, 0] + 2.0 * dt * ph[slots, 0, 2] + dt * dt * ph[slots, 2, 2]
+        var_y = ph[slots, 1, 1] + 2.0 * dt * ph[slots, 1, 3] + dt * dt * ph[slots, 3, 3]
+        var = 0.5 * (var_x + var_y) + Q_HORIZONTAL[store.kind[slots]] * np.abs(dt) ** 3 / 3.0
         return xh[:, 0] + xh[:, 2] * dt, xh[:, 1] + xh[:, 3] * dt, var
 
     def extrapolate(

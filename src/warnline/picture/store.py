@@ -16,6 +16,9 @@ from warnline.domain import Track, TrackState
 from warnline.picture.fusion import Tallies, TrackAttributes
 from warnline.picture.models import UNKNOWN_CODE, IntArray
 
+NO_OWNER = -1
+"""`TrackStore.owner` of a track that rests on more than one partner's reports."""
+
 SensorTrackKey = tuple[str, str, str]
 """(partner, sensor, sensor_track): a partner's own name for an object."""
 
@@ -76,6 +79,9 @@ class TrackStore:
         self.alive = np.zeros(capacity, dtype=bool)
         self.confirmed = np.zeros(capacity, dtype=bool)  # mirrors TrackRecord.confirmed
         self.score = np.zeros(capacity)  # log-likelihood ratio: object vs clutter
+        # The one partner whose reports alone the track rests on, by the picture's code
+        # for it; NO_OWNER when several partners report it (kept by `Picture._settle`).
+        self.owner = np.full(capacity, NO_OWNER, dtype=np.intp)
         self.records: list[TrackRecord | None] = [None] * capacity
         self.tallies = Tallies()  # kind and identity evidence per (track, sensor)
         self._free: list[int] = []
@@ -106,6 +112,7 @@ class TrackStore:
         self.confirmed[slot] = False
         self.records[slot] = None
         self.kind[slot] = UNKNOWN_CODE
+        self.owner[slot] = NO_OWNER
         heapq.heappush(self._free, slot)
         self._count -= 1
 
@@ -132,4 +139,5 @@ class TrackStore:
         self.alive = pad(self.alive, False)
         self.confirmed = pad(self.confirmed, False)
         self.score = pad(self.score)
+        self.owner = pad(self.owner, NO_OWNER)
         self.records.extend([None] * extra)
