@@ -303,6 +303,8 @@ class Pipeline:
         defended area by `at`: where a strike weapon's reports stop because it struck."""
         out = []
         for tid, a in self.assessments.items():
+            if not a.areas:  # most tracks, in a large picture: nothing to look up
+                continue
             track = self._last_assessed_track.get(tid)
             if (
                 track is None

@@ -37,9 +37,9 @@ M_PER_DEG = 111_320.0
 class Phase:
     """What one load phase sends: `batch` reports per request (0: one report as a bare
     object) on `connections` keep-alive connections for `duration_s`, at most `budget`
-    reports; `rate` > 0 sends the connections' requests interleaved on one connection
-    at that many reports/s and probes the report-to-decision latency every
-    `probe_every` requests."""
+    reports; `rate` > 0 sends the connections' requests interleaved, in their order, on
+    `lanes` connections at that many reports/s in all and probes the report-to-decision
+    latency every `probe_every` requests."""
 
     port: int
     name: str
@@ -51,6 +51,7 @@ class Phase:
     assumed_rate: float = 40_000.0  # reports/s the observation times are spread for
     rate: float = 0.0
     probe_every: int = 10
+    lanes: int = 1
     health_every_s: float = 0.05
     seed: int = 11
 
@@ -207,13 +208,18 @@ async def decided_reports(conn: Connection, port: int) -> int:
 
 
 async def _paced(phase: Phase, requests: list[bytes], end: float, result: Result) -> None:
-    """One connection at `rate` reports/s, one request at a time, so that when a probe's
-    202 arrives the node has journaled exactly the reports accepted so far; the probe is
-    decided once `/healthz` says the decisions rest on that many (the pipeline folds the
-    journal in order). Measured from the probe's send: an upper bound."""
-    conn, watch = await Connection.open(phase.port), await Connection.open(phase.port)
+    """`lanes` connections at `rate` reports/s in all, request k on lane k mod lanes at
+    its due time, each lane one request at a time: one connection alone cannot keep the
+    pace when a request takes longer than the gap between two. A probe is decided once
+    `/healthz` says the decisions rest on as many reports as had been accepted when its
+    202 arrived plus every report then still in flight on the other lanes (the pipeline
+    folds the journal in order, and those may have been journaled before it). Measured
+    from the probe's send: an upper bound."""
+    watch = await Connection.open(phase.port)
+    lanes = [await Connection.open(phase.port) for _ in range(phase.lanes)]
     base = await decided_reports(watch, phase.port)
-    pending: list[tuple[float, int]] = []  # (sent at, reports accepted once it was)
+    pending: list[tuple[float, int]] = []  # (sent at, reports the decisions must rest on)
+    in_flight = [0] * len(lanes)  # reports sent and not yet answered, per lane
     wake = asyncio.Event()
 
     async def watcher() -> None:
@@ -227,28 +233,36 @@ async def _paced(phase: Phase, requests: list[bytes], end: float, result: Result
                 await asyncio.sleep(0.002)
             wake.clear()
 
-    task = asyncio.create_task(watcher())
     gap = max(1, phase.batch) / phase.rate
     first = time.perf_counter()
-    try:
-        for k, raw in enumerate(requests):
+
+    async def lane(n: int) -> None:
+        conn = lanes[n]
+        for k in range(n, len(requests), len(lanes)):
             due = first + k * gap
             if due >= end or time.perf_counter() >= end:
-                break
+                return
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             t0 = time.perf_counter()
-            status, body = await conn.send(raw)
+            in_flight[n] = max(1, phase.batch)
+            status, body = await conn.send(requests[k])
+            in_flight[n] = 0
             result.post_ms.append((time.perf_counter() - t0) * 1000)
             _count(result, status, body)
             if status == 202 and k % phase.probe_every == 0:
-                pending.append((t0, result.accepted))
+                pending.append((t0, result.accepted + sum(in_flight)))
                 wake.set()
+
+    task = asyncio.create_task(watcher())
+    try:
+        await asyncio.gather(*(lane(n) for n in range(len(lanes))))
         deadline = time.perf_counter() + 10.0
         while pending and time.perf_counter() < deadline:
             await asyncio.sleep(0.01)
     finally:
         task.cancel()
-        conn.close()
+        for conn in lanes:
+            conn.close()
         watch.close()
 
 

@@ -317,6 +317,16 @@ class Picture:
         `watch`): objects that ended, not ones that flew out of sight."""
         out = np.zeros(len(live), dtype=bool)
         idx = np.flatnonzero(self._store.confirmed[live] & (age >= MIN_UNSEEN_S))
+        # Only a track some sensor track reported lately has watchers to ask (`verdict`
+        # says OPEN for the others): a picture of plots without sensor-track numbers
+        # must not cost a verdict per silent track on every tick.
+        recent_s = self._deleter.coast_after_s
+        records = self._store.records
+        idx = idx[
+            np.fromiter(
+                (_watched(records[s], recent_s) for s in live[idx].tolist()), bool, len(idx)
+            )
+        ]
         if len(idx) == 0:
             return out
         slots = live[idx]
@@ -557,3 +567,11 @@ class Picture:
         if track is None:
             raise RuntimeError("missing track snapshot")
         return track
+
+
+def _watched(record: TrackRecord | None, recent_s: float) -> bool:
+    """Has a sensor track reported `record` within `recent_s` of its last report?"""
+    if record is None or not record.links:
+        return False
+    recent = record.last_t - recent_s
+    return any(t >= recent for t in record.links.values())
