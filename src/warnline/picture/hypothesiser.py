@@ -180,7 +180,10 @@ class Hypothesiser:
         t = batch.t[reports]
         t_lo, t_hi = float(t.min()), float(t.max())
         x_lo, y_lo, var_lo = self.predictor.ground(store, slots, t_lo)
-        x_hi, y_hi, var_hi = self.predictor.ground(store, slots, t_hi)
+        if t_hi > t_lo:
+            x_hi, y_hi, var_hi = self.predictor.ground(store, slots, t_hi)
+        else:  # one time (one report, or one scan): one pass
+            x_hi, y_hi, var_hi = x_lo, y_lo, var_lo
         cx, cy = 0.5 * (x_lo + x_hi), 0.5 * (y_lo + y_hi)
         k = float(np.sqrt(self.threshold)) * SAFETY
         drift = 0.5 * np.hypot(x_hi - x_lo, y_hi - y_lo)

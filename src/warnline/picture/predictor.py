@@ -117,17 +117,21 @@ class Predictor:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(x, y, per-axis variance) of `slots` at time `t`.
 
-        Only the seven columns it needs are gathered, not whole states and covariances:
+        Computed over the store's arrays as they lie (strided views, no gathered copy of
+        states and covariances), for every slot up to the last of `slots`, then picked:
         the cheap pass that lets a batch look closely only at the tracks near it
         (`Hypothesiser.hypothesise`, `Merger.merges`). The arithmetic is
         `GatingView.position` and `GatingView.variance`, term for term.
         """
-        xh, ph = store.xh[slots], store.ph
-        dt = t - store.t[slots]
-        var_x = ph[slots, 0, 0] + 2.0 * dt * ph[slots, 0, 2] + dt * dt * ph[slots, 2, 2]
-        var_y = ph[slots, 1, 1] + 2.0 * dt * ph[slots, 1, 3] + dt * dt * ph[slots, 3, 3]
-        var = 0.5 * (var_x + var_y) + Q_HORIZONTAL[store.kind[slots]] * np.abs(dt) ** 3 / 3.0
-        return xh[:, 0] + xh[:, 2] * dt, xh[:, 1] + xh[:, 3] * dt, var
+        end = int(slots[-1]) + 1 if len(slots) else 0
+        xh, ph = store.xh[:end], store.ph[:end]
+        dt = t - store.t[:end]
+        var_x = ph[:, 0, 0] + 2.0 * dt * ph[:, 0, 2] + dt * dt * ph[:, 2, 2]
+        var_y = ph[:, 1, 1] + 2.0 * dt * ph[:, 1, 3] + dt * dt * ph[:, 3, 3]
+        var = 0.5 * (var_x + var_y) + Q_HORIZONTAL[store.kind[:end]] * np.abs(dt) ** 3 / 3.0
+        x = xh[:, 0] + xh[:, 2] * dt
+        y = xh[:, 1] + xh[:, 3] * dt
+        return x[slots], y[slots], var[slots]
 
     def extrapolate(
         self, store: TrackStore, slots: IntArray, to_t: float

@@ -21,6 +21,9 @@ import numpy as np
 from warnline.picture.models import FloatArray, IntArray
 
 _CLASS_BASE = 4.0
+BRUTE_PAIRS = 16_384
+"""Up to this many pairs, testing every one beats sorting (a report or two beside
+thousands of tracks)."""
 
 
 def near_pairs(
@@ -38,6 +41,13 @@ def near_pairs(
     empty = np.zeros(0, np.intp)
     if len(ax) == 0 or len(bx) == 0:
         return empty, empty
+    if len(ax) * len(bx) <= BRUTE_PAIRS:
+        reach = a_reach[:, None] + b_reach[None, :]
+        near = (np.abs(ax[:, None] - bx[None, :]) <= reach) & (
+            np.abs(ay[:, None] - by[None, :]) <= reach
+        )
+        i, j = np.nonzero(near)
+        return i.astype(np.intp), j.astype(np.intp)
     level = np.floor(np.log(np.maximum(b_reach, 1.0)) / np.log(_CLASS_BASE)).astype(np.intp)
     found_a: list[IntArray] = [empty]
     found_b: list[IntArray] = [empty]
