@@ -3,9 +3,9 @@ pair or sweeps sorted columns."""
 
 from __future__ import annotations
 
-import numpy as np
 from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
