@@ -23,8 +23,8 @@ partners said, not on how late the node heard it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -78,6 +78,42 @@ class PictureStage(Protocol):
     def get(self, track_id: str) -> Track | None: ...
 
 
+class AsyncPictureStage(PictureStage, Protocol):
+    """A picture that folds in another process (`picture.remote`): the decision loop
+    awaits these, and the event loop answers requests meanwhile."""
+
+    async def ingest_async(self, reports: Sequence[Report]) -> list[Track]: ...
+    async def expire_async(
+        self, at: datetime, partner_marks: Mapping[str, datetime], ending: frozenset[str]
+    ) -> list[Track]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """The fold asks the picture to correlate a batch."""
+
+    reports: list[Report]
+
+
+@dataclass(frozen=True, slots=True)
+class Expire:
+    """The fold asks the picture to let time pass to `at`."""
+
+    at: datetime
+    partner_marks: Mapping[str, datetime]
+    ending: frozenset[str]
+
+
+PictureCall = Ingest | Expire
+Fold = Generator[PictureCall, list[Track], list[Event]]  # a fold, paused at each picture call
+
+
+def _call(picture: PictureStage, call: PictureCall) -> list[Track]:
+    if isinstance(call, Ingest):
+        return picture.ingest(call.reports)
+    return picture.expire(call.at, call.partner_marks, call.ending)
+
+
 class AssessStage(Protocol):
     def assess(self, tracks: Sequence[Track], at: datetime) -> list[Assessment]: ...
     def overrun_s(self, tracks: Sequence[Track], at: datetime) -> list[float]: ...
@@ -128,7 +164,8 @@ class Pipeline:
         self._partner_heard: dict[str, datetime] = {}  # when its latest was journaled
 
     def process(self, entries: Sequence[Entry]) -> list[Event]:
-        """Fold `entries` in journal order; return the decisions they caused.
+        """Fold `entries` in journal order; return the decisions they caused. The
+        picture is called in this thread (`process_async` awaits one that is not).
 
         The reports journaled between two ticks go to the picture as one batch
         (association within a batch is global), except that a submission from a sensor
@@ -138,6 +175,36 @@ class Pipeline:
         from falling further behind. Everything is held until the next tick or other
         input, so decisions never depend on how reads were chunked.
         """
+        fold = self._fold(entries)
+        try:
+            call = next(fold)
+            while True:
+                call = fold.send(_call(self.picture, call))
+        except StopIteration as done:
+            decisions: list[Event] = done.value
+        return decisions
+
+    async def process_async(self, entries: Sequence[Entry]) -> list[Event]:
+        """`process`, awaiting a picture that folds in another process: the same calls
+        in the same order, so the same decisions, and the event loop runs meanwhile."""
+        if not hasattr(self.picture, "ingest_async"):
+            return self.process(entries)
+        remote: AsyncPictureStage = self.picture  # type: ignore[assignment]
+        fold = self._fold(entries)
+        try:
+            call = next(fold)
+            while True:
+                if isinstance(call, Ingest):
+                    tracks = await remote.ingest_async(call.reports)
+                else:
+                    tracks = await remote.expire_async(call.at, call.partner_marks, call.ending)
+                call = fold.send(tracks)
+        except StopIteration as done:
+            decisions: list[Event] = done.value
+        return decisions
+
+    def _fold(self, entries: Sequence[Entry]) -> Fold:
+        """The fold itself: it yields each call to the picture and takes its answer."""
         out: list[Event] = []
         for entry in entries:
             ev = entry.event
@@ -147,17 +214,17 @@ class Pipeline:
                 received = payload(ev, Received)
                 sub = received.submission
                 if self._batch and sub != self._submission:
-                    self._close_submission()
+                    yield from self._close_submission()
                 self._submission = sub
                 report = received.report
                 self._batch.append(report)
                 self._heard_at = ev.at
                 self._partner_heard[report.partner] = ev.at
                 continue
-            self._close_submission()
-            self._flush()
+            yield from self._close_submission()
+            yield from self._flush()
             if ev.kind == Kind.TICK:
-                out.extend(self._tick(ev.at, entry.seq))
+                out.extend((yield from self._tick(ev.at, entry.seq)))
             elif ev.kind in (Kind.ANSWER, Kind.OVERRIDE, Kind.READINESS):
                 out.extend(_assignment_event(a) for a in self._response_input(ev))
             elif ev.kind in MANUAL_INPUTS:
@@ -189,7 +256,7 @@ class Pipeline:
                     break
         return out
 
-    def _close_submission(self) -> None:
+    def _close_submission(self) -> Generator[PictureCall, list[Track], None]:
         """The submission being read is complete: add it to the batch in the making,
         one scan of each sensor at a time."""
         if not self._batch:
@@ -197,18 +264,18 @@ class Pipeline:
         for part in scans(self._batch):
             sensors = {(r.partner, r.sensor) for r in part}
             if sensors & self._group_sensors or len(self._group) >= MAX_BATCH_REPORTS:
-                self._flush()
+                yield from self._flush()
             self._group.extend(part)
             self._group_sensors |= sensors
         self._batch = []
 
-    def _flush(self) -> None:
+    def _flush(self) -> Generator[PictureCall, list[Track], None]:
         if self._group:
-            self._reports(self._group)
+            yield from self._reports(self._group)
             self._group = []
             self._group_sensors = set()
 
-    def _reports(self, reports: list[Report]) -> None:
+    def _reports(self, reports: list[Report]) -> Generator[PictureCall, list[Track], None]:
         self.reports_seen += len(reports)
         newest = max(r.observed_at for r in reports)
         if self._newest_report is None or newest > self._newest_report:
@@ -217,7 +284,7 @@ class Pipeline:
             seen = self._partner_newest.get(r.partner)
             if seen is None or r.observed_at > seen:
                 self._partner_newest[r.partner] = r.observed_at
-        for track in self.picture.ingest(reports):
+        for track in (yield Ingest(reports)):
             prev = self._dirty.get(track.track_id) or self._last_assessed_track.get(track.track_id)
             serial = int(track.track_id[1:])
             if serial > self._highest_serial:
@@ -338,9 +405,9 @@ class Pipeline:
             if (at - self._partner_heard[p]).total_seconds() <= PARTNER_SILENT_S
         }
 
-    def _tick(self, at: datetime, seq: int) -> list[Event]:
+    def _tick(self, at: datetime, seq: int) -> Fold:
         mark = self.watermark(at)
-        changed = self.picture.expire(mark, self.partner_marks(at, mark), self._at_targets(at))
+        changed = yield Expire(mark, self.partner_marks(at, mark), self._at_targets(at))
         # Tracks merged away or evicted since the last tick left the picture too.
         gone = [t for t in self._dirty.values() if t.state is TrackState.LOST]
         lost_now = {t.track_id: t for t in [*changed, *gone] if t.state is TrackState.LOST}
