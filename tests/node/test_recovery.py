@@ -27,6 +27,8 @@ from warnline.journal.kinds import Kind
 from warnline.journal.snapshots import SnapshotStore
 from warnline.node import Node
 from warnline.node.recovery import Recovery, SnapshotPolicy
+from warnline.node.settings import NodeSettings
+from warnline.picture.remote import PictureProcess
 from warnline.pipeline import Pipeline
 from warnline.sim.driven import (
     RaidSteps,
@@ -49,7 +51,9 @@ class Built:
     stopped_at: int  # the step the first node stopped after
 
 
-def make_node(agreement: Agreement, data: Path, *, snapshots: bool) -> tuple[Node, ManualClock]:
+def make_node(
+    agreement: Agreement, data: Path, *, snapshots: bool, picture_process: bool = False
+) -> tuple[Node, ManualClock]:
     clock = ManualClock(START)
     node = Node(
         agreement=agreement,
@@ -58,6 +62,7 @@ def make_node(agreement: Agreement, data: Path, *, snapshots: bool) -> tuple[Nod
         accounts=raid_accounts(agreement),
         channels=accepting_channels(),
         snapshots=SnapshotStore(data / "snapshots", key=KEY) if snapshots else None,
+        settings=NodeSettings(picture_process=picture_process),
     )
     return node, clock
 
@@ -253,7 +258,7 @@ def test_a_periodic_snapshot_captured_in_a_child_restores_the_same_views(
     node.followers.policy.taken(0)  # as if none had been taken: one is due
 
     async def take() -> None:
-        node.followers.snapshot_if_due()
+        await node.followers.snapshot_if_due()
         writing = node.followers._writing
         assert writing is not None  # the capture went aside, into a task
         await writing
@@ -267,3 +272,44 @@ def test_a_periodic_snapshot_captured_in_a_child_restores_the_same_views(
     assert not recovery.passed_over
     assert views(again) == shown
     again.journal.close()
+
+
+def test_a_picture_in_its_own_process_replays_snapshots_and_restores_the_same_views(
+    agreement: Agreement, built: Built, tmp_path: Path
+) -> None:
+    """`picture_process`: the node replays the raid through the child (the in-process
+    snapshot is another context), shows what the in-process node shows, and a snapshot
+    it takes (the child's state asked for first) restores with no tail to fold."""
+    local, _ = make_node(agreement, copy_of(built, tmp_path / "local"), snapshots=True)
+    local.recover()
+    expected = views(local)
+    local.journal.close()
+    node, _ = make_node(
+        agreement, copy_of(built, tmp_path / "far"), snapshots=True, picture_process=True
+    )
+    again: Node | None = None
+    try:
+        first = node.recover()
+        assert first.snapshot_seq is None and first.passed_over  # replayed whole
+        assert isinstance(node.pipeline.picture, PictureProcess)
+        assert views(node) == expected
+        node.followers.policy = SnapshotPolicy(every_entries=1, every_s=3600.0)
+        node.followers.policy.taken(0)
+
+        async def take() -> None:
+            await node.followers.snapshot_if_due()
+            assert node.followers._writing is not None
+            await node.followers._writing
+
+        asyncio.run(take())
+        node.journal.close()
+        again, _ = make_node(agreement, tmp_path / "far", snapshots=True, picture_process=True)
+        recovery = again.recover()
+        assert recovery.snapshot_seq == node.followers.pos and recovery.tail == 0
+        assert views(again) == expected
+    finally:
+        for n in (node, again):
+            if n is not None and isinstance(n.pipeline.picture, PictureProcess):
+                n.pipeline.picture.close()
+        if again is not None:
+            again.journal.close()

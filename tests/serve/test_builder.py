@@ -17,6 +17,7 @@ from warnline.channels.webhook import WebhookChannel
 from warnline.domain import ManualClock
 from warnline.errors import ConfigError
 from warnline.node import NodeSettings
+from warnline.picture.remote import PictureProcess
 from warnline.serve.builder import build
 from warnline.serve.config import load_config
 from warnline.sim.served import write_node_config
@@ -60,6 +61,7 @@ def test_a_written_config_builds_the_node_it_describes(tmp_path: Path) -> None:
         assert isinstance(channels["webhook"], WebhookChannel)
         assert sorted(u.username for u in node.accounts.users()) == ["jor-watch", "usa-cell"]
         assert node.settings.tick_s == 0.25  # from the config, unless the caller says
+        assert not node.settings.picture_process  # in-process unless configured
         assert built.journal_path == tmp_path / "journal" / "journal.db"
         assert built.journal_path.exists() and node.followers.snapshots is not None
         routed = {c.addresses["webhook"] for c in built.agreement.partners["ISR"].contacts
@@ -87,3 +89,14 @@ def test_a_busy_port_is_refused_before_the_journal_is_opened(tmp_path: Path) -> 
         with pytest.raises(ConfigError, match=r"node.port \d+ on 127.0.0.1: in use"):
             build(load_config(path), path, clock=ManualClock(T0))
     assert not (tmp_path / "journal" / "journal.db").exists()
+
+
+def test_a_picture_in_its_own_process_is_configuration(tmp_path: Path) -> None:
+    path = _config(tmp_path, free_port())
+    path.write_text(path.read_text().replace("[node]\n", "[node]\npicture_process = true\n", 1))
+    built = build(load_config(path), path, clock=ManualClock(T0))
+    try:
+        assert built.node.settings.picture_process
+        assert isinstance(built.node.pipeline.picture, PictureProcess)
+    finally:
+        built.journal.close()

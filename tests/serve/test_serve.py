@@ -157,3 +157,64 @@ def test_serve_needs_a_hub_key_that_matches_the_agreement(tmp_path: Path) -> Non
     key.write_text("A" * 43 + "=\n")  # a valid key, but not the agreement's hub key
     out = serve_briefly(config(tmp_path, free_port(), '[hub]\nkey = "hub.key"\n\n'))
     assert out.returncode == 2 and "not the agreement's hub_public_key" in out.stderr
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_with_its_picture_in_a_process_decides_stops_and_restarts(tmp_path: Path) -> None:
+    """`node.picture_process`: reports are decided through the child, a SIGTERM to the
+    node stops the child after the last snapshot, and the node restarts from it."""
+    port = free_port()
+    cfg = config(tmp_path, port, extra="picture_process = true\n\n")
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "node.log"
+    proc = start_node(cfg, log)
+    try:
+        wait_healthy(base, proc, log)
+        now = datetime.now(UTC)
+        reports = [wire_report(f"pp-{i}", t=now) for i in range(3)]
+        body, headers = signed(reports, at=now)
+        assert (
+            httpx.post(f"{base}/api/v1/reports", content=body, headers=headers).status_code == 202
+        )
+        for _ in range(200):  # bounded: a tick follows a submission within tens of ms
+            if httpx.get(f"{base}/healthz").json().get("decided_reports", 0) >= 3:
+                break
+            time.sleep(0.05)
+        assert httpx.get(f"{base}/healthz").json()["decided_reports"] >= 3
+        children = _children(proc.pid)
+        assert children, "the picture runs in a child of the node"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        left = [c for c in children if _alive(c)]
+        assert not left, [Path(f"/proc/{c}/cmdline").read_bytes() for c in left]
+        again = start_node(cfg, tmp_path / "again.log")
+        try:
+            wait_healthy(base, again, tmp_path / "again.log")
+            assert "recovered from snapshot at seq" in (tmp_path / "again.log").read_text()
+            assert httpx.get(f"{base}/healthz").json()["decided_reports"] >= 3
+        finally:
+            os.killpg(again.pid, signal.SIGTERM)
+            again.wait(10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)

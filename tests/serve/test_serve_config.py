@@ -32,6 +32,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[node]\nport = 70000\n", "node.port 70000: must be a whole number from 1 to 65535"),
         ("[node]\nport = true\n", "node.port True: must be a whole number"),
         ("[node]\ntick_s = -1\n", "node.tick_s -1: must be a positive number of seconds"),
+        ('[node]\npicture_process = "yes"\n', "node.picture_process 'yes': must be true or"),
         ("[node]\nhots = '127.0.0.1'\n", "unknown key node.hots (did you mean 'host'?)"),
         ("[node]\ndata = 5\n", "data 5: must be a non-empty string"),
         ('[node]\nhost = "0.0.0.0"\n', "node.host '0.0.0.0' is not loopback: it needs [tls]"),

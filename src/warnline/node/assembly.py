@@ -39,6 +39,7 @@ from warnline.node.settings import NodeSettings
 from warnline.node.views import ReleasedViews
 from warnline.outreach import Outreach
 from warnline.picture import Picture
+from warnline.picture.remote import PictureProcess
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 from warnline.response import LeadProcedure
@@ -70,8 +71,9 @@ class Node:
         # While decisions lag, a partner over its fair share waits (ingest/checks.py).
         share = JournalShare(behind=lambda: self.lag.decision_lag_s() > s.shed_lag_s)
         self.intake = Intake(agreement=agreement, clock=clock, share=share)
+        picture = Picture(plane=plane)
         self.pipeline = Pipeline(
-            picture=Picture(plane=plane),
+            picture=PictureProcess(picture) if s.picture_process else picture,
             assessor=Assessor(agreement=agreement, plane=plane),
             incidents=IncidentBook(plane=plane, threat_rule=ThreatRuleCheck(agreement)),
             alerting=Alerting(agreement=agreement),
@@ -202,6 +204,8 @@ class Node:
         # rather than on the loop at each area's first alert (alerting/area_shapes.py).
         geometries = [a.geometry for a in self.agreement.areas]
         threading.Thread(target=warm, args=(geometries,), name="area-shapes", daemon=True).start()
+        if isinstance(self.pipeline.picture, PictureProcess):
+            self.pipeline.picture.start()  # importing takes the child a moment: beside recovery
         self.recovery = await asyncio.to_thread(self.followers.recover)
         if self._announce_line is not None:
             self._announce_line(self.recovery.describe())
@@ -223,6 +227,8 @@ class Node:
         stopped = await self.runner.stop()
         await self.followers.finish(stopped)
         await self.outreach.stop()
+        if isinstance(self.pipeline.picture, PictureProcess):
+            await asyncio.to_thread(self.pipeline.picture.close)
 
     def wake(self) -> None:
         self.inbox.wake.set()

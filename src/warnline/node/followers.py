@@ -34,6 +34,7 @@ from warnline.node.recovery import OUTREACH_STATE, Recovery, SnapshotPolicy, rep
 from warnline.node.settings import NodeSettings
 from warnline.node.views import ReleasedViews
 from warnline.outreach import Outreach
+from warnline.picture.remote import PictureProcess
 from warnline.pipeline import Pipeline
 
 log = logging.getLogger("warnline.node")
@@ -159,6 +160,9 @@ class Followers:
         }
 
     def _apply(self, parts: dict[str, dict[str, Any]]) -> None:
+        before, after = self.pipeline.picture, parts["pipeline"].get("picture")
+        if isinstance(before, PictureProcess) and isinstance(after, PictureProcess):
+            after.adopt(before)  # the child started early serves the restored state
         vars(self.pipeline).update(parts["pipeline"])
         vars(self.dispatcher).update(parts["dispatcher"])
         vars(self.views.alert_log).update(parts["alert_log"])
@@ -166,6 +170,13 @@ class Followers:
         for k in OUTREACH_STATE:
             setattr(self.outreach, k, parts["outreach"][k])
         vars(self.outreach.offers.escalator).update(parts["offers"])
+
+    async def _prepare_picture(self) -> None:
+        """A picture in its own process hands over its state for the capture that
+        follows (no turn runs in between: the capture sees the same position)."""
+        picture = self.pipeline.picture
+        if isinstance(picture, PictureProcess):
+            await picture.prepare_capture_async()
 
     def _capture(self) -> tuple[int, bytes]:
         """The followers' state after entry `pos`, taken between two turns."""
@@ -194,15 +205,17 @@ class Followers:
                 if step.segments:
                     log.info("%s", step.describe())
 
-    def snapshot_if_due(self) -> None:
+    async def snapshot_if_due(self) -> None:
         """Between turns: capture the state as it is now and write it in a worker
         thread; at most one capture or write in flight. The capture runs in a forked
-        child (`aside`), so the loop pauses for the fork, not for the pickling."""
+        child (`aside`), so the loop pauses for the fork, not for the pickling; a
+        picture in its own process pickles itself there first, awaited."""
         if self.snapshots is None or not self.policy.due(self.pos):
             return
         if self._writing is not None and not self._writing.done():
             return
         seq = self.pos
+        await self._prepare_picture()
         if self.capture_aside and can_fork():
             try:
                 pending: CaptureAside | bytes = CaptureAside(self._body)
@@ -230,6 +243,7 @@ class Followers:
         if self.snapshots is None:
             return None
         async with self.turn:
+            await self._prepare_picture()
             seq, body = self._capture()
         if self._writing is not None:
             await self._writing

@@ -23,6 +23,7 @@ from warnline.journal.payloads import payload
 from warnline.node.followers import Followers
 from warnline.node.inbox import Inbox
 from warnline.node.settings import READ_CHUNK, NodeSettings
+from warnline.picture.remote import PictureProcessError
 from warnline.pipeline import Pipeline
 from warnline.release import Release
 
@@ -114,8 +115,13 @@ class Runner:
             wake.clear()
             try:
                 await self.process_once()
-                self.followers.snapshot_if_due()
+                await self.followers.snapshot_if_due()
                 await asyncio.sleep(0)  # let the ticker and the API in between chunks
+            except PictureProcessError as exc:
+                # Its state is gone: deciding on would be deciding on an empty picture.
+                # Decisions stop (health shows them falling behind) until a restart.
+                log.critical("decisions stopped: %s; restart the node", exc)
+                return
             except Exception:
                 log.exception("processing failed; retrying on next wake")
                 await asyncio.sleep(0.1)
@@ -139,7 +145,7 @@ class Runner:
         entries = through_first_tick(read)
         if len(entries) < len(read) or len(read) == READ_CHUNK:
             inbox.wake.set()
-        decisions = f.pipeline.process(entries)
+        decisions = await f.pipeline.process_async(entries)
         last = entries[-1].seq
         seqs = await inbox.store(decisions, follower=Pipeline.FOLLOWER, position=last)
         f.pos = last

@@ -20,3 +20,4 @@ class NodeSettings:
     console_send_deadline_s: float = 5.0  # a console that takes no message for this is dropped
     snapshot_entries: int = 20_000  # journal entries folded between two snapshots, at most
     snapshot_s: float = 60.0  # wall seconds between snapshots while entries keep coming
+    picture_process: bool = False  # correlate in a child process (`picture.remote`)

@@ -111,6 +111,9 @@ class Picture:
         self._watch = SensorWatch()
         self._records: dict[str, TrackRecord] = {}
         self._links: dict[SensorTrackKey, TrackRecord] = {}
+        # Kept only for a picture folding in another process (`remote`): what
+        # `linked_track` answers now for the keys changed since `link_changes` last ran.
+        self._link_log: dict[SensorTrackKey, str | None] | None = None
         self._serial = 0
         self._batches = 0
         self._faded: frozenset[str] = frozenset()
@@ -173,6 +176,14 @@ class Picture:
         now; None if none is, or it left the picture (the incident timeline asks)."""
         record = self._links.get(key)
         return None if record is None else record.track_id
+
+    def link_changes(self) -> dict[SensorTrackKey, str | None]:
+        """The sensor tracks whose `linked_track` changed since the last call, with its
+        answer now; from the first call on, every change is kept until asked for."""
+        if self._link_log is None:
+            self._link_log = {key: record.track_id for key, record in self._links.items()}
+        out, self._link_log = self._link_log, {}
+        return out
 
     def expire(
         self,
@@ -381,6 +392,7 @@ class Picture:
         rows: list[int] = []
         records = self._store.records
         links = self._links
+        log = self._link_log
         number = self._batches
         for report, t, slot, key in zip(
             batch.reports, batch.t.tolist(), target.tolist(), keys, strict=True
@@ -400,6 +412,8 @@ class Picture:
                 elif (previous := record.links.get(key)) is not None:
                     self._watch.interval(key[:2], t - previous)
                 links[key] = record
+                if log is not None:
+                    log[key] = record.track_id
                 known = record.links.get(key)
                 record.links[key] = t if known is None or t > known else known
             touched[record.serial] = record
@@ -484,6 +498,8 @@ class Picture:
         for key, key_t in drop.links.items():
             if self._links.get(key) is drop:
                 self._links[key] = keep
+                if self._link_log is not None:
+                    self._link_log[key] = keep.track_id
                 keep.links[key] = max(key_t, keep.links.get(key, key_t))
         keep.confirmed = keep.confirmed or drop.confirmed
         self._settle(keep)
@@ -552,6 +568,8 @@ class Picture:
         for key in record.links:
             if self._links.get(key) is record:
                 del self._links[key]
+                if self._link_log is not None:
+                    self._link_log[key] = None
         del self._records[record.track_id]
 
     # -- output --------------------------------------------------------------------------

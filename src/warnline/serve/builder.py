@@ -121,7 +121,7 @@ def build(
         journal=journal,
         clock=clock,
         accounts=Accounts(cfg.users, scrape_token_sha256=cfg.metrics_token_sha256),
-        settings=settings or NodeSettings(tick_s=cfg.tick_s),
+        settings=settings or NodeSettings(tick_s=cfg.tick_s, picture_process=cfg.picture_process),
         channels=channels,
         snapshots=snapshots,
         retention=build_retention(cfg.retention, journal, snapshots),

@@ -145,6 +145,7 @@ class NodeConfig:
     agreement: Path | None
     tick_s: float
     users: list[User]
+    picture_process: bool = False
     tls: TlsSettings | None = None
     hub: HubConfig = field(default_factory=HubConfig)
     limits: ServerLimits = field(default_factory=ServerLimits)
@@ -165,7 +166,7 @@ SECTIONS = (
     "node", "tls", "hub", "limits", "metrics", "channels", "retention", "cot", "asterix",
     "asterix_out", "users",
 )  # fmt: skip
-NODE_KEYS = ("host", "port", "data", "agreement", "tick_s")
+NODE_KEYS = ("host", "port", "data", "agreement", "tick_s", "picture_process")
 USER_KEYS = ("username", "partner", "role", "password_hash")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -191,6 +192,11 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
     tick_s = node.get("tick_s", 0.5)
     if isinstance(tick_s, bool) or not isinstance(tick_s, int | float) or tick_s <= 0:
         raise ConfigError(f"{path}: node.tick_s {tick_s!r}: must be a positive number of seconds")
+    picture_process = node.get("picture_process", False)
+    if not isinstance(picture_process, bool):
+        raise ConfigError(
+            f"{path}: node.picture_process {picture_process!r}: must be true or false"
+        )
     users = [_user(u, i, path) for i, u in enumerate(_tables(raw, "users", path))]
     agreement = _text(node, "agreement", "default", path)
     base = path.parent
@@ -206,6 +212,7 @@ def load_config(path: Path, data_override: Path | None = None) -> NodeConfig:
         data=data_override or (base / _text(node, "data", "var/warnline", path)),
         agreement=None if agreement == "default" else base / agreement,
         tick_s=float(tick_s),
+        picture_process=picture_process,
         users=users,
         tls=tls,
         hub=parse_hub(raw.get("hub"), base, path),

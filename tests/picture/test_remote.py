@@ -1,0 +1,132 @@
+"""The picture in a process of its own decides exactly as the one in-process: the
+same decisions, the same tracks, links and fades after every call, a snapshot that
+resumes where it was taken, and a dead process that is said to be dead."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import T0, drone_path
+from tests.test_pipeline import inputs, two_partner_raid
+from warnline.agreement.model import Agreement
+from warnline.alerting import Alerting, IncidentBook
+from warnline.assess import Assessor
+from warnline.errors import SnapshotError
+from warnline.journal import Entry, MemoryJournal
+from warnline.picture import Picture
+from warnline.picture.remote import PictureProcess, PictureProcessError
+from warnline.pipeline import Pipeline
+from warnline.response import LeadProcedure
+
+
+def _pipeline(agreement: Agreement, picture: Picture | PictureProcess) -> Pipeline:
+    return Pipeline(
+        picture=picture,
+        assessor=Assessor(agreement=agreement),
+        incidents=IncidentBook(),
+        alerting=Alerting(agreement=agreement),
+        assigner=LeadProcedure(agreement=agreement),
+    )
+
+
+def _entries() -> list[Entry]:
+    crossing = [
+        replace(r, position=replace(r.position, lat=r.position.lat + 0.01), sensor_track="st2")
+        for r in drone_path(T0, 30, prefix="k")
+    ]
+    j = MemoryJournal()
+    j.append(inputs(two_partner_raid() + crossing, 70))
+    return j.read()
+
+
+@pytest.fixture
+def remote() -> object:
+    pictures: list[PictureProcess] = []
+
+    def make() -> PictureProcess:
+        p = PictureProcess(Picture())
+        pictures.append(p)
+        return p
+
+    yield make
+    for p in pictures:
+        p.close()
+
+
+def _key(events: list[object]) -> list[tuple[object, object]]:
+    return [(e.event_id, e.payload) for e in events]  # type: ignore[attr-defined]
+
+
+def test_the_same_decisions_tracks_and_links_as_in_process(
+    agreement: Agreement, remote: object
+) -> None:
+    entries = _entries()
+    local = _pipeline(agreement, Picture())
+    far = _pipeline(agreement, remote())  # type: ignore[operator]
+    for i in range(0, len(entries), 9):
+        chunk = entries[i : i + 9]
+        assert _key(far.process(chunk)) == _key(local.process(chunk))
+        assert far.picture.tracks() == local.picture.tracks()
+        assert far.picture.faded() == local.picture.faded()
+    assert local.alerting.history, "the raid alerts: the comparison covers decisions"
+    lp: Picture = local.picture  # type: ignore[assignment]
+    fp: PictureProcess = far.picture  # type: ignore[assignment]
+    keys = {(r.partner, r.sensor, r.sensor_track) for r in two_partner_raid()}
+    assert keys and all(fp.linked_track(k) == lp.linked_track(k) for k in keys)  # type: ignore[arg-type]
+
+
+def test_awaited_calls_give_the_same_decisions(agreement: Agreement, remote: object) -> None:
+    entries = _entries()
+    local = _pipeline(agreement, Picture())
+    far = _pipeline(agreement, remote())  # type: ignore[operator]
+
+    async def fold() -> list[object]:
+        out: list[object] = []
+        for i in range(0, len(entries), 25):
+            out.extend(await far.process_async(entries[i : i + 25]))
+        return out
+
+    assert _key(asyncio.run(fold())) == _key(local.process(entries))
+
+
+def test_a_snapshot_resumes_in_a_new_process_where_it_was_taken(
+    agreement: Agreement, remote: object
+) -> None:
+    entries = _entries()
+    half = len(entries) // 2
+    local = _pipeline(agreement, Picture())
+    far = _pipeline(agreement, remote())  # type: ignore[operator]
+    local.process(entries[:half])
+    far.process(entries[:half])
+    fp: PictureProcess = far.picture  # type: ignore[assignment]
+    with pytest.raises(SnapshotError, match="not prepared"):
+        pickle.dumps(fp)
+    fp.prepare_capture()
+    again: PictureProcess = pickle.loads(pickle.dumps(fp))
+    try:
+        resumed = _pipeline(agreement, again)
+        vars(resumed).update({k: v for k, v in vars(far).items() if k != "picture"})
+        assert _key(resumed.process(entries[half:])) == _key(local.process(entries[half:]))
+        assert again.tracks() == local.picture.tracks()
+    finally:
+        again.close()
+
+
+def test_a_dead_process_is_said_to_be_dead_and_not_restarted(remote: object) -> None:
+    p: PictureProcess = remote()  # type: ignore[operator]
+    reports = drone_path(T0, 3, prefix="d")
+    assert p.ingest(reports[:1])
+    assert p._proc is not None and p._proc.pid is not None
+    os.kill(p._proc.pid, signal.SIGKILL)
+    p._proc.join(10)
+    with pytest.raises(PictureProcessError, match="ended"):
+        p.ingest(reports[1:2])
+    with pytest.raises(PictureProcessError, match="ended"):  # its state is gone: no restart
+        p.expire(T0 + timedelta(seconds=5))
