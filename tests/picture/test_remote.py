@@ -130,3 +130,12 @@ def test_a_dead_process_is_said_to_be_dead_and_not_restarted(remote: object) -> 
         p.ingest(reports[1:2])
     with pytest.raises(PictureProcessError, match="ended"):  # its state is gone: no restart
         p.expire(T0 + timedelta(seconds=5))
+
+
+def test_the_wire_form_of_a_track_has_every_field_of_a_track() -> None:
+    import dataclasses
+
+    from warnline.domain import Track
+    from warnline.picture.remote import _TrackWire
+
+    assert _TrackWire.__struct_fields__ == tuple(f.name for f in dataclasses.fields(Track))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -42,6 +43,11 @@ class Attribution(StrEnum):
     ANONYMOUS = "anonymous"  # shown to others as "coalition source"
 
 
+def _in_order(values: tuple[str, ...]) -> bool:
+    """Strictly increasing: sorted and without repeats."""
+    return all(a < b for a, b in itertools.pairwise(values))
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Releasability:
     """To whom a partner releases a report, how it is attributed, and which of its
@@ -57,13 +63,23 @@ class Releasability:
     withhold: tuple[str, ...] = ()  # fields of WITHHOLDABLE others never receive
 
     def __post_init__(self) -> None:
-        # Sorted and de-duplicated, so equal policies serialise to equal bytes.
-        if self.release_to is not None:
-            object.__setattr__(self, "release_to", tuple(sorted(set(self.release_to))))
-        unknown = set(self.withhold) - set(WITHHOLDABLE)
+        # Sorted and de-duplicated, so equal policies serialise to equal bytes. One is
+        # made for every contributor of every track frozen: what is already in order
+        # (nearly all of them) is left as it is.
+        release_to = self.release_to
+        if release_to is not None and not (
+            type(release_to) is tuple and (len(release_to) < 2 or _in_order(release_to))
+        ):
+            object.__setattr__(self, "release_to", tuple(sorted(set(release_to))))
+        withhold = self.withhold
+        if not withhold:
+            if type(withhold) is not tuple:
+                object.__setattr__(self, "withhold", ())
+            return
+        unknown = set(withhold) - set(WITHHOLDABLE)
         if unknown:
             raise ValueError(f"cannot withhold {sorted(unknown)}; only {WITHHOLDABLE}")
-        object.__setattr__(self, "withhold", tuple(sorted(set(self.withhold))))
+        object.__setattr__(self, "withhold", tuple(sorted(set(withhold))))
 
     def releases_to(self, partner: str) -> bool:
         return self.release_to is None or partner in self.release_to

@@ -32,7 +32,8 @@ from typing import Any
 
 import msgspec
 
-from warnline.domain import Report, Track, TrackState
+from warnline.domain import Identity, Position, Report, ThreatKind, Track, TrackState, Velocity
+from warnline.domain.track import Contributor
 from warnline.errors import SnapshotError, WarnlineError
 from warnline.picture.picture import Picture
 from warnline.picture.store import SensorTrackKey
@@ -48,7 +49,32 @@ _ENCODE = msgspec.msgpack.Encoder()
 Links = list[tuple[tuple[str, str, str], str | None]]
 _REPORTS = msgspec.msgpack.Decoder(list[Report])
 _EXPIRE = msgspec.msgpack.Decoder(tuple[datetime, dict[str, datetime], list[str]])
-_ANSWER = msgspec.msgpack.Decoder(tuple[list[Track], list[str], Links])
+CONTRIBUTOR_CACHE = 50_000  # decoded contributors kept; emptied when full
+
+
+class _TrackWire(msgspec.Struct, frozen=True):
+    """A track as it crosses, its contributors left encoded: most of a changed track's
+    contributors did not change, and decoding one (its position and releasability are
+    checked on construction) costs more than looking its bytes up."""
+
+    track_id: str
+    state: TrackState
+    updated_at: datetime
+    first_seen: datetime
+    position: Position
+    velocity: Velocity
+    sigma_m: float
+    kind: ThreatKind
+    identity: Identity
+    confidence: float
+    contributors: list[msgspec.Raw]
+    report_count: int
+    velocity_sigma_ms: float = 0.0
+    turn_rate_dps: float = 0.0
+
+
+_ANSWER = msgspec.msgpack.Decoder(tuple[list[_TrackWire], list[str], Links])
+_CONTRIBUTOR = msgspec.msgpack.Decoder(Contributor)
 
 
 class PictureProcessError(WarnlineError):
@@ -76,6 +102,7 @@ class PictureProcess:
         self._dead: str | None = None
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._contributors: dict[bytes, Contributor] = {}
 
     # -- what a snapshot holds -----------------------------------------------------------
 
@@ -232,8 +259,28 @@ class PictureProcess:
     def _fold(self, msg: tuple[Any, ...]) -> list[Track]:
         return self._apply(self._request(msg))
 
+    def _track(self, w: _TrackWire) -> Track:
+        known = self._contributors
+        if len(known) > CONTRIBUTOR_CACHE:
+            known.clear()
+        contributors = []
+        for raw in w.contributors:
+            key = bytes(raw)
+            c = known.get(key)
+            if c is None:
+                c = known[key] = _CONTRIBUTOR.decode(key)
+            contributors.append(c)
+        return Track(
+            track_id=w.track_id, state=w.state, updated_at=w.updated_at,
+            first_seen=w.first_seen, position=w.position, velocity=w.velocity,
+            sigma_m=w.sigma_m, kind=w.kind, identity=w.identity, confidence=w.confidence,
+            contributors=tuple(contributors), report_count=w.report_count,
+            velocity_sigma_ms=w.velocity_sigma_ms, turn_rate_dps=w.turn_rate_dps,
+        )  # fmt: skip
+
     def _apply(self, reply: tuple[Any, ...]) -> list[Track]:
-        tracks, faded_ids, changes = _ANSWER.decode(reply[1])
+        wires, faded_ids, changes = _ANSWER.decode(reply[1])
+        tracks = [self._track(w) for w in wires]
         faded, links = frozenset(faded_ids), dict(changes)
         self._calls += 1
         for track in tracks:
