@@ -24,3 +24,7 @@ def test_the_ingest_bench_reports_every_figure() -> None:
     assert latency["decision_ms"]["n"] > 0 and latency["decision_ms"]["p99"] > 0
     assert [v["figure"] for v in out["verdicts"]] == list(TARGETS)
     assert all(isinstance(v["pass"], bool) for v in out["verdicts"])
+    far = out["picture_process"]  # the same node phases, the picture in a child process
+    for mode, _, _ in MODES:
+        assert far[mode]["decided_reports_per_s"] > 0 and far[mode]["undecided_after_30s"] == 0
+    assert far["latency"]["decision_ms"]["n"] > 0

@@ -10,8 +10,6 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.factories import T0, drone_path
 from warnline.accounts import Accounts, Role, User
 from warnline.agreement.model import Agreement
@@ -26,7 +24,7 @@ USERS = [User(username="jor-watch", partner="JOR", role=Role.WATCH, password_has
 
 
 async def test_a_dead_picture_process_stops_decisions_and_says_so(
-    agreement: Agreement, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    agreement: Agreement, tmp_path: Path
 ) -> None:
     node = Node(
         agreement=agreement,
@@ -47,7 +45,12 @@ async def test_a_dead_picture_process_stops_decisions_and_says_so(
         os.kill(picture._proc.pid, signal.SIGKILL)
         picture._proc.join(10)
         process = next(t for t in node.runner._tasks if t.get_name() == "process")
-        with caplog.at_level(logging.CRITICAL, logger="warnline.node"):
+        said: list[str] = []
+        handler = logging.Handler(logging.CRITICAL)
+        handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+        logger = logging.getLogger("warnline.node")
+        logger.addHandler(handler)  # not caplog: other tests may stop propagation
+        try:
             later = T0 + timedelta(seconds=2)
             await node.inbox.append(
                 [
@@ -57,7 +60,9 @@ async def test_a_dead_picture_process_stops_decisions_and_says_so(
             )
             node.wake()
             await asyncio.wait_for(process, 10)  # the loop ends; it does not spin
-        assert "decisions stopped: the picture's process ended" in caplog.text
+        finally:
+            logger.removeHandler(handler)
+        assert any("decisions stopped: the picture's process ended" in m for m in said)
     finally:
         await node.runner.stop()
         picture.close()

@@ -18,7 +18,9 @@ late is not fast). Report-to-decision latency is measured at ~2,000 reports/s (b
 of 10 every 5 ms, one request at a time): from a probe's send until `/healthz`'s
 `decided_reports` covers every report accepted up to the probe's 202 (an upper bound:
 it includes the poll's own round trip). `/healthz` is polled every 50 ms in every
-node phase; its p99 is the worst phase's.
+node phase; its p99 is the worst phase's. The node phases then run once more on a
+fresh node with `[node] picture_process = true` (decision 82), under `picture_process`
+in the JSON: not in the verdicts, which judge the default.
 """
 
 from __future__ import annotations
@@ -59,11 +61,12 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _config(d: Path, port: int) -> Path:
+def _config(d: Path, port: int, *, picture_process: bool = False) -> Path:
     pw = Accounts.hash_password("bench-ingest")
     path = d / "node.toml"
     path.write_text(
-        f'[node]\nhost = "127.0.0.1"\nport = {port}\ndata = "data"\n\n'
+        f'[node]\nhost = "127.0.0.1"\nport = {port}\ndata = "data"\n'
+        f"picture_process = {str(picture_process).lower()}\n\n"
         f'[[users]]\nusername = "usa-watch"\npartner = "USA"\nrole = "cell"\n'
         f'password_hash = "{pw}"\n'
     )
@@ -146,25 +149,47 @@ def run(*, duration_s: float = 5.0, scale: float = 1.0) -> dict[str, Any]:
                 _wait_up(peer_port, peer, "the peer")
                 out = _drive(node_port, peer_port, duration_s, scale)
             finally:
-                for proc in (node, peer):
-                    proc.terminate()
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        proc.wait(20)
-                    if proc.poll() is None:
-                        proc.kill()
+                _stop(node, peer)
+            # The same node phases with the picture in a child process (decision 82),
+            # on a fresh node of its own: configuration, so measured beside the default.
+            far_dir, far_port = d / "picture-process", _port()
+            far_dir.mkdir()
+            far = subprocess.Popen(
+                [sys.executable, "-m", "warnline.cli", "serve", "--config",
+                 str(_config(far_dir, far_port, picture_process=True))],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                _wait_up(far_port, far, "the node with its picture in a process")
+                out["picture_process"] = _drive(far_port, None, duration_s, scale)["node"]
+            finally:
+                _stop(far)
         out["node_log_tail"] = (d / "node.log").read_text(errors="replace").splitlines()[-5:]
     out["verdicts"] = verdicts(out)
     print(table(out))
     return out
 
 
-def _drive(node_port: int, peer_port: int, duration_s: float, scale: float) -> dict[str, Any]:
+def _stop(*procs: subprocess.Popen[bytes]) -> None:
+    for proc in procs:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(20)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _drive(
+    node_port: int, peer_port: int | None, duration_s: float, scale: float
+) -> dict[str, Any]:
     out: dict[str, Any] = {"duration_s": duration_s, "node": {}, "peer": {}}
     decided = expected = 0
     for name, batch, conns in MODES:
         rate = ASSUMED[batch]
         budget = max(conns * max(1, batch), int(rate * duration_s * 1.25 * scale))
         for who, port in (("node", node_port), ("peer", peer_port)):
+            if port is None:
+                continue
             phase = Phase(
                 port=port, name=f"{who}-{name}", batch=batch, connections=conns,
                 duration_s=duration_s, budget=budget, assumed_rate=rate,
@@ -237,4 +262,21 @@ def table(out: dict[str, Any]) -> str:
     for v in out["verdicts"]:
         verdict = "PASS" if v["pass"] else "FAIL"
         lines.append(f"{v['label']:<62} {v['value']:>10,.1f}  {v['target']:<10} {verdict}")
+    far = out.get("picture_process")
+    if far:
+        lines.append("")
+        lines.append("[node] picture_process = true (decision 82), same phases on a fresh node:")
+        for m, _, _ in MODES:
+            n = far[m]
+            lines.append(
+                f"{m:<9} {n['reports_per_s']:>10,.0f} {n['decided_reports_per_s']:>15,.0f} "
+                f"{'':>11} {'':>6} {n['post_ms'].get('p99', 0):>16} "
+                f"{n['healthz_ms'].get('p99', 0):>11}"
+            )
+        lat = far["latency"]
+        p99, health = lat["decision_ms"].get("p99", float("nan")), lat["healthz_ms"].get("p99", 0)
+        lines.append(
+            f"report-to-decision p99 {p99} ms at {lat['reports_per_s']:.0f} reports/s; "
+            f"/healthz p99 {health} ms"
+        )
     return "\n".join(lines)
