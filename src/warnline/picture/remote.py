@@ -281,21 +281,19 @@ class PictureProcess:
     def _apply(self, reply: tuple[Any, ...]) -> list[Track]:
         wires, faded_ids, changes = _ANSWER.decode(reply[1])
         tracks = [self._track(w) for w in wires]
-        faded, links = frozenset(faded_ids), dict(changes)
         self._calls += 1
         for track in tracks:
             if track.state is TrackState.LOST:
                 self._tracks.pop(track.track_id, None)
             else:
                 self._tracks[track.track_id] = track
-        self._faded = faded
-        for key, linked in links.items():
+        self._faded = frozenset(faded_ids)
+        for key, linked in changes:
             if linked is None:
                 self._links.pop(key, None)
             else:
                 self._links[key] = linked
-        result: list[Track] = tracks
-        return result
+        return tracks
 
 
 def _serve(conn: Connection) -> None:
