@@ -26,6 +26,21 @@ def test_same_seed_same_scenario_and_reports(agreement: Agreement) -> None:
     assert build_scenario(agreement, start=T0, duration_s=300, seed=6) != a
 
 
+def test_revisit_scale_makes_the_same_raid_denser(agreement: Agreement) -> None:
+    base = build_scenario(agreement, start=T0, duration_s=300, seed=5)
+    dense = build_scenario(agreement, start=T0, duration_s=300, seed=5, revisit_scale=0.25)
+    assert dense.threats == base.threats  # the same objects, flying the same paths
+    assert [s.period_s / 4 for s in base.sensors] == [s.period_s for s in dense.sensors]
+    assert [replace(s, period_s=0.0) for s in dense.sensors] == [
+        replace(s, period_s=0.0) for s in base.sensors
+    ]
+    few = len(SensorFeed(base, seed=5).until(200))
+    many = len(SensorFeed(dense, seed=5).until(200))
+    assert 3.0 * few < many < 5.0 * few
+    with pytest.raises(ValueError, match="revisit_scale 0"):
+        build_scenario(agreement, start=T0, duration_s=300, seed=5, revisit_scale=0.0)
+
+
 def test_mixed_raid_arrives_within_the_exercise(agreement: Agreement) -> None:
     s = build_scenario(agreement, start=T0, duration_s=600, seed=7)
     kinds = {t.kind for t in s.threats if t.identity is Identity.HOSTILE}

@@ -13,7 +13,8 @@ from tests.factories import T0, make_track
 from warnline.agreement.model import Agreement
 from warnline.domain import Identity, ThreatKind
 from warnline.sim.scenario import Scenario, Threat
-from warnline.sim.score import ReportSeen, score_warnings, territory_entries
+from warnline.sim.score import Entry, ReportSeen, score_warnings, territory_entries
+from warnline.sim.score_parts import lead_ratio_needed
 from warnline.sim.truth import TruthIndex
 
 GEOD = Geod(ellps="WGS84")
@@ -180,6 +181,42 @@ def test_over_warning_is_shelter_time_over_threatened_time(
     qat = s["over_warning_by_territory"]["QAT"]
     assert qat == pytest.approx(600.0 / threatened, abs=0.02)
     assert s["over_warning"] == max(s["over_warning_by_territory"].values())
+
+
+def test_a_warner_sheltering_exactly_at_need_has_the_needed_lead(
+    agreement: Agreement, entry_s: float
+) -> None:
+    need_from = max(0.0, entry_s - 420.0)  # QAT: 300 s to shelter + 120 s; the raid starts at 0
+    s = _score(agreement, [_alert("A1", 1, need_from, "alert")])
+    expected = (entry_s - need_from) / 300.0
+    assert s["shelter_lead_ratio"]["cruise_missile"] == pytest.approx(expected, abs=0.01)
+    assert s["shelter_lead_ratio_needed"] == {"cruise_missile": pytest.approx(expected, abs=0.01)}
+    late = _score(agreement, [_alert("A1", 1, need_from + 60.0, "alert")])
+    assert late["shelter_lead_ratio"]["cruise_missile"] < expected - 0.15  # the need is not
+    assert late["shelter_lead_ratio_needed"] == s["shelter_lead_ratio_needed"]  # the alerts'
+
+
+def test_needed_lead_runs_on_while_threats_follow_each_other(agreement: Agreement) -> None:
+    def entry(oid: str, t: float) -> Entry:
+        return Entry(
+            object_id=oid,
+            kind="drone",
+            partner="QAT",
+            t=t,
+            lon=51.4,
+            lat=25.3,
+            leave_t=t + 10.0,
+            time_to_shelter_s=agreement.partners["QAT"].territory.time_to_shelter_s,
+        )
+
+    assert agreement.partners["QAT"].territory.time_to_shelter_s == 300.0
+    first, follower, alone = entry("X1", 1000.0), entry("X2", 1300.0), entry("X3", 3000.0)
+    # X2's need (from 880 s) begins before X1 ends inside (1010 s): one run from 580 s,
+    # so X2's lead is (1300 - 580) / 300 = 2.4; X1's and X3's are 420 / 300 = 1.4.
+    assert lead_ratio_needed([first, follower, alone], agreement) == {"drone": 1.4}
+    assert lead_ratio_needed([first, follower], agreement) == {"drone": pytest.approx(1.9)}
+    apart = entry("X2", 1500.0)  # its need begins at 1080 s, after X1 ended inside
+    assert lead_ratio_needed([first, apart], agreement) == {"drone": 1.4}
 
 
 def test_most_concurrent_alerts_per_area(agreement: Agreement, entry_s: float) -> None:

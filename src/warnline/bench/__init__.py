@@ -60,6 +60,12 @@ def _warnings_raid() -> dict[str, Any]:
     return run_held_back_shape()
 
 
+def _warnings_dense() -> dict[str, Any]:
+    from warnline.bench.warnings import run_dense
+
+    return run_dense()
+
+
 def _warnings_speed() -> dict[str, Any]:
     from warnline.bench.warnings import speed_check
 
@@ -124,6 +130,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "delivery": _delivery,
     "warnings": _warnings,
     "warnings-raid": _warnings_raid,  # ~40 min raid shaped like the held-back one (long)
+    "warnings-dense": _warnings_dense,  # the same raid, four times the reports (~3 min)
     "warnings-speed": _warnings_speed,  # the exercise at --speed 2 and 20 (HTTP)
     "ingest": _ingest,  # served node vs a plain peer through HTTP (~3 min)
     "soak": _soak,  # stuck console, 1,000 idle sockets and a flood during a raid (~80 s)
@@ -135,6 +142,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 OPT_IN = {
     "warnings-raid",
+    "warnings-dense",
     "warnings-speed",
     "ingest",
     "soak",

@@ -175,10 +175,15 @@ def build_scenario(
     wrong_kind: float = 0.15,
     sensor_partners: int | None = None,
     early_warning: int = 2,
+    revisit_scale: float = 1.0,
 ) -> Scenario:
     """A mixed raid of drones, cruise and ballistic missiles, decoys and friendly
     traffic. `mix` fixes the count per kind (otherwise the default mix times `scale`);
-    `sensor_partners` limits sensors to that many partners (sorted by code)."""
+    `sensor_partners` limits sensors to that many partners (sorted by code);
+    `revisit_scale` multiplies every sensor's revisit period (0.25: four times the
+    reports of the same raid, everything else drawn the same)."""
+    if not 0.0 < revisit_scale <= 10.0:
+        raise ValueError(f"revisit_scale {revisit_scale}: must be in (0, 10]")
     rng = np.random.default_rng(seed)
     defended = sorted(
         (
@@ -241,6 +246,8 @@ def build_scenario(
     sensors = build_sensors(
         agreement, rng, partners=sensor_partners, early_warning=early_warning, span_s=duration_s
     )
+    if revisit_scale != 1.0:
+        sensors = tuple(replace(s, period_s=s.period_s * revisit_scale) for s in sensors)
     for i in range(decoys):
         threats.append(_decoy(f"D{i + 1:03d}", agreement, sensors, duration_s, rng))
     return Scenario(

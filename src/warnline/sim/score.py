@@ -51,7 +51,11 @@ seconds. Definitions (issue 9):
   (found in the snapshot nearest its issue) match no real object or only decoys. A track
   matches the nearest real object within MATCH_KM of its position at its `updated_at`.
 - *Shelter lead ratio*: by kind, the median of lead ÷ the entered territory's time to
-  shelter (the target for drones lies between 1 and 3).
+  shelter (the target for drones lies between 1 and 3). `shelter_lead_ratio_needed` is
+  the same figure for a warner that shelters each territory exactly while over-warning
+  counts a shelter order as needed: in a raid whose threats follow each other within
+  the time to shelter, the need runs unbroken and no warner that never over-warns gets
+  a smaller lead.
 - *Max alerts per area*: most alerts in effect (not ended) at once for one (partner, area).
 """
 
@@ -75,6 +79,7 @@ from warnline.sim.score_parts import (
     Version,
     confirm_times,
     interval_union,
+    lead_ratio_needed,
     match_tracks,
     over_warning,
 )
@@ -125,6 +130,7 @@ def score_warnings(
     out["over_warning"], out["over_warning_by_territory"] = over_warning(
         entries, by_partner, agreement, end
     )
+    out["shelter_lead_ratio_needed"] = lead_ratio_needed(entries, agreement)
     out["max_alerts_per_area"] = _max_concurrent(versions)
     matcher = TrackMatcher(snapshots, scenario)
     out["first_warning_latency_s"] = _latency(entries, by_partner, confirm_times(reports), matcher)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import bisect
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from warnline.agreement.model import Agreement
+from warnline.agreement.model import Agreement, Partner
 from warnline.domain import Track
 from warnline.sim.scenario import Scenario
 from warnline.sim.truth import AlertArea
@@ -51,17 +52,7 @@ CONFIRM_REPORTS = 3  # as `warnline.picture.Picture(confirm_reports=...)`
 
 def interval_union(spans: Sequence[tuple[float, float]]) -> float:
     """Total length of the union of [lo, hi) spans."""
-    total, cur_lo, cur_hi = 0.0, None, None
-    for lo, hi in sorted(s for s in spans if s[1] > s[0]):
-        if cur_hi is None or lo > cur_hi:
-            if cur_hi is not None and cur_lo is not None:
-                total += cur_hi - cur_lo
-            cur_lo, cur_hi = lo, hi
-        else:
-            cur_hi = max(cur_hi, hi)
-    if cur_hi is not None and cur_lo is not None:
-        total += cur_hi - cur_lo
-    return total
+    return sum(hi - lo for lo, hi in union_runs(spans))
 
 
 def confirm_times(reports: Sequence[ReportSeen]) -> dict[str, float]:
@@ -79,6 +70,17 @@ def confirm_times(reports: Sequence[ReportSeen]) -> dict[str, float]:
     return out
 
 
+def threatened_spans(entries: Sequence[Entry], partner: Partner) -> list[tuple[float, float]]:
+    """When some real threat is within `partner`'s time to shelter + margin of entering
+    its territory (until it ends inside): the time a shelter order is needed there."""
+    lead = partner.territory.time_to_shelter_s + SHELTER_MARGIN_S
+    return [
+        (max(0.0, e.t - lead), max(e.leave_t, e.t + 1.0))
+        for e in entries
+        if e.partner == partner.code
+    ]
+
+
 def over_warning(
     entries: Sequence[Entry],
     by_partner: dict[str, list[Version]],
@@ -90,16 +92,37 @@ def over_warning(
         sheltered = interval_union(
             [(v.sent_s, min(v.until_s, end)) for v in by_partner.get(code, []) if v.shelter]
         )
-        lead = partner.territory.time_to_shelter_s + SHELTER_MARGIN_S
-        threatened = interval_union(
-            [
-                (max(0.0, e.t - lead), max(e.leave_t, e.t + 1.0))
-                for e in entries
-                if e.partner == code
-            ]
-        )
+        threatened = interval_union(threatened_spans(entries, partner))
         per[code] = round(sheltered / max(threatened, MIN_THREATENED_S), 2)
     return (max(per.values()) if per else 0.0), per
+
+
+def lead_ratio_needed(entries: Sequence[Entry], agreement: Agreement) -> dict[str, float]:
+    """By kind, the median shelter lead ratio of a warner that shelters each territory
+    exactly while a shelter order is needed there (`threatened_spans`: over-warning 1.0,
+    nothing missed). In a dense raid the need runs unbroken from one threat to the next,
+    so a later entry's lead counts from the first threat's: this is what the lead ratio
+    of a warner that never shelters without need comes to on the same truth."""
+    ratios: dict[str, list[float]] = {}
+    for partner in agreement.partners.values():
+        runs = union_runs(threatened_spans(entries, partner))
+        for e in entries:
+            if e.partner != partner.code:
+                continue
+            start = max((lo for lo, _ in runs if lo <= e.t), default=e.t)
+            ratios.setdefault(e.kind, []).append((e.t - start) / e.time_to_shelter_s)
+    return {k: round(float(statistics.median(v)), 2) for k, v in sorted(ratios.items())}
+
+
+def union_runs(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The [lo, hi) spans merged into disjoint runs, in order."""
+    runs: list[tuple[float, float]] = []
+    for lo, hi in sorted(s for s in spans if s[1] > s[0]):
+        if runs and lo <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], hi))
+        else:
+            runs.append((lo, hi))
+    return runs
 
 
 class _Truths:

@@ -147,6 +147,10 @@ def table(score: dict[str, Any]) -> str:
         f"({lat.get('own_before_evidence')} objects named before their evidence was complete)"
     )
     lines.append(f"  {'shelter_lead_s':30s} {score.get('shelter_lead_s')}")
+    lines.append(
+        f"  {'shelter_lead_ratio_needed':30s} {score.get('shelter_lead_ratio_needed')}   "
+        "(a warner sheltering exactly while needed)"
+    )
     return "\n".join(lines)
 
 
