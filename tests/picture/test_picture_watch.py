@@ -265,3 +265,25 @@ def test_a_sensor_that_stops_reporting_everything_at_once_has_an_outage(scene):
         t += REVISIT_S
     assert [c.state for c in picture.expire(scene.at(45.5))] == [TrackState.COASTING] * 2
     assert [c.state for c in picture.expire(scene.at(91.0))] == [TrackState.LOST] * 2
+
+
+def test_a_plot_from_a_sensor_whose_revisit_is_known_does_not_hold_the_track_open(scene):
+    """A sensor that reports its other objects as sensor tracks, whose last report of
+    this one was a bare plot (no track number: a plot, or a false one gated in), watches
+    from that plot like the others: once all have missed it, the track ends."""
+    picture = Picture()
+    t = 0.0
+    while t <= 30.0:
+        reports = [*scan(scene, t, [DRONE, OTHER]), *scan(scene, t, [OTHER], sensor="second")]
+        if t == 30.0:  # its only report of the drone
+            reports.append(
+                scene.report("alpha", 5_000.0 + 10.0 * t, 5_000.0, t, sensor="second", alt=150.0)
+            )
+        picture.ingest(reports)
+        picture.expire(scene.at(t))
+        t += REVISIT_S
+    drone = next(
+        tr for tr in picture.tracks() if any(c.sensor == "second" for c in tr.contributors)
+    )
+    after = states_by(scene, picture, [34.0, 40.0, 46.0, 50.0], [OTHER])
+    assert drone.track_id not in after[46.0]  # ended by the looks, before the drop age

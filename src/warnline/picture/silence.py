@@ -66,8 +66,9 @@ def verdict(
     watch: SensorWatch, record: TrackRecord, looks: Looks, *, now_t: float, recent_s: float
 ) -> Verdict:
     """What the sensors that reported `record` say, `now_t` being the time the track
-    has been aged to (see the module docstring). A contributor without sensor-track
-    numbers among them has no revisit: it cannot say, so neither can the picture."""
+    has been aged to (see the module docstring). A contributor whose reports of it had no
+    sensor-track numbers, and whose revisit the watch has not learned from its other
+    tracks, cannot say: then neither can the picture."""
     recent = record.last_t - recent_s
     watchers: dict[tuple[str, str], float] = {}
     for key, t in record.links.items():
@@ -77,7 +78,12 @@ def verdict(
         return Verdict.OPEN
     for sensor, state in record.attributes.contributors.items():
         if state.last_t >= recent and sensor not in watchers:
-            return Verdict.OPEN
+            if watch.revisit(sensor) is None:
+                return Verdict.OPEN
+            # Its last report of this track carried no sensor-track number (a plot, or
+            # a false one gated in), but its revisit is known from its other tracks: it
+            # watches from that report like the others.
+            watchers[sensor] = state.last_t
     chance, witnesses, with_it = 1.0, 0, True
     for sensor, t in sorted(watchers.items()):
         if watch.abstains(sensor, t):
