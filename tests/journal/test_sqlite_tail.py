@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from warnline.journal import Entry, Event, SQLiteJournal
+from warnline.journal import Entry, Event, MemoryJournal, SQLiteJournal
 from warnline.journal.base import canonical_json
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -63,6 +63,28 @@ def test_the_tail_holds_the_newest_entries_only(tmp_path: Path) -> None:
         assert j.read(30) == []
     finally:
         j.close()
+
+
+def test_a_held_read_answers_from_memory_or_says_it_cannot(tmp_path: Path) -> None:
+    """What an event loop may read without a thread: the tail, nothing once nothing is
+    newer, and None (not a wrong empty list) for entries only the file holds."""
+    j = SQLiteJournal(tmp_path / "j.db", tail=10)
+    try:
+        assert j.read_held(0, 5) is None  # an empty tail knows nothing
+        j.append([ev(i) for i in range(1, 31)])
+        assert same(j.read_held(22, 4) or [], j.read(22, 4))
+        assert [e.seq for e in j.read_held(20) or []] == list(range(21, 31))
+        assert j.read_held(30) == []  # the newest committed: nothing to read
+        assert j.read_held(19) is None  # only the file holds entry 20
+    finally:
+        j.close()
+
+
+def test_a_memory_journal_holds_everything() -> None:
+    j = MemoryJournal()
+    j.append([ev(i) for i in range(1, 6)])
+    assert [e.seq for e in j.read_held(2, 2) or []] == [3, 4]
+    assert j.read_held(5) == []
 
 
 @pytest.mark.parametrize("limit", [64 * 1024, -1])

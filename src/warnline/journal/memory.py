@@ -52,6 +52,9 @@ class MemoryJournal(Journal):
             end = len(self._entries) if limit is None else min(len(self._entries), after + limit)
             return self._entries[after:end]
 
+    def read_held(self, after: int, limit: int | None = None) -> list[Entry] | None:
+        return self.read(after, limit)
+
     def last_seq(self) -> int:
         return len(self._entries)
 

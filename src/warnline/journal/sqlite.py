@@ -317,6 +317,12 @@ class SQLiteJournal(Journal):
         more = rows if limit is None else rows[: max(0, limit - len(older))]
         return older + [_entry(r) for r in more]
 
+    def read_held(self, after: int, limit: int | None = None) -> list[Entry] | None:
+        with self._tail_lock:
+            if self._tail and self._tail[-1].seq == after:
+                return []  # nothing committed since (the tail grows before callers hear)
+        return self._from_tail(after, limit)
+
     def _from_tail(self, after: int, limit: int | None) -> list[Entry] | None:
         """Entries after `after` from the tail kept in memory, if it holds the next one:
         the followers read back what was just committed (decision 66). None: ask SQLite

@@ -139,7 +139,9 @@ class Runner:
         # ticker keeps journaling ticks on time and the API keeps answering while the node
         # catches up (chunking never changes a decision: see `Pipeline.process`).
         f, inbox = self.followers, self.inbox
-        read = await asyncio.to_thread(inbox.journal.read, f.pos, READ_CHUNK)
+        read = inbox.journal.read_held(f.pos, READ_CHUNK)  # just committed: in memory
+        if read is None:
+            read = await asyncio.to_thread(inbox.journal.read, f.pos, READ_CHUNK)
         if not read:
             return
         entries = through_first_tick(read)
