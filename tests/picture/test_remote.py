@@ -139,3 +139,25 @@ def test_the_wire_form_of_a_track_has_every_field_of_a_track() -> None:
     from warnline.picture.remote import _TrackWire
 
     assert _TrackWire.__struct_fields__ == tuple(f.name for f in dataclasses.fields(Track))
+
+
+def test_an_answer_sends_only_the_contributors_that_changed() -> None:
+    """Two partners report a drone, then one of them alone: the second answer carries
+    the silent partner's contributor as nil, and the mirror rebuilt from it is the
+    picture's own track."""
+    import msgspec
+
+    from warnline.picture.remote import _answer
+
+    jor = drone_path(T0, 4, partner="JOR", prefix="j")
+    isr = [replace(r, partner="ISR", sensor="isr-radar") for r in drone_path(T0, 4, prefix="i")]
+    picture, mirror, sent = Picture(), PictureProcess(Picture()), {}  # type: ignore[var-annotated]
+    first = _answer(picture, picture.ingest(jor[:2] + isr[:2]), sent)
+    mirror._apply(("ok", first))
+    second = _answer(picture, picture.ingest(jor[2:3]), sent)
+    wires = msgspec.msgpack.decode(second)[0]
+    assert [len(w[10]) for w in wires] == [2]  # one track, two contributors ...
+    assert sum(c is None for c in wires[0][10]) == 1  # ... of which ISR's is unchanged
+    mirror._apply(("ok", second))
+    assert mirror.tracks() == picture.tracks()
+    assert len(second) < len(first)
