@@ -109,7 +109,9 @@ def test_a_snapshot_resumes_in_a_new_process_where_it_was_taken(
     with pytest.raises(SnapshotError, match="not prepared"):
         pickle.dumps(fp)
     fp.prepare_capture()
+    assert fp.capture_fds(), "the state comes through a pipe of its own"
     again: PictureProcess = pickle.loads(pickle.dumps(fp))
+    assert not fp.capture_fds()  # read whole, and closed
     try:
         resumed = _pipeline(agreement, again)
         vars(resumed).update({k: v for k, v in vars(far).items() if k != "picture"})
@@ -161,3 +163,33 @@ def test_an_answer_sends_only_the_contributors_that_changed() -> None:
     mirror._apply(("ok", second))
     assert mirror.tracks() == picture.tracks()
     assert len(second) < len(first)
+
+
+def test_a_state_handed_over_short_is_refused() -> None:
+    """A capturing copy that died mid-write leaves a short pipe: no snapshot of it."""
+    from warnline.picture.remote import _LENGTH, _read_handed
+
+    r, w = os.pipe()
+    os.write(w, _LENGTH.pack(100) + b"x" * 40)
+    os.close(w)
+    with pytest.raises(SnapshotError, match="did not finish"):
+        _read_handed(r)
+    r, w = os.pipe()
+    os.write(w, _LENGTH.pack(3) + b"abc")
+    os.close(w)
+    assert _read_handed(r) == b"abc"
+
+
+def test_a_released_capture_frees_the_copy_writing_it(remote: object) -> None:
+    """Prepared and never read (the node's capture failed): closing this end lets the
+    copy that writes the state end (its write fails), so nothing is left behind."""
+    p: PictureProcess = remote()  # type: ignore[operator]
+    p.ingest(drone_path(T0, 30, prefix="d"))
+    p.prepare_capture()
+    (fd,) = p.capture_fds()
+    p.release_capture()
+    assert not p.capture_fds()
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed here
+    p.prepare_capture()  # the child serves on, and hands over the next one whole
+    assert pickle.loads(pickle.dumps(p)).tracks() == p.tracks()

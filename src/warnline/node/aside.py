@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from warnline.errors import SnapshotError
 
@@ -38,12 +38,14 @@ class CaptureAside:
     """One capture running in a child process; `result()` (blocking: call it in a
     worker thread) returns its bytes or raises SnapshotError."""
 
-    def __init__(self, capture: Callable[[], bytes]) -> None:
+    def __init__(self, capture: Callable[[], bytes], keep: Sequence[int] = ()) -> None:
+        """`keep`: descriptors the capture reads (a picture process's state on its
+        way), left open in the child with its pipe."""
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_fd)
-            _child(capture, write_fd)
+            _child(capture, write_fd, keep)
         os.close(write_fd)
         self._pid, self._fd = pid, read_fd
 
@@ -64,13 +66,16 @@ class CaptureAside:
         raise SnapshotError(f"the capture process ended with status {code} before it finished")
 
 
-def _child(capture: Callable[[], bytes], fd: int) -> None:
+def _child(capture: Callable[[], bytes], fd: int, keep: Sequence[int]) -> None:
     code = 0
     try:
         # The listening sockets, the journal's files, peers' pipes: only the parent's.
         # A child that held them would keep a port bound after a crashed parent.
-        os.closerange(3, fd)
-        os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))
+        low = 3
+        for kept in sorted({fd, *keep}):
+            os.closerange(low, kept)
+            low = kept + 1
+        os.closerange(low, os.sysconf("SC_OPEN_MAX"))
         with contextlib.suppress(ValueError):  # not the main thread: none was set
             signal.set_wakeup_fd(-1)
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -216,14 +216,20 @@ class Followers:
             return
         seq = self.pos
         await self._prepare_picture()
-        if self.capture_aside and can_fork():
-            try:
-                pending: CaptureAside | bytes = CaptureAside(self._body)
-            except OSError as exc:  # no process to spare: capture here, as before
-                log.warning("snapshot capture cannot fork (%s); capturing on the loop", exc)
+        picture = self.pipeline.picture
+        keep = picture.capture_fds() if isinstance(picture, PictureProcess) else ()
+        try:
+            if self.capture_aside and can_fork():
+                try:
+                    pending: CaptureAside | bytes = CaptureAside(self._body, keep=keep)
+                except OSError as exc:  # no process to spare: capture here, as before
+                    log.warning("snapshot capture cannot fork (%s); capturing on the loop", exc)
+                    pending = self._body()
+            else:
                 pending = self._body()
-        else:
-            pending = self._body()
+        finally:
+            if isinstance(picture, PictureProcess):
+                picture.release_capture()  # the forked capture holds its own copy
         self.policy.taken(seq)
         self._writing = asyncio.create_task(self._write_logged(seq, pending))
 
@@ -244,7 +250,12 @@ class Followers:
             return None
         async with self.turn:
             await self._prepare_picture()
-            seq, body = self._capture()
+            try:
+                seq, body = self._capture()
+            finally:
+                picture = self.pipeline.picture
+                if isinstance(picture, PictureProcess):
+                    picture.release_capture()
         if self._writing is not None:
             await self._writing
         await asyncio.to_thread(self._write, seq, body)
