@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import pickle
 import os
+import pickle
 import signal
 import struct
 import threading
