@@ -9,9 +9,10 @@ one, or some folds would be ahead of others) and written in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from warnline.accounts import Accounts
@@ -171,12 +172,21 @@ class Followers:
             setattr(self.outreach, k, parts["outreach"][k])
         vars(self.outreach.offers.escalator).update(parts["offers"])
 
-    async def _prepare_picture(self) -> None:
-        """A picture in its own process hands over its state for the capture that
-        follows (no turn runs in between: the capture sees the same position)."""
+    @contextlib.asynccontextmanager
+    async def _picture_prepared(self) -> AsyncIterator[tuple[int, ...]]:
+        """Around one capture: a picture in its own process hands over its state first
+        (no turn runs in between: the capture sees the same position); yields the
+        descriptors a forked capture must keep open, and closes this process's end
+        after (a forked capture holds its own copy)."""
         picture = self.pipeline.picture
-        if isinstance(picture, PictureProcess):
-            await picture.prepare_capture_async()
+        if not isinstance(picture, PictureProcess):
+            yield ()
+            return
+        await picture.prepare_capture_async()
+        try:
+            yield picture.capture_fds()
+        finally:
+            picture.release_capture()
 
     def _capture(self) -> tuple[int, bytes]:
         """The followers' state after entry `pos`, taken between two turns."""
@@ -215,10 +225,7 @@ class Followers:
         if self._writing is not None and not self._writing.done():
             return
         seq = self.pos
-        await self._prepare_picture()
-        picture = self.pipeline.picture
-        keep = picture.capture_fds() if isinstance(picture, PictureProcess) else ()
-        try:
+        async with self._picture_prepared() as keep:
             if self.capture_aside and can_fork():
                 try:
                     pending: CaptureAside | bytes = CaptureAside(self._body, keep=keep)
@@ -227,9 +234,6 @@ class Followers:
                     pending = self._body()
             else:
                 pending = self._body()
-        finally:
-            if isinstance(picture, PictureProcess):
-                picture.release_capture()  # the forked capture holds its own copy
         self.policy.taken(seq)
         self._writing = asyncio.create_task(self._write_logged(seq, pending))
 
@@ -248,14 +252,8 @@ class Followers:
         it was taken at, or None without a snapshot store."""
         if self.snapshots is None:
             return None
-        async with self.turn:
-            await self._prepare_picture()
-            try:
-                seq, body = self._capture()
-            finally:
-                picture = self.pipeline.picture
-                if isinstance(picture, PictureProcess):
-                    picture.release_capture()
+        async with self.turn, self._picture_prepared():
+            seq, body = self._capture()
         if self._writing is not None:
             await self._writing
         await asyncio.to_thread(self._write, seq, body)
